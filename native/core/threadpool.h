@@ -1,0 +1,39 @@
+// A persistent pool of worker threads for data-parallel kernels.
+//
+// Workers are created once and wait on the pool between calls, so a parallel_for costs a few
+// microseconds, not a thread start: the training loop issues thousands of small GEMMs a second.
+// The calling thread takes part in the work, so a pool of size 1 runs everything inline.
+#pragma once
+#include <cstddef>
+
+namespace nl {
+
+class ThreadPool {
+public:
+    // n_threads: total threads doing work, the caller included (>= 1). 0 means "all hardware threads".
+    explicit ThreadPool(int n_threads);
+    ~ThreadPool();
+    ThreadPool(const ThreadPool &) = delete;
+    ThreadPool & operator=(const ThreadPool &) = delete;
+
+    int size() const;
+
+    // Calls fn(ctx, task) for every task in [0, n_tasks), spread over the pool, and returns when
+    // all calls have finished. fn must not throw. Not re-entrant: call it from one thread at a time.
+    typedef void (*TaskFn)(void * ctx, int task);
+    void parallel_for(int n_tasks, TaskFn fn, void * ctx);
+
+    // Convenience wrapper for lambdas: pool.run(n, [&](int t){ ... }).
+    template <class F> void run(int n_tasks, F && f) {
+        parallel_for(n_tasks, [](void * c, int t) { (*static_cast<F *>(c))(t); }, &f);
+    }
+
+private:
+    struct Impl;
+    Impl * impl_;
+};
+
+// Number of hardware threads the process may use (respects the CPU affinity mask).
+int hardware_threads();
+
+} // namespace nl
