@@ -1,0 +1,310 @@
+// Node-API binding over the native core: the export table and the Session wrapper.
+//
+// JS values are converted to plain C++ data before any work is queued (sharp's baton rule);
+// long work (whole epochs) runs in an AsyncWorker and reports progress through a
+// ThreadSafeFunction; every failure becomes a JS Error carrying `code` (NL_...), never an abort.
+#include <napi.h>
+#include <memory>
+#include <vector>
+#include "netloom.h"
+
+namespace {
+
+Napi::Error make_error(Napi::Env env, nl_status code, const std::string & msg) {
+    Napi::Error e = Napi::Error::New(env, msg);
+    e.Set("code", Napi::String::New(env, nl_status_code(code)));
+    return e;
+}
+
+[[noreturn]] void throw_status(Napi::Env env, const nl::Status & st) { throw make_error(env, st.code, st.message); }
+
+[[noreturn]] void throw_arg(Napi::Env env, const std::string & msg) { throw make_error(env, NL_STATUS_INVALID_ARGUMENT, msg); }
+
+struct ProgressMsg {
+    nl::ProgressEvent ev;
+};
+
+class SessionWrap;
+
+// Runs one epoch off the main thread; resolves with the epoch totals.
+class EpochWorker : public Napi::AsyncWorker {
+public:
+    EpochWorker(Napi::Env env, SessionWrap * owner, Napi::Object self, nl::Split split, nl::EpochOptions opts,
+                std::vector<int32_t> order, Napi::Function progress);
+    ~EpochWorker() override;
+    Napi::Promise promise() { return deferred_.Promise(); }
+
+protected:
+    void Execute() override;
+    void OnOK() override;
+    void OnError(const Napi::Error & e) override;
+
+private:
+    static void on_progress(void * ctx, const nl::ProgressEvent & ev);
+    void finish();
+    SessionWrap * owner_;
+    Napi::ObjectReference self_;
+    Napi::Promise::Deferred deferred_;
+    nl::Split split_;
+    nl::EpochOptions opts_;
+    std::vector<int32_t> order_;
+    bool has_progress_ = false;
+    Napi::ThreadSafeFunction tsfn_;
+    nl::Status status_;
+    nl::EpochResult result_;
+};
+
+class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
+public:
+    static Napi::Function define(Napi::Env env) {
+        return DefineClass(env, "Session",
+                           {InstanceMethod<&SessionWrap::set_buffer>("setBuffer"),
+                            InstanceMethod<&SessionWrap::get_buffer>("getBuffer"),
+                            InstanceMethod<&SessionWrap::set_dataset>("setDataset"),
+                            InstanceMethod<&SessionWrap::run_epoch>("runEpoch"),
+                            InstanceMethod<&SessionWrap::run_step>("runStep"),
+                            InstanceMethod<&SessionWrap::stop>("stop"),
+                            InstanceAccessor<&SessionWrap::get_steps, &SessionWrap::set_steps>("steps"),
+                            InstanceAccessor<&SessionWrap::get_threads>("threads")});
+    }
+
+    SessionWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<SessionWrap>(info) {
+        Napi::Env env = info.Env();
+        if (info.Length() < 2 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+            !info[1].IsNumber())
+            throw_arg(env, "new Session(program: Int32Array, threads: number)");
+        auto words = info[0].As<Napi::Int32Array>();
+        int threads = info[1].As<Napi::Number>().Int32Value();
+        nl::Status st = nl::Session::create(words.Data(), words.ElementLength(), threads, session_);
+        if (!st.ok()) throw_status(env, st);
+    }
+
+    nl::Session * session() { return session_.get(); }
+    bool busy = false;
+
+private:
+    void check_idle(Napi::Env env) {
+        if (busy) throw_arg(env, "the session is running an epoch; wait for it or call stop() first");
+    }
+
+    // setBuffer(id, Float32Array | Int32Array)
+    Napi::Value set_buffer(const Napi::CallbackInfo & info) {
+        Napi::Env env = info.Env();
+        check_idle(env);
+        if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsTypedArray()) throw_arg(env, "setBuffer(id: number, data: Float32Array | Int32Array)");
+        int32_t id = info[0].As<Napi::Number>().Int32Value();
+        auto ta = info[1].As<Napi::TypedArray>();
+        const auto & bufs = session_->program().buffers;
+        if (id < 0 || id >= (int32_t)bufs.size()) throw_arg(env, "setBuffer: no buffer " + std::to_string(id));
+        napi_typedarray_type want = bufs[id].dtype == nl::DType::F32 ? napi_float32_array : napi_int32_array;
+        if (ta.TypedArrayType() != want)
+            throw_arg(env, "setBuffer: buffer " + std::to_string(id) + " takes a " + (want == napi_float32_array ? "Float32Array" : "Int32Array"));
+        auto ab = ta.ArrayBuffer();
+        const uint8_t * p = static_cast<const uint8_t *>(ab.Data()) + ta.ByteOffset();
+        nl::Status st = session_->set_buffer(id, p, ta.ByteLength());
+        if (!st.ok()) throw_status(env, st);
+        return env.Undefined();
+    }
+
+    // getBuffer(id, rows?) -> Float32Array | Int32Array (a copy). rows limits a batched buffer.
+    Napi::Value get_buffer(const Napi::CallbackInfo & info) {
+        Napi::Env env = info.Env();
+        check_idle(env);
+        if (info.Length() < 1 || !info[0].IsNumber()) throw_arg(env, "getBuffer(id: number, rows?: number)");
+        int32_t id = info[0].As<Napi::Number>().Int32Value();
+        const auto & bufs = session_->program().buffers;
+        if (id < 0 || id >= (int32_t)bufs.size()) throw_arg(env, "getBuffer: no buffer " + std::to_string(id));
+        const nl::BufferDesc & d = bufs[id];
+        size_t words = (size_t)d.words(session_->program().max_batch);
+        if (d.batched && info.Length() > 1 && info[1].IsNumber()) {
+            int rows = info[1].As<Napi::Number>().Int32Value();
+            if (rows < 0 || rows > session_->program().max_batch) throw_arg(env, "getBuffer: rows out of range");
+            words = (size_t)d.elems * rows;
+        }
+        auto ab = Napi::ArrayBuffer::New(env, words * 4);
+        nl::Status st = session_->get_buffer(id, ab.Data(), words * 4);
+        if (!st.ok()) throw_status(env, st);
+        if (d.dtype == nl::DType::F32) return Napi::Float32Array::New(env, words, ab, 0);
+        return Napi::Int32Array::New(env, words, ab, 0);
+    }
+
+    // setDataset(split: 0|1, images: Uint8Array, labels: Uint8Array, count, sampleSize)
+    Napi::Value set_dataset(const Napi::CallbackInfo & info) {
+        Napi::Env env = info.Env();
+        check_idle(env);
+        if (info.Length() < 5 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[2].IsTypedArray() || !info[3].IsNumber() ||
+            !info[4].IsNumber())
+            throw_arg(env, "setDataset(split, images: Uint8Array, labels: Uint8Array, count, sampleSize)");
+        int split = info[0].As<Napi::Number>().Int32Value();
+        auto images = info[1].As<Napi::TypedArray>();
+        auto labels = info[2].As<Napi::TypedArray>();
+        int64_t count = info[3].As<Napi::Number>().Int64Value();
+        int64_t sample = info[4].As<Napi::Number>().Int64Value();
+        if (images.TypedArrayType() != napi_uint8_array || labels.TypedArrayType() != napi_uint8_array)
+            throw_arg(env, "setDataset: images and labels must be Uint8Arrays");
+        if (count < 0 || sample <= 0 || (int64_t)images.ByteLength() < count * sample || (int64_t)labels.ByteLength() < count)
+            throw_arg(env, "setDataset: arrays are shorter than count x sampleSize");
+        const uint8_t * ip = static_cast<const uint8_t *>(images.ArrayBuffer().Data()) + images.ByteOffset();
+        const uint8_t * lp = static_cast<const uint8_t *>(labels.ArrayBuffer().Data()) + labels.ByteOffset();
+        nl::Status st = session_->set_dataset(split == 1 ? nl::SPLIT_TEST : nl::SPLIT_TRAIN, ip, lp, count, sample);
+        if (!st.ok()) throw_status(env, st);
+        return env.Undefined();
+    }
+
+    // runEpoch(split, { count, batch, dropLast, train, order?: Int32Array, eventIntervalMs? }, onProgress?) -> Promise
+    Napi::Value run_epoch(const Napi::CallbackInfo & info) {
+        Napi::Env env = info.Env();
+        check_idle(env);
+        if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsObject()) throw_arg(env, "runEpoch(split, options, onProgress?)");
+        int split = info[0].As<Napi::Number>().Int32Value();
+        auto o = info[1].As<Napi::Object>();
+        nl::EpochOptions opts;
+        opts.count = o.Get("count").ToNumber().Int64Value();
+        opts.batch = o.Get("batch").ToNumber().Int32Value();
+        opts.drop_last = o.Get("dropLast").ToBoolean().Value();
+        opts.train = o.Get("train").ToBoolean().Value();
+        Napi::Value iv = o.Get("eventIntervalMs");
+        if (iv.IsNumber()) opts.event_interval_s = iv.As<Napi::Number>().DoubleValue() / 1000.0;
+        std::vector<int32_t> order;
+        Napi::Value ov = o.Get("order");
+        if (!ov.IsUndefined() && !ov.IsNull()) {
+            if (!ov.IsTypedArray() || ov.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+                throw_arg(env, "runEpoch: order must be an Int32Array");
+            auto arr = ov.As<Napi::Int32Array>();
+            if ((int64_t)arr.ElementLength() < opts.count) throw_arg(env, "runEpoch: order is shorter than count");
+            order.assign(arr.Data(), arr.Data() + opts.count);
+        }
+        Napi::Function progress;
+        if (info.Length() > 2 && info[2].IsFunction()) progress = info[2].As<Napi::Function>();
+        auto * w = new EpochWorker(env, this, Value(), split == 1 ? nl::SPLIT_TEST : nl::SPLIT_TRAIN, opts, std::move(order), progress);
+        busy = true;
+        Napi::Promise p = w->promise();
+        w->Queue();
+        return p;
+    }
+
+    // runStep(rows, train, update = true): synchronous single step on the buffers' current contents.
+    Napi::Value run_step(const Napi::CallbackInfo & info) {
+        Napi::Env env = info.Env();
+        check_idle(env);
+        if (info.Length() < 2 || !info[0].IsNumber()) throw_arg(env, "runStep(rows: number, train: boolean, update?: boolean)");
+        bool update = info.Length() < 3 || info[2].ToBoolean().Value();
+        nl::Status st = session_->run_step(info[0].As<Napi::Number>().Int32Value(), info[1].ToBoolean().Value(), update);
+        if (!st.ok()) throw_status(env, st);
+        return env.Undefined();
+    }
+
+    Napi::Value stop(const Napi::CallbackInfo & info) {
+        session_->request_stop();
+        return info.Env().Undefined();
+    }
+    Napi::Value get_steps(const Napi::CallbackInfo & info) { return Napi::Number::New(info.Env(), (double)session_->steps()); }
+    void set_steps(const Napi::CallbackInfo & info, const Napi::Value & v) {
+        check_idle(info.Env());
+        session_->set_steps(v.ToNumber().Int64Value());
+    }
+    Napi::Value get_threads(const Napi::CallbackInfo & info) { return Napi::Number::New(info.Env(), session_->threads()); }
+
+    std::unique_ptr<nl::Session> session_;
+};
+
+EpochWorker::EpochWorker(Napi::Env env, SessionWrap * owner, Napi::Object self, nl::Split split, nl::EpochOptions opts,
+                         std::vector<int32_t> order, Napi::Function progress)
+    : Napi::AsyncWorker(env, "netloom.epoch"), owner_(owner), self_(Napi::Persistent(self)), deferred_(Napi::Promise::Deferred::New(env)),
+      split_(split), opts_(opts), order_(std::move(order)) {
+    opts_.order = order_.empty() ? nullptr : order_.data();
+    if (!progress.IsEmpty()) {
+        has_progress_ = true;
+        tsfn_ = Napi::ThreadSafeFunction::New(env, progress, "netloom.progress", 0, 1);
+    }
+}
+
+EpochWorker::~EpochWorker() {}
+
+void EpochWorker::on_progress(void * ctx, const nl::ProgressEvent & ev) {
+    auto * self = static_cast<EpochWorker *>(ctx);
+    auto * msg = new ProgressMsg{ev};
+    napi_status s = self->tsfn_.NonBlockingCall(msg, [](Napi::Env env, Napi::Function fn, ProgressMsg * m) {
+        std::unique_ptr<ProgressMsg> own(m);
+        if (!env || fn.IsEmpty()) return;
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("batch", (double)m->ev.batch);
+        o.Set("batches", (double)m->ev.batches);
+        o.Set("samples", (double)m->ev.samples);
+        o.Set("loss", m->ev.loss);
+        o.Set("meanLoss", m->ev.mean_loss);
+        o.Set("samplesPerSec", m->ev.samples_per_s);
+        o.Set("elapsed", m->ev.elapsed_s);
+        // A throwing listener must not take the process down; the epoch goes on.
+        try {
+            fn.Call({o});
+        } catch (const Napi::Error &) {
+        }
+    });
+    if (s != napi_ok) delete msg;
+}
+
+void EpochWorker::Execute() {
+    try {
+        status_ = owner_->session()->run_epoch(split_, opts_, has_progress_ ? &EpochWorker::on_progress : nullptr, this, result_);
+    } catch (const std::exception & e) {
+        status_ = nl::Status::error(NL_STATUS_INTERNAL, std::string("native error: ") + e.what());
+    } catch (...) {
+        status_ = nl::Status::error(NL_STATUS_INTERNAL, "unknown native error");
+    }
+}
+
+void EpochWorker::finish() {
+    owner_->busy = false;
+    if (has_progress_) tsfn_.Release();
+}
+
+void EpochWorker::OnOK() {
+    Napi::Env env = Env();
+    finish();
+    if (!status_.ok()) {
+        deferred_.Reject(make_error(env, status_.code, status_.message).Value());
+        return;
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("lossSum", result_.loss_sum);
+    o.Set("batches", (double)result_.batches);
+    o.Set("samples", (double)result_.samples);
+    o.Set("correct", (double)result_.correct);
+    o.Set("seconds", result_.seconds);
+    o.Set("stopped", result_.stopped);
+    deferred_.Resolve(o);
+}
+
+void EpochWorker::OnError(const Napi::Error & e) {
+    finish();
+    deferred_.Reject(e.Value());
+}
+
+Napi::Value op_names(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Napi::Array a = Napi::Array::New(env, nl::op_count());
+    for (int i = 0; i < nl::op_count(); i++) a.Set(i, nl::op_info((nl::Op)i).name);
+    return a;
+}
+
+Napi::Value device_info(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("cpuModel", nl::cpu_model_name());
+    o.Set("simd", nl::simd_name(nl::simd_detect()));
+    o.Set("hardwareThreads", nl::hardware_threads());
+    o.Set("programVersion", nl::PROGRAM_VERSION);
+    return o;
+}
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+    exports.Set("Session", SessionWrap::define(env));
+    exports.Set("opNames", Napi::Function::New(env, op_names));
+    exports.Set("deviceInfo", Napi::Function::New(env, device_info));
+    return exports;
+}
+
+} // namespace
+
+NODE_API_MODULE(netloom, init)

@@ -1,0 +1,285 @@
+// Program decoding and validation. Everything a kernel will assume about its operands (dtype,
+// batched or not, element counts, arena bounds) is checked here once, so the kernels can run
+// without checks and a malformed Program is reported as an error naming the instruction.
+#include "program.h"
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+namespace nl {
+
+static const OpInfo OP_TABLE[] = {
+#define NL_OP(e, name, nbuf, nint, nfloat) {name, nbuf, nint, nfloat},
+#include "ops.def"
+#undef NL_OP
+};
+static_assert(sizeof(OP_TABLE) / sizeof(OP_TABLE[0]) == (size_t)Op::COUNT, "ops.def and Op disagree");
+static_assert((int)Op::COUNT == 8, "update engine/compile/ops.ts and this count together");
+
+const OpInfo & op_info(Op op) { return OP_TABLE[(int)op]; }
+int op_count() { return (int)Op::COUNT; }
+
+namespace {
+
+constexpr int64_t MAX_ARENA_WORDS = int64_t(1) << 34;   // 64 GiB: anything above is a corrupt file
+constexpr int MAX_BATCH = 1 << 20;
+constexpr int MAX_BUFFERS = 1 << 20;
+constexpr int MAX_INSTRS = 1 << 22;
+
+struct Reader {
+    const int32_t * w;
+    size_t n, pos = 0;
+    bool take(int32_t & v) {
+        if (pos >= n) return false;
+        v = w[pos++];
+        return true;
+    }
+};
+
+std::string fmt_str(const char * f, ...) __attribute__((format(printf, 1, 2)));
+std::string fmt_str(const char * f, ...) {
+    char buf[512];
+    va_list ap;
+    va_start(ap, f);
+    vsnprintf(buf, sizeof buf, f, ap);
+    va_end(ap);
+    return buf;
+}
+
+// Operand expectations for one instruction; `where` prefixes every message.
+struct Checker {
+    const Program & p;
+    std::string where;
+    Status st;
+
+    bool fail(std::string m) {
+        if (st.ok()) st = Status::error(NL_STATUS_SHAPE_MISMATCH, where + ": " + m);
+        return false;
+    }
+    // Buffer id b must exist (or be -1 when optional) and match dtype / batched / elems.
+    bool buf(int32_t b, const char * role, DType dt, bool batched, int64_t elems, bool optional = false) {
+        if (!st.ok()) return false;
+        if (b == -1) return optional ? true : fail(fmt_str("operand '%s' is required but absent", role));
+        if (b < 0 || b >= (int32_t)p.buffers.size()) {
+            st = Status::error(NL_STATUS_INVALID_PROGRAM,
+                               where + fmt_str(": operand '%s' names buffer %d, but the program has %zu buffers",
+                                               role, b, p.buffers.size()));
+            return false;
+        }
+        const BufferDesc & d = p.buffers[b];
+        if (d.dtype != dt) return fail(fmt_str("operand '%s' (buffer %d) must be %s", role, b, dt == DType::F32 ? "float32" : "int32"));
+        if (d.batched != batched)
+            return fail(fmt_str("operand '%s' (buffer %d) must be %s", role, b, batched ? "per-sample (batched)" : "a fixed-size buffer"));
+        if (d.elems != elems)
+            return fail(fmt_str("operand '%s' (buffer %d) holds %lld values%s, expected %lld", role, b, (long long)d.elems,
+                                batched ? " per sample" : "", (long long)elems));
+        return true;
+    }
+    bool positive(int64_t v, const char * what) {
+        if (v <= 0) {
+            if (st.ok()) st = Status::error(NL_STATUS_INVALID_PROGRAM, where + fmt_str(": %s must be positive, got %lld", what, (long long)v));
+            return false;
+        }
+        return true;
+    }
+    bool flag(int32_t v, const char * what) {
+        if (v != 0 && v != 1) {
+            if (st.ok()) st = Status::error(NL_STATUS_INVALID_PROGRAM, where + fmt_str(": %s must be 0 or 1, got %d", what, v));
+            return false;
+        }
+        return true;
+    }
+    bool finite(float v, const char * what) {
+        if (!std::isfinite(v)) {
+            if (st.ok()) st = Status::error(NL_STATUS_INVALID_PROGRAM, where + fmt_str(": %s is not a finite number", what));
+            return false;
+        }
+        return true;
+    }
+};
+
+Status check_instr(const Program & p, const Instr & in, const std::string & where) {
+    Checker c{p, where, {}};
+    const auto & b = in.bufs;
+    const auto & i = in.ints;
+    const auto & f = in.floats;
+    const DType F = DType::F32, I = DType::I32;
+    switch (in.op) {
+    case Op::LINEAR_FORWARD: {
+        int64_t nin = i[0], nout = i[1];
+        if (!c.positive(nin, "in_features") || !c.positive(nout, "out_features")) break;
+        c.buf(b[0], "x", F, true, nin);
+        c.buf(b[1], "weight", F, false, nin * nout);
+        c.buf(b[2], "bias", F, false, nout, true);
+        c.buf(b[3], "y", F, true, nout);
+        break;
+    }
+    case Op::LINEAR_BACKWARD: {
+        int64_t nin = i[0], nout = i[1];
+        if (!c.positive(nin, "in_features") || !c.positive(nout, "out_features") || !c.flag(i[2], "accumulate_dx")) break;
+        c.buf(b[0], "dy", F, true, nout);
+        c.buf(b[1], "x", F, true, nin);
+        c.buf(b[2], "weight", F, false, nin * nout);
+        c.buf(b[3], "dx", F, true, nin, true);
+        c.buf(b[4], "dweight", F, false, nin * nout);
+        c.buf(b[5], "dbias", F, false, nout, true);
+        break;
+    }
+    case Op::RELU_FORWARD:
+        if (!c.positive(i[0], "features")) break;
+        c.buf(b[0], "x", F, true, i[0]);
+        c.buf(b[1], "y", F, true, i[0]);
+        break;
+    case Op::RELU_BACKWARD:
+        if (!c.positive(i[0], "features") || !c.flag(i[1], "accumulate")) break;
+        c.buf(b[0], "dy", F, true, i[0]);
+        c.buf(b[1], "y", F, true, i[0]);
+        c.buf(b[2], "dx", F, true, i[0]);
+        break;
+    case Op::SOFTMAX_CROSS_ENTROPY_FORWARD:
+        if (!c.positive(i[0], "classes")) break;
+        c.buf(b[0], "logits", F, true, i[0]);
+        c.buf(b[1], "labels", I, true, 1);
+        c.buf(b[2], "probs", F, true, i[0]);
+        c.buf(b[3], "loss", F, false, 1);
+        c.buf(b[4], "correct", I, false, 1);
+        break;
+    case Op::SOFTMAX_CROSS_ENTROPY_BACKWARD:
+        if (!c.positive(i[0], "classes") || !c.flag(i[1], "accumulate")) break;
+        c.buf(b[0], "probs", F, true, i[0]);
+        c.buf(b[1], "labels", I, true, 1);
+        c.buf(b[2], "dlogits", F, true, i[0]);
+        break;
+    case Op::SGD_STEP: {
+        if (!c.flag(i[0], "nesterov") || !c.flag(i[1], "maximize")) break;
+        for (int k = 0; k < 4; k++) c.finite(f[k], "a hyper-parameter");
+        if (!c.st.ok()) break;
+        if (b[0] < 0 || b[0] >= (int32_t)p.buffers.size()) { c.buf(b[0], "param", F, false, 0); break; }
+        int64_t n = p.buffers[b[0]].elems;
+        c.buf(b[0], "param", F, false, n);
+        c.buf(b[1], "grad", F, false, n);
+        c.buf(b[2], "momentum_buffer", F, false, n, f[1] == 0.f);
+        if (c.st.ok() && i[0] && (f[1] <= 0.f || f[2] != 0.f))
+            c.st = Status::error(NL_STATUS_INVALID_PROGRAM, where + ": Nesterov momentum requires a momentum and zero dampening");
+        break;
+    }
+    case Op::ADAM_STEP: {
+        if (!c.flag(i[0], "amsgrad") || !c.flag(i[1], "maximize") || !c.flag(i[2], "decoupled")) break;
+        for (int k = 0; k < 5; k++) c.finite(f[k], "a hyper-parameter");
+        if (!c.st.ok()) break;
+        if (b[0] < 0 || b[0] >= (int32_t)p.buffers.size()) { c.buf(b[0], "param", F, false, 0); break; }
+        int64_t n = p.buffers[b[0]].elems;
+        c.buf(b[0], "param", F, false, n);
+        c.buf(b[1], "grad", F, false, n);
+        c.buf(b[2], "exp_avg", F, false, n);
+        c.buf(b[3], "exp_avg_sq", F, false, n);
+        c.buf(b[4], "max_exp_avg_sq", F, false, n, !i[0]);
+        break;
+    }
+    case Op::COUNT: break;
+    }
+    return c.st;
+}
+
+} // namespace
+
+Status program_decode(const int32_t * words, size_t n, Program & out) {
+    if (!words || n < (size_t)HEADER_WORDS)
+        return Status::error(NL_STATUS_INVALID_PROGRAM, fmt_str("program is %zu words long, shorter than its %d-word header", n, HEADER_WORDS));
+    if (words[0] != PROGRAM_MAGIC)
+        return Status::error(NL_STATUS_INVALID_PROGRAM, "not a Netloom program (bad magic number)");
+    if (words[1] != PROGRAM_VERSION)
+        return Status::error(NL_STATUS_INVALID_PROGRAM,
+                             fmt_str("program format version %d is not supported (this engine reads version %d)", words[1], PROGRAM_VERSION));
+    Program p;
+    p.max_batch = words[2];
+    int64_t arena = words[3];
+    int32_t nbuf = words[4], nf = words[5], nb = words[6], ns = words[7];
+    if (p.max_batch < 1 || p.max_batch > MAX_BATCH)
+        return Status::error(NL_STATUS_INVALID_PROGRAM, fmt_str("batch size %d is out of range (1..%d)", p.max_batch, MAX_BATCH));
+    if (arena < 0 || nbuf < 0 || nbuf > MAX_BUFFERS || nf < 0 || nb < 0 || ns < 0 || (int64_t)nf + nb + ns > MAX_INSTRS)
+        return Status::error(NL_STATUS_INVALID_PROGRAM, "program header has negative or absurd counts");
+    // arena_floats is stored in units of 16 words (one cache line) so that it fits in an int32.
+    p.arena_words = arena * 16;
+    int32_t ids[6];
+    std::memcpy(ids, words + 8, sizeof ids);
+
+    Reader r{words, n, HEADER_WORDS};
+    p.buffers.resize(nbuf);
+    for (int32_t k = 0; k < nbuf; k++) {
+        int32_t dt, batched, elems, offset16;
+        if (!r.take(dt) || !r.take(batched) || !r.take(elems) || !r.take(offset16))
+            return Status::error(NL_STATUS_INVALID_PROGRAM, fmt_str("program ends inside buffer %d's description", k));
+        if ((dt != 0 && dt != 1) || (batched != 0 && batched != 1) || elems <= 0 || offset16 < 0)
+            return Status::error(NL_STATUS_INVALID_PROGRAM, fmt_str("buffer %d has an invalid description (dtype %d, batched %d, elems %d)", k, dt, batched, elems));
+        BufferDesc d{(DType)dt, batched == 1, elems, (int64_t)offset16 * 16};
+        if (d.words(p.max_batch) > MAX_ARENA_WORDS || d.offset + d.words(p.max_batch) > p.arena_words)
+            return Status::error(NL_STATUS_INVALID_PROGRAM,
+                                 fmt_str("buffer %d (offset %lld, %lld words) lies outside the %lld-word arena", k,
+                                         (long long)d.offset, (long long)d.words(p.max_batch), (long long)p.arena_words));
+        p.buffers[k] = d;
+    }
+    if (p.arena_words > MAX_ARENA_WORDS)
+        return Status::error(NL_STATUS_INVALID_PROGRAM, "program arena is larger than 64 GiB");
+
+    std::vector<Instr> * sections[3] = {&p.forward, &p.backward, &p.step};
+    const char * names[3] = {"forward", "backward", "step"};
+    int32_t counts[3] = {nf, nb, ns};
+    int index = 0;
+    for (int s = 0; s < 3; s++) {
+        sections[s]->resize(counts[s]);
+        for (int32_t j = 0; j < counts[s]; j++, index++) {
+            Instr & in = (*sections[s])[j];
+            int32_t op, nbufs, nints, nfloats;
+            std::string where = fmt_str("instruction %d (%s #%d", index, names[s], j);
+            if (!r.take(op) || !r.take(nbufs) || !r.take(nints) || !r.take(nfloats))
+                return Status::error(NL_STATUS_INVALID_PROGRAM, where + "): program ends inside it");
+            if (op < 0 || op >= (int32_t)Op::COUNT)
+                return Status::error(NL_STATUS_INVALID_PROGRAM, where + fmt_str("): unknown opcode %d (this engine knows 0..%d)", op, (int)Op::COUNT - 1));
+            in.op = (Op)op;
+            const OpInfo & info = op_info(in.op);
+            where += std::string(", ") + info.name + ")";
+            if (nbufs != info.n_buffers || nints != info.n_ints || nfloats != info.n_floats)
+                return Status::error(NL_STATUS_INVALID_PROGRAM,
+                                     where + fmt_str(": has %d buffers, %d int and %d float attributes; %s takes %d, %d and %d",
+                                                     nbufs, nints, nfloats, info.name, info.n_buffers, info.n_ints, info.n_floats));
+            in.bufs.resize(nbufs);
+            in.ints.resize(nints);
+            in.floats.resize(nfloats);
+            bool ok = true;
+            for (auto & v : in.bufs) ok = ok && r.take(v);
+            for (auto & v : in.ints) ok = ok && r.take(v);
+            for (auto & v : in.floats) {
+                int32_t bits;
+                ok = ok && r.take(bits);
+                std::memcpy(&v, &bits, 4);
+            }
+            if (!ok) return Status::error(NL_STATUS_INVALID_PROGRAM, where + ": program ends inside it");
+            Status st = check_instr(p, in, where);
+            if (!st.ok()) return st;
+        }
+    }
+    if (r.pos != n)
+        return Status::error(NL_STATUS_INVALID_PROGRAM, fmt_str("program has %zu unexpected words after its last instruction", n - r.pos));
+
+    // Well-known buffers: checked like operands so the runtime can use them blindly.
+    Checker c{p, "program header", {}};
+    if (ids[0] != -1) c.buf(ids[0], "input", DType::F32, true, ids[0] >= 0 && ids[0] < nbuf ? p.buffers[ids[0]].elems : 1);
+    if (ids[1] != -1) c.buf(ids[1], "labels", DType::I32, true, 1);
+    if (ids[2] != -1) c.buf(ids[2], "logits", DType::F32, true, ids[2] >= 0 && ids[2] < nbuf ? p.buffers[ids[2]].elems : 1);
+    if (ids[3] != -1) c.buf(ids[3], "probs", DType::F32, true, ids[3] >= 0 && ids[3] < nbuf ? p.buffers[ids[3]].elems : 1);
+    if (ids[4] != -1) c.buf(ids[4], "loss", DType::F32, false, 1);
+    if (ids[5] != -1) c.buf(ids[5], "correct", DType::I32, false, 1);
+    if (!c.st.ok()) return c.st;
+    p.input = ids[0];
+    p.labels = ids[1];
+    p.logits = ids[2];
+    p.probs = ids[3];
+    p.loss = ids[4];
+    p.correct = ids[5];
+    out = std::move(p);
+    return {};
+}
+
+} // namespace nl

@@ -1,0 +1,240 @@
+// The executor: runs Program sections over the arena and whole epochs over in-memory data.
+#include "runtime.h"
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include "kernels.h"
+
+namespace nl {
+
+Session::~Session() { std::free(arena_); }
+
+Status Session::create(const int32_t * words, size_t n, int threads, std::unique_ptr<Session> & out) {
+    std::unique_ptr<Session> s(new (std::nothrow) Session());
+    if (!s) return Status::error(NL_STATUS_OUT_OF_MEMORY, "out of memory creating a session");
+    Status st = program_decode(words, n, s->prog_);
+    if (!st.ok()) return st;
+    size_t bytes = (size_t)std::max<int64_t>(s->prog_.arena_words, 16) * 4;
+    s->arena_ = static_cast<float *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+    if (!s->arena_)
+        return Status::error(NL_STATUS_OUT_OF_MEMORY,
+                             "could not allocate " + std::to_string(bytes >> 20) + " MiB for the model's buffers");
+    std::memset(s->arena_, 0, bytes);
+    if (threads < 0) return Status::error(NL_STATUS_INVALID_ARGUMENT, "thread count must be >= 0");
+    try {
+        s->pool_.reset(new ThreadPool(threads));
+    } catch (...) {
+        return Status::error(NL_STATUS_INTERNAL, "could not start worker threads");
+    }
+    out = std::move(s);
+    return {};
+}
+
+float * Session::f32(int32_t id) const { return id < 0 ? nullptr : arena_ + prog_.buffers[id].offset; }
+int32_t * Session::i32(int32_t id) const {
+    return id < 0 ? nullptr : reinterpret_cast<int32_t *>(arena_ + prog_.buffers[id].offset);
+}
+
+size_t Session::buffer_bytes(int32_t id) const {
+    if (id < 0 || id >= (int32_t)prog_.buffers.size()) return 0;
+    return (size_t)prog_.buffers[id].words(prog_.max_batch) * 4;
+}
+
+Status Session::set_buffer(int32_t id, const void * data, size_t bytes) {
+    if (id < 0 || id >= (int32_t)prog_.buffers.size())
+        return Status::error(NL_STATUS_INVALID_ARGUMENT, "no buffer " + std::to_string(id) + " in this program");
+    const BufferDesc & d = prog_.buffers[id];
+    size_t cap = buffer_bytes(id), row = (size_t)d.elems * 4;
+    bool ok = d.batched ? (bytes <= cap && bytes % row == 0) : bytes == cap;
+    if (!ok)
+        return Status::error(NL_STATUS_SHAPE_MISMATCH, "buffer " + std::to_string(id) + " takes " +
+                                                            (d.batched ? "whole rows of " + std::to_string(d.elems) + " values, up to " : "exactly ") +
+                                                            std::to_string(cap / 4) + " values; got " + std::to_string(bytes / 4));
+    std::memcpy(f32(id), data, bytes);
+    return {};
+}
+
+Status Session::get_buffer(int32_t id, void * out, size_t bytes) const {
+    if (id < 0 || id >= (int32_t)prog_.buffers.size())
+        return Status::error(NL_STATUS_INVALID_ARGUMENT, "no buffer " + std::to_string(id) + " in this program");
+    if (bytes > buffer_bytes(id)) return Status::error(NL_STATUS_INVALID_ARGUMENT, "read past the end of buffer " + std::to_string(id));
+    std::memcpy(out, f32(id), bytes);
+    return {};
+}
+
+Status Session::set_dataset(Split split, const uint8_t * images, const uint8_t * labels, int64_t count, int64_t sample_size) {
+    if (split != SPLIT_TRAIN && split != SPLIT_TEST) return Status::error(NL_STATUS_INVALID_ARGUMENT, "split must be train or test");
+    if (prog_.input < 0 || prog_.labels < 0 || prog_.probs < 0)
+        return Status::error(NL_STATUS_INVALID_ARGUMENT, "this program has no input/labels/loss to feed a dataset to");
+    if (count < 0 || sample_size != prog_.buffers[prog_.input].elems)
+        return Status::error(NL_STATUS_SHAPE_MISMATCH, "dataset samples hold " + std::to_string(sample_size) +
+                                                           " values but the model's input takes " +
+                                                           std::to_string(prog_.buffers[prog_.input].elems));
+    int64_t classes = prog_.buffers[prog_.probs].elems;
+    for (int64_t i = 0; i < count; i++)
+        if (labels[i] >= classes)
+            return Status::error(NL_STATUS_BAD_LABEL, "sample " + std::to_string(i) + " has label " + std::to_string(labels[i]) +
+                                                          " but the model predicts " + std::to_string(classes) + " classes");
+    Data & d = data_[split];
+    d.images.reset(new (std::nothrow) uint8_t[(size_t)(count * sample_size) + 1]);
+    d.labels.reset(new (std::nothrow) uint8_t[(size_t)count + 1]);
+    if (!d.images || !d.labels) {
+        d = Data{};
+        return Status::error(NL_STATUS_OUT_OF_MEMORY, "out of memory copying the dataset");
+    }
+    std::memcpy(d.images.get(), images, (size_t)(count * sample_size));
+    std::memcpy(d.labels.get(), labels, (size_t)count);
+    d.count = count;
+    d.sample_size = sample_size;
+    return {};
+}
+
+int64_t Session::dataset_count(Split split) const { return data_[split == SPLIT_TEST].count; }
+
+Status Session::exec(const Instr & in, int n) {
+    const auto & b = in.bufs;
+    const auto & i = in.ints;
+    const auto & f = in.floats;
+    switch (in.op) {
+    case Op::LINEAR_FORWARD:
+        linear_forward(pool_.get(), f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), n, i[0], i[1]);
+        return {};
+    case Op::LINEAR_BACKWARD:
+        linear_backward(pool_.get(), f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), n, i[0], i[1], i[2] != 0);
+        return {};
+    case Op::RELU_FORWARD:
+        relu_forward(f32(b[0]), f32(b[1]), (size_t)n * i[0]);
+        return {};
+    case Op::RELU_BACKWARD:
+        relu_backward(f32(b[0]), f32(b[1]), f32(b[2]), (size_t)n * i[0], i[1] != 0);
+        return {};
+    case Op::SOFTMAX_CROSS_ENTROPY_FORWARD: {
+        float loss = 0;
+        int correct = 0;
+        nl_status s = softmax_cross_entropy_forward(f32(b[0]), i32(b[1]), f32(b[2]), n, i[0], &loss, &correct);
+        if (s != NL_STATUS_OK) return Status::error(s, "a label is outside 0.." + std::to_string(i[0] - 1));
+        *f32(b[3]) = loss;
+        *i32(b[4]) = correct;
+        return {};
+    }
+    case Op::SOFTMAX_CROSS_ENTROPY_BACKWARD:
+        if (i[1]) return Status::error(NL_STATUS_INVALID_PROGRAM, "accumulating cross-entropy gradients is not supported");
+        softmax_cross_entropy_backward(f32(b[0]), i32(b[1]), f32(b[2]), n, i[0], 1.0f);
+        return {};
+    case Op::SGD_STEP: {
+        SgdParams hp;
+        hp.lr = f[0];
+        hp.momentum = f[1];
+        hp.dampening = f[2];
+        hp.weight_decay = f[3];
+        hp.nesterov = i[0] != 0;
+        hp.maximize = i[1] != 0;
+        sgd_step(f32(b[0]), f32(b[1]), f32(b[2]), (size_t)prog_.buffers[b[0]].elems, hp, steps_);
+        return {};
+    }
+    case Op::ADAM_STEP: {
+        AdamParams hp;
+        hp.lr = f[0];
+        hp.beta1 = f[1];
+        hp.beta2 = f[2];
+        hp.eps = f[3];
+        hp.weight_decay = f[4];
+        hp.amsgrad = i[0] != 0;
+        hp.maximize = i[1] != 0;
+        hp.decoupled_weight_decay = i[2] != 0;
+        adam_step(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), (size_t)prog_.buffers[b[0]].elems, hp, steps_);
+        return {};
+    }
+    case Op::COUNT: break;
+    }
+    return Status::error(NL_STATUS_INTERNAL, "unknown opcode reached the executor");
+}
+
+Status Session::exec_all(const std::vector<Instr> & section, int n) {
+    for (const Instr & in : section) {
+        Status st = exec(in, n);
+        if (!st.ok()) return st;
+    }
+    return {};
+}
+
+Status Session::run_step(int n, bool train, bool update) {
+    if (n < 1 || n > prog_.max_batch)
+        return Status::error(NL_STATUS_INVALID_ARGUMENT, "batch of " + std::to_string(n) + " rows does not fit the program's batch size " +
+                                                             std::to_string(prog_.max_batch));
+    Status st = exec_all(prog_.forward, n);
+    if (!st.ok() || !train) return st;
+    st = exec_all(prog_.backward, n);
+    if (!st.ok() || !update) return st;
+    steps_++;
+    return exec_all(prog_.step, n);
+}
+
+Status Session::run_epoch(Split split, const EpochOptions & o, ProgressFn progress, void * ctx, EpochResult & r) {
+    using clock = std::chrono::steady_clock;
+    const Data & d = data_[split == SPLIT_TEST];
+    r = EpochResult{};
+    if (!d.images) return Status::error(NL_STATUS_INVALID_ARGUMENT, std::string("no ") + (split == SPLIT_TEST ? "test" : "training") + " data was loaded");
+    if (o.batch < 1 || o.batch > prog_.max_batch)
+        return Status::error(NL_STATUS_INVALID_ARGUMENT, "batch size " + std::to_string(o.batch) + " must be between 1 and the program's " +
+                                                             std::to_string(prog_.max_batch));
+    if (o.count < 0 || o.count > d.count) return Status::error(NL_STATUS_INVALID_ARGUMENT, "epoch visits more samples than the dataset holds");
+    if (o.train && prog_.step.empty() && prog_.backward.empty())
+        return Status::error(NL_STATUS_INVALID_ARGUMENT, "this program has no backward pass to train with");
+    if (o.order)
+        for (int64_t k = 0; k < o.count; k++)
+            if (o.order[k] < 0 || o.order[k] >= d.count)
+                return Status::error(NL_STATUS_INVALID_ARGUMENT, "sample order names index " + std::to_string(o.order[k]) + " outside the dataset");
+
+    stop_.store(false);
+    int64_t batches = o.drop_last ? o.count / o.batch : (o.count + o.batch - 1) / o.batch;
+    std::unique_ptr<int32_t[]> iota;
+    const int32_t * order = o.order;
+    if (!order) {
+        iota.reset(new int32_t[(size_t)o.count + 1]);
+        for (int64_t k = 0; k < o.count; k++) iota[k] = (int32_t)k;
+        order = iota.get();
+    }
+    auto t0 = clock::now();
+    auto last_event = t0;
+    for (int64_t bi = 0; bi < batches; bi++) {
+        if (stop_.load(std::memory_order_relaxed)) {
+            r.stopped = true;
+            break;
+        }
+        int n = (int)std::min<int64_t>(o.batch, o.count - bi * o.batch);
+        gather_batch_u8(d.images.get(), d.labels.get(), (size_t)d.sample_size, order + bi * o.batch, n, f32(prog_.input), i32(prog_.labels));
+        Status st = exec_all(prog_.forward, n);
+        if (!st.ok()) return st;
+        float loss = prog_.loss >= 0 ? *f32(prog_.loss) : 0.f;
+        if (!std::isfinite(loss))
+            return Status::error(NL_STATUS_NON_FINITE, "the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at batch " +
+                                                           std::to_string(bi + 1) + " of " + std::to_string(batches) +
+                                                           (o.train ? "; training stopped before applying that batch" : ""));
+        if (o.train) {
+            st = exec_all(prog_.backward, n);
+            if (!st.ok()) return st;
+            steps_++;
+            st = exec_all(prog_.step, n);
+            if (!st.ok()) return st;
+        }
+        r.loss_sum += loss;
+        r.correct += prog_.correct >= 0 ? *i32(prog_.correct) : 0;
+        r.batches++;
+        r.samples += n;
+        auto now = clock::now();
+        if (progress && (std::chrono::duration<double>(now - last_event).count() >= o.event_interval_s || bi + 1 == batches)) {
+            last_event = now;
+            double el = std::chrono::duration<double>(now - t0).count();
+            ProgressEvent ev{r.batches, batches, r.samples, loss, r.loss_sum / (double)r.batches, el > 0 ? r.samples / el : 0, el};
+            progress(ctx, ev);
+        }
+    }
+    r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
+    return {};
+}
+
+} // namespace nl

@@ -1,0 +1,93 @@
+// Session: one compiled Program with its memory, its data and its thread pool.
+//
+// Intended usage (the Node binding and the C++ tests do exactly this):
+//   1. Session::create(words, n, threads, s)        decode + validate the Program, allocate the arena
+//   2. s->set_buffer(id, data, bytes)                parameters (initial or checkpoint), optimizer state
+//   3. s->set_dataset(TRAIN|TEST, images, labels...) the uint8 dataset, copied, labels checked
+//   4. s->run_epoch(TRAIN, opts, progress, ctx, r)   whole epochs on native threads; progress is
+//                                                    called from the running thread, throttled
+//      s->run_epoch(TEST, {train=false}, ...)        the test pass: loss and accuracy, no updates
+//   5. s->get_buffer(id, out, bytes)                 read parameters back to save a checkpoint
+// request_stop() may be called from any thread; the running epoch returns within one batch with
+// result.stopped = true and the weights of the last completed step.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include "program.h"
+#include "threadpool.h"
+
+namespace nl {
+
+enum Split : int { SPLIT_TRAIN = 0, SPLIT_TEST = 1 };
+
+struct EpochOptions {
+    const int32_t * order = nullptr;   // sample indices in visiting order (count of them); null = 0..count-1
+    int64_t count = 0;                 // samples to visit (<= dataset size)
+    int batch = 0;                     // <= program max_batch
+    bool drop_last = false;
+    bool train = true;                 // forward+backward+step, else forward only
+    double event_interval_s = 0.1;     // progress throttle
+};
+
+struct ProgressEvent {
+    int64_t batch;          // batches done in this epoch
+    int64_t batches;        // batches in this epoch
+    int64_t samples;        // samples done
+    float loss;             // loss of the latest batch
+    double mean_loss;       // mean of batch losses so far
+    double samples_per_s;   // since the epoch started
+    double elapsed_s;
+};
+
+struct EpochResult {
+    double loss_sum = 0;    // sum of per-batch mean losses (the tutorial divides by batches)
+    int64_t batches = 0, samples = 0, correct = 0;
+    double seconds = 0;
+    bool stopped = false;
+};
+
+typedef void (*ProgressFn)(void * ctx, const ProgressEvent & ev);
+
+class Session {
+public:
+    static Status create(const int32_t * words, size_t n, int threads, std::unique_ptr<Session> & out);
+    ~Session();
+
+    const Program & program() const { return prog_; }
+    int threads() const { return pool_->size(); }
+    int64_t steps() const { return steps_; }
+    void set_steps(int64_t s) { steps_ = s; }
+
+    // Copies `bytes` into buffer `id`. Fixed buffers take exactly their size; batched ones take
+    // up to max_batch rows (whole rows).
+    Status set_buffer(int32_t id, const void * data, size_t bytes);
+    Status get_buffer(int32_t id, void * out, size_t bytes) const;
+    size_t buffer_bytes(int32_t id) const;   // capacity (batched: max_batch rows)
+
+    Status set_dataset(Split split, const uint8_t * images, const uint8_t * labels, int64_t count, int64_t sample_size);
+    int64_t dataset_count(Split split) const;
+
+    Status run_epoch(Split split, const EpochOptions & opts, ProgressFn progress, void * ctx, EpochResult & result);
+    // One step on whatever the input/labels buffers hold (n rows): forward, and when train also
+    // backward and the optimizer step. Used by parity tests and single-batch inference.
+    Status run_step(int n, bool train, bool update = true);
+
+    void request_stop() { stop_.store(true); }
+
+private:
+    Session() = default;
+    Status exec(const Instr & in, int n);
+    Status exec_all(const std::vector<Instr> & section, int n);
+    float * f32(int32_t id) const;
+    int32_t * i32(int32_t id) const;
+
+    Program prog_;
+    float * arena_ = nullptr;
+    std::unique_ptr<ThreadPool> pool_;
+    struct Data { std::unique_ptr<uint8_t[]> images, labels; int64_t count = 0, sample_size = 0; } data_[2];
+    int64_t steps_ = 0;
+    std::atomic<bool> stop_{false};
+};
+
+} // namespace nl
