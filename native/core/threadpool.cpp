@@ -1,57 +1,142 @@
-// Placeholder pool (mutex + condition variable). The spin-then-sleep version replaces it.
+// Persistent spin-then-sleep thread pool (contract in threadpool.h).
+//
+// One call of parallel_for is one "generation". The shared 64-bit word `state` holds
+// (generation << 32) | next_task. A thread claims task t by a CAS from (g, t) to (g, t + 1); a
+// claim can only succeed while generation g is open, so a worker that wakes late (after the
+// caller has returned, or while the next call is being set up) can never run a stale task.
+//
+//   caller:  close the old generation (next = CLOSED), write the job (fn, ctx, n_tasks), publish
+//            (g + 1, 0), wake sleepers if any, claim tasks itself, then wait until done == n_tasks.
+//   worker:  spin (with pause) until the generation changes, for about NL_POOL_SPIN_US; after that
+//            sleep on a condition variable. Claim tasks until none are left; count each finished
+//            task in `done`.
+//
+// The caller returns only when every claimed task has finished, and workers touch nothing but
+// the pool's own Impl after that, so destroying the pool (which joins the workers first) right
+// after a call is safe. fn/ctx are never used after parallel_for returns.
 #include "threadpool.h"
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
 #include <sched.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace nl {
 
+static inline void nl_cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static const uint32_t NL_POOL_CLOSED = 0xFFFFFFFFu; // `next` value of a generation that takes no more claims
+static const int NL_POOL_SPIN_US = 300;             // how long an idle worker spins before it sleeps
+
 struct ThreadPool::Impl {
-    std::vector<std::thread> workers;
+    // hot, shared by all threads: each on its own cache line
+    alignas(64) std::atomic<uint64_t> state{(uint64_t)NL_POOL_CLOSED}; // (generation << 32) | next task
+    alignas(64) std::atomic<int> done{0};                               // tasks finished in this generation
+    alignas(64) std::atomic<TaskFn> fn{nullptr};                        // the job, written while closed
+    std::atomic<void *> ctx{nullptr};
+    std::atomic<int> n_tasks{0};
+    alignas(64) std::atomic<int> sleepers{0}; // workers blocked (or about to block) on cv
+    std::atomic<bool> quit{false};
     std::mutex mu;
-    std::condition_variable cv_work, cv_done;
-    TaskFn fn = nullptr;
-    void * ctx = nullptr;
-    int n_tasks = 0;
-    std::atomic<int> next{0};
-    int active = 0;
-    long generation = 0;
-    bool quit = false;
+    std::condition_variable cv;
+    std::vector<std::thread> workers;
+
+    int drain(uint32_t gen);
+    static void worker(Impl * s);
 };
 
-static void drain(ThreadPool::TaskFn fn, void * ctx, int n, std::atomic<int> & next) {
-    for (int t; (t = next.fetch_add(1)) < n;) fn(ctx, t);
+static inline uint32_t nl_pool_gen(uint64_t s) { return (uint32_t)(s >> 32); }
+static inline uint32_t nl_pool_next(uint64_t s) { return (uint32_t)s; }
+
+// Claims and runs tasks of generation `gen` until none is left. Returns how many it ran.
+int ThreadPool::Impl::drain(uint32_t gen) {
+    Impl & s = *this;
+    // acquire loads: if we see a job written for a later generation, we also see that `gen` was
+    // closed, so the CAS below fails and the mismatched job is never run.
+    ThreadPool::TaskFn fn = s.fn.load(std::memory_order_acquire);
+    void * ctx = s.ctx.load(std::memory_order_acquire);
+    uint32_t n = (uint32_t)s.n_tasks.load(std::memory_order_acquire);
+    int ran = 0;
+    uint64_t cur = s.state.load(std::memory_order_acquire);
+    for (;;) {
+        if (nl_pool_gen(cur) != gen) break;
+        uint32_t t = nl_pool_next(cur);
+        if (t >= n) break; // all claimed, or CLOSED
+        if (!s.state.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+            continue; // cur reloaded
+        fn(ctx, (int)t);
+        ran++;
+        s.done.fetch_add(1, std::memory_order_release);
+        cur = s.state.load(std::memory_order_acquire);
+    }
+    return ran;
+}
+
+void ThreadPool::Impl::worker(Impl * sp) {
+    Impl & s = *sp;
+    uint32_t seen = nl_pool_gen(s.state.load(std::memory_order_acquire));
+    for (;;) {
+        // spin phase: wait for a new generation, briefly
+        auto t0 = std::chrono::steady_clock::now();
+        uint32_t gen = seen;
+        for (int i = 0;; i++) {
+            if (s.quit.load(std::memory_order_acquire)) return;
+            gen = nl_pool_gen(s.state.load(std::memory_order_acquire));
+            if (gen != seen) break;
+            nl_cpu_relax();
+            if ((i & 63) == 63) {
+                auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+                if (us > NL_POOL_SPIN_US) break;
+            }
+        }
+        if (gen == seen) {
+            // sleep phase. sleepers++ and the caller's publish are both seq_cst, so either the
+            // caller sees us as a sleeper (and notifies under the mutex) or we see its generation.
+            std::unique_lock<std::mutex> lk(s.mu);
+            s.sleepers.fetch_add(1, std::memory_order_seq_cst);
+            s.cv.wait(lk, [&] {
+                return s.quit.load(std::memory_order_seq_cst) ||
+                       nl_pool_gen(s.state.load(std::memory_order_seq_cst)) != seen;
+            });
+            s.sleepers.fetch_sub(1, std::memory_order_seq_cst);
+            if (s.quit.load(std::memory_order_acquire)) return;
+            gen = nl_pool_gen(s.state.load(std::memory_order_acquire));
+        }
+        seen = gen;
+        s.drain(gen);
+    }
 }
 
 ThreadPool::ThreadPool(int n_threads) : impl_(new Impl) {
     if (n_threads <= 0) n_threads = hardware_threads();
+    impl_->workers.reserve((size_t)(n_threads - 1));
     for (int i = 1; i < n_threads; i++) {
-        impl_->workers.emplace_back([this] {
-            Impl & s = *impl_;
-            long seen = 0;
-            for (;;) {
-                std::unique_lock<std::mutex> lk(s.mu);
-                s.cv_work.wait(lk, [&] { return s.quit || s.generation != seen; });
-                if (s.quit) return;
-                seen = s.generation;
-                lk.unlock();
-                drain(s.fn, s.ctx, s.n_tasks, s.next);
-                lk.lock();
-                if (--s.active == 0) s.cv_done.notify_one();
-            }
-        });
+        try {
+            impl_->workers.emplace_back(&Impl::worker, impl_);
+        } catch (...) {
+            break; // could not start a thread: run with fewer (the caller always works)
+        }
     }
 }
 
 ThreadPool::~ThreadPool() {
     {
         std::lock_guard<std::mutex> lk(impl_->mu);
-        impl_->quit = true;
+        impl_->quit.store(true, std::memory_order_seq_cst);
     }
-    impl_->cv_work.notify_all();
+    impl_->cv.notify_all();
     for (auto & w : impl_->workers) w.join();
     delete impl_;
 }
@@ -59,25 +144,32 @@ ThreadPool::~ThreadPool() {
 int ThreadPool::size() const { return (int)impl_->workers.size() + 1; }
 
 void ThreadPool::parallel_for(int n_tasks, TaskFn fn, void * ctx) {
-    Impl & s = *impl_;
     if (n_tasks <= 0) return;
+    Impl & s = *impl_;
     if (s.workers.empty() || n_tasks == 1) {
         for (int t = 0; t < n_tasks; t++) fn(ctx, t);
         return;
     }
-    {
+    // the previous generation is closed (done at the end of every call); set up the job
+    uint32_t gen = nl_pool_gen(s.state.load(std::memory_order_relaxed)) + 1;
+    s.done.store(0, std::memory_order_relaxed);
+    s.fn.store(fn, std::memory_order_release);
+    s.ctx.store(ctx, std::memory_order_release);
+    s.n_tasks.store(n_tasks, std::memory_order_release);
+    s.state.store((uint64_t)gen << 32, std::memory_order_seq_cst); // publish (gen, next = 0)
+    if (s.sleepers.load(std::memory_order_seq_cst) > 0) {
         std::lock_guard<std::mutex> lk(s.mu);
-        s.fn = fn;
-        s.ctx = ctx;
-        s.n_tasks = n_tasks;
-        s.next = 0;
-        s.active = (int)s.workers.size();
-        s.generation++;
+        s.cv.notify_all();
     }
-    s.cv_work.notify_all();
-    drain(fn, ctx, n_tasks, s.next);
-    std::unique_lock<std::mutex> lk(s.mu);
-    s.cv_done.wait(lk, [&] { return s.active == 0; });
+    s.drain(gen);
+    // wait for tasks still running on workers
+    for (int i = 0; s.done.load(std::memory_order_acquire) < n_tasks; i++) {
+        nl_cpu_relax();
+        if (i > 4096 && (i & 255) == 0) sched_yield(); // long task or oversubscribed CPUs
+    }
+    // close: a late worker's CAS on (gen, t) now fails. exchange (acq_rel) keeps the next call's
+    // job writes after it.
+    s.state.exchange(((uint64_t)gen << 32) | NL_POOL_CLOSED, std::memory_order_acq_rel);
 }
 
 int hardware_threads() {

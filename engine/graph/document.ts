@@ -1,0 +1,118 @@
+/**
+ * The project document: what a `.netloom` / project JSON file holds, validated with zod.
+ *
+ * A project is a graph of layers (nodes with PyTorch names and params, edges between them) plus
+ * the training setup (dataset, DataLoader, optimizer, epochs, seed). Node `name`s become
+ * state-dict prefixes (`<name>.weight`), so they follow PyTorch module-path rules.
+ * `version` is the format version; files from a newer Netloom are refused, older ones migrated.
+ */
+import { z } from 'zod';
+import { NetloomError } from '../errors.js';
+
+export const PROJECT_FORMAT = 'netloom-project';
+export const PROJECT_VERSION = 1;
+
+/** PyTorch module paths: `fc1`, `linear_relu_stack.0`. */
+export const NODE_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
+
+export const NodeSchema = z.object({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  name: z.string().regex(NODE_NAME_RE, 'must look like a PyTorch module name (letters, digits, _ and dots)'),
+  params: z.record(z.string(), z.unknown()).default({}),
+  position: z.object({ x: z.number(), y: z.number() }).optional(),
+});
+
+export const EdgeSchema = z.object({
+  id: z.string().optional(),
+  source: z.string().min(1),
+  target: z.string().min(1),
+});
+
+export const OptimizerSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('SGD'),
+    lr: z.number().positive().default(1e-3),
+    momentum: z.number().min(0).default(0),
+    dampening: z.number().default(0),
+    weight_decay: z.number().min(0).default(0),
+    nesterov: z.boolean().default(false),
+    maximize: z.boolean().default(false),
+  }),
+  z.object({
+    type: z.enum(['Adam', 'AdamW']),
+    lr: z.number().positive().default(1e-3),
+    betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
+    eps: z.number().positive().default(1e-8),
+    weight_decay: z.number().min(0).optional(),
+    amsgrad: z.boolean().default(false),
+    maximize: z.boolean().default(false),
+  }),
+]);
+
+export const TrainingSchema = z.object({
+  dataset: z.enum(['fashion-mnist', 'mnist']).default('fashion-mnist'),
+  batch_size: z.number().int().positive().default(64),
+  shuffle: z.boolean().default(false),
+  drop_last: z.boolean().default(false),
+  epochs: z.number().int().positive().default(5),
+  seed: z.number().int().min(0).default(0),
+  optimizer: OptimizerSchema.default({ type: 'SGD', lr: 1e-3, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false }),
+});
+
+export const ProjectSchema = z.object({
+  format: z.literal(PROJECT_FORMAT),
+  version: z.number().int().positive(),
+  name: z.string().default('Untitled'),
+  graph: z.object({ nodes: z.array(NodeSchema), edges: z.array(EdgeSchema) }),
+  training: TrainingSchema.default(TrainingSchema.parse({})),
+});
+
+export type NodeDoc = z.infer<typeof NodeSchema>;
+export type EdgeDoc = z.infer<typeof EdgeSchema>;
+export type OptimizerDoc = z.infer<typeof OptimizerSchema>;
+export type TrainingDoc = z.infer<typeof TrainingSchema>;
+export type ProjectDoc = z.infer<typeof ProjectSchema>;
+export interface GraphDoc {
+  nodes: NodeDoc[];
+  edges: EdgeDoc[];
+}
+
+/** Turns a zod issue path into words: `graph.nodes[2].params` -> "graph.nodes[2].params". */
+function pathText(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${String(p)}` : String(p);
+  return s || '(top level)';
+}
+
+/** Validates parsed JSON as a project; throws NL_BAD_PROJECT naming every problem and where. */
+export function parseProject(json: unknown, source: string): ProjectDoc {
+  if (typeof json === 'object' && json !== null && 'version' in json) {
+    const v = (json as { version: unknown }).version;
+    if (typeof v === 'number' && v > PROJECT_VERSION)
+      throw new NetloomError(
+        'NL_BAD_PROJECT',
+        `${source} was saved by a newer Netloom (project format ${v}; this version reads up to ${PROJECT_VERSION}).`,
+        'Update Netloom to open it.',
+      );
+  }
+  const r = ProjectSchema.safeParse(json);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${pathText(i.path)}: ${i.message}`);
+    throw new NetloomError('NL_BAD_PROJECT', `${source} is not a valid Netloom project:\n${lines.join('\n')}`,
+      'Fix the fields listed above, or start from assets/templates/quickstart.json.');
+  }
+  return r.data;
+}
+
+/** Parses project text (JSON). Invalid JSON is reported with the parser's position. */
+export function parseProjectText(text: string, source: string): ProjectDoc {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new NetloomError('NL_BAD_PROJECT', `${source} is not valid JSON: ${(e as Error).message}`,
+      'Open it in a text editor and fix the syntax, or restore it from a backup.');
+  }
+  return parseProject(json, source);
+}

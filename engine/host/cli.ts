@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+/**
+ * `netloom`: the command line. train / eval / devices, printing what the PyTorch quickstart
+ * prints. User mistakes end with one message, a hint and exit code 1; nothing is written unless
+ * the whole write succeeds.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { NetloomError, isNetloomError } from '../errors.js';
+import { loadBinding } from '../runtime/binding.js';
+import { prepareJob, readProject, runTraining, testPass, type JobOptions } from '../train/job.js';
+import { saveCheckpoint } from '../train/checkpoints.js';
+import type { DatasetName } from '../data/datasets.js';
+import { ProgressLine } from './progress.js';
+
+function number(flag: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} takes a number, got "${v}".`);
+    return n;
+  };
+}
+
+function choice<T extends string>(values: readonly T[]) {
+  return (v: string) => {
+    if (!values.includes(v as T)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}.`);
+    return v as T;
+  };
+}
+
+const DATASETS = ['fashion-mnist', 'mnist'] as const;
+
+interface CommonFlags {
+  batchSize?: number;
+  dataset?: DatasetName;
+  data?: string;
+  threads?: number;
+  limitTest?: number;
+}
+
+function jobOptions(f: CommonFlags & { epochs?: number; lr?: number; optimizer?: JobOptions['optimizer']; seed?: number; limitTrain?: number; weights?: string }): JobOptions {
+  return {
+    epochs: f.epochs,
+    batchSize: f.batchSize,
+    lr: f.lr,
+    optimizer: f.optimizer,
+    dataset: f.dataset,
+    dataRoot: f.data,
+    seed: f.seed,
+    threads: f.threads,
+    weights: f.weights,
+    limitTrain: f.limitTrain,
+    limitTest: f.limitTest,
+  };
+}
+
+function deviceLine(threads: number): string {
+  const d = loadBinding().deviceInfo();
+  return `Using cpu device (${d.cpuModel}, ${d.simd}, ${threads} thread${threads === 1 ? '' : 's'})`;
+}
+
+const testLine = (acc: number, loss: number) => `Test Error: Accuracy: ${(100 * acc).toFixed(1)}%, Avg loss: ${loss.toFixed(6)}`;
+
+async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & { save?: string }): Promise<void> {
+  const project = await readProject(projectPath);
+  const job = await prepareJob(project, projectPath, jobOptions(f));
+  const out = process.stdout;
+  console.log(deviceLine(job.session.threads));
+  console.log(`${job.dataset.title}: ${job.trainCount} training / ${job.testCount} test samples from ${job.dataset.source}`);
+  let stopping = false;
+  const onSigint = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    out.write('\nStopping after the current batch (Ctrl-C again to quit now)...\n');
+    job.session.stop();
+  };
+  process.on('SIGINT', onSigint);
+  const bar = new ProgressLine(out);
+  const reports = await runTraining(job, {
+    onEpochStart: (e) => console.log(`Epoch ${e}\n-------------------------------`),
+    onBatch: (_e, p) => bar.update(p.samples / job.trainCount, `loss: ${p.loss.toFixed(6)}  [${String(p.samples).padStart(5)}/${job.trainCount}]  ${Math.round(p.samplesPerSec).toLocaleString('en-US')} samples/s`),
+    onTestStart: () => bar.done(),
+    onEpoch: (r) => {
+      console.log(`train loss: ${r.trainLoss.toFixed(6)}, ${r.trainSeconds.toFixed(2)} s, ${Math.round(r.samplesPerSec).toLocaleString('en-US')} samples/s${r.stopped ? ' (stopped early)' : ''}`);
+      console.log(testLine(r.testAccuracy, r.testLoss) + '\n');
+    },
+  });
+  process.off('SIGINT', onSigint);
+  if (f.save) {
+    await saveCheckpoint(f.save, job.session, { project: project.name, epochs: String(reports.length) });
+    console.log(`Saved PyTorch state dict to ${f.save}`);
+  }
+  console.log('Done!');
+}
+
+async function evaluate(projectPath: string, f: CommonFlags & { weights: string }): Promise<void> {
+  const project = await readProject(projectPath);
+  const job = await prepareJob(project, projectPath, { ...jobOptions(f), weights: f.weights });
+  console.log(deviceLine(job.session.threads));
+  const r = await testPass(job);
+  console.log(testLine(r.accuracy, r.avgLoss));
+}
+
+function devices(): void {
+  const d = loadBinding().deviceInfo();
+  console.log(`cpu: ${d.cpuModel}`);
+  console.log(`  simd: ${d.simd}`);
+  console.log(`  threads: ${d.hardwareThreads}`);
+  console.log('cuda: not built yet');
+}
+
+export function buildCli(): Command {
+  const program = new Command('netloom').description('Design, train and evaluate neural networks; PyTorch-compatible checkpoints.').showHelpAfterError();
+  const common = (c: Command) =>
+    c
+      .option('--batch-size <n>', 'samples per batch (DataLoader batch_size)', number('--batch-size'))
+      .option('--dataset <name>', `dataset: ${DATASETS.join(' | ')}`, choice(DATASETS))
+      .option('--data <root>', "torchvision-style data folder (<root>/FashionMNIST/raw); default: the built-in copy")
+      .option('--threads <n>', 'CPU threads (default: all)', number('--threads'))
+      .option('--limit-test <n>', 'use only the first N test samples', number('--limit-test'));
+  common(
+    program
+      .command('train')
+      .description('train a project and print test accuracy after every epoch')
+      .argument('<project>', 'project file (.json / .netloom)')
+      .option('--epochs <n>', 'number of epochs', number('--epochs'))
+      .option('--lr <x>', 'learning rate', number('--lr'))
+      .option('--optimizer <name>', 'sgd | adam | adamw', choice(['sgd', 'adam', 'adamw'] as const))
+      .option('--seed <n>', 'random seed for initialisation and shuffling', number('--seed'))
+      .option('--weights <file>', 'start from these weights (safetensors) instead of a fresh initialisation')
+      .option('--limit-train <n>', 'use only the first N training samples', number('--limit-train'))
+      .option('--save <file>', 'save the trained state dict (safetensors) here'),
+  ).action(train);
+  common(
+    program
+      .command('eval')
+      .description('evaluate saved weights on the test split')
+      .argument('<project>', 'project file')
+      .requiredOption('--weights <file>', 'state dict to evaluate (safetensors)'),
+  ).action(evaluate);
+  program.command('devices').description('list compute devices').action(devices);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildCli().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (isNetloomError(e)) {
+      process.stderr.write(`\nerror: ${(e as NetloomError).describe()}\n`);
+      return 1;
+    }
+    process.stderr.write(`\ninternal error: ${(e as Error)?.stack ?? String(e)}\nPlease report this with the command you ran.\n`);
+    return 2;
+  }
+}
+
+process.exitCode = await main(process.argv);

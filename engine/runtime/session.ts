@@ -1,0 +1,80 @@
+/**
+ * Session: a compiled program living in the native runtime, with its parameters and data.
+ * Translates native errors (Error + code) into NetloomErrors with hints.
+ */
+import { NetloomError, type ErrorCode } from '../errors.js';
+import type { CompiledProgram } from '../compile/ir.js';
+import { encodeProgram } from '../compile/program.js';
+import { loadBinding, type NativeEpochResult, type NativeProgress, type NativeSession } from './binding.js';
+
+const HINTS: Partial<Record<string, string>> = {
+  NL_OOM: 'Lower the batch size, or close other programs.',
+  NL_NON_FINITE: 'Lower the learning rate; the weights from before the failing batch are kept.',
+  NL_BAD_LABEL: 'The dataset has more classes than the last Linear layer has outputs: raise its out_features.',
+  NL_INVALID_PROGRAM: 'This is a bug in Netloom: please report it with the project file.',
+  NL_INTERNAL: 'This is a bug in Netloom: please report it with the project file.',
+};
+
+/** Runs fn, converting a native error into a NetloomError (stack of the JS caller kept). */
+export function native<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw fromNative(e);
+  }
+}
+
+export function fromNative(e: unknown): unknown {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code === 'string' && code.startsWith('NL_') && !(e instanceof NetloomError))
+    return new NetloomError(code as ErrorCode, (e as Error).message, HINTS[code], { cause: e });
+  return e;
+}
+
+export type Split = 'train' | 'test';
+const SPLIT: Record<Split, 0 | 1> = { train: 0, test: 1 };
+
+export class Session {
+  readonly native: NativeSession;
+
+  constructor(readonly program: CompiledProgram, threads: number) {
+    const { Session: S } = loadBinding();
+    this.native = native(() => new S(encodeProgram(program), threads));
+  }
+
+  get threads(): number {
+    return this.native.threads;
+  }
+
+  /** Parameters as a state dict: key -> values (copies). */
+  getParams(): Map<string, Float32Array> {
+    return new Map(this.program.params.map((p) => [p.key, native(() => this.native.getBuffer(p.buffer)) as Float32Array]));
+  }
+
+  setParam(key: string, data: Float32Array): void {
+    const p = this.program.params.find((q) => q.key === key);
+    if (!p) throw new NetloomError('NL_INVALID_ARGUMENT', `the model has no parameter ${key}`);
+    native(() => this.native.setBuffer(p.buffer, data));
+  }
+
+  setDataset(split: Split, images: Uint8Array, labels: Uint8Array, count: number): void {
+    const sample = this.program.inputShape.reduce((a, b) => a * b, 1);
+    native(() => this.native.setDataset(SPLIT[split], images, labels, count, sample));
+  }
+
+  async runEpoch(
+    split: Split,
+    o: { count: number; batch: number; dropLast: boolean; train: boolean; order?: Int32Array; eventIntervalMs?: number },
+    onProgress?: (p: NativeProgress) => void,
+  ): Promise<NativeEpochResult> {
+    try {
+      return await this.native.runEpoch(SPLIT[split], o, onProgress);
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+
+  stop(): void {
+    this.native.stop();
+  }
+}

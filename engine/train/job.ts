@@ -1,0 +1,174 @@
+/**
+ * A training job: the PyTorch quickstart's loop, run natively.
+ *
+ *   for t in range(epochs): train(train_dataloader, model, loss_fn, optimizer); test(test_dataloader, ...)
+ *
+ * Each epoch runs whole on native threads (no JS per batch); the test pass reports exactly the
+ * quickstart's numbers: Accuracy = correct / samples, Avg loss = sum of batch mean losses / batches.
+ */
+import { readFile } from 'node:fs/promises';
+import { NetloomError } from '../errors.js';
+import { analyzeForTraining } from '../graph/analyze.js';
+import { fmtShape } from '../graph/catalog.js';
+import { parseProjectText, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
+import { compileGraph } from '../compile/compile.js';
+import { loadDataset, type Dataset, type DatasetName } from '../data/datasets.js';
+import { epochOrder, validateLoaderConfig, type LoaderConfig } from '../data/loader.js';
+import type { NativeProgress } from '../runtime/binding.js';
+import { Session } from '../runtime/session.js';
+import { initTensor } from './init.js';
+import { loadCheckpoint } from './checkpoints.js';
+
+export interface JobOptions {
+  /** overrides of the project's training section (CLI flags) */
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  optimizer?: 'sgd' | 'adam' | 'adamw';
+  dataset?: DatasetName;
+  dataRoot?: string;
+  seed?: number;
+  threads?: number;
+  /** start from these weights instead of a fresh initialisation */
+  weights?: string;
+  /** use only the first N samples of each split (quick runs, tests) */
+  limitTrain?: number;
+  limitTest?: number;
+}
+
+export interface EpochReport {
+  epoch: number;
+  trainLoss: number;
+  trainSeconds: number;
+  samplesPerSec: number;
+  testLoss: number;
+  testAccuracy: number;
+  stopped: boolean;
+}
+
+export interface TestReport {
+  accuracy: number;
+  avgLoss: number;
+  samples: number;
+  seconds: number;
+}
+
+export interface Job {
+  project: ProjectDoc;
+  dataset: Dataset;
+  session: Session;
+  loader: LoaderConfig;
+  epochs: number;
+  trainCount: number;
+  testCount: number;
+}
+
+export async function readProject(path: string): Promise<ProjectDoc> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new NetloomError('NL_IO', `cannot read the project ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 'Check the path.');
+  }
+  return parseProjectText(text, path);
+}
+
+function optimizerFrom(base: OptimizerDoc, o: JobOptions): OptimizerDoc {
+  let opt = base;
+  if (o.optimizer === 'sgd' && opt.type !== 'SGD') opt = { type: 'SGD', lr: opt.lr, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false };
+  if ((o.optimizer === 'adam' || o.optimizer === 'adamw') && opt.type === 'SGD')
+    opt = { type: o.optimizer === 'adam' ? 'Adam' : 'AdamW', lr: opt.lr, betas: [0.9, 0.999], eps: 1e-8, amsgrad: false, maximize: false };
+  if (o.optimizer === 'adamw' && opt.type === 'Adam') opt = { ...opt, type: 'AdamW' };
+  if (o.optimizer === 'adam' && opt.type === 'AdamW') opt = { ...opt, type: 'Adam' };
+  if (o.lr !== undefined) {
+    if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new NetloomError('NL_INVALID_ARGUMENT', `learning rate ${o.lr} must be a positive number`, 'Try --lr 1e-3.');
+    opt = { ...opt, lr: o.lr };
+  }
+  return opt;
+}
+
+function positiveInt(v: number | undefined, flag: string): void {
+  if (v !== undefined && (!Number.isInteger(v) || v <= 0))
+    throw new NetloomError('NL_INVALID_ARGUMENT', `${flag} must be a positive whole number, got ${v}`, `Example: ${flag} 64.`);
+}
+
+/** Builds everything a run needs: validated graph, dataset, compiled program, initial weights. */
+export async function prepareJob(project: ProjectDoc, source: string, o: JobOptions = {}): Promise<Job> {
+  positiveInt(o.epochs, '--epochs');
+  positiveInt(o.batchSize, '--batch-size');
+  positiveInt(o.threads, '--threads');
+  const t = project.training;
+  const loader = validateLoaderConfig({
+    batchSize: o.batchSize ?? t.batch_size,
+    shuffle: t.shuffle,
+    dropLast: t.drop_last,
+    seed: o.seed ?? t.seed,
+  });
+  const analysis = analyzeForTraining(project.graph, source);
+  const dataset = await loadDataset(o.dataset ?? t.dataset, { root: o.dataRoot });
+
+  const input = analysis.byId.get(analysis.inputId!)!;
+  const shape = input.outShape!;
+  if (shape.length !== dataset.sampleShape.length || shape.some((d, i) => d !== dataset.sampleShape[i]))
+    throw new NetloomError('NL_BAD_GRAPH', `Input at node ${input.doc.name}: its shape ${fmtShape(shape)} does not match ${dataset.title} samples ${fmtShape(dataset.sampleShape)}`,
+      `Set the Input shape to ${fmtShape(dataset.sampleShape)}.`);
+
+  const program = compileGraph(analysis, { batchSize: loader.batchSize, optimizer: optimizerFrom(t.optimizer, o) });
+  if (program.classes < dataset.classes.length) {
+    const loss = analysis.byId.get(analysis.lossId!)!;
+    throw new NetloomError('NL_BAD_GRAPH', `${loss.doc.type} at node ${loss.doc.name}: the model scores ${program.classes} classes but ${dataset.title} has ${dataset.classes.length}`,
+      `Set out_features of the last Linear layer to ${dataset.classes.length}.`);
+  }
+
+  const session = new Session(program, o.threads ?? 0);
+  if (o.weights) await loadCheckpoint(o.weights, session);
+  else for (const p of program.params) session.setParam(p.key, initTensor(p.key, p.shape.reduce((a, b) => a * b, 1), p.init, loader.seed));
+
+  const trainCount = Math.min(o.limitTrain ?? Infinity, dataset.train.count);
+  const testCount = Math.min(o.limitTest ?? Infinity, dataset.test.count);
+  session.setDataset('train', dataset.train.images, dataset.train.labels, trainCount);
+  session.setDataset('test', dataset.test.images, dataset.test.labels, testCount);
+  return { project, dataset, session, loader, epochs: o.epochs ?? t.epochs, trainCount, testCount };
+}
+
+/** The quickstart's test(): no updates, in order, same batch size. */
+export async function testPass(job: Job, onProgress?: (p: NativeProgress) => void): Promise<TestReport> {
+  const r = await job.session.runEpoch('test', { count: job.testCount, batch: job.loader.batchSize, dropLast: false, train: false }, onProgress);
+  return { accuracy: r.correct / Math.max(r.samples, 1), avgLoss: r.lossSum / Math.max(r.batches, 1), samples: r.samples, seconds: r.seconds };
+}
+
+export interface TrainEvents {
+  onEpochStart?(epoch: number): void;
+  onBatch?(epoch: number, p: NativeProgress): void;
+  onTestStart?(epoch: number): void;
+  onEpoch?(r: EpochReport): void;
+}
+
+/** Runs job.epochs epochs of train + test. Stops early (after reporting) if session.stop() was called. */
+export async function runTraining(job: Job, ev: TrainEvents = {}): Promise<EpochReport[]> {
+  const reports: EpochReport[] = [];
+  for (let epoch = 1; epoch <= job.epochs; epoch++) {
+    ev.onEpochStart?.(epoch);
+    const order = epochOrder(job.trainCount, job.loader, epoch - 1);
+    const r = await job.session.runEpoch(
+      'train',
+      { count: job.trainCount, batch: job.loader.batchSize, dropLast: job.loader.dropLast, train: true, order, eventIntervalMs: 100 },
+      ev.onBatch ? (p) => ev.onBatch!(epoch, p) : undefined,
+    );
+    ev.onTestStart?.(epoch);
+    const test = await testPass(job);
+    const report: EpochReport = {
+      epoch,
+      trainLoss: r.lossSum / Math.max(r.batches, 1),
+      trainSeconds: r.seconds,
+      samplesPerSec: r.samples / Math.max(r.seconds, 1e-9),
+      testLoss: test.avgLoss,
+      testAccuracy: test.accuracy,
+      stopped: r.stopped,
+    };
+    reports.push(report);
+    ev.onEpoch?.(report);
+    if (r.stopped) break;
+  }
+  return reports;
+}

@@ -1,0 +1,78 @@
+// Adam / AdamW step, one fused pass per parameter: torch.optim.Adam and torch.optim.AdamW
+// (PyTorch 1.13, _single_tensor_adam / _single_tensor_adamw, foreach=False, capturable=False).
+//
+//   p, g, m, v, vmax: [count]     step counts from 1 (the value of state['step'] after += 1)
+//
+//   g    = maximize ? -g : g
+//   Adam:   g = g + wd * p                            (L2, if weight_decay != 0)
+//   AdamW:  p = p * (1 - lr * wd)                     (decoupled)
+//   m    = beta1 * m + (1 - beta1) * g
+//   v    = beta2 * v + (1 - beta2) * g * g
+//   bc1  = 1 - beta1^step,  bc2 = 1 - beta2^step      (double, as Python computes them)
+//   vmax = max(vmax, v)                               (amsgrad only; then used instead of v)
+//   den  = sqrt(v) / sqrt(bc2) + eps
+//   p    = p + (-lr / bc1) * m / den
+//
+// The float32 operation order is torch's: m.mul_(b1).add_(g, alpha=1-b1) (fused add),
+// v.mul_(b2).addcmul_(g, g, value=1-b2) (fused), (v.sqrt() / bc2_sqrt).add_(eps) with a true
+// division, p.addcdiv_(m, den, value=-step_size) = p + (s*m)/den. See optim-scalar.h for the
+// double-valued scalars and the fma.
+#include "kernels.h"
+#include "optim-scalar.h"
+#include <cmath>
+
+namespace nl {
+
+using optim_detail::fma_f;
+using optim_detail::hyper_double;
+
+void adam_step(float * __restrict p, const float * __restrict g, float * __restrict m, float * __restrict v,
+               float * __restrict vmax, size_t count, const AdamParams & hp, int64_t step) {
+    const double lr = hyper_double(hp.lr);
+    const double beta1 = hyper_double(hp.beta1);
+    const double beta2 = hyper_double(hp.beta2);
+    const double eps = hyper_double(hp.eps);
+    const double wd = hyper_double(hp.weight_decay);
+    const double t = (double)(step < 1 ? 1 : step);    // torch: step_t.item(), a float
+
+    const double bias_correction1 = 1.0 - std::pow(beta1, t);
+    const double bias_correction2 = 1.0 - std::pow(beta2, t);
+    const double step_size = lr / bias_correction1;
+    const double bias_correction2_sqrt = std::sqrt(bias_correction2);
+
+    // float32 scalars, exactly as each tensor op receives them
+    const float b1_f = (float)beta1;
+    const float one_minus_b1 = (float)(1.0 - beta1);
+    const float b2_f = (float)beta2;
+    const float one_minus_b2 = (float)(1.0 - beta2);
+    const float bc2s_f = (float)bias_correction2_sqrt;
+    const float eps_f = (float)eps;
+    const float neg_step = (float)(-step_size);
+    const float wd_f = (float)wd;
+    const float decay_f = (float)(1.0 - lr * wd);      // AdamW: param.mul_(1 - lr * weight_decay)
+    const float sign = hp.maximize ? -1.f : 1.f;
+    const bool l2 = !hp.decoupled_weight_decay && wd != 0.0;
+    const bool decoupled = hp.decoupled_weight_decay;   // torch multiplies even when wd == 0 (by 1: exact)
+    const bool amsgrad = hp.amsgrad && vmax != nullptr;
+
+    for (size_t i = 0; i < count; i++) {
+        float pi = p[i];
+        float gi = sign * g[i];
+        if (l2) gi = fma_f(wd_f, pi, gi);
+        if (decoupled) pi = pi * decay_f;
+        const float mi = fma_f(one_minus_b1, gi, m[i] * b1_f);
+        const float vi = fma_f(one_minus_b2 * gi, gi, v[i] * b2_f);
+        m[i] = mi;
+        v[i] = vi;
+        float vu = vi;
+        if (amsgrad) {
+            const float vm = vmax[i];
+            vu = (vm > vi || vm != vm) ? vm : vi;      // torch.maximum: NaN propagates
+            vmax[i] = vu;
+        }
+        const float den = std::sqrt(vu) / bc2s_f + eps_f;
+        p[i] = pi + (neg_step * mi) / den;
+    }
+}
+
+} // namespace nl
