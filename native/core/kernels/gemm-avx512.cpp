@@ -7,6 +7,10 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+// GCC 12 reports its own _mm512_undefined_ps() inside the shuffle intrinsics as "may be used
+// uninitialized" (a known false positive); nothing here reads an undefined value.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 namespace nl {
 
 #define NL_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma,avx2")))

@@ -7,7 +7,7 @@
 //    rounds them to float32. Our *Params structs hold float32, and beta2 = 0.999f is really
 //    0.99900001287..., so 1 - beta2 would be off by 1.3e-5 relative: far beyond an ulp.
 //    hyper_double() recovers the double the user meant: the shortest decimal that round-trips
-//    to the float ("0.999"), parsed as a double. Any float that came from a decimal with <= 7
+//    to the float ("0.999"), as the nearest double. Any float that came from a decimal with <= 7
 //    significant digits (every value typed in the UI) comes back exactly; anything else comes
 //    back within half a float ulp, which is all the float could carry anyway.
 //
@@ -17,7 +17,6 @@
 //    double, so only the final rounding remains (a double rounding differs from a true fma with
 //    probability ~2^-29, never seen in the tests). It vectorizes with plain SSE2.
 #pragma once
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 
@@ -32,15 +31,26 @@
 namespace nl {
 namespace optim_detail {
 
+// Exact powers of ten (every one up to 1e22 is representable in double).
+static const double kPow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+// The double nearest to the shortest decimal (1 to 9 significant digits) that rounds back to f.
+// Done arithmetically, not with strtod (locale-dependent) or from_chars (missing from older
+// libc++): M / 10^k with exact 10^k is one correctly rounded division, which is exactly what
+// parsing "M e-k" gives.
 inline double hyper_double(float f) {
-    if (!std::isfinite(f) || f == 0.f) return (double)f;
-    char buf[32];
-    std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, f);   // shortest round-trip form
-    if (r.ec != std::errc()) return (double)f;
-    double d = 0.0;
-    std::from_chars_result p = std::from_chars(buf, r.ptr, d);
-    if (p.ec != std::errc() || (float)d != f) return (double)f;
-    return d;
+    const double d = f;
+    if (!std::isfinite(d) || d == 0.0) return d;
+    const int e = (int)std::floor(std::log10(std::fabs(d)));   // decimal exponent of the leading digit
+    for (int p = 1; p <= 9; p++) {
+        const int k = p - 1 - e;                               // candidate = M * 10^-k, p digits in M
+        if (k > 22 || k < -22) break;
+        const double cand = k >= 0 ? std::nearbyint(d * kPow10[k]) / kPow10[k]
+                                   : std::nearbyint(d / kPow10[-k]) * kPow10[-k];
+        if ((float)cand == f) return cand;
+    }
+    return d;   // |f| < ~1e-14: keep the float's own value
 }
 
 // fma(a, b, c) rounded once to float (see 2. above).

@@ -1,0 +1,155 @@
+/**
+ * The `netloom` command line end to end: real processes, real files, real datasets.
+ * Every bad input ends with one clear message, exit code 1, and no file damaged.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { builtinRoot, ensureBuiltin } from '../../engine/data/builtin.js';
+
+const CLI = join(process.cwd(), 'dist', 'engine', 'host', 'cli.js');
+const QUICKSTART = join(process.cwd(), 'assets', 'templates', 'quickstart.json');
+const tmp = mkdtempSync(join(tmpdir(), 'netloom-cli-'));
+
+function netloom(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function project(mutate: (p: any) => void): string {
+  const p = JSON.parse(readFileSync(QUICKSTART, 'utf8'));
+  mutate(p);
+  const file = join(tmp, `p-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(p));
+  return file;
+}
+
+function expectUserError(r: ReturnType<typeof netloom>, pattern: RegExp) {
+  expect(r.code, r.err).toBe(1);
+  expect(r.err).toMatch(/^\s*error: /);
+  expect(r.err).toMatch(pattern);
+  expect(r.err).not.toMatch(/internal error|at .*\.js:\d+/);
+}
+
+beforeAll(async () => {
+  expect(existsSync(CLI), 'run `npm run build` first').toBe(true);
+  await ensureBuiltin('mnist');
+  await ensureBuiltin('fashion-mnist');
+});
+
+describe('netloom train: learning', () => {
+  it('trains MNIST with Adam to a useful accuracy, saves, and eval reproduces the test line exactly', () => {
+    const weights = join(tmp, 'mnist.safetensors');
+    const r = netloom('train', QUICKSTART, '--dataset', 'mnist', '--optimizer', 'adam', '--lr', '1e-3', '--epochs', '1', '--limit-train', '12000', '--save', weights);
+    expect(r.code, r.err).toBe(0);
+    const line = r.out.match(/Test Error: Accuracy: ([\d.]+)%, Avg loss: [\d.]+/);
+    expect(line, r.out).not.toBeNull();
+    expect(Number(line![1])).toBeGreaterThan(90);
+    const e = netloom('eval', QUICKSTART, '--dataset', 'mnist', '--weights', weights);
+    expect(e.code, e.err).toBe(0);
+    expect(e.out).toContain(line![0]);
+  });
+
+  it('prints one tutorial-style line per epoch', () => {
+    const r = netloom('train', QUICKSTART, '--epochs', '2', '--limit-train', '2048', '--limit-test', '512');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.match(/^Epoch \d\n-+$/gm)).toHaveLength(2);
+    expect(r.out.match(/^Test Error: Accuracy: \d+\.\d%, Avg loss: \d+\.\d{6}$/gm)).toHaveLength(2);
+  });
+});
+
+describe('netloom train: bad projects', () => {
+  it('a file that is not JSON', () => {
+    const f = join(tmp, 'broken.json');
+    writeFileSync(f, '{"format": "netloom-project", ');
+    expectUserError(netloom('train', f), /broken\.json is not valid JSON/);
+  });
+  it('a missing file', () => {
+    expectUserError(netloom('train', join(tmp, 'nope.json')), /cannot read the project .*nope\.json: no such file/);
+  });
+  it('an unknown layer type', () => {
+    expectUserError(netloom('train', project((p) => (p.graph.nodes[3].type = 'Swish'))), /unknown layer type "Swish"[\s\S]*Known layer types/);
+  });
+  it('a cycle', () => {
+    expectUserError(netloom('train', project((p) => p.graph.edges.push({ source: 'relu2', target: 'fc2' }))), /cycle/);
+  });
+  it('an edge to a node that does not exist', () => {
+    expectUserError(netloom('train', project((p) => (p.graph.edges[3].target = 'fc9'))), /there is no node "fc9"/);
+  });
+  it('a negative size', () => {
+    expectUserError(netloom('train', project((p) => (p.graph.nodes[4].params.out_features = -3))), /linear_relu_stack\.2: out_features/);
+  });
+  it('--batch-size 0 and other bad flags', () => {
+    expectUserError(netloom('train', QUICKSTART, '--batch-size', '0'), /--batch-size must be a positive whole number, got 0/);
+    const r = netloom('train', QUICKSTART, '--epochs', 'many');
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/--epochs takes a number/);
+  });
+  it('a model whose output does not match the dataset', () => {
+    expectUserError(netloom('train', project((p) => (p.graph.nodes[6].params.out_features = 5))), /scores 5 classes but FashionMNIST has 10/);
+  });
+});
+
+describe('netloom train: bad datasets', () => {
+  it('a folder without the dataset names what it looked for', () => {
+    const empty = join(tmp, 'empty-data');
+    mkdirSync(empty, { recursive: true });
+    expectUserError(netloom('train', QUICKSTART, '--data', empty), /FashionMNIST/);
+  });
+  it('a truncated image file', () => {
+    const root = join(tmp, 'trunc-data');
+    const raw = join(root, 'FashionMNIST', 'raw');
+    mkdirSync(raw, { recursive: true });
+    const src = join(builtinRoot(), 'FashionMNIST', 'raw');
+    for (const f of ['train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) copyFileSync(join(src, f), join(raw, f));
+    const images = readFileSync(join(src, 'train-images-idx3-ubyte'));
+    writeFileSync(join(raw, 'train-images-idx3-ubyte'), images.subarray(0, 1_000_000));
+    expectUserError(netloom('train', QUICKSTART, '--data', root), /train-images-idx3-ubyte/);
+  });
+});
+
+describe('netloom eval: bad checkpoints', () => {
+  const header = (obj: unknown, extra = 0) => {
+    const json = Buffer.from(JSON.stringify(obj));
+    const b = Buffer.alloc(8 + json.length + extra);
+    b.writeBigUInt64LE(BigInt(json.length), 0);
+    json.copy(b, 8);
+    return b;
+  };
+  const file = (name: string, bytes: Uint8Array) => {
+    const f = join(tmp, name);
+    writeFileSync(f, bytes);
+    return f;
+  };
+  it('a truncated file', () => {
+    const ok = header({ 'linear_relu_stack.0.weight': { dtype: 'F32', shape: [512, 784], data_offsets: [0, 512 * 784 * 4] } }, 100);
+    expectUserError(netloom('eval', QUICKSTART, '--weights', file('trunc.safetensors', ok)), /trunc\.safetensors/);
+  });
+  it('a header length past the end of the file', () => {
+    const b = Buffer.alloc(16);
+    b.writeBigUInt64LE(1_000_000n, 0);
+    expectUserError(netloom('eval', QUICKSTART, '--weights', file('hdr.safetensors', b)), /hdr\.safetensors/);
+  });
+  it('a dtype we do not support', () => {
+    const b = header({ x: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, 8);
+    expectUserError(netloom('eval', QUICKSTART, '--weights', file('i64.safetensors', b)), /I64/);
+  });
+  it('keys from another network, all listed at once', () => {
+    const b = header({ 'fc.weight': { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 4);
+    const r = netloom('eval', QUICKSTART, '--weights', file('other.safetensors', b));
+    expectUserError(r, /Missing key\(s\) in state_dict: "linear_relu_stack\.0\.weight"/);
+    expect(r.err).toMatch(/Unexpected key\(s\) in state_dict: "fc\.weight"/);
+  });
+});
+
+describe('nothing is overwritten by a failed run', () => {
+  it('a diverging run stops with a clear message and leaves --save untouched', () => {
+    const target = join(tmp, 'keep.safetensors');
+    writeFileSync(target, 'precious');
+    const r = netloom('train', QUICKSTART, '--lr', '1e30', '--optimizer', 'sgd', '--epochs', '1', '--limit-train', '4096', '--save', target);
+    expectUserError(r, /loss became (NaN|infinite)/);
+    expect(readFileSync(target, 'utf8')).toBe('precious');
+  });
+});
