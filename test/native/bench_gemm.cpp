@@ -3,13 +3,15 @@
 // threads. Prints GFLOP/s per shape (median of repeats) and the aggregate of the whole set,
 // both as the sum of per-shape medians and as a timed back-to-back step (closer to training).
 //
-//   bench_gemm [reps]        reps: timed repeats per number (default 31)
+//   bench_gemm [reps] [level]   reps: timed repeats per number (default 31)
+//                               level: avx512 | avx2 | portable (default: best the CPU has)
 #include "gemm.h"
 #include "threadpool.h"
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 struct Shape {
@@ -66,6 +68,14 @@ template <class F> static double median_time(F && f, int reps) {
 
 int main(int argc, char ** argv) {
     const int reps = argc > 1 ? std::atoi(argv[1]) : 31;
+    if (argc > 2) {
+        const std::string lv = argv[2];
+        const nl::SimdLevel l = lv == "avx512" ? nl::SimdLevel::AVX512 : lv == "avx2" ? nl::SimdLevel::AVX2 : nl::SimdLevel::Portable;
+        if (!nl::simd_force(l)) {
+            std::printf("this CPU does not support %s\n", lv.c_str());
+            return 1;
+        }
+    }
     std::printf("simd: %s, hardware threads: %d\n", nl::simd_name(nl::simd_active()), nl::hardware_threads());
     nl::ThreadPool pool1(1), pool2(2);
     for (int batch : {64, 256}) {
