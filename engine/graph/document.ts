@@ -12,8 +12,8 @@ import { NetloomError } from '../errors.js';
 export const PROJECT_FORMAT = 'netloom-project';
 export const PROJECT_VERSION = 1;
 
-/** PyTorch module paths: `fc1`, `linear_relu_stack.0`. */
-export const NODE_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
+/** PyTorch module paths: `fc1`, `linear_relu_stack.0`, and nn.Sequential's bare `0`, `2`. */
+export const NODE_NAME_RE = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
 
 export const NodeSchema = z.object({
   id: z.string().min(1),
