@@ -64,6 +64,166 @@ struct AdamParams {
 void adam_step(float * p, const float * g, float * m, float * v, float * vmax, size_t count,
                const AdamParams & hp, int64_t step);
 
+// =================================================================================================
+//  The PyTorch layer set (convolution, pooling, normalization, activations, structure, losses,
+//  more optimizers). Images are NCHW, row-major. `n` is the batch rows, as above.
+// =================================================================================================
+
+// ---- convolution -----------------------------------------------------------------------------
+// One shape description serves Conv2d, Conv1d (h = kh = 1) and ConvTranspose2d.
+// Padding may be asymmetric (padding="same" with an even kernel pads one more at the end, as torch).
+struct ConvShape {
+    int cin, h, w;          // input channels and spatial size
+    int cout, kh, kw;       // output channels, kernel size
+    int sh, sw;             // stride
+    int ph0, ph1, pw0, pw1; // padding: top, bottom, left, right (ConvTranspose2d: ph0 == ph1, pw0 == pw1)
+    int dh, dw;             // dilation
+    int groups;
+    int ho, wo;             // output size (ConvTranspose2d: includes output_padding)
+};
+// Conv2d: x [n, cin, h, w], w [cout, cin/groups, kh, kw], b [cout] or null -> y [n, cout, ho, wo]
+void conv2d_forward(ThreadPool * pool, const ConvShape & s, const float * x, const float * w, const float * b,
+                    float * y, int n);
+// dy [n, cout, ho, wo] -> dx [n, cin, h, w] (null: not needed; accumulate_dx adds into it),
+//                          dw [cout, cin/groups, kh, kw] (overwritten), db [cout] or null (overwritten)
+void conv2d_backward(ThreadPool * pool, const ConvShape & s, const float * dy, const float * x, const float * w,
+                     float * dx, float * dw, float * db, int n, bool accumulate_dx);
+// ConvTranspose2d: x [n, cin, h, w], w [cin, cout/groups, kh, kw], b [cout] -> y [n, cout, ho, wo]
+// (the gradient of a Conv2d with in/out swapped).
+void conv_transpose2d_forward(ThreadPool * pool, const ConvShape & s, const float * x, const float * w,
+                              const float * b, float * y, int n);
+void conv_transpose2d_backward(ThreadPool * pool, const ConvShape & s, const float * dy, const float * x,
+                               const float * w, float * dx, float * dw, float * db, int n, bool accumulate_dx);
+
+// ---- pooling ---------------------------------------------------------------------------------
+struct PoolShape {
+    int c, h, w;            // channels and input size
+    int kh, kw, sh, sw;     // kernel, stride
+    int ph, pw;             // symmetric padding (implicit -inf for max, zeros for avg)
+    int dh, dw;             // dilation (max pool only; 1 for avg)
+    int ho, wo;             // output size (ceil_mode already applied by the caller)
+    bool count_include_pad; // avg only
+    int divisor_override;   // avg only; 0 = none
+};
+// x [n, c, h, w] -> y [n, c, ho, wo], indices int32 [n, c, ho, wo] = flat h*w index of each max
+// (NaN wins, first max on ties, as torch)
+void max_pool2d_forward(ThreadPool * pool, const PoolShape & s, const float * x, float * y, int32_t * indices, int n);
+void max_pool2d_backward(ThreadPool * pool, const PoolShape & s, const float * dy, const int32_t * indices, float * dx,
+                         int n, bool accumulate);
+void avg_pool2d_forward(ThreadPool * pool, const PoolShape & s, const float * x, float * y, int n);
+void avg_pool2d_backward(ThreadPool * pool, const PoolShape & s, const float * dy, float * dx, int n, bool accumulate);
+// AdaptiveAvgPool2d: window i spans [floor(i*h/ho), ceil((i+1)*h/ho)) as torch.
+void adaptive_avg_pool2d_forward(const float * x, float * y, int n, int c, int h, int w, int ho, int wo);
+void adaptive_avg_pool2d_backward(const float * dy, float * dx, int n, int c, int h, int w, int ho, int wo, bool accumulate);
+
+// ---- normalization ---------------------------------------------------------------------------
+// BatchNorm1d/2d: x viewed as [n, c, inner] (inner = 1 for [N,C], L for [N,C,L], H*W for [N,C,H,W]).
+// Training: normalise with the batch statistics (biased variance), save mean and 1/sqrt(var+eps)
+// for backward, and update running stats with the UNBIASED variance:
+//   running = (1 - m) * running + m * stat, where m = momentum, or 1/num_batches_tracked when
+//   momentum < 0 (torch's momentum=None: cumulative average). *num_batches_tracked is incremented
+//   first. running_* and num_batches_tracked may be null (track_running_stats=False).
+// gamma/beta null = affine=False.
+void batch_norm_forward_train(const float * x, const float * gamma, const float * beta, float * y,
+                              float * save_mean, float * save_invstd, float * running_mean, float * running_var,
+                              int32_t * num_batches_tracked, int n, int c, int inner, float eps, float momentum);
+// Evaluation: y = (x - running_mean) / sqrt(running_var + eps) * gamma + beta.
+void batch_norm_forward_eval(const float * x, const float * gamma, const float * beta, const float * running_mean,
+                             const float * running_var, float * y, int n, int c, int inner, float eps);
+// Backward of the training forward. dgamma/dbeta null when not affine (else overwritten).
+void batch_norm_backward(const float * dy, const float * x, const float * gamma, const float * save_mean,
+                         const float * save_invstd, float * dx, float * dgamma, float * dbeta, int n, int c, int inner,
+                         bool accumulate_dx);
+// LayerNorm over the last `cols` values of each of `rows` rows: x [rows, cols], gamma/beta [cols] or null.
+// mean/rstd [rows] saved for backward. Biased variance, as torch.
+void layer_norm_forward(const float * x, const float * gamma, const float * beta, float * y, float * mean, float * rstd,
+                        int rows, int cols, float eps);
+void layer_norm_backward(const float * dy, const float * x, const float * gamma, const float * mean, const float * rstd,
+                         float * dx, float * dgamma, float * dbeta, int rows, int cols, bool accumulate_dx);
+
+// ---- dropout ---------------------------------------------------------------------------------
+// Training only (the runtime skips it in eval). mask[i] = keep ? 1/(1-p) : 0, y = x * mask.
+// keep is drawn from a counter-based hash of (seed, step, i): reproducible, independent of threads.
+void dropout_forward(const float * x, float * y, float * mask, size_t count, float p, uint64_t seed, uint64_t step);
+void dropout_backward(const float * dy, const float * mask, float * dx, size_t count, bool accumulate);
+
+// ---- activations -----------------------------------------------------------------------------
+enum class Activation : int32_t {
+    LEAKY_RELU = 0, // alpha = negative_slope
+    ELU = 1,        // alpha
+    GELU = 2,       // exact (erf)
+    GELU_TANH = 3,  // approximate="tanh"
+    SILU = 4,
+    SIGMOID = 5,
+    TANH = 6,
+};
+constexpr int ACTIVATION_COUNT = 7;
+void activation_forward(Activation kind, float alpha, const float * x, float * y, size_t count);
+// x is the forward input, y its output (each kind uses whichever gives torch's exact formula).
+void activation_backward(Activation kind, float alpha, const float * dy, const float * x, const float * y, float * dx,
+                         size_t count, bool accumulate);
+// Softmax / LogSoftmax along one dimension of x viewed as [outer, dim, inner].
+void softmax_forward(const float * x, float * y, int outer, int dim, int inner, bool log);
+void softmax_backward(const float * dy, const float * y, float * dx, int outer, int dim, int inner, bool log, bool accumulate);
+
+// ---- structure -------------------------------------------------------------------------------
+void add_forward(const float * a, const float * b, float * y, size_t count);              // y = a + b
+void copy_forward(const float * src, float * dst, size_t count, bool accumulate);          // dst (+)= src
+// Concat along a dimension: x viewed as [outer, x_inner] is written into y [outer, y_inner] at
+// column `offset`. slice_copy is its backward: dx [outer, x_inner] (+)= dy[:, offset:offset+x_inner].
+void concat_copy(const float * x, float * y, int outer, int x_inner, int y_inner, int offset);
+void slice_copy(const float * dy, float * dx, int outer, int x_inner, int y_inner, int offset, bool accumulate);
+
+// ---- losses ----------------------------------------------------------------------------------
+enum class Reduction : int32_t { MEAN = 0, SUM = 1 };
+// nn.CrossEntropyLoss in full: class weights [c] or null, ignore_index, label_smoothing, reduction.
+// Mean reduction divides by the sum of the target weights of non-ignored rows (torch's rule);
+// with label smoothing the smoothing term follows torch 1.13 exactly. probs [n, c] kept for backward.
+// correct counts non-ignored rows whose argmax equals the label. BAD_LABEL for a label outside
+// [0, c) that is not ignore_index.
+struct CrossEntropyParams {
+    const float * weight = nullptr;
+    int ignore_index = -100;
+    float label_smoothing = 0.f;
+    Reduction reduction = Reduction::MEAN;
+};
+nl_status cross_entropy_forward(const float * logits, const int32_t * labels, float * probs, int n, int c,
+                                const CrossEntropyParams & p, float * loss, int * correct);
+void cross_entropy_backward(const float * probs, const int32_t * labels, float * dlogits, int n, int c,
+                            const CrossEntropyParams & p, bool accumulate);
+// nn.NLLLoss on log-probabilities logp [n, c]: loss = -logp[label] (weighted), same rules.
+nl_status nll_loss_forward(const float * logp, const int32_t * labels, int n, int c, const CrossEntropyParams & p,
+                           float * loss, int * correct);
+void nll_loss_backward(const int32_t * labels, float * dlogp, int n, int c, const CrossEntropyParams & p, bool accumulate);
+// Elementwise losses between pred and target (count values): MSELoss, L1Loss, SmoothL1Loss(beta),
+// BCEWithLogitsLoss (pred = logits, stable log-sum-exp form). Mean divides by count.
+enum class PointLoss : int32_t { MSE = 0, L1 = 1, SMOOTH_L1 = 2, BCE_WITH_LOGITS = 3 };
+float point_loss_forward(PointLoss kind, const float * pred, const float * target, size_t count, Reduction r, float beta);
+// dpred / dtarget may be null (not needed).
+void point_loss_backward(PointLoss kind, const float * pred, const float * target, float * dpred, float * dtarget,
+                         size_t count, Reduction r, float beta, bool accumulate);
+// y [n, c] = one_hot(labels, c) as float (targets for point losses fed from class labels)
+void one_hot(const int32_t * labels, float * y, int n, int c);
+
+// ---- more optimizers -------------------------------------------------------------------------
+struct RmspropParams {
+    float lr = 1e-2f, alpha = 0.99f, eps = 1e-8f, weight_decay = 0.f, momentum = 0.f;
+    bool centered = false, maximize = false;
+};
+// square_avg always; momentum_buffer when momentum > 0; grad_avg when centered (others may be null).
+void rmsprop_step(float * p, const float * g, float * square_avg, float * momentum_buffer, float * grad_avg, size_t count,
+                  const RmspropParams & hp, int64_t step);
+struct AdagradParams {
+    float lr = 1e-2f, lr_decay = 0.f, weight_decay = 0.f, eps = 1e-10f;
+    bool maximize = false;
+};
+// state_sum starts at initial_accumulator_value (set by the engine when the state is created).
+void adagrad_step(float * p, const float * g, float * state_sum, size_t count, const AdagradParams & hp, int64_t step);
+// Sum of squares of g (accumulated in double), for clip_grad_norm_.
+double sum_squares(const float * g, size_t count);
+// g *= s
+void scale_inplace(float * g, size_t count, float s);
+
 // ---- data ------------------------------------------------------------------------------------
 // Gathers rows of a uint8 dataset into a float batch, scaled like torchvision's ToTensor:
 // out[i, :] = images[index[i], :] / 255,   labels_out[i] = labels[index[i]]
