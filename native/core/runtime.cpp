@@ -94,6 +94,23 @@ Status Session::set_dataset(Split split, const uint8_t * images, const uint8_t *
 
 int64_t Session::dataset_count(Split split) const { return data_[split == SPLIT_TEST].count; }
 
+// Elementwise work over `count` values, split across the pool when it is large enough to pay
+// for the hand-off (optimizer steps over the big weight matrices; small tensors stay inline).
+template <class F> void Session::for_chunks(size_t count, F && fn) {
+    constexpr size_t MIN_CHUNK = 32768;
+    int parts = (int)std::min<size_t>((size_t)pool_->size(), count / MIN_CHUNK);
+    if (parts <= 1) {
+        fn(0, count);
+        return;
+    }
+    size_t per = (count + parts - 1) / parts;
+    per = (per + 15) / 16 * 16;   // keep chunk starts 64-byte aligned
+    pool_->run(parts, [&](int t) {
+        size_t at = (size_t)t * per;
+        if (at < count) fn(at, std::min(per, count - at));
+    });
+}
+
 Status Session::exec(const Instr & in, int n) {
     const auto & b = in.bufs;
     const auto & i = in.ints;
@@ -132,7 +149,12 @@ Status Session::exec(const Instr & in, int n) {
         hp.weight_decay = f[3];
         hp.nesterov = i[0] != 0;
         hp.maximize = i[1] != 0;
-        sgd_step(f32(b[0]), f32(b[1]), f32(b[2]), (size_t)prog_.buffers[b[0]].elems, hp, steps_);
+        float * p = f32(b[0]);
+        const float * g = f32(b[1]);
+        float * buf = f32(b[2]);
+        for_chunks((size_t)prog_.buffers[b[0]].elems, [&](size_t at, size_t len) {
+            sgd_step(p + at, g + at, buf ? buf + at : nullptr, len, hp, steps_);
+        });
         return {};
     }
     case Op::ADAM_STEP: {
@@ -145,7 +167,11 @@ Status Session::exec(const Instr & in, int n) {
         hp.amsgrad = i[0] != 0;
         hp.maximize = i[1] != 0;
         hp.decoupled_weight_decay = i[2] != 0;
-        adam_step(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), (size_t)prog_.buffers[b[0]].elems, hp, steps_);
+        float *p = f32(b[0]), *m = f32(b[2]), *v = f32(b[3]), *vmax = f32(b[4]);
+        const float * g = f32(b[1]);
+        for_chunks((size_t)prog_.buffers[b[0]].elems, [&](size_t at, size_t len) {
+            adam_step(p + at, g + at, m + at, v + at, vmax ? vmax + at : nullptr, len, hp, steps_);
+        });
         return {};
     }
     case Op::COUNT: break;

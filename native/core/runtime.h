@@ -78,6 +78,7 @@ public:
 private:
     Session() = default;
     Status exec(const Instr & in, int n);
+    template <class F> void for_chunks(size_t count, F && fn);
     Status exec_all(const std::vector<Instr> & section, int n);
     float * f32(int32_t id) const;
     int32_t * i32(int32_t id) const;

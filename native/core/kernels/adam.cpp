@@ -26,6 +26,7 @@ namespace nl {
 using optim_detail::fma_f;
 using optim_detail::hyper_double;
 
+NL_VECTOR_CLONES
 void adam_step(float * __restrict p, const float * __restrict g, float * __restrict m, float * __restrict v,
                float * __restrict vmax, size_t count, const AdamParams & hp, int64_t step) {
     const double lr = hyper_double(hp.lr);

@@ -28,6 +28,15 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
+// The optimizer loops are pure elementwise float work over every parameter each step; compiled
+// for the x86-64 baseline they get 4-wide SSE only. target_clones builds AVX-512 and AVX2 copies
+// too and picks one at load time (the arithmetic, and so the rounding, is the same in each).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NL_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define NL_VECTOR_CLONES
+#endif
+
 namespace nl {
 namespace optim_detail {
 

@@ -20,6 +20,7 @@ namespace nl {
 using optim_detail::fma_f;
 using optim_detail::hyper_double;
 
+NL_VECTOR_CLONES
 void sgd_step(float * __restrict p, const float * __restrict g, float * __restrict buf, size_t count,
               const SgdParams & hp, int64_t step) {
     const double lr = hyper_double(hp.lr);
