@@ -9,11 +9,14 @@ import { ProgramBuilder } from './builder.js';
 import type { CompiledProgram } from './ir.js';
 import { lowerGraph } from './lower.js';
 import { buildOptimizer } from './optim.js';
+import { readsOf, writesOf } from './ops.js';
 import { planMemory } from './plan.js';
 
 export interface CompileOptions {
   batchSize: number;
   optimizer: OptimizerDoc;
+  /** torch.nn.utils.clip_grad_norm_ max_norm before each step (null/undefined: off) */
+  clipGradNorm?: number | null;
   /** false: forward only (inference / evaluation programs) */
   train?: boolean;
   planMemory?: boolean;
@@ -24,46 +27,30 @@ export function compileGraph(a: Analysis, o: CompileOptions): CompiledProgram {
   const low = lowerGraph(a, b);
   const train = o.train ?? true;
 
-  // A buffer needs a gradient when a parameter influences it.
-  const requires = new Set<number>(low.params.map((p) => p.buffer));
-  for (const ins of low.forward) {
-    const outs = outputsOf(ins.op, ins.bufs);
-    if (inputsOf(ins.op, ins.bufs).some((x) => requires.has(x))) outs.forEach((y) => requires.add(y));
-  }
-  const paramGrads = new Map(low.params.map((p) => [p.buffer, p.grad]));
+  // A buffer needs a gradient when a learnable parameter influences it. Only activations
+  // propagate it (BatchNorm also writes its running statistics, which need none).
+  const requires = new Set<number>(low.params.filter((p) => p.learnable).map((p) => p.buffer));
+  for (const ins of low.forward)
+    if (readsOf(ins.op, ins.bufs).some((x) => requires.has(x)))
+      for (const y of writesOf(ins.op, ins.bufs)) if (b.buffers[y].role === 'activation') requires.add(y);
+  const paramGrads = new Map(low.params.filter((p) => p.learnable).map((p) => [p.buffer, p.grad]));
   const backward = train ? buildBackward(low.forward, b, (buf) => requires.has(buf) && !paramGrads.has(buf), paramGrads) : [];
-  const { step, states } = train ? buildOptimizer(o.optimizer, low.params, b) : { step: [], states: [] };
+  const opt = train ? buildOptimizer(o.optimizer, low.params, b, o.clipGradNorm ?? null) : { step: [], states: [], constants: [] };
 
-  const arena16 = planMemory(b.buffers, [...low.forward, ...backward, ...step], low.io, o.batchSize, o.planMemory ?? true);
+  const arena16 = planMemory(b.buffers, [...low.forward, ...backward, ...opt.step], low.io, o.batchSize, o.planMemory ?? true);
   return {
     maxBatch: o.batchSize,
     buffers: b.buffers,
     forward: low.forward,
     backward,
-    step,
+    step: opt.step,
     io: low.io,
     params: low.params,
-    states,
+    states: opt.states,
+    constants: [...low.constants, ...opt.constants],
+    task: low.task,
     arena16,
     inputShape: low.inputShape,
     classes: low.classes,
   };
-}
-
-/** Operand roles per op: which buffers an instruction reads and which it writes. */
-function inputsOf(op: string, bufs: number[]): number[] {
-  switch (op) {
-    case 'linear_forward': return bufs.slice(0, 3).filter((b) => b >= 0);
-    case 'relu_forward': return [bufs[0]];
-    case 'softmax_cross_entropy_forward': return bufs.slice(0, 2);
-    default: return [];
-  }
-}
-function outputsOf(op: string, bufs: number[]): number[] {
-  switch (op) {
-    case 'linear_forward': return [bufs[3]];
-    case 'relu_forward': return [bufs[1]];
-    case 'softmax_cross_entropy_forward': return bufs.slice(2);
-    default: return [];
-  }
 }

@@ -12,7 +12,9 @@ export type BufferRole =
   | 'activation'
   | 'activation-grad'
   | 'param'
+  | 'param-buffer'
   | 'param-grad'
+  | 'const'
   | 'optim-state'
   | 'scalar';
 
@@ -37,13 +39,23 @@ export interface Instr {
   floats: number[];
 }
 
-/** A learnable tensor: state-dict key, its buffer and how to initialise it. */
+/** A state-dict tensor: key, buffer, how to initialise it; learnable ones have a gradient. */
 export interface ParamBinding {
   key: string;
   shape: Shape;
   buffer: number;
+  /** gradient buffer; -1 for state buffers (BatchNorm's running stats) */
   grad: number;
   init: import('../graph/catalog.js').InitSpec;
+  learnable: boolean;
+  /** state-dict dtype; i64 tensors (num_batches_tracked) live in an int32 buffer */
+  dtype: 'f32' | 'i64';
+}
+
+/** A constant the program reads (CrossEntropyLoss class weights), uploaded once. */
+export interface ConstBinding {
+  buffer: number;
+  data: Float32Array;
 }
 
 /** An optimizer state tensor as torch names it in optimizer.state_dict(). */
@@ -72,9 +84,13 @@ export interface CompiledProgram {
   io: ProgramIO;
   params: ParamBinding[];
   states: StateBinding[];
+  constants: ConstBinding[];
+  /** classification: class-index targets, accuracy reported; regression: tensor targets */
+  task: 'classification' | 'regression';
   /** arena size in 16-word units */
   arena16: number;
-  /** per-sample input shape and class count, for checking datasets against the model */
+  /** per-sample input shape, for checking datasets against the model */
   inputShape: Shape;
+  /** classes the dataset labels index (0 when the program does not read labels) */
   classes: number;
 }

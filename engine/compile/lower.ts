@@ -1,12 +1,15 @@
 /**
- * Lowering: analysed graph -> forward instructions. Each node maps to kernel instructions over
- * buffers; views (Flatten, ReLU's shape) reuse their input's buffer instead of copying.
+ * Lowering: analysed graph -> forward instructions, one rule per layer type. Views (Flatten,
+ * Reshape, Identity, Dropout(p=0)) reuse their input's buffer instead of copying.
  */
 import { NetloomError } from '../errors.js';
 import type { Analysis, AnalyzedNode } from '../graph/analyze.js';
 import type { Shape } from '../graph/catalog.js';
+import { ACTIVATION_CODES } from '../graph/catalog/activation.js';
+import type { ConvGeometry } from '../graph/catalog/conv.js';
+import type { PoolGeometry } from '../graph/catalog/pool.js';
 import { ProgramBuilder } from './builder.js';
-import type { Instr, ParamBinding, ProgramIO } from './ir.js';
+import type { ConstBinding, Instr, ParamBinding, ProgramIO } from './ir.js';
 
 export interface Value {
   buffer: number;
@@ -16,34 +19,161 @@ export interface Value {
 export interface Lowered {
   forward: Instr[];
   params: ParamBinding[];
+  constants: ConstBinding[];
   io: ProgramIO;
   values: Map<string, Value>;
   inputShape: Shape;
+  /** classes the labels index (0 when the labels are not used) */
   classes: number;
+  task: 'classification' | 'regression';
 }
 
 const numel = (s: Shape) => s.reduce((a, b) => a * b, 1);
-
-type LowerRule = (n: AnalyzedNode, ins: Value[], ctx: LowerCtx) => Value;
+const REDUCTION: Record<string, number> = { mean: 0, sum: 1 };
+const POINT_LOSS: Record<string, number> = { MSELoss: 0, L1Loss: 1, SmoothL1Loss: 2, BCEWithLogitsLoss: 3 };
 
 interface LowerCtx {
   b: ProgramBuilder;
   forward: Instr[];
   params: ParamBinding[];
+  constants: ConstBinding[];
   io: ProgramIO;
+  classes: number;
+  task: 'classification' | 'regression';
+  salt: number;
 }
 
-function paramBuffers(n: AnalyzedNode, ins: Value[], ctx: LowerCtx): Map<string, number> {
+type LowerRule = (n: AnalyzedNode, ins: Value[], ctx: LowerCtx) => Value;
+
+const emit = (ctx: LowerCtx, op: Parameters<typeof ProgramBuilder.instr>[0], bufs: number[], ints: number[] = [], floats: number[] = []) =>
+  ctx.forward.push(ProgramBuilder.instr(op, bufs, ints, floats));
+
+/** Creates the node's parameter and state buffers; returns them by state-dict suffix. */
+function tensors(n: AnalyzedNode, ins: Value[], ctx: LowerCtx): Map<string, number> {
   const out = new Map<string, number>();
   for (const t of n.spec.tensors?.(n.params, ins.map((v) => v.shape)) ?? []) {
     const key = `${n.doc.name}.${t.key}`;
-    const elems = numel(t.shape);
-    const buffer = ctx.b.buffer(key, 'param', elems, false);
-    const grad = ctx.b.buffer(`grad(${key})`, 'param-grad', elems, false);
-    ctx.params.push({ key, shape: t.shape, buffer, grad, init: t.init });
+    const elems = Math.max(numel(t.shape), 1);
+    const learnable = (t.kind ?? 'param') === 'param';
+    const buffer = ctx.b.buffer(key, learnable ? 'param' : 'param-buffer', elems, false, t.dtype === 'i64' ? 'i32' : 'f32');
+    const grad = learnable ? ctx.b.buffer(`grad(${key})`, 'param-grad', elems, false) : -1;
+    ctx.params.push({ key, shape: t.shape, buffer, grad, init: t.init, learnable, dtype: t.dtype ?? 'f32' });
     out.set(t.key, buffer);
   }
   return out;
+}
+
+const out = (ctx: LowerCtx, n: AnalyzedNode, elems: number, dtype: 'f32' | 'i32' = 'f32', suffix = 'out') =>
+  ctx.b.buffer(`${n.doc.name}:${suffix}`, 'activation', elems, true, dtype);
+
+const geomInts = (g: ConvGeometry) => [g.cin, g.h, g.w, g.cout, g.kh, g.kw, g.sh, g.sw, g.ph0, g.ph1, g.pw0, g.pw1, g.dh, g.dw, g.groups, g.ho, g.wo];
+const poolInts = (g: PoolGeometry, avg: boolean) =>
+  avg ? [g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.ho, g.wo, g.countIncludePad ? 1 : 0, g.divisorOverride] : [g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.ho, g.wo];
+
+function labels(ctx: LowerCtx): number {
+  if (ctx.io.labels < 0) ctx.io.labels = ctx.b.buffer('labels', 'labels', 1, true, 'i32');
+  return ctx.io.labels;
+}
+
+function lossOutputs(n: AnalyzedNode, ctx: LowerCtx, withCorrect: boolean) {
+  const loss = ctx.b.buffer(`${n.doc.name}:loss`, 'scalar', 1, false);
+  const correct = withCorrect ? ctx.b.buffer(`${n.doc.name}:correct`, 'scalar', 1, false, 'i32') : -1;
+  ctx.io.loss = loss;
+  ctx.io.correct = correct;
+  return { loss, correct };
+}
+
+function classWeight(n: AnalyzedNode, ctx: LowerCtx): number {
+  const w = n.params.weight as number[] | null;
+  if (!w) return -1;
+  const buffer = ctx.b.buffer(`${n.doc.name}.weight(const)`, 'const', w.length, false);
+  ctx.constants.push({ buffer, data: Float32Array.from(w) });
+  return buffer;
+}
+
+const view: LowerRule = (n, [x]) => ({ buffer: x.buffer, shape: n.outShape! });
+
+function activation(kind: number, alpha: (n: AnalyzedNode) => number): LowerRule {
+  return (n, [x], ctx) => {
+    const f = numel(x.shape);
+    const y = out(ctx, n, f);
+    emit(ctx, 'activation_forward', [x.buffer, y], [kind, f], [alpha(n)]);
+    return { buffer: y, shape: x.shape };
+  };
+}
+
+function softmaxRule(log: boolean): LowerRule {
+  return (n, [x], ctx) => {
+    const d = (n.params._dim as number) - 1; // per-sample axis
+    const f = numel(x.shape);
+    const y = out(ctx, n, f);
+    emit(ctx, 'softmax_forward', [x.buffer, y], [numel(x.shape.slice(0, d)), x.shape[d], numel(x.shape.slice(d + 1)), log ? 1 : 0]);
+    return { buffer: y, shape: x.shape };
+  };
+}
+
+function convRule(op: 'conv2d_forward' | 'conv_transpose2d_forward'): LowerRule {
+  return (n, [x], ctx) => {
+    const g = n.params._conv as ConvGeometry;
+    const p = tensors(n, [x], ctx);
+    const y = out(ctx, n, numel(n.outShape!));
+    emit(ctx, op, [x.buffer, p.get('weight')!, p.get('bias') ?? -1, y], geomInts(g));
+    return { buffer: y, shape: n.outShape! };
+  };
+}
+
+function batchNorm(n: AnalyzedNode, [x]: Value[], ctx: LowerCtx): Value {
+  const c = x.shape[0];
+  const p = tensors(n, [x], ctx);
+  const saveMean = ctx.b.buffer(`${n.doc.name}:save_mean`, 'activation', c, false);
+  const saveInvstd = ctx.b.buffer(`${n.doc.name}:save_invstd`, 'activation', c, false);
+  const y = out(ctx, n, numel(x.shape));
+  const momentum = n.params.momentum as number | null;
+  emit(
+    ctx,
+    'batch_norm_forward',
+    [x.buffer, p.get('weight') ?? -1, p.get('bias') ?? -1, p.get('running_mean') ?? -1, p.get('running_var') ?? -1, p.get('num_batches_tracked') ?? -1, saveMean, saveInvstd, y],
+    [c, numel(x.shape) / c],
+    [n.params.eps as number, momentum === null ? -1 : momentum],
+  );
+  return { buffer: y, shape: x.shape };
+}
+
+function classLoss(n: AnalyzedNode, [x]: Value[], ctx: LowerCtx): Value {
+  const classes = x.shape[0];
+  const lab = labels(ctx);
+  const weight = classWeight(n, ctx);
+  const { loss, correct } = lossOutputs(n, ctx, true);
+  const ignore = n.params.ignore_index as number;
+  const red = REDUCTION[n.params.reduction as string];
+  if (n.doc.type === 'CrossEntropyLoss') {
+    const probs = ctx.b.buffer(`${n.doc.name}:probs`, 'activation', classes, true);
+    emit(ctx, 'softmax_cross_entropy_forward', [x.buffer, lab, probs, loss, correct, weight], [classes, ignore, red], [n.params.label_smoothing as number]);
+    ctx.io.probs = probs;
+  } else {
+    emit(ctx, 'nll_loss_forward', [x.buffer, lab, loss, correct, weight], [classes, ignore, red]);
+  }
+  Object.assign(ctx.io, { logits: x.buffer });
+  ctx.classes = classes;
+  ctx.task = 'classification';
+  return { buffer: loss, shape: [] };
+}
+
+function pointLoss(n: AnalyzedNode, [x, t]: Value[], ctx: LowerCtx): Value {
+  const f = numel(x.shape);
+  let target: number;
+  if (t) {
+    target = t.buffer;
+  } else {
+    target = ctx.b.buffer(`${n.doc.name}:one_hot`, 'activation', f, true);
+    emit(ctx, 'one_hot', [labels(ctx), target], [f]);
+    ctx.classes = f;
+  }
+  const { loss } = lossOutputs(n, ctx, false);
+  emit(ctx, 'point_loss_forward', [x.buffer, target, loss], [POINT_LOSS[n.doc.type], f, REDUCTION[n.params.reduction as string]], [(n.params.beta as number | undefined) ?? 1]);
+  ctx.io.logits = x.buffer;
+  ctx.task = 'regression';
+  return { buffer: loss, shape: [] };
 }
 
 /** One row per layer type: how it becomes instructions. */
@@ -54,44 +184,122 @@ const LOWER: Record<string, LowerRule> = {
     ctx.io.input = buffer;
     return { buffer, shape };
   },
-  Flatten(n, [x]) {
-    return { buffer: x.buffer, shape: n.outShape! }; // a view: same memory, new shape
-  },
+  Flatten: view,
+  Reshape: view,
+  Identity: view,
   Linear(n, [x], ctx) {
-    const p = paramBuffers(n, [x], ctx);
-    const out = n.params.out_features as number;
-    const y = ctx.b.buffer(`${n.doc.name}:out`, 'activation', out, true);
-    ctx.forward.push(ProgramBuilder.instr('linear_forward', [x.buffer, p.get('weight')!, p.get('bias') ?? -1, y], [n.params.in_features as number, out]));
-    return { buffer: y, shape: [out] };
+    const p = tensors(n, [x], ctx);
+    const o = n.params.out_features as number;
+    const y = out(ctx, n, o);
+    emit(ctx, 'linear_forward', [x.buffer, p.get('weight')!, p.get('bias') ?? -1, y], [n.params.in_features as number, o]);
+    return { buffer: y, shape: [o] };
   },
-  ReLU(n, [x], ctx) {
-    const elems = numel(x.shape);
-    const y = ctx.b.buffer(`${n.doc.name}:out`, 'activation', elems, true);
-    ctx.forward.push(ProgramBuilder.instr('relu_forward', [x.buffer, y], [elems]));
+  Conv2d: convRule('conv2d_forward'),
+  Conv1d: convRule('conv2d_forward'),
+  ConvTranspose2d: convRule('conv_transpose2d_forward'),
+  MaxPool2d(n, [x], ctx) {
+    const g = n.params._pool as PoolGeometry;
+    const e = numel(n.outShape!);
+    const y = out(ctx, n, e);
+    const idx = out(ctx, n, e, 'i32', 'indices');
+    emit(ctx, 'max_pool2d_forward', [x.buffer, y, idx], poolInts(g, false));
+    return { buffer: y, shape: n.outShape! };
+  },
+  AvgPool2d(n, [x], ctx) {
+    const y = out(ctx, n, numel(n.outShape!));
+    emit(ctx, 'avg_pool2d_forward', [x.buffer, y], poolInts(n.params._pool as PoolGeometry, true));
+    return { buffer: y, shape: n.outShape! };
+  },
+  AdaptiveAvgPool2d(n, [x], ctx) {
+    const [c, h, w] = x.shape;
+    const [, ho, wo] = n.outShape!;
+    const y = out(ctx, n, numel(n.outShape!));
+    emit(ctx, 'adaptive_avg_pool2d_forward', [x.buffer, y], [c, h, w, ho, wo]);
+    return { buffer: y, shape: n.outShape! };
+  },
+  BatchNorm1d: batchNorm,
+  BatchNorm2d: batchNorm,
+  LayerNorm(n, [x], ctx) {
+    const cols = numel(n.params._normalized as number[]);
+    const rows = numel(x.shape) / cols;
+    const p = tensors(n, [x], ctx);
+    const y = out(ctx, n, numel(x.shape));
+    const mean = out(ctx, n, rows, 'f32', 'mean');
+    const rstd = out(ctx, n, rows, 'f32', 'rstd');
+    emit(ctx, 'layer_norm_forward', [x.buffer, p.get('weight') ?? -1, p.get('bias') ?? -1, y, mean, rstd], [rows, cols], [n.params.eps as number]);
     return { buffer: y, shape: x.shape };
   },
-  CrossEntropyLoss(n, [logits], ctx) {
-    const classes = logits.shape[0];
-    const labels = ctx.b.buffer('labels', 'labels', 1, true, 'i32');
-    const probs = ctx.b.buffer(`${n.doc.name}:probs`, 'activation', classes, true);
-    const loss = ctx.b.buffer(`${n.doc.name}:loss`, 'scalar', 1, false);
-    const correct = ctx.b.buffer(`${n.doc.name}:correct`, 'scalar', 1, false, 'i32');
-    ctx.forward.push(ProgramBuilder.instr('softmax_cross_entropy_forward', [logits.buffer, labels, probs, loss, correct], [classes]));
-    Object.assign(ctx.io, { labels, logits: logits.buffer, probs, loss, correct });
-    return { buffer: loss, shape: [] };
+  Dropout(n, [x], ctx) {
+    if ((n.params.p as number) === 0) return { buffer: x.buffer, shape: x.shape };
+    const f = numel(x.shape);
+    const y = out(ctx, n, f);
+    const mask = out(ctx, n, f, 'f32', 'mask');
+    emit(ctx, 'dropout_forward', [x.buffer, y, mask], [f, ++ctx.salt], [n.params.p as number]);
+    return { buffer: y, shape: x.shape };
   },
+  ReLU(n, [x], ctx) {
+    const f = numel(x.shape);
+    const y = out(ctx, n, f);
+    emit(ctx, 'relu_forward', [x.buffer, y], [f]);
+    return { buffer: y, shape: x.shape };
+  },
+  LeakyReLU: activation(ACTIVATION_CODES.LeakyReLU, (n) => n.params.negative_slope as number),
+  ELU: activation(ACTIVATION_CODES.ELU, (n) => n.params.alpha as number),
+  GELU: (n, ins, ctx) => activation(n.params.approximate === 'tanh' ? ACTIVATION_CODES.GELU_TANH : ACTIVATION_CODES.GELU, () => 0)(n, ins, ctx),
+  SiLU: activation(ACTIVATION_CODES.SiLU, () => 0),
+  Sigmoid: activation(ACTIVATION_CODES.Sigmoid, () => 0),
+  Tanh: activation(ACTIVATION_CODES.Tanh, () => 0),
+  Softmax: softmaxRule(false),
+  LogSoftmax: softmaxRule(true),
+  Add(n, ins, ctx) {
+    const f = numel(ins[0].shape);
+    let acc = ins[0].buffer;
+    for (const [k, v] of ins.slice(1).entries()) {
+      const y = out(ctx, n, f, 'f32', k === ins.length - 2 ? 'out' : `sum${k}`);
+      emit(ctx, 'add_forward', [acc, v.buffer, y], [f]);
+      acc = y;
+    }
+    return { buffer: acc, shape: ins[0].shape };
+  },
+  Concat(n, ins, ctx) {
+    const axis = n.params._axis as number;
+    const shape = n.outShape!;
+    const y = out(ctx, n, numel(shape));
+    const outer = numel(shape.slice(0, axis));
+    const yInner = numel(shape.slice(axis));
+    let offset = 0;
+    for (const v of ins) {
+      const xInner = numel(v.shape.slice(axis));
+      emit(ctx, 'concat_forward', [v.buffer, y], [outer, xInner, yInner, offset]);
+      offset += xInner;
+    }
+    return { buffer: y, shape };
+  },
+  CrossEntropyLoss: classLoss,
+  NLLLoss: classLoss,
+  MSELoss: pointLoss,
+  L1Loss: pointLoss,
+  SmoothL1Loss: pointLoss,
+  BCEWithLogitsLoss: pointLoss,
 };
 
 export function lowerGraph(a: Analysis, b: ProgramBuilder): Lowered {
-  const ctx: LowerCtx = { b, forward: [], params: [], io: { input: -1, labels: -1, logits: -1, probs: -1, loss: -1, correct: -1 } };
+  const ctx: LowerCtx = {
+    b,
+    forward: [],
+    params: [],
+    constants: [],
+    io: { input: -1, labels: -1, logits: -1, probs: -1, loss: -1, correct: -1 },
+    classes: 0,
+    task: 'regression',
+    salt: 0,
+  };
   const values = new Map<string, Value>();
   for (const n of a.order) {
     const rule = LOWER[n.doc.type];
     if (!rule) throw new NetloomError('NL_BAD_GRAPH', `${n.doc.type} at node ${n.doc.name} cannot be compiled yet`, 'Replace it with a supported layer.');
-    const ins = n.inputs.map((i) => values.get(i)!);
-    values.set(n.doc.id, rule(n, ins, ctx));
+    values.set(n.doc.id, rule(n, n.inputs.map((i) => values.get(i)!), ctx));
   }
   const input = values.get(a.inputId!)!;
-  const logitsShape = a.byId.get(a.lossId!)!.inputs.map((i) => values.get(i)!.shape)[0];
-  return { forward: ctx.forward, params: ctx.params, io: ctx.io, values, inputShape: input.shape, classes: logitsShape[0] };
+  return { forward: ctx.forward, params: ctx.params, constants: ctx.constants, io: ctx.io, values, inputShape: input.shape, classes: ctx.classes, task: ctx.task };
 }

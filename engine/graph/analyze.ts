@@ -6,7 +6,7 @@
  * canvas can draw it and the CLI can print it. Training refuses a graph with issues.
  */
 import { NetloomError } from '../errors.js';
-import { CATALOG, fmtShape, layerSpec, type LayerSpec, type Shape } from './catalog.js';
+import { CATALOG, fmtShape, layerSpec, type LayerSpec, type Shape, type ShapeCtx } from './catalog.js';
 import type { EdgeDoc, GraphDoc, NodeDoc } from './document.js';
 
 export type IssueCode =
@@ -55,7 +55,23 @@ export interface Analysis {
 
 const label = (n: NodeDoc) => `${n.type} at node ${n.name}`;
 
-export function analyzeGraph(graph: GraphDoc): Analysis {
+export interface AnalyzeOptions {
+  /** batch size used to print shapes ([64,784]); unknown prints [N,784] */
+  batchSize?: number;
+}
+
+/**
+ * Input order of a node's incoming edges: ports named "in<k>" sort by k, a "target" port comes
+ * last, and otherwise the order of the edges in the document is kept.
+ */
+function portRank(handle: string | undefined, index: number): number {
+  if (handle === 'target') return 1e9 + index;
+  const m = handle?.match(/(\d+)$/);
+  return m ? Number(m[1]) * 1e6 + index : index;
+}
+
+export function analyzeGraph(graph: GraphDoc, opts: AnalyzeOptions = {}): Analysis {
+  const ctx: ShapeCtx = { fmt: (s) => fmtShape(s, opts.batchSize) };
   const issues: GraphIssue[] = [];
   const byId = new Map<string, AnalyzedNode>();
   const names = new Map<string, string>();
@@ -91,6 +107,7 @@ export function analyzeGraph(graph: GraphDoc): Analysis {
   }
 
   const consumers = new Map<string, string[]>();
+  const incoming = new Map<string, { source: string; rank: number }[]>();
   for (const [k, e] of graph.edges.entries()) {
     const eid = e.id ?? `edge #${k}`;
     const known = (id: string) => byId.has(id) || graph.nodes.some((n) => n.id === id);
@@ -104,15 +121,18 @@ export function analyzeGraph(graph: GraphDoc): Analysis {
       continue;
     }
     const t = byId.get(e.target);
-    if (t) t.inputs.push(e.source);
+    if (t) incoming.set(e.target, [...(incoming.get(e.target) ?? []), { source: e.source, rank: portRank(e.targetHandle, k) }]);
     consumers.set(e.source, [...(consumers.get(e.source) ?? []), e.target]);
   }
 
   for (const n of byId.values()) {
-    if (n.inputs.length > n.spec.inputs)
-      issues.push({ code: 'too-many-inputs', nodeId: n.doc.id, message: `${label(n.doc)} takes ${n.spec.inputs} input${n.spec.inputs === 1 ? '' : 's'} but ${n.inputs.length} are connected`, hint: 'Remove the extra connections.' });
-    else if (n.inputs.length < n.spec.inputs)
-      issues.push({ code: 'missing-input', nodeId: n.doc.id, message: `${label(n.doc)} has no input connected`, hint: 'Connect the previous layer to it.' });
+    n.inputs = (incoming.get(n.doc.id) ?? []).sort((a, b) => a.rank - b.rank).map((i) => i.source);
+    const { min, max } = n.spec.arity;
+    const takes = min === max ? `${min}` : max >= 8 ? `${min} or more` : `${min} to ${max}`;
+    if (n.inputs.length > max)
+      issues.push({ code: 'too-many-inputs', nodeId: n.doc.id, message: `${label(n.doc)} takes ${takes} input${max === 1 ? '' : 's'} but ${n.inputs.length} are connected`, hint: 'Remove the extra connections.' });
+    else if (n.inputs.length < min)
+      issues.push({ code: 'missing-input', nodeId: n.doc.id, message: n.inputs.length === 0 ? `${label(n.doc)} has no input connected` : `${label(n.doc)} needs ${takes} inputs but ${n.inputs.length} ${n.inputs.length === 1 ? 'is' : 'are'} connected`, hint: min > 1 ? `Connect ${min} branches to it.` : 'Connect the previous layer to it.' });
   }
 
   // Kahn's algorithm over the nodes that parsed; whatever remains sits on a cycle.
@@ -134,7 +154,7 @@ export function analyzeGraph(graph: GraphDoc): Analysis {
     issues.push({ code: 'cycle', nodeId: [...byId.values()].find((n) => !order.includes(n))!.doc.id, message: `the graph has a cycle through nodes ${stuck.join(', ')}`, hint: 'Remove one of the connections that loops back.' });
   }
 
-  const inputs = order.filter((n) => n.spec.inputs === 0);
+  const inputs = order.filter((n) => n.spec.arity.max === 0);
   const losses = order.filter((n) => n.spec.isLoss);
   if (inputs.length === 0) issues.push({ code: 'no-input', message: 'the graph has no Input node', hint: 'Add an Input node and connect it to the first layer.' });
   if (inputs.length > 1) issues.push({ code: 'several-inputs', nodeId: inputs[1].doc.id, message: `the graph has ${inputs.length} Input nodes (${inputs.map((n) => n.doc.name).join(', ')})`, hint: 'Keep one Input node.' });
@@ -145,8 +165,8 @@ export function analyzeGraph(graph: GraphDoc): Analysis {
   // (its upstream problem is already reported).
   for (const n of order) {
     const ins = n.inputs.map((i) => byId.get(i)?.outShape);
-    if (ins.length !== n.spec.inputs || ins.some((s) => s === undefined)) continue;
-    const r = n.spec.infer(n.params, ins as Shape[]);
+    if (ins.length < n.spec.arity.min || ins.length > n.spec.arity.max || ins.some((s) => s === undefined)) continue;
+    const r = n.spec.infer(n.params, ins as Shape[], ctx);
     if (r.ok) {
       n.outShape = r.shape;
       if (r.resolved) Object.assign(n.params, r.resolved);
@@ -174,8 +194,8 @@ export function analyzeGraph(graph: GraphDoc): Analysis {
 }
 
 /** Analysis that must be clean (for compiling): throws NL_BAD_GRAPH listing every issue. */
-export function analyzeForTraining(graph: GraphDoc, source: string): Analysis {
-  const a = analyzeGraph(graph);
+export function analyzeForTraining(graph: GraphDoc, source: string, opts: AnalyzeOptions = {}): Analysis {
+  const a = analyzeGraph(graph, opts);
   if (a.issues.length) {
     const lines = a.issues.map((i) => `  - ${i.message}\n    fix: ${i.hint}`);
     throw new NetloomError('NL_BAD_GRAPH', `${source}: the network has ${a.issues.length} problem${a.issues.length > 1 ? 's' : ''}:\n${lines.join('\n')}`,

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { NetloomError } from '../errors.js';
+import { SchedulerSchema } from '../train/schedules.js';
 
 export const PROJECT_FORMAT = 'netloom-project';
 export const PROJECT_VERSION = 1;
@@ -27,6 +28,8 @@ export const EdgeSchema = z.object({
   id: z.string().optional(),
   source: z.string().min(1),
   target: z.string().min(1),
+  /** input port on the target: "in0", "in1"... order a Concat's inputs; "target" is a loss's target */
+  targetHandle: z.string().optional(),
 });
 
 export const OptimizerSchema = z.discriminatedUnion('type', [
@@ -37,6 +40,25 @@ export const OptimizerSchema = z.discriminatedUnion('type', [
     dampening: z.number().default(0),
     weight_decay: z.number().min(0).default(0),
     nesterov: z.boolean().default(false),
+    maximize: z.boolean().default(false),
+  }),
+  z.object({
+    type: z.literal('RMSprop'),
+    lr: z.number().positive().default(1e-2),
+    alpha: z.number().min(0).max(1).default(0.99),
+    eps: z.number().positive().default(1e-8),
+    weight_decay: z.number().min(0).default(0),
+    momentum: z.number().min(0).default(0),
+    centered: z.boolean().default(false),
+    maximize: z.boolean().default(false),
+  }),
+  z.object({
+    type: z.literal('Adagrad'),
+    lr: z.number().positive().default(1e-2),
+    lr_decay: z.number().min(0).default(0),
+    weight_decay: z.number().min(0).default(0),
+    initial_accumulator_value: z.number().min(0).default(0),
+    eps: z.number().positive().default(1e-10),
     maximize: z.boolean().default(false),
   }),
   z.object({
@@ -58,6 +80,10 @@ export const TrainingSchema = z.object({
   epochs: z.number().int().positive().default(5),
   seed: z.number().int().min(0).default(0),
   optimizer: OptimizerSchema.default({ type: 'SGD', lr: 1e-3, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false }),
+  /** torch.nn.utils.clip_grad_norm_(max_norm) before every step; null = off */
+  clip_grad_norm: z.number().positive().nullable().default(null),
+  /** torch.optim.lr_scheduler, stepped after every epoch or batch (its `interval`); null = constant lr */
+  scheduler: SchedulerSchema.nullable().default(null),
 });
 
 export const ProjectSchema = z.object({

@@ -58,7 +58,8 @@ function deviceLine(threads: number): string {
   return `Using cpu device (${d.cpuModel}, ${d.simd}, ${threads} thread${threads === 1 ? '' : 's'})`;
 }
 
-const testLine = (acc: number, loss: number) => `Test Error: Accuracy: ${(100 * acc).toFixed(1)}%, Avg loss: ${loss.toFixed(6)}`;
+const testLine = (acc: number, loss: number) =>
+  Number.isNaN(acc) ? `Test Error: Avg loss: ${loss.toFixed(6)}` : `Test Error: Accuracy: ${(100 * acc).toFixed(1)}%, Avg loss: ${loss.toFixed(6)}`;
 
 async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & { save?: string }): Promise<void> {
   const project = await readProject(projectPath);
@@ -66,6 +67,7 @@ async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & 
   const out = process.stdout;
   console.log(deviceLine(job.session.threads));
   console.log(`${job.dataset.title}: ${job.trainCount} training / ${job.testCount} test samples from ${job.dataset.source}`);
+  for (const w of job.warnings) console.log(`note: ${w}`);
   let stopping = false;
   const onSigint = () => {
     if (stopping) process.exit(130);
@@ -124,7 +126,7 @@ export function buildCli(): Command {
       .argument('<project>', 'project file (.json / .netloom)')
       .option('--epochs <n>', 'number of epochs', number('--epochs'))
       .option('--lr <x>', 'learning rate', number('--lr'))
-      .option('--optimizer <name>', 'sgd | adam | adamw', choice(['sgd', 'adam', 'adamw'] as const))
+      .option('--optimizer <name>', 'sgd | adam | adamw | rmsprop | adagrad', choice(['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const))
       .option('--seed <n>', 'random seed for initialisation and shuffling', number('--seed'))
       .option('--weights <file>', 'start from these weights (safetensors) instead of a fresh initialisation')
       .option('--limit-train <n>', 'use only the first N training samples', number('--limit-train'))

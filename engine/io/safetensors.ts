@@ -7,7 +7,8 @@
  *
  * Written here rather than taken from a package so that every malformed-file case becomes a
  * NetloomError naming the file, the tensor and the byte range, instead of a generic exception.
- * We write F32 only; we read F32, F64, F16 and BF16 (converted to f32) so PyTorch exports load as-is.
+ * We write F32 (and I64 for integer state such as BatchNorm's num_batches_tracked, which torch
+ * stores as int64); we read F32, F64, F16, BF16 and I64 (converted to f32) so PyTorch exports load as-is.
  */
 import { readFile } from 'node:fs/promises';
 import { NetloomError } from '../errors.js';
@@ -16,6 +17,8 @@ import { writeFileAtomic } from './atomic.js';
 export interface TensorF32 {
   shape: number[];
   data: Float32Array;
+  /** stored dtype: F32 unless said otherwise (I64 holds integer values, e.g. counters) */
+  dtype?: 'F32' | 'I64';
 }
 
 export interface DecodedSafetensors {
@@ -26,7 +29,7 @@ export interface DecodedSafetensors {
 const METADATA_KEY = '__metadata__';
 // The reference implementation refuses headers over 100 MB; a larger length is a corrupt or hostile file.
 const MAX_HEADER_BYTES = 100_000_000;
-const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
+const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I64: 8 };
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 const REEXPORT = 'Save the checkpoint again; from PyTorch use safetensors.torch.save_file(model.state_dict(), path).';
@@ -66,8 +69,11 @@ export function encodeSafetensors(tensors: Record<string, TensorF32>, metadata?:
     if (elementCount(shape) !== data.length) {
       throw badArgument(`tensor "${name}" has shape [${shape.join(', ')}] (${elementCount(shape)} elements) but ${data.length} values`);
     }
-    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + data.length * 4] };
-    offset += data.length * 4;
+    const dtype = tensors[name].dtype ?? 'F32';
+    if (dtype === 'I64' && !data.every((v) => Number.isInteger(v))) throw badArgument(`tensor "${name}" is I64 but holds non-integer values`);
+    const bytes = data.length * DTYPE_BYTES[dtype];
+    header[name] = { dtype, shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
@@ -79,6 +85,11 @@ export function encodeSafetensors(tensors: Record<string, TensorF32>, metadata?:
   let at = 8 + padded;
   for (const name of names) {
     const data = tensors[name].data;
+    if (tensors[name].dtype === 'I64') {
+      for (let i = 0; i < data.length; i++) view.setBigInt64(at + 8 * i, BigInt(data[i]), true);
+      at += data.length * 8;
+      continue;
+    }
     if (LITTLE_ENDIAN) {
       out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
     } else {
@@ -125,7 +136,7 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSaf
 
   const tensors: Record<string, TensorF32> = {};
   for (const e of entries) {
-    tensors[e.name] = { shape: e.shape, data: toFloat32(bytes, view, headerEnd + e.begin, e.dtype, elementCount(e.shape)) };
+    tensors[e.name] = { shape: e.shape, data: toFloat32(bytes, view, headerEnd + e.begin, e.dtype, elementCount(e.shape)), dtype: e.dtype === 'I64' ? 'I64' : 'F32' };
   }
   return { tensors, metadata };
 }
@@ -230,6 +241,8 @@ function toFloat32(bytes: Uint8Array, view: DataView, start: number, dtype: stri
     }
   } else if (dtype === 'F64') {
     for (let i = 0; i < count; i++) out[i] = view.getFloat64(start + 8 * i, true);
+  } else if (dtype === 'I64') {
+    for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(start + 8 * i, true));
   } else if (dtype === 'F16') {
     for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(start + 2 * i, true));
   } else {

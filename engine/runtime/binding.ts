@@ -37,6 +37,10 @@ export interface NativeEpochOptions {
   train: boolean;
   order?: Int32Array;
   eventIntervalMs?: number;
+  /** learning rate for each batch of the epoch (LR schedulers); absent = the program's own */
+  lr?: Float32Array;
+  /** SGD/RMSprop momentum or Adam beta1 for each batch (OneCycleLR cycle_momentum) */
+  momentum?: Float32Array;
 }
 
 export interface NativeSession {
@@ -47,6 +51,8 @@ export interface NativeSession {
   runStep(rows: number, train: boolean, update?: boolean): void;
   stop(): void;
   steps: number;
+  /** seed of the counter-based RNG (dropout masks) */
+  seed: number;
   readonly threads: number;
 }
 

@@ -40,21 +40,23 @@ export class Session {
   constructor(readonly program: CompiledProgram, threads: number) {
     const { Session: S } = loadBinding();
     this.native = native(() => new S(encodeProgram(program), threads));
+    for (const c of program.constants) native(() => this.native.setBuffer(c.buffer, c.data));
   }
 
   get threads(): number {
     return this.native.threads;
   }
 
-  /** Parameters as a state dict: key -> values (copies). */
+  /** The state dict: key -> values (copies; integer state such as num_batches_tracked as floats). */
   getParams(): Map<string, Float32Array> {
-    return new Map(this.program.params.map((p) => [p.key, native(() => this.native.getBuffer(p.buffer)) as Float32Array]));
+    return new Map(this.program.params.map((p) => [p.key, Float32Array.from(native(() => this.native.getBuffer(p.buffer)))]));
   }
 
   setParam(key: string, data: Float32Array): void {
     const p = this.program.params.find((q) => q.key === key);
     if (!p) throw new NetloomError('NL_INVALID_ARGUMENT', `the model has no parameter ${key}`);
-    native(() => this.native.setBuffer(p.buffer, data));
+    // A 0-d tensor (shape []) holds one value.
+    native(() => this.native.setBuffer(p.buffer, p.dtype === 'i64' ? Int32Array.from(data, Math.round) : data));
   }
 
   setDataset(split: Split, images: Uint8Array, labels: Uint8Array, count: number): void {
@@ -64,7 +66,7 @@ export class Session {
 
   async runEpoch(
     split: Split,
-    o: { count: number; batch: number; dropLast: boolean; train: boolean; order?: Int32Array; eventIntervalMs?: number },
+    o: { count: number; batch: number; dropLast: boolean; train: boolean; order?: Int32Array; eventIntervalMs?: number; lr?: Float32Array; momentum?: Float32Array },
     onProgress?: (p: NativeProgress) => void,
   ): Promise<NativeEpochResult> {
     try {

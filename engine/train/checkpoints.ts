@@ -11,7 +11,7 @@ import type { Session } from '../runtime/session.js';
 export async function saveCheckpoint(path: string, session: Session, metadata: Record<string, string> = {}): Promise<void> {
   const values = session.getParams();
   const tensors: Record<string, TensorF32> = {};
-  for (const p of session.program.params) tensors[p.key] = { shape: [...p.shape], data: values.get(p.key)! };
+  for (const p of session.program.params) tensors[p.key] = { shape: [...p.shape], data: values.get(p.key)!, dtype: p.dtype === 'i64' ? 'I64' : 'F32' };
   await saveSafetensors(path, tensors, { format: 'pt', producer: 'netloom', ...metadata });
 }
 

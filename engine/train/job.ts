@@ -9,14 +9,15 @@
 import { readFile } from 'node:fs/promises';
 import { NetloomError } from '../errors.js';
 import { analyzeForTraining } from '../graph/analyze.js';
-import { fmtShape } from '../graph/catalog.js';
-import { parseProjectText, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
+import { OptimizerSchema, parseProjectText, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
 import { compileGraph } from '../compile/compile.js';
 import { loadDataset, type Dataset, type DatasetName } from '../data/datasets.js';
 import { epochOrder, validateLoaderConfig, type LoaderConfig } from '../data/loader.js';
 import type { NativeProgress } from '../runtime/binding.js';
 import { Session } from '../runtime/session.js';
 import { initTensor } from './init.js';
+import { lrSchedule, validateScheduler, type LrSchedule } from './schedules.js';
+import { batchCount } from '../data/loader.js';
 import { loadCheckpoint } from './checkpoints.js';
 
 export interface JobOptions {
@@ -24,7 +25,7 @@ export interface JobOptions {
   epochs?: number;
   batchSize?: number;
   lr?: number;
-  optimizer?: 'sgd' | 'adam' | 'adamw';
+  optimizer?: 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
   dataset?: DatasetName;
   dataRoot?: string;
   seed?: number;
@@ -47,6 +48,7 @@ export interface EpochReport {
 }
 
 export interface TestReport {
+  /** NaN for regression losses (no classes to be right about) */
   accuracy: number;
   avgLoss: number;
   samples: number;
@@ -55,6 +57,10 @@ export interface TestReport {
 
 export interface Job {
   project: ProjectDoc;
+  /** the LR schedule, when the project has a scheduler */
+  schedule?: LrSchedule;
+  /** notes for the user about the set-up (e.g. scheduler milestones after the end of the run) */
+  warnings: string[];
   dataset: Dataset;
   session: Session;
   loader: LoaderConfig;
@@ -73,13 +79,11 @@ export async function readProject(path: string): Promise<ProjectDoc> {
   return parseProjectText(text, path);
 }
 
+/** The project's optimizer, with the CLI's --optimizer / --lr applied (other settings reset to torch's defaults on a type change). */
 function optimizerFrom(base: OptimizerDoc, o: JobOptions): OptimizerDoc {
+  const TYPES = { sgd: 'SGD', adam: 'Adam', adamw: 'AdamW', rmsprop: 'RMSprop', adagrad: 'Adagrad' } as const;
   let opt = base;
-  if (o.optimizer === 'sgd' && opt.type !== 'SGD') opt = { type: 'SGD', lr: opt.lr, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false };
-  if ((o.optimizer === 'adam' || o.optimizer === 'adamw') && opt.type === 'SGD')
-    opt = { type: o.optimizer === 'adam' ? 'Adam' : 'AdamW', lr: opt.lr, betas: [0.9, 0.999], eps: 1e-8, amsgrad: false, maximize: false };
-  if (o.optimizer === 'adamw' && opt.type === 'Adam') opt = { ...opt, type: 'AdamW' };
-  if (o.optimizer === 'adam' && opt.type === 'AdamW') opt = { ...opt, type: 'Adam' };
+  if (o.optimizer && TYPES[o.optimizer] !== opt.type) opt = OptimizerSchema.parse({ type: TYPES[o.optimizer], lr: o.lr ?? opt.lr });
   if (o.lr !== undefined) {
     if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new NetloomError('NL_INVALID_ARGUMENT', `learning rate ${o.lr} must be a positive number`, 'Try --lr 1e-3.');
     opt = { ...opt, lr: o.lr };
@@ -90,6 +94,28 @@ function optimizerFrom(base: OptimizerDoc, o: JobOptions): OptimizerDoc {
 function positiveInt(v: number | undefined, flag: string): void {
   if (v !== undefined && (!Number.isInteger(v) || v <= 0))
     throw new NetloomError('NL_INVALID_ARGUMENT', `${flag} must be a positive whole number, got ${v}`, `Example: ${flag} 64.`);
+}
+
+/** The momentum a scheduler may cycle: SGD/RMSprop momentum, Adam's beta1 (none for Adagrad). */
+function baseMomentum(opt: OptimizerDoc): number | undefined {
+  if (opt.type === 'SGD' || opt.type === 'RMSprop') return opt.momentum;
+  if (opt.type === 'Adam' || opt.type === 'AdamW') return opt.betas[0];
+  return undefined;
+}
+
+/** Per-batch learning rates (and momenta, when the schedule cycles them) for one epoch. */
+function epochTables(schedule: LrSchedule, epoch: number, batches: number): { lr: Float32Array; momentum?: Float32Array } {
+  const lr = new Float32Array(batches);
+  const mom = new Float32Array(batches);
+  let cycles = false;
+  for (let b = 0; b < batches; b++) {
+    const k = schedule.interval === 'epoch' ? epoch : epoch * batches + b;
+    lr[b] = schedule.lrAt(k);
+    const m = schedule.momentumAt(k);
+    if (m !== undefined) mom[b] = m;
+    cycles ||= m !== undefined && m !== schedule.momentumAt(0);
+  }
+  return cycles ? { lr, momentum: mom } : { lr };
 }
 
 /** Builds everything a run needs: validated graph, dataset, compiled program, initial weights. */
@@ -104,37 +130,49 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
     dropLast: t.drop_last,
     seed: o.seed ?? t.seed,
   });
-  const analysis = analyzeForTraining(project.graph, source);
+  const analysis = analyzeForTraining(project.graph, source, { batchSize: loader.batchSize });
   const dataset = await loadDataset(o.dataset ?? t.dataset, { root: o.dataRoot });
 
   const input = analysis.byId.get(analysis.inputId!)!;
   const shape = input.outShape!;
   if (shape.length !== dataset.sampleShape.length || shape.some((d, i) => d !== dataset.sampleShape[i]))
-    throw new NetloomError('NL_BAD_GRAPH', `Input at node ${input.doc.name}: its shape ${fmtShape(shape)} does not match ${dataset.title} samples ${fmtShape(dataset.sampleShape)}`,
-      `Set the Input shape to ${fmtShape(dataset.sampleShape)}.`);
+    throw new NetloomError('NL_BAD_GRAPH', `Input at node ${input.doc.name}: its shape [${shape.join(', ')}] does not match ${dataset.title} samples [${dataset.sampleShape.join(', ')}]`,
+      `Set the Input shape to [${dataset.sampleShape.join(', ')}].`);
 
-  const program = compileGraph(analysis, { batchSize: loader.batchSize, optimizer: optimizerFrom(t.optimizer, o) });
-  if (program.classes < dataset.classes.length) {
+  const optimizer = optimizerFrom(t.optimizer, o);
+  const program = compileGraph(analysis, { batchSize: loader.batchSize, optimizer, clipGradNorm: t.clip_grad_norm });
+  if (program.classes > 0 && program.classes < dataset.classes.length) {
     const loss = analysis.byId.get(analysis.lossId!)!;
     throw new NetloomError('NL_BAD_GRAPH', `${loss.doc.type} at node ${loss.doc.name}: the model scores ${program.classes} classes but ${dataset.title} has ${dataset.classes.length}`,
       `Set out_features of the last Linear layer to ${dataset.classes.length}.`);
   }
 
   const session = new Session(program, o.threads ?? 0);
+  session.native.seed = loader.seed;
   if (o.weights) await loadCheckpoint(o.weights, session);
   else for (const p of program.params) session.setParam(p.key, initTensor(p.key, p.shape.reduce((a, b) => a * b, 1), p.init, loader.seed));
 
   const trainCount = Math.min(o.limitTrain ?? Infinity, dataset.train.count);
   const testCount = Math.min(o.limitTest ?? Infinity, dataset.test.count);
+  const epochs = o.epochs ?? t.epochs;
+  const warnings: string[] = [];
+  let schedule: LrSchedule | undefined;
+  if (t.scheduler) {
+    const stepsPerEpoch = batchCount(trainCount, loader.batchSize, loader.dropLast);
+    const v = validateScheduler(t.scheduler, { epochs, stepsPerEpoch, optimizer: optimizer.type });
+    warnings.push(...v.warnings);
+    schedule = lrSchedule(v.scheduler, optimizer.lr, baseMomentum(optimizer));
+  }
   session.setDataset('train', dataset.train.images, dataset.train.labels, trainCount);
   session.setDataset('test', dataset.test.images, dataset.test.labels, testCount);
-  return { project, dataset, session, loader, epochs: o.epochs ?? t.epochs, trainCount, testCount };
+  return { project, dataset, session, loader, epochs, trainCount, testCount, schedule, warnings };
 }
 
 /** The quickstart's test(): no updates, in order, same batch size. */
 export async function testPass(job: Job, onProgress?: (p: NativeProgress) => void): Promise<TestReport> {
   const r = await job.session.runEpoch('test', { count: job.testCount, batch: job.loader.batchSize, dropLast: false, train: false }, onProgress);
-  return { accuracy: r.correct / Math.max(r.samples, 1), avgLoss: r.lossSum / Math.max(r.batches, 1), samples: r.samples, seconds: r.seconds };
+  const accuracy = job.session.program.task === 'classification' ? r.correct / Math.max(r.samples, 1) : Number.NaN;
+  return { accuracy, avgLoss: r.lossSum / Math.max(r.batches, 1), samples: r.samples, seconds: r.seconds };
 }
 
 export interface TrainEvents {
@@ -150,9 +188,11 @@ export async function runTraining(job: Job, ev: TrainEvents = {}): Promise<Epoch
   for (let epoch = 1; epoch <= job.epochs; epoch++) {
     ev.onEpochStart?.(epoch);
     const order = epochOrder(job.trainCount, job.loader, epoch - 1);
+    const batches = batchCount(job.trainCount, job.loader.batchSize, job.loader.dropLast);
+    const tables = job.schedule ? epochTables(job.schedule, epoch - 1, batches) : {};
     const r = await job.session.runEpoch(
       'train',
-      { count: job.trainCount, batch: job.loader.batchSize, dropLast: job.loader.dropLast, train: true, order, eventIntervalMs: 100 },
+      { count: job.trainCount, batch: job.loader.batchSize, dropLast: job.loader.dropLast, train: true, order, eventIntervalMs: 100, ...tables },
       ev.onBatch ? (p) => ev.onBatch!(epoch, p) : undefined,
     );
     ev.onTestStart?.(epoch);

@@ -4,6 +4,7 @@
 // long work (whole epochs) runs in an AsyncWorker and reports progress through a
 // ThreadSafeFunction; every failure becomes a JS Error carrying `code` (NL_...), never an abort.
 #include <napi.h>
+#include <cmath>
 #include <memory>
 #include <vector>
 #include "netloom.h"
@@ -30,7 +31,7 @@ class SessionWrap;
 class EpochWorker : public Napi::AsyncWorker {
 public:
     EpochWorker(Napi::Env env, SessionWrap * owner, Napi::Object self, nl::Split split, nl::EpochOptions opts,
-                std::vector<int32_t> order, Napi::Function progress);
+                std::vector<int32_t> order, std::vector<float> lr, std::vector<float> momentum, Napi::Function progress);
     ~EpochWorker() override;
     Napi::Promise promise() { return deferred_.Promise(); }
 
@@ -48,6 +49,7 @@ private:
     nl::Split split_;
     nl::EpochOptions opts_;
     std::vector<int32_t> order_;
+    std::vector<float> lr_, momentum_;
     bool has_progress_ = false;
     Napi::ThreadSafeFunction tsfn_;
     nl::Status status_;
@@ -65,6 +67,7 @@ public:
                             InstanceMethod<&SessionWrap::run_step>("runStep"),
                             InstanceMethod<&SessionWrap::stop>("stop"),
                             InstanceAccessor<&SessionWrap::get_steps, &SessionWrap::set_steps>("steps"),
+                            InstanceAccessor<&SessionWrap::get_seed, &SessionWrap::set_seed>("seed"),
                             InstanceAccessor<&SessionWrap::get_threads>("threads")});
     }
 
@@ -174,22 +177,40 @@ private:
             if ((int64_t)arr.ElementLength() < opts.count) throw_arg(env, "runEpoch: order is shorter than count");
             order.assign(arr.Data(), arr.Data() + opts.count);
         }
+        // Per-batch hyper-parameter tables (schedulers): one finite, non-negative value per batch.
+        int64_t batches = opts.batch > 0 ? (opts.drop_last ? opts.count / opts.batch : (opts.count + opts.batch - 1) / opts.batch) : 0;
+        auto table = [&](const char * key) {
+            std::vector<float> out;
+            Napi::Value v = o.Get(key);
+            if (v.IsUndefined() || v.IsNull()) return out;
+            if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+                throw_arg(env, std::string("runEpoch: ") + key + " must be a Float32Array (one value per batch)");
+            auto arr = v.As<Napi::Float32Array>();
+            if ((int64_t)arr.ElementLength() < batches) throw_arg(env, std::string("runEpoch: ") + key + " has fewer entries than the epoch has batches");
+            for (size_t k = 0; k < arr.ElementLength(); k++)
+                if (!(arr[k] >= 0.f) || !std::isfinite(arr[k])) throw_arg(env, std::string("runEpoch: ") + key + " values must be finite and non-negative");
+            out.assign(arr.Data(), arr.Data() + arr.ElementLength());
+            return out;
+        };
+        std::vector<float> lr = table("lr");
+        std::vector<float> momentum = table("momentum");
         Napi::Function progress;
         if (info.Length() > 2 && info[2].IsFunction()) progress = info[2].As<Napi::Function>();
-        auto * w = new EpochWorker(env, this, Value(), split == 1 ? nl::SPLIT_TEST : nl::SPLIT_TRAIN, opts, std::move(order), progress);
+        auto * w = new EpochWorker(env, this, Value(), split == 1 ? nl::SPLIT_TEST : nl::SPLIT_TRAIN, opts, std::move(order), std::move(lr), std::move(momentum), progress);
         busy = true;
         Napi::Promise p = w->promise();
         w->Queue();
         return p;
     }
 
-    // runStep(rows, train, update = true): synchronous single step on the buffers' current contents.
+    // runStep(rows, train, update = true, lr?): synchronous single step on the buffers' current contents.
     Napi::Value run_step(const Napi::CallbackInfo & info) {
         Napi::Env env = info.Env();
         check_idle(env);
-        if (info.Length() < 2 || !info[0].IsNumber()) throw_arg(env, "runStep(rows: number, train: boolean, update?: boolean)");
-        bool update = info.Length() < 3 || info[2].ToBoolean().Value();
-        nl::Status st = session_->run_step(info[0].As<Napi::Number>().Int32Value(), info[1].ToBoolean().Value(), update);
+        if (info.Length() < 2 || !info[0].IsNumber()) throw_arg(env, "runStep(rows: number, train: boolean, update?: boolean, lr?: number)");
+        bool update = info.Length() < 3 || info[2].IsUndefined() || info[2].ToBoolean().Value();
+        float lr = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().FloatValue() : -1.f;
+        nl::Status st = session_->run_step(info[0].As<Napi::Number>().Int32Value(), info[1].ToBoolean().Value(), update, lr);
         if (!st.ok()) throw_status(env, st);
         return env.Undefined();
     }
@@ -204,15 +225,24 @@ private:
         session_->set_steps(v.ToNumber().Int64Value());
     }
     Napi::Value get_threads(const Napi::CallbackInfo & info) { return Napi::Number::New(info.Env(), session_->threads()); }
+    Napi::Value get_seed(const Napi::CallbackInfo & info) { return Napi::Number::New(info.Env(), (double)session_->seed()); }
+    void set_seed(const Napi::CallbackInfo & info, const Napi::Value & v) {
+        check_idle(info.Env());
+        double d = v.ToNumber().DoubleValue();
+        if (!(d >= 0) || d > 9007199254740991.0) throw_arg(info.Env(), "seed must be a non-negative integer");
+        session_->set_seed((uint64_t)d);
+    }
 
     std::unique_ptr<nl::Session> session_;
 };
 
 EpochWorker::EpochWorker(Napi::Env env, SessionWrap * owner, Napi::Object self, nl::Split split, nl::EpochOptions opts,
-                         std::vector<int32_t> order, Napi::Function progress)
+                         std::vector<int32_t> order, std::vector<float> lr, std::vector<float> momentum, Napi::Function progress)
     : Napi::AsyncWorker(env, "netloom.epoch"), owner_(owner), self_(Napi::Persistent(self)), deferred_(Napi::Promise::Deferred::New(env)),
-      split_(split), opts_(opts), order_(std::move(order)) {
+      split_(split), opts_(opts), order_(std::move(order)), lr_(std::move(lr)), momentum_(std::move(momentum)) {
     opts_.order = order_.empty() ? nullptr : order_.data();
+    opts_.lr = lr_.empty() ? nullptr : lr_.data();
+    opts_.momentum = momentum_.empty() ? nullptr : momentum_.data();
     if (!progress.IsEmpty()) {
         has_progress_ = true;
         tsfn_ = Napi::ThreadSafeFunction::New(env, progress, "netloom.progress", 0, 1);

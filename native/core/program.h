@@ -9,7 +9,8 @@
 //
 // Wire format (Int32 words, little-endian, produced by engine/compile/program.ts):
 //   header   : MAGIC VERSION max_batch arena_floats n_buffers n_forward n_backward n_step
-//              input labels logits probs loss correct                  (buffer ids)
+//              input labels logits probs loss correct                  (buffer ids, -1 = none)
+//              classes                                                  (labels must be < classes)
 //   buffers  : n_buffers x [dtype batched elems offset]                (dtype 0 = f32, 1 = i32)
 //   instrs   : (n_forward + n_backward + n_step) x
 //              [opcode n_buffers n_int n_float  buffer ids...  ints...  float bits...]
@@ -35,8 +36,8 @@ const OpInfo & op_info(Op op);
 int op_count();
 
 constexpr int32_t PROGRAM_MAGIC = 0x47504c4e;  // "NLPG"
-constexpr int32_t PROGRAM_VERSION = 1;
-constexpr int HEADER_WORDS = 14;
+constexpr int32_t PROGRAM_VERSION = 2;
+constexpr int HEADER_WORDS = 15;
 
 enum class DType : int32_t { F32 = 0, I32 = 1 };
 
@@ -62,6 +63,7 @@ struct Program {
     std::vector<Instr> forward, backward, step;
     // Well-known buffers (-1 when absent: an inference-only program has no labels/loss).
     int32_t input = -1, labels = -1, logits = -1, probs = -1, loss = -1, correct = -1;
+    int32_t classes = 0;   // what dataset labels index (0 = labels not read)
 };
 
 struct Status {

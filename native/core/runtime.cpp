@@ -67,17 +67,17 @@ Status Session::get_buffer(int32_t id, void * out, size_t bytes) const {
 
 Status Session::set_dataset(Split split, const uint8_t * images, const uint8_t * labels, int64_t count, int64_t sample_size) {
     if (split != SPLIT_TRAIN && split != SPLIT_TEST) return Status::error(NL_STATUS_INVALID_ARGUMENT, "split must be train or test");
-    if (prog_.input < 0 || prog_.labels < 0 || prog_.probs < 0)
-        return Status::error(NL_STATUS_INVALID_ARGUMENT, "this program has no input/labels/loss to feed a dataset to");
+    if (prog_.input < 0 || prog_.loss < 0)
+        return Status::error(NL_STATUS_INVALID_ARGUMENT, "this program has no input and loss to feed a dataset to");
     if (count < 0 || sample_size != prog_.buffers[prog_.input].elems)
         return Status::error(NL_STATUS_SHAPE_MISMATCH, "dataset samples hold " + std::to_string(sample_size) +
                                                            " values but the model's input takes " +
                                                            std::to_string(prog_.buffers[prog_.input].elems));
-    int64_t classes = prog_.buffers[prog_.probs].elems;
-    for (int64_t i = 0; i < count; i++)
-        if (labels[i] >= classes)
-            return Status::error(NL_STATUS_BAD_LABEL, "sample " + std::to_string(i) + " has label " + std::to_string(labels[i]) +
-                                                          " but the model predicts " + std::to_string(classes) + " classes");
+    if (prog_.labels >= 0)
+        for (int64_t i = 0; i < count; i++)
+            if (labels[i] >= prog_.classes)
+                return Status::error(NL_STATUS_BAD_LABEL, "sample " + std::to_string(i) + " has label " + std::to_string(labels[i]) +
+                                                              " but the model predicts " + std::to_string(prog_.classes) + " classes");
     Data & d = data_[split];
     d.images.reset(new (std::nothrow) uint8_t[(size_t)(count * sample_size) + 1]);
     d.labels.reset(new (std::nothrow) uint8_t[(size_t)count + 1]);
@@ -111,16 +111,38 @@ template <class F> void Session::for_chunks(size_t count, F && fn) {
     });
 }
 
+static ConvShape conv_shape(const std::vector<int32_t> & g) {
+    return ConvShape{g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15], g[16]};
+}
+static PoolShape max_pool_shape(const std::vector<int32_t> & g) {
+    return PoolShape{g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], false, 0};
+}
+static PoolShape avg_pool_shape(const std::vector<int32_t> & g) {
+    return PoolShape{g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], 1, 1, g[9], g[10], g[11] != 0, g[12]};
+}
+
 Status Session::exec(const Instr & in, int n) {
     const auto & b = in.bufs;
     const auto & i = in.ints;
     const auto & f = in.floats;
+    ThreadPool * pool = pool_.get();
+    auto ce_params = [&](int weight_buf, int ignore, int red, float smoothing) {
+        CrossEntropyParams p;
+        p.weight = f32(weight_buf);
+        p.ignore_index = ignore;
+        p.reduction = (Reduction)red;
+        p.label_smoothing = smoothing;
+        return p;
+    };
+    auto label_error = [&](nl_status s, int classes) {
+        return Status::error(s, s == NL_STATUS_BAD_LABEL ? "a label is outside 0.." + std::to_string(classes - 1) : "invalid loss arguments");
+    };
     switch (in.op) {
     case Op::LINEAR_FORWARD:
-        linear_forward(pool_.get(), f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), n, i[0], i[1]);
+        linear_forward(pool, f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), n, i[0], i[1]);
         return {};
     case Op::LINEAR_BACKWARD:
-        linear_backward(pool_.get(), f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), n, i[0], i[1], i[2] != 0);
+        linear_backward(pool, f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), n, i[0], i[1], i[2] != 0);
         return {};
     case Op::RELU_FORWARD:
         relu_forward(f32(b[0]), f32(b[1]), (size_t)n * i[0]);
@@ -131,20 +153,19 @@ Status Session::exec(const Instr & in, int n) {
     case Op::SOFTMAX_CROSS_ENTROPY_FORWARD: {
         float loss = 0;
         int correct = 0;
-        nl_status s = softmax_cross_entropy_forward(f32(b[0]), i32(b[1]), f32(b[2]), n, i[0], &loss, &correct);
-        if (s != NL_STATUS_OK) return Status::error(s, "a label is outside 0.." + std::to_string(i[0] - 1));
+        nl_status s = cross_entropy_forward(f32(b[0]), i32(b[1]), f32(b[2]), n, i[0], ce_params(b[5], i[1], i[2], f[0]), &loss, &correct);
+        if (s != NL_STATUS_OK) return label_error(s, i[0]);
         *f32(b[3]) = loss;
-        *i32(b[4]) = correct;
+        if (b[4] >= 0) *i32(b[4]) = correct;
         return {};
     }
     case Op::SOFTMAX_CROSS_ENTROPY_BACKWARD:
-        if (i[1]) return Status::error(NL_STATUS_INVALID_PROGRAM, "accumulating cross-entropy gradients is not supported");
-        softmax_cross_entropy_backward(f32(b[0]), i32(b[1]), f32(b[2]), n, i[0], 1.0f);
+        cross_entropy_backward(f32(b[0]), i32(b[1]), f32(b[2]), n, i[0], ce_params(b[3], i[2], i[3], f[0]), i[1] != 0);
         return {};
     case Op::SGD_STEP: {
         SgdParams hp;
-        hp.lr = f[0];
-        hp.momentum = f[1];
+        hp.lr = lr_or(f[0]);
+        hp.momentum = momentum_or(f[1]);
         hp.dampening = f[2];
         hp.weight_decay = f[3];
         hp.nesterov = i[0] != 0;
@@ -159,8 +180,8 @@ Status Session::exec(const Instr & in, int n) {
     }
     case Op::ADAM_STEP: {
         AdamParams hp;
-        hp.lr = f[0];
-        hp.beta1 = f[1];
+        hp.lr = lr_or(f[0]);
+        hp.beta1 = momentum_or(f[1]);
         hp.beta2 = f[2];
         hp.eps = f[3];
         hp.weight_decay = f[4];
@@ -172,6 +193,164 @@ Status Session::exec(const Instr & in, int n) {
         for_chunks((size_t)prog_.buffers[b[0]].elems, [&](size_t at, size_t len) {
             adam_step(p + at, g + at, m + at, v + at, vmax ? vmax + at : nullptr, len, hp, steps_);
         });
+        return {};
+    }
+    case Op::CONV2D_FORWARD:
+        conv2d_forward(pool, conv_shape(i), f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), n);
+        return {};
+    case Op::CONV2D_BACKWARD:
+        conv2d_backward(pool, conv_shape(i), f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), n, i[17] != 0);
+        return {};
+    case Op::CONV_TRANSPOSE2D_FORWARD:
+        conv_transpose2d_forward(pool, conv_shape(i), f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), n);
+        return {};
+    case Op::CONV_TRANSPOSE2D_BACKWARD:
+        conv_transpose2d_backward(pool, conv_shape(i), f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), n, i[17] != 0);
+        return {};
+    case Op::MAX_POOL2D_FORWARD:
+        max_pool2d_forward(pool, max_pool_shape(i), f32(b[0]), f32(b[1]), i32(b[2]), n);
+        return {};
+    case Op::MAX_POOL2D_BACKWARD:
+        max_pool2d_backward(pool, max_pool_shape(i), f32(b[0]), i32(b[1]), f32(b[2]), n, i[13] != 0);
+        return {};
+    case Op::AVG_POOL2D_FORWARD:
+        avg_pool2d_forward(pool, avg_pool_shape(i), f32(b[0]), f32(b[1]), n);
+        return {};
+    case Op::AVG_POOL2D_BACKWARD:
+        avg_pool2d_backward(pool, avg_pool_shape(i), f32(b[0]), f32(b[1]), n, i[13] != 0);
+        return {};
+    case Op::ADAPTIVE_AVG_POOL2D_FORWARD:
+        adaptive_avg_pool2d_forward(f32(b[0]), f32(b[1]), n, i[0], i[1], i[2], i[3], i[4]);
+        return {};
+    case Op::ADAPTIVE_AVG_POOL2D_BACKWARD:
+        adaptive_avg_pool2d_backward(f32(b[0]), f32(b[1]), n, i[0], i[1], i[2], i[3], i[4], i[5] != 0);
+        return {};
+    case Op::BATCH_NORM_FORWARD: {
+        // Eval mode uses the running statistics when they are tracked; without them (and in
+        // training) the batch statistics, as torch.
+        bool use_running = !training_ && b[3] >= 0;
+        if (use_running)
+            batch_norm_forward_eval(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[8]), n, i[0], i[1], f[0]);
+        else
+            batch_norm_forward_train(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[8]), f32(b[6]), f32(b[7]), training_ ? f32(b[3]) : nullptr,
+                                     training_ ? f32(b[4]) : nullptr, training_ ? i32(b[5]) : nullptr, n, i[0], i[1], f[0], f[1]);
+        return {};
+    }
+    case Op::BATCH_NORM_BACKWARD:
+        batch_norm_backward(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), f32(b[6]), f32(b[7]), n, i[0], i[1], i[2] != 0);
+        return {};
+    case Op::LAYER_NORM_FORWARD:
+        layer_norm_forward(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), n * i[0], i[1], f[0]);
+        return {};
+    case Op::LAYER_NORM_BACKWARD:
+        layer_norm_backward(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), f32(b[6]), f32(b[7]), n * i[0], i[1], i[2] != 0);
+        return {};
+    case Op::DROPOUT_FORWARD: {
+        size_t count = (size_t)n * i[0];
+        if (!training_ || f[0] == 0.f) {
+            copy_forward(f32(b[0]), f32(b[1]), count, false);
+            return {};
+        }
+        // One stream per (run seed, dropout node): the node's salt keeps two Dropouts apart.
+        uint64_t seed = seed_ ^ (0x9E3779B97F4A7C15ull * (uint64_t)(i[1] + 1));
+        dropout_forward(f32(b[0]), f32(b[1]), f32(b[2]), count, f[0], seed, (uint64_t)steps_);
+        return {};
+    }
+    case Op::DROPOUT_BACKWARD:
+        dropout_backward(f32(b[0]), f32(b[1]), f32(b[2]), (size_t)n * i[0], i[1] != 0);
+        return {};
+    case Op::ACTIVATION_FORWARD:
+        activation_forward((Activation)i[0], f[0], f32(b[0]), f32(b[1]), (size_t)n * i[1]);
+        return {};
+    case Op::ACTIVATION_BACKWARD:
+        activation_backward((Activation)i[0], f[0], f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), (size_t)n * i[1], i[2] != 0);
+        return {};
+    case Op::SOFTMAX_FORWARD:
+        softmax_forward(f32(b[0]), f32(b[1]), n * i[0], i[1], i[2], i[3] != 0);
+        return {};
+    case Op::SOFTMAX_BACKWARD:
+        softmax_backward(f32(b[0]), f32(b[1]), f32(b[2]), n * i[0], i[1], i[2], i[3] != 0, i[4] != 0);
+        return {};
+    case Op::ADD_FORWARD:
+        add_forward(f32(b[0]), f32(b[1]), f32(b[2]), (size_t)n * i[0]);
+        return {};
+    case Op::COPY:
+        copy_forward(f32(b[0]), f32(b[1]), (size_t)n * i[0], i[1] != 0);
+        return {};
+    case Op::CONCAT_FORWARD:
+        concat_copy(f32(b[0]), f32(b[1]), n * i[0], i[1], i[2], i[3]);
+        return {};
+    case Op::CONCAT_BACKWARD:
+        slice_copy(f32(b[0]), f32(b[1]), n * i[0], i[1], i[2], i[3], i[4] != 0);
+        return {};
+    case Op::NLL_LOSS_FORWARD: {
+        float loss = 0;
+        int correct = 0;
+        nl_status s = nll_loss_forward(f32(b[0]), i32(b[1]), n, i[0], ce_params(b[4], i[1], i[2], 0.f), &loss, &correct);
+        if (s != NL_STATUS_OK) return label_error(s, i[0]);
+        *f32(b[2]) = loss;
+        if (b[3] >= 0) *i32(b[3]) = correct;
+        return {};
+    }
+    case Op::NLL_LOSS_BACKWARD:
+        nll_loss_backward(i32(b[0]), f32(b[1]), n, i[0], ce_params(b[2], i[1], i[2], 0.f), i[3] != 0);
+        return {};
+    case Op::POINT_LOSS_FORWARD:
+        *f32(b[2]) = point_loss_forward((PointLoss)i[0], f32(b[0]), f32(b[1]), (size_t)n * i[1], (Reduction)i[2], f[0]);
+        return {};
+    case Op::POINT_LOSS_BACKWARD: {
+        // The two gradients may need different accumulate flags: run each on its own.
+        size_t count = (size_t)n * i[1];
+        if (b[2] >= 0) point_loss_backward((PointLoss)i[0], f32(b[0]), f32(b[1]), f32(b[2]), nullptr, count, (Reduction)i[2], f[0], i[3] != 0);
+        if (b[3] >= 0) point_loss_backward((PointLoss)i[0], f32(b[0]), f32(b[1]), nullptr, f32(b[3]), count, (Reduction)i[2], f[0], i[4] != 0);
+        return {};
+    }
+    case Op::ONE_HOT: {
+        const int32_t * lab = i32(b[0]);
+        for (int r = 0; r < n; r++)
+            if (lab[r] < 0 || lab[r] >= i[0]) return label_error(NL_STATUS_BAD_LABEL, i[0]);
+        one_hot(lab, f32(b[1]), n, i[0]);
+        return {};
+    }
+    case Op::RMSPROP_STEP: {
+        RmspropParams hp;
+        hp.lr = lr_or(f[0]);
+        hp.alpha = f[1];
+        hp.eps = f[2];
+        hp.weight_decay = f[3];
+        hp.momentum = momentum_or(f[4]);
+        hp.centered = i[0] != 0;
+        hp.maximize = i[1] != 0;
+        float *p = f32(b[0]), *sq = f32(b[2]), *mom = f32(b[3]), *avg = f32(b[4]);
+        const float * g = f32(b[1]);
+        for_chunks((size_t)prog_.buffers[b[0]].elems, [&](size_t at, size_t len) {
+            rmsprop_step(p + at, g + at, sq + at, mom ? mom + at : nullptr, avg ? avg + at : nullptr, len, hp, steps_);
+        });
+        return {};
+    }
+    case Op::ADAGRAD_STEP: {
+        AdagradParams hp;
+        hp.lr = lr_or(f[0]);
+        hp.lr_decay = f[1];
+        hp.weight_decay = f[2];
+        hp.eps = f[3];
+        hp.maximize = i[0] != 0;
+        float *p = f32(b[0]), *sum = f32(b[2]);
+        const float * g = f32(b[1]);
+        for_chunks((size_t)prog_.buffers[b[0]].elems, [&](size_t at, size_t len) { adagrad_step(p + at, g + at, sum + at, len, hp, steps_); });
+        return {};
+    }
+    case Op::GRAD_NORM_SQ: {
+        float * acc = f32(b[1]);
+        double s = sum_squares(f32(b[0]), (size_t)prog_.buffers[b[0]].elems);
+        *acc = (float)((i[0] ? 0.0 : (double)*acc) + s);
+        return {};
+    }
+    case Op::CLIP_GRAD: {
+        // torch.nn.utils.clip_grad_norm_: coef = max_norm / (total_norm + 1e-6), clamped to 1.
+        double total = std::sqrt((double)*f32(b[1]));
+        float coef = (float)std::min(1.0, (double)f[0] / (total + 1e-6));
+        scale_inplace(f32(b[0]), (size_t)prog_.buffers[b[0]].elems, coef);
         return {};
     }
     case Op::COUNT: break;
@@ -187,10 +366,13 @@ Status Session::exec_all(const std::vector<Instr> & section, int n) {
     return {};
 }
 
-Status Session::run_step(int n, bool train, bool update) {
+Status Session::run_step(int n, bool train, bool update, float lr) {
     if (n < 1 || n > prog_.max_batch)
         return Status::error(NL_STATUS_INVALID_ARGUMENT, "batch of " + std::to_string(n) + " rows does not fit the program's batch size " +
                                                              std::to_string(prog_.max_batch));
+    training_ = train;
+    lr_ = lr;
+    momentum_ = -1.f;
     Status st = exec_all(prog_.forward, n);
     if (!st.ok() || !train) return st;
     st = exec_all(prog_.backward, n);
@@ -216,6 +398,9 @@ Status Session::run_epoch(Split split, const EpochOptions & o, ProgressFn progre
                 return Status::error(NL_STATUS_INVALID_ARGUMENT, "sample order names index " + std::to_string(o.order[k]) + " outside the dataset");
 
     stop_.store(false);
+    training_ = o.train;
+    lr_ = -1.f;
+    momentum_ = -1.f;
     int64_t batches = o.drop_last ? o.count / o.batch : (o.count + o.batch - 1) / o.batch;
     std::unique_ptr<int32_t[]> iota;
     const int32_t * order = o.order;
@@ -232,7 +417,10 @@ Status Session::run_epoch(Split split, const EpochOptions & o, ProgressFn progre
             break;
         }
         int n = (int)std::min<int64_t>(o.batch, o.count - bi * o.batch);
-        gather_batch_u8(d.images.get(), d.labels.get(), (size_t)d.sample_size, order + bi * o.batch, n, f32(prog_.input), i32(prog_.labels));
+        gather_batch_u8(d.images.get(), d.labels.get(), (size_t)d.sample_size, order + bi * o.batch, n, f32(prog_.input),
+                        prog_.labels >= 0 ? i32(prog_.labels) : nullptr);
+        if (o.lr) lr_ = o.lr[bi];
+        if (o.momentum) momentum_ = o.momentum[bi];
         Status st = exec_all(prog_.forward, n);
         if (!st.ok()) return st;
         float loss = prog_.loss >= 0 ? *f32(prog_.loss) : 0.f;

@@ -26,8 +26,10 @@ struct EpochOptions {
     int64_t count = 0;                 // samples to visit (<= dataset size)
     int batch = 0;                     // <= program max_batch
     bool drop_last = false;
-    bool train = true;                 // forward+backward+step, else forward only
+    bool train = true;                 // forward+backward+step in training mode, else forward in eval mode
     double event_interval_s = 0.1;     // progress throttle
+    const float * lr = nullptr;        // learning rate per batch (LR schedulers); null = the program's
+    const float * momentum = nullptr;  // SGD/RMSprop momentum or Adam beta1 per batch (OneCycleLR's cycle_momentum)
 };
 
 struct ProgressEvent {
@@ -58,6 +60,8 @@ public:
     int threads() const { return pool_->size(); }
     int64_t steps() const { return steps_; }
     void set_steps(int64_t s) { steps_ = s; }
+    uint64_t seed() const { return seed_; }
+    void set_seed(uint64_t s) { seed_ = s; }
 
     // Copies `bytes` into buffer `id`. Fixed buffers take exactly their size; batched ones take
     // up to max_batch rows (whole rows).
@@ -70,8 +74,10 @@ public:
 
     Status run_epoch(Split split, const EpochOptions & opts, ProgressFn progress, void * ctx, EpochResult & result);
     // One step on whatever the input/labels buffers hold (n rows): forward, and when train also
-    // backward and the optimizer step. Used by parity tests and single-batch inference.
-    Status run_step(int n, bool train, bool update = true);
+    // backward and the optimizer step (training mode; else eval mode: BatchNorm uses running
+    // statistics, dropout is off). Used by parity tests and single-batch inference. lr < 0 keeps
+    // the program's learning rate.
+    Status run_step(int n, bool train, bool update = true, float lr = -1.f);
 
     void request_stop() { stop_.store(true); }
 
@@ -80,6 +86,8 @@ private:
     Status exec(const Instr & in, int n);
     template <class F> void for_chunks(size_t count, F && fn);
     Status exec_all(const std::vector<Instr> & section, int n);
+    float lr_or(float programmed) const { return lr_ >= 0.f ? lr_ : programmed; }
+    float momentum_or(float programmed) const { return momentum_ >= 0.f ? momentum_ : programmed; }
     float * f32(int32_t id) const;
     int32_t * i32(int32_t id) const;
 
@@ -88,6 +96,10 @@ private:
     std::unique_ptr<ThreadPool> pool_;
     struct Data { std::unique_ptr<uint8_t[]> images, labels; int64_t count = 0, sample_size = 0; } data_[2];
     int64_t steps_ = 0;
+    uint64_t seed_ = 0;
+    bool training_ = true;   // mode of the section being executed
+    float lr_ = -1.f;        // learning-rate override for this step (< 0: none)
+    float momentum_ = -1.f;  // momentum / beta1 override for this step (< 0: none)
     std::atomic<bool> stop_{false};
 };
 

@@ -133,8 +133,8 @@ describe('netloom eval: bad checkpoints', () => {
     expectUserError(netloom('eval', QUICKSTART, '--weights', file('hdr.safetensors', b)), /hdr\.safetensors/);
   });
   it('a dtype we do not support', () => {
-    const b = header({ x: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, 8);
-    expectUserError(netloom('eval', QUICKSTART, '--weights', file('i64.safetensors', b)), /I64/);
+    const b = header({ x: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, 8);
+    expectUserError(netloom('eval', QUICKSTART, '--weights', file('c64.safetensors', b)), /C64/);
   });
   it('keys from another network, all listed at once', () => {
     const b = header({ 'fc.weight': { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 4);

@@ -57,14 +57,14 @@ static Builder tiny(float lr = 0.1f) {
     int probs = b.add(0, 1, 3), loss = b.add(0, 0, 1), correct = b.add(1, 0, 1), dW = b.add(0, 0, 12), db = b.add(0, 0, 3),
         dy = b.add(0, 1, 3);
     b.fwd.push_back(Builder::ins(nl::Op::LINEAR_FORWARD, {x, W, bias, y}, {4, 3}));
-    b.fwd.push_back(Builder::ins(nl::Op::SOFTMAX_CROSS_ENTROPY_FORWARD, {y, lab, probs, loss, correct}, {3}));
-    b.bwd.push_back(Builder::ins(nl::Op::SOFTMAX_CROSS_ENTROPY_BACKWARD, {probs, lab, dy}, {3, 0}));
+    b.fwd.push_back(Builder::ins(nl::Op::SOFTMAX_CROSS_ENTROPY_FORWARD, {y, lab, probs, loss, correct, -1}, {3, -100, 0}, {0.f}));
+    b.bwd.push_back(Builder::ins(nl::Op::SOFTMAX_CROSS_ENTROPY_BACKWARD, {probs, lab, dy, -1}, {3, 0, -100, 0}, {0.f}));
     b.bwd.push_back(Builder::ins(nl::Op::LINEAR_BACKWARD, {dy, x, W, -1, dW, db}, {4, 3, 0}));
     b.step.push_back(Builder::ins(nl::Op::SGD_STEP, {W, dW, -1}, {0, 0}, {lr, 0, 0, 0}));
     b.step.push_back(Builder::ins(nl::Op::SGD_STEP, {bias, db, -1}, {0, 0}, {lr, 0, 0, 0}));
     return b;
 }
-static const std::vector<int32_t> IO = {0, 4, 3, 5, 6, 7};
+static const std::vector<int32_t> IO = {0, 4, 3, 5, 6, 7, 3};   // io buffers + classes
 
 static nl::Status decode(const std::vector<int32_t> & w) {
     nl::Program p;
@@ -88,6 +88,7 @@ int main() {
     expect_error(w, NL_STATUS_INVALID_PROGRAM, "version 99", "future format version");
     w = tiny().words(IO);
     expect_error(std::vector<int32_t>(w.begin(), w.end() - 3), NL_STATUS_INVALID_PROGRAM, "instruction 5", "truncated inside the last instruction");
+    expect_error(tiny().words({0, 4, 3, 5, 6, 7, 0}), NL_STATUS_SHAPE_MISMATCH, "how many classes", "labels without a class count");
     expect_error(std::vector<int32_t>(w.begin(), w.begin() + 5), NL_STATUS_INVALID_PROGRAM, "header", "truncated header");
 
     Builder b = tiny();
@@ -119,7 +120,7 @@ int main() {
     b.bufs[4 * 1 + 3] = 1 << 30;  // W's offset far outside the arena
     expect_error(b.words(IO), NL_STATUS_INVALID_PROGRAM, "outside the", "buffer outside the arena");
 
-    expect_error(tiny().words({0, 4, 3, 5, 6, 1}), NL_STATUS_SHAPE_MISMATCH, "correct", "well-known buffer with the wrong type");
+    expect_error(tiny().words({0, 4, 3, 5, 6, 1, 3}), NL_STATUS_SHAPE_MISMATCH, "correct", "well-known buffer with the wrong type");
 
     // ---- runtime ---------------------------------------------------------------------------------
     std::unique_ptr<nl::Session> s;

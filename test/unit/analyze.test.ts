@@ -27,7 +27,7 @@ describe('shape inference', () => {
     const g = chain(node('in', 'Input'), node('flat', 'Flatten'), node('fc', 'Linear', { in_features: 700, out_features: 10 }), node('loss', 'CrossEntropyLoss'));
     const issues = analyzeGraph(g).issues;
     expect(issues).toHaveLength(1);
-    expect(issues[0].message).toBe('Linear at node fc: in_features is 700 but the incoming shape is [batch, 784]');
+    expect(issues[0].message).toBe('Linear at node fc: in_features is 700 but the incoming shape is [N,784]');
     expect(issues[0].fix).toEqual({ param: 'in_features', value: 784 });
   });
 

@@ -107,9 +107,17 @@ describe('decodeSafetensors rejects malformed files with NL_BAD_CHECKPOINT', () 
   });
 
   it('unsupported dtype, naming dtype and tensor', () => {
-    const e = decodeError(withData('{"step":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}', [0, 0, 0, 0, 0, 0, 0, 0]));
-    expect(e.message).toMatch(/tensor "step" has dtype I64/);
+    const e = decodeError(withData('{"z":{"dtype":"C64","shape":[1],"data_offsets":[0,8]}}', [0, 0, 0, 0, 0, 0, 0, 0]));
+    expect(e.message).toMatch(/tensor "z" has dtype C64/);
     expect(e.hint).toMatch(/float32/);
+  });
+
+  it('I64 tensors (num_batches_tracked) round-trip as integers', () => {
+    const bytes = encodeSafetensors({ 'bn.num_batches_tracked': { shape: [], data: Float32Array.of(937), dtype: 'I64' }, 'bn.weight': { shape: [2], data: Float32Array.of(1, 2) } });
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true)))));
+    expect(header['bn.num_batches_tracked']).toEqual({ dtype: 'I64', shape: [], data_offsets: [0, 8] });
+    const back = decodeSafetensors(bytes, 'x');
+    expect(back.tensors['bn.num_batches_tracked']).toEqual({ shape: [], data: Float32Array.of(937), dtype: 'I64' });
   });
 
   it('offsets that do not match shape * dtype size', () => {

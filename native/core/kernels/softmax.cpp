@@ -1,0 +1,84 @@
+// Softmax / LogSoftmax along one dimension of x viewed as [outer, dim, inner], as torch 1.13 CPU
+// (aten/src/ATen/native/cpu/SoftMaxKernel.cpp).
+//
+//   forward:   m = max_d x[o,d,i]     (NaN propagates: a row holding NaN gives NaN, as torch)
+//              s = sum_d exp(x - m)   (double accumulation; torch uses float lanes, agreement ~1e-7)
+//              softmax:     y = exp(x - m) * (1/s)
+//              log_softmax: y = (x - m) - log(s)
+//   backward:  needs y only.
+//              softmax:     dx = y * (dy - sum_d dy*y)
+//              log_softmax: dx = dy - exp(y) * sum_d dy
+//              accumulate: dx += ... instead of dx = ...
+//
+// inner == 1 (the usual last-dimension case) runs over contiguous rows; inner > 1 walks each
+// (o, i) column with stride `inner`. Large logits (1e4) are safe because of the max shift.
+#include "kernels.h"
+#include <cmath>
+
+namespace nl {
+
+namespace {
+
+// One softmax column: `dim` values at stride `st`.
+inline void softmax_column(const float * x, float * y, int dim, size_t st, bool log) {
+    float m = x[0];
+    for (int d = 1; d < dim; d++) {
+        const float v = x[d * st];
+        m = (v > m || v != v) ? v : m;
+    }
+    double s = 0.0;
+    if (log) {
+        for (int d = 0; d < dim; d++) s += std::exp(x[d * st] - m);
+        const float ls = (float)std::log(s);
+        for (int d = 0; d < dim; d++) y[d * st] = (x[d * st] - m) - ls;
+    } else {
+        for (int d = 0; d < dim; d++) {
+            const float e = std::exp(x[d * st] - m);
+            y[d * st] = e;
+            s += e;
+        }
+        const float inv = (float)(1.0 / s);
+        for (int d = 0; d < dim; d++) y[d * st] *= inv;
+    }
+}
+
+inline void softmax_backward_column(const float * dy, const float * y, float * dx, int dim, size_t st, bool log,
+                                    bool accumulate) {
+    double s = 0.0;
+    if (log) {
+        for (int d = 0; d < dim; d++) s += dy[d * st];
+        const float sf = (float)s;
+        if (accumulate)
+            for (int d = 0; d < dim; d++) dx[d * st] += dy[d * st] - std::exp(y[d * st]) * sf;
+        else
+            for (int d = 0; d < dim; d++) dx[d * st] = dy[d * st] - std::exp(y[d * st]) * sf;
+    } else {
+        for (int d = 0; d < dim; d++) s += (double)dy[d * st] * y[d * st];
+        const float sf = (float)s;
+        if (accumulate)
+            for (int d = 0; d < dim; d++) dx[d * st] += y[d * st] * (dy[d * st] - sf);
+        else
+            for (int d = 0; d < dim; d++) dx[d * st] = y[d * st] * (dy[d * st] - sf);
+    }
+}
+
+} // namespace
+
+void softmax_forward(const float * x, float * y, int outer, int dim, int inner, bool log) {
+    if (outer <= 0 || dim <= 0 || inner <= 0) return;
+    const size_t block = (size_t)dim * inner;
+    for (int o = 0; o < outer; o++)
+        for (int i = 0; i < inner; i++) softmax_column(x + o * block + i, y + o * block + i, dim, (size_t)inner, log);
+}
+
+void softmax_backward(const float * dy, const float * y, float * dx, int outer, int dim, int inner, bool log,
+                      bool accumulate) {
+    if (outer <= 0 || dim <= 0 || inner <= 0) return;
+    const size_t block = (size_t)dim * inner;
+    for (int o = 0; o < outer; o++)
+        for (int i = 0; i < inner; i++)
+            softmax_backward_column(dy + o * block + i, y + o * block + i, dx + o * block + i, dim, (size_t)inner, log,
+                                    accumulate);
+}
+
+} // namespace nl
