@@ -125,8 +125,13 @@ const RULES: Partial<Record<OpName, BackwardRule>> = {
  * @param needsGrad buffers whose gradient must flow (activations downstream of a parameter);
  *        the input batch and the labels need none.
  */
-export function buildBackward(forward: Instr[], b: ProgramBuilder, needsGrad: (buffer: number) => boolean, paramGrads: Map<number, number>): Instr[] {
-  const grads = new Map<number, number>();
+export function buildBackward(
+  forward: Instr[],
+  b: ProgramBuilder,
+  needsGrad: (buffer: number) => boolean,
+  paramGrads: Map<number, number>,
+  grads = new Map<number, number>(),
+): Instr[] {
   const out: Instr[] = [];
   const ctx: GradCtx = {
     gradOf: (buf) => grads.get(buf),

@@ -19,6 +19,8 @@ export interface CompileOptions {
   clipGradNorm?: number | null;
   /** false: forward only (inference / evaluation programs) */
   train?: boolean;
+  /** also compute the gradient of the loss with respect to the input batch (saliency, parity tests) */
+  inputGrad?: boolean;
   planMemory?: boolean;
 }
 
@@ -33,11 +35,21 @@ export function compileGraph(a: Analysis, o: CompileOptions): CompiledProgram {
   for (const ins of low.forward)
     if (readsOf(ins.op, ins.bufs).some((x) => requires.has(x)))
       for (const y of writesOf(ins.op, ins.bufs)) if (b.buffers[y].role === 'activation') requires.add(y);
+  if (o.inputGrad) {
+    requires.add(low.io.input);
+    for (const ins of low.forward)
+      if (readsOf(ins.op, ins.bufs).some((x) => requires.has(x)))
+        for (const y of writesOf(ins.op, ins.bufs)) if (b.buffers[y].role === 'activation') requires.add(y);
+  }
   const paramGrads = new Map(low.params.filter((p) => p.learnable).map((p) => [p.buffer, p.grad]));
-  const backward = train ? buildBackward(low.forward, b, (buf) => requires.has(buf) && !paramGrads.has(buf), paramGrads) : [];
+  const grads = new Map<number, number>();
+  const backward = train ? buildBackward(low.forward, b, (buf) => requires.has(buf) && !paramGrads.has(buf), paramGrads, grads) : [];
   const opt = train ? buildOptimizer(o.optimizer, low.params, b, o.clipGradNorm ?? null) : { step: [], states: [], constants: [] };
 
-  const arena16 = planMemory(b.buffers, [...low.forward, ...backward, ...opt.step], low.io, o.batchSize, o.planMemory ?? true);
+  const inputGrad = o.inputGrad ? grads.get(low.io.input) ?? -1 : -1;
+  // The input gradient is read after the step, so the planner must not reuse its memory.
+  const pinned = { ...low.io, inputGrad };
+  const arena16 = planMemory(b.buffers, [...low.forward, ...backward, ...opt.step], pinned, o.batchSize, o.planMemory ?? true);
   return {
     maxBatch: o.batchSize,
     buffers: b.buffers,
@@ -49,6 +61,7 @@ export function compileGraph(a: Analysis, o: CompileOptions): CompiledProgram {
     states: opt.states,
     constants: [...low.constants, ...opt.constants],
     task: low.task,
+    inputGrad,
     arena16,
     inputShape: low.inputShape,
     classes: low.classes,

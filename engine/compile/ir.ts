@@ -87,6 +87,8 @@ export interface CompiledProgram {
   constants: ConstBinding[];
   /** classification: class-index targets, accuracy reported; regression: tensor targets */
   task: 'classification' | 'regression';
+  /** gradient buffer of the input batch when compiled with inputGrad, else -1 */
+  inputGrad: number;
   /** arena size in 16-word units */
   arena16: number;
   /** per-sample input shape, for checking datasets against the model */

@@ -10,7 +10,7 @@ import type { BufferSpec, Instr, ProgramIO } from './ir.js';
 
 const LINE = 16; // words per unit: 64-byte alignment for SIMD loads
 
-export function planMemory(buffers: BufferSpec[], instrs: Instr[], io: ProgramIO, maxBatch: number, enabled = true): number {
+export function planMemory(buffers: BufferSpec[], instrs: Instr[], io: ProgramIO & Record<string, number>, maxBatch: number, enabled = true): number {
   const units = (b: BufferSpec) => Math.ceil((b.batched ? b.elems * maxBatch : b.elems) / LINE);
   const first = new Map<number, number>();
   const last = new Map<number, number>();

@@ -69,7 +69,9 @@ const cosineFields = {
 };
 const oneCycleFields = {
   max_lr: Positive,
-  total_steps: PositiveInt,
+  // "auto": the number of scheduler steps in the run (epochs x batches per epoch for interval
+  // "step"), resolved by validateScheduler, so changing --epochs does not break the cycle
+  total_steps: z.union([PositiveInt, z.literal('auto')]).default('auto'),
   pct_start: z.number().min(0).max(1).default(0.3),
   anneal_strategy: z.enum(['cos', 'linear']).default('cos'),
   div_factor: Positive.default(25),
@@ -298,6 +300,8 @@ class OneCycleLR extends Scheduler {
 
   constructor(group: Group, private readonly d: Extract<ChildDoc, { type: 'OneCycleLR' }>) {
     super(group);
+    if (d.total_steps === 'auto')
+      throw new NetloomError('NL_INVALID_ARGUMENT', 'OneCycleLR total_steps "auto" has not been resolved against the run', 'Pass the scheduler through validateScheduler() first, or give total_steps as a number.');
     const T = d.total_steps;
     const p = d.pct_start;
     this.phases = d.three_phase
@@ -331,7 +335,7 @@ class OneCycleLR extends Scheduler {
 
   protected getLr(): number {
     const stepNum = this.lastEpoch;
-    if (stepNum > this.d.total_steps)
+    if (stepNum > (this.d.total_steps as number))
       throw new NetloomError('NL_INVALID_ARGUMENT',
         `OneCycleLR stepped ${stepNum + 1} times, but total_steps is ${this.d.total_steps}`,
         'Raise total_steps to at least the number of scheduler steps in the run (epochs x batches per epoch for interval "step").');
@@ -459,7 +463,7 @@ export interface RunShape {
  * end of the run, a cosine that restarts rising, a one-cycle that never finishes).
  */
 export function validateScheduler(s: unknown, run: RunShape): { scheduler: SchedulerDoc; warnings: string[] } {
-  const doc = parseScheduler(s);
+  let doc = parseScheduler(s);
   if (!Number.isInteger(run.epochs) || run.epochs < 1 || !Number.isInteger(run.stepsPerEpoch) || run.stepsPerEpoch < 1)
     throw new NetloomError('NL_INVALID_ARGUMENT', `run of ${run.epochs} epochs x ${run.stepsPerEpoch} steps is not valid`, 'Use at least 1 epoch and 1 batch per epoch.');
   const unit = doc.interval === 'epoch' ? 'epochs' : 'optimizer steps';
@@ -472,31 +476,40 @@ export function validateScheduler(s: unknown, run: RunShape): { scheduler: Sched
   // [child, first top-level index it is active at, last top-level index it is active at]
   const spans: [ChildDoc, number, number][] = [];
   if (doc.type === 'SequentialLR') {
-    doc.schedulers.forEach((c, i) => {
-      const start = i === 0 ? 0 : doc.milestones[i - 1];
-      const end = i < doc.milestones.length ? doc.milestones[i] - 1 : Infinity;
+    const seq = doc;
+    seq.schedulers.forEach((c, i) => {
+      const start = i === 0 ? 0 : seq.milestones[i - 1];
+      const end = i < seq.milestones.length ? seq.milestones[i] - 1 : Infinity;
       spans.push([c, start, Math.min(end, n)]);
     });
-    const late = doc.milestones.filter((m) => m > n);
+    const late = seq.milestones.filter((m) => m > n);
     if (late.length)
       warnings.push(`SequentialLR milestones ${late.join(', ')} come after the run ends (${runText}): the schedulers after them never run`);
   } else {
     spans.push([doc, 0, n]);
   }
 
+  // Resolve total_steps "auto" to the steps each OneCycleLR actually receives.
+  const resolve = (c: ChildDoc, start: number, end: number): ChildDoc =>
+    c.type === 'OneCycleLR' && c.total_steps === 'auto' ? { ...c, total_steps: Math.max(end - start, 1) } : c;
+  spans.forEach((sp, i) => (spans[i] = [resolve(sp[0], sp[1], sp[2]), sp[1], sp[2]]));
+  if (doc.type === 'SequentialLR') doc = { ...doc, schedulers: spans.map((sp) => sp[0]) };
+  else if (doc.type === 'OneCycleLR') doc = { ...doc, total_steps: (spans[0][0] as typeof doc).total_steps };
+
   for (const [c, start, end] of spans) {
     if (end < start) continue;
     const local = end - start;   // the child's own last_epoch at the end of the run
     const where = doc.type === 'SequentialLR' ? `SequentialLR child ${c.type} (from ${start})` : c.type;
     if (c.type === 'OneCycleLR') {
-      if (local > c.total_steps)
+      const total = c.total_steps as number;
+      if (local > total)
         errors.push({
-          message: `${where}: total_steps ${c.total_steps} is smaller than the ${local} scheduler steps it receives in ${runText}; torch stops with "Tried to step ${c.total_steps + 2} times"`,
-          hint: `Set total_steps to ${local}${doc.interval === 'epoch' ? ' or use interval "step"' : ''}.`,
+          message: `${where}: total_steps ${total} is smaller than the ${local} scheduler steps it receives in ${runText}; torch stops with "Tried to step ${total + 2} times"`,
+          hint: `Set total_steps to ${local} or "auto"${doc.interval === 'epoch' ? ', or use interval "step"' : ''}.`,
         });
-      else if (local < c.total_steps - 1)
-        warnings.push(`${where}: total_steps ${c.total_steps} is more than the run uses (${local}); the cycle ends early at a higher lr`);
-      const T = c.total_steps;
+      else if (local < total - 1)
+        warnings.push(`${where}: total_steps ${total} is more than the run uses (${local}); the cycle ends early at a higher lr`);
+      const T = total;
       if (c.pct_start * T === 1 || (!c.three_phase && c.pct_start === 1))
         errors.push({ message: `${where}: pct_start ${c.pct_start} x total_steps ${T} leaves a phase of zero length (torch divides by zero)`, hint: 'Change pct_start slightly.' });
       if (c.cycle_momentum && run.optimizer !== undefined && !['SGD', 'RMSprop', 'Adam', 'AdamW'].includes(run.optimizer))

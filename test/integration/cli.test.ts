@@ -60,6 +60,16 @@ describe('netloom train: learning', () => {
   });
 });
 
+describe('every template trains', () => {
+  for (const t of ['quickstart', 'lenet5', 'fashion-cnn', 'resnet8', 'autoencoder'])
+    it(t, () => {
+      const r = netloom('train', join(process.cwd(), 'assets', 'templates', `${t}.json`), '--epochs', '1', '--limit-train', '512', '--limit-test', '256');
+      expect(r.code, r.err).toBe(0);
+      // classification templates report accuracy; the autoencoder (MSE) only its loss
+      expect(r.out).toMatch(t === 'autoencoder' ? /^Test Error: Avg loss: \d+\.\d{6}$/m : /^Test Error: Accuracy: \d+\.\d%, Avg loss: \d+\.\d{6}$/m);
+    });
+});
+
 describe('netloom train: bad projects', () => {
   it('a file that is not JSON', () => {
     const f = join(tmp, 'broken.json');
@@ -86,6 +96,10 @@ describe('netloom train: bad projects', () => {
     const r = netloom('train', QUICKSTART, '--epochs', 'many');
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/--epochs takes a number/);
+  });
+  it('a scheduler with milestones out of order', () => {
+    const r = netloom('train', project((p) => (p.training.scheduler = { type: 'MultiStepLR', milestones: [5, 3] })), '--epochs', '1');
+    expectUserError(r, /training\.scheduler\.milestones: milestones must be strictly increasing, but 3 follows 5.*\[3, 5\]/);
   });
   it('a model whose output does not match the dataset', () => {
     expectUserError(netloom('train', project((p) => (p.graph.nodes[6].params.out_features = 5))), /scores 5 classes but FashionMNIST has 10/);

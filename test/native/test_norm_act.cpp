@@ -303,7 +303,8 @@ static void test_batch_norm_running() {
                              c, inner, eps, 0.1f);
     VecD yr, mr, vr;
     ref_bn_train(to_d(xo), nullptr, nullptr, yr, mr, vr, n, c, inner, eps);
-    check_close("batch_norm large mean (1000 +- 0.5) stays accurate", y1, yr, count, 1e-4, 2e-4);
+    // y = x*alpha + shift (torch's form) rounds x*alpha ~ 3400 to ~2.4e-4 before the shift cancels it
+    check_close("batch_norm large mean (1000 +- 0.5) stays accurate", y1, yr, count, 1e-4, 6e-4);
     // constant input: variance 0, y = beta, no NaN
     Vec xc(count, 3.25f), gb(c, 2.f), bb(c, -0.5f);
     batch_norm_forward_train(xc.data(), gb.data(), bb.data(), y1.data(), sm.data(), si.data(), nullptr, nullptr, nullptr,
@@ -619,9 +620,25 @@ static void test_activations_torch() {
         activation_backward(r.k, r.alpha, act_dy, act_x, y, dx, 16, false);
         char what[128];
         std::snprintf(what, sizeof what, "torch %s forward (16 values incl. 0, +-1e-6, +-20)", act_name(r.k));
-        check_close(what, y, r.y, 16, 1e-6, 1e-30);
-        std::snprintf(what, sizeof what, "torch %s backward", act_name(r.k));
-        check_close(what, dx, r.dx, 16, 1e-6, 1e-30);
+        if (r.k != Activation::GELU) {
+            check_close(what, y, r.y, 16, 1e-6, 1e-30);
+            std::snprintf(what, sizeof what, "torch %s backward", act_name(r.k));
+            check_close(what, dx, r.dx, 16, 1e-6, 1e-30);
+            continue;
+        }
+        // Exact GELU: torch's 0.5*(1 + erf(x/sqrt2)) cancels for x < 0 (erf ~ -1), so its value and
+        // ours (same formula, glibc erff instead of Sleef's) each carry up to ~2 ulp(1) of cdf
+        // error, times |x| (forward) or |dy| (backward). Allow that on top of 1e-6 relative.
+        double wy = 0, wd = 0;
+        for (int i = 0; i < 16; i++) {
+            const double ulp1 = std::ldexp(1.0, -23);
+            const double ty = 1e-6 * std::fabs(r.y[i]) + 2 * ulp1 * 0.5 * std::fabs(act_x[i]) + 1e-30;
+            const double td = 1e-6 * std::fabs(r.dx[i]) + 2 * ulp1 * 0.5 * std::fabs(act_dy[i]) + 1e-30;
+            wy = std::max(wy, std::fabs((double)y[i] - r.y[i]) / ty);
+            wd = std::max(wd, std::fabs((double)dx[i] - r.dx[i]) / td);
+        }
+        check(wy <= 1, "%s (worst err/tol %.3g; tol includes torch's 1+erf cancellation)", what, wy);
+        check(wd <= 1, "torch gelu backward (worst err/tol %.3g; same cancellation allowance)", wd);
     }
 }
 

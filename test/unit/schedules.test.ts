@@ -206,7 +206,7 @@ describe('validateScheduler', () => {
       expect.fail('accepted');
     } catch (e) {
       expect((e as NetloomError).message).toMatch(/smaller than the 101 scheduler steps it receives in 101 epochs/);
-      expect((e as NetloomError).hint).toMatch(/Set total_steps to 101 or use interval "step"/);
+      expect((e as NetloomError).hint).toMatch(/Set total_steps to 101 or "auto", or use interval "step"/);
     }
   });
 
@@ -224,5 +224,28 @@ describe('validateScheduler', () => {
     expect(validateScheduler({ type: 'MultiStepLR', milestones: [5, 50] }, { epochs: 20, stepsPerEpoch: 5 }).warnings.join()).toMatch(/milestones 50 are never reached/);
     const seq = { type: 'SequentialLR', schedulers: [{ type: 'LinearLR' }, { type: 'ExponentialLR', gamma: 0.9 }], milestones: [30] };
     expect(validateScheduler(seq, { epochs: 20, stepsPerEpoch: 5 }).warnings.join()).toMatch(/never run/);
+  });
+});
+
+describe('OneCycleLR total_steps "auto"', () => {
+  it('resolves to the scheduler steps of the run, and matches the explicit schedule', () => {
+    const doc = { type: 'OneCycleLR', max_lr: 0.01 } as const;
+    const { scheduler } = validateScheduler(doc, { epochs: 3, stepsPerEpoch: 7, optimizer: 'SGD' });
+    expect(scheduler).toMatchObject({ type: 'OneCycleLR', total_steps: 21 });
+    const auto = lrSchedule(scheduler, 0.1, 0.9);
+    const explicit = lrSchedule({ ...doc, total_steps: 21 }, 0.1, 0.9);
+    for (let k = 0; k <= 21; k++) expect(auto.lrAt(k)).toBe(explicit.lrAt(k));
+  });
+
+  it('inside SequentialLR resolves to that child\'s span', () => {
+    const { scheduler } = validateScheduler(
+      { type: 'SequentialLR', schedulers: [{ type: 'LinearLR', total_iters: 2 }, { type: 'OneCycleLR', max_lr: 0.01 }], milestones: [2] },
+      { epochs: 10, stepsPerEpoch: 5 },
+    );
+    expect(scheduler.type === 'SequentialLR' && scheduler.schedulers[1]).toMatchObject({ total_steps: 8 });
+  });
+
+  it('unresolved "auto" is refused by lrSchedule with a hint', () => {
+    expect(() => lrSchedule({ type: 'OneCycleLR', max_lr: 0.01 }, 0.1).lrAt(0)).toThrow(/not been resolved/);
   });
 });

@@ -10,7 +10,7 @@
 //               dx = dy*(0.5*(1 + t) + 0.5*x*(1 - t^2)*sqrt(2/pi)*(1 + 3*0.044715*x^2)), t = tanh(inner)  (uses x)
 //   SILU        y = x / (1 + exp(-x))                  dx = dy*s*(1 + x*(1 - s)), s = 1/(1+exp(-x))   (uses x)
 //   SIGMOID     y = 1 / (1 + exp(-x))                  dx = dy*(1 - y)*y                    (uses y)
-//   TANH        y = tanh(x)                            dx = dy*(1 - y*y)                    (uses y)
+//   TANH        y = tanh(x)                            dx = dy*(1 - y)*(1 + y)              (uses y)
 //
 // NaN propagates through every kind (the comparisons send NaN down a branch that keeps it).
 // y may alias x in the forward. accumulate: dx += ... instead of dx = ...
@@ -108,7 +108,7 @@ void activation_backward(Activation kind, float alpha, const float * dy, const f
             const float left = 0.5f * v;
             const float right = 1.f + t;
             const float left_derivative = 0.5f * right;
-            const float tanh_derivative = 1.f - t * t;
+            const float tanh_derivative = (1.f - t) * (1.f + t); // see TANH below
             const float inner_derivative = kTanhBeta * (1.f + 3.f * kTanhKappa * v_sq);
             const float right_derivative = left * tanh_derivative * inner_derivative;
             return d * (left_derivative + right_derivative);
@@ -124,7 +124,10 @@ void activation_backward(Activation kind, float alpha, const float * dy, const f
         map_grad(dy, y, y, dx, count, accumulate, [](float d, float, float s) { return d * (1.f - s) * s; });
         return;
     case Activation::TANH:
-        map_grad(dy, y, y, dx, count, accumulate, [](float d, float, float t) { return d * (1.f - t * t); });
+        // 1 - t^2 as (1 - t)(1 + t): torch's AVX2 build contracts `1 - t*t` into one FMA (a single
+        // rounding); the factored form gets the same value to an ulp near |t| = 1, where 1 - t*t
+        // rounded twice loses every digit. It still vectorizes without FMA hardware.
+        map_grad(dy, y, y, dx, count, accumulate, [](float d, float, float t) { return d * ((1.f - t) * (1.f + t)); });
         return;
     }
 }

@@ -42,57 +42,114 @@ static bool nl_pool_shape_ok(const PoolShape & s) {
 
 // ---- max ---------------------------------------------------------------------------------------------
 
-void max_pool2d_forward(ThreadPool * pool, const PoolShape & s, const float * x, float * y, int32_t * indices, int n) {
-    if (n <= 0 || !nl_pool_shape_ok(s)) return;
-    // locals: the int32 index stores could otherwise alias the shape's fields and force reloads
-    const int H = s.h, W = s.w, HO = s.ho, WO = s.wo, KH = s.kh, KW = s.kw, SH = s.sh, SW = s.sw;
-    const int PH = s.ph, PW = s.pw, DH = s.dh, DW = s.dw;
-    const long HW = (long)H * W, OP = (long)HO * WO;
-    // windows that never leave the image and have no dilation: no clipping, contiguous taps
-    const bool plain = PH == 0 && PW == 0 && DH == 1 && DW == 1 && (long)(HO - 1) * SH + KH <= H &&
-                       (long)(WO - 1) * SW + KW <= W;
-    nl_pool_planes(pool, (long)n * s.c, OP * KH * KW, [&](long p) {
-        const float * __restrict in = x + p * HW;
-        float * __restrict out = y + p * OP;
-        int32_t * __restrict idx = indices ? indices + p * OP : nullptr;
-        for (int oh = 0; oh < HO; oh++) {
-            int ih0 = oh * SH - PH;
-            int ih1 = ih0 + (KH - 1) * DH + 1;
-            if (ih1 > H) ih1 = H;
-            while (ih0 < 0) ih0 += DH;
-            for (int ow = 0; ow < WO; ow++) {
-                int iw0 = ow * SW - PW;
-                int iw1 = iw0 + (KW - 1) * DW + 1;
-                if (iw1 > W) iw1 = W;
-                while (iw0 < 0) iw0 += DW;
-                int best = ih0 * W + iw0;
-                float m = -std::numeric_limits<float>::infinity();
-                // branch-free select (random data makes the comparison unpredictable);
-                // `v > m || v != v`: a NaN wins and stays (only a later NaN replaces it), as torch
-                if (plain) {
-                    for (int ki = 0; ki < KH; ki++) {
-                        const int row = (ih0 + ki) * W + iw0;
-                        for (int kj = 0; kj < KW; kj++) {
-                            const float v = in[row + kj];
-                            const bool take = (v > m) | (v != v);
-                            m = take ? v : m;
-                            best = take ? row + kj : best;
-                        }
-                    }
-                } else {
-                    for (int ih = ih0; ih < ih1; ih += DH)
-                        for (int iw = iw0; iw < iw1; iw += DW) {
-                            const int k = ih * W + iw;
-                            const float v = in[k];
-                            const bool take = (v > m) | (v != v);
-                            m = take ? v : m;
-                            best = take ? k : best;
-                        }
-                }
-                out[oh * WO + ow] = m;
-                if (idx) idx[oh * WO + ow] = best;
+// The exact window loop: `v > m || v != v`, so a NaN wins and stays (only a later NaN replaces it),
+// ties keep the first index, as torch. Returns the max and writes its flat index to *best.
+static inline float nl_max_window(const float * in, int W, int ih0, int ih1, int iw0, int iw1, int DH, int DW, int * best) {
+    float m = -std::numeric_limits<float>::infinity();
+    int b = ih0 * W + iw0;
+    for (int ih = ih0; ih < ih1; ih += DH)
+        for (int iw = iw0; iw < iw1; iw += DW) {
+            const int k = ih * W + iw;
+            const float v = in[k];
+            if (v > m || v != v) {
+                m = v;
+                b = k;
             }
         }
+    *best = b;
+    return m;
+}
+
+// Max pooling of one plane whose windows all lie inside the image, without dilation (KH, KW known
+// at compile time when > 0, so the taps unroll). Pass 1 takes the max (maxss, no branches); pass 2
+// finds the FIRST tap equal to it branch-free, scanning backwards with an integer select on the bit
+// patterns (a float == compiles to parity branches, and an early-exit search mispredicts on random
+// data). m is a copy of the first tap that reached the maximum and every earlier tap is strictly
+// smaller, so the first bit-equal tap is torch's index (-0/+0 included). Windows holding a NaN take
+// the exact loop.
+template <int KH_, int KW_>
+static void nl_max_plane_plain(const float * __restrict in, float * __restrict out, int32_t * __restrict idx, int W,
+                               int HO, int WO, int kh, int kw, int SH, int SW) {
+    const int KH = KH_ > 0 ? KH_ : kh, KW = KW_ > 0 ? KW_ : kw;
+    for (int oh = 0; oh < HO; oh++) {
+        float * __restrict o = out + (long)oh * WO;
+        int32_t * __restrict oi = idx + (long)oh * WO;
+        const float * __restrict row = in + (long)oh * SH * W;
+        int anynan = 0;
+        // straight-line body over ow (no early exits): vectorizes
+        for (int ow = 0; ow < WO; ow++) {
+            const float * __restrict r = row + ow * SW;
+            float m = -std::numeric_limits<float>::infinity();
+            int nan = 0;
+            for (int ki = 0; ki < KH; ki++)
+                for (int kj = 0; kj < KW; kj++) {
+                    const float v = r[ki * W + kj];
+                    m = v > m ? v : m;
+                    nan |= v != v;
+                }
+            uint32_t mb;
+            std::memcpy(&mb, &m, sizeof mb);
+            int off = 0;
+            for (int ki = KH - 1; ki >= 0; ki--)
+                for (int kj = KW - 1; kj >= 0; kj--) {
+                    uint32_t vb;
+                    std::memcpy(&vb, r + ki * W + kj, sizeof vb);
+                    off = vb == mb ? ki * W + kj : off;
+                }
+            o[ow] = m;
+            oi[ow] = oh * SH * W + ow * SW + off;
+            anynan |= nan;
+        }
+        if (anynan)
+            for (int ow = 0; ow < WO; ow++) {
+                int best;
+                o[ow] = nl_max_window(in, W, oh * SH, oh * SH + KH, ow * SW, ow * SW + KW, 1, 1, &best);
+                oi[ow] = best;
+            }
+    }
+}
+
+// One plane of max pooling. Shape values are by-value parameters so the stores to out/idx cannot
+// alias them (that would force reloads).
+static void nl_max_plane(const float * __restrict in, float * __restrict out, int32_t * __restrict idx, int H, int W,
+                         int HO, int WO, int KH, int KW, int SH, int SW, int PH, int PW, int DH, int DW, bool plain) {
+    if (plain && idx) {
+        if (KH == 2 && KW == 2)
+            nl_max_plane_plain<2, 2>(in, out, idx, W, HO, WO, KH, KW, SH, SW);
+        else if (KH == 3 && KW == 3)
+            nl_max_plane_plain<3, 3>(in, out, idx, W, HO, WO, KH, KW, SH, SW);
+        else
+            nl_max_plane_plain<0, 0>(in, out, idx, W, HO, WO, KH, KW, SH, SW);
+        return;
+    }
+    for (int oh = 0; oh < HO; oh++) {
+        int ih0 = oh * SH - PH;
+        int ih1 = ih0 + (KH - 1) * DH + 1;
+        if (ih1 > H) ih1 = H;
+        while (ih0 < 0) ih0 += DH;
+        for (int ow = 0; ow < WO; ow++) {
+            int iw0 = ow * SW - PW;
+            int iw1 = iw0 + (KW - 1) * DW + 1;
+            if (iw1 > W) iw1 = W;
+            while (iw0 < 0) iw0 += DW;
+            int best;
+            const float m = nl_max_window(in, W, ih0, ih1, iw0, iw1, DH, DW, &best);
+            out[oh * WO + ow] = m;
+            if (idx) idx[oh * WO + ow] = best;
+        }
+    }
+}
+
+void max_pool2d_forward(ThreadPool * pool, const PoolShape & s, const float * x, float * y, int32_t * indices, int n) {
+    if (n <= 0 || !nl_pool_shape_ok(s)) return;
+    const long HW = (long)s.h * s.w, OP = (long)s.ho * s.wo;
+    // windows that never leave the image and have no dilation: no clipping, contiguous taps
+    const bool plain = s.ph == 0 && s.pw == 0 && s.dh == 1 && s.dw == 1 && (long)(s.ho - 1) * s.sh + s.kh <= s.h &&
+                       (long)(s.wo - 1) * s.sw + s.kw <= s.w;
+    const PoolShape sh = s;
+    nl_pool_planes(pool, (long)n * s.c, OP * s.kh * s.kw, [&](long p) {
+        nl_max_plane(x + p * HW, y + p * OP, indices ? indices + p * OP : nullptr, sh.h, sh.w, sh.ho, sh.wo, sh.kh, sh.kw,
+                     sh.sh, sh.sw, sh.ph, sh.pw, sh.dh, sh.dw, plain);
     });
 }
 

@@ -19,8 +19,11 @@ namespace nl {
 
 namespace {
 
-// One softmax column: `dim` values at stride `st`.
-inline void softmax_column(const float * x, float * y, int dim, size_t st, bool log) {
+// One softmax column: `dim` values `stride` apart. Unit is true when st == 1 (the last-dimension
+// case): a compile-time stride lets the elementwise loops vectorize.
+template <bool Unit>
+inline void softmax_column(const float * x, float * y, int dim, size_t stride, bool log) {
+    const size_t st = Unit ? 1 : stride;
     float m = x[0];
     for (int d = 1; d < dim; d++) {
         const float v = x[d * st];
@@ -42,8 +45,10 @@ inline void softmax_column(const float * x, float * y, int dim, size_t st, bool 
     }
 }
 
-inline void softmax_backward_column(const float * dy, const float * y, float * dx, int dim, size_t st, bool log,
+template <bool Unit>
+inline void softmax_backward_column(const float * dy, const float * y, float * dx, int dim, size_t stride, bool log,
                                     bool accumulate) {
+    const size_t st = Unit ? 1 : stride;
     double s = 0.0;
     if (log) {
         for (int d = 0; d < dim; d++) s += dy[d * st];
@@ -67,17 +72,27 @@ inline void softmax_backward_column(const float * dy, const float * y, float * d
 void softmax_forward(const float * x, float * y, int outer, int dim, int inner, bool log) {
     if (outer <= 0 || dim <= 0 || inner <= 0) return;
     const size_t block = (size_t)dim * inner;
+    if (inner == 1) {
+        for (int o = 0; o < outer; o++) softmax_column<true>(x + o * block, y + o * block, dim, 1, log);
+        return;
+    }
     for (int o = 0; o < outer; o++)
-        for (int i = 0; i < inner; i++) softmax_column(x + o * block + i, y + o * block + i, dim, (size_t)inner, log);
+        for (int i = 0; i < inner; i++)
+            softmax_column<false>(x + o * block + i, y + o * block + i, dim, (size_t)inner, log);
 }
 
 void softmax_backward(const float * dy, const float * y, float * dx, int outer, int dim, int inner, bool log,
                       bool accumulate) {
     if (outer <= 0 || dim <= 0 || inner <= 0) return;
     const size_t block = (size_t)dim * inner;
+    if (inner == 1) {
+        for (int o = 0; o < outer; o++)
+            softmax_backward_column<true>(dy + o * block, y + o * block, dx + o * block, dim, 1, log, accumulate);
+        return;
+    }
     for (int o = 0; o < outer; o++)
         for (int i = 0; i < inner; i++)
-            softmax_backward_column(dy + o * block + i, y + o * block + i, dx + o * block + i, dim, (size_t)inner, log,
+            softmax_backward_column<false>(dy + o * block + i, y + o * block + i, dx + o * block + i, dim, (size_t)inner, log,
                                     accumulate);
 }
 
