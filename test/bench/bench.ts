@@ -1,13 +1,20 @@
 /**
- * `npm run bench`: Netloom's native engine against PyTorch on the quickstart MLP, in one invocation.
+ * `npm run bench`: Netloom's native engine against PyTorch on the quickstart MLP and a small CNN, in one
+ * invocation.
  *
- * Workloads (the anchor's, test/bench/torch_bench.py): Flatten -> Linear(784,512) -> ReLU ->
- * Linear(512,512) -> ReLU -> Linear(512,10) + CrossEntropyLoss on in-memory FashionMNIST (the
- * built-in copy, or $NETLOOM_DATA_DIR), batch 64 and 256 x {SGD lr 1e-3, Adam lr 1e-3, inference}.
+ * Workloads (the anchor's, test/bench/torch_bench.py), on in-memory FashionMNIST (the built-in copy, or
+ * $NETLOOM_DATA_DIR), batch 64 and 256 x {SGD lr 1e-3, Adam lr 1e-3, inference}, CrossEntropyLoss:
+ *   mlp: Flatten -> Linear(784,512) -> ReLU -> Linear(512,512) -> ReLU -> Linear(512,10)
+ *        (assets/templates/quickstart.json; 1.34 MFLOP/sample forward)
+ *   cnn: Conv2d(1,32,3) -> ReLU -> Conv2d(32,64,3) -> ReLU -> MaxPool2d(2) -> Flatten ->
+ *        Linear(9216,128) -> ReLU -> Linear(128,10) (test/bench/cnn.json; 23.98 MFLOP/sample forward)
+ * FLOPs: 2 per multiply-add of the Conv2d/Linear layers; training = 3x forward.
  *
  * Timing, both sides: --warmup steps before the first repeat of a workload, 1 step before each later
  * repeat, then a timed run of contiguous in-order batches; a repeat lasts about --min-time seconds
  * (at least --min-steps, at most --max-steps steps); median of --repeats repeats, with min..max.
+ * The CNN's steps are ~20x slower: it uses --cnn-repeats (5) repeats of ~--cnn-min-time (1) s each
+ * (a b256 training repeat is its 10 --min-steps, ~1-1.5 s), so that both models finish in ~4-5 min.
  * Ours: whole native epochs (job.session.runEpoch('train', {count: steps*batch, dropLast: true})),
  * timed by the engine itself (result.seconds); a repeat longer than the dataset runs several
  * epochs back to back and adds their times. Inference: the same with train: false (forward + the
@@ -22,14 +29,16 @@
  * many short windows on one thread x threads; --peak-gflops overrides). The last line of stdout
  * is one JSON object with every figure.
  *
- * Usage: npm run bench -- [--threads 2] [--repeats 7] [--min-time 2] [--max-steps 600] [--warmup 10]
- *                        [--batches 64,256] [--no-torch] [--no-rss] [--python /usr/bin/python3]
- *                        [--peak-gflops N] [--max-others 0.1] [--budget 200]
+ * Usage: npm run bench -- [--models mlp cnn] [--threads 2] [--repeats 7] [--min-time 2] [--max-steps 600]
+ *                        [--warmup 10] [--min-steps 10] [--cnn-repeats 5] [--cnn-min-time 1] [--batches 64,256]
+ *                        [--no-torch] [--no-rss] [--python /usr/bin/python3] [--peak-gflops N]
+ *                        [--max-others 0.1] [--budget 200] [--cnn-budget 60]
+ * --models takes one or more of mlp, cnn (space- or comma-separated; default both, MLP first).
  *
  * Contention: during each pair of repeats (ours + PyTorch) the bench reads /proc/stat and subtracts
  * its own and PyTorch's CPU time, giving the cores other processes used. A pair where they used more
  * than --max-others cores is marked contended and run again (at most --repeats extra pairs per
- * workload, and none after --budget seconds); the figures come from the clean pairs when at least
+ * workload, and none once the model's section has run --budget (MLP) / --cnn-budget (CNN) seconds); the figures come from the clean pairs when at least
  * 3 (or --repeats, if fewer) are clean, else from all of them (and the row is marked *). OpenMP
  * (PyTorch) collapses far more than Netloom's pool when a core is taken away, so contended pairs
  * are not comparable.
@@ -46,7 +55,11 @@ import { prepareJob, readProject, type Job } from '../../engine/train/job.js';
 
 // ----- options -------------------------------------------------------------------------------
 
+type ModelName = 'mlp' | 'cnn';
+const MODEL_NAMES: ModelName[] = ['mlp', 'cnn'];
+
 interface Options {
+  models: ModelName[];
   threads: number;
   repeats: number;
   minTime: number;
@@ -60,12 +73,15 @@ interface Options {
   peakGflops?: number;
   /** a pair of repeats during which other processes used more cores than this is rerun */
   maxOthers: number;
-  /** stop rerunning contended pairs after this many seconds */
+  /** stop rerunning contended pairs after this many seconds (per model section) */
   budget: number;
+  cnnRepeats: number;
+  cnnMinTime: number;
+  cnnBudget: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { threads: 2, repeats: 7, minTime: 2, minSteps: 10, maxSteps: 600, warmup: 10, batches: [64, 256], torch: true, rss: true, python: '/usr/bin/python3', maxOthers: 0.1, budget: 200 };
+  const o: Options = { models: [...MODEL_NAMES], cnnRepeats: 5, cnnMinTime: 1, cnnBudget: 60, threads: 2, repeats: 7, minTime: 2, minSteps: 10, maxSteps: 600, warmup: 10, batches: [64, 256], torch: true, rss: true, python: '/usr/bin/python3', maxOthers: 0.1, budget: 200 };
   const num = (flag: string, v: string | undefined, int = true): number => {
     const n = Number(v);
     if (v === undefined || v.trim() === '' || !Number.isFinite(n) || n <= 0 || (int && !Number.isInteger(n))) {
@@ -90,6 +106,22 @@ function parseArgs(argv: string[]): Options {
       case '--peak-gflops': o.peakGflops = num(flag, val(), false); break;
       case '--max-others': o.maxOthers = num(flag, val(), false); break;
       case '--budget': o.budget = num(flag, val(), false); break;
+      case '--cnn-repeats': o.cnnRepeats = num(flag, val()); break;
+      case '--cnn-min-time': o.cnnMinTime = num(flag, val(), false); break;
+      case '--cnn-budget': o.cnnBudget = num(flag, val(), false); break;
+      case '--models': {
+        const names: string[] = [];
+        if (inline !== undefined) names.push(inline);
+        else while (i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) names.push(argv[++i]!);
+        const list = names.flatMap((x) => x.split(',')).map((x) => x.trim().toLowerCase()).filter(Boolean);
+        const bad = list.filter((x) => !MODEL_NAMES.includes(x as ModelName));
+        if (!list.length || bad.length) {
+          console.error(`bench: --models takes one or more of ${MODEL_NAMES.join(', ')}, got ${JSON.stringify(names.join(' '))}`);
+          process.exit(2);
+        }
+        o.models = MODEL_NAMES.filter((m) => list.includes(m)); // fixed order: MLP first
+        break;
+      }
       case '--no-torch': o.torch = false; break;
       case '--no-rss': o.rss = false; break;
       case '-h': case '--help':
@@ -106,13 +138,44 @@ function parseArgs(argv: string[]): Options {
 // ----- workloads -----------------------------------------------------------------------------
 
 type Opt = 'sgd' | 'adam';
-interface Workload { name: string; batch: number; mode: 'train' | 'infer'; opt: Opt | '-' }
 
-/** The quickstart MLP: 2 FLOPs per multiply-add of the three Linear layers; training = 3x forward. */
+/** One model's settings: the project our side runs, its forward FLOPs per sample, and its repeat plan. */
+interface ModelSpec {
+  model: ModelName;
+  label: string;
+  description: string;
+  /** project path relative to the package root */
+  project: string;
+  fwdFlops: number;
+  repeats: number;
+  minTime: number;
+  /** seconds (from the start of this model's section) after which contended pairs are not rerun */
+  budget: number;
+}
+
+interface Workload { name: string; spec: ModelSpec; batch: number; mode: 'train' | 'infer'; opt: Opt | '-' }
+
+/** The quickstart MLP: 2 FLOPs per multiply-add of the three Linear layers. */
 const MLP_LAYERS: [number, number][] = [[784, 512], [512, 512], [512, 10]];
 const MLP_FWD_FLOPS = MLP_LAYERS.reduce((s, [i, o]) => s + 2 * i * o, 0); // 1,337,344
 
-const flopsPerSample = (w: Workload) => MLP_FWD_FLOPS * (w.mode === 'train' ? 3 : 1);
+/** torch_bench.py's cnn, 2 FLOPs per multiply-add of the Conv2d (valid, stride 1) and Linear layers. */
+const conv = (hwOut: number, cout: number, cin: number, k: number) => 2 * hwOut * hwOut * cout * cin * k * k;
+const CNN_FWD_FLOPS =
+  conv(26, 32, 1, 3) + // conv1:    389,376
+  conv(24, 64, 32, 3) + // conv2: 21,233,664
+  2 * 9216 * 128 + // fc1:       2,359,296
+  2 * 128 * 10; // fc2:              2,560  -> 23,984,896
+
+function modelSpecs(o: Options): Record<ModelName, ModelSpec> {
+  return {
+    mlp: { model: 'mlp', label: 'MLP', description: 'quickstart MLP 784-512-512-10', project: 'assets/templates/quickstart.json', fwdFlops: MLP_FWD_FLOPS, repeats: o.repeats, minTime: o.minTime, budget: o.budget },
+    cnn: { model: 'cnn', label: 'CNN', description: 'CNN conv3x3(32)-conv3x3(64)-maxpool2-fc128-fc10', project: 'test/bench/cnn.json', fwdFlops: CNN_FWD_FLOPS, repeats: o.cnnRepeats, minTime: o.cnnMinTime, budget: o.cnnBudget },
+  };
+}
+
+/** Training = forward + backward (2x forward) + a negligible optimizer step: 3x forward. */
+const flopsPerSample = (w: Workload) => w.spec.fwdFlops * (w.mode === 'train' ? 3 : 1);
 
 /** cpu: process CPU seconds / wall seconds / threads during each timed repeat (~1 = had its cores). */
 interface Stats { median: number; min: number; max: number; all: number[]; steps: number[]; cpu: number[] }
@@ -211,7 +274,7 @@ class Ours {
   /** One repeat: 1 warm-up step, then enough steps for about --min-time (from the last measured rate). */
   async repeat(): Promise<{ samplesPerSec: number; steps: number; cpuBusy: number }> {
     await this.steps(1);
-    const n = Math.max(this.o.minSteps, Math.min(this.o.maxSteps, Math.ceil(this.o.minTime / Math.max(this.secPerStep, 1e-9))));
+    const n = Math.max(this.o.minSteps, Math.min(this.o.maxSteps, Math.ceil(this.w.spec.minTime / Math.max(this.secPerStep, 1e-9))));
     const c0 = process.cpuUsage(), w0 = performance.now();
     const r = await this.steps(n);
     const c = process.cpuUsage(c0), wall = (performance.now() - w0) / 1e3;
@@ -397,22 +460,27 @@ const loadavg = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const root = packageRoot();
-  const projectPath = path.join(root, 'assets', 'templates', 'quickstart.json');
+  const allSpecs = modelSpecs(o);
+  const specs = o.models.map((m) => allSpecs[m]);
   const t0 = performance.now();
   const loadBefore = loadavg();
   const dev = loadBinding().deviceInfo();
   const cpuModel = os.cpus()[0]?.model ?? dev.cpuModel;
-  console.log(`Netloom bench: quickstart MLP 784-512-512-10 on FashionMNIST, ${o.threads} thread(s), ${o.repeats} repeats of ~${o.minTime} s (<= ${o.maxSteps} steps)`);
+  const plan = (s: ModelSpec) => `${s.label} ${s.repeats} repeats of ~${s.minTime} s`;
+  console.log(`Netloom bench: ${specs.map((s) => s.description).join(' and ')} on FashionMNIST, ${o.threads} thread(s); ` +
+    `${specs.map(plan).join(', ')} (>= ${o.minSteps}, <= ${o.maxSteps} steps each)`);
+  if (specs.some((s) => s.model === 'cnn') && (o.cnnRepeats < o.repeats || o.cnnMinTime < o.minTime))
+    console.log(`note: the CNN runs fewer/shorter repeats than the MLP (${plan(allSpecs.cnn)} vs ${plan(allSpecs.mlp)}) to keep the bench to ~4-5 min`);
   console.log(`CPU: ${cpuModel} (${dev.simd}, ${dev.hardwareThreads} hardware threads), node ${process.version}, load average before ${loadBefore.join(' ')}`);
   if (o.threads > dev.hardwareThreads) console.log(`warning: ${o.threads} threads on ${dev.hardwareThreads} hardware threads: oversubscribed, figures mean little`);
   const peak = measurePeak(o, dev.simd);
   console.log(`fp32 peak ${fmt(peak.gflops)} GFLOP/s (${peak.method})`);
 
-  const workloads: Workload[] = o.batches.flatMap((b): Workload[] => [
-    { name: `MLP b${b} SGD`, batch: b, mode: 'train', opt: 'sgd' },
-    { name: `MLP b${b} Adam`, batch: b, mode: 'train', opt: 'adam' },
-    { name: `MLP b${b} inference`, batch: b, mode: 'infer', opt: '-' },
-  ]);
+  const workloads: Workload[] = specs.flatMap((spec) => o.batches.flatMap((b): Workload[] => [
+    { name: `${spec.label} b${b} SGD`, spec, batch: b, mode: 'train', opt: 'sgd' },
+    { name: `${spec.label} b${b} Adam`, spec, batch: b, mode: 'train', opt: 'adam' },
+    { name: `${spec.label} b${b} inference`, spec, batch: b, mode: 'infer', opt: '-' },
+  ]));
 
   // PyTorch: fair environment, same data files, one long-lived process.
   let torch: Torch | undefined;
@@ -448,15 +516,19 @@ async function main(): Promise<void> {
   }
   const rows: Row[] = [];
   let torchError: string | undefined;
+  const sectionStart = new Map<ModelName, number>();
   for (const w of workloads) {
+    if (!sectionStart.has(w.spec.model)) sectionStart.set(w.spec.model, performance.now());
+    const t1 = sectionStart.get(w.spec.model)!;
+    const repeats = w.spec.repeats;
     const ours = new Ours(w, o);
-    await ours.start(projectPath);
+    await ours.start(path.join(root, w.spec.project));
     interface Pair { ours?: { sps: number; steps: number; cpu: number }; torch?: { sps: number; steps: number; cpu: number }; others?: number }
     const pairs: Pair[] = [];
     const isClean = (p: Pair) => p.others === undefined || p.others <= o.maxOthers;
     for (let r = 0; ; r++) {
       const clean = pairs.filter(isClean).length;
-      if (clean >= o.repeats || r >= 2 * o.repeats || (r >= o.repeats && (performance.now() - t0) / 1000 > o.budget)) break;
+      if (clean >= repeats || r >= 2 * repeats || (r >= repeats && (performance.now() - t1) / 1000 > w.spec.budget)) break;
       if (pairs.length && !isClean(pairs[pairs.length - 1]!)) await sleep(500); // let a passing load pass
       const pair: Pair = {};
       const meter = new OthersMeter(() => torch?.pid);
@@ -468,7 +540,7 @@ async function main(): Promise<void> {
           pair.ours = { sps: x.samplesPerSec, steps: x.steps, cpu: x.cpuBusy };
         } else if (torch) {
           try {
-            const x = await torch.request({ cmd: 'run', model: 'mlp', batch: w.batch, mode: w.mode, opt: w.opt });
+            const x = await torch.request({ cmd: 'run', model: w.spec.model, batch: w.batch, mode: w.mode, opt: w.opt, min_time: w.spec.minTime });
             pair.torch = { sps: x.samples_per_s as number, steps: x.steps as number, cpu: (x.cpu_busy as number) / o.threads };
           } catch (e) {
             torchError = (e as Error).message;
@@ -483,7 +555,7 @@ async function main(): Promise<void> {
       pairs.push(pair);
     }
     const cleanPairs = pairs.filter(isClean);
-    const used = cleanPairs.length >= Math.min(3, o.repeats) ? cleanPairs : pairs;
+    const used = cleanPairs.length >= Math.min(3, repeats) ? cleanPairs : pairs;
     const st = (side: 'ours' | 'torch') => {
       const xs = used.map((p) => p[side]).filter((x) => x !== undefined);
       return xs.length ? stats(xs.map((x) => x.sps), xs.map((x) => x.steps), xs.map((x) => x.cpu)) : undefined;
@@ -532,13 +604,13 @@ async function main(): Promise<void> {
   console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
   for (const t of table) console.log(line(t));
   console.log('');
-  console.log(`ratio > 1: Netloom is faster. Median of ${o.repeats} repeats each; "pairs" = range of ours/PyTorch over repeats run back to back.`);
-  console.log(`FLOPs/sample: ${(MLP_FWD_FLOPS / 1e6).toFixed(2)} MFLOP forward, training = 3x. Peak ${fmt(peak.gflops)} GFLOP/s.`);
+  console.log(`ratio > 1: Netloom is faster. Median of ${specs.map((s) => `${s.repeats} repeats of ~${s.minTime} s each (${s.label})`).join(', ')}; "pairs" = range of ours/PyTorch over repeats run back to back.`);
+  console.log(`FLOPs/sample: ${specs.map((s) => `${s.label} ${(s.fwdFlops / 1e6).toFixed(2)} MFLOP`).join(', ')} forward, training = 3x. Peak ${fmt(peak.gflops)} GFLOP/s.`);
   const contended = rows.filter((r) => r.contended).map((r) => r.w.name);
-  const rerun = rows.reduce((s, r) => s + r.pairsRun - Math.min(r.pairsRun, o.repeats), 0);
+  const rerun = rows.reduce((s, r) => s + r.pairsRun - Math.min(r.pairsRun, r.w.spec.repeats), 0);
   console.log(`Contention: ${rows.reduce((s, r) => s + r.pairsClean, 0)} of ${rows.reduce((s, r) => s + r.pairsRun, 0)} pairs clean ` +
     `(other processes <= ${o.maxOthers} cores, from /proc/stat); ${rerun} pair(s) rerun.` +
-    (contended.length ? ` * = fewer than ${Math.min(3, o.repeats)} clean pairs, figures include contended repeats: ${contended.join(', ')}; rerun before quoting them.` : ''));
+    (contended.length ? ` * = fewer than 3 (or all repeats) clean pairs, figures include contended repeats: ${contended.join(', ')}; rerun before quoting them.` : ''));
   if (torchSkipped) console.log(`PyTorch was skipped: ${torchSkipped}`);
   if (torchError) console.log(`PyTorch failed during the run: ${torchError}`);
   if (torchRss !== undefined) console.log(`PyTorch process peak RSS ${fmt(torchRss)} MiB (includes its 179 MiB float32 copy of the images)`);
@@ -552,15 +624,16 @@ async function main(): Promise<void> {
     gflops: round((s.median * flopsPerSample(w)) / 1e9), pct_peak: round((100 * s.median * flopsPerSample(w)) / 1e9 / peak.gflops),
   };
   console.log(JSON.stringify({
-    bench: 'netloom-mlp', version: 1, date: new Date().toISOString(), seconds: round(seconds),
+    bench: 'netloom', version: 2, models: o.models, date: new Date().toISOString(), seconds: round(seconds),
     threads: o.threads, repeats: o.repeats, min_time_s: o.minTime, max_others_cores: o.maxOthers, max_steps: o.maxSteps, warmup_steps: o.warmup,
     cpu: { model: cpuModel, simd: dev.simd, hardware_threads: dev.hardwareThreads, peak_gflops: round(peak.gflops), peak_method: peak.method },
     loadavg_before: loadBefore, loadavg_after: loadAfter, node: process.version,
-    flops_per_sample_forward: MLP_FWD_FLOPS,
+    model_settings: Object.fromEntries(specs.map((s) => [s.model, { project: s.project, flops_per_sample_forward: s.fwdFlops, repeats: s.repeats, min_time_s: s.minTime, budget_s: s.budget }])),
     pytorch: torchSkipped ? { skipped: torchSkipped } : { ...torchInfo, ok: undefined, error: torchError, peak_rss_mib: round(torchRss) },
     cli_quickstart: rss ? { peak_rss_mib: round(rss.peakRssMib), method: rss.method, seconds: round(rss.seconds, 2), exit_code: rss.exitCode, target_rss_mib: 300 } : null,
     rows: rows.map((r) => ({
-      workload: r.w.name, model: 'mlp', batch: r.w.batch, mode: r.w.mode, opt: r.w.opt,
+      workload: r.w.name, model: r.w.spec.model, batch: r.w.batch, mode: r.w.mode, opt: r.w.opt,
+      flops_per_sample: flopsPerSample(r.w), repeats: r.w.spec.repeats, min_time_s: r.w.spec.minTime,
       ours: side(r.ours, r.w), pytorch: side(r.torch, r.w) ?? null,
       ratio: r.torch ? round(r.ours.median / r.torch.median, 3) : null,
       pair_ratios: r.pairRatios.map((x) => round(x, 3)), loadavg_after: r.loadAfter,

@@ -20,8 +20,10 @@ Standalone:  /usr/bin/python3 torch_bench.py --root assets/datasets [--models ml
 Serve mode (used by bench.js so that Netloom and PyTorch runs alternate in one invocation):
              --serve: reads one JSON request per line on stdin and answers one JSON line on stdout:
                {"cmd":"info"}                                   -> versions, BLAS, threads
-               {"cmd":"run","model":"mlp","batch":64,"mode":"train"|"infer","opt":"sgd"|"adam"|"-"}
-                 -> one timed repeat: {"ok":true,"sec_per_step":..,"steps":..,"samples_per_s":..}
+               {"cmd":"run","model":"mlp"|"cnn","batch":64,"mode":"train"|"infer","opt":"sgd"|"adam"|"-"}
+                 (optional "min_time", "min_steps", "max_steps", "warmup" override the command line for
+                 this request: bench.js gives the cnn a shorter --cnn-min-time)
+                 -> one timed repeat: {"ok":true,"sec_per_step":..,"steps":..,"samples_per_s":..,"cpu_busy":..}
                {"cmd":"quit"}                                   -> {"ok":true,"peak_rss_mib":..}, exit
              Logs go to stderr.
 
@@ -150,6 +152,10 @@ class Workloads:
         self.steps = {}
 
     def get(self, model_name, batch, mode, opt_name):
+        if model_name not in MODELS:
+            raise ValueError(f"unknown model {model_name!r} (one of {', '.join(sorted(MODELS))})")
+        if mode not in ("train", "infer") or (mode == "train" and opt_name not in ("sgd", "adam")):
+            raise ValueError(f"bad mode/opt {mode!r}/{opt_name!r}")
         key = (model_name, batch, mode, opt_name)
         if key in self.steps:
             return self.steps[key], False
