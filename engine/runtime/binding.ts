@@ -48,7 +48,8 @@ export interface NativeSession {
   getBuffer(id: number, rows?: number): Float32Array | Int32Array;
   setDataset(split: 0 | 1, images: Uint8Array, labels: Uint8Array, count: number, sampleSize: number): void;
   runEpoch(split: 0 | 1, options: NativeEpochOptions, onProgress?: (p: NativeProgress) => void): Promise<NativeEpochResult>;
-  runStep(rows: number, train: boolean, update?: boolean): void;
+  /** one step on the current buffers; lr overrides the programmed learning rate for this step */
+  runStep(rows: number, train: boolean, update?: boolean, lr?: number): void;
   stop(): void;
   steps: number;
   /** seed of the counter-based RNG (dropout masks) */
