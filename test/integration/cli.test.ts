@@ -52,6 +52,21 @@ describe('netloom train: learning', () => {
     expect(e.out).toContain(line![0]);
   });
 
+  it('BatchNorm running statistics and num_batches_tracked survive save -> eval (eval mode, dropout off)', () => {
+    const weights = join(tmp, 'cnn.safetensors');
+    const cnn = join(process.cwd(), 'assets', 'templates', 'fashion-cnn.json');
+    const r = netloom('train', cnn, '--epochs', '1', '--limit-train', '1024', '--limit-test', '512', '--save', weights);
+    expect(r.code, r.err).toBe(0);
+    const line = r.out.match(/Test Error: .*/)![0];
+    const e = netloom('eval', cnn, '--weights', weights, '--limit-test', '512');
+    expect(e.code, e.err).toBe(0);
+    expect(e.out).toContain(line);
+    const bytes = readFileSync(weights);
+    const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString());
+    expect(header['bn1.num_batches_tracked']).toMatchObject({ dtype: 'I64', shape: [] });
+    expect(header['bn1.running_var']).toMatchObject({ dtype: 'F32', shape: [32] });
+  });
+
   it('prints one tutorial-style line per epoch', () => {
     const r = netloom('train', QUICKSTART, '--epochs', '2', '--limit-train', '2048', '--limit-test', '512');
     expect(r.code, r.err).toBe(0);
