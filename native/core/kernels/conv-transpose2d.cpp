@@ -14,35 +14,9 @@
 // taps landing outside [0, ho) x [0, wo) are dropped (that is the padding); output_padding is
 // already in ho/wo.
 #include "kernels.h"
+#include "conv-impl.h"
 
 namespace nl {
-namespace conv_detail {
-
-// Defined in conv2d.cpp (the shared im2col engine); these declarations mirror the ones there.
-struct Geom {
-    int C, H, W;
-    int kh, kw, sh, sw, ph, pw, dh, dw;
-    int Ho, Wo;
-};
-struct Job {
-    Geom g;
-    int groups, M;
-    const float * img = nullptr;
-    const float * d = nullptr;
-    const float * Wm = nullptr;
-    float * dout = nullptr;
-    bool dout_acc = false;
-    const float * bias_out = nullptr;
-    float * dimg = nullptr;
-    bool dimg_acc = false;
-    const float * bias_img = nullptr;
-    float * dW = nullptr;
-    float * db_d = nullptr;
-    float * db_img = nullptr;
-};
-void run(ThreadPool * pool, const Job & job, int n);
-
-} // namespace conv_detail
 
 using namespace conv_detail;
 

@@ -20,51 +20,13 @@
 // into chunks so that the column buffer stays within NL_CONV_COL_BUDGET floats. If scratch cannot be
 // allocated, a direct-loop fallback computes the same result without extra memory (never aborts).
 #include "kernels.h"
+#include "conv-impl.h"
 #include "gemm.h"
 #include <cstring>
 #include <new>
 #include <vector>
 
 namespace nl {
-namespace conv_detail {
-
-// Image side [C, H, W] of ONE group; column side [M, Ho, Wo]; kernel, stride, padding (top/left:
-// the bottom/right padding only matters through Ho/Wo), dilation.
-struct Geom {
-    int C, H, W;
-    int kh, kw, sh, sw, ph, pw, dh, dw;
-    int Ho, Wo;
-};
-
-// What one pass over the batch computes (null pointers: not wanted). Shapes, n samples:
-//   img   [n, groups*C, H, W]     read by im2col (dout, dW, db_img)
-//   d     [n, groups*M, Ho*Wo]    column-side input (dW, dimg, db_d)
-//   Wm    [groups, M, C*kh*kw]
-//   dout  [n, groups*M, Ho*Wo]    (+)= Wm . col(img) + bias_out          (dout_acc: add)
-//   dimg  [n, groups*C, H, W]     (+)= col2im(Wm^T . d) + bias_img       (dimg_acc: add)
-//   dW    [groups, M, C*kh*kw]    = sum over samples of d . col(img)^T   (overwritten)
-//   db_d  [groups*M]              = sum of d over samples and pixels     (overwritten)
-//   db_img[groups*C]              = sum of img over samples and pixels   (overwritten)
-struct Job {
-    Geom g;
-    int groups, M;
-    const float * img = nullptr;
-    const float * d = nullptr;
-    const float * Wm = nullptr;
-    float * dout = nullptr;
-    bool dout_acc = false;
-    const float * bias_out = nullptr;
-    float * dimg = nullptr;
-    bool dimg_acc = false;
-    const float * bias_img = nullptr;
-    float * dW = nullptr;
-    float * db_d = nullptr;
-    float * db_img = nullptr;
-};
-
-void run(ThreadPool * pool, const Job & job, int n);
-
-} // namespace conv_detail
 
 using namespace conv_detail;
 
@@ -73,7 +35,13 @@ static const size_t NL_CONV_COL_BUDGET = (size_t)1 << 19; // floats of im2col sc
 // ---- scratch ---------------------------------------------------------------------------------------
 
 // Grows v to at least `count` floats; null if memory is exhausted (v unchanged).
+// Building with -DNL_CONV_SIMULATE_OOM makes every request fail, to test the fallbacks.
 static float * nl_conv_grow(std::vector<float> & v, size_t count) {
+#ifdef NL_CONV_SIMULATE_OOM
+    (void)v;
+    (void)count;
+    return nullptr;
+#endif
     if (v.size() < count) {
         try {
             v.resize(count);
@@ -108,6 +76,22 @@ static inline void nl_conv_ow_range(const Geom & g, int kj, int * lo, int * hi) 
     *hi = b;
 }
 
+// Output rows [*a, *b) within [oh0, oh1) whose input row oh*sh - ph + ki*dh lies in [0, H).
+static inline void nl_conv_oh_range(const Geom & g, int ki, int oh0, int oh1, int * a, int * b) {
+    const int off = ki * g.dh - g.ph;
+    int lo = off >= 0 ? 0 : (-off + g.sh - 1) / g.sh;
+    int hi = g.H - off <= 0 ? 0 : (g.H - off + g.sh - 1) / g.sh;
+    if (lo < oh0) lo = oh0;
+    if (hi > oh1) hi = oh1;
+    if (lo > hi) lo = hi;
+    *a = lo;
+    *b = hi;
+}
+
+static inline void nl_zero_row(float * d, int n) {
+    for (int i = 0; i < n; i++) d[i] = 0.f;
+}
+
 // d[0:n] = s[0:n] (no overlap): fixed 8-float blocks, the last one overlapping the one before
 static inline void nl_copy_row(float * __restrict d, const float * __restrict s, int n) {
     if (n >= 8) {
@@ -140,14 +124,21 @@ NL_CONV_CLONES static void nl_im2col(const Geom & g, const float * img, int oh0,
                 const int off = kj * g.dw - g.pw;
                 int lo, hi;
                 nl_conv_ow_range(g, kj, &lo, &hi);
-                for (int oh = oh0; oh < oh1; oh++) {
-                    float * __restrict d = dst + (long)(oh - oh0) * Wo;
-                    const int ih = oh * g.sh - g.ph + ki * g.dh;
-                    if (ih < 0 || ih >= g.H) {
-                        for (int ow = 0; ow < Wo; ow++) d[ow] = 0.f;
-                        continue;
-                    }
-                    const float * __restrict s = src + (long)ih * g.W;
+                // output rows whose input row ih = oh*sh - ph + ki*dh lies inside [0, H)
+                int ya, yb;
+                nl_conv_oh_range(g, ki, oh0, oh1, &ya, &yb);
+                for (int oh = oh0; oh < ya; oh++) nl_zero_row(dst + (long)(oh - oh0) * Wo, Wo);
+                for (int oh = yb; oh < oh1; oh++) nl_zero_row(dst + (long)(oh - oh0) * Wo, Wo);
+                if (ya >= yb) continue;
+                const float * s = src + (long)(ya * g.sh - g.ph + ki * g.dh) * g.W;
+                float * d = dst + (long)(ya - oh0) * Wo;
+                const long sstep = (long)g.sh * g.W;
+                if (g.sw == 1 && lo == 0 && hi == Wo) {
+                    // the common case: whole rows, contiguous
+                    for (int oh = ya; oh < yb; oh++, s += sstep, d += Wo) nl_copy_row(d, s + off, Wo);
+                    continue;
+                }
+                for (int oh = ya; oh < yb; oh++, s += sstep, d += Wo) {
                     for (int ow = 0; ow < lo; ow++) d[ow] = 0.f;
                     if (g.sw == 1)
                         nl_copy_row(d + lo, s + lo + off, hi - lo);
@@ -170,11 +161,13 @@ NL_CONV_CLONES static void nl_col2im(const Geom & g, const float * col, int oh0,
                 const int off = kj * g.dw - g.pw;
                 int lo, hi;
                 nl_conv_ow_range(g, kj, &lo, &hi);
-                for (int oh = oh0; oh < oh1; oh++) {
-                    const int ih = oh * g.sh - g.ph + ki * g.dh;
-                    if (ih < 0 || ih >= g.H) continue;
-                    const float * __restrict s = src + (long)(oh - oh0) * g.Wo;
-                    float * __restrict d = dst + (long)ih * g.W;
+                int ya, yb;
+                nl_conv_oh_range(g, ki, oh0, oh1, &ya, &yb);
+                if (ya >= yb) continue;
+                const float * s = src + (long)(ya - oh0) * g.Wo;
+                float * d = dst + (long)(ya * g.sh - g.ph + ki * g.dh) * g.W;
+                const long dstep = (long)g.sh * g.W;
+                for (int oh = ya; oh < yb; oh++, s += g.Wo, d += dstep) {
                     if (g.sw == 1)
                         nl_add_row(d + lo + off, s + lo, hi - lo);
                     else

@@ -1,0 +1,46 @@
+// The im2col convolution engine shared by conv2d.cpp (which defines it) and conv-transpose2d.cpp
+// (which drives it with the image and column sides swapped). Internal to the kernels.
+#pragma once
+#include "threadpool.h"
+
+namespace nl {
+namespace conv_detail {
+
+// Image side [C, H, W] of ONE group; column side [M, Ho, Wo]; kernel, stride, padding (top/left:
+// the bottom/right padding only matters through Ho/Wo), dilation.
+struct Geom {
+    int C, H, W;
+    int kh, kw, sh, sw, ph, pw, dh, dw;
+    int Ho, Wo;
+};
+
+// What one pass over the batch computes (null pointers: not wanted). Shapes, n samples:
+//   img   [n, groups*C, H, W]     read by im2col (dout, dW, db_img)
+//   d     [n, groups*M, Ho*Wo]    column-side input (dW, dimg, db_d)
+//   Wm    [groups, M, C*kh*kw]
+//   dout  [n, groups*M, Ho*Wo]    (+)= Wm . col(img) + bias_out          (dout_acc: add)
+//   dimg  [n, groups*C, H, W]     (+)= col2im(Wm^T . d) + bias_img       (dimg_acc: add)
+//   dW    [groups, M, C*kh*kw]    = sum over samples of d . col(img)^T   (overwritten)
+//   db_d  [groups*M]              = sum of d over samples and pixels     (overwritten)
+//   db_img[groups*C]              = sum of img over samples and pixels   (overwritten)
+struct Job {
+    Geom g;
+    int groups, M;
+    const float * img = nullptr;
+    const float * d = nullptr;
+    const float * Wm = nullptr;
+    float * dout = nullptr;
+    bool dout_acc = false;
+    const float * bias_out = nullptr;
+    float * dimg = nullptr;
+    bool dimg_acc = false;
+    const float * bias_img = nullptr;
+    float * dW = nullptr;
+    float * db_d = nullptr;
+    float * db_img = nullptr;
+};
+
+void run(ThreadPool * pool, const Job & job, int n);
+
+} // namespace conv_detail
+} // namespace nl
