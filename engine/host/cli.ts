@@ -11,6 +11,7 @@ import { prepareJob, readProject, runTraining, testPass, type JobOptions } from 
 import { saveCheckpoint } from '../train/checkpoints.js';
 import type { DatasetName } from '../data/datasets.js';
 import { ProgressLine } from './progress.js';
+import { DEFAULT_HOST, DEFAULT_PORT, startServer } from './serve.js';
 
 function number(flag: string) {
   return (v: string) => {
@@ -110,6 +111,31 @@ function devices(): void {
   console.log('cuda: not built yet');
 }
 
+/** `netloom serve`: runs the web host until Ctrl-C (or SIGTERM), then closes it cleanly. */
+function port(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`--port takes a whole number from 0 to 65535 (0 = any free port), got "${v}".`);
+  return n;
+}
+
+async function serve(f: { host: string; port: number }): Promise<void> {
+  const server = await startServer({ host: f.host, port: f.port });
+  console.log(`Netloom is running at ${server.url}`);
+  if (!['127.0.0.1', 'localhost', '::1'].includes(f.host))
+    console.log(`note: listening on ${f.host}: anyone who can reach this machine and has the link can use Netloom (and read and write project files as you).`);
+  console.log('Press Ctrl-C to stop.');
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      console.log('\nStopping Netloom.');
+      void server.close().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
 export function buildCli(): Command {
   const program = new Command('netloom').description('Design, train and evaluate neural networks; PyTorch-compatible checkpoints.').showHelpAfterError();
   const common = (c: Command) =>
@@ -140,6 +166,12 @@ export function buildCli(): Command {
       .requiredOption('--weights <file>', 'state dict to evaluate (safetensors)'),
   ).action(evaluate);
   program.command('devices').description('list compute devices').action(devices);
+  program
+    .command('serve')
+    .description('run the Netloom app in a browser: prints a local address (with its access token) to open')
+    .option('--host <host>', 'interface to listen on (anything but 127.0.0.1 exposes Netloom to the network)', DEFAULT_HOST)
+    .option('--port <n>', 'port to listen on (0 = any free port)', port, DEFAULT_PORT)
+    .action(serve);
   return program;
 }
 

@@ -1,0 +1,433 @@
+/**
+ * `netloom serve`: the web host. The same UI as the desktop app, in a browser, over a WebSocket.
+ * This file is the whole transport (the Electron one is electron/ipc.ts); both wrap EngineService.
+ *
+ *   GET  /?token=T          the renderer (dist/renderer/index.html); its assets load without a token
+ *   WS   /api?token=T       the EngineApi: {id, method, params} -> {id, result} | {id, error}; {event}
+ *
+ * Security: the server listens on 127.0.0.1 unless told otherwise, and a random token made at
+ * start is required for the page and for every WebSocket (compared in constant time). A page
+ * load with the right token also sets an HttpOnly SameSite=Strict cookie so a reload without the
+ * query still works; the WebSocket accepts the query token only. Upgrades carrying an Origin must
+ * come from this server's own origin (no cross-site pages), and on a loopback address the Host
+ * header must name a loopback host (no DNS rebinding). Every message is validated with api.ts;
+ * a bad one gets an NL_BAD_REQUEST reply and the connection keeps serving.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { NetloomError, isNetloomError } from '../errors.js';
+import { EngineEvent, METHODS, Request, checkRequest, type ApiError, type MethodName } from './api.js';
+import { EngineService, netloomRoot } from './service.js';
+
+export const DEFAULT_PORT = 7860;
+export const DEFAULT_HOST = '127.0.0.1';
+/** Largest WebSocket message accepted; a bigger one closes that connection (code 1009). */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+export interface ServeOptions {
+  /** interface to bind (default 127.0.0.1) */
+  host?: string;
+  /** port (default 7860; 0 = any free port) */
+  port?: number;
+  /** the built renderer (default <install>/dist/renderer) */
+  rendererDir?: string;
+  /** the engine behind the API (default: a new EngineService) */
+  service?: EngineService;
+  /** WebSocket message size limit in bytes (default MAX_MESSAGE_BYTES) */
+  maxMessageBytes?: number;
+  /** where request errors and internal stacks are logged (default stderr) */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  /** the address to open, token included */
+  url: string;
+  token: string;
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+// ---- tokens and hosts ----------------------------------------------------------------------------
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
+
+/** Constant-time comparison (hashing first makes the lengths equal). */
+function tokenMatches(given: string | null | undefined, token: string): boolean {
+  if (typeof given !== 'string' || given === '') return false;
+  return timingSafeEqual(digest(given), digest(token));
+}
+
+function cookieToken(req: http.IncomingMessage, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+function isLoopbackAddress(host: string): boolean {
+  return LOOPBACK_NAMES.has(host) || host.startsWith('127.') || host.endsWith('.localhost');
+}
+
+/** The hostname part of a Host header ("127.0.0.1:7860" -> "127.0.0.1", "[::1]:80" -> "[::1]"). */
+function hostName(hostHeader: string): string {
+  if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1).toLowerCase();
+  const colon = hostHeader.lastIndexOf(':');
+  return (colon >= 0 ? hostHeader.slice(0, colon) : hostHeader).toLowerCase();
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return net.isIPv6(host) ? `[${host}]` : host;
+}
+
+// ---- HTTP ----------------------------------------------------------------------------------------
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.wasm': 'application/wasm',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+const BASE_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  // The token is in the page's URL: never send it to other sites, never let them frame the page.
+  'Referrer-Policy': 'no-referrer',
+  'Content-Security-Policy': "frame-ancestors 'none'",
+} as const;
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function htmlPage(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#222}code{background:#eee;padding:0 .3em}</style>
+</head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>
+`;
+}
+
+export const UNAUTHORIZED_PAGE = htmlPage(
+  'Netloom: access token needed',
+  '<p>This Netloom server needs the link with its access token; copy the full URL printed in the terminal (it ends in <code>?token=…</code>).</p>',
+);
+
+const NOT_BUILT_PAGE = htmlPage(
+  'Netloom: the user interface is not built',
+  '<p>The engine is running, but the browser interface has not been built yet. Run <code>npm run build</code> (or <code>npm run build:renderer</code>) and restart <code>netloom serve</code>.</p>',
+);
+
+function sendText(res: http.ServerResponse, status: number, body: string, type = 'text/html; charset=utf-8', extra: http.OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, { ...BASE_HEADERS, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...extra });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+/** `root` + a URL path, or undefined when it would leave root (.., encoded slashes, NUL). */
+function resolveInside(root: string, urlPath: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes('\0') || decoded.includes('\\')) return undefined;
+  const full = path.resolve(root, `.${path.posix.normalize(`/${decoded}`)}`);
+  const rel = path.relative(root, full);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+  return full;
+}
+
+async function fileInside(root: string, full: string): Promise<{ file: string; size: number } | undefined> {
+  try {
+    const [realRoot, realFile] = await Promise.all([fsp.realpath(root), fsp.realpath(full)]);
+    const rel = path.relative(realRoot, realFile);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined; // a link pointing out
+    const st = await fsp.stat(realFile);
+    return st.isFile() ? { file: realFile, size: st.size } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function streamFile(res: http.ServerResponse, file: string, size: number, headers: http.OutgoingHttpHeaders): void {
+  const type = CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+  res.writeHead(200, { ...BASE_HEADERS, 'Content-Type': type, 'Content-Length': size, ...headers });
+  if (res.req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  const stream = createReadStream(file);
+  stream.on('error', () => res.destroy());
+  stream.pipe(res);
+}
+
+// ---- the API over a WebSocket --------------------------------------------------------------------
+
+type Reply = { id: number; result: unknown } | { id: number; error: ApiError };
+
+function badRequest(message: string, hint?: string): ApiError {
+  return { code: 'NL_BAD_REQUEST', message, ...(hint ? { hint } : {}) };
+}
+
+/** Runs one request text and returns the reply; never throws. */
+export async function handleMessage(service: EngineService, text: string, log: (line: string) => void): Promise<Reply> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { id: -1, error: badRequest('the message is not valid JSON', 'Send {"id": <number>, "method": "<name>", "params": {...}}.') };
+  }
+  const req = Request.safeParse(json);
+  if (!req.success) {
+    const rawId = (json as { id?: unknown } | null)?.id;
+    const id = typeof rawId === 'number' && Number.isInteger(rawId) ? rawId : -1;
+    return { id, error: badRequest('the message is not a request: it needs an integer "id", a "method" string and "params"', 'Send {"id": <number>, "method": "<name>", "params": {...}}.') };
+  }
+  const { id, method } = req.data;
+  const checked = checkRequest(method, req.data.params);
+  if (!checked.ok) return { id, error: checked.error };
+  const m: MethodName = checked.method;
+  let result: unknown;
+  try {
+    const fn = service[m] as (p: unknown) => Promise<unknown>;
+    result = await fn.call(service, checked.params);
+  } catch (e) {
+    if (isNetloomError(e)) return { id, error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } };
+    log(`netloom serve: internal error in ${m}: ${(e as Error)?.stack ?? String(e)}`);
+    return { id, error: { code: 'NL_INTERNAL', message: `internal error in ${m}`, hint: 'The details are in the terminal running `netloom serve`; please report them.' } };
+  }
+  // Cheap, and it keeps the engine honest: the renderer validates the same way.
+  const checkedResult = METHODS[m].result.safeParse(result);
+  if (!checkedResult.success) {
+    log(`netloom serve: ${m} returned a result that does not match api.ts: ${checkedResult.error.message}`);
+    return { id, error: { code: 'NL_INTERNAL', message: `internal error in ${m}: the engine's answer does not match the API`, hint: 'The details are in the terminal running `netloom serve`; please report them.' } };
+  }
+  return { id, result: checkedResult.data };
+}
+
+function send(ws: WebSocket, msg: unknown, log: (line: string) => void): void {
+  if (ws.readyState !== ws.OPEN) return;
+  let text: string;
+  try {
+    text = JSON.stringify(msg);
+  } catch (e) {
+    log(`netloom serve: could not encode a reply: ${(e as Error).message}`);
+    const id = (msg as { id?: unknown }).id;
+    text = JSON.stringify({ id: typeof id === 'number' ? id : -1, error: { code: 'NL_INTERNAL', message: 'internal error: the reply could not be encoded' } });
+  }
+  ws.send(text);
+}
+
+/** Answers an upgrade that is refused with a real HTTP response, then closes the socket. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string, body: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  // A peer that never reads must not keep the socket open.
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+// ---- the server ----------------------------------------------------------------------------------
+
+export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
+  const host = opts.host ?? DEFAULT_HOST;
+  const requestedPort = opts.port ?? DEFAULT_PORT;
+  if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535)
+    throw new NetloomError('NL_INVALID_ARGUMENT', `--port must be a whole number from 0 to 65535, got ${requestedPort}`, 'Use --port 0 to pick any free port.');
+  const rendererDir = path.resolve(opts.rendererDir ?? path.join(netloomRoot(), 'dist', 'renderer'));
+  const service = opts.service ?? new EngineService();
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const token = randomBytes(24).toString('base64url');
+  const loopbackOnly = isLoopbackAddress(host);
+  let cookieName = 'netloom-token';
+
+  /** On a loopback bind, refuse Host headers naming anything else (DNS rebinding). */
+  const hostAllowed = (req: http.IncomingMessage) => !loopbackOnly || isLoopbackAddress(hostName(req.headers.host ?? ''));
+
+  const server = http.createServer((req, res) => {
+    handleHttp(req, res).catch((e: unknown) => {
+      log(`netloom serve: ${req.method} ${req.url} failed: ${(e as Error)?.stack ?? String(e)}`);
+      if (!res.headersSent) sendText(res, 500, 'internal error', 'text/plain; charset=utf-8');
+      else res.destroy();
+    });
+  });
+
+  async function handleHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendText(res, 405, 'method not allowed', 'text/plain; charset=utf-8', { Allow: 'GET, HEAD' });
+      return;
+    }
+    if (!hostAllowed(req)) {
+      sendText(res, 403, 'Netloom answers only requests addressed to localhost.', 'text/plain; charset=utf-8');
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const pathname = url.pathname;
+    const isPage = pathname === '/' || pathname === '/index.html';
+    if (pathname === '/api') {
+      sendText(res, 426, 'this address takes WebSocket connections only', 'text/plain; charset=utf-8', { Upgrade: 'websocket' });
+      return;
+    }
+    if (isPage) {
+      // The page: with the token (query or cookie), else the 401 page.
+      const queryOk = tokenMatches(url.searchParams.get('token'), token);
+      if (!queryOk && !tokenMatches(cookieToken(req, cookieName), token)) {
+        sendText(res, 401, UNAUTHORIZED_PAGE);
+        return;
+      }
+      const index = await fileInside(rendererDir, path.join(rendererDir, 'index.html'));
+      const cookie = queryOk ? { 'Set-Cookie': `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/` } : {};
+      if (!index) {
+        sendText(res, 503, NOT_BUILT_PAGE, undefined, cookie);
+        return;
+      }
+      streamFile(res, index.file, index.size, { 'Cache-Control': 'no-store', ...cookie });
+      return;
+    }
+    // Static assets: the renderer's public bundle; no token needed, never outside rendererDir.
+    const full = resolveInside(rendererDir, pathname);
+    const found = full ? await fileInside(rendererDir, full) : undefined;
+    if (!found) {
+      sendText(res, 404, 'not found', 'text/plain; charset=utf-8');
+      return;
+    }
+    // Vite names assets by content hash, so they never change under the same name.
+    const immutable = pathname.startsWith('/assets/');
+    streamFile(res, found.file, found.size, { 'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache' });
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes ?? MAX_MESSAGE_BYTES });
+
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/api') {
+      refuseUpgrade(socket, 404, 'Not Found', 'WebSocket connections go to /api');
+      return;
+    }
+    if (!hostAllowed(req)) {
+      refuseUpgrade(socket, 403, 'Forbidden', 'Netloom answers only requests addressed to localhost.');
+      return;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      let originHost: string | undefined;
+      try {
+        originHost = new URL(origin).host.toLowerCase();
+      } catch {
+        originHost = undefined;
+      }
+      if (originHost === undefined || originHost !== (req.headers.host ?? '').toLowerCase()) {
+        refuseUpgrade(socket, 403, 'Forbidden', 'cross-site connections to Netloom are not allowed');
+        return;
+      }
+    }
+    if (!tokenMatches(url.searchParams.get('token'), token)) {
+      refuseUpgrade(socket, 401, 'Unauthorized', 'This Netloom server needs the link with its access token; copy the full URL printed in the terminal.');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  wss.on('connection', (ws: WebSocket) => {
+    ws.on('error', (e) => log(`netloom serve: connection error: ${e.message}`));
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) {
+        send(ws, { id: -1, error: badRequest('binary messages are not supported', 'Send JSON text.') }, log);
+        return;
+      }
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
+      void handleMessage(service, text, log).then((reply) => send(ws, reply, log));
+    });
+  });
+
+  const unsubscribe = service.onEvent((e) => {
+    const checked = EngineEvent.safeParse(e);
+    if (!checked.success) {
+      log(`netloom serve: dropped an event that does not match api.ts: ${checked.error.message}`);
+      return;
+    }
+    for (const client of wss.clients) send(client, { event: checked.data }, log);
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) => {
+        server.off('listening', onListening);
+        reject(e);
+      };
+      const onListening = () => {
+        server.off('error', onError);
+        resolve();
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen(requestedPort, host);
+    });
+  } catch (e) {
+    unsubscribe();
+    wss.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw new NetloomError('NL_IO', `port ${requestedPort} on ${host} is already in use`, 'Stop the other program (or the other `netloom serve`), or pass --port 0 to use any free port.', { cause: e });
+    if (code === 'EACCES')
+      throw new NetloomError('NL_IO', `not allowed to listen on port ${requestedPort}`, 'Ports below 1024 need administrator rights: use a port above 1024.', { cause: e });
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+      throw new NetloomError('NL_IO', `cannot listen on ${host}: no such address on this machine`, 'Pass --host 127.0.0.1, or an address of one of this machine\'s network interfaces.', { cause: e });
+    throw e;
+  }
+  server.on('error', (e) => log(`netloom serve: server error: ${e.message}`));
+
+  const port = (server.address() as net.AddressInfo).port;
+  cookieName = `netloom-token-${port}`; // cookies ignore ports; one name per server
+  const url = `http://${urlHost(host)}:${port}/?token=${token}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= new Promise<void>((resolve) => {
+      unsubscribe();
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    return closing;
+  };
+
+  return { url, token, host, port, close };
+}

@@ -1,0 +1,286 @@
+/**
+ * EngineService: the one object behind both hosts. `netloom serve` (serve.ts) and Electron
+ * (electron/ipc.ts) validate each request with api.ts, call the method of the same name here,
+ * and send back its result or its error. No transport code lives here: methods take validated
+ * params and return plain data matching METHODS[m].result; user problems throw NetloomError
+ * (the transports turn it into ApiError {code, message, hint}).
+ *
+ * Events (e.g. recent.changed after a save) go to every onEvent listener; a host forwards them
+ * to its clients.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { NetloomError } from '../errors.js';
+import { analyzeGraph } from '../graph/analyze.js';
+import { CATALOG, type LayerSpec } from '../graph/catalog.js';
+import type { GraphDoc } from '../graph/document.js';
+import { batchShape, paramCount, summarize } from '../graph/summary.js';
+import * as projectIo from '../io/project.js';
+import { API_VERSION, RecoveryDto, type EngineApi, type EngineEvent, type LayerDto, type Params, type Result, type TemplateDto } from './api.js';
+
+// ---- where the installation is -------------------------------------------------------------------
+
+/** The nearest folder upwards holding Netloom's package.json (sources: 2 up; dist/: 3 up). */
+export function netloomRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'netloom') return dir;
+      } catch {
+        // not ours; keep looking
+      }
+    }
+    const up = path.dirname(dir);
+    if (up === dir) throw new NetloomError('NL_INTERNAL', 'cannot find the Netloom installation folder (no package.json named "netloom" above the engine)', 'Reinstall Netloom.');
+    dir = up;
+  }
+}
+
+function netloomVersion(root: string): string {
+  try {
+    const v = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: unknown }).version;
+    return typeof v === 'string' ? v : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+// ---- the catalog as data -------------------------------------------------------------------------
+
+/** Values for required parameters of a new node (PyTorch has no default for these). */
+const REQUIRED_START: Readonly<Record<string, unknown>> = {
+  out_features: 64,
+  out_channels: 64,
+  kernel_size: 3,
+  output_size: 1,
+  shape: [-1],
+};
+/** Per-layer exceptions: pooling windows start at 2 (MaxPool2d(2), as in most CNNs). */
+const REQUIRED_START_BY_TYPE: Readonly<Record<string, Record<string, unknown>>> = {
+  MaxPool2d: { kernel_size: 2 },
+  AvgPool2d: { kernel_size: 2 },
+};
+
+/** The parameters a new node starts with: PyTorch's defaults plus a value for each required one. */
+export function layerDefaults(spec: LayerSpec): Record<string, unknown> {
+  const seed: Record<string, unknown> = {};
+  const first = spec.params.safeParse({});
+  if (first.success) return first.data;
+  for (const issue of first.error.issues) {
+    const key = issue.path[0];
+    if (typeof key !== 'string') continue;
+    const v = REQUIRED_START_BY_TYPE[spec.type]?.[key] ?? REQUIRED_START[key];
+    if (v !== undefined) seed[key] = v;
+  }
+  const r = spec.params.safeParse(seed);
+  if (!r.success)
+    throw new NetloomError('NL_INTERNAL', `no starting parameters for ${spec.type}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      'Add a value for the required parameter to REQUIRED_START in engine/host/service.ts.');
+  return r.data;
+}
+
+/** JSON Schema of a layer's parameters (as the user types them), with each paramDoc as the description. */
+export function layerParamsSchema(spec: LayerSpec): Record<string, unknown> {
+  const schema = z.toJSONSchema(spec.params, { io: 'input' }) as Record<string, unknown>;
+  const props = schema.properties as Record<string, Record<string, unknown>> | undefined;
+  if (props)
+    for (const [key, doc] of Object.entries(spec.paramDocs))
+      if (props[key] && typeof props[key] === 'object') props[key] = { description: doc, ...props[key] };
+  return schema;
+}
+
+export function layerDto(spec: LayerSpec): LayerDto {
+  return {
+    type: spec.type,
+    group: spec.group,
+    doc: spec.doc,
+    paramDocs: { ...spec.paramDocs },
+    paramsSchema: layerParamsSchema(spec),
+    defaults: layerDefaults(spec),
+    arity: { min: spec.arity.min, max: spec.arity.max },
+    ports: [...spec.ports],
+    isLoss: spec.isLoss ?? false,
+  };
+}
+
+// ---- templates -----------------------------------------------------------------------------------
+
+const TEMPLATE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** One line per template for the "New from template" dialog; unknown ones get a generated line. */
+const TEMPLATE_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  quickstart: "The PyTorch quickstart's network: a 784-512-512-10 MLP with ReLU, trained with SGD.",
+  'fashion-cnn': 'Two convolution blocks (Conv2d, BatchNorm2d, ReLU, MaxPool2d) and an MLP head with dropout.',
+  lenet5: "LeCun's LeNet-5: two convolutions with pooling, then three Linear layers, with a one-cycle schedule.",
+  resnet8: 'A small residual network: three stages of residual blocks with BatchNorm and global average pooling.',
+  autoencoder: 'Compresses each image to 32 numbers and reconstructs it; MSELoss against the input, trained with Adam.',
+};
+/** Shown first, in this order; the rest follow by name. */
+const TEMPLATE_ORDER = ['quickstart', 'fashion-cnn', 'lenet5', 'resnet8', 'autoencoder'];
+
+// ---- the service ---------------------------------------------------------------------------------
+
+export interface EngineServiceOptions {
+  /** folder of template projects (default: <install>/assets/templates) */
+  templatesDir?: string;
+}
+
+type Listener = (e: EngineEvent) => void;
+
+export class EngineService implements EngineApi {
+  private readonly listeners = new Set<Listener>();
+  private readonly templatesDirOption: string | undefined;
+  private catalogCache: LayerDto[] | undefined;
+  private rootCache: string | undefined;
+
+  constructor(opts: EngineServiceOptions = {}) {
+    this.templatesDirOption = opts.templatesDir;
+  }
+
+  onEvent(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  private emit(e: EngineEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        process.stderr.write(`netloom: an event listener failed: ${(err as Error)?.stack ?? String(err)}\n`);
+      }
+    }
+  }
+
+  private root(): string {
+    this.rootCache ??= netloomRoot();
+    return this.rootCache;
+  }
+
+  private templatesDir(): string {
+    return this.templatesDirOption ?? path.join(this.root(), 'assets', 'templates');
+  }
+
+  async hello(_params: Params<'hello'>): Promise<Result<'hello'>> {
+    return { apiVersion: API_VERSION, version: netloomVersion(this.root()) };
+  }
+
+  async getCatalog(_params: Params<'getCatalog'>): Promise<Result<'getCatalog'>> {
+    this.catalogCache ??= [...CATALOG.values()].map(layerDto);
+    return this.catalogCache;
+  }
+
+  async analyze({ graph, batchSize }: Params<'analyze'>): Promise<Result<'analyze'>> {
+    const analysis = analyzeGraph(graph as GraphDoc, { batchSize });
+    const nodes = graph.nodes.map((doc) => {
+      const n = analysis.byId.get(doc.id);
+      // A node that did not parse (unknown type, bad params, duplicate id) has no shape.
+      if (!n || n.doc !== doc) return { id: doc.id, outShape: null, paramCount: 0, resolved: { ...doc.params } };
+      const resolved = Object.fromEntries(Object.entries(n.params).filter(([k]) => !k.startsWith('_')));
+      return { id: doc.id, outShape: batchShape(n, batchSize), paramCount: paramCount(analysis, n), resolved };
+    });
+    const edges = graph.edges.map((e, k) => {
+      const src = analysis.byId.get(e.source);
+      return { id: e.id ?? `edge #${k}`, shape: src ? batchShape(src, batchSize) : null };
+    });
+    const issues = analysis.issues.map((i) => ({
+      code: i.code,
+      message: i.message,
+      hint: i.hint,
+      ...(i.nodeId !== undefined ? { nodeId: i.nodeId } : {}),
+      ...(i.edgeId !== undefined ? { edgeId: i.edgeId } : {}),
+      ...(i.fix !== undefined ? { fix: i.fix } : {}),
+    }));
+    return { batchSize, nodes, edges, issues, summary: summarize(analysis, batchSize) };
+  }
+
+  async listTemplates(_params: Params<'listTemplates'>): Promise<Result<'listTemplates'>> {
+    const dir = this.templatesDir();
+    let names: string[];
+    try {
+      names = (await fsp.readdir(dir)).filter((f) => f.endsWith('.json'));
+    } catch (e) {
+      throw new NetloomError('NL_IO', `cannot list the templates in ${dir}: ${(e as Error).message}`, 'Reinstall Netloom: its assets folder is missing.', { cause: e });
+    }
+    const out: TemplateDto[] = [];
+    for (const file of names) {
+      const id = file.slice(0, -'.json'.length);
+      try {
+        const p = projectIo.parseProjectFileText(await fsp.readFile(path.join(dir, file), 'utf8'), path.join(dir, file));
+        const layers = p.graph.nodes.filter((n) => n.type !== 'Input' && !CATALOG.get(n.type)?.isLoss).length;
+        const description = TEMPLATE_DESCRIPTIONS[id] ?? `${layers} layers, trained on ${p.training.dataset} with ${p.training.optimizer.type}.`;
+        out.push({ id, name: p.name, dataset: p.training.dataset, description });
+      } catch (e) {
+        // A broken template must not hide the others; it is a packaging bug, so log it.
+        process.stderr.write(`netloom: skipped template ${file}: ${(e as Error).message}\n`);
+      }
+    }
+    const rank = (id: string) => (TEMPLATE_ORDER.includes(id) ? TEMPLATE_ORDER.indexOf(id) : TEMPLATE_ORDER.length);
+    return out.sort((a, b) => rank(a.id) - rank(b.id) || a.id.localeCompare(b.id));
+  }
+
+  async getTemplate({ id }: Params<'getTemplate'>): Promise<Result<'getTemplate'>> {
+    const dir = this.templatesDir();
+    const file = path.join(dir, `${id}.json`);
+    if (!TEMPLATE_ID_RE.test(id) || !existsSync(file)) {
+      const known = (await this.listTemplates({})).map((t) => t.id);
+      throw new NetloomError('NL_INVALID_ARGUMENT', `there is no template "${id}"`, `Known templates: ${known.join(', ')}.`);
+    }
+    return projectIo.parseProjectFileText(await fsp.readFile(file, 'utf8'), file);
+  }
+
+  async openProject({ path: file }: Params<'openProject'>): Promise<Result<'openProject'>> {
+    const opened = await projectIo.openProjectFile(file);
+    await this.remember(opened.path);
+    return opened;
+  }
+
+  async saveProject({ path: file, project }: Params<'saveProject'>): Promise<Result<'saveProject'>> {
+    const saved = await projectIo.saveProjectFile(file, project);
+    await this.remember(saved.path);
+    return { path: saved.path };
+  }
+
+  /** Puts a file at the top of the recent list; a settings folder that cannot be written only logs. */
+  private async remember(file: string): Promise<void> {
+    try {
+      const recent = await projectIo.addRecent(file);
+      this.emit({ type: 'recent.changed', recent });
+    } catch (e) {
+      process.stderr.write(`netloom: could not update the recent files list: ${(e as Error).message}\n`);
+    }
+  }
+
+  async recentProjects(_params: Params<'recentProjects'>): Promise<Result<'recentProjects'>> {
+    return projectIo.readRecent();
+  }
+
+  async listDir({ path: dir }: Params<'listDir'>): Promise<Result<'listDir'>> {
+    return projectIo.listDir(dir);
+  }
+
+  async writeRecovery({ project, path: file }: Params<'writeRecovery'>): Promise<Result<'writeRecovery'>> {
+    await projectIo.writeRecovery(project, file);
+    return {};
+  }
+
+  async readRecovery(_params: Params<'readRecovery'>): Promise<Result<'readRecovery'>> {
+    const r = await projectIo.readRecovery();
+    if (!r) return null;
+    // A recovery file from another version that no longer fits the contract is dropped, not an error.
+    const parsed = RecoveryDto.safeParse(r);
+    return parsed.success ? parsed.data : null;
+  }
+
+  async clearRecovery(_params: Params<'clearRecovery'>): Promise<Result<'clearRecovery'>> {
+    await projectIo.clearRecovery();
+    return {};
+  }
+}
