@@ -10,34 +10,19 @@
 // checked, and thread pools of 1 and 2 threads must agree. A few values are torch 1.13 goldens.
 #include "kernels.h"
 #include "threadpool.h"
+#include "test-util.h"
 #include <algorithm>
 #include <cmath>
-#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
 
-static int g_pass = 0, g_fail = 0;
+using namespace nltest;
 
-static void check(bool ok, const std::string & what) {
-    if (ok) g_pass++;
-    else g_fail++;
-    std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
-}
-
-static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
-static float frand() { // uniform in [-1, 1)
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return (float)((g_rng >> 40) * (1.0 / (1ull << 24)) * 2.0 - 1.0);
-}
-static std::vector<float> randv(size_t n) {
-    std::vector<float> v(n);
-    for (auto & x : v) x = frand();
-    return v;
-}
+static XorShift g_rng(0x9E3779B97F4A7C15ull);
+static float frand() { return g_rng.uniform(); } // uniform in [-1, 1)
+static std::vector<float> randv(size_t n) { return nltest::randv(g_rng, n); }
 
 // max |got - ref| / (1 + max |ref|)   (NaN -> inf)
 static double rel_err(const float * got, const std::vector<double> & ref) {
@@ -56,15 +41,6 @@ static double rel_err_f(const std::vector<float> & a, const std::vector<float> &
     return rel_err(a.data(), r);
 }
 
-static std::string fmt(const char * f, ...) __attribute__((format(printf, 1, 2)));
-static std::string fmt(const char * f, ...) {
-    char buf[512];
-    va_list ap;
-    va_start(ap, f);
-    std::vsnprintf(buf, sizeof buf, f, ap);
-    va_end(ap);
-    return buf;
-}
 
 // =====================================================================================================
 //  Convolution
@@ -211,24 +187,24 @@ static void run_conv(nl::ThreadPool * pool1, nl::ThreadPool * pool2, const ConvC
     fwd(pool1, y1);
     fwd(pool2, y2);
     double e = rel_err(y1, r.y);
-    check(e < tol, fmt("%s %s forward vs reference (err %.2e)", kind, c.name, e));
+    check(e < tol, format("%s %s forward vs reference (err %.2e)", kind, c.name, e));
     e = rel_err_f(y2, y1);
-    check(e < tol, fmt("%s %s forward 2 threads vs 1 (err %.2e)", kind, c.name, e));
+    check(e < tol, format("%s %s forward 2 threads vs 1 (err %.2e)", kind, c.name, e));
 
     dx1.assign(x.size(), NAN);
     bwd(pool1, dx1, dw1, db1, false, dx1.data());
     dx2.assign(x.size(), NAN);
     bwd(pool2, dx2, dw2, db2, false, dx2.data());
     double edx = rel_err(dx1, r.dx), edw = rel_err(dw1, r.dw);
-    check(edx < tol, fmt("%s %s dx vs reference (err %.2e)", kind, c.name, edx));
-    check(edw < tol, fmt("%s %s dw vs reference (err %.2e)", kind, c.name, edw));
+    check(edx < tol, format("%s %s dx vs reference (err %.2e)", kind, c.name, edx));
+    check(edw < tol, format("%s %s dw vs reference (err %.2e)", kind, c.name, edw));
     if (c.bias) {
         double edb = rel_err(db1, r.db);
-        check(edb < tol, fmt("%s %s db vs reference (err %.2e)", kind, c.name, edb));
+        check(edb < tol, format("%s %s db vs reference (err %.2e)", kind, c.name, edb));
     }
     e = std::fmax(rel_err_f(dx2, dx1), rel_err_f(dw2, dw1));
     if (c.bias) e = std::fmax(e, rel_err_f(db2, db1));
-    check(e < tol, fmt("%s %s backward 2 threads vs 1 (err %.2e)", kind, c.name, e));
+    check(e < tol, format("%s %s backward 2 threads vs 1 (err %.2e)", kind, c.name, e));
 
     // accumulate_dx: dx = pre + grad; and dx = null (weights only)
     std::vector<float> pre = randv(x.size()), dxa = pre, dwn, dbn, unused;
@@ -236,10 +212,10 @@ static void run_conv(nl::ThreadPool * pool1, nl::ThreadPool * pool2, const ConvC
     std::vector<double> want(x.size());
     for (size_t i = 0; i < x.size(); i++) want[i] = pre[i] + r.dx[i];
     e = rel_err(dxa, want);
-    check(e < tol, fmt("%s %s accumulate_dx (err %.2e)", kind, c.name, e));
+    check(e < tol, format("%s %s accumulate_dx (err %.2e)", kind, c.name, e));
     bwd(pool2, unused, dwn, dbn, false, nullptr);
     e = rel_err(dwn, r.dw);
-    check(e < tol, fmt("%s %s dx = null, dw still right (err %.2e)", kind, c.name, e));
+    check(e < tol, format("%s %s dx = null, dw still right (err %.2e)", kind, c.name, e));
 
     // central finite differences of the double reference forward at a few points
     double worst = 0;
@@ -260,7 +236,7 @@ static void run_conv(nl::ThreadPool * pool1, nl::ThreadPool * pool2, const ConvC
             worst = std::fmax(worst, std::fabs(gb - db1[bk]) / (1 + std::fabs(gb)));
         }
     }
-    check(worst < 1e-4, fmt("%s %s gradients vs finite differences (err %.2e)", kind, c.name, worst));
+    check(worst < 1e-4, format("%s %s gradients vs finite differences (err %.2e)", kind, c.name, worst));
 }
 
 static void test_conv(nl::ThreadPool * p1, nl::ThreadPool * p2) {
@@ -423,8 +399,8 @@ static void run_max(nl::ThreadPool * p1, nl::ThreadPool * p2, const PoolCase & c
         if (!eq || i1[k] != ridx[k]) same = false;
         if (!((std::isnan(y1[k]) && std::isnan(y2[k])) || y1[k] == y2[k]) || i1[k] != i2[k]) same12 = false;
     }
-    check(same, fmt("max_pool2d %s (%dx%d -> %dx%d) values and indices vs reference", c.name, c.h, c.w, s.ho, s.wo));
-    check(same12, fmt("max_pool2d %s forward 2 threads vs 1", c.name));
+    check(same, format("max_pool2d %s (%dx%d -> %dx%d) values and indices vs reference", c.name, c.h, c.w, s.ho, s.wo));
+    check(same12, format("max_pool2d %s forward 2 threads vs 1", c.name));
 
     // backward: scatter-add at the indices; accumulate adds into what is there
     std::vector<float> dy = randv(ry.size());
@@ -435,12 +411,12 @@ static void run_max(nl::ThreadPool * p1, nl::ThreadPool * p2, const PoolCase & c
     nl::max_pool2d_backward(p1, s, dy.data(), i1.data(), dx1.data(), n, false);
     nl::max_pool2d_backward(p2, s, dy.data(), i1.data(), dx2.data(), n, false);
     double e = std::fmax(rel_err(dx1, rdx), rel_err(dx2, rdx));
-    check(e < 1e-6, fmt("max_pool2d %s backward (err %.2e)", c.name, e));
+    check(e < 1e-6, format("max_pool2d %s backward (err %.2e)", c.name, e));
     std::vector<float> pre = randv(x.size()), dxa = pre;
     nl::max_pool2d_backward(p2, s, dy.data(), i1.data(), dxa.data(), n, true);
     for (size_t k = 0; k < x.size(); k++) rdx[k] += pre[k];
     e = rel_err(dxa, rdx);
-    check(e < 1e-6, fmt("max_pool2d %s backward accumulate (err %.2e)", c.name, e));
+    check(e < 1e-6, format("max_pool2d %s backward accumulate (err %.2e)", c.name, e));
 }
 
 static void run_avg(nl::ThreadPool * p1, nl::ThreadPool * p2, const PoolCase & c) {
@@ -456,18 +432,18 @@ static void run_avg(nl::ThreadPool * p1, nl::ThreadPool * p2, const PoolCase & c
     nl::avg_pool2d_forward(p2, s, x.data(), y2.data(), n);
     const char * cip = c.count_include_pad ? "include_pad" : "exclude_pad";
     double e = std::fmax(rel_err(y1, ry), rel_err(y2, ry));
-    check(e < 1e-6, fmt("avg_pool2d %s %s div=%d (%dx%d -> %dx%d) forward (err %.2e)", c.name, cip, c.divisor_override,
+    check(e < 1e-6, format("avg_pool2d %s %s div=%d (%dx%d -> %dx%d) forward (err %.2e)", c.name, cip, c.divisor_override,
                         c.h, c.w, s.ho, s.wo, e));
     std::vector<float> dx1(x.size(), NAN), dx2(x.size(), NAN);
     nl::avg_pool2d_backward(p1, s, dy.data(), dx1.data(), n, false);
     nl::avg_pool2d_backward(p2, s, dy.data(), dx2.data(), n, false);
     e = std::fmax(rel_err(dx1, rdx), rel_err(dx2, rdx));
-    check(e < 1e-6, fmt("avg_pool2d %s %s div=%d backward (err %.2e)", c.name, cip, c.divisor_override, e));
+    check(e < 1e-6, format("avg_pool2d %s %s div=%d backward (err %.2e)", c.name, cip, c.divisor_override, e));
     std::vector<float> pre = randv(x.size()), dxa = pre;
     nl::avg_pool2d_backward(p2, s, dy.data(), dxa.data(), n, true);
     for (size_t k = 0; k < x.size(); k++) rdx[k] += pre[k];
     e = rel_err(dxa, rdx);
-    check(e < 1e-6, fmt("avg_pool2d %s %s backward accumulate (err %.2e)", c.name, cip, e));
+    check(e < 1e-6, format("avg_pool2d %s %s backward accumulate (err %.2e)", c.name, cip, e));
     // finite differences of sum(y * dy) (the pool is linear: exact up to rounding)
     double worst = 0;
     for (int t = 0; t < 5; t++) {
@@ -485,7 +461,7 @@ static void run_avg(nl::ThreadPool * p1, nl::ThreadPool * p2, const PoolCase & c
         }
         worst = std::fmax(worst, std::fabs((lp - lm) / 0.5 - dx1[k]));
     }
-    check(worst < 1e-4, fmt("avg_pool2d %s %s gradient vs finite differences (err %.2e)", c.name, cip, worst));
+    check(worst < 1e-4, format("avg_pool2d %s %s gradient vs finite differences (err %.2e)", c.name, cip, worst));
 }
 
 static void test_pool(nl::ThreadPool * p1, nl::ThreadPool * p2) {
@@ -547,7 +523,7 @@ static void test_pool(nl::ThreadPool * p1, nl::ThreadPool * p2) {
         const float w0[9] = {1, 1.5f, 2, 2, 2.5f, 3, 3, 3.5f, 4};
         bool ok = s.ho == 3 && s.wo == 3;
         for (int i = 0; i < 9 && ok; i++) ok = std::fabs(y[i] - (cip ? w1[i] : w0[i])) < 1e-6f;
-        check(ok, fmt("avg_pool2d torch golden: 2x2 k2 s1 p1 count_include_pad=%d", cip));
+        check(ok, format("avg_pool2d torch golden: 2x2 k2 s1 p1 count_include_pad=%d", cip));
     }
     {
         std::vector<float> x(36), y(16);
@@ -595,15 +571,15 @@ static void test_adaptive() {
         std::vector<float> y(ry.size(), NAN), dx(x.size(), NAN);
         nl::adaptive_avg_pool2d_forward(x.data(), y.data(), n, c, h, w, ho, wo);
         double e = rel_err(y, ry);
-        check(e < 1e-6, fmt("adaptive_avg_pool2d %dx%d -> %dx%d forward (err %.2e)", h, w, ho, wo, e));
+        check(e < 1e-6, format("adaptive_avg_pool2d %dx%d -> %dx%d forward (err %.2e)", h, w, ho, wo, e));
         nl::adaptive_avg_pool2d_backward(dy.data(), dx.data(), n, c, h, w, ho, wo, false);
         e = rel_err(dx, rdx);
-        check(e < 1e-6, fmt("adaptive_avg_pool2d %dx%d -> %dx%d backward (err %.2e)", h, w, ho, wo, e));
+        check(e < 1e-6, format("adaptive_avg_pool2d %dx%d -> %dx%d backward (err %.2e)", h, w, ho, wo, e));
         std::vector<float> pre = randv(x.size()), dxa = pre;
         nl::adaptive_avg_pool2d_backward(dy.data(), dxa.data(), n, c, h, w, ho, wo, true);
         for (size_t k = 0; k < x.size(); k++) rdx[k] += pre[k];
         e = rel_err(dxa, rdx);
-        check(e < 1e-6, fmt("adaptive_avg_pool2d %dx%d -> %dx%d backward accumulate (err %.2e)", h, w, ho, wo, e));
+        check(e < 1e-6, format("adaptive_avg_pool2d %dx%d -> %dx%d backward accumulate (err %.2e)", h, w, ho, wo, e));
     }
     // torch 1.13 golden: F.adaptive_avg_pool2d(torch.arange(35.).view(1,1,5,7), (3,4))
     {
@@ -622,6 +598,5 @@ int main() {
     test_conv(&p1, &p2);
     test_pool(&p1, &p2);
     test_adaptive();
-    std::printf("%d passed, %d failed\n", g_pass, g_fail);
-    return g_fail == 0 ? 0 : 1;
+    return finish();
 }

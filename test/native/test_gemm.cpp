@@ -3,6 +3,7 @@
 // CPU has, every transpose combination, pools of 1, 2 and 3 threads, odd sizes and strides.
 #include "gemm.h"
 #include "threadpool.h"
+#include "test-util.h"
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -10,21 +11,10 @@
 #include <cstdint>
 #include <vector>
 
-static int g_pass = 0, g_fail = 0;
+using namespace nltest;
 
-static void check(bool ok, const char * what) {
-    if (ok) g_pass++;
-    else g_fail++;
-    std::printf("%s %s\n", ok ? "ok  " : "FAIL", what);
-}
-
-static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
-static float frand() { // uniform in [-1, 1)
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return (float)((g_rng >> 40) * (1.0 / (1ull << 24)) * 2.0 - 1.0);
-}
+static XorShift g_rng(0x9E3779B97F4A7C15ull);
+static float frand() { return g_rng.uniform(); } // uniform in [-1, 1)
 
 struct Case {
     int M, N, K;
@@ -105,7 +95,7 @@ static void test_gemm() {
                         char msg[200];
                         std::snprintf(msg, sizeof msg, "%s M=%d N=%d K=%d pad=%d ta=%d tb=%d threads=%d alpha=%g beta=%g (err/tol %.3g)",
                                       nl::simd_name(lv), cs.M, cs.N, cs.K, cs.pad, ta, tb, pool->size(), alpha, beta, worst);
-                        check(ok, msg);
+                        check(ok, std::string(msg));
                     }
                     if (!big || pool == &p2) {
                         double worst;
@@ -113,7 +103,7 @@ static void test_gemm() {
                         char msg[200];
                         std::snprintf(msg, sizeof msg, "%s M=%d N=%d K=%d ta=%d tb=%d threads=%d beta=0 with NaN-filled C (err/tol %.3g)",
                                       nl::simd_name(lv), cs.M, cs.N, cs.K, ta, tb, pool->size(), worst);
-                        check(ok, msg);
+                        check(ok, std::string(msg));
                     }
                 }
             }
@@ -142,7 +132,7 @@ static void test_pool() {
         nl::ThreadPool pool(n);
         char msg[160];
         std::snprintf(msg, sizeof msg, "pool(%d).size() == %d", n, n);
-        check(pool.size() == n, msg);
+        check(pool.size() == n, std::string(msg));
         // many tiny calls: every task runs exactly once per call
         std::vector<std::atomic<int>> hits(64);
         long total_ok = 0;
@@ -156,16 +146,16 @@ static void test_pool() {
             if (sum.load() == (long)tasks * (tasks + 1) / 2) total_ok++;
         }
         std::snprintf(msg, sizeof msg, "pool(%d): 20000 tiny parallel_for calls, task sums all correct", n);
-        check(total_ok == 20000, msg);
+        check(total_ok == 20000, std::string(msg));
         long expect0 = 20000; // task 0 runs every call
         std::snprintf(msg, sizeof msg, "pool(%d): task 0 ran once per call (%d)", n, hits[0].load());
-        check(hits[0].load() == expect0, msg);
+        check(hits[0].load() == expect0, std::string(msg));
         // zero and negative task counts are no-ops
         int called = 0;
         pool.run(0, [&](int) { called++; });
         pool.run(-3, [&](int) { called++; });
         std::snprintf(msg, sizeof msg, "pool(%d): n_tasks <= 0 runs nothing", n);
-        check(called == 0, msg);
+        check(called == 0, std::string(msg));
         // more tasks than threads, uneven lengths
         std::vector<int> out(1000, 0);
         pool.run(1000, [&](int t) {
@@ -176,7 +166,7 @@ static void test_pool() {
         bool ok = true;
         for (int t = 0; t < 1000; t++) ok = ok && out[t] == t * 2;
         std::snprintf(msg, sizeof msg, "pool(%d): 1000 uneven tasks all done", n);
-        check(ok, msg);
+        check(ok, std::string(msg));
     }
     // destruction right after use, repeatedly (workers spinning or asleep)
     {
@@ -209,6 +199,5 @@ static void test_pool() {
 int main() {
     test_pool();
     test_gemm();
-    std::printf("%d passed, %d failed\n", g_pass, g_fail);
-    return g_fail ? 1 : 0;
+    return finish();
 }

@@ -13,9 +13,9 @@
 // Plain program, no framework: one line per check, a final "N passed, M failed" line, and a
 // non-zero exit status on any failure. Inputs come from a fixed-seed generator.
 #include "kernels.h"
+#include "test-util.h"
 #include <cfloat>
 #include <cmath>
-#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -25,82 +25,7 @@
 #include <vector>
 
 using namespace nl;
-
-// ---- harness ---------------------------------------------------------------------------------
-
-static int g_passed = 0, g_failed = 0;
-
-static void check(bool ok, const char * fmt, ...) {
-    char msg[640];
-    va_list ap;
-    va_start(ap, fmt);
-    std::vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    std::printf("%s  %s\n", ok ? "PASS" : "FAIL", msg);
-    (ok ? g_passed : g_failed)++;
-}
-
-// splitmix64: identical streams on every platform (std:: distributions are not).
-struct Rng {
-    uint64_t s;
-    explicit Rng(uint64_t seed) : s(seed) {}
-    uint64_t next() {
-        uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
-    float uniform(float lo = -1.f, float hi = 1.f) { return lo + (hi - lo) * (float)((next() >> 40) * 0x1p-24); }
-    int below(int n) { return (int)(next() % (uint64_t)n); }
-};
-
-static std::vector<float> randv(Rng & r, size_t count, float scale = 1.f) {
-    std::vector<float> v(count);
-    for (auto & x : v) x = scale * r.uniform();
-    return v;
-}
-
-static const float NaN = std::numeric_limits<float>::quiet_NaN();
-
-// Largest violation of |got - want| <= tol, reported as max |got - want|; NaN fails.
-struct Cmp {
-    double max_err = 0;
-    bool ok = true;
-    void add(double got, double want, double tol) {
-        double e = std::fabs(got - want);
-        if (!(e <= tol)) ok = false;
-        if (e > max_err || e != e) max_err = e;
-    }
-};
-
-// Central finite difference of `loss` with respect to v[i], using the float perturbation actually applied.
-static double central_diff(float * v, size_t i, float eps, const std::function<double()> & loss) {
-    const float orig = v[i];
-    const float hi = orig + eps, lo = orig - eps;
-    v[i] = hi;
-    const double lp = loss();
-    v[i] = lo;
-    const double lm = loss();
-    v[i] = orig;
-    return (lp - lm) / ((double)hi - (double)lo);
-}
-
-// Analytic gradient vs finite differences on `coords` (all if empty): 1e-2 relative plus 1e-3 of
-// the gradient's largest magnitude (for entries near 0).
-static void check_fd(const std::string & name, float * v, const float * grad, size_t count, std::vector<size_t> coords,
-                     const std::function<double()> & loss, float eps = 1e-3f) {
-    if (coords.empty())
-        for (size_t i = 0; i < count; i++) coords.push_back(i);
-    double scale = 0;
-    for (size_t i = 0; i < count; i++) scale = std::fmax(scale, std::fabs((double)grad[i]));
-    Cmp c;
-    for (size_t i : coords) {
-        double fd = central_diff(v, i, eps, loss);
-        c.add(grad[i], fd, 1e-2 * std::fmax(std::fabs(fd), std::fabs((double)grad[i])) + 1e-3 * scale + 1e-9);
-    }
-    check(c.ok, "%s: finite differences, %zu coords, max abs err %.3g (grad scale %.3g)", name.c_str(), coords.size(),
-          c.max_err, scale);
-}
+using namespace nltest;
 
 static bool all_nan(const float * v, size_t n) {
     for (size_t i = 0; i < n; i++)
@@ -735,15 +660,8 @@ static void test_optim_golden() {
     const int N = 11, K = 5;
     auto run = [&](const char * name, const std::function<void(float *, const float *, int)> & step_fn,
                    const float (&want)[N]) {
-        float p[N];
-        for (int i = 0; i < N; i++) p[i] = (float)((i - 5) / 3.0);
-        for (int k = 0; k < K; k++) {
-            float g[N];
-            for (int i = 0; i < N; i++) g[i] = (float)(((i * 5 + k * 3) % 11 - 5) / 7.0);
-            step_fn(p, g, k + 1);
-        }
-        int mism = 0;
-        for (int i = 0; i < N; i++) mism += p[i] != want[i];
+        const int mism = golden_mismatches(
+            K, [](int i) { return (i - 5) / 3.0; }, [](int k, int i) { return ((i * 5 + k * 3) % 11 - 5) / 7.0; }, step_fn, want);
         check(mism == 0, "golden %s: 5 steps match PyTorch 1.13 bit for bit (%d of %d differ)", name, mism, N);
     };
     {
@@ -892,6 +810,5 @@ int main() {
 
     test_clip(r);
 
-    std::printf("%d passed, %d failed\n", g_passed, g_failed);
-    return g_failed != 0;
+    return finish();
 }

@@ -11,43 +11,22 @@
 //   * values recorded once from torch 1.13 CPU float32 (printed with 9 significant digits by a
 //     throwaway script; the inputs were printed the same way, so both sides see identical floats)
 #include "kernels.h"
+#include "test-util.h"
 #include <algorithm>
 #include <cmath>
-#include <cstdarg>
 #include <cstdio>
 #include <cstdint>
 #include <functional>
 #include <vector>
 
 using namespace nl;
+using namespace nltest;
 using Vec = std::vector<float>;
 using VecD = std::vector<double>;
 
-static int g_pass = 0, g_fail = 0;
-
-static void check(bool ok, const char * fmt, ...) {
-    if (ok) g_pass++;
-    else g_fail++;
-    std::printf("%s ", ok ? "ok  " : "FAIL");
-    va_list ap;
-    va_start(ap, fmt);
-    std::vprintf(fmt, ap);
-    va_end(ap);
-    std::printf("\n");
-}
-
-static uint64_t g_rng = 0x243F6A8885A308D3ull;
-static float frand(float lo = -1.f, float hi = 1.f) {
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return lo + (hi - lo) * (float)((g_rng >> 40) * (1.0 / (1ull << 24)));
-}
-static Vec rand_vec(size_t n, float lo = -1.f, float hi = 1.f) {
-    Vec v(n);
-    for (auto & x : v) x = frand(lo, hi);
-    return v;
-}
+static XorShift g_rng(0x243F6A8885A308D3ull);
+static float frand(float lo = -1.f, float hi = 1.f) { return g_rng.uniform(lo, hi); }
+static Vec rand_vec(size_t n, float lo = -1.f, float hi = 1.f) { return rand_range(g_rng, n, lo, hi); }
 
 // Worst |got - ref| / (atol + rtol * |ref|) over the arrays; <= 1 passes. NaN anywhere fails.
 template <typename A, typename B>
@@ -802,6 +781,5 @@ int main() {
     test_softmax_special();
     test_softmax_torch();
     test_structure();
-    std::printf("%d passed, %d failed\n", g_pass, g_fail);
-    return g_fail ? 1 : 0;
+    return finish();
 }

@@ -8,11 +8,11 @@
 #include <thread>
 #include <vector>
 #include "netloom.h"
+#include "test-util.h"
 
-static int passed = 0, failed = 0;
+// "what: detail" (the detail is the status the runtime returned).
 static void check(bool ok, const std::string & what, const std::string & detail = "") {
-    (ok ? passed : failed)++;
-    std::printf("%s  %s%s%s\n", ok ? "PASS" : "FAIL", what.c_str(), detail.empty() ? "" : ": ", detail.c_str());
+    nltest::check(ok, detail.empty() ? what : what + ": " + detail);
 }
 
 // A tiny valid program: x[4] -> linear(4->3) -> CE(3), SGD. Buffers (offsets in 16-word units):
@@ -203,6 +203,5 @@ int main() {
               st.message.find("before applying that batch") != std::string::npos && untouched,
           "a NaN/inf loss stops the run before that batch is applied", std::string(nl_status_code(st.code)) + " " + st.message);
 
-    std::printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return nltest::finish();
 }

@@ -19,13 +19,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compileGraph } from '../../engine/compile/compile.js';
 import { ensureBuiltin, RAW_FILES, TORCHVISION_FOLDERS } from '../../engine/data/builtin.js';
 import type { DatasetName } from '../../engine/data/datasets.js';
 import { readIdxFile } from '../../engine/data/idx.js';
-import { analyzeForTraining } from '../../engine/graph/analyze.js';
 import { OptimizerSchema, parseProject } from '../../engine/graph/document.js';
-import { Session } from '../../engine/runtime/session.js';
+import { compileFor, expectKeys, hashInit, openSession } from './helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TEMPLATES = path.join(HERE, '..', '..', 'assets', 'templates');
@@ -58,23 +56,6 @@ interface Curve {
   drift64: number[];
 }
 const manifest = JSON.parse(readFileSync(path.join(HERE, 'golden_curves', 'manifest.json'), 'utf8')) as { curves: Record<string, Curve> };
-
-/** gen_golden.py hash_init, bit for bit: lowbias32 of (i ^ seed*0x9E3779B9), scaled to U(±1/√fan_in). */
-function hashInit(seed: number, elems: number, fanIn: number): Float32Array {
-  const out = new Float32Array(elems);
-  const s = Number((BigInt(seed) * 0x9e3779b9n) & 0xffffffffn);
-  const bound = Math.sqrt(fanIn);
-  for (let i = 0; i < elems; i++) {
-    let x = (i ^ s) >>> 0;
-    x ^= x >>> 16;
-    x = Math.imul(x, 0x7feb352d) >>> 0;
-    x ^= x >>> 15;
-    x = Math.imul(x, 0x846ca68b) >>> 0;
-    x ^= x >>> 16;
-    out[i] = ((x >>> 8) / 16777216 * 2 - 1) / bound;
-  }
-  return out;
-}
 
 /** zlib's CRC-32 (as Python's zlib.crc32). */
 function crc32(chunks: Uint8Array[]): number {
@@ -110,15 +91,17 @@ async function helperTestCurve(name: string): Promise<void> {
   expect(crc32([images, labels]), `${name}: CRC-32 of the first ${n} ${c.dataset} samples (not the data the curve was made from)`).toBe(c.data_crc32);
 
   const n16 = c.batch;
-  const program = compileGraph(analyzeForTraining(project.graph, name, { batchSize: n16 }), { batchSize: n16, optimizer });
-  expect(program.params.map((p) => p.key).sort(), `${name}: state-dict keys`).toEqual([...c.keys].sort());
-  const s = new Session(program, THREADS);
-  s.native.seed = c.seed;
-  for (const p of program.params) {
-    const r = c.init[p.key];
-    const elems = p.shape.reduce((a, b) => a * b, 1);
-    s.setParam(p.key, 'hash' in r ? hashInit(r.hash, elems, r.fan_in) : new Float32Array(Math.max(elems, 1)).fill(r.const));
-  }
+  const program = compileFor(project.graph, name, n16, { optimizer });
+  expectKeys(program, c.keys, `${name}: state-dict keys`);
+  const s = openSession(
+    program,
+    THREADS,
+    (p, elems) => {
+      const r = c.init[p.key];
+      return 'hash' in r ? hashInit(r.hash, elems, r.fan_in) : new Float32Array(Math.max(elems, 1)).fill(r.const);
+    },
+    c.seed,
+  );
   const sample = 784;
   const x = new Float32Array(n16 * sample);
   const y = new Int32Array(n16);

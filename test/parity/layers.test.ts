@@ -17,12 +17,13 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../engine/compile/compile.js';
 import { analyzeForTraining } from '../../engine/graph/analyze.js';
 import { OptimizerSchema, type GraphDoc } from '../../engine/graph/document.js';
 import { Session } from '../../engine/runtime/session.js';
 import { lrSchedule, type SchedulerInput } from '../../engine/train/schedules.js';
+import { compileFor, expectKeys, openSession, parityChecks, readGolden, tensor as goldenTensor, type GoldenTensor, type Tol, type Typed } from './helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const GOLDEN = path.join(HERE, 'golden_layers');
@@ -59,39 +60,13 @@ interface Manifest {
 
 const manifest = JSON.parse(readFileSync(path.join(GOLDEN, 'manifest.json'), 'utf8')) as Manifest;
 
-type Typed = Float32Array | Int32Array | Float64Array;
-
-function readGolden(file: string): Map<string, Typed> {
-  const bytes = readFileSync(path.join(GOLDEN, file));
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; data_offsets: [number, number] }>;
-  const out = new Map<string, Typed>();
-  for (const [name, e] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const copy = new Uint8Array(bytes.subarray(8 + n + e.data_offsets[0], 8 + n + e.data_offsets[1])).buffer;
-    const data = e.dtype === 'F32' ? new Float32Array(copy) : e.dtype === 'I32' ? new Int32Array(copy) : e.dtype === 'F64' ? new Float64Array(copy) : undefined;
-    if (!data) throw new Error(`${file}: ${name} has unsupported dtype ${e.dtype}`);
-    out.set(name, data);
-  }
-  return out;
-}
-const layersGolden = readGolden(manifest.files.layers);
-const optimGolden = readGolden(manifest.files.optim);
-
-function tensor(g: Map<string, Typed>, name: string): Typed {
-  const t = g.get(name);
-  if (!t) throw new Error(`golden file has no tensor "${name}": ${REGEN}`);
-  return t;
-}
+const layersGolden = readGolden(GOLDEN, manifest.files.layers);
+const optimGolden = readGolden(GOLDEN, manifest.files.optim);
+const tensor = (g: Map<string, GoldenTensor>, name: string) => goldenTensor(g, name, REGEN);
 
 // ---------------------------------------------------------------------------------------------
 // Comparison
 
-interface Tol {
-  rtol: number;
-  /** absolute tolerance relative to the largest |expected| value of the tensor (scale-aware) */
-  atol: number;
-}
 /**
  * Forward values and gradients. torch's own float32 error against float64 on these cases is at most
  * ~1e-6 of the tensor scale (manifest err64; worst: softmax/BatchNorm input gradients); a different
@@ -106,41 +81,9 @@ const FWD: Tol = { rtol: 1e-5, atol: 2e-6 };
  */
 const OPT: Tol = { rtol: 1e-5, atol: 1e-5 };
 
-const worst = new Map<string, { err: number; where: string }>();
-function record(kind: string, err: number, where: string) {
-  const w = worst.get(kind);
-  if (!w || err > w.err) worst.set(kind, { err, where });
-}
-afterAll(() => {
-  const lines = [...worst].map(([k, w]) => `  ${k.padEnd(14)} ${w.err.toExponential(2)}  (${w.where})`);
-  console.log(`layer parity: worst |got - want| / (atol*scale + rtol*|want|) per check (<= 1 passes)\n${lines.join('\n')}`);
-});
-
-/** |got - want| <= atol * max|want| + rtol * |want| elementwise; the message names the worst element. */
-function expectClose(what: string, kind: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: Tol): void {
-  if (got.length !== want.length) throw new Error(`${what}: ${got.length} values, expected ${want.length} (${REGEN} if the graph changed)`);
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
-  const atol = tol.atol * (scale || 1);
-  let bad = 0;
-  let worstRatio = 0;
-  let at = -1;
-  for (let k = 0; k < got.length; k++) {
-    const ratio = Math.abs(got[k] - want[k]) / (atol + tol.rtol * Math.abs(want[k]));
-    if (!(ratio <= 1)) bad++;
-    if (!(ratio <= worstRatio)) {
-      worstRatio = ratio;
-      at = k;
-    }
-  }
-  record(kind, worstRatio, what);
-  if (bad)
-    throw new Error(
-      `${what}: ${bad} of ${got.length} values differ from PyTorch; worst at [${at}]: got ${got[at]}, want ${want[at]} ` +
-        `(|diff| ${Math.abs(got[at] - want[at]).toExponential(3)}, allowed ${(atol + tol.rtol * Math.abs(want[at])).toExponential(3)}; ` +
-        `rtol ${tol.rtol}, atol ${tol.atol} x max|want| ${scale.toExponential(3)})`,
-    );
-}
+const { expectClose: expectCloseAt } = parityChecks('layer parity');
+const expectClose = (what: string, kind: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: Tol) =>
+  expectCloseAt(what, kind, got, want, tol, { lengthHint: `${REGEN} if the graph changed` });
 
 const floats = (a: Typed) => (a instanceof Float32Array ? a : Float32Array.from(a));
 const runStep = (s: Session, rows: number, train: boolean, update?: boolean, lr?: number) => s.native.runStep(rows, train, update, lr);
@@ -160,13 +103,11 @@ function helperTestLayer(name: string, threads = THREADS): void {
   const g = layersGolden;
   const at = (k: string) => tensor(g, `${name}/${k}`);
   const n = c.batch;
-  const program = compileGraph(analyzeForTraining(c.graph, name, { batchSize: n }), { batchSize: n, optimizer: OptimizerSchema.parse({ type: 'SGD' }), inputGrad: true });
-  expect(program.params.map((p) => p.key).sort(), `${name}: state-dict keys`).toEqual([...c.keys].sort());
+  const program = compileFor(c.graph, name, n, { optimizer: OptimizerSchema.parse({ type: 'SGD' }), inputGrad: true });
+  expectKeys(program, c.keys, `${name}: state-dict keys`);
   expect(program.params.filter((p) => p.learnable).map((p) => p.key).sort(), `${name}: learnable keys`).toEqual([...c.learnable].sort());
   expect(program.inputGrad, `${name}: input gradient buffer`).toBeGreaterThanOrEqual(0);
-  const s = new Session(program, threads);
-  s.native.seed = c.seed;
-  for (const p of program.params) s.setParam(p.key, floats(at(`init/${p.key}`)));
+  const s = openSession(program, threads, (p) => floats(at(`init/${p.key}`)), c.seed);
   s.native.setBuffer(program.io.input, at('x') as Float32Array);
   if (program.io.labels >= 0) s.native.setBuffer(program.io.labels, at('labels') as Int32Array);
 
@@ -295,10 +236,9 @@ function helperTestOptim(run: string): void {
   const g = optimGolden;
   const optimizer = OptimizerSchema.parse(r.optimizer);
   const n = m.batch;
-  const program = compileGraph(analyzeForTraining(m.graph, run, { batchSize: n }), { batchSize: n, optimizer, clipGradNorm: r.clip_grad_norm });
-  expect(program.params.map((p) => p.key).sort()).toEqual([...m.keys].sort());
-  const s = new Session(program, THREADS);
-  for (const p of program.params) s.setParam(p.key, floats(tensor(g, `opt/init/${p.key}`)));
+  const program = compileFor(m.graph, run, n, { optimizer, clipGradNorm: r.clip_grad_norm });
+  expectKeys(program, m.keys);
+  const s = openSession(program, THREADS, (p) => floats(tensor(g, `opt/init/${p.key}`)));
   const xs = tensor(g, 'opt/x') as Float32Array;
   const ys = tensor(g, 'opt/labels') as Int32Array;
   const per = xs.length / m.steps;

@@ -16,11 +16,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compileGraph } from '../../engine/compile/compile.js';
 import { analyzeForTraining } from '../../engine/graph/analyze.js';
 import { NodeSchema, OptimizerSchema, type GraphDoc, type NodeDoc, type OptimizerDoc } from '../../engine/graph/document.js';
-import { Session } from '../../engine/runtime/session.js';
+import type { Session } from '../../engine/runtime/session.js';
 import { loadCheckpoint, saveCheckpoint } from '../../engine/train/checkpoints.js';
+import { hashInit, openSession, parityChecks, readGolden, tensor as goldenTensor, type GoldenTensor, type Tol } from './helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const GOLDEN = path.join(HERE, 'golden');
+const REGEN = 'regenerate with /usr/bin/python3 test/parity/gen_golden.py';
 const THREADS = 2;
 
 // ---------------------------------------------------------------------------------------------
@@ -50,113 +52,22 @@ interface Manifest {
 
 const manifest = JSON.parse(readFileSync(path.join(GOLDEN, 'manifest.json'), 'utf8')) as Manifest;
 
-type Typed = Float32Array | Int32Array | Float64Array;
-interface GoldenTensor {
-  shape: number[];
-  data: Typed;
-}
-
-/** Reads a golden file: safetensors layout with F32, I32 and F64 tensors (little-endian host). */
-function readGolden(file: string): Map<string, GoldenTensor> {
-  const bytes = readFileSync(path.join(GOLDEN, file));
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  const out = new Map<string, GoldenTensor>();
-  for (const [name, e] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const raw = bytes.subarray(8 + n + e.data_offsets[0], 8 + n + e.data_offsets[1]);
-    const copy = new Uint8Array(raw).buffer; // aligned copy
-    const data = e.dtype === 'F32' ? new Float32Array(copy) : e.dtype === 'I32' ? new Int32Array(copy) : e.dtype === 'F64' ? new Float64Array(copy) : undefined;
-    if (!data) throw new Error(`${file}: ${name} has unsupported dtype ${e.dtype}`);
-    out.set(name, { shape: e.shape, data });
-  }
-  return out;
-}
-
 const goldenCache = new Map<string, Map<string, GoldenTensor>>();
 function golden(caseName: string): Map<string, GoldenTensor> {
   let g = goldenCache.get(caseName);
-  if (!g) goldenCache.set(caseName, (g = readGolden(manifest.cases[caseName].file)));
+  if (!g) goldenCache.set(caseName, (g = readGolden(GOLDEN, manifest.cases[caseName].file)));
   return g;
 }
-function tensor(g: Map<string, GoldenTensor>, name: string): Typed {
-  const t = g.get(name);
-  if (!t) throw new Error(`golden file has no tensor "${name}": regenerate with /usr/bin/python3 test/parity/gen_golden.py`);
-  return t.data;
-}
-
-/** gen_golden.py hash_init, bit for bit: lowbias32 of (i ^ seed*0x9E3779B9), scaled to U(±1/√fan_in). */
-function hashInit(seed: number, elems: number, fanIn: number): Float32Array {
-  const out = new Float32Array(elems);
-  const s = Number((BigInt(seed) * 0x9e3779b9n) & 0xffffffffn);
-  const bound = Math.sqrt(fanIn);
-  for (let i = 0; i < elems; i++) {
-    let x = (i ^ s) >>> 0;
-    x ^= x >>> 16;
-    x = Math.imul(x, 0x7feb352d) >>> 0;
-    x ^= x >>> 15;
-    x = Math.imul(x, 0x846ca68b) >>> 0;
-    x ^= x >>> 16;
-    out[i] = ((x >>> 8) / 16777216 * 2 - 1) / bound;
-  }
-  return out;
-}
+const tensor = (g: Map<string, GoldenTensor>, name: string) => goldenTensor(g, name, REGEN);
 
 // ---------------------------------------------------------------------------------------------
 // Comparison
 
-interface Tol {
-  rtol: number;
-  /** absolute tolerance relative to the largest |expected| value of the tensor (scale-aware) */
-  atol: number;
-}
 const FWD: Tol = { rtol: 1e-5, atol: 1e-6 };
 const OPT: Tol = { rtol: 1e-6, atol: 1e-6 };
 
 /** Worst relative error seen per kind of check, printed at the end (to size the tolerances). */
-const worst = new Map<string, { err: number; where: string }>();
-function record(kind: string, err: number, where: string) {
-  const w = worst.get(kind);
-  if (!w || err > w.err) worst.set(kind, { err, where });
-}
-afterAll(() => {
-  const lines = [...worst].map(([k, w]) => `  ${k.padEnd(14)} ${w.err.toExponential(2)}  (${w.where})`);
-  console.log(`parity: worst |got - want| / (atol*scale + rtol*|want|) per check (<= 1 passes)\n${lines.join('\n')}`);
-});
-
-/**
- * |got - want| <= atol * max|want| + rtol * |want| (+ extra[k]) elementwise; the message names the
- * worst element. `index`: got[index[k]] is compared with want[k] (sampled golden tensors).
- */
-function expectClose(what: string, kind: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: Tol, index?: Int32Array, extra?: Float64Array): void {
-  const len = index ? index.length : got.length;
-  if (!index && got.length !== want.length) throw new Error(`${what}: ${got.length} values, expected ${want.length}`);
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
-  const atol = tol.atol * (scale || 1);
-  let bad = 0;
-  let worstRatio = 0;
-  let at = -1;
-  for (let k = 0; k < len; k++) {
-    const g = got[index ? index[k] : k];
-    const w = want[k];
-    const ratio = Math.abs(g - w) / (atol + tol.rtol * Math.abs(w) + (extra ? extra[k] : 0));
-    if (!(ratio <= 1)) bad++;
-    if (!(ratio <= worstRatio)) {
-      worstRatio = ratio;
-      at = k;
-    }
-  }
-  record(kind, worstRatio, what);
-  if (bad) {
-    const i = index ? index[at] : at;
-    throw new Error(
-      `${what}: ${bad} of ${len} values differ from PyTorch; worst at [${i}]: got ${got[i]}, want ${want[at]} ` +
-        `(|diff| ${Math.abs(got[i] - want[at]).toExponential(3)}, allowed ${(atol + tol.rtol * Math.abs(want[at]) + (extra ? extra[at] : 0)).toExponential(3)}; ` +
-        `rtol ${tol.rtol}, atol ${tol.atol} x max|want| ${scale.toExponential(3)})`,
-    );
-  }
-}
+const { record, expectClose } = parityChecks('parity');
 
 /** Whole-tensor check for a sampled tensor: [sum, sum|d|, sum d^2] of d = got - ref, in float64. */
 function expectStats(what: string, kind: string, got: ArrayLike<number>, ref: ArrayLike<number> | undefined, want: Float64Array, rtol: number): void {
@@ -209,15 +120,13 @@ function build(caseName: string, optimizer: OptimizerDoc, threads = THREADS): Bu
   const analysis = analyzeForTraining(graphOf(c), caseName);
   const program = compileGraph(analysis, { batchSize: c.batch, optimizer });
   expect(program.params.map((p) => p.key), 'state-dict keys').toEqual(c.keys);
-  const session = new Session(program, threads);
   const init = new Map<string, Float32Array>();
-  for (const p of program.params) {
-    const elems = p.shape.reduce((a, b) => a * b, 1);
+  const session = openSession(program, threads, (p, elems) => {
     const h = c.hash_init?.[p.key];
     const values = c.init === 'hash' ? hashInit(h!.seed, elems, h!.fan_in) : (tensor(g, `init/${p.key}`) as Float32Array);
     init.set(p.key, values);
-    session.setParam(p.key, values);
-  }
+    return values;
+  });
   session.native.setBuffer(program.io.input, tensor(g, 'x') as Float32Array);
   session.native.setBuffer(program.io.labels, tensor(g, 'labels') as Int32Array);
   return { c, g, session, init };
@@ -267,10 +176,10 @@ function expectParams(b: Built, prefix: string, kind: string, which: 'param' | '
     const what = `${b.c.file.replace('.safetensors', '')} ${name}`;
     const extra = opt ? gradAllowance(b, p.key, opt.doc, opt.steps, opt.adamTrajectory) : undefined;
     if (b.c.sampled?.includes(p.key)) {
-      expectClose(what, kind, got, tensor(b.g, name), tol, tensor(b.g, `sample/${p.key}`) as Int32Array, extra);
+      expectClose(what, kind, got, tensor(b.g, name), tol, { index: tensor(b.g, `sample/${p.key}`) as Int32Array, extra });
       expectStats(what, kind, got, which === 'param' ? b.init.get(p.key) : undefined, tensor(b.g, `${name}#stats`) as Float64Array, statsRtol);
     } else {
-      expectClose(what, kind, got, tensor(b.g, name), tol, undefined, extra);
+      expectClose(what, kind, got, tensor(b.g, name), tol, { extra });
     }
   }
 }
@@ -323,8 +232,7 @@ describe('PyTorch 1.13 parity (golden files: forward, grads, 1 and 3 optimizer s
     const c = manifest.cases.mlp_b3;
     const g = golden('mlp_b3');
     const program = compileGraph(analyzeForTraining(graphOf(c), 'mlp_b3'), { batchSize: 16, optimizer: OptimizerSchema.parse({ type: 'SGD' }) });
-    const s = new Session(program, THREADS);
-    for (const p of program.params) s.setParam(p.key, tensor(g, `init/${p.key}`) as Float32Array);
+    const s = openSession(program, THREADS, (p) => tensor(g, `init/${p.key}`) as Float32Array);
     const x = new Float32Array(16 * 7);
     x.set(tensor(g, 'x'));
     const labels = new Int32Array(16);
