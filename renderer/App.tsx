@@ -1,0 +1,69 @@
+/**
+ * The app shell: toolbar, palette | canvas | inspector, model summary under the canvas, and the
+ * overlays (dialogs, quick-add, toasts, the connection banner). It wires the engine session,
+ * live analysis, autosave and the keyboard (all shortcuts are registered actions).
+ */
+import { ReactFlowProvider } from '@xyflow/react';
+import { useEffect } from 'react';
+import './actions';
+import { handleKeyDown } from './actions/registry';
+import type { EngineClient } from './api/client';
+import { Canvas } from './canvas/Canvas';
+import { ConfirmDialog } from './dialogs/ConfirmDialog';
+import { FileDialog } from './dialogs/FileDialog';
+import { HelpOverlay } from './dialogs/HelpOverlay';
+import { NewDialog } from './dialogs/NewDialog';
+import { RecoverDialog } from './dialogs/RecoverDialog';
+import { useAnalysis } from './hooks/useAnalysis';
+import { useAutosave } from './hooks/useAutosave';
+import { useEngineSession } from './hooks/useEngineSession';
+import { ConnectionBanner } from './panels/ConnectionBanner';
+import { Inspector } from './panels/Inspector';
+import { Palette } from './panels/Palette';
+import { Summary } from './panels/Summary';
+import { Toasts } from './panels/Toasts';
+import { Toolbar } from './panels/Toolbar';
+import { selectDirty, useStore } from './state/store';
+
+export function App({ client }: { client: EngineClient }) {
+  useEngineSession(client);
+  useAnalysis();
+  useAutosave();
+  const theme = useStore((s) => s.theme);
+  const title = useStore((s) => `${selectDirty(s) && s.nodes.length ? '● ' : ''}${s.project.name} — Netloom`);
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    document.documentElement.style.colorScheme = theme;
+  }, [theme]);
+  useEffect(() => {
+    document.title = title;
+  }, [title]);
+  useEffect(() => {
+    window.addEventListener('keydown', handleKeyDown);
+    return () => window.removeEventListener('keydown', handleKeyDown);
+  }, []);
+
+  return (
+    <ReactFlowProvider>
+      <div className="app">
+        <Toolbar />
+        <ConnectionBanner onRetry={client.connection.retry} />
+        <div className="workspace">
+          <Palette />
+          <main className="center">
+            <Canvas />
+            <Summary />
+          </main>
+          <Inspector />
+        </div>
+        <NewDialog />
+        <FileDialog />
+        <ConfirmDialog />
+        <RecoverDialog />
+        <HelpOverlay />
+        <Toasts />
+      </div>
+    </ReactFlowProvider>
+  );
+}

@@ -1,0 +1,17 @@
+import { saveTo } from './projectOps';
+import { mod, register } from './registry';
+
+/** Save: to the project's file, or through Save as when it has none yet. */
+export const actionSave = register({
+  name: 'save',
+  label: 'Save',
+  category: 'File',
+  keys: ['Ctrl+S'],
+  keyTest: (e) => mod(e) && !e.shiftKey && e.key.toLowerCase() === 's',
+  keyInInputs: true,
+  async perform(ctx) {
+    const path = ctx.state().project.path;
+    if (!path) ctx.state().setDialog({ kind: 'save' });
+    else await saveTo(ctx, path);
+  },
+});

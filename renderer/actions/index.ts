@@ -1,0 +1,23 @@
+/** Imports every action so it registers; the order here is the order of the help overlay. */
+export { actionNew } from './actionNew';
+export { actionOpen } from './actionOpen';
+export { actionSave } from './actionSave';
+export { actionSaveAs } from './actionSaveAs';
+export { actionUndo } from './actionUndo';
+export { actionRedo } from './actionRedo';
+export { actionCopy } from './actionCopy';
+export { actionPaste } from './actionPaste';
+export { actionDuplicate } from './actionDuplicate';
+export { actionDelete } from './actionDelete';
+export { actionSelectAll } from './actionSelectAll';
+export { actionQuickAdd } from './actionQuickAdd';
+export { actionAutoLayout } from './actionAutoLayout';
+export { actionFitView } from './actionFitView';
+export { actionToggleTheme } from './actionToggleTheme';
+export { actionHelp } from './actionHelp';
+export { actionAddLayer } from './actionAddLayer';
+export { actionConnect } from './actionConnect';
+export { actionSetParam } from './actionSetParam';
+export { actionRenameNode } from './actionRenameNode';
+export { actionApplyFix } from './actionApplyFix';
+export { run, handleKeyDown, listActions, setFlow, reportError } from './registry';

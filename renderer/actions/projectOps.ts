@@ -1,0 +1,71 @@
+/**
+ * Project operations shared by the File actions and dialogs: load (with a first layout for
+ * files without positions, and for templates, whose nodes are stacked in one column), save,
+ * and the unsaved-changes guard.
+ */
+import type { ProjectDto } from '../../engine/host/api';
+import { selectDirty, useStore } from '../state/store';
+import { layoutPositions } from './actionAutoLayout';
+import { fitReadable } from '../canvas/fit';
+import type { ActionContext } from './types';
+
+/** Runs `then` now, or after the user agrees to drop unsaved changes. */
+export function guardUnsaved(then: () => void, doing: string): void {
+  const s = useStore.getState();
+  if (!selectDirty(s) || s.nodes.length === 0) {
+    then();
+    return;
+  }
+  s.setDialog({
+    kind: 'confirm',
+    title: 'Discard unsaved changes?',
+    message: `"${s.project.name}" has changes that are not saved. ${doing} will discard them.`,
+    confirmLabel: 'Discard changes',
+    onConfirm: then,
+  });
+}
+
+/** Puts a project on the canvas; lays it out when its positions are missing or stacked. */
+export async function showProject(ctx: ActionContext, project: ProjectDto, path: string | null, opts: { dirty?: boolean; layout?: boolean } = {}) {
+  const s = ctx.state();
+  const { hadPositions } = s.loadProject(project, path, { dirty: opts.dirty });
+  // a deliberately loaded project supersedes any autosaved work
+  if (!opts.dirty) ctx.api.clearRecovery({}).catch(() => {});
+  if (opts.layout || !hadPositions) {
+    // wait one frame so React Flow measures the nodes, then lay out without an undo step
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const now = ctx.state();
+    const pos = await layoutPositions(now.nodes, now.edges);
+    useStore.setState({ nodes: now.nodes.map((n) => (pos.has(n.id) ? { ...n, position: pos.get(n.id)! } : n)) });
+  }
+  requestAnimationFrame(() => fitReadable(ctx));
+}
+
+export async function openPath(ctx: ActionContext, path: string) {
+  const r = await ctx.api.openProject({ path });
+  await showProject(ctx, r.project, r.path);
+  ctx.state().toast({ kind: 'success', message: `Opened ${r.path}` });
+}
+
+export async function newFromTemplate(ctx: ActionContext, id: string | null) {
+  if (id === null) {
+    await showProject(ctx, { format: 'netloom-project', version: 1, name: 'Untitled', graph: { nodes: [], edges: [] } }, null);
+    return;
+  }
+  const project = await ctx.api.getTemplate({ id });
+  // a template is a starting point: a new, unsaved project
+  await showProject(ctx, project, null, { layout: true });
+}
+
+/** Saves to `path`; the document stays dirty if it changed while the save was in flight. */
+export async function saveTo(ctx: ActionContext, path: string) {
+  const s = ctx.state();
+  const revision = s.revision;
+  const project = s.toProject();
+  // an untitled project takes its file's name
+  if (s.project.name === 'Untitled') project.name = (path.split(/[\\/]/).pop() ?? 'Untitled').replace(/\.(netloom\.)?json$|\.netloom$/, '') || 'Untitled';
+  const r = await ctx.api.saveProject({ path, project });
+  ctx.state().markSaved(r.path, revision);
+  ctx.state().toast({ kind: 'success', message: `Saved ${r.path}` });
+  ctx.api.clearRecovery({}).catch(() => {});
+}

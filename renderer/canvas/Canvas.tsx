@@ -1,0 +1,147 @@
+/**
+ * The React Flow canvas. It renders the store's nodes and edges and turns gestures into
+ * actions: drop from the palette (actionAddLayer), connect (actionConnect, refused with a
+ * reason), drag (one undo step per drag), a connection let go on empty canvas (quick-add,
+ * connected). Deleting goes through actionDelete, so React Flow's own delete key is off.
+ */
+import {
+  Background,
+  BackgroundVariant,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  type Connection,
+  type Edge,
+  type FinalConnectionState,
+  type OnConnectEnd,
+  type ReactFlowInstance,
+} from '@xyflow/react';
+import { useCallback, useRef, type DragEvent } from 'react';
+import { actionAddLayer } from '../actions/actionAddLayer';
+import { actionConnect } from '../actions/actionConnect';
+import { run, setFlow } from '../actions/registry';
+import { useStore } from '../state/store';
+import { EmptyState } from './EmptyState';
+import { connectionProblem } from './isValidConnection';
+import { edgeTypes, nodeTypes } from './nodeTypes';
+import { setPane, trackPointer } from './pointer';
+import { QuickAdd } from './QuickAdd';
+import type { GraphEdge, LayerNode } from '../state/graph';
+import { groupClass, isIncomplete } from './LayerNode';
+
+export const LAYER_MIME = 'application/netloom-layer';
+const NODE_HALF_WIDTH = 110;
+
+const MULTI_SELECT_KEYS = ['Shift', 'Meta', 'Control'];
+const FIT_OPTIONS = { padding: 0.15, maxZoom: 1.1 };
+const PRO_OPTIONS = { hideAttribution: true };
+const DEFAULT_EDGE_OPTIONS = { type: 'shape' };
+
+function isValidConnection(c: Connection | Edge): boolean {
+  return connectionProblem(useStore.getState(), c) === null;
+}
+
+function minimapColor(n: LayerNode): string {
+  const s = useStore.getState();
+  const issues = s.analysis?.issuesByNode[n.id];
+  if (issues && !isIncomplete(issues)) return 'var(--danger)';
+  return `var(--${groupClass(s.catalogByType[n.data.type]?.group)})`;
+}
+
+export function Canvas() {
+  const nodes = useStore((s) => s.nodes);
+  const edges = useStore((s) => s.edges);
+  const theme = useStore((s) => s.theme);
+  const onNodesChange = useStore((s) => s.onNodesChange);
+  const onEdgesChange = useStore((s) => s.onEdgesChange);
+  const flowRef = useRef<ReactFlowInstance<LayerNode, GraphEdge> | null>(null);
+
+  const onDragOver = useCallback((e: DragEvent) => {
+    if (e.dataTransfer.types.includes(LAYER_MIME)) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    }
+  }, []);
+
+  const onDrop = useCallback((e: DragEvent) => {
+    const type = e.dataTransfer.getData(LAYER_MIME);
+    if (!type) return;
+    e.preventDefault();
+    const flow = flowRef.current;
+    if (!flow) return;
+    const p = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+    run(actionAddLayer, { type, position: { x: p.x - NODE_HALF_WIDTH, y: p.y - 20 } });
+  }, []);
+
+  const onConnect = useCallback((c: Connection) => run(actionConnect, c), []);
+
+  const onConnectEnd: OnConnectEnd = useCallback((event, state: FinalConnectionState) => {
+    const s = useStore.getState();
+    if (state.isValid) return;
+    if (state.toHandle && state.fromNode) {
+      // let go over a handle that refused: say why
+      const from = state.fromHandle?.type === 'target' ? state.toHandle : state.fromHandle;
+      const to = state.fromHandle?.type === 'target' ? state.fromHandle : state.toHandle;
+      if (from && to) {
+        const problem = connectionProblem(s, { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null });
+        if (problem) s.toast({ kind: 'error', message: problem });
+      }
+      return;
+    }
+    // let go on empty canvas from an output: open quick-add there and connect the new layer
+    const target = event.target as HTMLElement | null;
+    if (state.fromNode && state.fromHandle?.type === 'source' && target?.classList.contains('react-flow__pane') && flowRef.current) {
+      const pt = 'changedTouches' in event ? event.changedTouches[0] : event;
+      const screen = { x: pt.clientX, y: pt.clientY };
+      s.setQuickAdd({ screen, flow: flowRef.current.screenToFlowPosition(screen), connectFrom: state.fromNode.id });
+    }
+  }, []);
+
+  return (
+    <div
+      className="canvas"
+      ref={setPane}
+      onPointerMove={(e) => trackPointer(e.clientX, e.clientY)}
+      data-testid="canvas"
+    >
+      <ReactFlow<LayerNode, GraphEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        onNodeDragStart={(_e, _n, dragged) => useStore.getState().beginDrag(dragged.map((n) => n.id))}
+        onNodeDragStop={() => useStore.getState().endDrag()}
+        onInit={(inst) => {
+          flowRef.current = inst;
+          setFlow(inst);
+        }}
+        onDragOver={onDragOver}
+        onDrop={onDrop}
+        colorMode={theme}
+        deleteKeyCode={null}
+        panActivationKeyCode={null}
+        multiSelectionKeyCode={MULTI_SELECT_KEYS}
+        selectionKeyCode="Shift"
+        fitViewOptions={FIT_OPTIONS}
+        minZoom={0.1}
+        maxZoom={2.5}
+        snapToGrid
+        snapGrid={[8, 8]}
+        proOptions={PRO_OPTIONS}
+        connectionRadius={28}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={16} size={1.2} />
+        {nodes.length > 0 && <MiniMap pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} maskColor="var(--minimap-mask)" />}
+        <Controls showInteractive={false} fitViewOptions={FIT_OPTIONS} />
+      </ReactFlow>
+      {nodes.length === 0 && <EmptyState />}
+      <QuickAdd />
+    </div>
+  );
+}

@@ -1,0 +1,102 @@
+/**
+ * One layer on the canvas: type, name (the state-dict prefix), output shape and parameter count
+ * from the analysis, one input handle per port and one output handle. A node with a problem is
+ * drawn red with the message, and a one-click fix where the engine offers one.
+ */
+import { Handle, Position, useUpdateNodeInternals, type NodeProps } from '@xyflow/react';
+import { memo, useEffect } from 'react';
+import type { IssueDto } from '../../engine/host/api';
+import { actionApplyFix } from '../actions/actionApplyFix';
+import { run } from '../actions/registry';
+import { fmtCount, fmtShape, targetHandles, type LayerNode as LayerNodeType } from '../state/graph';
+import { useStore } from '../state/store';
+
+const EMPTY: IssueDto[] = [];
+
+/**
+ * Issues that only say the drawing is not finished yet (nothing connected, not leading to the
+ * loss) are drawn amber; everything else (shapes, parameters, cycles, names) red.
+ */
+const INCOMPLETE = new Set(['missing-input', 'unreachable']);
+export const isIncomplete = (issues: readonly IssueDto[]) => issues.length > 0 && issues.every((i) => INCOMPLETE.has(i.code));
+
+export function groupClass(group: string | undefined): string {
+  return `g-${(group ?? 'other').toLowerCase().replace(/[^a-z]+/g, '-')}`;
+}
+
+export function fixLabel(fix: { param: string; value: unknown }): string {
+  const v = Array.isArray(fix.value) ? `[${fix.value.join(', ')}]` : typeof fix.value === 'string' ? `"${fix.value}"` : String(fix.value);
+  return `Fix: set ${fix.param} = ${v}`;
+}
+
+function LayerNodeView({ id, data, selected }: NodeProps<LayerNodeType>) {
+  const layer = useStore((s) => s.catalogByType[data.type]);
+  const info = useStore((s) => s.analysis?.nodes[id]);
+  const issues = useStore((s) => s.analysis?.issuesByNode[id] ?? EMPTY);
+  const batch = useStore((s) => s.analysis?.batchSize);
+  // a string key, so the node re-renders only when its own connections change
+  const usedKey = useStore((s) =>
+    s.edges
+      .filter((e) => e.target === id)
+      .map((e) => e.targetHandle ?? 'input')
+      .sort()
+      .join(','),
+  );
+  const handles = targetHandles(layer, usedKey ? usedKey.split(',') : []);
+  const updateInternals = useUpdateNodeInternals();
+  useEffect(() => updateInternals(id), [handles.length, id, updateInternals]);
+
+  const isLoss = layer?.isLoss ?? false;
+  const problem = issues[0];
+  const showPortLabels = handles.length > 1;
+  const shape = info?.outShape;
+
+  return (
+    <div
+      className={`layer-node ${groupClass(layer?.group)}${problem ? (isIncomplete(issues) ? ' incomplete' : ' has-issue') : ''}${selected ? ' selected' : ''}`}
+      data-issue={problem ? (isIncomplete(issues) ? 'incomplete' : 'error') : undefined}
+      data-testid={`node-${data.name}`}
+      data-node-id={id}
+      data-type={data.type}
+    >
+      {handles.map((h, i) => (
+        <Handle
+          key={h}
+          id={h}
+          type="target"
+          position={Position.Top}
+          className="port port-in"
+          style={{ left: `${((i + 1) / (handles.length + 1)) * 100}%` }}
+          data-testid={`handle-${data.name}-${h}`}
+          title={h}
+        >
+          {showPortLabels && <span className="port-label">{h}</span>}
+        </Handle>
+      ))}
+      <div className="layer-head">
+        <span className="layer-type">{data.type}</span>
+        {info && info.paramCount > 0 && <span className="layer-params" title="trainable parameters">{fmtCount(info.paramCount)}</span>}
+      </div>
+      <div className="layer-name" title="name: the state-dict prefix">
+        {data.name}
+      </div>
+      <div className="layer-shape" data-testid={`shape-${data.name}`} title={batch ? `output shape at batch size ${batch}` : 'output shape'}>
+        {isLoss ? (shape ? 'loss: scalar' : '—') : shape ? fmtShape(shape) : '?'}
+      </div>
+      {problem && (
+        <div className="layer-issue nodrag" data-testid={`issue-${data.name}`}>
+          <div className="issue-message">{problem.message.replace(/^[A-Za-z0-9]+ at node [^:]+: /, '')}</div>
+          {problem.fix && (
+            <button className="btn-fix nodrag" data-testid={`fix-${data.name}`} onClick={() => run(actionApplyFix, problem)}>
+              {fixLabel(problem.fix)}
+            </button>
+          )}
+          {issues.length > 1 && <div className="issue-more">+{issues.length - 1} more in the inspector</div>}
+        </div>
+      )}
+      {!isLoss && <Handle id="out" type="source" position={Position.Bottom} className="port port-out" data-testid={`handle-${data.name}-out`} />}
+    </div>
+  );
+}
+
+export const LayerNode = memo(LayerNodeView);

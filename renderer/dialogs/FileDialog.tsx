@@ -1,0 +1,198 @@
+/**
+ * Open / Save as: a folder browser over api.listDir plus a path field (type or paste a path and
+ * press Enter). Open also lists recent projects. Paths are the engine machine's paths.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { EngineCallError } from '../../engine/host/api';
+import { actionContext } from '../actions/registry';
+import { openPath, saveTo } from '../actions/projectOps';
+import { useStore } from '../state/store';
+import { Modal } from './Modal';
+
+type Listing = { path: string; parent: string | null; entries: { name: string; path: string; kind: 'dir' | 'file' }[] };
+type DirEntry = Listing['entries'][number];
+
+function sepOf(path: string) {
+  return path.includes('\\') && !path.includes('/') ? '\\' : '/';
+}
+function join(dir: string, name: string) {
+  const sep = sepOf(dir);
+  return dir.endsWith(sep) ? `${dir}${name}` : `${dir}${sep}${name}`;
+}
+function isAbsolute(p: string) {
+  return /^([A-Za-z]:)?[\\/]/.test(p) || p.startsWith('~');
+}
+function baseName(p: string) {
+  return p.split(/[\\/]/).pop() ?? p;
+}
+function fileNameFor(projectName: string) {
+  const slug = projectName.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || 'untitled';
+  return `${slug}.netloom.json`;
+}
+
+export function FileDialog() {
+  const kind = useStore((s) => (s.dialog?.kind === 'open' || s.dialog?.kind === 'save' ? s.dialog.kind : null));
+  if (!kind) return null;
+  return <FileDialogBody key={kind} mode={kind} />;
+}
+
+function FileDialogBody({ mode }: { mode: 'open' | 'save' }) {
+  const api = useStore((s) => s.api)!;
+  const recent = useStore((s) => s.recent);
+  const projectPath = useStore((s) => s.project.path);
+  const projectName = useStore((s) => s.project.name);
+  const [listing, setListing] = useState<Listing | null>(null);
+  const [path, setPath] = useState(mode === 'save' ? (projectPath ?? fileNameFor(projectName)) : '');
+  const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  /** the user edited the path field: browsing must not rewrite it (until they click a folder) */
+  const touched = useRef(false);
+  const close = () => useStore.getState().setDialog(null);
+
+  const browse = useCallback(
+    async (dir?: string) => {
+      try {
+        const r = await api.listDir(dir === undefined ? {} : { path: dir });
+        setListing(r);
+        setError(null);
+        if (mode === 'save' && !touched.current) setPath((p) => join(r.path, p ? baseName(p) : fileNameFor(projectName)));
+        return true;
+      } catch (e) {
+        setError(e instanceof EngineCallError ? { message: e.message, hint: e.hint } : { message: String(e) });
+        return false;
+      }
+    },
+    [api, mode, projectName],
+  );
+
+  useEffect(() => {
+    const start = projectPath ? projectPath.slice(0, Math.max(projectPath.lastIndexOf('/'), projectPath.lastIndexOf('\\'))) || undefined : undefined;
+    void browse(start);
+    api.recentProjects({}).then((r) => useStore.setState({ recent: r }), () => {});
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  const confirm = async (target = path.trim()) => {
+    if (!target) {
+      setError({ message: mode === 'open' ? 'Choose a project file, or type its path.' : 'Type a file name or path to save to.' });
+      return;
+    }
+    // a folder typed into the path field: go there instead
+    const dirEntry = listing?.entries.find((e) => e.kind === 'dir' && (e.path === target || e.name === target));
+    if (dirEntry || /[\\/]$/.test(target)) {
+      touched.current = false;
+      void browse(dirEntry?.path ?? target);
+      return;
+    }
+    const ctx = actionContext();
+    if (!ctx) return;
+    setBusy(true);
+    try {
+      const full = listing && !isAbsolute(target) ? join(listing.path, target) : target;
+      if (mode === 'open') await openPath(ctx, full);
+      else await saveTo(ctx, full);
+      close();
+    } catch (e) {
+      setError(e instanceof EngineCallError ? { message: e.message, hint: e.hint } : { message: String(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const pick = (e: DirEntry) => {
+    touched.current = false;
+    if (e.kind === 'dir') void browse(e.path);
+    else setPath(e.path);
+  };
+
+  return (
+    <Modal
+      title={mode === 'open' ? 'Open project' : 'Save project as'}
+      onClose={close}
+      testId={mode === 'open' ? 'dialog-open' : 'dialog-save'}
+      wide
+      footer={
+        <>
+          <button data-testid="dialog-cancel" onClick={close}>
+            Cancel
+          </button>
+          <button className="primary" data-testid="dialog-confirm" disabled={busy} onClick={() => void confirm()}>
+            {mode === 'open' ? 'Open' : 'Save'}
+          </button>
+        </>
+      }
+    >
+      <div className="file-dialog">
+        <label className="path-field">
+          <span className="muted small">{mode === 'open' ? 'Project file' : 'Save to'}</span>
+          <input
+            type="text"
+            spellCheck={false}
+            data-testid="dialog-path"
+            value={path}
+            placeholder={mode === 'open' ? '/path/to/project.netloom.json' : '/path/to/name.netloom.json'}
+            onChange={(e) => {
+              setPath(e.target.value);
+              touched.current = true;
+              setError(null);
+            }}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') {
+                e.preventDefault();
+                void confirm();
+              }
+            }}
+          />
+        </label>
+        {error && (
+          <div className="dialog-error" data-testid="dialog-error" role="alert">
+            <div>{error.message}</div>
+            {error.hint && <div className="muted small">{error.hint}</div>}
+          </div>
+        )}
+        <div className="file-columns">
+          <div className="file-browser">
+            <div className="file-crumb">
+              <button className="tool small" disabled={!listing?.parent} onClick={() => listing?.parent && void browse(listing.parent)} title="up one folder" data-testid="dialog-up">
+                ↑
+              </button>
+              <span className="mono small" title={listing?.path}>
+                {listing?.path ?? '…'}
+              </span>
+            </div>
+            <ul className="file-list" data-testid="dialog-listing">
+              {listing?.entries.length === 0 && <li className="muted small pad">No folders or project files here.</li>}
+              {listing?.entries.map((e) => (
+                <li
+                  key={e.path}
+                  className={`file-entry ${e.kind}${path === e.path ? ' picked' : ''}`}
+                  data-testid={`dialog-entry-${e.name}`}
+                  onClick={() => pick(e)}
+                  onDoubleClick={() => (e.kind === 'file' ? void confirm(e.path) : undefined)}
+                >
+                  <span className="file-icon">{e.kind === 'dir' ? '▸' : '◆'}</span>
+                  {e.name}
+                </li>
+              ))}
+            </ul>
+          </div>
+          {mode === 'open' && (
+            <div className="recent">
+              <div className="muted small">Recent</div>
+              {recent.length === 0 && <div className="muted small">No recent projects.</div>}
+              <ul className="file-list">
+                {recent.map((r) => (
+                  <li key={r} className={`file-entry file${path === r ? ' picked' : ''}`} title={r} data-testid="dialog-recent" onClick={() => setPath(r)} onDoubleClick={() => void confirm(r)}>
+                    <span className="file-icon">◆</span>
+                    <span className="recent-name">{baseName(r)}</span>
+                    <span className="recent-dir muted small">{r.slice(0, r.length - baseName(r).length)}</span>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
+        </div>
+      </div>
+    </Modal>
+  );
+}

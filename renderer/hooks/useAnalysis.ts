@@ -1,0 +1,67 @@
+/**
+ * Validation as you type: re-runs api.analyze({graph, batchSize}) ~100 ms after the graph's
+ * content or the batch size last changed (not on drags or selection). Answers to older requests
+ * are dropped, so a slow reply never overwrites a newer one.
+ */
+import { useEffect } from 'react';
+import { EngineCallError } from '../../engine/host/api';
+import { toGraphDto } from '../state/graph';
+import { useStore, type State } from '../state/store';
+
+const DEBOUNCE_MS = 100;
+
+export function useAnalysis() {
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let seq = 0;
+    let lastKey = '';
+    let lastData: unknown[] = [];
+    let lastEdges: unknown = null;
+    let lastBatch = 0;
+    let lastCatalog: unknown = null;
+    let lastConn = '';
+
+    const schedule = (s: State) => {
+      const ready = s.api && s.connection.status === 'open' && s.catalog.length > 0;
+      // cheap check first: the node data objects, the edge list and the batch size
+      const data = s.nodes.map((n) => n.data);
+      const same =
+        data.length === lastData.length && data.every((d, i) => d === lastData[i]) && s.edges === lastEdges && s.batchSize === lastBatch && s.catalog === lastCatalog && s.connection.status === lastConn;
+      if (same) return;
+      lastData = data;
+      lastEdges = s.edges;
+      lastBatch = s.batchSize;
+      lastCatalog = s.catalog;
+      lastConn = s.connection.status;
+      if (!ready) return;
+      const graph = toGraphDto(s.nodes, s.edges);
+      const key = JSON.stringify([graph.nodes.map((n) => [n.id, n.type, n.name, n.params]), graph.edges, s.batchSize]);
+      if (key === lastKey) return;
+      lastKey = key;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const mine = ++seq;
+        const batchSize = s.batchSize;
+        s.api!.analyze({ graph, batchSize }).then(
+          (a) => {
+            if (mine === seq) useStore.getState().setAnalysis(a);
+          },
+          (e) => {
+            if (mine !== seq) return;
+            lastKey = ''; // try again on the next change
+            const msg = e instanceof EngineCallError ? e.message : String(e);
+            useStore.setState({ analysisError: msg });
+            if (!(e instanceof EngineCallError && e.code === 'NL_NOT_CONNECTED')) console.warn('analyze failed', e);
+          },
+        );
+      }, DEBOUNCE_MS);
+    };
+
+    schedule(useStore.getState());
+    const unsub = useStore.subscribe(schedule);
+    return () => {
+      unsub();
+      clearTimeout(timer);
+    };
+  }, []);
+}

@@ -1,0 +1,73 @@
+/** The toolbar: File, Edit and View actions as buttons (each runs the registered action). */
+import type { ReactNode } from 'react';
+import { actionAutoLayout } from '../actions/actionAutoLayout';
+import { actionFitView } from '../actions/actionFitView';
+import { actionHelp } from '../actions/actionHelp';
+import { actionNew } from '../actions/actionNew';
+import { actionOpen } from '../actions/actionOpen';
+import { actionRedo } from '../actions/actionRedo';
+import { actionSave } from '../actions/actionSave';
+import { actionSaveAs } from '../actions/actionSaveAs';
+import { actionToggleTheme } from '../actions/actionToggleTheme';
+import { actionUndo } from '../actions/actionUndo';
+import { run } from '../actions/registry';
+import type { Action } from '../actions/types';
+import { selectCanRedo, selectCanUndo, selectDirty, useStore } from '../state/store';
+import { IconFit, IconHelp, IconLayout, IconMoon, IconNew, IconOpen, IconRedo, IconSave, IconSaveAs, IconSun, IconUndo } from './icons';
+
+function ToolButton({ action, testId, icon, disabled, text }: { action: Action; testId: string; icon: ReactNode; disabled?: boolean; text?: string }) {
+  const tip = `${action.label}${action.keys ? `  (${action.keys.join(' / ')})` : ''}`;
+  return (
+    <button className="tool" data-testid={testId} title={tip} aria-label={action.label} disabled={disabled} onClick={() => run(action, undefined)}>
+      {icon}
+      {text && <span>{text}</span>}
+    </button>
+  );
+}
+
+export function Toolbar() {
+  const name = useStore((s) => s.project.name);
+  const path = useStore((s) => s.project.path);
+  const dirty = useStore(selectDirty);
+  const canUndo = useStore(selectCanUndo);
+  const canRedo = useStore(selectCanRedo);
+  const theme = useStore((s) => s.theme);
+  const empty = useStore((s) => s.nodes.length === 0);
+  const connected = useStore((s) => s.connection.status === 'open');
+  return (
+    <header className="toolbar" data-testid="toolbar">
+      <div className="brand">
+        <svg width="20" height="20" viewBox="0 0 24 24" aria-hidden="true">
+          <circle cx="5" cy="6" r="2.6" fill="var(--accent)" />
+          <circle cx="5" cy="18" r="2.6" fill="var(--accent)" />
+          <circle cx="19" cy="12" r="2.6" fill="var(--accent)" />
+          <path d="M7.3 7.2 16.7 11M7.3 16.8l9.4-3.8" stroke="var(--accent)" strokeWidth="1.8" />
+        </svg>
+        <span>Netloom</span>
+      </div>
+      <div className="tool-group">
+        <ToolButton action={actionNew} testId="btn-new" icon={<IconNew />} text="New" disabled={!connected} />
+        <ToolButton action={actionOpen} testId="btn-open" icon={<IconOpen />} text="Open" disabled={!connected} />
+        <ToolButton action={actionSave} testId="btn-save" icon={<IconSave />} text="Save" disabled={!connected} />
+        <ToolButton action={actionSaveAs} testId="btn-save-as" icon={<IconSaveAs />} disabled={!connected} />
+      </div>
+      <div className="tool-group">
+        <ToolButton action={actionUndo} testId="btn-undo" icon={<IconUndo />} disabled={!canUndo} />
+        <ToolButton action={actionRedo} testId="btn-redo" icon={<IconRedo />} disabled={!canRedo} />
+      </div>
+      <div className="tool-group">
+        <ToolButton action={actionAutoLayout} testId="btn-layout" icon={<IconLayout />} text="Layout" disabled={empty} />
+        <ToolButton action={actionFitView} testId="btn-fit" icon={<IconFit />} />
+      </div>
+      <div className="doc-title" title={path ?? 'not saved yet'} data-testid="project-title">
+        <span className="doc-name">{name}</span>
+        {dirty && <span className="dirty-dot" data-testid="dirty-indicator" title="unsaved changes" />}
+        <span className="doc-path">{path ?? 'unsaved'}</span>
+      </div>
+      <div className="tool-group right">
+        <ToolButton action={actionToggleTheme} testId="btn-theme" icon={theme === 'dark' ? <IconSun /> : <IconMoon />} />
+        <ToolButton action={actionHelp} testId="btn-help" icon={<IconHelp />} />
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,365 @@
+/**
+ * The renderer's one store (zustand). Components read it through narrow selectors
+ * (`useStore((s) => s.batchSize)`), never the whole state. Graph edits go through `commit`
+ * with a GraphChange list, which is what undo/redo replays (state/history.ts).
+ */
+import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from '@xyflow/react';
+import { create } from 'zustand';
+import type { AnalysisDto, EngineApi, IssueDto, LayerDto, ProjectDto } from '../../engine/host/api';
+import type { ConnectionState } from '../api/client';
+import {
+  applyChanges,
+  docNode,
+  fromGraphDto,
+  toFlowEdge,
+  toFlowNode,
+  toGraphDto,
+  type GraphChange,
+  type GraphEdge,
+  type LayerNode,
+  type Position,
+} from './graph';
+import { emptyHistory, record, redo, undo, type History } from './history';
+
+export interface ProjectMeta {
+  name: string;
+  /** where it was opened from / saved to; null for a new project */
+  path: string | null;
+  version: number;
+  /** the project's training section, kept untouched */
+  training?: Record<string, unknown>;
+  /** any other top-level keys of the file, kept untouched */
+  extra: Record<string, unknown>;
+}
+
+export interface AnalysisView {
+  batchSize: number;
+  nodes: Record<string, AnalysisDto['nodes'][number]>;
+  edgeShapes: Record<string, number[] | null>;
+  issuesByNode: Record<string, IssueDto[]>;
+  issuesByEdge: Record<string, IssueDto[]>;
+  /** problems not tied to a node (no Input, no loss) */
+  graphIssues: IssueDto[];
+  issues: IssueDto[];
+  summary: AnalysisDto['summary'];
+}
+
+export interface Toast {
+  id: number;
+  kind: 'error' | 'info' | 'success';
+  message: string;
+  hint?: string;
+  code?: string;
+}
+
+export type Dialog =
+  | { kind: 'open' }
+  | { kind: 'save' }
+  | { kind: 'new' }
+  | { kind: 'recover'; savedAt: string; project: ProjectDto; path: string | null }
+  | { kind: 'confirm'; title: string; message: string; confirmLabel: string; onConfirm: () => void };
+
+export interface QuickAdd {
+  /** where the popup opens, in client (screen) coordinates */
+  screen: Position;
+  /** where the layer lands, in flow coordinates */
+  flow: Position;
+  /** connect the new layer from this node's output (a connection dropped on empty canvas) */
+  connectFrom?: string;
+}
+
+export type Theme = 'light' | 'dark';
+
+const THEME_KEY = 'netloom.theme';
+function initialTheme(): Theme {
+  try {
+    const t = localStorage.getItem(THEME_KEY);
+    if (t === 'light' || t === 'dark') return t;
+  } catch {
+    // storage blocked: fall through
+  }
+  return window.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+export interface State {
+  api: EngineApi | null;
+  connection: ConnectionState;
+
+  catalog: LayerDto[];
+  catalogByType: Record<string, LayerDto>;
+  catalogError: string | null;
+
+  nodes: LayerNode[];
+  edges: GraphEdge[];
+  project: ProjectMeta;
+  history: History;
+  /** bumps on every change to the document; dirty = revision !== savedRevision */
+  revision: number;
+  savedRevision: number;
+  /** node positions at the start of a drag, to record the move as one undo step */
+  dragStart: Record<string, Position> | null;
+
+  analysis: AnalysisView | null;
+  analysisError: string | null;
+  batchSize: number;
+
+  theme: Theme;
+  toasts: Toast[];
+  dialog: Dialog | null;
+  helpOpen: boolean;
+  quickAdd: QuickAdd | null;
+  recent: string[];
+
+  // ---- graph edits ----
+  commit(changes: GraphChange[], label: string, opts?: { mergeKey?: string; selectAdded?: boolean }): void;
+  undo(): void;
+  redo(): void;
+  onNodesChange(changes: NodeChange<LayerNode>[]): void;
+  onEdgesChange(changes: EdgeChange<GraphEdge>[]): void;
+  beginDrag(ids: string[]): void;
+  endDrag(): void;
+  select(nodeIds: string[], edgeIds?: string[]): void;
+
+  // ---- project ----
+  loadProject(project: ProjectDto, path: string | null, opts?: { dirty?: boolean }): { hadPositions: boolean };
+  toProject(): ProjectDto;
+  markSaved(path: string, revision: number): void;
+
+  // ---- engine data ----
+  setCatalog(list: LayerDto[]): void;
+  setAnalysis(a: AnalysisDto): void;
+  setBatchSize(n: number): void;
+
+  // ---- ui ----
+  toast(t: Omit<Toast, 'id'>): void;
+  dismissToast(id: number): void;
+  setTheme(t: Theme): void;
+  setDialog(d: Dialog | null): void;
+  setHelp(open: boolean): void;
+  setQuickAdd(q: QuickAdd | null): void;
+}
+
+let toastSeq = 1;
+
+const emptyProject = (): ProjectMeta => ({ name: 'Untitled', path: null, version: 1, extra: {} });
+
+export const useStore = create<State>()((set, get) => ({
+  api: null,
+  connection: { status: 'connecting', transport: 'websocket' },
+
+  catalog: [],
+  catalogByType: {},
+  catalogError: null,
+
+  nodes: [],
+  edges: [],
+  project: emptyProject(),
+  history: emptyHistory(),
+  revision: 0,
+  savedRevision: 0,
+  dragStart: null,
+
+  analysis: null,
+  analysisError: null,
+  batchSize: 64,
+
+  theme: initialTheme(),
+  toasts: [],
+  dialog: null,
+  helpOpen: false,
+  quickAdd: null,
+  recent: [],
+
+  commit(changes, label, opts = {}) {
+    if (changes.length === 0) return;
+    const s = get();
+    const { nodes, edges } = applyChanges(s.nodes, s.edges, changes, { selectAdded: opts.selectAdded });
+    set({
+      nodes,
+      edges,
+      history: record(s.history, { label, changes, mergeKey: opts.mergeKey, at: Date.now() }),
+      revision: s.revision + 1,
+    });
+  },
+
+  undo() {
+    const s = get();
+    const r = undo(s.history);
+    if (!r) return;
+    const { nodes, edges } = applyChanges(s.nodes, s.edges, r.changes, { selectAdded: true });
+    set({ nodes, edges, history: r.history, revision: s.revision + 1 });
+  },
+
+  redo() {
+    const s = get();
+    const r = redo(s.history);
+    if (!r) return;
+    const { nodes, edges } = applyChanges(s.nodes, s.edges, r.changes, { selectAdded: true });
+    set({ nodes, edges, history: r.history, revision: s.revision + 1 });
+  },
+
+  onNodesChange(changes) {
+    // Removal goes through actionDelete (undoable); React Flow's own delete key is off.
+    const kept = changes.filter((c) => c.type !== 'remove' && c.type !== 'add' && c.type !== 'replace');
+    if (kept.length === 0) return;
+    const s = get();
+    const moves = kept.filter((c): c is Extract<NodeChange<LayerNode>, { type: 'position' }> => c.type === 'position' && !!c.position);
+    // A move outside a mouse drag (arrow keys on selected nodes) is recorded right away.
+    const nudges = s.dragStart ? [] : moves.filter((c) => !c.dragging);
+    const before = new Map(s.nodes.map((n) => [n.id, n.position]));
+    const nodes = applyNodeChanges(kept, s.nodes) as LayerNode[];
+    if (nudges.length) {
+      const changes: GraphChange[] = nudges.map((c) => ({ kind: 'updateNode', id: c.id, before: { position: { ...before.get(c.id)! } }, after: { position: { ...c.position! } } }));
+      set({ nodes, history: record(s.history, { label: 'Move', changes, mergeKey: `nudge:${nudges.map((c) => c.id).join(',')}`, at: Date.now() }), revision: s.revision + 1 });
+    } else set({ nodes });
+  },
+
+  onEdgesChange(changes) {
+    const kept = changes.filter((c) => c.type === 'select');
+    if (kept.length) set({ edges: applyEdgeChanges(kept, get().edges) as GraphEdge[] });
+  },
+
+  beginDrag(ids) {
+    const s = get();
+    const start: Record<string, Position> = {};
+    for (const n of s.nodes) if (ids.includes(n.id)) start[n.id] = { ...n.position };
+    set({ dragStart: start });
+  },
+
+  endDrag() {
+    const s = get();
+    const start = s.dragStart;
+    if (!start) return;
+    const changes: GraphChange[] = [];
+    for (const n of s.nodes) {
+      const from = start[n.id];
+      if (from && (from.x !== n.position.x || from.y !== n.position.y))
+        changes.push({ kind: 'updateNode', id: n.id, before: { position: from }, after: { position: { ...n.position } } });
+    }
+    set(changes.length ? { dragStart: null, history: record(s.history, { label: 'Move', changes, at: Date.now() }), revision: s.revision + 1 } : { dragStart: null });
+  },
+
+  select(nodeIds, edgeIds = []) {
+    const s = get();
+    set({
+      nodes: s.nodes.map((n) => (!!n.selected === nodeIds.includes(n.id) ? n : { ...n, selected: nodeIds.includes(n.id) })),
+      edges: s.edges.map((e) => (!!e.selected === edgeIds.includes(e.id) ? e : { ...e, selected: edgeIds.includes(e.id) })),
+    });
+  },
+
+  loadProject(project, path, opts = {}) {
+    const s = get();
+    const { nodes, edges, hadPositions } = fromGraphDto(project.graph, s.catalogByType);
+    const { format: _f, version, name, graph: _g, training, ...extra } = project;
+    const bs = typeof training?.batch_size === 'number' && training.batch_size > 0 ? training.batch_size : 64;
+    const revision = s.revision + 1;
+    set({
+      nodes: nodes.map((n) => toFlowNode(n)),
+      edges: edges.map((e) => toFlowEdge(e)),
+      project: { name, path, version, training, extra },
+      history: emptyHistory(),
+      revision,
+      savedRevision: opts.dirty ? -1 : revision,
+      batchSize: bs,
+      quickAdd: null,
+    });
+    return { hadPositions };
+  },
+
+  toProject() {
+    const s = get();
+    const p = s.project;
+    const out: ProjectDto = { ...p.extra, format: 'netloom-project', version: p.version, name: p.name, graph: toGraphDto(s.nodes, s.edges) };
+    if (p.training !== undefined) out.training = p.training;
+    return out;
+  },
+
+  markSaved(path, revision) {
+    const s = get();
+    const name = s.project.name === 'Untitled' ? (path.split(/[\\/]/).pop() ?? 'Untitled').replace(/\.(netloom\.)?json$|\.netloom$/, '') || 'Untitled' : s.project.name;
+    set({ project: { ...s.project, path, name }, savedRevision: revision });
+  },
+
+  setCatalog(list) {
+    set({ catalog: list, catalogByType: Object.fromEntries(list.map((l) => [l.type, l])), catalogError: null });
+  },
+
+  setAnalysis(a) {
+    const issuesByNode: Record<string, IssueDto[]> = {};
+    const issuesByEdge: Record<string, IssueDto[]> = {};
+    const graphIssues: IssueDto[] = [];
+    for (const i of a.issues) {
+      if (i.nodeId) (issuesByNode[i.nodeId] ??= []).push(i);
+      if (i.edgeId) (issuesByEdge[i.edgeId] ??= []).push(i);
+      if (!i.nodeId && !i.edgeId) graphIssues.push(i);
+    }
+    set({
+      analysis: {
+        batchSize: a.batchSize,
+        nodes: Object.fromEntries(a.nodes.map((n) => [n.id, n])),
+        edgeShapes: Object.fromEntries(a.edges.map((e) => [e.id, e.shape])),
+        issuesByNode,
+        issuesByEdge,
+        graphIssues,
+        issues: a.issues,
+        summary: a.summary,
+      },
+      analysisError: null,
+    });
+  },
+
+  setBatchSize(n) {
+    if (Number.isInteger(n) && n > 0) set({ batchSize: n });
+  },
+
+  toast(t) {
+    const id = toastSeq++;
+    set({ toasts: [...get().toasts.slice(-4), { ...t, id }] });
+    setTimeout(() => get().dismissToast(id), t.kind === 'error' ? 9000 : 4000);
+  },
+  dismissToast(id) {
+    set({ toasts: get().toasts.filter((t) => t.id !== id) });
+  },
+  setTheme(theme) {
+    try {
+      localStorage.setItem(THEME_KEY, theme);
+    } catch {
+      // not persisted; still applied
+    }
+    set({ theme });
+  },
+  setDialog(dialog) {
+    set({ dialog });
+  },
+  setHelp(helpOpen) {
+    set({ helpOpen });
+  },
+  setQuickAdd(quickAdd) {
+    set({ quickAdd });
+  },
+}));
+
+// ---- selectors ------------------------------------------------------------------------------------
+
+export const selectDirty = (s: State) => s.revision !== s.savedRevision;
+export const selectCanUndo = (s: State) => s.history.past.length > 0;
+export const selectCanRedo = (s: State) => s.history.future.length > 0;
+/** the one selected node's id, or null when none or several are selected */
+export const selectSingleSelectedId = (s: State): string | null => {
+  let id: string | null = null;
+  for (const n of s.nodes) {
+    if (!n.selected) continue;
+    if (id !== null) return null;
+    id = n.id;
+  }
+  return id;
+};
+export const selectSelectedCount = (s: State) => s.nodes.reduce((k, n) => k + (n.selected ? 1 : 0), 0);
+
+/** A key that changes only when the analysed content changes (not on drags or selection). */
+export function graphKey(s: State): string {
+  const g = toGraphDto(s.nodes, s.edges);
+  return JSON.stringify([g.nodes.map((n) => [n.id, n.type, n.name, n.params]), g.edges]);
+}
+
+export { docNode };
