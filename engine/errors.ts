@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'NL_BAD_GRAPH'
   | 'NL_BAD_DATASET'
   | 'NL_DATASET_MISSING'
+  | 'NL_DOWNLOAD'
   | 'NL_BAD_CHECKPOINT'
   | 'NL_CHECKPOINT_MISMATCH'
   | 'NL_NATIVE_LOAD'

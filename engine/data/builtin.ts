@@ -38,7 +38,10 @@ import { Rng } from '../rng.js';
 import type { DatasetName } from './datasets.js';
 import { allocIdx, parseIdx } from './idx.js';
 
-export const TORCHVISION_FOLDERS: Record<DatasetName, string> = { mnist: 'MNIST', 'fashion-mnist': 'FashionMNIST' };
+/** The datasets with an offline copy. */
+export type BundledDataset = Extract<DatasetName, 'mnist' | 'fashion-mnist'>;
+
+export const TORCHVISION_FOLDERS: Record<BundledDataset, string> = { mnist: 'MNIST', 'fashion-mnist': 'FashionMNIST' };
 
 export const RAW_FILES = {
   trainImages: 'train-images-idx3-ubyte',
@@ -90,7 +93,7 @@ function repoRoot(): string {
 const inFlight = new Map<string, Promise<string>>();
 
 /** Makes sure the built-in copy of `name` exists and returns the root to pass to loadDataset. */
-export function ensureBuiltin(name: DatasetName, opts: { root?: string } = {}): Promise<string> {
+export function ensureBuiltin(name: BundledDataset, opts: { root?: string } = {}): Promise<string> {
   const root = path.resolve(opts.root ?? builtinRoot());
   const key = path.join(root, TORCHVISION_FOLDERS[name]);
   let pending = inFlight.get(key);
@@ -105,7 +108,7 @@ export function ensureBuiltin(name: DatasetName, opts: { root?: string } = {}): 
 }
 
 /** Builds the copy unless a complete one is present. Safe to run from several processes at once. */
-export async function buildBuiltin(name: DatasetName, root: string = builtinRoot()): Promise<{ root: string; built: boolean; folder: string }> {
+export async function buildBuiltin(name: BundledDataset, root: string = builtinRoot()): Promise<{ root: string; built: boolean; folder: string }> {
   const folder = path.join(root, TORCHVISION_FOLDERS[name]);
   const result = (built: boolean) => ({ root, built, folder: path.join(folder, 'raw') });
   const before = await inspect(folder);

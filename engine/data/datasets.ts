@@ -1,19 +1,32 @@
 /**
- * MNIST and FashionMNIST as torchvision.datasets loads them: a root folder holding <Title>/raw/*-ubyte[.gz].
+ * The built-in datasets as torchvision.datasets loads them: a root folder holding <Title>/raw/...
+ * (MNIST, FashionMNIST, KMNIST: IDX files, *-ubyte[.gz]; CIFAR10: the binary tarball, see cifar.ts).
+ * The table of datasets (classes, shapes, official URLs and MD5s, readers) is registry.ts.
  *
- * Without a root the built-in offline copies are used (see builtin.ts for how they are made and split).
+ * Where the files come from:
+ *   - `root` given: that folder, as torchvision lays it out;
+ *   - no root, MNIST / FashionMNIST: the built-in offline copies (see builtin.ts for how they are made and
+ *     split; the bundled FashionMNIST split is NOT Zalando's official one);
+ *   - no root, KMNIST / CIFAR-10, or `download: true`: the user's data folder, dataDir().
+ * With `download: true`, files missing from `<root or dataDir()>/<Title>/raw/` are fetched from the official
+ * mirrors, resumably and checked against their MD5 (download.ts), and the downloaded files are read in
+ * preference to any extracted copies beside them (so asking for the official FashionMNIST never returns the
+ * bundled split, even when NETLOOM_DATA_DIR makes both share one folder). Without it, missing files are an
+ * NL_DATASET_MISSING that says how to download them.
+ *
  * Pixels stay uint8 here; scaling to [0,1] (torchvision's ToTensor) happens where batches are assembled.
  */
-import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import * as path from 'node:path';
-import { NetloomError } from '../errors.js';
-import { ensureBuiltin, RAW_FILES, TORCHVISION_FOLDERS } from './builtin.js';
-import { readIdxFile, type IdxArray } from './idx.js';
+import { NetloomError, isNetloomError } from '../errors.js';
+import { ensureBuiltin, type BundledDataset } from './builtin.js';
+import { download, type DownloadOptions, type DownloadProgress } from './download.js';
+import { REGISTRY, isPresent, urlsFor, type DatasetSpec, type LoadContext, type RemoteFile } from './registry.js';
 
-export type DatasetName = 'mnist' | 'fashion-mnist';
+export type DatasetName = 'mnist' | 'fashion-mnist' | 'kmnist' | 'cifar10';
 
 export interface Split {
-  /** count * 784 bytes, row-major, one 28x28 image after another. */
+  /** count * (product of sampleShape) bytes, one sample after another (28x28 row-major; CIFAR: 3x32x32, CHW). */
   images: Uint8Array;
   labels: Uint8Array;
   count: number;
@@ -31,14 +44,42 @@ export interface Dataset {
   source: string;
 }
 
-const CLASSES: Record<DatasetName, string[]> = {
-  mnist: ['0 - zero', '1 - one', '2 - two', '3 - three', '4 - four', '5 - five', '6 - six', '7 - seven', '8 - eight', '9 - nine'],
-  'fashion-mnist': ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
-};
+export const DATASET_NAMES: readonly DatasetName[] = ['mnist', 'fashion-mnist', 'kmnist', 'cifar10'];
 
-export const DATASET_NAMES: readonly DatasetName[] = ['mnist', 'fashion-mnist'];
+/** A download progress event, with which dataset file it is. */
+export interface DatasetDownloadProgress extends DownloadProgress {
+  dataset: string;
+  /** the file's name in raw/ */
+  file: string;
+  /** 1-based position among the files being downloaded now, and their number */
+  index: number;
+  count: number;
+}
 
-export async function loadDataset(name: DatasetName, opts: { root?: string } = {}): Promise<Dataset> {
+export interface LoadOptions {
+  /** torchvision-style root (holding <Title>/raw); default: the built-in copy, else dataDir() */
+  root?: string;
+  /** fetch missing files from the official source into <root or dataDir()>/<Title>/raw */
+  download?: boolean;
+  onProgress?: (p: DatasetDownloadProgress) => void;
+  signal?: AbortSignal;
+  /** replace the registry's mirrors and/or files (tests, private mirrors) */
+  remote?: { mirrors?: readonly string[]; files?: readonly RemoteFile[] };
+  /** transport settings passed to download() */
+  http?: Pick<DownloadOptions, 'fetchImpl' | 'timeoutMs' | 'retries' | 'retryDelayMs' | 'maxRedirects' | 'progressIntervalMs'>;
+}
+
+/** Where downloaded datasets are kept: $NETLOOM_DATA_DIR, else $XDG_DATA_HOME/netloom/datasets, else ~/.local/share/netloom/datasets. */
+export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
+  const override = env.NETLOOM_DATA_DIR;
+  if (override !== undefined && override !== '') return path.resolve(override);
+  const xdg = env.XDG_DATA_HOME;
+  // The XDG spec says a relative value is invalid and must be ignored.
+  if (xdg !== undefined && path.isAbsolute(xdg)) return path.join(xdg, 'netloom', 'datasets');
+  return path.join(homedir(), '.local', 'share', 'netloom', 'datasets');
+}
+
+export async function loadDataset(name: DatasetName, opts: LoadOptions = {}): Promise<Dataset> {
   if (!DATASET_NAMES.includes(name)) {
     throw new NetloomError(
       'NL_INVALID_ARGUMENT',
@@ -46,85 +87,60 @@ export async function loadDataset(name: DatasetName, opts: { root?: string } = {
       `Choose one of: ${DATASET_NAMES.join(', ')}.`,
     );
   }
-  const title = TORCHVISION_FOLDERS[name];
-  const root = path.resolve(opts.root ?? (await ensureBuiltin(name)));
-  const rawDir = path.join(root, title, 'raw');
-  const files = locateFiles(root, rawDir, title);
+  const base = REGISTRY[name];
+  const spec: DatasetSpec = { ...base, mirrors: opts.remote?.mirrors ?? base.mirrors, files: opts.remote?.files ?? base.files };
+  const useBuiltin = opts.root === undefined && !opts.download && spec.bundled;
+  const root = path.resolve(useBuiltin ? await ensureBuiltin(name as BundledDataset) : (opts.root ?? dataDir()));
+  const ctx: LoadContext = {
+    spec,
+    root,
+    rawDir: path.join(root, spec.title, 'raw'),
+    preferArchives: opts.download === true,
+    // Without an explicit root, plain files beside the downloads may be the bundled copy (NETLOOM_DATA_DIR is
+    // both homes); --download means the official files, so only what was downloaded counts then.
+    allowExtracted: !(opts.download && opts.root === undefined && spec.bundled),
+  };
+  if (opts.download) await fetchMissing(ctx, opts);
+  const { train, test } = await spec.load(ctx);
   return {
     name,
-    title,
-    sampleShape: [1, 28, 28],
-    classes: [...CLASSES[name]],
-    train: await readSplit(files.trainImages, files.trainLabels),
-    test: await readSplit(files.testImages, files.testLabels),
-    source: rawDir,
+    title: spec.title,
+    sampleShape: [...spec.sampleShape],
+    classes: [...spec.classes],
+    train,
+    test,
+    source: ctx.rawDir,
   };
 }
 
-type RawFiles = Record<keyof typeof RAW_FILES, string>;
+// One download per destination file per process; other processes are not coordinated (see download.ts).
+const inFlight = new Map<string, Promise<unknown>>();
 
-function locateFiles(root: string, rawDir: string, title: string): RawFiles {
-  const layoutHint =
-    `torchvision's layout is <root>/${title}/raw/ holding ${Object.values(RAW_FILES).join(', ')} (each may end in .gz). ` +
-    `Download it with torchvision.datasets.${title}(root, download=True), or leave the dataset root empty to use the built-in copy.`;
-  if (!existsSync(rawDir)) {
-    // The usual slip is choosing the dataset folder or raw/ itself instead of the root above it.
-    const base = path.basename(root);
-    const nearMiss = base === 'raw' || base === title ? ` It looks like you chose a folder inside the root; try ${path.dirname(base === 'raw' ? path.dirname(root) : root)}.` : '';
-    throw new NetloomError('NL_DATASET_MISSING', `No ${title} data under ${root}: the folder ${rawDir} does not exist`, layoutHint + nearMiss);
-  }
-  const found: Partial<RawFiles> = {};
-  const missing: string[] = [];
-  for (const [key, file] of Object.entries(RAW_FILES) as [keyof RawFiles, string][]) {
-    const plain = path.join(rawDir, file);
-    const match = [plain, `${plain}.gz`].find((p) => existsSync(p));
-    if (match === undefined) {
-      missing.push(`${file}[.gz]`);
-    } else {
-      found[key] = match;
+async function fetchMissing(ctx: LoadContext, opts: LoadOptions): Promise<void> {
+  const { spec } = ctx;
+  const todo = spec.files.filter((f) => !isPresent(ctx, f));
+  const hint =
+    'Check the internet connection (and any proxy or firewall) and run again: the download resumes where it stopped. ' +
+    (spec.bundled ? `Or leave out --download to use the bundled ${spec.title} copy, or` : 'Or') +
+    ` point --data at a folder that already holds ${spec.title}/raw/ (a torchvision data folder works).`;
+  for (const [i, f] of todo.entries()) {
+    const dest = path.join(ctx.rawDir, f.file);
+    let pending = inFlight.get(dest);
+    if (pending === undefined) {
+      pending = download(urlsFor(spec, f), dest, {
+        ...opts.http,
+        md5: f.md5,
+        signal: opts.signal,
+        hint,
+        onProgress: opts.onProgress && ((p) => opts.onProgress!({ ...p, dataset: spec.title, file: f.file, index: i + 1, count: todo.length })),
+      }).finally(() => inFlight.delete(dest));
+      inFlight.set(dest, pending);
     }
-  }
-  if (missing.length > 0) {
-    throw new NetloomError('NL_DATASET_MISSING', `${rawDir} is missing ${missing.join(', ')}`, layoutHint);
-  }
-  return found as RawFiles;
-}
-
-async function readSplit(imagesPath: string, labelsPath: string): Promise<Split> {
-  const images = await readIdxFile(imagesPath);
-  const labels = await readIdxFile(labelsPath);
-  const count = checkImages(images, imagesPath);
-  checkLabels(labels, labelsPath, count, imagesPath);
-  return { images: images.data, labels: labels.data, count };
-}
-
-const REFETCH = 'Download the dataset again, or leave the dataset root empty to use the built-in copy.';
-
-function checkImages(images: IdxArray, file: string): number {
-  const [count, h, w] = images.dims;
-  if (images.dims.length !== 3 || h !== 28 || w !== 28) {
-    throw new NetloomError('NL_BAD_DATASET', `${file}: images have dimensions [${images.dims.join(', ')}], expected [N, 28, 28]`, REFETCH);
-  }
-  return count;
-}
-
-function checkLabels(labels: IdxArray, file: string, imageCount: number, imagesFile: string): void {
-  if (labels.dims.length !== 1) {
-    throw new NetloomError('NL_BAD_DATASET', `${file}: labels have dimensions [${labels.dims.join(', ')}], expected [N]`, REFETCH);
-  }
-  if (labels.dims[0] !== imageCount) {
-    throw new NetloomError(
-      'NL_BAD_DATASET',
-      `${file} has ${labels.dims[0]} labels but ${imagesFile} has ${imageCount} images`,
-      'The image and label files come from different downloads; ' + REFETCH,
-    );
-  }
-  const bad = labels.data.findIndex((v) => v > 9);
-  if (bad >= 0) {
-    throw new NetloomError(
-      'NL_BAD_DATASET',
-      `${file}: label ${labels.data[bad]} at index ${bad} (byte offset ${8 + bad}) is outside the 10 classes 0..9`,
-      REFETCH,
-    );
+    try {
+      await pending;
+    } catch (e) {
+      if (isNetloomError(e)) throw e;
+      throw new NetloomError('NL_DOWNLOAD', `Could not download ${f.file}: ${(e as Error)?.message ?? String(e)}`, hint, { cause: e });
+    }
   }
 }

@@ -73,7 +73,7 @@ export const OptimizerSchema = z.discriminatedUnion('type', [
 ]);
 
 export const TrainingSchema = z.object({
-  dataset: z.enum(['fashion-mnist', 'mnist']).default('fashion-mnist'),
+  dataset: z.enum(['fashion-mnist', 'mnist', 'kmnist', 'cifar10']).default('fashion-mnist'),
   batch_size: z.number().int().positive().default(64),
   shuffle: z.boolean().default(false),
   drop_last: z.boolean().default(false),

@@ -28,7 +28,7 @@ function choice<T extends string>(values: readonly T[]) {
   };
 }
 
-const DATASETS = ['fashion-mnist', 'mnist'] as const;
+const DATASETS = ['fashion-mnist', 'mnist', 'kmnist', 'cifar10'] as const;
 
 interface CommonFlags {
   batchSize?: number;
@@ -36,6 +36,7 @@ interface CommonFlags {
   data?: string;
   threads?: number;
   limitTest?: number;
+  download?: boolean;
 }
 
 function jobOptions(f: CommonFlags & { epochs?: number; lr?: number; optimizer?: JobOptions['optimizer']; seed?: number; limitTrain?: number; weights?: string }): JobOptions {
@@ -51,6 +52,25 @@ function jobOptions(f: CommonFlags & { epochs?: number; lr?: number; optimizer?:
     weights: f.weights,
     limitTrain: f.limitTrain,
     limitTest: f.limitTest,
+    download: f.download,
+    onDownloadProgress: f.download ? downloadProgress() : undefined,
+  };
+}
+
+/** --download: a progress bar per file on a terminal, one line per file elsewhere. */
+function downloadProgress(): NonNullable<JobOptions['onDownloadProgress']> {
+  const out = process.stdout;
+  const bar = new ProgressLine(out);
+  const seen = new Set<string>();
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  return (p) => {
+    if (!seen.has(p.dest)) {
+      seen.add(p.dest);
+      if (!out.isTTY) console.log(`Downloading ${p.url}${p.resumedFrom > 0 ? ` (resuming at ${mb(p.resumedFrom)})` : ''}`);
+    }
+    const size = p.total === undefined ? mb(p.received) : `${mb(p.received)} / ${mb(p.total)}`;
+    bar.update(p.total ? p.received / p.total : 0, `${p.dataset} ${p.file} (${p.index}/${p.count})  ${size}`);
+    if (p.done) bar.done();
   };
 }
 
@@ -142,7 +162,8 @@ export function buildCli(): Command {
     c
       .option('--batch-size <n>', 'samples per batch (DataLoader batch_size)', number('--batch-size'))
       .option('--dataset <name>', `dataset: ${DATASETS.join(' | ')}`, choice(DATASETS))
-      .option('--data <root>', "torchvision-style data folder (<root>/FashionMNIST/raw); default: the built-in copy")
+      .option('--data <root>', "torchvision-style data folder (<root>/FashionMNIST/raw); default: the built-in copy (MNIST, FashionMNIST) or the user data folder")
+      .option('--download', 'download missing dataset files from the official source (into --data, else $NETLOOM_DATA_DIR, $XDG_DATA_HOME/netloom/datasets or ~/.local/share/netloom/datasets), verified by MD5; MNIST/FashionMNIST then use the official files, not the built-in copy')
       .option('--threads <n>', 'CPU threads (default: all)', number('--threads'))
       .option('--limit-test <n>', 'use only the first N test samples', number('--limit-test'));
   common(

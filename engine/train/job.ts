@@ -8,15 +8,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { NetloomError } from '../errors.js';
-import { analyzeForTraining } from '../graph/analyze.js';
+import { analyzeForTraining, type Analysis } from '../graph/analyze.js';
 import { OptimizerSchema, parseProjectText, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
 import { compileGraph } from '../compile/compile.js';
-import { loadDataset, type Dataset, type DatasetName } from '../data/datasets.js';
+import { loadDataset, type Dataset, type DatasetDownloadProgress, type DatasetName } from '../data/datasets.js';
 import { epochOrder, validateLoaderConfig, type LoaderConfig } from '../data/loader.js';
 import type { NativeProgress } from '../runtime/binding.js';
 import { Session } from '../runtime/session.js';
 import { initTensor } from './init.js';
-import { lrSchedule, validateScheduler, type LrSchedule } from './schedules.js';
+import { lrSchedule, validateScheduler, type LrSchedule, type SchedulerDoc } from './schedules.js';
 import { batchCount } from '../data/loader.js';
 import { loadCheckpoint } from './checkpoints.js';
 
@@ -35,6 +35,10 @@ export interface JobOptions {
   /** use only the first N samples of each split (quick runs, tests) */
   limitTrain?: number;
   limitTest?: number;
+
+  // -- dataset download (--download): fetch missing files from the official source into dataRoot or the user's data folder
+  download?: boolean;
+  onDownloadProgress?: (p: DatasetDownloadProgress) => void;
 }
 
 export interface EpochReport {
@@ -57,6 +61,14 @@ export interface TestReport {
 
 export interface Job {
   project: ProjectDoc;
+  /** the analysed graph the program was compiled from (recompiling with other hyper-parameters reuses it) */
+  analysis: Analysis;
+  /** the optimizer in effect (project + overrides) */
+  optimizer: OptimizerDoc;
+  clipGradNorm: number | null;
+  /** the validated scheduler document, when the project has one */
+  scheduler?: SchedulerDoc;
+  threads: number;
   /** the LR schedule, when the project has a scheduler */
   schedule?: LrSchedule;
   /** notes for the user about the set-up (e.g. scheduler milestones after the end of the run) */
@@ -97,14 +109,14 @@ function positiveInt(v: number | undefined, flag: string): void {
 }
 
 /** The momentum a scheduler may cycle: SGD/RMSprop momentum, Adam's beta1 (none for Adagrad). */
-function baseMomentum(opt: OptimizerDoc): number | undefined {
+export function baseMomentum(opt: OptimizerDoc): number | undefined {
   if (opt.type === 'SGD' || opt.type === 'RMSprop') return opt.momentum;
   if (opt.type === 'Adam' || opt.type === 'AdamW') return opt.betas[0];
   return undefined;
 }
 
 /** Per-batch learning rates (and momenta, when the schedule cycles them) for one epoch. */
-function epochTables(schedule: LrSchedule, epoch: number, batches: number): { lr: Float32Array; momentum?: Float32Array } {
+export function epochTables(schedule: LrSchedule, epoch: number, batches: number): { lr: Float32Array; momentum?: Float32Array } {
   const lr = new Float32Array(batches);
   const mom = new Float32Array(batches);
   let cycles = false;
@@ -131,7 +143,7 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
     seed: o.seed ?? t.seed,
   });
   const analysis = analyzeForTraining(project.graph, source, { batchSize: loader.batchSize });
-  const dataset = await loadDataset(o.dataset ?? t.dataset, { root: o.dataRoot });
+  const dataset = await loadDataset(o.dataset ?? t.dataset, { root: o.dataRoot, download: o.download, onProgress: o.onDownloadProgress });
 
   const input = analysis.byId.get(analysis.inputId!)!;
   const shape = input.outShape!;
@@ -157,15 +169,20 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
   const epochs = o.epochs ?? t.epochs;
   const warnings: string[] = [];
   let schedule: LrSchedule | undefined;
+  let scheduler: SchedulerDoc | undefined;
   if (t.scheduler) {
     const stepsPerEpoch = batchCount(trainCount, loader.batchSize, loader.dropLast);
     const v = validateScheduler(t.scheduler, { epochs, stepsPerEpoch, optimizer: optimizer.type });
     warnings.push(...v.warnings);
+    scheduler = v.scheduler;
     schedule = lrSchedule(v.scheduler, optimizer.lr, baseMomentum(optimizer));
   }
   session.setDataset('train', dataset.train.images, dataset.train.labels, trainCount);
   session.setDataset('test', dataset.test.images, dataset.test.labels, testCount);
-  return { project, dataset, session, loader, epochs, trainCount, testCount, schedule, warnings };
+  return {
+    project, analysis, optimizer, clipGradNorm: t.clip_grad_norm, scheduler, threads: o.threads ?? 0,
+    dataset, session, loader, epochs, trainCount, testCount, schedule, warnings,
+  };
 }
 
 /** The quickstart's test(): no updates, in order, same batch size. */

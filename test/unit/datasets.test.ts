@@ -115,9 +115,9 @@ describe('loadDataset with a torchvision root', () => {
   });
 
   it('rejects an unknown dataset name', async () => {
-    const e = await failure('cifar10' as DatasetName, tmp);
+    const e = await failure('svhn' as DatasetName, tmp);
     expect(e.code).toBe('NL_INVALID_ARGUMENT');
-    expect(e.hint).toBe('Choose one of: mnist, fashion-mnist.');
+    expect(e.hint).toBe('Choose one of: mnist, fashion-mnist, kmnist, cifar10.');
   });
 });
 
