@@ -126,6 +126,142 @@ export const DirEntryDto = z.object({ name: z.string(), path: z.string(), kind: 
 
 export const RecoveryDto = z.object({ project: ProjectDto, path: z.string().nullable(), savedAt: z.string() });
 
+// ---- training runs -------------------------------------------------------------------------------
+
+export const RunStateDto = z.enum(['ready', 'running', 'paused', 'stopped', 'finished', 'failed']);
+export type RunStateDto = z.infer<typeof RunStateDto>;
+
+/** Overrides of the project's training section for one run (the CLI's flags). */
+export const RunOverridesDto = z
+  .object({
+    epochs: z.number().int().positive().max(100_000),
+    batchSize: z.number().int().positive().max(1 << 20),
+    lr: z.number().positive().finite(),
+    optimizer: z.enum(['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad']),
+    dataset: z.enum(['mnist', 'fashion-mnist']),
+    limitTrain: z.number().int().positive(),
+    limitTest: z.number().int().positive(),
+    seed: z.number().int().min(0),
+    /** least milliseconds between run.progress events (default 100) */
+    eventIntervalMs: z.number().min(0).max(60_000),
+  })
+  .partial()
+  .strict();
+export type RunOverridesDto = z.infer<typeof RunOverridesDto>;
+
+/** Optimizer settings that may change on resume (torch's names); each change is marked in the run's history. */
+export const HyperDto = z
+  .object({
+    lr: z.number().positive().finite(),
+    momentum: z.number().min(0).finite(),
+    dampening: z.number().finite(),
+    weight_decay: z.number().min(0).finite(),
+    nesterov: z.boolean(),
+    betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]),
+    eps: z.number().positive().finite(),
+    alpha: z.number().min(0).max(1),
+  })
+  .partial()
+  .strict();
+export type HyperDto = z.infer<typeof HyperDto>;
+
+export const RunErrorDto = z.object({ code: z.string(), message: z.string(), hint: z.string().optional() });
+
+export const HyperChangeDto = z.object({
+  /** the global optimizer step the change applies from */
+  step: z.number(),
+  /** 1-based epoch and the batch (0-based, next to run) where the change applies */
+  epoch: z.number(),
+  batch: z.number(),
+  changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })),
+});
+export type HyperChangeDto = z.infer<typeof HyperChangeDto>;
+
+export const RunSummaryDto = z.object({
+  runId: z.string(),
+  name: z.string(),
+  state: RunStateDto,
+  /** 1-based epoch being run (or the last one, once over) */
+  epoch: z.number(),
+  epochs: z.number(),
+  /** next batch to run in the epoch */
+  batch: z.number(),
+  batches: z.number(),
+  bestEpoch: z.number().nullable(),
+  error: RunErrorDto.optional(),
+});
+export type RunSummaryDto = z.infer<typeof RunSummaryDto>;
+
+const RunProgressFields = {
+  runId: z.string(),
+  /** 1-based */
+  epoch: z.number(),
+  /** batches done in this epoch */
+  batch: z.number(),
+  batches: z.number(),
+  /** samples done in this epoch */
+  samples: z.number(),
+  /** latest batch loss and the epoch's mean so far */
+  loss: z.number(),
+  meanLoss: z.number(),
+  samplesPerSec: z.number(),
+  lr: z.number(),
+  /** null until there is a speed to go by */
+  etaSeconds: z.number().nullable(),
+};
+const RunEpochFields = {
+  runId: z.string(),
+  epoch: z.number(),
+  trainLoss: z.number(),
+  testLoss: z.number(),
+  /** null for regression models */
+  testAccuracy: z.number().nullable(),
+  /** train + test seconds of the epoch (time paused excluded) */
+  seconds: z.number(),
+};
+
+/** Everything recorded so far (a reconnecting client redraws its charts from it). */
+export const RunRecordDto = RunSummaryDto.extend({
+  progress: z.array(z.object(RunProgressFields).omit({ runId: true }).extend({ step: z.number() })),
+  epochsDone: z.array(z.object(RunEpochFields).omit({ runId: true })),
+  changes: z.array(HyperChangeDto),
+});
+
+export const EvaluationDto = z.object({
+  /** null for regression models */
+  accuracy: z.number().nullable(),
+  avgLoss: z.number(),
+  samples: z.number(),
+  /** confusion[true class][predicted class] */
+  confusion: z.array(z.array(z.number())),
+  perClass: z.array(z.object({ accuracy: z.number(), count: z.number() })),
+  classNames: z.array(z.string()),
+});
+export type EvaluationDto = z.infer<typeof EvaluationDto>;
+
+export const SampleDto = z.object({
+  /** index in the test split */
+  index: z.number(),
+  label: z.number(),
+  predicted: z.number(),
+  /** uint8 pixels, base64, in the dataset's layout (sampleShape, row-major) */
+  pixels: z.string(),
+  probabilities: z.array(z.number()),
+});
+
+export const NodeLoadDto = z.object({
+  nodeId: z.string(),
+  name: z.string(),
+  type: z.string(),
+  keys: z.array(z.string()),
+  missing: z.array(z.string()),
+  unexpected: z.array(z.string()),
+  mismatched: z.array(z.object({ key: z.string(), fileShape: z.array(z.number()), modelShape: z.array(z.number()) })),
+  ok: z.boolean(),
+});
+
+const RunId = z.object({ runId: z.string().min(1) });
+
 // ---- the methods ---------------------------------------------------------------------------------
 
 /** Each method: params schema and result schema. The transports validate both. */
@@ -148,6 +284,47 @@ export const METHODS = {
   writeRecovery: { params: z.object({ project: ProjectDto, path: z.string().nullable() }), result: z.object({}) },
   readRecovery: { params: z.object({}), result: RecoveryDto.nullable() },
   clearRecovery: { params: z.object({}), result: z.object({}) },
+
+  /** validates and prepares (dataset, compile), then trains in the background; events: run.progress/run.epoch/run.state.
+   *  checkpoint: start from a saved state dict (resume: also its optimizer state and position) */
+  startRun: {
+    params: z.object({ project: ProjectDto, overrides: RunOverridesDto.optional(), checkpoint: z.object({ path: z.string().min(1), resume: z.boolean() }).optional() }),
+    result: z.object({ runId: z.string() }),
+  },
+  /** stops after the current batch, remembering where; resolves once paused */
+  pauseRun: { params: RunId, result: RunSummaryDto },
+  /** continues a paused run exactly; hyper edits optimizer settings first (the change is returned and recorded) */
+  resumeRun: { params: RunId.extend({ hyper: HyperDto.optional() }), result: z.object({ run: RunSummaryDto, change: HyperChangeDto.nullable() }) },
+  /** ends the run for good; its weights stay available (evaluate, predict, save) */
+  stopRun: { params: RunId, result: RunSummaryDto },
+  listRuns: { params: z.object({}), result: z.array(RunSummaryDto) },
+  getRun: { params: RunId, result: RunRecordDto },
+  /** forgets a run that is not training (frees its memory) */
+  closeRun: { params: RunId, result: z.object({}) },
+  /** test split with the current weights (not while training) */
+  evaluateRun: { params: RunId, result: EvaluationDto },
+  /** up to `limit` test samples of one confusion-matrix cell */
+  runSamples: {
+    params: RunId.extend({ actual: z.number().int().min(0), predicted: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }),
+    result: z.object({ sampleShape: z.array(z.number()), samples: z.array(SampleDto) }),
+  },
+  /** class probabilities for one sample (uint8 pixels, the dataset's layout) */
+  predict: {
+    params: RunId.extend({ pixels: z.array(z.number().int().min(0).max(255)).max(1 << 20) }),
+    result: z.object({ probabilities: z.array(z.number()), predicted: z.number() }),
+  },
+  /** safetensors state dict: the last or the best-test-loss weights; withOptimizer (last only) makes it resumable */
+  saveRunCheckpoint: {
+    params: RunId.extend({ path: z.string().min(1), which: z.enum(['last', 'best']).default('last'), withOptimizer: z.boolean().default(false) }),
+    result: z.object({ path: z.string() }),
+  },
+  /** compares a checkpoint with the run's graph node by node; loads it when everything matches (unless dryRun) */
+  checkpointReport: {
+    params: RunId.extend({ path: z.string().min(1), dryRun: z.boolean().optional() }),
+    result: z.object({ ok: z.boolean(), loaded: z.boolean(), nodes: z.array(NodeLoadDto), unassigned: z.array(z.string()), problems: z.array(z.string()), hasOptimizerState: z.boolean(),
+      /** saved with the training position (withOptimizer): startRun can resume from it */
+      resumable: z.boolean() }),
+  },
 } as const;
 
 export type MethodName = keyof typeof METHODS;
@@ -167,6 +344,12 @@ export type EngineApi = {
 export const EngineEvent = z.discriminatedUnion('type', [
   /** the engine's recent-files list changed */
   z.object({ type: z.literal('recent.changed'), recent: z.array(z.string()) }),
+  /** training progress, throttled (about 10 a second per run) */
+  z.object({ type: z.literal('run.progress'), ...RunProgressFields }),
+  /** an epoch's metrics, after its test pass */
+  z.object({ type: z.literal('run.epoch'), ...RunEpochFields }),
+  /** running / paused / stopped / finished / failed (with the error) */
+  z.object({ type: z.literal('run.state'), runId: z.string(), state: RunStateDto, error: RunErrorDto.optional() }),
 ]);
 export type EngineEvent = z.infer<typeof EngineEvent>;
 

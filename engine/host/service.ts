@@ -7,6 +7,9 @@
  *
  * Events (e.g. recent.changed after a save) go to every onEvent listener; a host forwards them
  * to its clients.
+ *
+ * Training runs (startRun ... checkpointReport) live in one Map keyed by runId; each TrainingRun's
+ * events become run.progress / run.epoch / run.state events for every client.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -19,7 +22,8 @@ import { CATALOG, type LayerSpec } from '../graph/catalog.js';
 import type { GraphDoc } from '../graph/document.js';
 import { batchShape, paramCount, summarize } from '../graph/summary.js';
 import * as projectIo from '../io/project.js';
-import { API_VERSION, RecoveryDto, type EngineApi, type EngineEvent, type LayerDto, type Params, type Result, type TemplateDto } from './api.js';
+import { TrainingRun, type HyperEdit } from '../train/run.js';
+import { API_VERSION, RecoveryDto, type EngineApi, type EngineEvent, type LayerDto, type Params, type Result, type RunSummaryDto, type TemplateDto } from './api.js';
 
 // ---- where the installation is -------------------------------------------------------------------
 
@@ -137,6 +141,8 @@ export class EngineService implements EngineApi {
   private readonly templatesDirOption: string | undefined;
   private catalogCache: LayerDto[] | undefined;
   private rootCache: string | undefined;
+  private readonly runs = new Map<string, { run: TrainingRun; name: string }>();
+  private nextRunId = 1;
 
   constructor(opts: EngineServiceOptions = {}) {
     this.templatesDirOption = opts.templatesDir;
@@ -282,5 +288,102 @@ export class EngineService implements EngineApi {
   async clearRecovery(_params: Params<'clearRecovery'>): Promise<Result<'clearRecovery'>> {
     await projectIo.clearRecovery();
     return {};
+  }
+
+  // ---- training runs ---------------------------------------------------------------------------
+
+  private getRunEntry(runId: string): { run: TrainingRun; name: string } {
+    const entry = this.runs.get(runId);
+    if (!entry)
+      throw new NetloomError('NL_INVALID_ARGUMENT', `there is no run "${runId}"`,
+        this.runs.size ? `Known runs: ${[...this.runs.keys()].join(', ')}.` : 'Start one with startRun first.');
+    return entry;
+  }
+
+  private runSummary(runId: string): RunSummaryDto {
+    const { run, name } = this.getRunEntry(runId);
+    return { runId, name, ...run.summary() };
+  }
+
+  async startRun({ project, overrides, checkpoint }: Params<'startRun'>): Promise<Result<'startRun'>> {
+    const doc = projectIo.loadProjectJson(project, `project "${project.name}"`);
+    const run = await TrainingRun.create(doc, `project "${project.name}"`, { ...overrides });
+    if (checkpoint) await run.loadCheckpoint(checkpoint.path, { resume: checkpoint.resume });
+    const runId = `run-${this.nextRunId++}`;
+    this.runs.set(runId, { run, name: doc.name });
+    run.onEvent((e) => {
+      if (e.kind === 'progress') {
+        const { kind: _k, step: _s, ...rest } = e;
+        this.emit({ type: 'run.progress', runId, ...rest });
+      } else if (e.kind === 'epoch') {
+        this.emit({ type: 'run.epoch', runId, epoch: e.epoch, trainLoss: e.trainLoss, testLoss: e.testLoss, testAccuracy: e.testAccuracy, seconds: e.seconds });
+      } else {
+        this.emit({ type: 'run.state', runId, state: e.state, ...(e.error ? { error: e.error } : {}) });
+      }
+    });
+    if (run.state === 'paused') await run.resume(); // resumed from a checkpoint's position
+    else run.start();
+    return { runId };
+  }
+
+  async pauseRun({ runId }: Params<'pauseRun'>): Promise<Result<'pauseRun'>> {
+    await this.getRunEntry(runId).run.pause();
+    return this.runSummary(runId);
+  }
+
+  async resumeRun({ runId, hyper }: Params<'resumeRun'>): Promise<Result<'resumeRun'>> {
+    const change = await this.getRunEntry(runId).run.resume({ hyper: hyper as HyperEdit | undefined });
+    return { run: this.runSummary(runId), change };
+  }
+
+  async stopRun({ runId }: Params<'stopRun'>): Promise<Result<'stopRun'>> {
+    await this.getRunEntry(runId).run.stop();
+    return this.runSummary(runId);
+  }
+
+  async listRuns(_params: Params<'listRuns'>): Promise<Result<'listRuns'>> {
+    return [...this.runs.keys()].map((id) => this.runSummary(id));
+  }
+
+  async getRun({ runId }: Params<'getRun'>): Promise<Result<'getRun'>> {
+    const { run } = this.getRunEntry(runId);
+    return {
+      ...this.runSummary(runId),
+      progress: run.history.progress.map((p) => ({ ...p })),
+      epochsDone: run.history.epochs.map((e) => ({ epoch: e.epoch, trainLoss: e.trainLoss, testLoss: e.testLoss, testAccuracy: e.testAccuracy, seconds: e.seconds })),
+      changes: run.history.changes,
+    };
+  }
+
+  async closeRun({ runId }: Params<'closeRun'>): Promise<Result<'closeRun'>> {
+    const { run } = this.getRunEntry(runId);
+    if (run.state === 'running') throw new NetloomError('NL_INVALID_ARGUMENT', `run "${runId}" is training`, 'Stop it first (stopRun).');
+    this.runs.delete(runId);
+    return {};
+  }
+
+  async evaluateRun({ runId }: Params<'evaluateRun'>): Promise<Result<'evaluateRun'>> {
+    return this.getRunEntry(runId).run.evaluate();
+  }
+
+  async runSamples({ runId, actual, predicted, limit }: Params<'runSamples'>): Promise<Result<'runSamples'>> {
+    return this.getRunEntry(runId).run.samples({ actual, predicted, limit });
+  }
+
+  async predict({ runId, pixels }: Params<'predict'>): Promise<Result<'predict'>> {
+    const probabilities = await this.getRunEntry(runId).run.predict(pixels);
+    let predicted = 0;
+    for (let c = 1; c < probabilities.length; c++) if (probabilities[c] > probabilities[predicted]) predicted = c;
+    return { probabilities, predicted };
+  }
+
+  async saveRunCheckpoint({ runId, path: file, which, withOptimizer }: Params<'saveRunCheckpoint'>): Promise<Result<'saveRunCheckpoint'>> {
+    const abs = path.resolve(file);
+    await this.getRunEntry(runId).run.saveCheckpoint(abs, { which: which ?? 'last', withOptimizer: withOptimizer ?? false });
+    return { path: abs };
+  }
+
+  async checkpointReport({ runId, path: file, dryRun }: Params<'checkpointReport'>): Promise<Result<'checkpointReport'>> {
+    return this.getRunEntry(runId).run.loadCheckpointReport(path.resolve(file), { dryRun });
   }
 }

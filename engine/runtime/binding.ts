@@ -22,12 +22,22 @@ export interface NativeProgress {
 }
 
 export interface NativeEpochResult {
+  /** sum of the batch losses of the batches this call ran */
   lossSum: number;
+  /** batches / samples this call ran (a resumed epoch: only those after startBatch) */
   batches: number;
   samples: number;
   correct: number;
+  /** the first batch not run: the epoch's batch count when it completed, else where to resume */
+  nextBatch: number;
   seconds: number;
   stopped: boolean;
+  /** with `predictions`: [count] predicted class of each visited sample, by position in the epoch */
+  predictions?: Int32Array;
+  /** with `probabilities`: [count * classes] softmax of each visited sample's logits */
+  probabilities?: Float32Array;
+  /** with `losses`: the loss of each batch this call ran, in order */
+  losses?: Float32Array;
 }
 
 export interface NativeEpochOptions {
@@ -41,6 +51,14 @@ export interface NativeEpochOptions {
   lr?: Float32Array;
   /** SGD/RMSprop momentum or Adam beta1 for each batch (OneCycleLR cycle_momentum) */
   momentum?: Float32Array;
+  /** first batch to run (resume a stopped epoch at its result's nextBatch); lr/momentum stay indexed by batch */
+  startBatch?: number;
+  /** eval epochs only: return each visited sample's predicted class (argmax of the logits, first on ties) */
+  predictions?: boolean;
+  /** eval epochs only: return each visited sample's softmax probabilities */
+  probabilities?: boolean;
+  /** return the loss of every batch run */
+  losses?: boolean;
 }
 
 export interface NativeSession {
@@ -48,8 +66,10 @@ export interface NativeSession {
   getBuffer(id: number, rows?: number): Float32Array | Int32Array;
   setDataset(split: 0 | 1, images: Uint8Array, labels: Uint8Array, count: number, sampleSize: number): void;
   runEpoch(split: 0 | 1, options: NativeEpochOptions, onProgress?: (p: NativeProgress) => void): Promise<NativeEpochResult>;
-  /** one step on the current buffers; lr overrides the programmed learning rate for this step */
+  /** one step on the current buffers; lr overrides the programmed learning rate for this step.
+   *  runStep(1, false) after setBuffer(io.input, one row) is single-sample inference (eval mode). */
   runStep(rows: number, train: boolean, update?: boolean, lr?: number): void;
+  /** ends the running epoch after its current batch (or the one just requested with runEpoch, before it starts) */
   stop(): void;
   steps: number;
   /** seed of the counter-based RNG (dropout masks) */

@@ -5,11 +5,11 @@
 import { NetloomError, type ErrorCode } from '../errors.js';
 import type { CompiledProgram } from '../compile/ir.js';
 import { encodeProgram } from '../compile/program.js';
-import { loadBinding, type NativeEpochResult, type NativeProgress, type NativeSession } from './binding.js';
+import { loadBinding, type NativeEpochOptions, type NativeEpochResult, type NativeProgress, type NativeSession } from './binding.js';
 
 const HINTS: Partial<Record<string, string>> = {
   NL_OOM: 'Lower the batch size, or close other programs.',
-  NL_NON_FINITE: 'Lower the learning rate; the weights from before the failing batch are kept.',
+  NL_NON_FINITE: 'Lower the learning rate (or turn on gradient clipping); the weights from before the failing batch are kept.',
   NL_BAD_LABEL: 'The dataset has more classes than the last Linear layer has outputs: raise its out_features.',
   NL_INVALID_PROGRAM: 'This is a bug in Netloom: please report it with the project file.',
   NL_INTERNAL: 'This is a bug in Netloom: please report it with the project file.',
@@ -66,7 +66,7 @@ export class Session {
 
   async runEpoch(
     split: Split,
-    o: { count: number; batch: number; dropLast: boolean; train: boolean; order?: Int32Array; eventIntervalMs?: number; lr?: Float32Array; momentum?: Float32Array },
+    o: NativeEpochOptions,
     onProgress?: (p: NativeProgress) => void,
   ): Promise<NativeEpochResult> {
     try {

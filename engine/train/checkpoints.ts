@@ -3,6 +3,13 @@
  * PyTorch's model.state_dict() names them, loaded with load_state_dict's strict semantics:
  * missing, unexpected and mis-shaped keys are all reported in one error, and nothing is loaded
  * unless everything matches.
+ *
+ * A training checkpoint (saved "with optimizer") also holds the optimizer's state tensors under
+ * `optimizer.state.<param key>.<torch state name>` (e.g. `optimizer.state.fc1.weight.exp_avg`)
+ * and, in the metadata, where training stood (`netloom.step`, `netloom.epoch`, `netloom.batch`,
+ * `netloom.scheduler_step`, `netloom.optimizer`), so a run can continue exactly. Those keys are
+ * Netloom's own: a plain load (weights only) ignores them; to load such a file in PyTorch, save
+ * it without the optimizer state.
  */
 import { NetloomError } from '../errors.js';
 import { loadSafetensors, saveSafetensors, type TensorF32 } from '../io/safetensors.js';
@@ -18,7 +25,7 @@ export async function saveCheckpoint(path: string, session: Session, metadata: R
 const shapeText = (s: readonly number[]) => `torch.Size([${s.join(', ')}])`;
 
 /** Compares a state dict against the model; returns PyTorch-style problem lines (empty = match). */
-export function stateDictProblems(model: { key: string; shape: readonly number[] }[], file: Record<string, TensorF32>): string[] {
+export function stateDictProblems(model: readonly { key: string; shape: readonly number[] }[], file: Record<string, TensorF32>): string[] {
   const want = new Map(model.map((p) => [p.key, p.shape]));
   const missing = model.filter((p) => !(p.key in file)).map((p) => p.key);
   const unexpected = Object.keys(file).filter((k) => !want.has(k));
@@ -33,8 +40,88 @@ export function stateDictProblems(model: { key: string; shape: readonly number[]
   return lines;
 }
 
+/** Prefix of the optimizer state tensors in a training checkpoint. */
+export const OPTIMIZER_PREFIX = 'optimizer.state.';
+
+/** A file's tensors split into the state dict proper and the optimizer state (keys without the prefix). */
+export function splitCheckpoint(tensors: Record<string, TensorF32>): { model: Record<string, TensorF32>; optimizer: Record<string, TensorF32> } {
+  const model: Record<string, TensorF32> = {};
+  const optimizer: Record<string, TensorF32> = {};
+  for (const [k, t] of Object.entries(tensors)) {
+    if (k.startsWith(OPTIMIZER_PREFIX)) optimizer[k.slice(OPTIMIZER_PREFIX.length)] = t;
+    else model[k] = t;
+  }
+  return { model, optimizer };
+}
+
+/** One graph node's part of a load: keys the model wants but the file lacks, keys the file has but the node does not, shape mismatches. */
+export interface NodeLoadReport {
+  nodeId: string;
+  name: string;
+  type: string;
+  /** the node's state-dict keys */
+  keys: string[];
+  missing: string[];
+  unexpected: string[];
+  mismatched: { key: string; fileShape: number[]; modelShape: number[] }[];
+  ok: boolean;
+}
+
+export interface LoadReport {
+  /** true when every key matches (strict load_state_dict would succeed) */
+  ok: boolean;
+  nodes: NodeLoadReport[];
+  /** file keys that belong to no node of the graph (their prefix names no node) */
+  unassigned: string[];
+  /** the PyTorch-style lines (what loadCheckpoint would throw) */
+  problems: string[];
+  /** the file holds optimizer state (a training checkpoint) */
+  hasOptimizerState: boolean;
+}
+
+/**
+ * The strict comparison of stateDictProblems, broken down per graph node: a key `<name>.<param>`
+ * belongs to the node called <name> (node names may contain dots; parameter names never do).
+ */
+export function loadReport(
+  nodes: readonly { id: string; name: string; type: string }[],
+  model: readonly { key: string; shape: readonly number[] }[],
+  tensors: Record<string, TensorF32>,
+): LoadReport {
+  const { model: file, optimizer } = splitCheckpoint(tensors);
+  const owner = (key: string) => key.slice(0, Math.max(key.lastIndexOf('.'), 0));
+  const byName = new Map<string, NodeLoadReport>();
+  const out: NodeLoadReport[] = nodes.map((n) => {
+    const r: NodeLoadReport = { nodeId: n.id, name: n.name, type: n.type, keys: [], missing: [], unexpected: [], mismatched: [], ok: true };
+    byName.set(n.name, r);
+    return r;
+  });
+  const want = new Map(model.map((p) => [p.key, p.shape]));
+  const unassigned: string[] = [];
+  for (const p of model) {
+    const r = byName.get(owner(p.key));
+    if (!r) continue;
+    r.keys.push(p.key);
+    const t = file[p.key];
+    if (!t) r.missing.push(p.key);
+    else if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i]))
+      r.mismatched.push({ key: p.key, fileShape: [...t.shape], modelShape: [...p.shape] });
+  }
+  for (const k of Object.keys(file)) {
+    if (want.has(k)) continue;
+    const r = byName.get(owner(k));
+    if (r) r.unexpected.push(k);
+    else unassigned.push(k);
+  }
+  for (const r of out) r.ok = !r.missing.length && !r.unexpected.length && !r.mismatched.length;
+  const problems = stateDictProblems(model, file);
+  return { ok: problems.length === 0, nodes: out, unassigned, problems, hasOptimizerState: Object.keys(optimizer).length > 0 };
+}
+
 export async function loadCheckpoint(path: string, session: Session): Promise<Record<string, string>> {
-  const { tensors, metadata } = await loadSafetensors(path);
+  const { tensors: all, metadata } = await loadSafetensors(path);
+  // A training checkpoint loads here as weights only.
+  const tensors = splitCheckpoint(all).model;
   const problems = stateDictProblems(session.program.params, tensors);
   if (problems.length)
     throw new NetloomError('NL_CHECKPOINT_MISMATCH', `Error(s) in loading state_dict from ${path}:\n  ${problems.join('\n  ')}`,

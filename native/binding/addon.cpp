@@ -5,6 +5,7 @@
 // ThreadSafeFunction; every failure becomes a JS Error carrying `code` (NL_...), never an abort.
 #include <napi.h>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <vector>
 #include "netloom.h"
@@ -34,6 +35,15 @@ public:
                 std::vector<int32_t> order, std::vector<float> lr, std::vector<float> momentum, Napi::Function progress);
     ~EpochWorker() override;
     Napi::Promise promise() { return deferred_.Promise(); }
+    // Optional outputs (sized by runEpoch before Queue(); empty = not requested).
+    std::vector<int32_t> predictions;
+    std::vector<float> probabilities, losses;
+    int classes = 0;
+    void bind_outputs() {
+        opts_.predictions = predictions.empty() ? nullptr : predictions.data();
+        opts_.probabilities = probabilities.empty() ? nullptr : probabilities.data();
+        opts_.batch_losses = losses.empty() ? nullptr : losses.data();
+    }
 
 protected:
     void Execute() override;
@@ -154,7 +164,11 @@ private:
         return env.Undefined();
     }
 
-    // runEpoch(split, { count, batch, dropLast, train, order?: Int32Array, eventIntervalMs? }, onProgress?) -> Promise
+    // runEpoch(split, { count, batch, dropLast, train, order?: Int32Array, eventIntervalMs?, lr?, momentum?,
+    //                   startBatch?, predictions?: boolean, probabilities?: boolean, losses?: boolean }, onProgress?)
+    //   -> Promise<{ lossSum, batches, samples, correct, nextBatch, seconds, stopped,
+    //                predictions?: Int32Array [count], probabilities?: Float32Array [count * classes],
+    //                losses?: Float32Array [batches run] }>
     Napi::Value run_epoch(const Napi::CallbackInfo & info) {
         Napi::Env env = info.Env();
         check_idle(env);
@@ -166,6 +180,17 @@ private:
         opts.batch = o.Get("batch").ToNumber().Int32Value();
         opts.drop_last = o.Get("dropLast").ToBoolean().Value();
         opts.train = o.Get("train").ToBoolean().Value();
+        Napi::Value sb = o.Get("startBatch");
+        if (!sb.IsUndefined() && !sb.IsNull()) {
+            if (!sb.IsNumber()) throw_arg(env, "runEpoch: startBatch must be a number");
+            double v = sb.As<Napi::Number>().DoubleValue();
+            if (!(v >= 0) || v != std::floor(v) || v > 9007199254740991.0) throw_arg(env, "runEpoch: startBatch must be a non-negative integer");
+            opts.start_batch = (int64_t)v;
+        }
+        bool want_predictions = o.Get("predictions").ToBoolean().Value();
+        bool want_probabilities = o.Get("probabilities").ToBoolean().Value();
+        bool want_losses = o.Get("losses").ToBoolean().Value();
+        if (opts.count < 0) throw_arg(env, "runEpoch: count must be non-negative");
         Napi::Value iv = o.Get("eventIntervalMs");
         if (iv.IsNumber()) opts.event_interval_s = iv.As<Napi::Number>().DoubleValue() / 1000.0;
         std::vector<int32_t> order;
@@ -196,8 +221,27 @@ private:
         std::vector<float> momentum = table("momentum");
         Napi::Function progress;
         if (info.Length() > 2 && info[2].IsFunction()) progress = info[2].As<Napi::Function>();
+        // Output arrays, sized here (before any worker exists) and owned by the worker; the core
+        // refuses predictions in training epochs.
+        const nl::Program & prog = session_->program();
+        int classes = prog.logits >= 0 ? (int)prog.buffers[prog.logits].elems : 0;
+        std::vector<int32_t> predictions;
+        std::vector<float> probabilities, losses;
+        try {
+            if (want_predictions) predictions.assign((size_t)opts.count, 0);
+            if (want_probabilities) probabilities.assign((size_t)opts.count * (size_t)classes, 0.f);
+            if (want_losses) losses.assign((size_t)std::max<int64_t>(batches, 0), 0.f);
+        } catch (const std::bad_alloc &) {
+            throw make_error(env, NL_STATUS_OUT_OF_MEMORY, "out of memory for the epoch's predictions");
+        }
         auto * w = new EpochWorker(env, this, Value(), split == 1 ? nl::SPLIT_TEST : nl::SPLIT_TRAIN, opts, std::move(order), std::move(lr), std::move(momentum), progress);
+        w->predictions = std::move(predictions);
+        w->probabilities = std::move(probabilities);
+        w->losses = std::move(losses);
+        w->classes = classes;
+        w->bind_outputs();
         busy = true;
+        session_->clear_stop();   // a stop() from now on applies to this epoch, even before it starts running
         Napi::Promise p = w->promise();
         w->Queue();
         return p;
@@ -301,8 +345,22 @@ void EpochWorker::OnOK() {
     o.Set("batches", (double)result_.batches);
     o.Set("samples", (double)result_.samples);
     o.Set("correct", (double)result_.correct);
+    o.Set("nextBatch", (double)result_.next_batch);
     o.Set("seconds", result_.seconds);
     o.Set("stopped", result_.stopped);
+    auto copy_out = [&](const void * data, size_t bytes) {
+        auto ab = Napi::ArrayBuffer::New(env, bytes);
+        if (bytes) std::memcpy(ab.Data(), data, bytes);
+        return ab;
+    };
+    if (opts_.predictions) o.Set("predictions", Napi::Int32Array::New(env, predictions.size(), copy_out(predictions.data(), predictions.size() * 4), 0));
+    if (opts_.probabilities)
+        o.Set("probabilities", Napi::Float32Array::New(env, probabilities.size(), copy_out(probabilities.data(), probabilities.size() * 4), 0));
+    if (opts_.batch_losses) {
+        // the losses of the batches this call ran: [start_batch, next_batch)
+        size_t from = (size_t)opts_.start_batch, n = (size_t)(result_.next_batch - opts_.start_batch);
+        o.Set("losses", Napi::Float32Array::New(env, n, copy_out(losses.data() + from, n * 4), 0));
+    }
     deferred_.Resolve(o);
 }
 

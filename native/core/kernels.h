@@ -223,6 +223,13 @@ void adagrad_step(float * p, const float * g, float * state_sum, size_t count, c
 double sum_squares(const float * g, size_t count);
 // g *= s
 void scale_inplace(float * g, size_t count, float s);
+// true when no x[i] is NaN or +-inf (the runtime's check of the gradients before a step)
+bool all_finite(const float * x, size_t count);
+
+// ---- predictions -----------------------------------------------------------------------------
+// out[r] = argmax_c x[r, c] for x [n, c]: the first maximum on ties, as torch.argmax; a row
+// holding NaN predicts the first NaN's class (torch treats NaN as the maximum).
+void argmax_rows(const float * x, int32_t * out, int n, int c);
 
 // ---- data ------------------------------------------------------------------------------------
 // Gathers rows of a uint8 dataset into a float batch, scaled like torchvision's ToTensor:

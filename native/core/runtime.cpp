@@ -1,5 +1,6 @@
 // The executor: runs Program sections over the arena and whole epochs over in-memory data.
 #include "runtime.h"
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -29,8 +30,44 @@ Status Session::create(const int32_t * words, size_t n, int threads, std::unique
     } catch (...) {
         return Status::error(NL_STATUS_INTERNAL, "could not start worker threads");
     }
+    // The gradients the optimizer reads, each once (clip_grad/grad_norm_sq read the same ones).
+    for (const Instr & in : s->prog_.step) {
+        bool is_step = in.op == Op::SGD_STEP || in.op == Op::ADAM_STEP || in.op == Op::RMSPROP_STEP || in.op == Op::ADAGRAD_STEP;
+        if (!is_step || in.bufs.size() < 2 || in.bufs[1] < 0) continue;
+        int32_t g = in.bufs[1];
+        bool seen = false;
+        for (const GradRange & r : s->grads_) seen = seen || r.buffer == g;
+        if (seen) continue;
+        size_t elems = (size_t)s->prog_.buffers[g].words(s->prog_.max_batch);
+        s->grads_.push_back(GradRange{g, s->grad_total_, elems});
+        s->grad_total_ += elems;
+    }
     out = std::move(s);
     return {};
+}
+
+bool Session::gradients_finite() {
+    std::atomic<bool> bad{false};
+    // One pass over all gradients as a single range, so the pool is woken once per step.
+    for_chunks(grad_total_, [&](size_t at, size_t len) {
+        size_t end = at + len;
+        for (const GradRange & g : grads_) {
+            size_t lo = std::max(at, g.start), hi = std::min(end, g.start + g.elems);
+            if (lo < hi && !all_finite(f32(g.buffer) + (lo - g.start), hi - lo)) bad.store(true, std::memory_order_relaxed);
+        }
+    });
+    return !bad.load();
+}
+
+// NL_STATUS_NON_FINITE naming NaN or infinity (the slow search runs only on failure).
+Status Session::check_gradients(const std::string & where) {
+    if (gradients_finite()) return {};
+    bool nan = false;
+    for (const GradRange & g : grads_) {
+        const float * p = f32(g.buffer);
+        for (size_t i = 0; i < g.elems && !nan; i++) nan = std::isnan(p[i]);
+    }
+    return Status::error(NL_STATUS_NON_FINITE, std::string("the gradients became ") + (nan ? "NaN" : "infinite") + " " + where);
 }
 
 float * Session::f32(int32_t id) const { return id < 0 ? nullptr : arena_ + prog_.buffers[id].offset; }
@@ -377,6 +414,8 @@ Status Session::run_step(int n, bool train, bool update, float lr) {
     if (!st.ok() || !train) return st;
     st = exec_all(prog_.backward, n);
     if (!st.ok() || !update) return st;
+    st = check_gradients("in this step; the step was not applied");
+    if (!st.ok()) return st;
     steps_++;
     return exec_all(prog_.step, n);
 }
@@ -396,45 +435,60 @@ Status Session::run_epoch(Split split, const EpochOptions & o, ProgressFn progre
         for (int64_t k = 0; k < o.count; k++)
             if (o.order[k] < 0 || o.order[k] >= d.count)
                 return Status::error(NL_STATUS_INVALID_ARGUMENT, "sample order names index " + std::to_string(o.order[k]) + " outside the dataset");
+    int64_t batches = o.drop_last ? o.count / o.batch : (o.count + o.batch - 1) / o.batch;
+    if (o.start_batch < 0 || o.start_batch > batches)
+        return Status::error(NL_STATUS_INVALID_ARGUMENT, "start batch " + std::to_string(o.start_batch) + " is outside the epoch's 0.." +
+                                                             std::to_string(batches) + " batches");
+    if ((o.predictions || o.probabilities) && o.train)
+        return Status::error(NL_STATUS_INVALID_ARGUMENT, "predictions are written by evaluation (train = false) epochs only");
+    if ((o.predictions || o.probabilities) && prog_.logits < 0)
+        return Status::error(NL_STATUS_INVALID_ARGUMENT, "this program has no logits to predict classes from");
+    const int classes = prog_.logits >= 0 ? (int)prog_.buffers[prog_.logits].elems : 0;
 
-    stop_.store(false);
     training_ = o.train;
     lr_ = -1.f;
     momentum_ = -1.f;
-    int64_t batches = o.drop_last ? o.count / o.batch : (o.count + o.batch - 1) / o.batch;
     std::unique_ptr<int32_t[]> iota;
     const int32_t * order = o.order;
     if (!order) {
-        iota.reset(new int32_t[(size_t)o.count + 1]);
+        iota.reset(new (std::nothrow) int32_t[(size_t)o.count + 1]);
+        if (!iota) return Status::error(NL_STATUS_OUT_OF_MEMORY, "out of memory for the sample order");
         for (int64_t k = 0; k < o.count; k++) iota[k] = (int32_t)k;
         order = iota.get();
     }
     auto t0 = clock::now();
     auto last_event = t0;
-    for (int64_t bi = 0; bi < batches; bi++) {
+    int64_t bi = o.start_batch;
+    for (; bi < batches; bi++) {
         if (stop_.load(std::memory_order_relaxed)) {
+            stop_.store(false);   // consumed
             r.stopped = true;
             break;
         }
-        int n = (int)std::min<int64_t>(o.batch, o.count - bi * o.batch);
-        gather_batch_u8(d.images.get(), d.labels.get(), (size_t)d.sample_size, order + bi * o.batch, n, f32(prog_.input),
+        int64_t first = bi * o.batch;
+        int n = (int)std::min<int64_t>(o.batch, o.count - first);
+        gather_batch_u8(d.images.get(), d.labels.get(), (size_t)d.sample_size, order + first, n, f32(prog_.input),
                         prog_.labels >= 0 ? i32(prog_.labels) : nullptr);
         if (o.lr) lr_ = o.lr[bi];
         if (o.momentum) momentum_ = o.momentum[bi];
         Status st = exec_all(prog_.forward, n);
         if (!st.ok()) return st;
         float loss = prog_.loss >= 0 ? *f32(prog_.loss) : 0.f;
+        auto at = [&] { return "at batch " + std::to_string(bi + 1) + " of " + std::to_string(batches); };
         if (!std::isfinite(loss))
-            return Status::error(NL_STATUS_NON_FINITE, "the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at batch " +
-                                                           std::to_string(bi + 1) + " of " + std::to_string(batches) +
+            return Status::error(NL_STATUS_NON_FINITE, "the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " " + at() +
                                                            (o.train ? "; training stopped before applying that batch" : ""));
         if (o.train) {
             st = exec_all(prog_.backward, n);
             if (!st.ok()) return st;
+            if (!gradients_finite()) return check_gradients(at() + "; training stopped before applying that batch");
             steps_++;
             st = exec_all(prog_.step, n);
             if (!st.ok()) return st;
         }
+        if (o.predictions) argmax_rows(f32(prog_.logits), o.predictions + first, n, classes);
+        if (o.probabilities) softmax_forward(f32(prog_.logits), o.probabilities + first * classes, n, classes, 1, false);
+        if (o.batch_losses) o.batch_losses[bi] = loss;
         r.loss_sum += loss;
         r.correct += prog_.correct >= 0 ? *i32(prog_.correct) : 0;
         r.batches++;
@@ -443,10 +497,11 @@ Status Session::run_epoch(Split split, const EpochOptions & o, ProgressFn progre
         if (progress && (std::chrono::duration<double>(now - last_event).count() >= o.event_interval_s || bi + 1 == batches)) {
             last_event = now;
             double el = std::chrono::duration<double>(now - t0).count();
-            ProgressEvent ev{r.batches, batches, r.samples, loss, r.loss_sum / (double)r.batches, el > 0 ? r.samples / el : 0, el};
+            ProgressEvent ev{bi + 1, batches, first + n, loss, r.loss_sum / (double)r.batches, el > 0 ? r.samples / el : 0, el};
             progress(ctx, ev);
         }
     }
+    r.next_batch = bi;
     r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
     return {};
 }

@@ -6,14 +6,30 @@
 //   3. s->set_dataset(TRAIN|TEST, images, labels...) the uint8 dataset, copied, labels checked
 //   4. s->run_epoch(TRAIN, opts, progress, ctx, r)   whole epochs on native threads; progress is
 //                                                    called from the running thread, throttled
-//      s->run_epoch(TEST, {train=false}, ...)        the test pass: loss and accuracy, no updates
+//      s->run_epoch(TEST, {train=false}, ...)        the test pass: loss and accuracy, no updates;
+//                                                    optionally each sample's predicted class and
+//                                                    probabilities (EpochOptions.predictions/probabilities)
 //   5. s->get_buffer(id, out, bytes)                 read parameters back to save a checkpoint
-// request_stop() may be called from any thread; the running epoch returns within one batch with
-// result.stopped = true and the weights of the last completed step.
+//
+// Stopping and resuming: request_stop() may be called from any thread; the running epoch (or, when
+// none runs, the next one to start) returns within one batch with result.stopped = true, the
+// weights of the last completed step and result.next_batch = the first batch not run. An epoch
+// that stops consumes the request; clear_stop() withdraws one that no epoch has seen (the binding
+// calls it when JS asks for an epoch, so a stop made after that call is never lost). Running the same epoch again with the same order,
+// lr/momentum tables and start_batch = next_batch continues it exactly: the step counter (which
+// also drives dropout's counter-based RNG) lives in the Session, so an epoch split into pieces
+// applies bit for bit the same updates as one uninterrupted epoch.
+//
+// Non-finite values never reach the weights: in training, a batch whose loss is NaN/inf, or any of
+// whose learnable gradients (the operands of the optimizer-step instructions) hold a NaN/inf, ends
+// the epoch with NL_STATUS_NON_FINITE before that batch's step is applied (steps() is unchanged
+// for it). The gradient check is one vectorized read of the gradients, split over the pool.
 #pragma once
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 #include "program.h"
 #include "threadpool.h"
 
@@ -28,23 +44,33 @@ struct EpochOptions {
     bool drop_last = false;
     bool train = true;                 // forward+backward+step in training mode, else forward in eval mode
     double event_interval_s = 0.1;     // progress throttle
-    const float * lr = nullptr;        // learning rate per batch (LR schedulers); null = the program's
+    const float * lr = nullptr;        // learning rate per batch (LR schedulers), indexed by batch; null = the program's
     const float * momentum = nullptr;  // SGD/RMSprop momentum or Adam beta1 per batch (OneCycleLR's cycle_momentum)
+    int64_t start_batch = 0;           // first batch to run, 0..batches: resumes a stopped epoch at result.next_batch
+                                       // (batches before it are skipped, not re-run; the order stays the epoch's)
+
+    // Outputs, all optional and owned by the caller (the binding's worker). Indexed by position in
+    // the epoch, so a resumed epoch fills in the rest of the same arrays.
+    int32_t * predictions = nullptr;   // eval only, [count]: argmax of io.logits for the k-th visited sample
+                                       // (first maximum on ties)
+    float * probabilities = nullptr;   // eval only, [count, classes]: softmax(io.logits) of the k-th visited sample
+    float * batch_losses = nullptr;    // [batches]: the loss of each batch run, at its batch index
 };
 
 struct ProgressEvent {
-    int64_t batch;          // batches done in this epoch
+    int64_t batch;          // batches done in this epoch (start_batch included)
     int64_t batches;        // batches in this epoch
-    int64_t samples;        // samples done
+    int64_t samples;        // samples done in this epoch (those of skipped batches included)
     float loss;             // loss of the latest batch
-    double mean_loss;       // mean of batch losses so far
-    double samples_per_s;   // since the epoch started
-    double elapsed_s;
+    double mean_loss;       // mean of the batch losses of this call (not of skipped batches)
+    double samples_per_s;   // samples of this call / seconds since this call started
+    double elapsed_s;       // since this call started
 };
 
 struct EpochResult {
-    double loss_sum = 0;    // sum of per-batch mean losses (the tutorial divides by batches)
-    int64_t batches = 0, samples = 0, correct = 0;
+    double loss_sum = 0;    // sum of per-batch mean losses of the batches run (the tutorial divides by batches)
+    int64_t batches = 0, samples = 0, correct = 0;   // batches / samples run by this call; correct predictions among them
+    int64_t next_batch = 0; // the first batch not run: == the epoch's batch count when it completed
     double seconds = 0;
     bool stopped = false;
 };
@@ -76,10 +102,14 @@ public:
     // One step on whatever the input/labels buffers hold (n rows): forward, and when train also
     // backward and the optimizer step (training mode; else eval mode: BatchNorm uses running
     // statistics, dropout is off). Used by parity tests and single-batch inference. lr < 0 keeps
-    // the program's learning rate.
+    // the program's learning rate. Non-finite gradients refuse the step (NL_STATUS_NON_FINITE).
     Status run_step(int n, bool train, bool update = true, float lr = -1.f);
 
     void request_stop() { stop_.store(true); }
+    void clear_stop() { stop_.store(false); }
+
+    // true when every learnable gradient is finite (the check run_epoch makes before each step)
+    bool gradients_finite();
 
 private:
     Session() = default;
@@ -90,6 +120,7 @@ private:
     float momentum_or(float programmed) const { return momentum_ >= 0.f ? momentum_ : programmed; }
     float * f32(int32_t id) const;
     int32_t * i32(int32_t id) const;
+    Status check_gradients(const std::string & where);
 
     Program prog_;
     float * arena_ = nullptr;
@@ -101,6 +132,11 @@ private:
     float lr_ = -1.f;        // learning-rate override for this step (< 0: none)
     float momentum_ = -1.f;  // momentum / beta1 override for this step (< 0: none)
     std::atomic<bool> stop_{false};
+    // The learnable gradients (grad operands of the step instructions), as one virtual range:
+    // tensor k covers [start, start + elems) of grad_total_ values.
+    struct GradRange { int32_t buffer; size_t start, elems; };
+    std::vector<GradRange> grads_;
+    size_t grad_total_ = 0;
 };
 
 } // namespace nl

@@ -66,6 +66,43 @@ static Builder tiny(float lr = 0.1f) {
 }
 static const std::vector<int32_t> IO = {0, 4, 3, 5, 6, 7, 3};   // io buffers + classes
 
+// Two Linear layers without an activation: x[4] -> linear(4->4) -> h -> linear(4->3) -> CE(3), SGD.
+// With W1 = 0 the logits are exactly 0 (finite loss log 3) whatever W2 holds, yet huge entries of
+// W2 make dh = dy W2 ~ 2e38 per row and dW1 = dh^T x overflow to inf: gradients go non-finite
+// while the loss does not. Buffers:
+//  0 x  1 W1 [4x4]  2 b1  3 h  4 W2 [3x4]  5 b2  6 y  7 labels  8 probs  9 loss  10 correct
+//  11 dW1  12 db1  13 dh  14 dW2  15 db2  16 dy
+static Builder deep() {
+    Builder b;
+    int x = b.add(0, 1, 4), W1 = b.add(0, 0, 16), b1 = b.add(0, 0, 4), h = b.add(0, 1, 4), W2 = b.add(0, 0, 12), b2 = b.add(0, 0, 3);
+    int y = b.add(0, 1, 3), lab = b.add(1, 1, 1), probs = b.add(0, 1, 3), loss = b.add(0, 0, 1), correct = b.add(1, 0, 1);
+    int dW1 = b.add(0, 0, 16), db1 = b.add(0, 0, 4), dh = b.add(0, 1, 4), dW2 = b.add(0, 0, 12), db2 = b.add(0, 0, 3), dy = b.add(0, 1, 3);
+    b.fwd.push_back(Builder::ins(nl::Op::LINEAR_FORWARD, {x, W1, b1, h}, {4, 4}));
+    b.fwd.push_back(Builder::ins(nl::Op::LINEAR_FORWARD, {h, W2, b2, y}, {4, 3}));
+    b.fwd.push_back(Builder::ins(nl::Op::SOFTMAX_CROSS_ENTROPY_FORWARD, {y, lab, probs, loss, correct, -1}, {3, -100, 0}, {0.f}));
+    b.bwd.push_back(Builder::ins(nl::Op::SOFTMAX_CROSS_ENTROPY_BACKWARD, {probs, lab, dy, -1}, {3, 0, -100, 0}, {0.f}));
+    b.bwd.push_back(Builder::ins(nl::Op::LINEAR_BACKWARD, {dy, h, W2, dh, dW2, db2}, {4, 3, 0}));
+    b.bwd.push_back(Builder::ins(nl::Op::LINEAR_BACKWARD, {dh, x, W1, -1, dW1, db1}, {4, 4, 0}));
+    for (auto [p, g] : {std::pair<int, int>{W1, dW1}, {b1, db1}, {W2, dW2}, {b2, db2}})
+        b.step.push_back(Builder::ins(nl::Op::SGD_STEP, {p, g, -1}, {0, 0}, {0.1f, 0, 0, 0}));
+    return b;
+}
+static const std::vector<int32_t> DEEP_IO = {0, 7, 6, 8, 9, 10, 3};
+
+// A session of tiny() with small distinct weights and the toy dataset on both splits.
+static std::unique_ptr<nl::Session> toy_session(const std::vector<uint8_t> & images, const std::vector<uint8_t> & labels, int n) {
+    auto w = tiny().words(IO);
+    std::unique_ptr<nl::Session> s;
+    if (!nl::Session::create(w.data(), w.size(), 2, s).ok()) return nullptr;
+    std::vector<float> W(12), bias(3, 0.f);
+    for (int i = 0; i < 12; i++) W[i] = 0.01f * (float)((i * 7) % 5 - 2);
+    s->set_buffer(1, W.data(), 48);
+    s->set_buffer(2, bias.data(), 12);
+    s->set_dataset(nl::SPLIT_TRAIN, images.data(), labels.data(), n, 4);
+    s->set_dataset(nl::SPLIT_TEST, images.data(), labels.data(), n, 4);
+    return s;
+}
+
 static nl::Status decode(const std::vector<int32_t> & w) {
     nl::Program p;
     return nl::program_decode(w.data(), w.size(), p);
@@ -202,6 +239,171 @@ int main() {
     check(st.code == NL_STATUS_NON_FINITE && st.message.find("loss became NaN at batch 1 of") != std::string::npos &&
               st.message.find("before applying that batch") != std::string::npos && untouched,
           "a NaN/inf loss stops the run before that batch is applied", std::string(nl_status_code(st.code)) + " " + st.message);
+
+    // ---- resuming an epoch at start_batch -----------------------------------------------------
+    {
+        // Noisy toy data (some samples mislabelled) so every batch moves the weights.
+        std::vector<uint8_t> im(N * 4), lab(N);
+        for (int i = 0; i < N; i++) {
+            lab[i] = (uint8_t)((i * 5) % 3);
+            for (int k = 0; k < 4; k++) im[i * 4 + k] = (uint8_t)((i * 37 + k * 91) % 256);
+        }
+        std::vector<int32_t> order(N);
+        for (int i = 0; i < N; i++) order[i] = (i * 17) % N;
+        nl::EpochOptions eo;
+        eo.count = N;
+        eo.batch = 2;
+        eo.order = order.data();
+        eo.event_interval_s = 0;   // an event after every batch
+        const int64_t B = N / 2;
+
+        auto whole = toy_session(im, lab, N);
+        std::vector<float> losses_whole(B), losses_split(B);
+        eo.batch_losses = losses_whole.data();
+        nl::EpochResult rw;
+        st = whole->run_epoch(nl::SPLIT_TRAIN, eo, nullptr, nullptr, rw);
+        check(st.ok() && rw.next_batch == B && !rw.stopped, "a whole epoch reports next_batch = its batch count", std::to_string(rw.next_batch));
+
+        // The same epoch, stopped from the progress callback after batch 11, then resumed there.
+        auto split = toy_session(im, lab, N);
+        struct Stopper { nl::Session * s; int64_t at; } stopper{split.get(), 11};
+        auto stop_at = [](void * ctx, const nl::ProgressEvent & ev) {
+            auto * k = static_cast<Stopper *>(ctx);
+            if (ev.batch == k->at) k->s->request_stop();
+        };
+        eo.batch_losses = losses_split.data();
+        nl::EpochResult r1, r2;
+        st = split->run_epoch(nl::SPLIT_TRAIN, eo, stop_at, &stopper, r1);
+        check(st.ok() && r1.stopped && r1.next_batch == 11 && r1.batches == 11 && split->steps() == 11,
+              "a stopped epoch reports the next batch to run", std::to_string(r1.next_batch) + " next, " + std::to_string(r1.batches) + " run");
+        eo.start_batch = r1.next_batch;
+        int64_t first_event_batch = -1;
+        struct First { int64_t * at; } first{&first_event_batch};
+        auto record = [](void * ctx, const nl::ProgressEvent & ev) {
+            auto * f = static_cast<First *>(ctx);
+            if (*f->at < 0) *f->at = ev.batch;
+        };
+        st = split->run_epoch(nl::SPLIT_TRAIN, eo, record, &first, r2);
+        check(st.ok() && !r2.stopped && r2.next_batch == B && r2.batches == B - 11 && r2.samples == (B - 11) * 2,
+              "resuming at start_batch runs only the remaining batches", std::to_string(r2.batches));
+        check(first_event_batch == 12, "progress counts batches of the whole epoch after a resume", std::to_string(first_event_batch));
+        std::vector<float> a(12), b(12), ab(3), bb(3);
+        whole->get_buffer(1, a.data(), 48);
+        split->get_buffer(1, b.data(), 48);
+        whole->get_buffer(2, ab.data(), 12);
+        split->get_buffer(2, bb.data(), 12);
+        check(std::memcmp(a.data(), b.data(), 48) == 0 && std::memcmp(ab.data(), bb.data(), 12) == 0 && whole->steps() == split->steps(),
+              "stop + resume at next_batch gives bit-identical weights to an uninterrupted epoch");
+        check(std::memcmp(losses_whole.data(), losses_split.data(), B * 4) == 0, "and bit-identical per-batch losses");
+        eo.start_batch = B + 1;
+        check(split->run_epoch(nl::SPLIT_TRAIN, eo, nullptr, nullptr, r2).code == NL_STATUS_INVALID_ARGUMENT, "a start batch past the epoch is refused");
+        eo.start_batch = B;
+        check(split->run_epoch(nl::SPLIT_TRAIN, eo, nullptr, nullptr, r2).ok() && r2.batches == 0 && r2.next_batch == B,
+              "start_batch = batches runs nothing");
+        eo.start_batch = 0;
+        eo.batch_losses = nullptr;
+
+        // ---- predictions and probabilities in an eval epoch --------------------------------------
+        std::vector<int32_t> pred(N, -1);
+        std::vector<float> prob(N * 3, -1.f);
+        nl::EpochOptions ev;
+        ev.count = N;
+        ev.batch = 2;
+        ev.train = false;
+        ev.predictions = pred.data();
+        ev.probabilities = prob.data();
+        nl::EpochResult re;
+        st = whole->run_epoch(nl::SPLIT_TEST, ev, nullptr, nullptr, re);
+        // Reference: logits of each sample from one-row steps.
+        bool same = st.ok();
+        int64_t correct = 0;
+        double worst_sum = 0;
+        for (int i = 0; i < N && same; i++) {
+            std::vector<float> x(4);
+            for (int k = 0; k < 4; k++) x[k] = (float)im[i * 4 + k] / 255.f;
+            int32_t l = lab[i];
+            whole->set_buffer(0, x.data(), 16);
+            whole->set_buffer(4, &l, 4);
+            whole->run_step(1, false);
+            float y[3];
+            whole->get_buffer(3, y, 12);
+            int best = 0;
+            for (int c = 1; c < 3; c++)
+                if (y[c] > y[best]) best = c;
+            same = same && pred[i] == best;
+            correct += pred[i] == lab[i];
+            double sum = prob[i * 3] + prob[i * 3 + 1] + prob[i * 3 + 2];
+            worst_sum = std::max(worst_sum, std::fabs(sum - 1.0));
+            same = same && prob[i * 3 + best] >= prob[i * 3 + (best + 1) % 3] && prob[i * 3 + best] >= prob[i * 3 + (best + 2) % 3];
+        }
+        check(same, "eval predictions are the argmax of each sample's logits, probabilities rank the same", st.message);
+        check(correct == re.correct, "predictions agree with the epoch's correct count", std::to_string(correct) + " vs " + std::to_string(re.correct));
+        check(worst_sum < 1e-5, "probabilities sum to 1", std::to_string(worst_sum));
+        ev.train = true;
+        check(whole->run_epoch(nl::SPLIT_TRAIN, ev, nullptr, nullptr, re).code == NL_STATUS_INVALID_ARGUMENT, "predictions in a training epoch are refused");
+        std::vector<int32_t> ties(2);
+        float tied[6] = {1.f, 3.f, 3.f, 2.f, 2.f, 2.f};
+        nl::argmax_rows(tied, ties.data(), 2, 3);
+        check(ties[0] == 1 && ties[1] == 0, "argmax takes the first maximum on ties");
+    }
+
+    // ---- non-finite gradients: refused before the step -------------------------------------
+    {
+        auto dw = deep().words(DEEP_IO);
+        std::unique_ptr<nl::Session> s3;
+        st = nl::Session::create(dw.data(), dw.size(), 2, s3);
+        check(st.ok(), "the two-layer program creates", st.message);
+        if (!s3) return nltest::finish();
+        std::vector<float> W1(16, 0.f), b1(4, 0.f), W2(12), b2(3, 0.f);
+        for (int c = 0; c < 3; c++)
+            for (int j = 0; j < 4; j++) W2[c * 4 + j] = c == 0 ? -3e38f : 3e38f;
+        s3->set_buffer(1, W1.data(), 64);
+        s3->set_buffer(2, b1.data(), 16);
+        s3->set_buffer(4, W2.data(), 48);
+        s3->set_buffer(5, b2.data(), 12);
+        std::vector<uint8_t> ones(N * 4, 255), zeros(N, 0);
+        s3->set_dataset(nl::SPLIT_TRAIN, ones.data(), zeros.data(), N, 4);
+        nl::EpochOptions go;
+        go.count = N;
+        go.batch = 2;
+        nl::EpochResult gr;
+        st = s3->run_epoch(nl::SPLIT_TRAIN, go, nullptr, nullptr, gr);
+        std::vector<float> W1a(16), W2a(12);
+        s3->get_buffer(1, W1a.data(), 64);
+        s3->get_buffer(4, W2a.data(), 48);
+        float loss = 0;
+        s3->get_buffer(9, &loss, 4);
+        bool kept = std::memcmp(W1a.data(), W1.data(), 64) == 0 && std::memcmp(W2a.data(), W2.data(), 48) == 0 && s3->steps() == 0;
+        check(st.code == NL_STATUS_NON_FINITE && st.message.find("gradients became infinite at batch 1 of 32") != std::string::npos &&
+                  st.message.find("before applying that batch") != std::string::npos && std::isfinite(loss) && kept,
+              "non-finite gradients (finite loss) stop training before that batch's step", std::string(nl_status_code(st.code)) + " " + st.message);
+        check(!s3->gradients_finite(), "gradients_finite() sees the overflow");
+        // run_step refuses the step too.
+        std::vector<float> x(8, 1.f);
+        int32_t l2[2] = {0, 0};
+        s3->set_buffer(0, x.data(), 32);
+        s3->set_buffer(7, l2, 8);
+        st = s3->run_step(2, true);
+        s3->get_buffer(1, W1a.data(), 64);
+        check(st.code == NL_STATUS_NON_FINITE && std::memcmp(W1a.data(), W1.data(), 64) == 0 && s3->steps() == 0, "run_step refuses the step as well", st.message);
+        // With ordinary weights the same program trains: the check passes finite gradients.
+        std::fill(W2.begin(), W2.end(), 0.01f);
+        s3->set_buffer(4, W2.data(), 48);
+        st = s3->run_epoch(nl::SPLIT_TRAIN, go, nullptr, nullptr, gr);
+        check(st.ok() && s3->gradients_finite() && s3->steps() == 32, "finite gradients train normally", st.message);
+    }
+    {
+        // all_finite over long arrays: a single NaN or inf anywhere is found.
+        std::vector<float> v(100003, 1.f);
+        bool ok = nl::all_finite(v.data(), v.size());
+        v[99999] = INFINITY;
+        ok = ok && !nl::all_finite(v.data(), v.size());
+        v[99999] = -NAN;
+        ok = ok && !nl::all_finite(v.data(), v.size());
+        v[99999] = 3.4e38f;
+        ok = ok && nl::all_finite(v.data(), v.size());
+        check(ok, "all_finite finds one NaN/inf among 100003 values");
+    }
 
     return nltest::finish();
 }

@@ -1,0 +1,675 @@
+/**
+ * TrainingRun: one training run of a project, as the app drives it: train + test epochs on the
+ * native runtime, started, paused, resumed (optionally with edited hyper-parameters), stopped,
+ * evaluated and checkpointed, with throttled events for the charts.
+ *
+ *   const run = await TrainingRun.create(project, source, { epochs: 3 });
+ *   run.onEvent((e) => ...);          // 'progress' (throttled, ~10/s), 'epoch', 'state'
+ *   run.start();
+ *   await run.pause();                // after the current batch; position remembered
+ *   await run.resume({ hyper: { lr: 1e-3 } });
+ *   await run.finished();             // resolves when the run stops running (any reason)
+ *
+ * Exactness: a pause stops the native epoch after its current batch and records the epoch, the
+ * next batch, the per-batch losses so far and (in the Session) the step counter. resume() runs
+ * the same epoch with the same order, the same lr/momentum tables and startBatch = that next
+ * batch, so a paused-and-resumed run ends with bit-identical weights and losses to an
+ * uninterrupted one. A pause during the test pass re-runs that test pass on resume (eval changes
+ * nothing). Evaluating or predicting while paused does not disturb this: eval-mode forward passes
+ * write only activations.
+ *
+ * Editing hyper-parameters recompiles the program with the new optimizer settings and moves the
+ * weights and the optimizer state across (by torch's state names, program.states), the step
+ * counter and the RNG seed; the change is recorded in history.changes with the step it applies
+ * from, for chart markers. With an LR scheduler, a new lr becomes the schedule's base lr.
+ *
+ * Non-finite loss or gradients end the run as 'failed' (NL_NON_FINITE) with the weights from
+ * before the failing batch, still usable for evaluation and checkpoints.
+ */
+import { NetloomError, isNetloomError } from '../errors.js';
+import { compileGraph } from '../compile/compile.js';
+import { OptimizerSchema, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
+import { batchCount, epochOrder } from '../data/loader.js';
+import { loadSafetensors, saveSafetensors, type TensorF32 } from '../io/safetensors.js';
+import type { NativeProgress } from '../runtime/binding.js';
+import { Session, native } from '../runtime/session.js';
+import { OPTIMIZER_PREFIX, loadReport, splitCheckpoint, type LoadReport } from './checkpoints.js';
+import { baseMomentum, epochTables, prepareJob, type Job, type JobOptions } from './job.js';
+import { lrSchedule, type LrSchedule } from './schedules.js';
+
+export type RunState = 'ready' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed';
+
+export interface RunError {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+/** A throttled progress point (epoch 1-based; batch = batches done in the epoch). */
+export interface RunProgress {
+  epoch: number;
+  batch: number;
+  batches: number;
+  samples: number;
+  /** global optimizer step after this batch */
+  step: number;
+  loss: number;
+  /** mean batch loss of the epoch so far */
+  meanLoss: number;
+  samplesPerSec: number;
+  lr: number;
+  /** seconds until the run ends at this speed (null until there is a speed to go by) */
+  etaSeconds: number | null;
+}
+
+export interface RunEpoch {
+  epoch: number;
+  trainLoss: number;
+  testLoss: number;
+  /** null for regression */
+  testAccuracy: number | null;
+  /** train + test seconds of this epoch (time spent paused excluded) */
+  seconds: number;
+  trainSeconds: number;
+  testSeconds: number;
+  samplesPerSec: number;
+  /** lr of the epoch's last batch */
+  lr: number;
+}
+
+/** A hyper-parameter edit made on resume: applies from `step` (epoch 1-based, batch = next batch). */
+export interface HyperChange {
+  step: number;
+  epoch: number;
+  batch: number;
+  changes: Record<string, { from: unknown; to: unknown }>;
+}
+
+export type RunEvent =
+  | ({ kind: 'progress' } & RunProgress)
+  | ({ kind: 'epoch' } & RunEpoch)
+  | { kind: 'state'; state: RunState; error?: RunError };
+
+/** Optimizer settings that may change between pauses (torch's names). */
+export interface HyperEdit {
+  lr?: number;
+  momentum?: number;
+  dampening?: number;
+  weight_decay?: number;
+  nesterov?: boolean;
+  betas?: [number, number];
+  eps?: number;
+  alpha?: number;
+}
+
+export interface Evaluation {
+  /** correct / samples (null for regression) */
+  accuracy: number | null;
+  avgLoss: number;
+  samples: number;
+  /** confusion[true class][predicted class] (empty for regression) */
+  confusion: number[][];
+  perClass: { accuracy: number; count: number }[];
+  classNames: string[];
+}
+
+export interface SampleView {
+  index: number;
+  label: number;
+  predicted: number;
+  /** the sample's uint8 pixels, base64 (shape: Evaluation's dataset sampleShape) */
+  pixels: string;
+  probabilities: number[];
+}
+
+export type RunOverrides = Omit<JobOptions, 'weights'> & {
+  /** least time between progress events (default 100 ms; 0 = every batch) */
+  eventIntervalMs?: number;
+};
+
+/** Where training stands: epoch (0-based), next batch in it, and whether its train part is done. */
+interface Position {
+  epoch: number;
+  batch: number;
+  phase: 'train' | 'test';
+}
+
+const sumInOrder = (xs: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return s;
+};
+
+function softmax(logits: ArrayLike<number>): number[] {
+  let m = -Infinity;
+  for (let i = 0; i < logits.length; i++) m = Math.max(m, logits[i]);
+  const e = Array.from(logits, (v) => Math.exp(v - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+}
+
+function toRunError(e: unknown): RunError {
+  if (isNetloomError(e)) return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  return { code: 'NL_INTERNAL', message: `internal error: ${(e as Error)?.message ?? String(e)}`, hint: 'This is a bug in Netloom: please report it with the project file.' };
+}
+
+export class TrainingRun {
+  readonly job: Job;
+  private stateValue: RunState = 'ready';
+  private errorValue: RunError | undefined;
+  private pos: Position = { epoch: 0, batch: 0, phase: 'train' };
+  private optimizer: OptimizerDoc;
+  private schedule: LrSchedule | undefined;
+  /** losses of the current epoch's batches so far (exact, in order) */
+  private epochLosses: number[] = [];
+  private epochTrainSeconds = 0;
+  private lastTestSeconds = 0;
+  private pauseRequested = false;
+  private stopRequested = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  /** serialises everything that uses the session (the loop, evaluations, predictions, loads) */
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<(e: RunEvent) => void>();
+  private best: { epoch: number; testLoss: number; params: Map<string, Float32Array> } | undefined;
+  /** bumped whenever the weights change; evaluation caches key on it */
+  private paramsVersion = 0;
+  private evalCache: { version: number; predictions: Int32Array; probabilities: Float32Array; evaluation: Evaluation } | undefined;
+
+  /** Everything the charts and the run record need, kept for the whole run. */
+  readonly history: {
+    progress: RunProgress[];
+    epochs: RunEpoch[];
+    changes: HyperChange[];
+    /** per-batch training losses of each finished epoch (exact) */
+    batchLosses: Float32Array[];
+    states: { state: RunState; at: number; error?: RunError }[];
+  } = { progress: [], epochs: [], changes: [], batchLosses: [], states: [] };
+
+  private readonly eventIntervalMs: number;
+
+  private constructor(job: Job, eventIntervalMs = 100) {
+    this.job = job;
+    this.eventIntervalMs = eventIntervalMs;
+    this.optimizer = job.optimizer;
+    this.schedule = job.schedule;
+    this.history.states.push({ state: 'ready', at: Date.now() });
+  }
+
+  /** Validates the project, loads the dataset, compiles and initialises (prepareJob); does not start. */
+  static async create(project: ProjectDoc, source: string, overrides: RunOverrides = {}): Promise<TrainingRun> {
+    const { eventIntervalMs, ...job } = overrides;
+    if (eventIntervalMs !== undefined && !(eventIntervalMs >= 0))
+      throw new NetloomError('NL_INVALID_ARGUMENT', `eventIntervalMs must be a non-negative number, got ${eventIntervalMs}`, 'Use 100 (ten events a second).');
+    return new TrainingRun(await prepareJob(project, source, job), eventIntervalMs);
+  }
+
+  get session(): Session {
+    return this.job.session;
+  }
+  get state(): RunState {
+    return this.stateValue;
+  }
+  get error(): RunError | undefined {
+    return this.errorValue;
+  }
+  /** epoch (0-based), next batch, phase */
+  get position(): Readonly<Position> {
+    return { ...this.pos };
+  }
+  get batchesPerEpoch(): number {
+    return batchCount(this.job.trainCount, this.job.loader.batchSize, this.job.loader.dropLast);
+  }
+  get bestEpoch(): number | null {
+    return this.best?.epoch ?? null;
+  }
+  get currentOptimizer(): OptimizerDoc {
+    return this.optimizer;
+  }
+
+  onEvent(listener: (e: RunEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  private emit(e: RunEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        process.stderr.write(`netloom: a run event listener failed: ${(err as Error)?.stack ?? String(err)}\n`);
+      }
+    }
+  }
+
+  private setState(state: RunState, error?: RunError): void {
+    this.stateValue = state;
+    this.errorValue = error;
+    this.history.states.push({ state, at: Date.now(), ...(error ? { error } : {}) });
+    this.emit({ kind: 'state', state, ...(error ? { error } : {}) });
+  }
+
+  /** Runs fn after everything queued before it (session users never overlap). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private requireNotRunning(what: string): void {
+    if (this.stateValue === 'running')
+      throw new NetloomError('NL_INVALID_ARGUMENT', `cannot ${what} while the run is training`, 'Pause the run (or wait for it to finish) first.');
+  }
+
+  // ---- control ----------------------------------------------------------------------------------
+
+  /** Starts training (state 'ready' only). Returns at once; finished() waits for the end. */
+  start(): void {
+    if (this.stateValue !== 'ready')
+      throw new NetloomError('NL_INVALID_ARGUMENT', `the run is ${this.stateValue}; only a new run starts`, 'Use resume() to continue a paused run.');
+    this.launch();
+  }
+
+  private launch(): void {
+    this.pauseRequested = false;
+    this.stopRequested = false;
+    this.setState('running');
+    this.loopDone = this.serial(() => this.loop());
+  }
+
+  /** Resolves when the run is no longer running (paused, stopped, finished or failed). */
+  finished(): Promise<void> {
+    return this.loopDone;
+  }
+
+  /** Stops after the current batch and remembers the position; resolves once paused. */
+  async pause(): Promise<void> {
+    if (this.stateValue !== 'running') return;
+    this.pauseRequested = true;
+    this.session.stop();
+    await this.loopDone;
+  }
+
+  /** Continues a paused run exactly where it stopped; `hyper` edits optimizer settings first. */
+  async resume(o: { hyper?: HyperEdit } = {}): Promise<HyperChange | null> {
+    if (this.stateValue !== 'paused')
+      throw new NetloomError('NL_INVALID_ARGUMENT', `the run is ${this.stateValue}; only a paused run can resume`,
+        this.stateValue === 'running' ? 'It is already running.' : 'Start a new run instead.');
+    let change: HyperChange | null = null;
+    if (o.hyper && Object.keys(o.hyper).length) change = await this.serial(async () => this.applyHyper(o.hyper!));
+    this.launch();
+    return change;
+  }
+
+  /** Ends the run for good (after the current batch); the weights stay usable. */
+  async stop(): Promise<void> {
+    if (this.stateValue === 'running') {
+      this.stopRequested = true;
+      this.session.stop();
+      await this.loopDone;
+      return;
+    }
+    if (this.stateValue === 'ready' || this.stateValue === 'paused') this.setState('stopped');
+  }
+
+  // ---- the loop ---------------------------------------------------------------------------------
+
+  private lrAt(epoch: number, batch: number): number {
+    return this.schedule ? this.schedule.lrFor(epoch, Math.max(batch, 0), this.batchesPerEpoch) : this.optimizer.lr;
+  }
+
+  /** Ends the loop as paused/stopped when asked to; true when it did. */
+  private interrupt(): boolean {
+    if (this.stopRequested) this.setState('stopped');
+    else if (this.pauseRequested) this.setState('paused');
+    else return false;
+    return true;
+  }
+
+  private async loop(): Promise<void> {
+    const job = this.job;
+    const batches = this.batchesPerEpoch;
+    const train = { count: job.trainCount, batch: job.loader.batchSize, dropLast: job.loader.dropLast, train: true };
+    try {
+      while (this.pos.epoch < job.epochs) {
+        const epoch = this.pos.epoch;
+        if (this.pos.phase === 'train') {
+          if (this.interrupt()) return;
+          const order = epochOrder(job.trainCount, job.loader, epoch);
+          const tables = this.schedule ? epochTables(this.schedule, epoch, batches) : {};
+          const startBatch = this.pos.batch;
+          const prevSum = sumInOrder(this.epochLosses);
+          const stepBase = this.session.native.steps;
+          const r = await this.session.runEpoch('train', { ...train, order, eventIntervalMs: this.eventIntervalMs, startBatch, losses: true, ...tables }, (p) =>
+            this.onProgress(p, startBatch, prevSum, stepBase),
+          );
+          for (const l of r.losses ?? []) this.epochLosses.push(l);
+          this.pos.batch = r.nextBatch;
+          this.epochTrainSeconds += r.seconds;
+          if (r.batches > 0) this.paramsVersion++;
+          if (r.nextBatch < batches) {
+            if (!this.interrupt()) this.setState('paused'); // stopped from outside (session.stop())
+            return;
+          }
+          this.pos.phase = 'test';
+        }
+        if (this.interrupt()) return;
+        const t = await this.session.runEpoch('test', { count: job.testCount, batch: job.loader.batchSize, dropLast: false, train: false });
+        if (t.stopped) {
+          if (!this.interrupt()) this.setState('paused');
+          return;
+        }
+        this.lastTestSeconds = t.seconds;
+        this.finishEpoch(t.lossSum / Math.max(t.batches, 1), t.correct / Math.max(t.samples, 1), t.seconds);
+      }
+      this.setState('finished');
+    } catch (e) {
+      this.paramsVersion++; // batches before the failing one were applied
+      this.setState('failed', toRunError(e));
+    }
+  }
+
+  private onProgress(p: NativeProgress, startBatch: number, prevSum: number, stepBase: number): void {
+    const job = this.job;
+    const done = p.batch - startBatch;
+    const remainingSamples = job.trainCount - p.samples + (job.epochs - this.pos.epoch - 1) * job.trainCount;
+    const remainingTests = job.epochs - this.pos.epoch;
+    const etaSeconds = p.samplesPerSec > 0 ? remainingSamples / p.samplesPerSec + remainingTests * this.lastTestSeconds : null;
+    const point: RunProgress = {
+      epoch: this.pos.epoch + 1,
+      batch: p.batch,
+      batches: p.batches,
+      samples: p.samples,
+      step: stepBase + done,
+      loss: p.loss,
+      meanLoss: (prevSum + p.meanLoss * done) / Math.max(p.batch, 1),
+      samplesPerSec: p.samplesPerSec,
+      lr: this.lrAt(this.pos.epoch, p.batch - 1),
+      etaSeconds,
+    };
+    this.history.progress.push(point);
+    this.emit({ kind: 'progress', ...point });
+  }
+
+  private finishEpoch(testLoss: number, accuracy: number, testSeconds: number): void {
+    const losses = Float32Array.from(this.epochLosses);
+    const trainLoss = sumInOrder(this.epochLosses) / Math.max(this.epochLosses.length, 1);
+    const e: RunEpoch = {
+      epoch: this.pos.epoch + 1,
+      trainLoss,
+      testLoss,
+      testAccuracy: this.session.program.task === 'classification' ? accuracy : null,
+      seconds: this.epochTrainSeconds + testSeconds,
+      trainSeconds: this.epochTrainSeconds,
+      testSeconds,
+      samplesPerSec: this.job.trainCount / Math.max(this.epochTrainSeconds, 1e-9),
+      lr: this.lrAt(this.pos.epoch, this.batchesPerEpoch - 1),
+    };
+    if (!this.best || testLoss < this.best.testLoss) this.best = { epoch: e.epoch, testLoss, params: this.session.getParams() };
+    this.history.epochs.push(e);
+    this.history.batchLosses.push(losses);
+    this.pos = { epoch: this.pos.epoch + 1, batch: 0, phase: 'train' };
+    this.epochLosses = [];
+    this.epochTrainSeconds = 0;
+    this.emit({ kind: 'epoch', ...e });
+  }
+
+  // ---- hyper-parameters -------------------------------------------------------------------------
+
+  private applyHyper(hyper: HyperEdit): HyperChange | null {
+    const current = this.optimizer as Record<string, unknown>;
+    for (const k of Object.keys(hyper))
+      if (!(k in current) && !(k === 'weight_decay' && (this.optimizer.type === 'Adam' || this.optimizer.type === 'AdamW')))
+        throw new NetloomError('NL_INVALID_ARGUMENT', `${this.optimizer.type} has no setting "${k}"`,
+          `Its settings: ${Object.keys(current).filter((x) => x !== 'type').join(', ')}.`);
+    const parsed = OptimizerSchema.safeParse({ ...current, ...hyper });
+    if (!parsed.success)
+      throw new NetloomError('NL_INVALID_ARGUMENT', `invalid optimizer settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        'Learning rates and eps must be positive; momentum and weight decay non-negative; betas in [0, 1).');
+    const next = parsed.data;
+    const changes: HyperChange['changes'] = {};
+    for (const k of Object.keys(hyper)) {
+      const from = current[k];
+      const to = (next as Record<string, unknown>)[k];
+      if (JSON.stringify(from) !== JSON.stringify(to)) changes[k] = { from: from ?? null, to };
+    }
+    if (!Object.keys(changes).length) return null;
+
+    // Recompile with the new settings and move everything that carries training across.
+    const job = this.job;
+    const old = job.session;
+    const program = compileGraph(job.analysis, { batchSize: job.loader.batchSize, optimizer: next, clipGradNorm: job.clipGradNorm });
+    const fresh = new Session(program, job.threads);
+    fresh.native.seed = old.native.seed;
+    fresh.native.steps = old.native.steps;
+    const values = old.getParams();
+    for (const p of program.params) fresh.setParam(p.key, values.get(p.key)!);
+    const oldStates = new Map(old.program.states.map((s) => [`${s.param}\u0000${s.key}`, s.buffer]));
+    for (const s of program.states) {
+      const from = oldStates.get(`${s.param}\u0000${s.key}`);
+      if (from !== undefined) native(() => fresh.native.setBuffer(s.buffer, old.native.getBuffer(from)));
+    }
+    fresh.setDataset('train', job.dataset.train.images, job.dataset.train.labels, job.trainCount);
+    fresh.setDataset('test', job.dataset.test.images, job.dataset.test.labels, job.testCount);
+    job.session = fresh;
+    job.optimizer = next;
+    this.optimizer = next;
+    if (job.scheduler && 'lr' in changes) this.schedule = job.schedule = lrSchedule(job.scheduler, next.lr, baseMomentum(next));
+    const change: HyperChange = { step: fresh.native.steps, epoch: this.pos.epoch + 1, batch: this.pos.batch, changes };
+    this.history.changes.push(change);
+    return change;
+  }
+
+  // ---- weights and checkpoints ------------------------------------------------------------------
+
+  /** The state dict now ('last') or of the epoch with the lowest test loss so far ('best'): copies. */
+  getParams(which: 'last' | 'best' = 'last'): Map<string, Float32Array> {
+    if (which === 'best') {
+      if (!this.best) throw new NetloomError('NL_INVALID_ARGUMENT', 'no epoch has finished yet, so there is no best epoch', 'Wait for the first epoch to end, or use the last weights.');
+      return new Map([...this.best.params].map(([k, v]) => [k, Float32Array.from(v)]));
+    }
+    this.requireNotRunning('read the weights');
+    return this.session.getParams();
+  }
+
+  /**
+   * Saves a safetensors state dict (PyTorch's keys). withOptimizer (last weights only) adds the
+   * optimizer state and where training stands, so loadCheckpoint(path, {resume: true}) continues.
+   */
+  async saveCheckpoint(path: string, o: { which?: 'last' | 'best'; withOptimizer?: boolean } = {}): Promise<void> {
+    const which = o.which ?? 'last';
+    if (which === 'best' && o.withOptimizer)
+      throw new NetloomError('NL_INVALID_ARGUMENT', 'the optimizer state is kept for the last weights only', "Save the last weights with the optimizer state, or the best weights without it.");
+    if (which === 'last') this.requireNotRunning('save the last weights');
+    await this.serial(async () => {
+      const program = this.session.program;
+      const values = this.getParams(which);
+      const tensors: Record<string, TensorF32> = {};
+      for (const p of program.params) tensors[p.key] = { shape: [...p.shape], data: values.get(p.key)!, dtype: p.dtype === 'i64' ? 'I64' : 'F32' };
+      const metadata: Record<string, string> = { format: 'pt', producer: 'netloom', project: this.job.project.name };
+      if (which === 'best') metadata['netloom.best_epoch'] = String(this.best!.epoch);
+      if (o.withOptimizer) {
+        for (const s of program.states)
+          tensors[`${OPTIMIZER_PREFIX}${s.param}.${s.key}`] = { shape: [...s.shape], data: Float32Array.from(native(() => this.session.native.getBuffer(s.buffer))) };
+        const stepIndex = this.schedule?.interval === 'step' ? this.pos.epoch * this.batchesPerEpoch + this.pos.batch : this.pos.epoch;
+        Object.assign(metadata, {
+          'netloom.step': String(this.session.native.steps),
+          'netloom.epoch': String(this.pos.epoch),
+          'netloom.batch': String(this.pos.batch),
+          'netloom.phase': this.pos.phase,
+          'netloom.scheduler_step': String(stepIndex),
+          'netloom.seed': String(this.session.native.seed),
+          'netloom.optimizer': JSON.stringify(this.optimizer),
+        });
+      }
+      await saveSafetensors(path, tensors, metadata);
+    });
+  }
+
+  /** Per-node comparison of a checkpoint with the model; loads it only when everything matches (unless dryRun). */
+  async loadCheckpointReport(path: string, o: { dryRun?: boolean } = {}): Promise<LoadReport & { loaded: boolean; resumable: boolean }> {
+    const { tensors, metadata } = await loadSafetensors(path);
+    const report = { ...loadReport(this.job.project.graph.nodes, this.session.program.params, tensors), resumable: 'netloom.step' in metadata };
+    if (!report.ok || o.dryRun) return { ...report, loaded: false };
+    this.requireNotRunning('load weights');
+    await this.serial(async () => this.setWeights(splitCheckpoint(tensors).model));
+    return { ...report, loaded: true };
+  }
+
+  private setWeights(model: Record<string, TensorF32>): void {
+    for (const p of this.session.program.params) this.session.setParam(p.key, model[p.key].data);
+    this.paramsVersion++;
+  }
+
+  /**
+   * Loads a checkpoint (strict: nothing is loaded unless every key matches). A plain state dict
+   * loads weights only; with resume, a checkpoint saved withOptimizer also restores the optimizer
+   * state, the step counter and the position, so start()/resume() continue the original run.
+   */
+  async loadCheckpoint(path: string, o: { resume?: boolean } = {}): Promise<Record<string, string>> {
+    this.requireNotRunning('load a checkpoint');
+    const { tensors, metadata } = await loadSafetensors(path);
+    const program = this.session.program;
+    const report = loadReport(this.job.project.graph.nodes, program.params, tensors);
+    if (!report.ok)
+      throw new NetloomError('NL_CHECKPOINT_MISMATCH', `Error(s) in loading state_dict from ${path}:\n  ${report.problems.join('\n  ')}`,
+        'The checkpoint was saved from a different network: load it onto the graph it came from, or rename nodes so their names match the keys.');
+    const { model, optimizer } = splitCheckpoint(tensors);
+    if (!o.resume) {
+      await this.serial(async () => this.setWeights(model));
+      return metadata;
+    }
+    const need = ['netloom.step', 'netloom.epoch', 'netloom.batch', 'netloom.phase'];
+    if (need.some((k) => !(k in metadata)) || (!report.hasOptimizerState && program.states.length))
+      throw new NetloomError('NL_BAD_CHECKPOINT', `${path} holds weights only: it was saved without the optimizer state`, 'Load it as weights, or save a checkpoint with the optimizer state to resume from.');
+    const want = new Map(program.states.map((s) => [`${s.param}.${s.key}`, s]));
+    const missing = [...want.keys()].filter((k) => !(k in optimizer));
+    const unexpected = Object.keys(optimizer).filter((k) => !want.has(k));
+    const wrong = [...want].filter(([k, s]) => k in optimizer && optimizer[k].data.length !== s.shape.reduce((a, b) => a * b, 1)).map(([k]) => k);
+    if (missing.length || unexpected.length || wrong.length)
+      throw new NetloomError('NL_CHECKPOINT_MISMATCH',
+        `the optimizer state in ${path} does not fit this run's ${this.optimizer.type}:` +
+          (missing.length ? ` missing ${missing.join(', ')};` : '') + (unexpected.length ? ` unexpected ${unexpected.join(', ')};` : '') + (wrong.length ? ` wrong size ${wrong.join(', ')};` : ''),
+        `It was saved with ${(() => { try { return (JSON.parse(metadata['netloom.optimizer'] ?? '{}') as { type?: string }).type ?? 'another optimizer'; } catch { return 'another optimizer'; } })()}: resume with the same optimizer, or load the weights only.`);
+    const epoch = Number(metadata['netloom.epoch']);
+    const batch = Number(metadata['netloom.batch']);
+    const step = Number(metadata['netloom.step']);
+    const phase = metadata['netloom.phase'] === 'test' ? 'test' : 'train';
+    if (![epoch, batch, step].every((v) => Number.isSafeInteger(v) && v >= 0) || batch > this.batchesPerEpoch)
+      throw new NetloomError('NL_BAD_CHECKPOINT', `${path} has a damaged training position (epoch ${metadata['netloom.epoch']}, batch ${metadata['netloom.batch']})`, 'Load it as weights only.');
+    await this.serial(async () => {
+      this.setWeights(model);
+      for (const s of program.states) native(() => this.session.native.setBuffer(s.buffer, optimizer[`${s.param}.${s.key}`].data));
+      this.session.native.steps = step;
+      this.pos = { epoch, batch, phase };
+      this.epochLosses = [];
+      this.epochTrainSeconds = 0;
+    });
+    if (this.stateValue !== 'ready' && this.stateValue !== 'paused') this.setState('paused');
+    return metadata;
+  }
+
+  // ---- evaluation -------------------------------------------------------------------------------
+
+  /** The test split with the current weights: accuracy, loss, confusion matrix (rows = true class). */
+  async evaluate(): Promise<Evaluation> {
+    this.requireNotRunning('evaluate');
+    return (await this.evaluated()).evaluation;
+  }
+
+  private async evaluated(): Promise<NonNullable<TrainingRun['evalCache']>> {
+    return this.serial(async () => {
+      if (this.evalCache && this.evalCache.version === this.paramsVersion) return this.evalCache;
+      const job = this.job;
+      const program = this.session.program;
+      const classification = program.task === 'classification';
+      const r = await this.session.runEpoch('test', {
+        count: job.testCount, batch: job.loader.batchSize, dropLast: false, train: false, predictions: classification, probabilities: classification,
+      });
+      const C = program.classes;
+      const confusion = Array.from({ length: classification ? C : 0 }, () => new Array<number>(C).fill(0));
+      const labels = job.dataset.test.labels;
+      const predictions = r.predictions ?? new Int32Array(0);
+      let diag = 0;
+      for (let k = 0; k < predictions.length; k++) {
+        confusion[labels[k]][predictions[k]]++;
+        if (labels[k] === predictions[k]) diag++;
+      }
+      const perClass = confusion.map((row, c) => {
+        const count = row.reduce((a, b) => a + b, 0);
+        return { accuracy: count ? row[c] / count : 0, count };
+      });
+      const evaluation: Evaluation = {
+        accuracy: classification ? diag / Math.max(r.samples, 1) : null,
+        avgLoss: r.lossSum / Math.max(r.batches, 1),
+        samples: r.samples,
+        confusion,
+        perClass,
+        classNames: classification ? Array.from({ length: C }, (_, c) => job.dataset.classes[c] ?? String(c)) : [],
+      };
+      this.evalCache = { version: this.paramsVersion, predictions, probabilities: r.probabilities ?? new Float32Array(0), evaluation };
+      return this.evalCache;
+    });
+  }
+
+  /** Up to `limit` test samples with true class `actual` predicted as `predicted` (one confusion cell). */
+  async samples(o: { actual: number; predicted: number; limit: number }): Promise<{ sampleShape: number[]; samples: SampleView[] }> {
+    this.requireNotRunning('look at test samples');
+    const { predictions, probabilities } = await this.evaluated();
+    const C = this.session.program.classes;
+    const S = this.job.dataset.sampleShape.reduce((a, b) => a * b, 1);
+    const { images, labels } = this.job.dataset.test;
+    const out: SampleView[] = [];
+    for (let k = 0; k < predictions.length && out.length < o.limit; k++) {
+      if (labels[k] !== o.actual || predictions[k] !== o.predicted) continue;
+      out.push({
+        index: k,
+        label: labels[k],
+        predicted: predictions[k],
+        pixels: Buffer.from(images.buffer, images.byteOffset + k * S, S).toString('base64'),
+        probabilities: Array.from(probabilities.subarray(k * C, (k + 1) * C)),
+      });
+    }
+    return { sampleShape: [...this.job.dataset.sampleShape], samples: out };
+  }
+
+  /** Class probabilities for one sample (uint8 pixels, the dataset's layout), eval mode. */
+  async predict(pixels: ArrayLike<number>): Promise<number[]> {
+    this.requireNotRunning('predict');
+    const program = this.session.program;
+    if (program.task !== 'classification' || program.io.logits < 0)
+      throw new NetloomError('NL_INVALID_ARGUMENT', 'predictions need a classification model (a CrossEntropyLoss or NLLLoss at the end)', 'Use evaluate() for regression models.');
+    const S = this.job.dataset.sampleShape.reduce((a, b) => a * b, 1);
+    if (pixels.length !== S)
+      throw new NetloomError('NL_INVALID_ARGUMENT', `a sample has ${S} pixels (${this.job.dataset.sampleShape.join('x')}), got ${pixels.length}`, 'Send one image of the dataset\'s size, values 0..255.');
+    const x = new Float32Array(S);
+    for (let i = 0; i < S; i++) {
+      const v = pixels[i];
+      if (!Number.isInteger(v) || v < 0 || v > 255) throw new NetloomError('NL_INVALID_ARGUMENT', `pixel ${i} is ${v}; pixels are whole numbers 0..255`, 'Send uint8 pixel values.');
+      x[i] = v / 255; // rounds to float exactly as the native loader's (float)v / 255.f
+    }
+    return this.serial(async () => {
+      const io = program.io;
+      native(() => this.session.native.setBuffer(io.input, x));
+      if (io.labels >= 0) native(() => this.session.native.setBuffer(io.labels, new Int32Array(1)));
+      native(() => this.session.native.runStep(1, false));
+      return softmax(native(() => this.session.native.getBuffer(io.logits, 1)));
+    });
+  }
+
+  /** A summary line for run lists. */
+  summary(): {
+    state: RunState; epoch: number; epochs: number; batch: number; batches: number; bestEpoch: number | null; error?: RunError;
+  } {
+    return {
+      state: this.stateValue,
+      epoch: this.pos.epoch + (this.pos.epoch < this.job.epochs ? 1 : 0),
+      epochs: this.job.epochs,
+      batch: this.pos.batch,
+      batches: this.batchesPerEpoch,
+      bestEpoch: this.best?.epoch ?? null,
+      ...(this.errorValue ? { error: this.errorValue } : {}),
+    };
+  }
+}

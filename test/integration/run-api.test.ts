@@ -1,0 +1,186 @@
+/**
+ * Training runs over the real WebSocket of `netloom serve`: start a small run, receive its
+ * progress / epoch / state events, pause, resume with a new lr, stop, evaluate, predict, save a
+ * checkpoint and read a load report. Bad run ids and bad params get error replies and the
+ * connection keeps serving.
+ */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ensureBuiltin } from '../../engine/data/builtin.js';
+import { EngineEvent } from '../../engine/host/api.js';
+import { startServer, type RunningServer } from '../../engine/host/serve.js';
+
+const quickstart = () => {
+  const p = JSON.parse(readFileSync('assets/templates/quickstart.json', 'utf8'));
+  p.training.dataset = 'mnist';
+  return p;
+};
+const tmp = mkdtempSync(join(tmpdir(), 'netloom-run-api-'));
+const logs: string[] = [];
+let server: RunningServer;
+
+interface Client {
+  events: any[];
+  call(method: string, params?: unknown): Promise<any>;
+  until(pred: (e: any) => boolean, ms?: number): Promise<any>;
+  close(): void;
+}
+
+async function connect(): Promise<Client> {
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api?token=${encodeURIComponent(server.token)}`);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const events: any[] = [];
+  const waiting = new Map<number, (m: any) => void>();
+  const watchers: { pred: (e: any) => boolean; done: (e: any) => void }[] = [];
+  ws.on('message', (data) => {
+    const msg = JSON.parse(data.toString());
+    if ('event' in msg) {
+      events.push(msg.event);
+      for (const w of [...watchers])
+        if (w.pred(msg.event)) {
+          watchers.splice(watchers.indexOf(w), 1);
+          w.done(msg.event);
+        }
+    } else waiting.get(msg.id)?.(msg);
+  });
+  let next = 1;
+  return {
+    events,
+    call(method, params = {}) {
+      const id = next++;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no reply to ${method} within 60 s`)), 60_000);
+        waiting.set(id, (m) => {
+          clearTimeout(timer);
+          waiting.delete(id);
+          resolve(m);
+        });
+        ws.send(JSON.stringify({ id, method, params }));
+      });
+    },
+    until(pred, ms = 60_000) {
+      const seen = events.find(pred);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('event did not arrive')), ms);
+        watchers.push({ pred, done: (e) => (clearTimeout(timer), resolve(e)) });
+      });
+    },
+    close: () => ws.close(),
+  };
+}
+
+beforeAll(async () => {
+  await ensureBuiltin('mnist');
+  server = await startServer({ host: '127.0.0.1', port: 0, rendererDir: tmp, log: (l) => logs.push(l) });
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('training runs over the WebSocket', () => {
+  it('start, events, pause, resume with a new lr, evaluate, predict, save, report, stop', async () => {
+    const c = await connect();
+    const other = await connect(); // events go to every client
+    const started = await c.call('startRun', {
+      project: quickstart(),
+      overrides: { epochs: 3, limitTrain: 6000, limitTest: 1000, lr: 0.05, eventIntervalMs: 0 },
+    });
+    expect(started.error).toBeUndefined();
+    const runId: string = started.result.runId;
+    await c.until((e) => e.type === 'run.state' && e.runId === runId && e.state === 'running');
+    const progress = await c.until((e) => e.type === 'run.progress' && e.runId === runId && e.batch >= 3);
+    expect(progress).toMatchObject({ epoch: 1, batches: 94, lr: 0.05 });
+    expect(typeof progress.loss).toBe('number');
+    const epoch = await c.until((e) => e.type === 'run.epoch' && e.runId === runId);
+    expect(epoch.epoch).toBe(1);
+    expect(epoch.testAccuracy).toBeGreaterThan(0.5);
+    expect(epoch.seconds).toBeGreaterThan(0);
+
+    const paused = await c.call('pauseRun', { runId });
+    expect(paused.result).toMatchObject({ runId, state: 'paused', epochs: 3, batches: 94 });
+    // while paused: evaluate, a confusion cell's samples, predict on one of them
+    const ev = (await c.call('evaluateRun', { runId })).result;
+    expect(ev.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(1000);
+    const cells = (await c.call('runSamples', { runId, actual: 1, predicted: 1, limit: 2 })).result;
+    expect(cells.sampleShape).toEqual([1, 28, 28]);
+    expect(cells.samples).toHaveLength(2);
+    const pixels = Array.from(Buffer.from(cells.samples[0].pixels, 'base64'));
+    const pred = (await c.call('predict', { runId, pixels })).result;
+    expect(pred.predicted).toBe(1);
+    expect(pred.probabilities).toHaveLength(10);
+    // checkpoints: save with the optimizer, report (dry run) on the same graph
+    const file = join(tmp, 'run.safetensors');
+    const saved = await c.call('saveRunCheckpoint', { runId, path: file, which: 'last', withOptimizer: true });
+    expect(saved.result.path).toBe(file);
+    expect(existsSync(file)).toBe(true);
+    const report = (await c.call('checkpointReport', { runId, path: file, dryRun: true })).result;
+    expect(report).toMatchObject({ ok: true, loaded: false, hasOptimizerState: false, resumable: true, unassigned: [] }); // plain SGD keeps no state tensors
+    expect(report.nodes.find((n: any) => n.nodeId === 'fc1').keys).toEqual(['linear_relu_stack.0.weight', 'linear_relu_stack.0.bias']);
+
+    const resumed = await c.call('resumeRun', { runId, hyper: { lr: 0.02 } });
+    expect(resumed.result.run.state).toBe('running');
+    expect(resumed.result.change.changes).toEqual({ lr: { from: 0.05, to: 0.02 } });
+    const after = await c.call('stopRun', { runId });
+    expect(after.result.state).toBe('stopped');
+    await c.until((e) => e.type === 'run.state' && e.runId === runId && e.state === 'stopped');
+    const lr = c.events.filter((e) => e.type === 'run.progress').at(-1).lr;
+    expect([0.02, 0.05]).toContain(lr); // 0.02 once a batch ran after the resume
+    const record = (await c.call('getRun', { runId })).result;
+    expect(record.changes).toHaveLength(1);
+    expect(record.epochsDone.length).toBeGreaterThanOrEqual(1);
+    expect((await c.call('listRuns')).result.map((r: any) => r.runId)).toContain(runId);
+    // every event matches the contract; the other client saw them too
+    for (const e of c.events) expect(EngineEvent.safeParse(e).success, JSON.stringify(e)).toBe(true);
+    expect(other.events.some((e) => e.type === 'run.epoch' && e.runId === runId)).toBe(true);
+
+    // a stopped run still evaluates; resuming it is refused
+    expect((await c.call('evaluateRun', { runId })).result.samples).toBe(1000);
+    expect((await c.call('resumeRun', { runId })).error).toMatchObject({ code: 'NL_INVALID_ARGUMENT' });
+    // resume from the checkpoint in a new run
+    const again = await c.call('startRun', { project: quickstart(), overrides: { epochs: 3, limitTrain: 6000, limitTest: 1000, lr: 0.05 }, checkpoint: { path: file, resume: true } });
+    expect(again.error).toBeUndefined();
+    const finished = await c.until((e) => e.type === 'run.state' && e.runId === again.result.runId && (e.state === 'finished' || e.state === 'failed'));
+    expect(finished.state).toBe('finished');
+    const epochs2 = c.events.filter((e) => e.type === 'run.epoch' && e.runId === again.result.runId).map((e) => e.epoch);
+    expect(epochs2).toEqual([2, 3]); // continued after epoch 1
+    expect((await c.call('closeRun', { runId })).result).toEqual({});
+    c.close();
+    other.close();
+  });
+
+  it('bad run ids and bad params get error replies and the server keeps serving', async () => {
+    const c = await connect();
+    for (const [method, params] of [
+      ['pauseRun', { runId: 'run-999' }],
+      ['evaluateRun', { runId: 'nope' }],
+      ['predict', { runId: 'nope', pixels: [1, 2, 3] }],
+      ['saveRunCheckpoint', { runId: 'nope', path: join(tmp, 'x.safetensors') }],
+    ] as const) {
+      const r = await c.call(method, params);
+      expect(r.error?.code, method).toBe('NL_INVALID_ARGUMENT');
+      expect(r.error.message).toMatch(/no run/);
+    }
+    expect((await c.call('pauseRun', {})).error.code).toBe('NL_BAD_REQUEST');
+    expect((await c.call('predict', { runId: 'x', pixels: [300] })).error.code).toBe('NL_BAD_REQUEST');
+    expect((await c.call('startRun', { project: quickstart(), overrides: { epochs: -1 } })).error.code).toBe('NL_BAD_REQUEST');
+    expect((await c.call('startRun', { project: quickstart(), overrides: { bogus: 1 } })).error.code).toBe('NL_BAD_REQUEST');
+    expect((await c.call('resumeRun', { runId: 'x', hyper: { lr: 0 } })).error.code).toBe('NL_BAD_REQUEST');
+    const broken = quickstart();
+    broken.graph.nodes[2].params.out_features = 7; // fc1 -> 7, fine; fc3 -> 10 classes ok: break the loss instead
+    broken.graph.nodes = broken.graph.nodes.filter((n: any) => n.type !== 'CrossEntropyLoss');
+    broken.graph.edges = broken.graph.edges.filter((e: any) => e.target !== 'loss');
+    const bad = await c.call('startRun', { project: broken, overrides: { limitTrain: 100 } });
+    expect(bad.error.code).toMatch(/^NL_BAD_/);
+    expect((await c.call('hello')).result.apiVersion).toBe(1);
+    expect(logs.filter((l) => /internal error/.test(l))).toEqual([]);
+    c.close();
+  });
+});
