@@ -25,20 +25,32 @@ export function guardUnsaved(then: () => void, doing: string): void {
   });
 }
 
+/** Counts showProject calls: a layout that finishes after another project was loaded is dropped. */
+let loads = 0;
+
 /** Puts a project on the canvas; lays it out when its positions are missing or stacked. */
 export async function showProject(ctx: ActionContext, project: ProjectDto, path: string | null, opts: { dirty?: boolean; layout?: boolean } = {}) {
   const s = ctx.state();
+  const mine = ++loads;
   const { hadPositions } = s.loadProject(project, path, { dirty: opts.dirty });
   // a deliberately loaded project supersedes any autosaved work
   if (!opts.dirty) ctx.api.clearRecovery({}).catch(() => {});
+  // wait one frame so React Flow measures the nodes: both the layout and the fit need their
+  // sizes (fitting unmeasured nodes zooms to 1.1 around the top-left corner of the graph)
+  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  if (mine !== loads) return;
   if (opts.layout || !hadPositions) {
-    // wait one frame so React Flow measures the nodes, then lay out without an undo step
-    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    // lay out without an undo step
     const now = ctx.state();
     const pos = await layoutPositions(now.nodes, now.edges);
-    useStore.setState({ nodes: now.nodes.map((n) => (pos.has(n.id) ? { ...n, position: pos.get(n.id)! } : n)) });
+    if (mine !== loads) return;
+    // only the positions, onto the nodes as they are now: a click or an edit made while the
+    // layout ran (selection, parameters) must survive it
+    useStore.setState((cur) => ({ nodes: cur.nodes.map((n) => (pos.has(n.id) ? { ...n, position: pos.get(n.id)! } : n)) }));
   }
-  requestAnimationFrame(() => fitReadable(ctx));
+  requestAnimationFrame(() => {
+    if (mine === loads) fitReadable(ctx);
+  });
 }
 
 export async function openPath(ctx: ActionContext, path: string) {

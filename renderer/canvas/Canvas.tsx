@@ -102,6 +102,10 @@ export function Canvas() {
       className="canvas"
       ref={setPane}
       onPointerMove={(e) => trackPointer(e.clientX, e.clientY)}
+      // On the wrapper, not on <ReactFlow>: a drop on the empty-canvas card (which sits over
+      // the pane, in the middle of the canvas) must add the layer too.
+      onDragOver={onDragOver}
+      onDrop={onDrop}
       data-testid="canvas"
     >
       <ReactFlow<LayerNode, GraphEdge>
@@ -121,8 +125,6 @@ export function Canvas() {
           flowRef.current = inst;
           setFlow(inst);
         }}
-        onDragOver={onDragOver}
-        onDrop={onDrop}
         colorMode={theme}
         deleteKeyCode={null}
         panActivationKeyCode={null}

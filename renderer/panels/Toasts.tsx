@@ -4,8 +4,10 @@ import { useStore } from '../state/store';
 export function Toasts() {
   const toasts = useStore((s) => s.toasts);
   const dismiss = useStore((s) => s.dismissToast);
+  // while a dialog is open the toasts sit under its backdrop (they can cover its footer buttons)
+  const underModal = useStore((s) => s.dialog !== null || s.helpOpen);
   return (
-    <div className="toasts" aria-live="polite">
+    <div className={`toasts${underModal ? ' under-modal' : ''}`} aria-live="polite">
       {toasts.map((t) => (
         <div key={t.id} className={`toast ${t.kind}`} data-testid="toast" data-kind={t.kind} role={t.kind === 'error' ? 'alert' : 'status'}>
           <div className="toast-text">
