@@ -1,5 +1,5 @@
 /**
- * The app shell: toolbar, palette | canvas | inspector, model summary under the canvas, and the
+ * The app shell: toolbar, palette | canvas | inspector, model summary and training under the canvas, and the
  * overlays (dialogs, quick-add, toasts, the connection banner). It wires the engine session,
  * live analysis, autosave and the keyboard (all shortcuts are registered actions).
  */
@@ -9,6 +9,7 @@ import './actions';
 import { handleKeyDown } from './actions/registry';
 import type { EngineClient } from './api/client';
 import { Canvas } from './canvas/Canvas';
+import { CheckpointDialog } from './dialogs/CheckpointDialog';
 import { ConfirmDialog } from './dialogs/ConfirmDialog';
 import { FileDialog } from './dialogs/FileDialog';
 import { HelpOverlay } from './dialogs/HelpOverlay';
@@ -17,18 +18,21 @@ import { RecoverDialog } from './dialogs/RecoverDialog';
 import { useAnalysis } from './hooks/useAnalysis';
 import { useAutosave } from './hooks/useAutosave';
 import { useEngineSession } from './hooks/useEngineSession';
+import { useRunEvents } from './hooks/useRunEvents';
 import { ConnectionBanner } from './panels/ConnectionBanner';
 import { Inspector } from './panels/Inspector';
 import { Palette } from './panels/Palette';
 import { Summary } from './panels/Summary';
 import { Toasts } from './panels/Toasts';
 import { Toolbar } from './panels/Toolbar';
+import { TrainingPanel } from './panels/TrainingPanel';
 import { selectDirty, useStore } from './state/store';
 
 export function App({ client }: { client: EngineClient }) {
   useEngineSession(client);
   useAnalysis();
   useAutosave();
+  useRunEvents();
   const theme = useStore((s) => s.theme);
   const title = useStore((s) => `${selectDirty(s) && s.nodes.length ? '● ' : ''}${s.project.name} — Netloom`);
 
@@ -54,6 +58,7 @@ export function App({ client }: { client: EngineClient }) {
           <main className="center">
             <Canvas />
             <Summary />
+            <TrainingPanel />
           </main>
           <Inspector />
         </div>
@@ -61,6 +66,7 @@ export function App({ client }: { client: EngineClient }) {
         <FileDialog />
         <ConfirmDialog />
         <RecoverDialog />
+        <CheckpointDialog />
         <HelpOverlay />
         <Toasts />
       </div>

@@ -17,7 +17,7 @@ export interface ActionContext {
   reportError(e: unknown, what?: string): void;
 }
 
-export type ActionCategory = 'File' | 'Edit' | 'Canvas' | 'View' | 'Help';
+export type ActionCategory = 'File' | 'Edit' | 'Canvas' | 'View' | 'Train' | 'Help';
 
 export interface Action<A = void> {
   name: string;

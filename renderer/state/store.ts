@@ -5,7 +5,7 @@
  */
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from '@xyflow/react';
 import { create } from 'zustand';
-import type { AnalysisDto, EngineApi, IssueDto, LayerDto, ProjectDto } from '../../engine/host/api';
+import type { AnalysisDto, EngineApi, EvaluationDto, IssueDto, LayerDto, ProjectDto, RunStateDto } from '../../engine/host/api';
 import type { ConnectionState } from '../api/client';
 import {
   applyChanges,
@@ -57,7 +57,35 @@ export type Dialog =
   | { kind: 'save' }
   | { kind: 'new' }
   | { kind: 'recover'; savedAt: string; project: ProjectDto; path: string | null }
-  | { kind: 'confirm'; title: string; message: string; confirmLabel: string; onConfirm: () => void };
+  | { kind: 'confirm'; title: string; message: string; confirmLabel: string; onConfirm: () => void }
+  | { kind: 'checkpoint' };
+
+/** Training settings edited in the Training panel; null = the project's training section's value. */
+export interface TrainSettings {
+  dataset: string | null;
+  epochs: number | null;
+  batchSize: number | null;
+  optimizer: string | null;
+  lr: number | null;
+  /** overrides.limitTrain; null = the whole training split */
+  limitTrain: number | null;
+}
+
+/** The app's current training run (one at a time). Per-batch numbers live in charts/useMetricSeries.ts. */
+export interface RunView {
+  runId: string | null;
+  /** startRun is in flight */
+  starting: boolean;
+  state: RunStateDto | null;
+  epochs: number;
+  error: { code: string; message: string; hint?: string } | null;
+  evaluation: EvaluationDto | null;
+  /** the confusion-matrix cell whose samples the gallery shows */
+  cell: { actual: number; predicted: number } | null;
+}
+
+export const emptyRun = (): RunView => ({ runId: null, starting: false, state: null, epochs: 0, error: null, evaluation: null, cell: null });
+export const emptyTrainSettings = (): TrainSettings => ({ dataset: null, epochs: null, batchSize: null, optimizer: null, lr: null, limitTrain: null });
 
 export interface QuickAdd {
   /** where the popup opens, in client (screen) coordinates */
@@ -110,6 +138,9 @@ export interface State {
   quickAdd: QuickAdd | null;
   recent: string[];
 
+  trainSettings: TrainSettings;
+  run: RunView;
+
   // ---- graph edits ----
   commit(changes: GraphChange[], label: string, opts?: { mergeKey?: string; selectAdded?: boolean }): void;
   undo(): void;
@@ -137,6 +168,10 @@ export interface State {
   setDialog(d: Dialog | null): void;
   setHelp(open: boolean): void;
   setQuickAdd(q: QuickAdd | null): void;
+
+  // ---- training ----
+  setTrainSettings(patch: Partial<TrainSettings>): void;
+  setRun(patch: Partial<RunView>): void;
 }
 
 let toastSeq = 1;
@@ -169,6 +204,9 @@ export const useStore = create<State>()((set, get) => ({
   helpOpen: false,
   quickAdd: null,
   recent: [],
+
+  trainSettings: emptyTrainSettings(),
+  run: emptyRun(),
 
   commit(changes, label, opts = {}) {
     if (changes.length === 0) return;
@@ -262,6 +300,7 @@ export const useStore = create<State>()((set, get) => ({
       savedRevision: opts.dirty ? -1 : revision,
       batchSize: bs,
       quickAdd: null,
+      trainSettings: emptyTrainSettings(),
     });
     return { hadPositions };
   },
@@ -336,6 +375,13 @@ export const useStore = create<State>()((set, get) => ({
   },
   setQuickAdd(quickAdd) {
     set({ quickAdd });
+  },
+
+  setTrainSettings(patch) {
+    set({ trainSettings: { ...get().trainSettings, ...patch } });
+  },
+  setRun(patch) {
+    set({ run: { ...get().run, ...patch } });
   },
 }));
 

@@ -1,7 +1,7 @@
 /**
  * The canvas's pure logic, without a browser: the parameter form parser against every field of
  * the real catalog, undo/redo from change lists, project <-> canvas conversion and the
- * connection rules.
+ * connection rules, and the training panel's settings, run request and metric buffers.
  */
 import { describe, expect, it } from 'vitest';
 import { EngineService } from '../../engine/host/service.js';
@@ -10,6 +10,9 @@ import { fieldSpecs, formatValue, parseText } from '../../renderer/panels/paramS
 import { applyChanges, fromGraphDto, newName, toFlowEdge, toFlowNode, toGraphDto, uniqueName, wouldCycle } from '../../renderer/state/graph.js';
 import { emptyHistory, record, redo, undo } from '../../renderer/state/history.js';
 import { connectionProblem } from '../../renderer/canvas/isValidConnection.js';
+import { RunOverridesDto, ProjectDto } from '../../engine/host/api.js';
+import { effectiveSettings, fmtEta, runRequest, sampleToRgba } from '../../renderer/state/training.js';
+import { PointBuffer, metrics } from '../../renderer/charts/useMetricSeries.js';
 
 const catalog: LayerDto[] = await new EngineService().getCatalog({});
 const byType = Object.fromEntries(catalog.map((l) => [l.type, l]));
@@ -143,5 +146,46 @@ describe('connection rules', () => {
   it('refuses a cycle through a free port', () => {
     const s2 = { ...s, edges: [toFlowEdge({ id: 'e2', source: 'r', target: 't', targetHandle: 'input' })] };
     expect(connectionProblem(s2, { source: 't', target: 'r', sourceHandle: 'out', targetHandle: 'input' })).toBe('That would make a cycle');
+  });
+});
+
+const quickstart = await new EngineService().getTemplate({ id: 'quickstart' });
+
+describe('training panel logic', () => {
+  const noEdits = { dataset: null, epochs: null, batchSize: null, optimizer: null, lr: null, limitTrain: null };
+
+  it("defaults to the project's training section and sends valid overrides", () => {
+    const eff = effectiveSettings(quickstart.training, noEdits);
+    expect(eff).toMatchObject({ dataset: 'fashion-mnist', epochs: 5, batchSize: 64, optimizer: 'sgd', lr: 1e-3, limitTrain: null });
+    const req = runRequest(quickstart, effectiveSettings(quickstart.training, { ...noEdits, dataset: 'cifar10', epochs: 1, limitTrain: 6000, optimizer: 'adam' }));
+    expect(req.project.training?.dataset).toBe('cifar10'); // the project takes all four datasets
+    expect(ProjectDto.parse(req.project).graph).toEqual(quickstart.graph);
+    expect(RunOverridesDto.parse(req.overrides)).toMatchObject({ epochs: 1, limitTrain: 6000, optimizer: 'adam', lr: 1e-3 });
+    expect(req.overrides).not.toHaveProperty('dataset');
+  });
+
+  it('bounds the point buffers and tracks steps, EMA and epochs', () => {
+    const b = new PointBuffer(100);
+    for (let i = 0; i < 1000; i++) b.push(i, i);
+    expect(b.length).toBeLessThanOrEqual(100);
+    expect(b.points.at(-1)).toEqual({ x: 999, y: 999 });
+    metrics.reset();
+    const ev = (batch: number, loss: number) => ({ type: 'run.progress' as const, runId: 'r', epoch: 1, batch, batches: 10, samples: batch * 4, loss, meanLoss: loss, samplesPerSec: 1, lr: 0.1, etaSeconds: null });
+    metrics.addProgress(ev(2, 2));
+    metrics.addProgress(ev(2, 2)); // a repeat (after a pause) adds nothing
+    metrics.addProgress(ev(5, 1));
+    expect(metrics.batchLoss.points.map((p) => p.x)).toEqual([2, 5]);
+    expect(metrics.batchLossEma.points[0].y).toBeCloseTo(2); // debiased
+    metrics.addEpoch({ epoch: 1, trainLoss: 1.5, testLoss: 1.2, testAccuracy: 0.7 });
+    expect(metrics.testLoss.points).toEqual([{ x: 10, y: 1.2 }]);
+    expect(metrics.testAccuracy.points[0].y).toBeCloseTo(70);
+  });
+
+  it('lays out sample pixels and formats the ETA', () => {
+    const gray = sampleToRgba(Uint8Array.from([0, 255, 10, 20]), [1, 2, 2]);
+    expect([gray.width, gray.height, gray.rgba[4], gray.rgba[7]]).toEqual([2, 2, 255, 255]);
+    const rgb = sampleToRgba(Uint8Array.from([1, 2, 3, 4, 5, 6]), [3, 1, 2]); // CHW
+    expect([...rgb.rgba]).toEqual([1, 3, 5, 255, 2, 4, 6, 255]);
+    expect([fmtEta(null), fmtEta(42), fmtEta(65)]).toEqual(['—', '42s', '1m 05s']);
   });
 });

@@ -1,0 +1,53 @@
+/**
+ * Feeds run.progress / run.epoch / run.state events of the app's current run into the metrics
+ * (charts/useMetricSeries.ts) and the store. Events that arrive while startRun is still in flight
+ * (the engine starts training before its answer reaches us) are held and replayed once the run id
+ * is known (adoptRun).
+ */
+import { useEffect } from 'react';
+import type { EngineEvent } from '../../engine/host/api';
+import { metrics } from '../charts/useMetricSeries';
+import { useStore } from '../state/store';
+
+type RunEvent = Extract<EngineEvent, { type: 'run.progress' | 'run.epoch' | 'run.state' }>;
+
+let held: RunEvent[] = [];
+
+function apply(e: RunEvent): void {
+  const { run, setRun } = useStore.getState();
+  if (e.type === 'run.progress') metrics.addProgress(e);
+  else if (e.type === 'run.epoch') {
+    metrics.addEpoch(e);
+    setRun({ epochs: run.epochs + 1 });
+  } else setRun({ state: e.state, error: e.error ?? null });
+}
+
+export function handleRunEvent(e: EngineEvent): void {
+  if (e.type !== 'run.progress' && e.type !== 'run.epoch' && e.type !== 'run.state') return;
+  const run = useStore.getState().run;
+  if (run.runId === null) {
+    if (run.starting) held.push(e);
+    return;
+  }
+  if (e.runId === run.runId) apply(e);
+}
+
+/** Makes `runId` the app's current run and replays its events that came before startRun answered. */
+export function adoptRun(runId: string): void {
+  useStore.getState().setRun({ runId, starting: false, state: useStore.getState().run.state ?? 'running' });
+  const mine = held.filter((e) => e.runId === runId);
+  held = [];
+  for (const e of mine) apply(e);
+}
+
+export function clearHeldRunEvents(): void {
+  held = [];
+}
+
+export function useRunEvents(): void {
+  const api = useStore((s) => s.api);
+  useEffect(() => {
+    if (!api) return;
+    return api.onEvent(handleRunEvent);
+  }, [api]);
+}

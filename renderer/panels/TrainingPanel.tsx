@@ -1,0 +1,306 @@
+/**
+ * The Training panel (under the model summary, collapsible): dataset and hyper-parameters,
+ * Start / Pause / Resume / Stop, a progress bar, live charts, then evaluation with a confusion
+ * matrix whose cells open a gallery of their test samples. Commands are registered actions.
+ */
+import { useEffect, useRef, useState } from 'react';
+import { actionContext, run } from '../actions/registry';
+import { actionEvaluate, actionSaveCheckpoint, actionTrainPause, actionTrainResume, actionTrainStart, actionTrainStop } from '../actions/actionTrain';
+import type { Action } from '../actions/types';
+import { TrainingCharts } from '../charts/TrainingCharts';
+import { useMetricSeries } from '../charts/useMetricSeries';
+import { useStore, type TrainSettings } from '../state/store';
+import { DATASETS, OPTIMIZERS, OPTIMIZER_TYPES, effectiveSettings, fmtEta, sampleToRgba } from '../state/training';
+import '../charts/chartSetup';
+
+function ActionButton({ action, testId, primary, label }: { action: Action; testId: string; primary?: boolean; label: string }) {
+  // re-evaluated whenever the run or the graph changes
+  const enabled = useStore((s) => {
+    void s.run;
+    void s.nodes.length;
+    const ctx = actionContext();
+    return !!ctx && (!action.predicate || action.predicate(ctx));
+  });
+  return (
+    <button className={primary ? 'primary' : ''} data-testid={testId} disabled={!enabled} onClick={() => run(action, undefined)}>
+      {label}
+    </button>
+  );
+}
+
+/** A number field that commits only valid values (positive; integer unless `real`). */
+function NumberField({ label, testId, value, real, optional, onCommit, placeholder }: {
+  label: string; testId: string; value: number | null; real?: boolean; optional?: boolean; placeholder?: string;
+  onCommit: (v: number | null) => void;
+}) {
+  const [text, setText] = useState(value === null ? '' : String(value));
+  useEffect(() => setText(value === null ? '' : String(value)), [value]);
+  const parse = (t: string): number | null | undefined => {
+    const s = t.trim();
+    if (s === '') return optional ? null : undefined;
+    const n = Number(s);
+    if (!Number.isFinite(n) || n <= 0 || (!real && !Number.isInteger(n))) return undefined;
+    return n;
+  };
+  const valid = parse(text) !== undefined;
+  return (
+    <label className="train-field">
+      <span>{label}</span>
+      <input
+        type="text"
+        inputMode={real ? 'decimal' : 'numeric'}
+        data-testid={testId}
+        className={valid ? '' : 'invalid'}
+        value={text}
+        placeholder={placeholder}
+        onChange={(e) => {
+          setText(e.target.value);
+          const v = parse(e.target.value);
+          if (v !== undefined) onCommit(v);
+        }}
+      />
+    </label>
+  );
+}
+
+function Settings({ disabled }: { disabled: boolean }) {
+  const training = useStore((s) => s.project.training);
+  const edits = useStore((s) => s.trainSettings);
+  const set = (patch: Partial<TrainSettings>) => useStore.getState().setTrainSettings(patch);
+  const eff = effectiveSettings(training, edits);
+  return (
+    <fieldset className="train-settings" disabled={disabled}>
+      <label className="train-field">
+        <span>dataset</span>
+        <select data-testid="train-dataset" value={eff.dataset} onChange={(e) => set({ dataset: e.target.value })}>
+          {DATASETS.map((d) => (
+            <option key={d} value={d}>
+              {d}
+            </option>
+          ))}
+        </select>
+      </label>
+      <NumberField label="epochs" testId="train-epochs" value={eff.epochs} onCommit={(v) => set({ epochs: v })} />
+      <NumberField label="batch size" testId="train-batch-size" value={eff.batchSize} onCommit={(v) => set({ batchSize: v })} />
+      <label className="train-field">
+        <span>optimizer</span>
+        <select data-testid="train-optimizer" value={eff.optimizer} onChange={(e) => set({ optimizer: e.target.value, lr: null })}>
+          {OPTIMIZERS.map((o) => (
+            <option key={o} value={o}>
+              {OPTIMIZER_TYPES[o]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <NumberField label="lr" testId="train-lr" value={eff.lr} real onCommit={(v) => set({ lr: v })} />
+      <NumberField label="limit training samples" testId="limit-train" value={eff.limitTrain} optional placeholder="all" onCommit={(v) => set({ limitTrain: v })} />
+    </fieldset>
+  );
+}
+
+function Progress() {
+  const state = useStore((s) => s.run.state);
+  const starting = useStore((s) => s.run.starting);
+  const p = useMetricSeries((m) => m.progress);
+  const epochs = useStore((s) => s.trainSettings.epochs);
+  const training = useStore((s) => s.project.training);
+  const totalEpochs = p ? Math.max(p.epoch, epochs ?? effectiveSettings(training, useStore.getState().trainSettings).epochs) : 0;
+  const frac = p && p.batches ? p.batch / p.batches : 0;
+  const label = starting ? 'preparing…' : (state ?? 'idle');
+  return (
+    <div className="train-progress" data-testid="train-progress" data-state={state ?? 'idle'}>
+      <div className="train-progress-bar">
+        <div className="train-progress-fill" style={{ width: `${Math.round(frac * 1000) / 10}%` }} />
+      </div>
+      <div className="train-progress-text">
+        <span className={`run-state ${state ?? ''}`} data-testid="train-state">
+          {label}
+        </span>
+        {p && (
+          <>
+            <span>
+              epoch <strong>{p.epoch}</strong>/{totalEpochs}
+            </span>
+            <span>
+              batch <strong>{p.batch}</strong>/{p.batches}
+            </span>
+            <span>
+              <strong>{Math.round(p.samplesPerSec).toLocaleString('en-US')}</strong> samples/s
+            </span>
+            <span>ETA {state === 'running' ? fmtEta(p.etaSeconds) : '—'}</span>
+            <span>
+              loss <strong>{p.meanLoss.toFixed(4)}</strong>
+            </span>
+          </>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function SampleImage({ pixels, shape }: { pixels: string; shape: number[] }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const bytes = Uint8Array.from(atob(pixels), (ch) => ch.charCodeAt(0));
+    const { width, height, rgba } = sampleToRgba(bytes, shape);
+    const canvas = ref.current;
+    if (!canvas || !width || !height) return;
+    canvas.width = width;
+    canvas.height = height;
+    canvas.getContext('2d')?.putImageData(new ImageData(rgba, width, height), 0, 0);
+  }, [pixels, shape]);
+  return <canvas ref={ref} className="sample-image" />;
+}
+
+type Samples = { sampleShape: number[]; samples: { index: number; label: number; predicted: number; pixels: string; probabilities: number[] }[] };
+
+function Gallery({ classNames }: { classNames: string[] }) {
+  const cell = useStore((s) => s.run.cell);
+  const runId = useStore((s) => s.run.runId);
+  const [data, setData] = useState<Samples | null>(null);
+  useEffect(() => {
+    setData(null);
+    const api = useStore.getState().api;
+    if (!cell || !runId || !api) return;
+    let live = true;
+    api.runSamples({ runId, actual: cell.actual, predicted: cell.predicted, limit: 24 }).then(
+      (r) => live && setData(r),
+      (e) => actionContext()?.reportError(e, 'Loading samples'),
+    );
+    return () => {
+      live = false;
+    };
+  }, [cell, runId]);
+  if (!cell) return <div className="muted small">Click a cell to see its test samples.</div>;
+  const name = (i: number) => classNames[i] ?? String(i);
+  return (
+    <div className="gallery" data-testid="gallery">
+      <div className="gallery-title">
+        actual <strong>{name(cell.actual)}</strong>, predicted <strong>{name(cell.predicted)}</strong>
+        {data && <span className="muted"> · {data.samples.length} shown</span>}
+      </div>
+      <div className="gallery-items">
+        {data?.samples.map((s) => {
+          const top = s.probabilities.map((p, i) => ({ p, i })).sort((a, b) => b.p - a.p).slice(0, 3);
+          return (
+            <figure key={s.index} className="gallery-item" data-testid="gallery-item" title={`test sample #${s.index}`}>
+              <SampleImage pixels={s.pixels} shape={data.sampleShape} />
+              <figcaption>
+                {top.map((t) => (
+                  <div key={t.i} className={t.i === s.label ? 'prob right' : 'prob'}>
+                    {name(t.i)} {(t.p * 100).toFixed(1)}%
+                  </div>
+                ))}
+              </figcaption>
+            </figure>
+          );
+        })}
+      </div>
+    </div>
+  );
+}
+
+function Evaluation() {
+  const ev = useStore((s) => s.run.evaluation);
+  const cell = useStore((s) => s.run.cell);
+  if (!ev) return null;
+  const k = ev.confusion.length;
+  const classNames = ev.classNames.length >= k ? ev.classNames : Array.from({ length: k }, (_, i) => String(i));
+  const rowMax = ev.confusion.map((row) => Math.max(1, ...row));
+  return (
+    <div className="evaluation" data-testid="evaluation">
+      <div className="eval-head">
+        <span>
+          test accuracy <strong data-testid="eval-accuracy">{ev.accuracy === null ? '—' : `${(ev.accuracy * 100).toFixed(2)}%`}</strong>
+        </span>
+        <span>
+          avg loss <strong>{ev.avgLoss.toFixed(4)}</strong>
+        </span>
+        <span>
+          samples <strong data-testid="eval-samples">{ev.samples}</strong>
+        </span>
+      </div>
+      <div className="eval-body">
+        {k > 0 && (
+          <table className="confusion" data-testid="confusion-matrix">
+            <thead>
+              <tr>
+                <th className="corner">actual ↓ predicted →</th>
+                {classNames.map((c, j) => (
+                  <th key={j} title={c}>
+                    {c}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {ev.confusion.map((row, i) => (
+                <tr key={i}>
+                  <th title={classNames[i]}>{classNames[i]}</th>
+                  {row.map((n, j) => {
+                    const a = n / rowMax[i];
+                    const selected = cell?.actual === i && cell.predicted === j;
+                    return (
+                      <td
+                        key={j}
+                        data-testid={`cm-cell-${i}-${j}`}
+                        data-count={n}
+                        className={`${i === j ? 'diag' : ''}${selected ? ' selected' : ''}${n ? '' : ' empty'}`}
+                        style={{ ['--cm-alpha' as string]: String(n ? 0.08 + 0.92 * a : 0) }}
+                        title={`actual ${classNames[i]}, predicted ${classNames[j]}: ${n}`}
+                        onClick={() => n > 0 && useStore.getState().setRun({ cell: { actual: i, predicted: j } })}
+                      >
+                        {n}
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <Gallery classNames={classNames} />
+      </div>
+    </div>
+  );
+}
+
+export function TrainingPanel() {
+  const [open, setOpen] = useState(false);
+  const state = useStore((s) => s.run.state);
+  const starting = useStore((s) => s.run.starting);
+  const busy = starting || state === 'running' || state === 'paused' || state === 'ready';
+  return (
+    <section className={`training panel${open ? '' : ' collapsed'}`} data-testid="training-panel">
+      <header className="summary-head">
+        <button className="link" onClick={() => setOpen(!open)} aria-expanded={open} data-testid="training-toggle">
+          <span className={`chevron${open ? ' open' : ''}`}>▸</span> Training
+        </button>
+        {!open && state && (
+          <span className={`run-state ${state}`} data-testid="train-state-inline">
+            {state}
+          </span>
+        )}
+      </header>
+      {open && (
+        <div className="training-body">
+          <div className="training-controls">
+            <Settings disabled={busy} />
+            <div className="train-buttons">
+              <ActionButton action={actionTrainStart} testId="btn-train-start" label="Start" primary />
+              <ActionButton action={actionTrainPause} testId="btn-train-pause" label="Pause" />
+              <ActionButton action={actionTrainResume} testId="btn-train-resume" label="Resume" />
+              <ActionButton action={actionTrainStop} testId="btn-train-stop" label="Stop" />
+              <span className="train-sep" />
+              <ActionButton action={actionEvaluate} testId="btn-evaluate" label="Evaluate" />
+              <ActionButton action={actionSaveCheckpoint} testId="btn-checkpoint-save" label="Save checkpoint…" />
+            </div>
+            <Progress />
+          </div>
+          <TrainingCharts />
+          <Evaluation />
+        </div>
+      )}
+    </section>
+  );
+}
