@@ -21,6 +21,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { NetloomError, isNetloomError } from '../errors.js';
+import { syncDirectory } from '../io/atomic.js';
 
 export interface DownloadProgress {
   /** the URL being read now (after redirects) */
@@ -403,20 +404,6 @@ function sleep(ms: number, signal: AbortSignal, file: string): Promise<void> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-// Persists the rename. Best effort: Windows cannot open directories.
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await fsp.open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // See above.
-  }
 }
 
 /** The default transport: node:http / node:https, one connection per request, idle timeout on the socket. */

@@ -70,7 +70,7 @@ export function writeFileAtomicSync(target: string, data: Uint8Array | string): 
 }
 
 // Persists the rename itself. Best effort: Windows cannot open directories, and the data is already safe.
-async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string): Promise<void> {
   try {
     const handle = await fsp.open(dir, 'r');
     try {
