@@ -10,6 +10,7 @@ import { handleKeyDown } from './actions/registry';
 import type { EngineClient } from './api/client';
 import { Canvas } from './canvas/Canvas';
 import { CheckpointDialog } from './dialogs/CheckpointDialog';
+import { CheckpointLoadDialog } from './dialogs/CheckpointLoadDialog';
 import { ConfirmDialog } from './dialogs/ConfirmDialog';
 import { FileDialog } from './dialogs/FileDialog';
 import { HelpOverlay } from './dialogs/HelpOverlay';
@@ -67,6 +68,7 @@ export function App({ client }: { client: EngineClient }) {
         <ConfirmDialog />
         <RecoverDialog />
         <CheckpointDialog />
+        <CheckpointLoadDialog />
         <HelpOverlay />
         <Toasts />
       </div>

@@ -325,6 +325,11 @@ export const METHODS = {
       /** saved with the training position (withOptimizer): startRun can resume from it */
       resumable: z.boolean() }),
   },
+  /** compares a checkpoint with a graph (no run needed): the same per-node report; loads nothing */
+  graphCheckpointReport: {
+    params: z.object({ graph: GraphDto, path: z.string().min(1) }),
+    result: z.object({ ok: z.boolean(), nodes: z.array(NodeLoadDto), unassigned: z.array(z.string()), problems: z.array(z.string()), hasOptimizerState: z.boolean(), resumable: z.boolean() }),
+  },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

@@ -17,7 +17,10 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { NetloomError } from '../errors.js';
-import { analyzeGraph } from '../graph/analyze.js';
+import { analyzeForTraining, analyzeGraph } from '../graph/analyze.js';
+import { compileGraph } from '../compile/compile.js';
+import { loadReport } from '../train/checkpoints.js';
+import { loadSafetensors } from '../io/safetensors.js';
 import { CATALOG, type LayerSpec } from '../graph/catalog.js';
 import type { GraphDoc } from '../graph/document.js';
 import { batchShape, paramCount, summarize } from '../graph/summary.js';
@@ -385,5 +388,13 @@ export class EngineService implements EngineApi {
 
   async checkpointReport({ runId, path: file, dryRun }: Params<'checkpointReport'>): Promise<Result<'checkpointReport'>> {
     return this.getRunEntry(runId).run.loadCheckpointReport(path.resolve(file), { dryRun });
+  }
+
+  /** The per-node report against a graph as drawn: its state-dict keys come from compiling it (no data, no run). */
+  async graphCheckpointReport({ graph, path: file }: Params<'graphCheckpointReport'>): Promise<Result<'graphCheckpointReport'>> {
+    const analysis = analyzeForTraining(graph as GraphDoc, 'the canvas', { batchSize: 1 });
+    const program = compileGraph(analysis, { batchSize: 1, optimizer: { type: 'SGD', lr: 1e-3, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false }, train: false });
+    const { tensors, metadata } = await loadSafetensors(path.resolve(file));
+    return { ...loadReport((graph as GraphDoc).nodes, program.params, tensors), resumable: 'netloom.step' in metadata };
   }
 }

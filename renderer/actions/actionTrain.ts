@@ -5,10 +5,11 @@
  */
 import { metrics } from '../charts/useMetricSeries';
 import { adoptRun, clearHeldRunEvents } from '../hooks/useRunEvents';
-import { emptyRun } from '../state/store';
+import { emptyRun, graphKey, type State } from '../state/store';
 import { effectiveSettings, runRequest } from '../state/training';
 import { register } from './registry';
 import type { ActionContext } from './types';
+import type { CheckpointReportView } from '../state/store';
 
 const active = (ctx: ActionContext) => {
   const r = ctx.state().run;
@@ -19,26 +20,45 @@ const over = (ctx: ActionContext) => {
   return r.runId !== null && (r.state === 'stopped' || r.state === 'finished');
 };
 
+/** Starts a run of the current graph with the panel's settings (optionally from a checkpoint's weights) and makes it the app's run. */
+async function startCurrent(ctx: ActionContext, checkpoint?: { path: string; resume: boolean }): Promise<void> {
+  const s = ctx.state();
+  const previous = s.run.runId;
+  const settings = effectiveSettings(s.project.training, s.trainSettings);
+  const req = runRequest(s.toProject(), settings);
+  metrics.reset();
+  clearHeldRunEvents();
+  s.setRun({ ...emptyRun(), starting: true, graphKey: runGraphKey(s, settings.dataset) });
+  if (previous) ctx.api.closeRun({ runId: previous }).catch(() => {}); // frees the old run's memory
+  try {
+    const { runId } = await ctx.api.startRun(checkpoint ? { ...req, checkpoint } : req);
+    adoptRun(runId);
+  } catch (e) {
+    ctx.state().setRun({ ...emptyRun() });
+    throw e;
+  }
+}
+
+/** What a run's weights fit: the graph's content and the dataset (its input shape). */
+export const runGraphKey = (s: State, dataset: string) => `${dataset}|${graphKey(s)}`;
+
 export const actionTrainStart = register({
   name: 'trainStart',
   label: 'Start training',
   category: 'Train',
   predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0,
-  async perform(ctx) {
-    const s = ctx.state();
-    const previous = s.run.runId;
-    const req = runRequest(s.toProject(), effectiveSettings(s.project.training, s.trainSettings));
-    metrics.reset();
-    clearHeldRunEvents();
-    s.setRun({ ...emptyRun(), starting: true });
-    if (previous) ctx.api.closeRun({ runId: previous }).catch(() => {}); // frees the old run's memory
-    try {
-      const { runId } = await ctx.api.startRun(req);
-      adoptRun(runId);
-    } catch (e) {
-      ctx.state().setRun({ ...emptyRun() });
-      throw e;
-    }
+  perform: (ctx) => startCurrent(ctx),
+});
+
+/** Starts a run from a checkpoint's weights (not its optimizer state or position). */
+export const actionTrainFromCheckpoint = register<string>({
+  name: 'trainFromCheckpoint',
+  label: 'Start training from checkpoint weights',
+  category: 'Train',
+  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0,
+  async perform(ctx, path) {
+    await startCurrent(ctx, { path, resume: false });
+    ctx.state().setCkptReport(null);
   },
 });
 
@@ -96,3 +116,22 @@ export const actionSaveCheckpoint = register({
     ctx.state().setDialog({ kind: 'checkpoint' });
   },
 });
+
+export const actionLoadCheckpoint = register({
+  name: 'loadCheckpoint',
+  label: 'Load checkpoint onto the graph',
+  category: 'Train',
+  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0,
+  perform(ctx) {
+    ctx.state().setDialog({ kind: 'checkpoint-load' });
+  },
+});
+
+/**
+ * Compares a checkpoint with the current graph, node by node, without loading anything: the
+ * engine compiles the graph as drawn and matches its state-dict keys and shapes to the file.
+ */
+export async function checkpointReportForGraph(ctx: ActionContext, path: string): Promise<CheckpointReportView> {
+  const r = await ctx.api.graphCheckpointReport({ graph: ctx.state().toProject().graph, path });
+  return { path, ok: r.ok, nodes: r.nodes, unassigned: r.unassigned, problems: r.problems, resumable: r.resumable };
+}

@@ -14,7 +14,7 @@ export { actionQuickAdd } from './actionQuickAdd';
 export { actionAutoLayout } from './actionAutoLayout';
 export { actionFitView } from './actionFitView';
 export { actionToggleTheme } from './actionToggleTheme';
-export { actionTrainStart, actionTrainPause, actionTrainResume, actionTrainStop, actionEvaluate, actionSaveCheckpoint } from './actionTrain';
+export { actionTrainStart, actionTrainPause, actionTrainResume, actionTrainStop, actionEvaluate, actionSaveCheckpoint, actionLoadCheckpoint, actionTrainFromCheckpoint } from './actionTrain';
 export { actionHelp } from './actionHelp';
 export { actionAddLayer } from './actionAddLayer';
 export { actionConnect } from './actionConnect';

@@ -34,6 +34,11 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerNodeType>) {
   const info = useStore((s) => s.analysis?.nodes[id]);
   const issues = useStore((s) => s.analysis?.issuesByNode[id] ?? EMPTY);
   const batch = useStore((s) => s.analysis?.batchSize);
+  // keys of a loaded checkpoint report that do not fit this node (0 = none, or no report)
+  const ckptIssues = useStore((s) => {
+    const n = s.ckptReport?.nodes.find((r) => r.nodeId === id);
+    return n ? n.missing.length + n.unexpected.length + n.mismatched.length : 0;
+  });
   // a string key, so the node re-renders only when its own connections change
   const usedKey = useStore((s) =>
     s.edges
@@ -53,7 +58,7 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerNodeType>) {
 
   return (
     <div
-      className={`layer-node ${groupClass(layer?.group)}${problem ? (isIncomplete(issues) ? ' incomplete' : ' has-issue') : ''}${selected ? ' selected' : ''}`}
+      className={`layer-node ${groupClass(layer?.group)}${problem ? (isIncomplete(issues) ? ' incomplete' : ' has-issue') : ''}${selected ? ' selected' : ''}${ckptIssues ? ' ckpt-issue' : ''}`}
       data-issue={problem ? (isIncomplete(issues) ? 'incomplete' : 'error') : undefined}
       data-testid={`node-${data.name}`}
       data-node-id={id}
@@ -73,6 +78,11 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerNodeType>) {
           {showPortLabels && <span className="port-label">{h}</span>}
         </Handle>
       ))}
+      {ckptIssues > 0 && (
+        <span className="ckpt-badge" data-testid={`ckpt-issue-${data.name}`} title={`${ckptIssues} checkpoint key(s) do not fit this node (see the Training panel)`}>
+          {ckptIssues}
+        </span>
+      )}
       <div className="layer-head">
         <span className="layer-type">{data.type}</span>
         {info && info.paramCount > 0 && <span className="layer-params" title="trainable parameters">{fmtCount(info.paramCount)}</span>}

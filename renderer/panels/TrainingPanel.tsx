@@ -5,7 +5,8 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { actionContext, run } from '../actions/registry';
-import { actionEvaluate, actionSaveCheckpoint, actionTrainPause, actionTrainResume, actionTrainStart, actionTrainStop } from '../actions/actionTrain';
+import { actionEvaluate, actionLoadCheckpoint, actionSaveCheckpoint, actionTrainFromCheckpoint, actionTrainPause, actionTrainResume, actionTrainStart, actionTrainStop } from '../actions/actionTrain';
+import { Playground } from './Playground';
 import type { Action } from '../actions/types';
 import { TrainingCharts } from '../charts/TrainingCharts';
 import { useMetricSeries } from '../charts/useMetricSeries';
@@ -265,6 +266,75 @@ function Evaluation() {
   );
 }
 
+const fmtDims = (d: number[]) => `[${d.join(', ')}]`;
+
+/** The last checkpoint report: per node, the keys that do not fit; "Start from these weights" when all do. */
+function CheckpointReport() {
+  const report = useStore((s) => s.ckptReport);
+  const canStart = useStore((s) => {
+    void s.run;
+    const ctx = actionContext();
+    return !!ctx && (!actionTrainFromCheckpoint.predicate || actionTrainFromCheckpoint.predicate(ctx));
+  });
+  if (!report) return null;
+  const bad = report.nodes.filter((n) => !n.ok || n.missing.length || n.unexpected.length || n.mismatched.length);
+  const dismiss = () => useStore.getState().setCkptReport(null);
+  return (
+    <div className={`ckpt-report${report.ok ? ' ok' : ''}`} data-testid="ckpt-report" data-ok={report.ok}>
+      <div className="ckpt-report-head">
+        <span>
+          checkpoint <strong title={report.path}>{report.path.split(/[\\/]/).pop()}</strong>{' '}
+          {report.ok ? <span className="ckpt-ok">fits this graph ({report.nodes.length} nodes with weights)</span> : <span className="ckpt-bad">does not fit this graph</span>}
+        </span>
+        <span className="ckpt-report-buttons">
+          {report.ok && (
+            <button className="primary" data-testid="btn-checkpoint-start" disabled={!canStart} onClick={() => run(actionTrainFromCheckpoint, report.path)}>
+              Start from these weights
+            </button>
+          )}
+          <button data-testid="btn-checkpoint-dismiss" onClick={dismiss}>
+            Dismiss
+          </button>
+        </span>
+      </div>
+      {bad.length > 0 && (
+        <ul className="ckpt-nodes">
+          {bad.map((n) => (
+            <li key={n.nodeId} data-testid={`ckpt-node-${n.name}`}>
+              <div>
+                <strong>{n.name}</strong> <span className="muted">{n.type}</span>
+              </div>
+              {n.missing.length > 0 && (
+                <div className="ckpt-keys">
+                  <span className="ckpt-kind">missing</span> {n.missing.join(', ')}
+                </div>
+              )}
+              {n.unexpected.length > 0 && (
+                <div className="ckpt-keys">
+                  <span className="ckpt-kind">unexpected</span> {n.unexpected.join(', ')}
+                </div>
+              )}
+              {n.mismatched.map((m) => (
+                <div key={m.key} className="ckpt-keys">
+                  <span className="ckpt-kind">shape</span> {m.key}: file {fmtDims(m.fileShape)}, model {fmtDims(m.modelShape)}
+                </div>
+              ))}
+            </li>
+          ))}
+        </ul>
+      )}
+      {report.unassigned.length > 0 && (
+        <div className="ckpt-keys" data-testid="ckpt-unassigned">
+          <span className="ckpt-kind">unexpected</span> (no node of that name) {report.unassigned.join(', ')}
+        </div>
+      )}
+      {!report.ok && report.problems.length > 0 && bad.length === 0 && report.unassigned.length === 0 && (
+        <div className="ckpt-keys">{report.problems.join('; ')}</div>
+      )}
+    </div>
+  );
+}
+
 export function TrainingPanel() {
   const [open, setOpen] = useState(false);
   const state = useStore((s) => s.run.state);
@@ -294,10 +364,13 @@ export function TrainingPanel() {
               <span className="train-sep" />
               <ActionButton action={actionEvaluate} testId="btn-evaluate" label="Evaluate" />
               <ActionButton action={actionSaveCheckpoint} testId="btn-checkpoint-save" label="Save checkpoint…" />
+              <ActionButton action={actionLoadCheckpoint} testId="btn-checkpoint-load" label="Load checkpoint…" />
             </div>
             <Progress />
+            <CheckpointReport />
           </div>
           <TrainingCharts />
+          <Playground />
           <Evaluation />
         </div>
       )}

@@ -58,7 +58,19 @@ export type Dialog =
   | { kind: 'new' }
   | { kind: 'recover'; savedAt: string; project: ProjectDto; path: string | null }
   | { kind: 'confirm'; title: string; message: string; confirmLabel: string; onConfirm: () => void }
-  | { kind: 'checkpoint' };
+  | { kind: 'checkpoint' }
+  | { kind: 'checkpoint-load' };
+
+/** A checkpoint compared with the current graph (checkpointReport, dry run): shown in the panel and on the nodes. */
+export interface CheckpointReportView {
+  path: string;
+  ok: boolean;
+  nodes: { nodeId: string; name: string; type: string; keys: string[]; missing: string[]; unexpected: string[]; mismatched: { key: string; fileShape: number[]; modelShape: number[] }[]; ok: boolean }[];
+  /** file keys that belong to no node of the graph */
+  unassigned: string[];
+  problems: string[];
+  resumable: boolean;
+}
 
 /** Training settings edited in the Training panel; null = the project's training section's value. */
 export interface TrainSettings {
@@ -82,9 +94,11 @@ export interface RunView {
   evaluation: EvaluationDto | null;
   /** the confusion-matrix cell whose samples the gallery shows */
   cell: { actual: number; predicted: number } | null;
+  /** the graph (and dataset) the run was started from: graphKey() */
+  graphKey: string | null;
 }
 
-export const emptyRun = (): RunView => ({ runId: null, starting: false, state: null, epochs: 0, error: null, evaluation: null, cell: null });
+export const emptyRun = (): RunView => ({ runId: null, starting: false, state: null, epochs: 0, error: null, evaluation: null, cell: null, graphKey: null });
 export const emptyTrainSettings = (): TrainSettings => ({ dataset: null, epochs: null, batchSize: null, optimizer: null, lr: null, limitTrain: null });
 
 export interface QuickAdd {
@@ -140,6 +154,8 @@ export interface State {
 
   trainSettings: TrainSettings;
   run: RunView;
+  /** the last checkpoint report, until dismissed (or another project is loaded) */
+  ckptReport: CheckpointReportView | null;
 
   // ---- graph edits ----
   commit(changes: GraphChange[], label: string, opts?: { mergeKey?: string; selectAdded?: boolean }): void;
@@ -172,6 +188,7 @@ export interface State {
   // ---- training ----
   setTrainSettings(patch: Partial<TrainSettings>): void;
   setRun(patch: Partial<RunView>): void;
+  setCkptReport(r: CheckpointReportView | null): void;
 }
 
 let toastSeq = 1;
@@ -207,6 +224,7 @@ export const useStore = create<State>()((set, get) => ({
 
   trainSettings: emptyTrainSettings(),
   run: emptyRun(),
+  ckptReport: null,
 
   commit(changes, label, opts = {}) {
     if (changes.length === 0) return;
@@ -301,6 +319,7 @@ export const useStore = create<State>()((set, get) => ({
       batchSize: bs,
       quickAdd: null,
       trainSettings: emptyTrainSettings(),
+      ckptReport: null,
     });
     return { hadPositions };
   },
@@ -382,6 +401,9 @@ export const useStore = create<State>()((set, get) => ({
   },
   setRun(patch) {
     set({ run: { ...get().run, ...patch } });
+  },
+  setCkptReport(r) {
+    set({ ckptReport: r });
   },
 }));
 

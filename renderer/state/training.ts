@@ -105,3 +105,30 @@ export function sampleToRgba(pixels: Uint8Array, shape: number[]): { width: numb
     }
   return { width: w, height: h, rgba };
 }
+
+/** Class names by dataset, for when no evaluation has told us (index order). */
+export const DATASET_CLASSES: Record<string, string[]> = {
+  mnist: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+  'fashion-mnist': ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+  kmnist: ['o', 'ki', 'su', 'tsu', 'na', 'ha', 'ma', 'ya', 're', 'wo'],
+  cifar10: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
+};
+
+/**
+ * RGBA pixels -> uint8 grey (luma), MNIST-style: light ink on a dark background. A picture that is
+ * mostly light (dark ink on paper) is inverted.
+ */
+export function rgbaToGrey(rgba: ArrayLike<number>, opts: { autoInvert?: boolean } = {}): number[] {
+  const n = Math.floor(rgba.length / 4);
+  const out = new Array<number>(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const a = rgba[i * 4 + 3] / 255;
+    // transparent pixels count as background (black)
+    const v = Math.round((0.299 * rgba[i * 4] + 0.587 * rgba[i * 4 + 1] + 0.114 * rgba[i * 4 + 2]) * a);
+    out[i] = Math.max(0, Math.min(255, v));
+    sum += out[i];
+  }
+  if (opts.autoInvert && n && sum / n > 127) for (let i = 0; i < n; i++) out[i] = 255 - out[i];
+  return out;
+}

@@ -167,3 +167,30 @@ describe('hello, files and events', () => {
     await expect(service.listDir({ path: join(dir, 'missing') })).rejects.toMatchObject({ code: 'NL_IO' });
   });
 });
+
+describe('graphCheckpointReport', () => {
+  it('compares a checkpoint with a graph as drawn, node by node, without a run', async () => {
+    const { saveSafetensors } = await import('../../engine/io/safetensors.js');
+    const service = new EngineService();
+    const file = join(mkdtempSync(join(tmpdir(), 'netloom-ckpt-')), 'mlp.safetensors');
+    const t = (shape: number[]) => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+    await saveSafetensors(file, {
+      'linear_relu_stack.0.weight': t([512, 784]), 'linear_relu_stack.0.bias': t([512]),
+      'linear_relu_stack.2.weight': t([512, 512]), 'linear_relu_stack.2.bias': t([512]),
+      'linear_relu_stack.4.weight': t([10, 512]), 'linear_relu_stack.4.bias': t([10]),
+    });
+    const quickstart = await service.getTemplate({ id: 'quickstart' });
+    const same = await service.graphCheckpointReport({ graph: quickstart.graph, path: file });
+    expect(same.ok).toBe(true);
+    expect(same.problems).toEqual([]);
+
+    // one layer narrower: that node reports the mis-shaped keys, the others are fine
+    const narrowed = structuredClone(quickstart.graph);
+    narrowed.nodes.find((n) => n.name === 'linear_relu_stack.2')!.params.out_features = 256;
+    const r = await service.graphCheckpointReport({ graph: narrowed, path: file });
+    expect(r.ok).toBe(false);
+    const node = r.nodes.find((n) => n.name === 'linear_relu_stack.2')!;
+    expect(node.mismatched.map((m) => m.key)).toEqual(['linear_relu_stack.2.weight', 'linear_relu_stack.2.bias']);
+    expect(r.nodes.find((n) => n.name === 'linear_relu_stack.0')!.ok).toBe(true);
+  });
+});
