@@ -21,6 +21,7 @@ import { useAutosave } from './hooks/useAutosave';
 import { useEngineSession } from './hooks/useEngineSession';
 import { useRunEvents } from './hooks/useRunEvents';
 import { ConnectionBanner } from './panels/ConnectionBanner';
+import { DatasetPanel } from './panels/DatasetPanel';
 import { Inspector } from './panels/Inspector';
 import { Palette } from './panels/Palette';
 import { Summary } from './panels/Summary';
@@ -60,6 +61,7 @@ export function App({ client }: { client: EngineClient }) {
             <Canvas />
             <Summary />
             <TrainingPanel />
+            <DatasetPanel />
           </main>
           <Inspector />
         </div>

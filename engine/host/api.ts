@@ -262,6 +262,23 @@ export const NodeLoadDto = z.object({
 
 const RunId = z.object({ runId: z.string().min(1) });
 
+/** A dataset for the dataset view (datasetInfo). */
+export const DatasetInfoDto = z.object({
+  name: z.string(),
+  /** torchvision's class name, e.g. FashionMNIST */
+  title: z.string(),
+  /** one sample's shape, CHW, e.g. [1, 28, 28] */
+  sampleShape: z.array(z.number()),
+  classes: z.array(z.string()),
+  /** samples per class in each split */
+  counts: z.object({ train: z.array(z.number()), test: z.array(z.number()) }),
+  /** the first training samples of each class, class by class; pixels: uint8 CHW, base64 */
+  samples: z.array(z.object({ label: z.number(), pixels: z.string() })),
+  /** the raw/ folder the files were read from */
+  source: z.string(),
+});
+export type DatasetInfoDto = z.infer<typeof DatasetInfoDto>;
+
 // ---- the methods ---------------------------------------------------------------------------------
 
 /** Each method: params schema and result schema. The transports validate both. */
@@ -286,9 +303,16 @@ export const METHODS = {
   clearRecovery: { params: z.object({}), result: z.object({}) },
 
   /** validates and prepares (dataset, compile), then trains in the background; events: run.progress/run.epoch/run.state.
-   *  checkpoint: start from a saved state dict (resume: also its optimizer state and position) */
+   *  checkpoint: start from a saved state dict (resume: also its optimizer state and position).
+   *  evaluateOnly: prepare and load the checkpoint but do not train: the run is created 'stopped',
+   *  so evaluateRun / runSamples / predict / saveRunCheckpoint work on those weights at once */
   startRun: {
-    params: z.object({ project: ProjectDto, overrides: RunOverridesDto.optional(), checkpoint: z.object({ path: z.string().min(1), resume: z.boolean() }).optional() }),
+    params: z.object({
+      project: ProjectDto,
+      overrides: RunOverridesDto.optional(),
+      checkpoint: z.object({ path: z.string().min(1), resume: z.boolean() }).optional(),
+      evaluateOnly: z.boolean().optional(),
+    }),
     result: z.object({ runId: z.string() }),
   },
   /** stops after the current batch, remembering where; resolves once paused */
@@ -329,6 +353,12 @@ export const METHODS = {
   graphCheckpointReport: {
     params: z.object({ graph: GraphDto, path: z.string().min(1) }),
     result: z.object({ ok: z.boolean(), nodes: z.array(NodeLoadDto), unassigned: z.array(z.string()), problems: z.array(z.string()), hasOptimizerState: z.boolean(), resumable: z.boolean() }),
+  },
+
+  /** a dataset at a glance: classes, per-class counts of both splits, and the first perClass training samples of each class */
+  datasetInfo: {
+    params: z.object({ name: z.enum(['mnist', 'fashion-mnist', 'kmnist', 'cifar10']), perClass: z.number().int().min(0).max(64).default(8) }),
+    result: DatasetInfoDto,
   },
 } as const;
 

@@ -308,7 +308,7 @@ export class EngineService implements EngineApi {
     return { runId, name, ...run.summary() };
   }
 
-  async startRun({ project, overrides, checkpoint }: Params<'startRun'>): Promise<Result<'startRun'>> {
+  async startRun({ project, overrides, checkpoint, evaluateOnly }: Params<'startRun'>): Promise<Result<'startRun'>> {
     const doc = projectIo.loadProjectJson(project, `project "${project.name}"`);
     const run = await TrainingRun.create(doc, `project "${project.name}"`, { ...overrides });
     if (checkpoint) await run.loadCheckpoint(checkpoint.path, { resume: checkpoint.resume });
@@ -324,7 +324,8 @@ export class EngineService implements EngineApi {
         this.emit({ type: 'run.state', runId, state: e.state, ...(e.error ? { error: e.error } : {}) });
       }
     });
-    if (run.state === 'paused') await run.resume(); // resumed from a checkpoint's position
+    if (evaluateOnly) await run.stop(); // weights only: 'stopped' (evaluate, predict, save), never trained
+    else if (run.state === 'paused') await run.resume(); // resumed from a checkpoint's position
     else run.start();
     return { runId };
   }
@@ -396,5 +397,51 @@ export class EngineService implements EngineApi {
     const program = compileGraph(analysis, { batchSize: 1, optimizer: { type: 'SGD', lr: 1e-3, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false }, train: false });
     const { tensors, metadata } = await loadSafetensors(path.resolve(file));
     return { ...loadReport((graph as GraphDoc).nodes, program.params, tensors), resumable: 'netloom.step' in metadata };
+  }
+
+  // ---- datasets --------------------------------------------------------------------------------
+
+  /** Loaded datasets by name (a failed load is forgotten, so a later call tries again). */
+  private readonly datasets = new Map<string, Promise<import('../data/datasets.js').Dataset>>();
+
+  private dataset(name: import('../data/datasets.js').DatasetName): Promise<import('../data/datasets.js').Dataset> {
+    let pending = this.datasets.get(name);
+    if (!pending) {
+      pending = import('../data/datasets.js').then((m) => m.loadDataset(name));
+      pending.catch(() => this.datasets.delete(name));
+      this.datasets.set(name, pending);
+    }
+    return pending;
+  }
+
+  async datasetInfo({ name, perClass }: Params<'datasetInfo'>): Promise<Result<'datasetInfo'>> {
+    const ds = await this.dataset(name);
+    const want = perClass ?? 8;
+    const size = ds.sampleShape.reduce((a, b) => a * b, 1);
+    const count = (split: { labels: Uint8Array; count: number }) => {
+      const c = new Array<number>(ds.classes.length).fill(0);
+      for (let i = 0; i < split.count; i++) c[split.labels[i]]++;
+      return c;
+    };
+    const picked: number[][] = ds.classes.map(() => []);
+    let missing = want * ds.classes.length;
+    for (let i = 0; i < ds.train.count && missing > 0; i++) {
+      const bucket = picked[ds.train.labels[i]];
+      if (bucket && bucket.length < want) {
+        bucket.push(i);
+        missing--;
+      }
+    }
+    const samples = picked.flatMap((idx, label) =>
+      idx.map((i) => ({ label, pixels: Buffer.from(ds.train.images.buffer, ds.train.images.byteOffset + i * size, size).toString('base64') })));
+    return {
+      name: ds.name,
+      title: ds.title,
+      sampleShape: [...ds.sampleShape],
+      classes: [...ds.classes],
+      counts: { train: count(ds.train), test: count(ds.test) },
+      samples,
+      source: ds.source,
+    };
   }
 }

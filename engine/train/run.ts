@@ -302,7 +302,10 @@ export class TrainingRun {
     return change;
   }
 
-  /** Ends the run for good (after the current batch); the weights stay usable. */
+  /**
+   * Ends the run for good (after the current batch); the weights stay usable. A run that never
+   * trained ('ready', e.g. one created only to evaluate a checkpoint's weights) ends 'stopped' too.
+   */
   async stop(): Promise<void> {
     if (this.stateValue === 'running') {
       this.stopRequested = true;

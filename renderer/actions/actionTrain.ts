@@ -21,7 +21,7 @@ const over = (ctx: ActionContext) => {
 };
 
 /** Starts a run of the current graph with the panel's settings (optionally from a checkpoint's weights) and makes it the app's run. */
-async function startCurrent(ctx: ActionContext, checkpoint?: { path: string; resume: boolean }): Promise<void> {
+async function startCurrent(ctx: ActionContext, checkpoint?: { path: string; resume: boolean }, evaluateOnly = false): Promise<string> {
   const s = ctx.state();
   const previous = s.run.runId;
   const settings = effectiveSettings(s.project.training, s.trainSettings);
@@ -31,8 +31,11 @@ async function startCurrent(ctx: ActionContext, checkpoint?: { path: string; res
   s.setRun({ ...emptyRun(), starting: true, graphKey: runGraphKey(s, settings.dataset) });
   if (previous) ctx.api.closeRun({ runId: previous }).catch(() => {}); // frees the old run's memory
   try {
-    const { runId } = await ctx.api.startRun(checkpoint ? { ...req, checkpoint } : req);
+    const { runId } = await ctx.api.startRun(checkpoint ? { ...req, checkpoint, ...(evaluateOnly ? { evaluateOnly } : {}) } : req);
     adoptRun(runId);
+    // an evaluate-only run is created stopped (its run.state event may have come first)
+    if (evaluateOnly) ctx.state().setRun({ state: 'stopped' });
+    return runId;
   } catch (e) {
     ctx.state().setRun({ ...emptyRun() });
     throw e;
@@ -47,7 +50,9 @@ export const actionTrainStart = register({
   label: 'Start training',
   category: 'Train',
   predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0,
-  perform: (ctx) => startCurrent(ctx),
+  async perform(ctx) {
+    await startCurrent(ctx);
+  },
 });
 
 /** Starts a run from a checkpoint's weights (not its optimizer state or position). */
@@ -59,6 +64,23 @@ export const actionTrainFromCheckpoint = register<string>({
   async perform(ctx, path) {
     await startCurrent(ctx, { path, resume: false });
     ctx.state().setCkptReport(null);
+  },
+});
+
+/**
+ * Evaluates a checkpoint's weights without training: an evaluate-only run of the current graph
+ * and panel settings (created stopped, the weights loaded), then the usual evaluation view.
+ */
+export const actionEvaluateCheckpoint = register<string>({
+  name: 'evaluateCheckpoint',
+  label: 'Evaluate checkpoint weights on the test split',
+  category: 'Train',
+  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0,
+  async perform(ctx, path) {
+    const runId = await startCurrent(ctx, { path, resume: false }, true);
+    ctx.state().setCkptReport(null);
+    const evaluation = await ctx.api.evaluateRun({ runId });
+    if (ctx.state().run.runId === runId) ctx.state().setRun({ evaluation, cell: null });
   },
 });
 

@@ -21,4 +21,5 @@ export { actionConnect } from './actionConnect';
 export { actionSetParam } from './actionSetParam';
 export { actionRenameNode } from './actionRenameNode';
 export { actionApplyFix } from './actionApplyFix';
+export { actionUseDataset } from './actionUseDataset';
 export { run, handleKeyDown, listActions, setFlow, reportError } from './registry';

@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { actionContext, run } from '../actions/registry';
-import { actionEvaluate, actionLoadCheckpoint, actionSaveCheckpoint, actionTrainFromCheckpoint, actionTrainPause, actionTrainResume, actionTrainStart, actionTrainStop } from '../actions/actionTrain';
+import { actionEvaluate, actionEvaluateCheckpoint, actionLoadCheckpoint, actionSaveCheckpoint, actionTrainFromCheckpoint, actionTrainPause, actionTrainResume, actionTrainStart, actionTrainStop } from '../actions/actionTrain';
 import { Playground } from './Playground';
 import type { Action } from '../actions/types';
 import { TrainingCharts } from '../charts/TrainingCharts';
@@ -268,7 +268,7 @@ function Evaluation() {
 
 const fmtDims = (d: number[]) => `[${d.join(', ')}]`;
 
-/** The last checkpoint report: per node, the keys that do not fit; "Start from these weights" when all do. */
+/** The last checkpoint report: per node, the keys that do not fit; "Start from" / "Evaluate these weights" when all do. */
 function CheckpointReport() {
   const report = useStore((s) => s.ckptReport);
   const canStart = useStore((s) => {
@@ -290,6 +290,11 @@ function CheckpointReport() {
           {report.ok && (
             <button className="primary" data-testid="btn-checkpoint-start" disabled={!canStart} onClick={() => run(actionTrainFromCheckpoint, report.path)}>
               Start from these weights
+            </button>
+          )}
+          {report.ok && (
+            <button data-testid="btn-checkpoint-evaluate" disabled={!canStart} onClick={() => run(actionEvaluateCheckpoint, report.path)}>
+              Evaluate these weights
             </button>
           )}
           <button data-testid="btn-checkpoint-dismiss" onClick={dismiss}>

@@ -40,7 +40,9 @@ export type GraphChange =
   | { kind: 'removeNode'; node: DocNode }
   | { kind: 'updateNode'; id: string; before: NodePatch; after: NodePatch }
   | { kind: 'addEdge'; edge: DocEdge }
-  | { kind: 'removeEdge'; edge: DocEdge };
+  | { kind: 'removeEdge'; edge: DocEdge }
+  /** the project's training section (not part of the graph, but undoable with it) */
+  | { kind: 'setTraining'; before: Record<string, unknown> | undefined; after: Record<string, unknown> | undefined };
 
 export function invertChanges(changes: readonly GraphChange[]): GraphChange[] {
   return [...changes].reverse().map((c): GraphChange => {
@@ -55,8 +57,17 @@ export function invertChanges(changes: readonly GraphChange[]): GraphChange[] {
         return { kind: 'removeEdge', edge: c.edge };
       case 'removeEdge':
         return { kind: 'addEdge', edge: c.edge };
+      case 'setTraining':
+        return { kind: 'setTraining', before: c.after, after: c.before };
     }
   });
+}
+
+/** The training section after changes: the last setTraining's value, or `current` when there is none. */
+export function trainingAfter(current: Record<string, unknown> | undefined, changes: readonly GraphChange[]): Record<string, unknown> | undefined {
+  let t = current;
+  for (const c of changes) if (c.kind === 'setTraining') t = c.after;
+  return t;
 }
 
 export function toFlowNode(n: DocNode, selected = false): LayerNode {
@@ -110,6 +121,8 @@ export function applyChanges(
       case 'removeEdge':
         es = es.filter((e) => e.id !== c.edge.id);
         break;
+      case 'setTraining':
+        break; // the store applies it to the project (trainingAfter)
     }
   }
   return { nodes: ns, edges: es };

@@ -14,6 +14,7 @@ import {
   toFlowEdge,
   toFlowNode,
   toGraphDto,
+  trainingAfter,
   type GraphChange,
   type GraphEdge,
   type LayerNode,
@@ -193,6 +194,12 @@ export interface State {
 
 let toastSeq = 1;
 
+/** The project with the training section that changes leave it (setTraining), or nothing when they do not touch it. */
+function withTraining(project: ProjectMeta, changes: readonly GraphChange[]): { project?: ProjectMeta } {
+  if (!changes.some((c) => c.kind === 'setTraining')) return {};
+  return { project: { ...project, training: trainingAfter(project.training, changes) } };
+}
+
 const emptyProject = (): ProjectMeta => ({ name: 'Untitled', path: null, version: 1, extra: {} });
 
 export const useStore = create<State>()((set, get) => ({
@@ -235,6 +242,7 @@ export const useStore = create<State>()((set, get) => ({
       edges,
       history: record(s.history, { label, changes, mergeKey: opts.mergeKey, at: Date.now() }),
       revision: s.revision + 1,
+      ...withTraining(s.project, changes),
     });
   },
 
@@ -243,7 +251,7 @@ export const useStore = create<State>()((set, get) => ({
     const r = undo(s.history);
     if (!r) return;
     const { nodes, edges } = applyChanges(s.nodes, s.edges, r.changes, { selectAdded: true });
-    set({ nodes, edges, history: r.history, revision: s.revision + 1 });
+    set({ nodes, edges, history: r.history, revision: s.revision + 1, ...withTraining(s.project, r.changes) });
   },
 
   redo() {
@@ -251,7 +259,7 @@ export const useStore = create<State>()((set, get) => ({
     const r = redo(s.history);
     if (!r) return;
     const { nodes, edges } = applyChanges(s.nodes, s.edges, r.changes, { selectAdded: true });
-    set({ nodes, edges, history: r.history, revision: s.revision + 1 });
+    set({ nodes, edges, history: r.history, revision: s.revision + 1, ...withTraining(s.project, r.changes) });
   },
 
   onNodesChange(changes) {

@@ -156,6 +156,41 @@ describe('training runs over the WebSocket', () => {
     other.close();
   });
 
+  it('stopped mid-epoch, saved, then loaded with evaluateOnly: the same evaluation, without training', async () => {
+    const c = await connect();
+    const overrides = { epochs: 1, batchSize: 8, limitTrain: 6000, limitTest: 1000, lr: 0.05, eventIntervalMs: 0 };
+    const { runId } = (await c.call('startRun', { project: quickstart(), overrides })).result;
+    await c.until((e) => e.type === 'run.progress' && e.runId === runId && e.batch >= 20);
+    const stopped = (await c.call('stopRun', { runId })).result;
+    expect(stopped.state).toBe('stopped');
+    expect(stopped.batch).toBeGreaterThan(0);
+    expect(stopped.batch).toBeLessThan(stopped.batches); // mid-epoch
+    const ev = (await c.call('evaluateRun', { runId })).result;
+    expect(ev.samples).toBe(1000);
+    const file = join(tmp, 'stopped.safetensors');
+    expect((await c.call('saveRunCheckpoint', { runId, path: file })).error).toBeUndefined();
+
+    const loaded = await c.call('startRun', { project: quickstart(), overrides, checkpoint: { path: file, resume: false }, evaluateOnly: true });
+    expect(loaded.error).toBeUndefined();
+    const id2: string = loaded.result.runId;
+    const summary = (await c.call('listRuns')).result.find((r: any) => r.runId === id2);
+    expect(summary).toMatchObject({ state: 'stopped', epoch: 1, batch: 0 }); // never trained
+    const ev2 = (await c.call('evaluateRun', { runId: id2 })).result;
+    expect(ev2).toEqual(ev); // exactly: accuracy, loss, confusion matrix
+    expect(c.events.some((e) => e.type === 'run.progress' && e.runId === id2)).toBe(false);
+    expect(c.events.filter((e) => e.type === 'run.state' && e.runId === id2).map((e) => e.state)).toEqual(['stopped']);
+    // the weights are usable: a sample predicts the same as in the run that saved them
+    const cell = (await c.call('runSamples', { runId, actual: 1, predicted: 1, limit: 1 })).result.samples[0];
+    const pixels = Array.from(Buffer.from(cell.pixels, 'base64'));
+    expect((await c.call('predict', { runId: id2, pixels })).result).toEqual((await c.call('predict', { runId, pixels })).result);
+    // evaluateOnly without a matching checkpoint fails like startRun does
+    const bad = await c.call('startRun', { project: quickstart(), overrides, checkpoint: { path: join(tmp, 'nope.safetensors'), resume: false }, evaluateOnly: true });
+    expect(bad.error).toBeDefined();
+    await c.call('closeRun', { runId });
+    await c.call('closeRun', { runId: id2 });
+    c.close();
+  });
+
   it('bad run ids and bad params get error replies and the server keeps serving', async () => {
     const c = await connect();
     for (const [method, params] of [

@@ -1,0 +1,147 @@
+/**
+ * The issue's "Done when", as one browser flow against a real `netloom serve`: choose the
+ * quickstart template and MNIST, train one epoch on a 6,000-image subset, see the loss chart gain
+ * points while training runs, pause and resume, stop mid-epoch, open the confusion matrix and a
+ * cell's gallery, save a checkpoint, reload the page, load the checkpoint, and get the same test
+ * accuracy (an evaluate-only run: the weights loaded, nothing trained).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, screenshot, test, type Server } from './fixture';
+
+async function openApp(page: Page, server: Server): Promise<void> {
+  await page.goto(server.url);
+  await expect(page.getByTestId('palette-item-Input')).toBeVisible();
+  await expect(page.getByTestId('btn-open')).toBeEnabled(); // connected
+}
+
+/** New → a template (discarding the current graph if asked). */
+async function newFromTemplate(page: Page, id: string): Promise<void> {
+  await page.getByTestId('btn-new').click();
+  const dialog = page.getByTestId('dialog-new');
+  await expect(dialog).toBeVisible();
+  await dialog.getByTestId(`template-${id}`).click();
+  await dialog.getByTestId('dialog-confirm').click();
+  const discard = page.getByTestId('dialog-discard');
+  if (await discard.isVisible().catch(() => false)) await discard.click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId('summary-total-params')).not.toHaveText('0');
+}
+
+/** The quickstart MLP on MNIST, 6,000 training images, one epoch, batch size 1 (a run long enough to watch). */
+async function quickstartOnMnist(page: Page): Promise<void> {
+  await newFromTemplate(page, 'quickstart');
+  await page.getByTestId('summary-toggle').click(); // room for the charts
+  await page.getByTestId('training-toggle').click();
+  await expect(page.getByTestId('training-panel')).toBeVisible();
+  await page.getByTestId('train-dataset').selectOption('mnist');
+  await page.getByTestId('limit-train').fill('6000');
+  await page.getByTestId('train-epochs').fill('1');
+  await page.getByTestId('train-batch-size').fill('1');
+}
+
+const plotted = async (page: Page) => Number(await page.getByTestId('chart-loss').getAttribute('data-points'));
+/** "batch 1234/6000" of the progress line */
+const batchText = async (page: Page) => {
+  const span = page.getByTestId('train-progress').locator('span', { hasText: /^batch \d+\/\d+$/ });
+  const m = (await span.textContent())!.match(/^batch (\d+)\/(\d+)$/);
+  return m ? { batch: Number(m[1]), batches: Number(m[2]) } : null;
+};
+const matrixCounts = (page: Page) =>
+  page.getByTestId('confusion-matrix').locator('[data-testid^="cm-cell-"]').evaluateAll((els) => els.map((e) => Number(e.textContent)));
+
+test('done when: quickstart on MNIST, live chart, pause / resume, stop mid-epoch, confusion matrix and gallery, checkpoint, reload, load: same accuracy', async ({ page, server }) => {
+  // A recovery prompt after the reload (autosave of the unsaved template) is declined.
+  await page.addLocatorHandler(page.getByTestId('dialog-recover'), async (dialog) => {
+    await dialog.getByTestId('dialog-discard').click();
+  });
+  await openApp(page, server);
+  await quickstartOnMnist(page);
+  expect(await plotted(page)).toBe(0);
+
+  // train: the loss chart gains points while the run runs
+  await page.getByTestId('btn-train-start').click();
+  await expect(page.getByTestId('train-state')).toHaveText('running');
+  const readings: number[] = [];
+  await expect
+    .poll(async () => {
+      const n = await plotted(page);
+      if (n > (readings.at(-1) ?? 0)) readings.push(n);
+      return readings.length;
+    }, { intervals: [50], timeout: 15_000 })
+    .toBeGreaterThanOrEqual(2);
+  expect(readings[1]).toBeGreaterThan(readings[0]);
+
+  // pause and resume
+  await page.getByTestId('btn-train-pause').click();
+  await expect(page.getByTestId('train-state')).toHaveText('paused');
+  await page.waitForTimeout(400); // the charts redraw at most 5 times a second: let the last points land
+  const atPause = await plotted(page);
+  const paused = (await batchText(page))!;
+  expect(paused.batches).toBe(6000);
+  expect(paused.batch).toBeLessThan(6000);
+  await page.waitForTimeout(400);
+  expect(await plotted(page)).toBe(atPause); // nothing moves while paused
+  await page.getByTestId('btn-train-resume').click();
+  await expect(page.getByTestId('train-state')).toHaveText('running');
+  await expect.poll(() => plotted(page), { intervals: [20] }).toBeGreaterThan(atPause);
+  // train a while longer (about 850 batches a second here), then stop well before the epoch's end
+  await expect.poll(async () => (await batchText(page))?.batch ?? 0, { intervals: [20], timeout: 20_000 }).toBeGreaterThanOrEqual(1500);
+
+  // stop mid-epoch
+  await page.getByTestId('btn-train-stop').click();
+  await expect(page.getByTestId('train-state')).toHaveText('stopped');
+  await page.waitForTimeout(400);
+  const stopped = (await batchText(page))!;
+  expect(stopped.batch).toBeGreaterThan(paused.batch);
+  expect(stopped.batch).toBeLessThan(6000); // mid-epoch: the epoch never finished
+  await expect(page.getByTestId('chart-accuracy')).toHaveAttribute('data-points', '0');
+
+  // the stopped run evaluates: confusion matrix over the test split, a cell's gallery
+  await page.getByTestId('btn-evaluate').click();
+  await expect(page.getByTestId('confusion-matrix')).toBeVisible();
+  expect(Number(await page.getByTestId('eval-samples').textContent())).toBe(10_000);
+  const accuracyText = (await page.getByTestId('eval-accuracy').textContent())!;
+  expect(Number(accuracyText.replace('%', ''))).toBeGreaterThan(10); // part of an epoch of plain SGD: better than chance
+  const headText = await page.locator('.eval-head').textContent(); // accuracy, avg loss, samples
+  const counts = await matrixCounts(page);
+  expect(counts.reduce((a, b) => a + b, 0)).toBe(10_000);
+  await page.getByTestId('cm-cell-7-7').click();
+  await expect(page.getByTestId('gallery').getByTestId('gallery-item').first()).toBeVisible();
+
+  // save a checkpoint
+  const file = join(server.workDir, 'done-when.safetensors');
+  await page.getByTestId('btn-checkpoint-save').click();
+  const saveDialog = page.getByTestId('dialog-checkpoint');
+  await expect(saveDialog).toBeVisible();
+  await saveDialog.getByTestId('dialog-path').fill(file);
+  await saveDialog.getByTestId('dialog-confirm').click();
+  await expect(saveDialog).toBeHidden();
+  await expect(page.getByTestId('toast').filter({ hasText: 'Checkpoint saved' })).toBeVisible();
+  expect(existsSync(file)).toBe(true);
+
+  // reload the page: a fresh app, no run
+  await page.reload();
+  await expect(page.getByTestId('palette-item-Input')).toBeVisible();
+  await expect(page.getByTestId('btn-open')).toBeEnabled();
+  await quickstartOnMnist(page);
+  await expect(page.getByTestId('evaluation')).toHaveCount(0);
+
+  // load the checkpoint: it fits the graph; evaluate its weights
+  await page.getByTestId('btn-checkpoint-load').click();
+  const loadDialog = page.getByTestId('dialog-checkpoint-load');
+  await expect(loadDialog).toBeVisible();
+  await loadDialog.getByTestId('dialog-path').fill(file);
+  await loadDialog.getByTestId('dialog-confirm').click();
+  await expect(loadDialog).toBeHidden();
+  await expect(page.getByTestId('ckpt-report')).toHaveAttribute('data-ok', 'true');
+  await page.getByTestId('btn-checkpoint-evaluate').click();
+  await expect(page.getByTestId('eval-accuracy')).toHaveText(accuracyText);
+  await expect(page.locator('.eval-head')).toHaveText(headText!); // the same loss too
+  expect(await matrixCounts(page)).toEqual(counts);
+  await expect(page.getByTestId('train-state')).toHaveText('stopped'); // nothing trained
+  expect(await plotted(page)).toBe(0);
+  await page.getByTestId('evaluation').scrollIntoViewIfNeeded();
+  await screenshot(page, 'done-when-evaluated');
+});
