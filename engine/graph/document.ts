@@ -72,8 +72,29 @@ export const OptimizerSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+/** A built-in dataset, by name. */
+export const BuiltinDatasetSchema = z.enum(['fashion-mnist', 'mnist', 'kmnist', 'cifar10']);
+
+/**
+ * A folder of images in torchvision's ImageFolder layout (<path>/<class>/<image>.png|.jpg; see engine/data/images.ts).
+ * A relative `path` is resolved against the project file's folder. Classes are the sub-folder names, sorted.
+ * Image folders have no separate test split: a stratified `validation_fraction` of the images (default 0.1,
+ * must be > 0 and < 1) is held out and used as the test split for test metrics.
+ */
+export const ImageFolderDatasetSchema = z.object({
+  type: z.literal('image-folder'),
+  path: z.string().min(1),
+  /** [height, width] to resize every image to (PIL BILINEAR); omitted: all images must share one size */
+  size: z.tuple([z.number().int().min(1).max(4096), z.number().int().min(1).max(4096)]).optional(),
+  mode: z.enum(['grey', 'rgb']).default('grey'),
+  validation_fraction: z.number().gt(0).lt(1).default(0.1),
+});
+
+/** training.dataset: a built-in name or a dataset description (an image folder). */
+export const DatasetSchema = z.union([BuiltinDatasetSchema, ImageFolderDatasetSchema]);
+
 export const TrainingSchema = z.object({
-  dataset: z.enum(['fashion-mnist', 'mnist', 'kmnist', 'cifar10']).default('fashion-mnist'),
+  dataset: DatasetSchema.default('fashion-mnist'),
   batch_size: z.number().int().positive().default(64),
   shuffle: z.boolean().default(false),
   drop_last: z.boolean().default(false),
@@ -98,6 +119,8 @@ export type NodeDoc = z.infer<typeof NodeSchema>;
 export type EdgeDoc = z.infer<typeof EdgeSchema>;
 export type OptimizerDoc = z.infer<typeof OptimizerSchema>;
 export type TrainingDoc = z.infer<typeof TrainingSchema>;
+export type DatasetDoc = z.infer<typeof DatasetSchema>;
+export type ImageFolderDatasetDoc = z.infer<typeof ImageFolderDatasetSchema>;
 export type ProjectDoc = z.infer<typeof ProjectSchema>;
 export interface GraphDoc {
   nodes: NodeDoc[];

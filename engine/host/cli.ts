@@ -4,12 +4,14 @@
  * prints. User mistakes end with one message, a hint and exit code 1; nothing is written unless
  * the whole write succeeds.
  */
+import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { NetloomError, isNetloomError } from '../errors.js';
 import { loadBinding } from '../runtime/binding.js';
 import { prepareJob, readProject, runTraining, testPass, type JobOptions } from '../train/job.js';
 import { saveCheckpoint } from '../train/checkpoints.js';
 import type { DatasetName } from '../data/datasets.js';
+import { ImageFolderDatasetSchema } from '../graph/document.js';
 import { ProgressLine } from './progress.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from './serve.js';
 
@@ -37,6 +39,30 @@ interface CommonFlags {
   threads?: number;
   limitTest?: number;
   download?: boolean;
+  imageFolder?: string;
+  imageSize?: [number, number];
+  rgb?: boolean;
+}
+
+/** --image-size HxW (height x width), e.g. 28x28. */
+function imageSize(v: string): [number, number] {
+  const m = /^\s*(\d+)\s*[xX]\s*(\d+)\s*$/.exec(v);
+  const h = m ? Number(m[1]) : NaN;
+  const w = m ? Number(m[2]) : NaN;
+  if (!(h >= 1 && h <= 4096 && w >= 1 && w <= 4096)) throw new InvalidArgumentError(`--image-size takes HEIGHTxWIDTH with whole numbers from 1 to 4096, e.g. 28x28, got "${v}".`);
+  return [h, w];
+}
+
+/** --image-folder (with --image-size, --rgb) as a training.dataset description; the folder is relative to the working directory. */
+function imageFolderDataset(f: CommonFlags): JobOptions['dataset'] {
+  if (f.imageFolder === undefined) {
+    if (f.imageSize !== undefined || f.rgb)
+      throw new NetloomError('NL_INVALID_ARGUMENT', '--image-size and --rgb apply to --image-folder only', 'Add --image-folder <dir>, or leave them out.');
+    return f.dataset;
+  }
+  if (f.dataset !== undefined)
+    throw new NetloomError('NL_INVALID_ARGUMENT', '--dataset and --image-folder both choose the dataset', 'Use one of them.');
+  return ImageFolderDatasetSchema.parse({ type: 'image-folder', path: path.resolve(f.imageFolder), size: f.imageSize, mode: f.rgb ? 'rgb' : 'grey' });
 }
 
 function jobOptions(f: CommonFlags & { epochs?: number; lr?: number; optimizer?: JobOptions['optimizer']; seed?: number; limitTrain?: number; weights?: string }): JobOptions {
@@ -45,7 +71,7 @@ function jobOptions(f: CommonFlags & { epochs?: number; lr?: number; optimizer?:
     batchSize: f.batchSize,
     lr: f.lr,
     optimizer: f.optimizer,
-    dataset: f.dataset,
+    dataset: imageFolderDataset(f),
     dataRoot: f.data,
     seed: f.seed,
     threads: f.threads,
@@ -164,6 +190,9 @@ export function buildCli(): Command {
       .option('--dataset <name>', `dataset: ${DATASETS.join(' | ')}`, choice(DATASETS))
       .option('--data <root>', "torchvision-style data folder (<root>/FashionMNIST/raw); default: the built-in copy (MNIST, FashionMNIST) or the user data folder")
       .option('--download', 'download missing dataset files from the official source (into --data, else $NETLOOM_DATA_DIR, $XDG_DATA_HOME/netloom/datasets or ~/.local/share/netloom/datasets), verified by MD5; MNIST/FashionMNIST then use the official files, not the built-in copy')
+      .option('--image-folder <dir>', 'train/test on a folder of images, one sub-folder per class (torchvision ImageFolder layout); 10% of the images are held out as the test split')
+      .option('--image-size <HxW>', 'with --image-folder: resize every image to HEIGHTxWIDTH (e.g. 28x28)', imageSize)
+      .option('--rgb', 'with --image-folder: 3 colour channels (default: greyscale, 1 channel)')
       .option('--threads <n>', 'CPU threads (default: all)', number('--threads'))
       .option('--limit-test <n>', 'use only the first N test samples', number('--limit-test'));
   common(

@@ -224,8 +224,8 @@ export class EngineService implements EngineApi {
       try {
         const p = projectIo.parseProjectFileText(await fsp.readFile(path.join(dir, file), 'utf8'), path.join(dir, file));
         const layers = p.graph.nodes.filter((n) => n.type !== 'Input' && !CATALOG.get(n.type)?.isLoss).length;
-        const description = TEMPLATE_DESCRIPTIONS[id] ?? `${layers} layers, trained on ${p.training.dataset} with ${p.training.optimizer.type}.`;
-        out.push({ id, name: p.name, dataset: p.training.dataset, description });
+        const description = TEMPLATE_DESCRIPTIONS[id] ?? `${layers} layers, trained on ${typeof p.training.dataset === 'string' ? p.training.dataset : 'an image folder'} with ${p.training.optimizer.type}.`;
+        out.push({ id, name: p.name, dataset: typeof p.training.dataset === 'string' ? p.training.dataset : p.training.dataset.type, description });
       } catch (e) {
         // A broken template must not hide the others; it is a packaging bug, so log it.
         process.stderr.write(`netloom: skipped template ${file}: ${(e as Error).message}\n`);

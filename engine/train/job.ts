@@ -7,11 +7,13 @@
  * quickstart's numbers: Accuracy = correct / samples, Avg loss = sum of batch mean losses / batches.
  */
 import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import { NetloomError } from '../errors.js';
 import { analyzeForTraining, type Analysis } from '../graph/analyze.js';
-import { OptimizerSchema, parseProjectText, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
+import { OptimizerSchema, parseProjectText, type DatasetDoc, type ImageFolderDatasetDoc, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
 import { compileGraph } from '../compile/compile.js';
 import { loadDataset, type Dataset, type DatasetDownloadProgress, type DatasetName } from '../data/datasets.js';
+import { loadImageFolder } from '../data/images.js';
 import { epochOrder, validateLoaderConfig, type LoaderConfig } from '../data/loader.js';
 import type { NativeProgress } from '../runtime/binding.js';
 import { Session } from '../runtime/session.js';
@@ -26,7 +28,8 @@ export interface JobOptions {
   batchSize?: number;
   lr?: number;
   optimizer?: 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
-  dataset?: DatasetName;
+  /** a built-in dataset's name or an image-folder description (replaces the project's training.dataset) */
+  dataset?: DatasetName | DatasetDoc;
   dataRoot?: string;
   seed?: number;
   threads?: number;
@@ -73,12 +76,35 @@ export interface Job {
   schedule?: LrSchedule;
   /** notes for the user about the set-up (e.g. scheduler milestones after the end of the run) */
   warnings: string[];
-  dataset: Dataset;
+  dataset: JobDataset;
   session: Session;
   loader: LoaderConfig;
   epochs: number;
   trainCount: number;
   testCount: number;
+}
+
+/**
+ * The data a job trains and tests on: a built-in Dataset, or an image folder whose held-out validation split
+ * (training.dataset.validation_fraction, default 0.1) serves as the test split.
+ */
+export type JobDataset = Omit<Dataset, 'name'> & { name: DatasetName | 'image-folder'; notes?: string[] };
+
+/** Loads an image-folder dataset; a relative path is resolved against the project file's folder (`source`). */
+export async function loadImageFolderDataset(doc: ImageFolderDatasetDoc, source: string): Promise<JobDataset> {
+  const root = path.isAbsolute(doc.path) ? doc.path : path.resolve(path.dirname(path.resolve(source)), doc.path);
+  const fraction = doc.validation_fraction ?? 0.1;
+  if (!(fraction > 0 && fraction < 1))
+    throw new NetloomError('NL_INVALID_ARGUMENT', `The image folder's validation_fraction must be above 0 and below 1, got ${fraction}`,
+      'Image folders have no test split: a share of the images (e.g. 0.1) is held out and used for test metrics.');
+  const ds = await loadImageFolder(root, { mode: doc.mode ?? 'grey', size: doc.size, validationFraction: fraction });
+  if (ds.validation === undefined || ds.validation.count === 0)
+    throw new NetloomError('NL_BAD_DATASET', `${ds.source} has too few images to hold out a validation split (${ds.train.count} image(s))`,
+      'Add images, or raise validation_fraction.');
+  return {
+    name: 'image-folder', title: ds.title, sampleShape: [...ds.sampleShape], classes: ds.classes,
+    train: ds.train, test: ds.validation, source: ds.source, notes: ds.notes,
+  };
 }
 
 export async function readProject(path: string): Promise<ProjectDoc> {
@@ -143,7 +169,10 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
     seed: o.seed ?? t.seed,
   });
   const analysis = analyzeForTraining(project.graph, source, { batchSize: loader.batchSize });
-  const dataset = await loadDataset(o.dataset ?? t.dataset, { root: o.dataRoot, download: o.download, onProgress: o.onDownloadProgress });
+  const wanted = o.dataset ?? t.dataset;
+  const dataset: JobDataset = typeof wanted === 'string'
+    ? await loadDataset(wanted, { root: o.dataRoot, download: o.download, onProgress: o.onDownloadProgress })
+    : await loadImageFolderDataset(wanted, source);
 
   const input = analysis.byId.get(analysis.inputId!)!;
   const shape = input.outShape!;
@@ -167,7 +196,7 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
   const trainCount = Math.min(o.limitTrain ?? Infinity, dataset.train.count);
   const testCount = Math.min(o.limitTest ?? Infinity, dataset.test.count);
   const epochs = o.epochs ?? t.epochs;
-  const warnings: string[] = [];
+  const warnings: string[] = [...(dataset.notes ?? [])];
   let schedule: LrSchedule | undefined;
   let scheduler: SchedulerDoc | undefined;
   if (t.scheduler) {

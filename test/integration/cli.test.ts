@@ -182,3 +182,40 @@ describe('nothing is overwritten by a failed run', () => {
     expect(readFileSync(target, 'utf8')).toBe('precious');
   });
 });
+
+describe('netloom train --image-folder', () => {
+  const root = join(tmp, 'halves');
+  beforeAll(async () => {
+    const { PNG } = (await import('pngjs')).default;
+    for (const [cls, top] of [['top', true], ['bottom', false]] as const) {
+      mkdirSync(join(root, cls), { recursive: true });
+      for (let i = 0; i < 30; i++) {
+        const img = new PNG({ width: 12, height: 12 });
+        for (let p = 0; p < 144; p++) {
+          const v = (p < 72) === top ? 200 + ((p * 7 + i * 13) % 50) : (p * 11 + i * 5) % 50;
+          img.data.set([v, v, v, 255], p * 4);
+        }
+        writeFileSync(join(root, cls, `${i}.png`), PNG.sync.write(img));
+      }
+    }
+  });
+
+  it('trains on a folder of images, resized with --image-size, testing on the held-out 10%', () => {
+    const file = project((p) => {
+      p.graph.nodes.find((n: any) => n.type === 'Input').params.shape = [1, 8, 8];
+      p.graph.nodes.find((n: any) => n.id === 'fc3').params.out_features = 2;
+      p.training.shuffle = true;
+    });
+    const r = netloom('train', file, '--image-folder', root, '--image-size', '8x8', '--epochs', '6', '--batch-size', '8', '--lr', '0.1', '--threads', '1');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('halves: 54 training / 6 test samples');
+    expect(r.out).toMatch(/Accuracy: 100\.0%/);
+  });
+
+  it('--rgb without --image-folder, and a bad --image-size, are user errors', () => {
+    expectUserError(netloom('train', QUICKSTART, '--rgb'), /--image-size and --rgb apply to --image-folder only/);
+    const r = netloom('train', QUICKSTART, '--image-folder', root, '--image-size', '8by8');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--image-size takes HEIGHTxWIDTH/);
+  });
+});
