@@ -7,6 +7,8 @@ import { metrics } from '../charts/useMetricSeries';
 import { adoptRun, clearHeldRunEvents } from '../hooks/useRunEvents';
 import { emptyRun, graphKey, type State } from '../state/store';
 import { effectiveSettings, runRequest } from '../state/training';
+import { hyperChangeLabel } from '../state/runs';
+import type { HyperDto } from '../../engine/host/api';
 import { register } from './registry';
 import type { ActionContext } from './types';
 import type { CheckpointReportView } from '../state/store';
@@ -28,7 +30,15 @@ async function startCurrent(ctx: ActionContext, checkpoint?: { path: string; res
   const req = runRequest(s.toProject(), settings);
   metrics.reset();
   clearHeldRunEvents();
-  s.setRun({ ...emptyRun(), starting: true, graphKey: runGraphKey(s, settings.dataset) });
+  s.setRun({
+    ...emptyRun(),
+    starting: true,
+    graphKey: runGraphKey(s, settings.dataset),
+    // an evaluate-only run trains nothing: not kept in the project's runs
+    settings: evaluateOnly ? null : settings,
+    startedAt: Date.now(),
+    hyper: { lr: settings.lr },
+  });
   if (previous) ctx.api.closeRun({ runId: previous }).catch(() => {}); // frees the old run's memory
   try {
     const { runId } = await ctx.api.startRun(checkpoint ? { ...req, checkpoint, ...(evaluateOnly ? { evaluateOnly } : {}) } : req);
@@ -101,11 +111,25 @@ export const actionTrainResume = register({
   category: 'Train',
   predicate: (ctx) => ctx.state().run.state === 'paused' && ctx.state().run.runId !== null,
   async perform(ctx) {
-    const { run } = await ctx.api.resumeRun({ runId: ctx.state().run.runId! });
+    const s = ctx.state();
+    const hyper = resumeHyper(s);
+    const { run, change } = await ctx.api.resumeRun({ runId: s.run.runId!, ...(hyper ? { hyper } : {}) });
+    if (change) {
+      metrics.addChange(change, (step) => hyperChangeLabel(change, step));
+      ctx.state().setRun({ hyper: { lr: hyper?.lr ?? s.run.hyper?.lr ?? 0 } });
+    }
     // a short run may have finished already, and its run.state event come first
     if (ctx.state().run.state === 'paused') ctx.state().setRun({ state: run.state });
   },
 });
+
+/** The optimizer settings edited while paused (only the changed ones), or null when none changed. */
+export function resumeHyper(s: State): HyperDto | null {
+  const now = s.run.hyper;
+  if (!now) return null;
+  const eff = effectiveSettings(s.project.training, s.trainSettings);
+  return eff.lr !== now.lr ? { lr: eff.lr } : null;
+}
 
 export const actionTrainStop = register({
   name: 'trainStop',

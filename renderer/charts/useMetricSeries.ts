@@ -44,10 +44,14 @@ class Metrics {
   readonly batchLoss = new PointBuffer();
   readonly batchLossEma = new PointBuffer();
   readonly lr = new PointBuffer();
+  /** training samples per second (the engine's running figure) by step */
+  readonly throughput = new PointBuffer();
   readonly trainLoss = new PointBuffer(10_000);
   readonly testLoss = new PointBuffer(10_000);
   readonly testAccuracy = new PointBuffer(10_000);
   progress: ProgressEvent | null = null;
+  /** hyper-parameter changes made on resume: where (step axis) and what */
+  changes: { x: number; label: string }[] = [];
   private ema = 0;
   private emaWeight = 0;
   private lastStep = -1;
@@ -55,8 +59,9 @@ class Metrics {
   batches = 0;
 
   reset(): void {
-    for (const b of [this.batchLoss, this.batchLossEma, this.lr, this.trainLoss, this.testLoss, this.testAccuracy]) b.clear();
+    for (const b of [this.batchLoss, this.batchLossEma, this.lr, this.throughput, this.trainLoss, this.testLoss, this.testAccuracy]) b.clear();
     this.progress = null;
+    this.changes = [];
     this.ema = 0;
     this.emaWeight = 0;
     this.lastStep = -1;
@@ -77,7 +82,15 @@ class Metrics {
         this.batchLossEma.push(step, this.ema / this.emaWeight);
       }
       this.lr.push(step, p.lr);
+      if (p.samplesPerSec > 0) this.throughput.push(step, p.samplesPerSec);
     }
+    this.version++;
+  }
+
+  /** a change that applies from `batch` (0-based, next to run) of `epoch` (1-based) */
+  addChange(c: { step: number; epoch: number; batch: number }, label: (step: number) => string): void {
+    const x = this.batches ? (c.epoch - 1) * this.batches + c.batch : c.step;
+    this.changes = [...this.changes, { x, label: label(x) }];
     this.version++;
   }
 

@@ -7,6 +7,7 @@
 import { useEffect } from 'react';
 import type { EngineEvent } from '../../engine/host/api';
 import { metrics } from '../charts/useMetricSeries';
+import { makeRunRecord } from '../state/runs';
 import { useStore } from '../state/store';
 
 type RunEvent = Extract<EngineEvent, { type: 'run.progress' | 'run.epoch' | 'run.state' }>;
@@ -19,7 +20,31 @@ function apply(e: RunEvent): void {
   else if (e.type === 'run.epoch') {
     metrics.addEpoch(e);
     setRun({ epochs: run.epochs + 1 });
-  } else setRun({ state: e.state, error: e.error ?? null });
+  } else {
+    setRun({ state: e.state, error: e.error ?? null });
+    if (e.state === 'finished' || e.state === 'stopped') void keepRun(e.runId);
+  }
+}
+
+const kept = new Set<string>();
+
+/** Stores a compact record of the app's run, once it has finished or stopped, in the project's `runs`. */
+async function keepRun(runId: string): Promise<void> {
+  const { api, run } = useStore.getState();
+  if (!api || !run.settings || run.startedAt === null || kept.has(runId)) return;
+  kept.add(runId);
+  const settings = run.settings;
+  const startedAt = run.startedAt;
+  const loss = metrics.batchLoss.snapshot();
+  try {
+    const rec = await api.getRun({ runId });
+    if (rec.epochsDone.length === 0 && loss.length === 0) return; // nothing trained
+    const s = useStore.getState();
+    const index = (Array.isArray(s.project.extra.runs) ? s.project.extra.runs.length : 0) + 1;
+    s.addRunRecord(makeRunRecord({ runId, index, startedAt, state: rec.state, settings, epochs: rec.epochsDone, loss, changes: rec.changes }));
+  } catch {
+    kept.delete(runId); // the run is gone (closed): nothing to keep
+  }
 }
 
 export function handleRunEvent(e: EngineEvent): void {

@@ -11,6 +11,7 @@ import type { Action } from '../actions/types';
 import { TrainingCharts } from '../charts/TrainingCharts';
 import { useMetricSeries } from '../charts/useMetricSeries';
 import { useStore, type TrainSettings } from '../state/store';
+import { OVERLAY_COLOURS, storedRuns } from '../state/runs';
 import { DATASETS, OPTIMIZERS, OPTIMIZER_TYPES, effectiveSettings, fmtEta, sampleToRgba } from '../state/training';
 import '../charts/chartSetup';
 
@@ -30,8 +31,8 @@ function ActionButton({ action, testId, primary, label }: { action: Action; test
 }
 
 /** A number field that commits only valid values (positive; integer unless `real`). */
-function NumberField({ label, testId, value, real, optional, onCommit, placeholder }: {
-  label: string; testId: string; value: number | null; real?: boolean; optional?: boolean; placeholder?: string;
+function NumberField({ label, testId, value, real, optional, onCommit, placeholder, disabled, className, title }: {
+  label: string; testId: string; value: number | null; real?: boolean; optional?: boolean; placeholder?: string; disabled?: boolean; className?: string; title?: string;
   onCommit: (v: number | null) => void;
 }) {
   const [text, setText] = useState(value === null ? '' : String(value));
@@ -45,10 +46,11 @@ function NumberField({ label, testId, value, real, optional, onCommit, placehold
   };
   const valid = parse(text) !== undefined;
   return (
-    <label className="train-field">
+    <label className={`train-field${className ? ` ${className}` : ''}`} title={title}>
       <span>{label}</span>
       <input
         type="text"
+        disabled={disabled}
         inputMode={real ? 'decimal' : 'numeric'}
         data-testid={testId}
         className={valid ? '' : 'invalid'}
@@ -64,16 +66,17 @@ function NumberField({ label, testId, value, real, optional, onCommit, placehold
   );
 }
 
-function Settings({ disabled }: { disabled: boolean }) {
+/** While a run is paused, only the lr stays editable: Resume sends it (when changed) as a hyper-parameter edit. */
+function Settings({ disabled, paused }: { disabled: boolean; paused: boolean }) {
   const training = useStore((s) => s.project.training);
   const edits = useStore((s) => s.trainSettings);
   const set = (patch: Partial<TrainSettings>) => useStore.getState().setTrainSettings(patch);
   const eff = effectiveSettings(training, edits);
   return (
-    <fieldset className="train-settings" disabled={disabled}>
+    <fieldset className="train-settings">
       <label className="train-field">
         <span>dataset</span>
-        <select data-testid="train-dataset" value={eff.dataset} onChange={(e) => set({ dataset: e.target.value })}>
+        <select data-testid="train-dataset" disabled={disabled} value={eff.dataset} onChange={(e) => set({ dataset: e.target.value })}>
           {DATASETS.map((d) => (
             <option key={d} value={d}>
               {d}
@@ -81,11 +84,11 @@ function Settings({ disabled }: { disabled: boolean }) {
           ))}
         </select>
       </label>
-      <NumberField label="epochs" testId="train-epochs" value={eff.epochs} onCommit={(v) => set({ epochs: v })} />
-      <NumberField label="batch size" testId="train-batch-size" value={eff.batchSize} onCommit={(v) => set({ batchSize: v })} />
+      <NumberField label="epochs" testId="train-epochs" disabled={disabled} value={eff.epochs} onCommit={(v) => set({ epochs: v })} />
+      <NumberField label="batch size" testId="train-batch-size" disabled={disabled} value={eff.batchSize} onCommit={(v) => set({ batchSize: v })} />
       <label className="train-field">
         <span>optimizer</span>
-        <select data-testid="train-optimizer" value={eff.optimizer} onChange={(e) => set({ optimizer: e.target.value, lr: null })}>
+        <select data-testid="train-optimizer" disabled={disabled} title={paused ? 'the optimizer type is fixed for a run; its lr can change on resume' : undefined} value={eff.optimizer} onChange={(e) => set({ optimizer: e.target.value, lr: null })}>
           {OPTIMIZERS.map((o) => (
             <option key={o} value={o}>
               {OPTIMIZER_TYPES[o]}
@@ -93,8 +96,16 @@ function Settings({ disabled }: { disabled: boolean }) {
           ))}
         </select>
       </label>
-      <NumberField label="lr" testId="train-lr" value={eff.lr} real onCommit={(v) => set({ lr: v })} />
-      <NumberField label="limit training samples" testId="limit-train" value={eff.limitTrain} optional placeholder="all" onCommit={(v) => set({ limitTrain: v })} />
+      <NumberField
+        label="lr"
+        testId="train-lr"
+        value={eff.lr}
+        real
+        disabled={disabled && !paused}
+        className={paused ? 'editable-now' : undefined}
+        title={paused ? 'Resume applies a changed lr from the next step' : undefined}
+        onCommit={(v) => set({ lr: v })} />
+      <NumberField label="limit training samples" testId="limit-train" disabled={disabled} value={eff.limitTrain} optional placeholder="all" onCommit={(v) => set({ limitTrain: v })} />
     </fieldset>
   );
 }
@@ -340,6 +351,34 @@ function CheckpointReport() {
   );
 }
 
+/** The runs kept in the project, each with a checkbox that overlays its loss curve on the loss chart. */
+function RunsList() {
+  const extra = useStore((s) => s.project.extra);
+  const overlay = useStore((s) => s.overlayRuns);
+  const runs = storedRuns(extra);
+  if (runs.length === 0) return null;
+  return (
+    <div className="runs-list" data-testid="runs-list">
+      <div className="runs-list-head">Runs in this project ({runs.length})</div>
+      {runs.map((r, i) => {
+        const acc = r.final.testAccuracy;
+        return (
+          <label key={r.id} className="run-item" data-testid="run-item" title={`started ${new Date(r.startedAt).toLocaleString()}`}>
+            <input type="checkbox" data-testid="run-overlay" checked={overlay.includes(r.id)} onChange={() => useStore.getState().toggleOverlay(r.id)} />
+            <span className="run-swatch" style={{ background: OVERLAY_COLOURS[i % OVERLAY_COLOURS.length] }} />
+            <span>{r.label}</span>
+            <span className="muted">
+              {r.state} · {r.epochs.length} epoch{r.epochs.length === 1 ? '' : 's'}
+              {acc !== null ? ` · test acc ${(acc * 100).toFixed(2)}%` : ''}
+              {r.final.testLoss !== null ? ` · test loss ${r.final.testLoss.toFixed(4)}` : ''}
+            </span>
+          </label>
+        );
+      })}
+    </div>
+  );
+}
+
 export function TrainingPanel() {
   const [open, setOpen] = useState(false);
   const state = useStore((s) => s.run.state);
@@ -360,7 +399,7 @@ export function TrainingPanel() {
       {open && (
         <div className="training-body">
           <div className="training-controls">
-            <Settings disabled={busy} />
+            <Settings disabled={busy} paused={state === 'paused'} />
             <div className="train-buttons">
               <ActionButton action={actionTrainStart} testId="btn-train-start" label="Start" primary />
               <ActionButton action={actionTrainPause} testId="btn-train-pause" label="Pause" />
@@ -375,6 +414,7 @@ export function TrainingPanel() {
             <CheckpointReport />
           </div>
           <TrainingCharts />
+          <RunsList />
           <Playground />
           <Evaluation />
         </div>

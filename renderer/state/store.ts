@@ -21,6 +21,8 @@ import {
   type Position,
 } from './graph';
 import { emptyHistory, record, redo, undo, type History } from './history';
+import type { StoredRun } from './runs';
+import type { EffectiveSettings } from './training';
 
 export interface ProjectMeta {
   name: string;
@@ -97,9 +99,14 @@ export interface RunView {
   cell: { actual: number; predicted: number } | null;
   /** the graph (and dataset) the run was started from: graphKey() */
   graphKey: string | null;
+  /** the settings the run was started with and when (for the project's runs record) */
+  settings: EffectiveSettings | null;
+  startedAt: number | null;
+  /** the optimizer settings in force now (start settings, then each resume's edits) */
+  hyper: { lr: number } | null;
 }
 
-export const emptyRun = (): RunView => ({ runId: null, starting: false, state: null, epochs: 0, error: null, evaluation: null, cell: null, graphKey: null });
+export const emptyRun = (): RunView => ({ runId: null, starting: false, state: null, epochs: 0, error: null, evaluation: null, cell: null, graphKey: null, settings: null, startedAt: null, hyper: null });
 export const emptyTrainSettings = (): TrainSettings => ({ dataset: null, epochs: null, batchSize: null, optimizer: null, lr: null, limitTrain: null });
 
 export interface QuickAdd {
@@ -190,6 +197,11 @@ export interface State {
   setTrainSettings(patch: Partial<TrainSettings>): void;
   setRun(patch: Partial<RunView>): void;
   setCkptReport(r: CheckpointReportView | null): void;
+  /** appends a run record to the project's top-level `runs` (the document becomes dirty) */
+  addRunRecord(r: StoredRun): void;
+  /** ids of stored runs whose loss curves the loss chart overlays */
+  overlayRuns: string[];
+  toggleOverlay(id: string): void;
 }
 
 let toastSeq = 1;
@@ -232,6 +244,7 @@ export const useStore = create<State>()((set, get) => ({
   trainSettings: emptyTrainSettings(),
   run: emptyRun(),
   ckptReport: null,
+  overlayRuns: [],
 
   commit(changes, label, opts = {}) {
     if (changes.length === 0) return;
@@ -328,6 +341,7 @@ export const useStore = create<State>()((set, get) => ({
       quickAdd: null,
       trainSettings: emptyTrainSettings(),
       ckptReport: null,
+      overlayRuns: [],
     });
     return { hadPositions };
   },
@@ -412,6 +426,15 @@ export const useStore = create<State>()((set, get) => ({
   },
   setCkptReport(r) {
     set({ ckptReport: r });
+  },
+  addRunRecord(r) {
+    const s = get();
+    const runs = Array.isArray(s.project.extra.runs) ? s.project.extra.runs : [];
+    set({ project: { ...s.project, extra: { ...s.project.extra, runs: [...runs, r] } }, revision: s.revision + 1 });
+  },
+  toggleOverlay(id) {
+    const cur = get().overlayRuns;
+    set({ overlayRuns: cur.includes(id) ? cur.filter((x) => x !== id) : [...cur, id] });
   },
 }));
 

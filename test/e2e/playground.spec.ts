@@ -16,6 +16,10 @@ async function openApp(page: Page, server: Server): Promise<void> {
 async function newFromTemplate(page: Page, id: string): Promise<void> {
   await page.getByTestId('btn-new').click();
   const dialog = page.getByTestId('dialog-new');
+  // a finished run is kept in the project (its `runs`): the document is dirty, New asks first
+  const discardFirst = page.getByTestId('dialog-confirm-discard');
+  await expect(dialog.or(discardFirst)).toBeVisible();
+  if (await discardFirst.isVisible()) await discardFirst.getByTestId('dialog-confirm').click();
   await expect(dialog).toBeVisible();
   await dialog.getByTestId(`template-${id}`).click();
   await dialog.getByTestId('dialog-confirm').click();
