@@ -6,7 +6,7 @@ import { useState } from 'react';
 import { checkpointReportForGraph } from '../actions/actionTrain';
 import { actionContext } from '../actions/registry';
 import { useStore } from '../state/store';
-import { Modal } from './Modal';
+import { defaultCheckpointPath, PathForm, pathFormError, type PathFormError } from './PathForm';
 
 export function CheckpointLoadDialog() {
   const open = useStore((s) => s.dialog?.kind === 'checkpoint-load');
@@ -17,9 +17,8 @@ export function CheckpointLoadDialog() {
 function CheckpointLoadDialogBody() {
   const name = useStore((s) => s.project.name);
   const last = useStore((s) => s.ckptReport?.path);
-  const slug = name.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || 'model';
-  const [path, setPath] = useState(last ?? `${slug}.safetensors`);
-  const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
+  const [path, setPath] = useState(last ?? defaultCheckpointPath(name));
+  const [error, setError] = useState<PathFormError | null>(null);
   const [busy, setBusy] = useState(false);
   const close = () => useStore.getState().setDialog(null);
   const check = async () => {
@@ -32,50 +31,23 @@ function CheckpointLoadDialogBody() {
       useStore.getState().setCkptReport(report);
       close();
     } catch (e) {
-      const err = e as { message?: string; hint?: string };
-      setError({ message: err.message ?? String(e), hint: err.hint });
+      setError(pathFormError(e));
     } finally {
       setBusy(false);
     }
   };
   return (
-    <Modal
+    <PathForm
       title="Load checkpoint"
-      onClose={close}
       testId="dialog-checkpoint-load"
-      footer={
-        <>
-          <button data-testid="dialog-cancel" onClick={close}>
-            Cancel
-          </button>
-          <button className="primary" data-testid="dialog-confirm" disabled={busy || !path.trim()} onClick={() => void check()}>
-            {busy ? 'Checking…' : 'Check'}
-          </button>
-        </>
-      }
-    >
-      <div className="file-dialog">
-        <label className="path-field">
-          <span className="muted small">safetensors file to compare with this graph, node by node (relative paths are under the engine's folder)</span>
-          <input
-            autoFocus
-            type="text"
-            spellCheck={false}
-            data-testid="dialog-path"
-            value={path}
-            onChange={(e) => setPath(e.target.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter') void check();
-            }}
-          />
-        </label>
-        {error && (
-          <div className="dialog-error" data-testid="dialog-error">
-            <div>{error.message}</div>
-            {error.hint && <div className="muted small">{error.hint}</div>}
-          </div>
-        )}
-      </div>
-    </Modal>
+      label="safetensors file to compare with this graph, node by node (relative paths are under the engine's folder)"
+      path={path}
+      onPathChange={setPath}
+      onSubmit={() => void check()}
+      onClose={close}
+      busy={busy}
+      confirmLabel={busy ? 'Checking…' : 'Check'}
+      error={error}
+    />
   );
 }

@@ -11,18 +11,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import WebSocket from 'ws';
-import { expect, screenshot, test, type Server } from './fixture';
+import { expect, screenshot, test } from './fixture';
+import { openApp } from './helpers';
 
 // ---- helpers -------------------------------------------------------------------------------------
 
 type Point = { x: number; y: number };
-
-/** Opens the app with its token and waits until the engine's layer catalog is in the palette. */
-async function openApp(page: Page, server: Server): Promise<void> {
-  await page.goto(server.url);
-  await expect(page.getByTestId('palette-item-Input')).toBeVisible();
-  await expect(page.getByTestId('btn-open')).toBeEnabled(); // connected
-}
 
 const canvasOf = (page: Page) => page.getByTestId('canvas');
 const flowNodes = (page: Page) => page.locator('.react-flow__node');

@@ -4,23 +4,8 @@
  * training dataset and the Input node's shape as one undo step.
  */
 import type { Page } from '@playwright/test';
-import { expect, screenshot, test, type Server } from './fixture';
-
-async function openApp(page: Page, server: Server): Promise<void> {
-  await page.goto(server.url);
-  await expect(page.getByTestId('palette-item-Input')).toBeVisible();
-  await expect(page.getByTestId('btn-open')).toBeEnabled(); // connected
-}
-
-async function newFromTemplate(page: Page, id: string): Promise<void> {
-  await page.getByTestId('btn-new').click();
-  const dialog = page.getByTestId('dialog-new');
-  await expect(dialog).toBeVisible();
-  await dialog.getByTestId(`template-${id}`).click();
-  await dialog.getByTestId('dialog-confirm').click();
-  await expect(dialog).toBeHidden();
-  await expect(page.getByTestId('summary-total-params')).not.toHaveText('0');
-}
+import { expect, screenshot, test } from './fixture';
+import { newFromTemplate, openApp } from './helpers';
 
 /** Types a value into the Input node's shape field in the inspector (retried: the template's layout may move the node). */
 async function setInputShape(page: Page, value: string): Promise<void> {

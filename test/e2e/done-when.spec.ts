@@ -8,40 +8,18 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { expect, screenshot, test, type Server } from './fixture';
-
-async function openApp(page: Page, server: Server): Promise<void> {
-  await page.goto(server.url);
-  await expect(page.getByTestId('palette-item-Input')).toBeVisible();
-  await expect(page.getByTestId('btn-open')).toBeEnabled(); // connected
-}
-
-/** New → a template (discarding the current graph if asked). */
-async function newFromTemplate(page: Page, id: string): Promise<void> {
-  await page.getByTestId('btn-new').click();
-  const dialog = page.getByTestId('dialog-new');
-  await expect(dialog).toBeVisible();
-  await dialog.getByTestId(`template-${id}`).click();
-  await dialog.getByTestId('dialog-confirm').click();
-  const discard = page.getByTestId('dialog-discard');
-  if (await discard.isVisible().catch(() => false)) await discard.click();
-  await expect(dialog).toBeHidden();
-  await expect(page.getByTestId('summary-total-params')).not.toHaveText('0');
-}
+import { expect, screenshot, test } from './fixture';
+import { expectTrainState, newFromTemplate, openApp, pauseTraining, plotted, pollGrowingLoss, setTrainingFields, startTraining, submitPathDialog } from './helpers';
 
 /** The quickstart MLP on MNIST, 6,000 training images, one epoch, batch size 1 (a run long enough to watch). */
 async function quickstartOnMnist(page: Page): Promise<void> {
-  await newFromTemplate(page, 'quickstart');
+  await newFromTemplate(page, 'quickstart', { discardAfter: true }); // discarding the current graph if asked
   await page.getByTestId('summary-toggle').click(); // room for the charts
   await page.getByTestId('training-toggle').click();
   await expect(page.getByTestId('training-panel')).toBeVisible();
-  await page.getByTestId('train-dataset').selectOption('mnist');
-  await page.getByTestId('limit-train').fill('6000');
-  await page.getByTestId('train-epochs').fill('1');
-  await page.getByTestId('train-batch-size').fill('1');
+  await setTrainingFields(page, { dataset: 'mnist', limitTrain: '6000', epochs: '1', batchSize: '1' });
 }
 
-const plotted = async (page: Page) => Number(await page.getByTestId('chart-loss').getAttribute('data-points'));
 /** "batch 1234/6000" of the progress line */
 const batchText = async (page: Page) => {
   const span = page.getByTestId('train-progress').locator('span', { hasText: /^batch \d+\/\d+$/ });
@@ -61,21 +39,12 @@ test('done when: quickstart on MNIST, live chart, pause / resume, stop mid-epoch
   expect(await plotted(page)).toBe(0);
 
   // train: the loss chart gains points while the run runs
-  await page.getByTestId('btn-train-start').click();
-  await expect(page.getByTestId('train-state')).toHaveText('running');
-  const readings: number[] = [];
-  await expect
-    .poll(async () => {
-      const n = await plotted(page);
-      if (n > (readings.at(-1) ?? 0)) readings.push(n);
-      return readings.length;
-    }, { intervals: [50], timeout: 15_000 })
-    .toBeGreaterThanOrEqual(2);
+  await startTraining(page);
+  const readings = await pollGrowingLoss(page, 50);
   expect(readings[1]).toBeGreaterThan(readings[0]);
 
   // pause and resume
-  await page.getByTestId('btn-train-pause').click();
-  await expect(page.getByTestId('train-state')).toHaveText('paused');
+  await pauseTraining(page);
   await page.waitForTimeout(400); // the charts redraw at most 5 times a second: let the last points land
   const atPause = await plotted(page);
   const paused = (await batchText(page))!;
@@ -84,14 +53,14 @@ test('done when: quickstart on MNIST, live chart, pause / resume, stop mid-epoch
   await page.waitForTimeout(400);
   expect(await plotted(page)).toBe(atPause); // nothing moves while paused
   await page.getByTestId('btn-train-resume').click();
-  await expect(page.getByTestId('train-state')).toHaveText('running');
+  await expectTrainState(page, 'running');
   await expect.poll(() => plotted(page), { intervals: [20] }).toBeGreaterThan(atPause);
   // train a while longer (about 850 batches a second here), then stop well before the epoch's end
   await expect.poll(async () => (await batchText(page))?.batch ?? 0, { intervals: [20], timeout: 20_000 }).toBeGreaterThanOrEqual(1500);
 
   // stop mid-epoch
   await page.getByTestId('btn-train-stop').click();
-  await expect(page.getByTestId('train-state')).toHaveText('stopped');
+  await expectTrainState(page, 'stopped');
   await page.waitForTimeout(400);
   const stopped = (await batchText(page))!;
   expect(stopped.batch).toBeGreaterThan(paused.batch);
@@ -115,9 +84,7 @@ test('done when: quickstart on MNIST, live chart, pause / resume, stop mid-epoch
   await page.getByTestId('btn-checkpoint-save').click();
   const saveDialog = page.getByTestId('dialog-checkpoint');
   await expect(saveDialog).toBeVisible();
-  await saveDialog.getByTestId('dialog-path').fill(file);
-  await saveDialog.getByTestId('dialog-confirm').click();
-  await expect(saveDialog).toBeHidden();
+  await submitPathDialog(saveDialog, file);
   await expect(page.getByTestId('toast').filter({ hasText: 'Checkpoint saved' })).toBeVisible();
   expect(existsSync(file)).toBe(true);
 
@@ -132,9 +99,7 @@ test('done when: quickstart on MNIST, live chart, pause / resume, stop mid-epoch
   await page.getByTestId('btn-checkpoint-load').click();
   const loadDialog = page.getByTestId('dialog-checkpoint-load');
   await expect(loadDialog).toBeVisible();
-  await loadDialog.getByTestId('dialog-path').fill(file);
-  await loadDialog.getByTestId('dialog-confirm').click();
-  await expect(loadDialog).toBeHidden();
+  await submitPathDialog(loadDialog, file);
   await expect(page.getByTestId('ckpt-report')).toHaveAttribute('data-ok', 'true');
   await page.getByTestId('btn-checkpoint-evaluate').click();
   await expect(page.getByTestId('eval-accuracy')).toHaveText(accuracyText);

@@ -4,47 +4,22 @@
  * probabilities; its checkpoint, loaded onto LeNet-5, is reported key by key and marks the nodes.
  */
 import { join } from 'node:path';
-import type { Page } from '@playwright/test';
-import { expect, screenshot, test, type Server } from './fixture';
-
-async function openApp(page: Page, server: Server): Promise<void> {
-  await page.goto(server.url);
-  await expect(page.getByTestId('palette-item-Input')).toBeVisible();
-  await expect(page.getByTestId('btn-open')).toBeEnabled(); // connected
-}
-
-async function newFromTemplate(page: Page, id: string): Promise<void> {
-  await page.getByTestId('btn-new').click();
-  const dialog = page.getByTestId('dialog-new');
-  // a finished run is kept in the project (its `runs`): the document is dirty, New asks first
-  const discardFirst = page.getByTestId('dialog-confirm-discard');
-  await expect(dialog.or(discardFirst)).toBeVisible();
-  if (await discardFirst.isVisible()) await discardFirst.getByTestId('dialog-confirm').click();
-  await expect(dialog).toBeVisible();
-  await dialog.getByTestId(`template-${id}`).click();
-  await dialog.getByTestId('dialog-confirm').click();
-  const discard = page.getByTestId('dialog-discard');
-  if (await discard.isVisible().catch(() => false)) await discard.click();
-  await expect(dialog).toBeHidden();
-  await expect(page.getByTestId('summary-total-params')).not.toHaveText('0');
-}
+import { expect, screenshot, test } from './fixture';
+import { expectTrainState, newFromTemplate, openApp, setTrainingFields, submitPathDialog } from './helpers';
 
 test('playground: draw on the pad, see class probabilities; load the checkpoint onto LeNet-5 and see the per-node report', async ({ page, server }) => {
   await openApp(page, server);
-  await newFromTemplate(page, 'quickstart');
+  await newFromTemplate(page, 'quickstart', { discardFirst: true, discardAfter: true });
   await page.getByTestId('summary-toggle').click(); // room for the panel
   await page.getByTestId('training-toggle').click();
-  await page.getByTestId('train-dataset').selectOption('mnist');
-  await page.getByTestId('limit-train').fill('2000');
-  await page.getByTestId('train-epochs').fill('1');
-  await page.getByTestId('train-batch-size').fill('64');
+  await setTrainingFields(page, { dataset: 'mnist', limitTrain: '2000', epochs: '1', batchSize: '64' });
   await page.getByTestId('train-optimizer').selectOption('adam'); // learns more in 32 batches than the template's SGD
 
   const pad = page.getByTestId('playground-pad');
   await expect(page.getByTestId('playground')).toHaveClass(/disabled/); // no run yet
 
   await page.getByTestId('btn-train-start').click();
-  await expect(page.getByTestId('train-state')).toHaveText('finished', { timeout: 30_000 });
+  await expectTrainState(page, 'finished', 30_000);
   await expect(page.getByTestId('playground')).not.toHaveClass(/disabled/);
 
   // a "1": a vertical stroke down the middle of the pad
@@ -99,28 +74,22 @@ test('playground: draw on the pad, see class probabilities; load the checkpoint 
   const file = join(server.workDir, 'quickstart.safetensors');
   await page.getByTestId('btn-checkpoint-save').click();
   const save = page.getByTestId('dialog-checkpoint');
-  await save.getByTestId('dialog-path').fill(file);
-  await save.getByTestId('dialog-confirm').click();
-  await expect(save).toBeHidden();
+  await submitPathDialog(save, file);
 
   // the quickstart's own checkpoint fits its graph: "Start from these weights" is offered
   await page.getByTestId('btn-checkpoint-load').click();
   let load = page.getByTestId('dialog-checkpoint-load');
-  await load.getByTestId('dialog-path').fill(file);
-  await load.getByTestId('dialog-confirm').click();
-  await expect(load).toBeHidden();
+  await submitPathDialog(load, file);
   await expect(page.getByTestId('ckpt-report')).toHaveAttribute('data-ok', 'true');
   await expect(page.getByTestId('btn-checkpoint-start')).toBeEnabled();
   await expect(page.locator('[data-testid^="ckpt-issue-"]')).toHaveCount(0);
 
   // LeNet-5: none of its keys are in the file, and the MLP's keys are unexpected
-  await newFromTemplate(page, 'lenet5');
+  await newFromTemplate(page, 'lenet5', { discardFirst: true, discardAfter: true });
   await expect(page.getByTestId('ckpt-report')).toHaveCount(0);
   await page.getByTestId('btn-checkpoint-load').click();
   load = page.getByTestId('dialog-checkpoint-load');
-  await load.getByTestId('dialog-path').fill(file);
-  await load.getByTestId('dialog-confirm').click();
-  await expect(load).toBeHidden({ timeout: 20_000 });
+  await submitPathDialog(load, file, 20_000);
   const report = page.getByTestId('ckpt-report');
   await expect(report).toHaveAttribute('data-ok', 'false');
   await expect(page.getByTestId('btn-checkpoint-start')).toHaveCount(0);

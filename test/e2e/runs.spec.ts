@@ -5,44 +5,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from '@playwright/test';
-import { expect, screenshot, test, type Server } from './fixture';
-
-async function openApp(page: Page, server: Server): Promise<void> {
-  await page.goto(server.url);
-  await expect(page.getByTestId('palette-item-Input')).toBeVisible();
-  await expect(page.getByTestId('btn-open')).toBeEnabled(); // connected
-}
-
-async function newFromTemplate(page: Page, id: string): Promise<void> {
-  await page.getByTestId('btn-new').click();
-  const dialog = page.getByTestId('dialog-new');
-  await expect(dialog).toBeVisible();
-  await dialog.getByTestId(`template-${id}`).click();
-  await dialog.getByTestId('dialog-confirm').click();
-  await expect(dialog).toBeHidden();
-  await expect(page.getByTestId('summary-total-params')).not.toHaveText('0');
-}
-
-const plotted = async (page: Page) => Number(await page.getByTestId('chart-loss').getAttribute('data-points'));
+import { expect, screenshot, test } from './fixture';
+import { expectTrainState, newFromTemplate, openApp, pauseTraining, plotted, setTrainingFields, startTraining, submitPathDialog } from './helpers';
 
 test('pause, change the lr, resume: the change is marked; runs are kept in the project and overlay the loss chart', async ({ page, server }) => {
   await openApp(page, server);
   await newFromTemplate(page, 'quickstart');
   await page.getByTestId('summary-toggle').click(); // room for the charts
   await page.getByTestId('training-toggle').click();
-  await page.getByTestId('train-dataset').selectOption('mnist');
-  await page.getByTestId('limit-train').fill('2000');
-  await page.getByTestId('train-epochs').fill('1');
-  await page.getByTestId('train-batch-size').fill('1');
+  await setTrainingFields(page, { dataset: 'mnist', limitTrain: '2000', epochs: '1', batchSize: '1' });
   await expect(page.getByTestId('runs-list')).toHaveCount(0);
 
-  await page.getByTestId('btn-train-start').click();
-  await expect(page.getByTestId('train-state')).toHaveText('running');
+  await startTraining(page);
   await expect(page.getByTestId('train-lr')).toBeDisabled();
   await expect.poll(() => plotted(page), { intervals: [50] }).toBeGreaterThan(0);
-  await page.getByTestId('btn-train-pause').click();
-  await expect(page.getByTestId('train-state')).toHaveText('paused');
+  await pauseTraining(page);
 
   // while paused the lr is editable (the rest is not)
   const lr = page.getByTestId('train-lr');
@@ -56,7 +33,7 @@ test('pause, change the lr, resume: the change is marked; runs are kept in the p
   await expect(change).toHaveText(new RegExp(`lr ${before.replace('.', '\\.')} → 0\\.01 at step \\d+`));
   await expect(page.getByTestId('chart-loss')).toHaveAttribute('data-changes', '1');
 
-  await expect(page.getByTestId('train-state')).toHaveText('finished', { timeout: 60_000 });
+  await expectTrainState(page, 'finished', 60_000);
   const items = page.getByTestId('run-item');
   await expect(items).toHaveCount(1);
   await expect(items).toContainText('lr 0.001→0.01');
@@ -69,9 +46,7 @@ test('pause, change the lr, resume: the change is marked; runs are kept in the p
   await page.getByTestId('btn-save-as').click();
   const dialog = page.getByTestId('dialog-save');
   await expect(dialog.getByTestId('dialog-listing')).toBeVisible();
-  await dialog.getByTestId('dialog-path').fill(file);
-  await dialog.getByTestId('dialog-confirm').click();
-  await expect(dialog).toBeHidden();
+  await submitPathDialog(dialog, file);
   await expect
     .poll(() => {
       try {
@@ -96,7 +71,7 @@ test('pause, change the lr, resume: the change is marked; runs are kept in the p
   // a second run, then both curves over the chart
   await page.getByTestId('btn-train-start').click();
   await expect(page.getByTestId('hyper-change')).toHaveCount(0); // a new run starts unmarked
-  await expect(page.getByTestId('train-state')).toHaveText('finished', { timeout: 60_000 });
+  await expectTrainState(page, 'finished', 60_000);
   await expect(items).toHaveCount(2);
   const boxes = page.getByTestId('run-overlay');
   await boxes.nth(0).check();

@@ -6,27 +6,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from '@playwright/test';
-import { expect, screenshot, test, type Server } from './fixture';
-
-async function openApp(page: Page, server: Server): Promise<void> {
-  await page.goto(server.url);
-  await expect(page.getByTestId('palette-item-Input')).toBeVisible();
-  await expect(page.getByTestId('btn-open')).toBeEnabled(); // connected
-}
-
-/** New → the quickstart template. */
-async function newFromTemplate(page: Page, id: string): Promise<void> {
-  await page.getByTestId('btn-new').click();
-  const dialog = page.getByTestId('dialog-new');
-  await expect(dialog).toBeVisible();
-  await dialog.getByTestId(`template-${id}`).click();
-  await dialog.getByTestId('dialog-confirm').click();
-  await expect(dialog).toBeHidden();
-  await expect(page.getByTestId('summary-total-params')).not.toHaveText('0');
-}
-
-const plotted = async (page: Page) => Number(await page.getByTestId('chart-loss').getAttribute('data-points'));
+import { expect, screenshot, test } from './fixture';
+import { expectTrainState, newFromTemplate, openApp, pauseTraining, plotted, pollGrowingLoss, setTrainingFields, startTraining, submitPathDialog } from './helpers';
 
 test('train the quickstart MLP on MNIST: live loss chart, pause / resume, evaluate, confusion matrix and gallery', async ({ page, server }) => {
   await openApp(page, server);
@@ -38,38 +19,26 @@ test('train the quickstart MLP on MNIST: live loss chart, pause / resume, evalua
   // the project's training section is the default
   await expect(page.getByTestId('train-dataset')).toHaveValue('fashion-mnist');
 
-  await page.getByTestId('train-dataset').selectOption('mnist');
-  await page.getByTestId('limit-train').fill('6000');
-  await page.getByTestId('train-epochs').fill('1');
-  await page.getByTestId('train-batch-size').fill('1');
+  await setTrainingFields(page, { dataset: 'mnist', limitTrain: '6000', epochs: '1', batchSize: '1' });
   await expect(page.getByTestId('btn-train-pause')).toBeDisabled();
   await expect(page.getByTestId('btn-evaluate')).toBeDisabled();
   expect(await plotted(page)).toBe(0);
 
-  await page.getByTestId('btn-train-start').click();
-  await expect(page.getByTestId('train-state')).toHaveText('running');
+  await startTraining(page);
   // the loss chart grows while the run is running: two increasing readings
-  const readings: number[] = [];
-  await expect
-    .poll(async () => {
-      const n = await plotted(page);
-      if (n > (readings.at(-1) ?? 0)) readings.push(n);
-      return readings.length;
-    }, { intervals: [100], timeout: 15_000 })
-    .toBeGreaterThanOrEqual(2);
+  const readings = await pollGrowingLoss(page, 100);
   expect(readings[1]).toBeGreaterThan(readings[0]);
   await expect(page.getByTestId('train-progress')).toContainText('epoch 1/1');
   await expect(page.getByTestId('train-progress')).toContainText('samples/s');
 
-  await page.getByTestId('btn-train-pause').click();
-  await expect(page.getByTestId('train-state')).toHaveText('paused');
+  await pauseTraining(page);
   await expect(page.getByTestId('train-progress')).toHaveAttribute('data-state', 'paused');
   await expect(page.getByTestId('btn-train-resume')).toBeEnabled();
   await expect(page.getByTestId('btn-train-start')).toBeDisabled();
   const atPause = await plotted(page);
 
   await page.getByTestId('btn-train-resume').click();
-  await expect(page.getByTestId('train-state')).toHaveText('finished', { timeout: 30_000 });
+  await expectTrainState(page, 'finished', 30_000);
   await expect.poll(() => plotted(page)).toBeGreaterThan(atPause);
   await expect(page.getByTestId('chart-accuracy')).toHaveAttribute('data-points', '1'); // one epoch
   await screenshot(page, 'training-charts');
@@ -110,9 +79,7 @@ test('train the quickstart MLP on MNIST: live loss chart, pause / resume, evalua
   await page.getByTestId('btn-checkpoint-save').click();
   const dialog = page.getByTestId('dialog-checkpoint');
   await expect(dialog).toBeVisible();
-  await dialog.getByTestId('dialog-path').fill(file);
-  await dialog.getByTestId('dialog-confirm').click();
-  await expect(dialog).toBeHidden();
+  await submitPathDialog(dialog, file);
   await expect(page.getByTestId('toast').filter({ hasText: 'Checkpoint saved' })).toBeVisible();
   expect(existsSync(file) && statSync(file).size).toBeGreaterThan(669_706 * 4); // float32 weights + header
 });

@@ -1,0 +1,95 @@
+/**
+ * Helpers shared by the browser tests (not a spec file: Playwright only runs *.spec.ts).
+ */
+import type { Locator, Page } from '@playwright/test';
+import { expect, type Server } from './fixture';
+
+/** Opens the app with its token and waits until the engine's layer catalog is in the palette. */
+export async function openApp(page: Page, server: Server): Promise<void> {
+  await page.goto(server.url);
+  await expect(page.getByTestId('palette-item-Input')).toBeVisible();
+  await expect(page.getByTestId('btn-open')).toBeEnabled(); // connected
+}
+
+export interface NewFromTemplateOptions {
+  /** the document may be dirty: confirm the "discard changes?" prompt New shows first */
+  discardFirst?: boolean;
+  /** discard the current graph if asked after choosing the template */
+  discardAfter?: boolean;
+}
+
+/** New → a template. */
+export async function newFromTemplate(page: Page, id: string, opts: NewFromTemplateOptions = {}): Promise<void> {
+  await page.getByTestId('btn-new').click();
+  const dialog = page.getByTestId('dialog-new');
+  if (opts.discardFirst) {
+    // a finished run is kept in the project (its `runs`): the document is dirty, New asks first
+    const discardFirst = page.getByTestId('dialog-confirm-discard');
+    await expect(dialog.or(discardFirst)).toBeVisible();
+    if (await discardFirst.isVisible()) await discardFirst.getByTestId('dialog-confirm').click();
+  }
+  await expect(dialog).toBeVisible();
+  await dialog.getByTestId(`template-${id}`).click();
+  await dialog.getByTestId('dialog-confirm').click();
+  if (opts.discardAfter) {
+    const discard = page.getByTestId('dialog-discard');
+    if (await discard.isVisible().catch(() => false)) await discard.click();
+  }
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId('summary-total-params')).not.toHaveText('0');
+}
+
+export interface TrainingFields {
+  dataset: string;
+  limitTrain: string;
+  epochs: string;
+  batchSize: string;
+}
+
+/** Fills the training panel's dataset, training-sample limit, epochs and batch size. */
+export async function setTrainingFields(page: Page, f: TrainingFields): Promise<void> {
+  await page.getByTestId('train-dataset').selectOption(f.dataset);
+  await page.getByTestId('limit-train').fill(f.limitTrain);
+  await page.getByTestId('train-epochs').fill(f.epochs);
+  await page.getByTestId('train-batch-size').fill(f.batchSize);
+}
+
+/** Points on the loss chart. */
+export const plotted = async (page: Page) => Number(await page.getByTestId('chart-loss').getAttribute('data-points'));
+
+/** Waits for the run's state (running, paused, finished, stopped). */
+export async function expectTrainState(page: Page, state: string, timeout?: number): Promise<void> {
+  await expect(page.getByTestId('train-state')).toHaveText(state, timeout === undefined ? undefined : { timeout });
+}
+
+/** Start → waits until the run is running. */
+export async function startTraining(page: Page): Promise<void> {
+  await page.getByTestId('btn-train-start').click();
+  await expectTrainState(page, 'running');
+}
+
+/** Pause → waits until the run is paused. */
+export async function pauseTraining(page: Page): Promise<void> {
+  await page.getByTestId('btn-train-pause').click();
+  await expectTrainState(page, 'paused');
+}
+
+/** Polls the loss chart until it has grown twice while the run runs; returns the readings. */
+export async function pollGrowingLoss(page: Page, interval: number): Promise<number[]> {
+  const readings: number[] = [];
+  await expect
+    .poll(async () => {
+      const n = await plotted(page);
+      if (n > (readings.at(-1) ?? 0)) readings.push(n);
+      return readings.length;
+    }, { intervals: [interval], timeout: 15_000 })
+    .toBeGreaterThanOrEqual(2);
+  return readings;
+}
+
+/** A dialog with a path field: types the path, confirms, waits for it to close. */
+export async function submitPathDialog(dialog: Locator, path: string, hiddenTimeout?: number): Promise<void> {
+  await dialog.getByTestId('dialog-path').fill(path);
+  await dialog.getByTestId('dialog-confirm').click();
+  await expect(dialog).toBeHidden(hiddenTimeout === undefined ? undefined : { timeout: hiddenTimeout });
+}
