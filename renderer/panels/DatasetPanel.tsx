@@ -3,13 +3,13 @@
  * samples of each class, the per-class counts of both splits and the input shape, and make it the
  * project's dataset ("Use this dataset": training.dataset and the Input node's shape, one undo step).
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { DatasetInfoDto } from '../../engine/host/api';
 import { actionUseDataset } from '../actions/actionUseDataset';
 import { reportError, run } from '../actions/registry';
 import { fmtCount, fmtShape } from '../state/graph';
 import { useStore } from '../state/store';
-import { sampleToRgba } from '../state/training';
+import { SampleImage } from './SampleImage';
 
 const CHOICES: { name: 'mnist' | 'fashion-mnist' | 'kmnist' | 'cifar10'; label: string }[] = [
   { name: 'mnist', label: 'MNIST' },
@@ -18,19 +18,6 @@ const CHOICES: { name: 'mnist' | 'fashion-mnist' | 'kmnist' | 'cifar10'; label: 
   { name: 'cifar10', label: 'CIFAR-10' },
 ];
 
-function DatasetSample({ pixels, shape, className }: { pixels: string; shape: number[]; className: string }) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    const bytes = Uint8Array.from(atob(pixels), (ch) => ch.charCodeAt(0));
-    const { width, height, rgba } = sampleToRgba(bytes, shape);
-    const canvas = ref.current;
-    if (!canvas || !width || !height) return;
-    canvas.width = width;
-    canvas.height = height;
-    canvas.getContext('2d')?.putImageData(new ImageData(rgba, width, height), 0, 0);
-  }, [pixels, shape]);
-  return <canvas ref={ref} className="sample-image" data-testid="dataset-sample" title={className} aria-label={className} />;
-}
 
 function Counts({ info }: { info: DatasetInfoDto }) {
   const max = Math.max(1, ...info.counts.train, ...info.counts.test);
@@ -139,7 +126,7 @@ function DatasetBody() {
                 </span>
                 <span className="dataset-samples">
                   {samples.map((s, k) => (
-                    <DatasetSample key={k} pixels={s.pixels} shape={info.sampleShape} className={c} />
+                    <SampleImage key={k} pixels={s.pixels} shape={info.sampleShape} title={c} testId="dataset-sample" />
                   ))}
                 </span>
               </div>

@@ -3,16 +3,17 @@
  * Start / Pause / Resume / Stop, a progress bar, live charts, then evaluation with a confusion
  * matrix whose cells open a gallery of their test samples. Commands are registered actions.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { actionContext, run } from '../actions/registry';
 import { actionEvaluate, actionEvaluateCheckpoint, actionLoadCheckpoint, actionSaveCheckpoint, actionTrainFromCheckpoint, actionTrainPause, actionTrainResume, actionTrainStart, actionTrainStop } from '../actions/actionTrain';
 import { Playground } from './Playground';
+import { SampleImage } from './SampleImage';
 import type { Action } from '../actions/types';
 import { TrainingCharts } from '../charts/TrainingCharts';
 import { useMetricSeries } from '../charts/useMetricSeries';
 import { useStore, type TrainSettings } from '../state/store';
 import { OVERLAY_COLOURS, storedRuns } from '../state/runs';
-import { DATASETS, OPTIMIZERS, OPTIMIZER_TYPES, effectiveSettings, fmtEta, sampleToRgba } from '../state/training';
+import { DATASETS, OPTIMIZERS, OPTIMIZER_TYPES, effectiveSettings, fmtEta } from '../state/training';
 import '../charts/chartSetup';
 
 function ActionButton({ action, testId, primary, label }: { action: Action; testId: string; primary?: boolean; label: string }) {
@@ -150,19 +151,6 @@ function Progress() {
   );
 }
 
-function SampleImage({ pixels, shape }: { pixels: string; shape: number[] }) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    const bytes = Uint8Array.from(atob(pixels), (ch) => ch.charCodeAt(0));
-    const { width, height, rgba } = sampleToRgba(bytes, shape);
-    const canvas = ref.current;
-    if (!canvas || !width || !height) return;
-    canvas.width = width;
-    canvas.height = height;
-    canvas.getContext('2d')?.putImageData(new ImageData(rgba, width, height), 0, 0);
-  }, [pixels, shape]);
-  return <canvas ref={ref} className="sample-image" />;
-}
 
 type Samples = { sampleShape: number[]; samples: { index: number; label: number; predicted: number; pixels: string; probabilities: number[] }[] };
 
