@@ -12,6 +12,7 @@ import { NetloomError } from '../errors.js';
 import { analyzeForTraining, type Analysis } from '../graph/analyze.js';
 import { OptimizerSchema, parseProjectText, type DatasetDoc, type ImageFolderDatasetDoc, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
 import { compileGraph } from '../compile/compile.js';
+import { REGISTRY } from '../data/registry.js';
 import { loadDataset, type Dataset, type DatasetDownloadProgress, type DatasetName } from '../data/datasets.js';
 import { loadImageFolder } from '../data/images.js';
 import { epochOrder, validateLoaderConfig, type LoaderConfig } from '../data/loader.js';
@@ -170,15 +171,19 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
   });
   const analysis = analyzeForTraining(project.graph, source, { batchSize: loader.batchSize });
   const wanted = o.dataset ?? t.dataset;
+  const input = analysis.byId.get(analysis.inputId!)!;
+  const shape = input.outShape!;
+  const checkShape = (title: string, sampleShape: readonly number[]) => {
+    if (shape.length !== sampleShape.length || shape.some((d, i) => d !== sampleShape[i]))
+      throw new NetloomError('NL_BAD_GRAPH', `Input at node ${input.doc.name}: its shape [${shape.join(', ')}] does not match ${title} samples [${sampleShape.join(', ')}]`,
+        `Set the Input shape to [${sampleShape.join(', ')}].`);
+  };
+  // Built-in datasets declare their sample shape: a mismatch is reported before any download.
+  if (typeof wanted === 'string' && REGISTRY[wanted]) checkShape(REGISTRY[wanted].title, REGISTRY[wanted].sampleShape);
   const dataset: JobDataset = typeof wanted === 'string'
     ? await loadDataset(wanted, { root: o.dataRoot, download: o.download, onProgress: o.onDownloadProgress })
     : await loadImageFolderDataset(wanted, source);
-
-  const input = analysis.byId.get(analysis.inputId!)!;
-  const shape = input.outShape!;
-  if (shape.length !== dataset.sampleShape.length || shape.some((d, i) => d !== dataset.sampleShape[i]))
-    throw new NetloomError('NL_BAD_GRAPH', `Input at node ${input.doc.name}: its shape [${shape.join(', ')}] does not match ${dataset.title} samples [${dataset.sampleShape.join(', ')}]`,
-      `Set the Input shape to [${dataset.sampleShape.join(', ')}].`);
+  checkShape(dataset.title, dataset.sampleShape);
 
   const optimizer = optimizerFrom(t.optimizer, o);
   const program = compileGraph(analysis, { batchSize: loader.batchSize, optimizer, clipGradNorm: t.clip_grad_norm });
