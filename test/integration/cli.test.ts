@@ -3,7 +3,7 @@
  * Every bad input ends with one clear message, exit code 1, and no file damaged.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -115,6 +115,12 @@ describe('netloom train: bad projects', () => {
   it('a scheduler with milestones out of order', () => {
     const r = netloom('train', project((p) => (p.training.scheduler = { type: 'MultiStepLR', milestones: [5, 3] })), '--epochs', '1');
     expectUserError(r, /training\.scheduler\.milestones: milestones must be strictly increasing, but 3 follows 5.*\[3, 5\]/);
+  });
+  it('an Input shape that does not fit the dataset is reported before anything is downloaded', () => {
+    const empty = join(tmp, 'no-download');
+    mkdirSync(empty, { recursive: true });
+    expectUserError(netloom('train', QUICKSTART, '--dataset', 'cifar10', '--download', '--data', empty), /does not match CIFAR10 samples \[3, 32, 32\]/);
+    expect(readdirSync(empty)).toEqual([]);
   });
   it('a model whose output does not match the dataset', () => {
     expectUserError(netloom('train', project((p) => (p.graph.nodes[6].params.out_features = 5))), /scores 5 classes but FashionMNIST has 10/);
