@@ -90,8 +90,43 @@ export const ImageFolderDatasetSchema = z.object({
   validation_fraction: z.number().gt(0).lt(1).default(0.1),
 });
 
-/** training.dataset: a built-in name or a dataset description (an image folder). */
-export const DatasetSchema = z.union([BuiltinDatasetSchema, ImageFolderDatasetSchema]);
+/**
+ * A built-in dataset read from a torchvision data folder (`<root>/<Title>/raw/`, e.g. the `data` folder the
+ * PyTorch quickstart downloads into), and/or downloaded from its official source. A relative `root` is resolved
+ * against the project file's folder; without one the bundled copy (MNIST, FashionMNIST) or the user's data
+ * folder is used. `download` fetches missing files (resumably, MD5-checked) into that folder.
+ */
+export const TorchvisionDatasetSchema = z.object({
+  type: z.literal('torchvision'),
+  name: BuiltinDatasetSchema,
+  root: z.string().min(1).optional(),
+  download: z.boolean().default(false),
+});
+
+/**
+ * A CSV file (see engine/data/csv.ts): numeric feature columns and one label column. A relative `path` is
+ * resolved against the project file's folder. Classification labels may be any strings (classes sorted
+ * naturally); regression targets are numbers, and a point loss (MSELoss, L1Loss, SmoothL1Loss) with no target
+ * edge compares the model's single output with them. Features are standardised with the training split's
+ * mean/std when `standardize`. A stratified `validation_fraction` of the rows (default 0.2) is held out and
+ * used as the test split.
+ */
+export const CsvDatasetSchema = z.object({
+  type: z.literal('csv'),
+  path: z.string().min(1),
+  label: z.string().min(1),
+  /** feature columns in the order the model sees them; default every column but the label */
+  features: z.union([z.array(z.string().min(1)).min(1), z.literal('all-but-label')]).default('all-but-label'),
+  task: z.enum(['classification', 'regression']).default('classification'),
+  standardize: z.boolean().default(true),
+  validation_fraction: z.number().gt(0).lt(1).default(0.2),
+  /** detected from the file when omitted */
+  delimiter: z.enum([',', ';', '\t']).optional(),
+  header: z.boolean().default(true),
+});
+
+/** training.dataset: a built-in name or a dataset description (a torchvision folder, an image folder, a CSV). */
+export const DatasetSchema = z.union([BuiltinDatasetSchema, TorchvisionDatasetSchema, ImageFolderDatasetSchema, CsvDatasetSchema]);
 
 export const TrainingSchema = z.object({
   dataset: DatasetSchema.default('fashion-mnist'),
@@ -105,6 +140,8 @@ export const TrainingSchema = z.object({
   clip_grad_norm: z.number().positive().nullable().default(null),
   /** torch.optim.lr_scheduler, stepped after every epoch or batch (its `interval`); null = constant lr */
   scheduler: SchedulerSchema.nullable().default(null),
+  /** where to train: auto = CUDA when a CUDA build and a GPU are present, else the CPU */
+  device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
 });
 
 export const ProjectSchema = z.object({
@@ -121,6 +158,8 @@ export type OptimizerDoc = z.infer<typeof OptimizerSchema>;
 export type TrainingDoc = z.infer<typeof TrainingSchema>;
 export type DatasetDoc = z.infer<typeof DatasetSchema>;
 export type ImageFolderDatasetDoc = z.infer<typeof ImageFolderDatasetSchema>;
+export type TorchvisionDatasetDoc = z.infer<typeof TorchvisionDatasetSchema>;
+export type CsvDatasetDoc = z.infer<typeof CsvDatasetSchema>;
 export type ProjectDoc = z.infer<typeof ProjectSchema>;
 export interface GraphDoc {
   nodes: NodeDoc[];

@@ -213,6 +213,8 @@ const RunEpochFields = {
   runId: z.string(),
   epoch: z.number(),
   trainLoss: z.number(),
+  /** correct / samples of the epoch's training batches (before each step); null for regression models */
+  trainAccuracy: z.number().nullable(),
   testLoss: z.number(),
   /** null for regression models */
   testAccuracy: z.number().nullable(),

@@ -129,7 +129,7 @@ async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & 
     onBatch: (_e, p) => bar.update(p.samples / job.trainCount, `loss: ${p.loss.toFixed(6)}  [${String(p.samples).padStart(5)}/${job.trainCount}]  ${Math.round(p.samplesPerSec).toLocaleString('en-US')} samples/s`),
     onTestStart: () => bar.done(),
     onEpoch: (r) => {
-      console.log(`train loss: ${r.trainLoss.toFixed(6)}, ${r.trainSeconds.toFixed(2)} s, ${Math.round(r.samplesPerSec).toLocaleString('en-US')} samples/s${r.stopped ? ' (stopped early)' : ''}`);
+      console.log(`train loss: ${r.trainLoss.toFixed(6)}, ${Number.isNaN(r.trainAccuracy) ? '' : `accuracy: ${(100 * r.trainAccuracy).toFixed(1)}%, `}${r.trainSeconds.toFixed(2)} s, ${Math.round(r.samplesPerSec).toLocaleString('en-US')} samples/s${r.stopped ? ' (stopped early)' : ''}`);
       console.log(testLine(r.testAccuracy, r.testLoss) + '\n');
     },
   });

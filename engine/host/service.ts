@@ -319,7 +319,7 @@ export class EngineService implements EngineApi {
         const { kind: _k, step: _s, ...rest } = e;
         this.emit({ type: 'run.progress', runId, ...rest });
       } else if (e.kind === 'epoch') {
-        this.emit({ type: 'run.epoch', runId, epoch: e.epoch, trainLoss: e.trainLoss, testLoss: e.testLoss, testAccuracy: e.testAccuracy, seconds: e.seconds });
+        this.emit({ type: 'run.epoch', runId, epoch: e.epoch, trainLoss: e.trainLoss, trainAccuracy: e.trainAccuracy, testLoss: e.testLoss, testAccuracy: e.testAccuracy, seconds: e.seconds });
       } else {
         this.emit({ type: 'run.state', runId, state: e.state, ...(e.error ? { error: e.error } : {}) });
       }
@@ -354,7 +354,7 @@ export class EngineService implements EngineApi {
     return {
       ...this.runSummary(runId),
       progress: run.history.progress.map((p) => ({ ...p })),
-      epochsDone: run.history.epochs.map((e) => ({ epoch: e.epoch, trainLoss: e.trainLoss, testLoss: e.testLoss, testAccuracy: e.testAccuracy, seconds: e.seconds })),
+      epochsDone: run.history.epochs.map((e) => ({ epoch: e.epoch, trainLoss: e.trainLoss, trainAccuracy: e.trainAccuracy, testLoss: e.testLoss, testAccuracy: e.testAccuracy, seconds: e.seconds })),
       changes: run.history.changes,
     };
   }

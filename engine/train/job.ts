@@ -48,6 +48,8 @@ export interface JobOptions {
 export interface EpochReport {
   epoch: number;
   trainLoss: number;
+  /** correct / samples of the training batches, before each step (NaN for regression) */
+  trainAccuracy: number;
   trainSeconds: number;
   samplesPerSec: number;
   testLoss: number;
@@ -91,9 +93,14 @@ export interface Job {
  */
 export type JobDataset = Omit<Dataset, 'name'> & { name: DatasetName | 'image-folder'; notes?: string[] };
 
+/** A path from the project file, resolved against the project file's folder when relative. */
+export function resolveBeside(source: string, p: string): string {
+  return path.isAbsolute(p) ? p : path.resolve(path.dirname(path.resolve(source)), p);
+}
+
 /** Loads an image-folder dataset; a relative path is resolved against the project file's folder (`source`). */
 export async function loadImageFolderDataset(doc: ImageFolderDatasetDoc, source: string): Promise<JobDataset> {
-  const root = path.isAbsolute(doc.path) ? doc.path : path.resolve(path.dirname(path.resolve(source)), doc.path);
+  const root = resolveBeside(source, doc.path);
   const fraction = doc.validation_fraction ?? 0.1;
   if (!(fraction > 0 && fraction < 1))
     throw new NetloomError('NL_INVALID_ARGUMENT', `The image folder's validation_fraction must be above 0 and below 1, got ${fraction}`,
@@ -169,6 +176,9 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
     dropLast: t.drop_last,
     seed: o.seed ?? t.seed,
   });
+  if (t.device === 'cuda')
+    throw new NetloomError('NL_INVALID_ARGUMENT', 'training.device is "cuda" but this build of Netloom has no CUDA support',
+      'Set the device to "auto" or "cpu" (auto picks CUDA by itself once a CUDA build finds a GPU); `netloom devices` lists what this machine has.');
   const analysis = analyzeForTraining(project.graph, source, { batchSize: loader.batchSize });
   const wanted = o.dataset ?? t.dataset;
   const input = analysis.byId.get(analysis.inputId!)!;
@@ -179,10 +189,16 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
         `Set the Input shape to [${sampleShape.join(', ')}].`);
   };
   // Built-in datasets declare their sample shape: a mismatch is reported before any download.
-  if (typeof wanted === 'string' && REGISTRY[wanted]) checkShape(REGISTRY[wanted].title, REGISTRY[wanted].sampleShape);
-  const dataset: JobDataset = typeof wanted === 'string'
-    ? await loadDataset(wanted, { root: o.dataRoot, download: o.download, onProgress: o.onDownloadProgress })
-    : await loadImageFolderDataset(wanted, source);
+  const builtin = typeof wanted === 'string' ? wanted : wanted.type === 'torchvision' ? wanted.name : undefined;
+  if (builtin !== undefined && REGISTRY[builtin]) checkShape(REGISTRY[builtin].title, REGISTRY[builtin].sampleShape);
+  let dataset: JobDataset;
+  if (typeof wanted === 'string') dataset = await loadDataset(wanted, { root: o.dataRoot, download: o.download, onProgress: o.onDownloadProgress });
+  else if (wanted.type === 'torchvision') {
+    // CLI flags (--data, --download) win over the project's folder and download setting
+    const root = o.dataRoot ?? (wanted.root === undefined ? undefined : resolveBeside(source, wanted.root));
+    dataset = await loadDataset(wanted.name, { root, download: o.download ?? wanted.download, onProgress: o.onDownloadProgress });
+  } else if (wanted.type === 'image-folder') dataset = await loadImageFolderDataset(wanted, source);
+  else throw new NetloomError('NL_INVALID_ARGUMENT', `CSV datasets cannot be trained on yet (${wanted.path})`, 'Use a built-in dataset or an image folder for now.');
   checkShape(dataset.title, dataset.sampleShape);
 
   const optimizer = optimizerFrom(t.optimizer, o);
@@ -251,6 +267,7 @@ export async function runTraining(job: Job, ev: TrainEvents = {}): Promise<Epoch
     const report: EpochReport = {
       epoch,
       trainLoss: r.lossSum / Math.max(r.batches, 1),
+      trainAccuracy: job.session.program.task === 'classification' ? r.correct / Math.max(r.samples, 1) : Number.NaN,
       trainSeconds: r.seconds,
       samplesPerSec: r.samples / Math.max(r.seconds, 1e-9),
       testLoss: test.avgLoss,

@@ -65,6 +65,8 @@ export interface RunProgress {
 export interface RunEpoch {
   epoch: number;
   trainLoss: number;
+  /** correct / samples over the epoch's training batches, measured before each batch's step (null for regression) */
+  trainAccuracy: number | null;
   testLoss: number;
   /** null for regression */
   testAccuracy: number | null;
@@ -163,6 +165,9 @@ export class TrainingRun {
   /** losses of the current epoch's batches so far (exact, in order) */
   private epochLosses: number[] = [];
   private epochTrainSeconds = 0;
+  /** correct predictions and samples of the current epoch's training batches so far */
+  private epochCorrect = 0;
+  private epochSamples = 0;
   private lastTestSeconds = 0;
   private pauseRequested = false;
   private stopRequested = false;
@@ -350,6 +355,8 @@ export class TrainingRun {
           for (const l of r.losses ?? []) this.epochLosses.push(l);
           this.pos.batch = r.nextBatch;
           this.epochTrainSeconds += r.seconds;
+          this.epochCorrect += r.correct;
+          this.epochSamples += r.samples;
           if (r.batches > 0) this.paramsVersion++;
           if (r.nextBatch < batches) {
             if (!this.interrupt()) this.setState('paused'); // stopped from outside (session.stop())
@@ -401,6 +408,7 @@ export class TrainingRun {
     const e: RunEpoch = {
       epoch: this.pos.epoch + 1,
       trainLoss,
+      trainAccuracy: this.session.program.task === 'classification' ? this.epochCorrect / Math.max(this.epochSamples, 1) : null,
       testLoss,
       testAccuracy: this.session.program.task === 'classification' ? accuracy : null,
       seconds: this.epochTrainSeconds + testSeconds,
@@ -415,6 +423,8 @@ export class TrainingRun {
     this.pos = { epoch: this.pos.epoch + 1, batch: 0, phase: 'train' };
     this.epochLosses = [];
     this.epochTrainSeconds = 0;
+    this.epochCorrect = 0;
+    this.epochSamples = 0;
     this.emit({ kind: 'epoch', ...e });
   }
 
@@ -568,6 +578,8 @@ export class TrainingRun {
       this.pos = { epoch, batch, phase };
       this.epochLosses = [];
       this.epochTrainSeconds = 0;
+      this.epochCorrect = 0;
+      this.epochSamples = 0;
     });
     if (this.stateValue !== 'ready' && this.stateValue !== 'paused') this.setState('paused');
     return metadata;

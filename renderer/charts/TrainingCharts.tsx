@@ -111,7 +111,10 @@ function LossChart() {
 function AccuracyChart() {
   const theme = useStore((s) => s.theme);
   const data = useMetricSeries<LineData>((m) => ({
-    datasets: [{ label: 'test accuracy %', data: m.testAccuracy.snapshot(), borderColor: cssVar('--success', '#1f9d63'), pointRadius: 3 }],
+    datasets: [
+      { label: 'test accuracy %', data: m.testAccuracy.snapshot(), borderColor: cssVar('--success', '#1f9d63'), pointRadius: 3 },
+      { label: 'train accuracy %', data: m.trainAccuracy.snapshot(), borderColor: cssVar('--warning', '#c98a0c'), borderDash: [4, 3], pointRadius: 3 },
+    ],
   }));
   const options = useMemo(() => lineOptions({ xTitle: 'epoch', yTitle: 'accuracy %', xMin: 0, yMin: 0, yMax: 100 }), [theme]);
   return (

@@ -49,6 +49,7 @@ class Metrics {
   readonly trainLoss = new PointBuffer(10_000);
   readonly testLoss = new PointBuffer(10_000);
   readonly testAccuracy = new PointBuffer(10_000);
+  readonly trainAccuracy = new PointBuffer(10_000);
   progress: ProgressEvent | null = null;
   /** hyper-parameter changes made on resume: where (step axis) and what */
   changes: { x: number; label: string }[] = [];
@@ -59,7 +60,7 @@ class Metrics {
   batches = 0;
 
   reset(): void {
-    for (const b of [this.batchLoss, this.batchLossEma, this.lr, this.throughput, this.trainLoss, this.testLoss, this.testAccuracy]) b.clear();
+    for (const b of [this.batchLoss, this.batchLossEma, this.lr, this.throughput, this.trainLoss, this.testLoss, this.testAccuracy, this.trainAccuracy]) b.clear();
     this.progress = null;
     this.changes = [];
     this.ema = 0;
@@ -94,11 +95,12 @@ class Metrics {
     this.version++;
   }
 
-  addEpoch(e: { epoch: number; trainLoss: number; testLoss: number; testAccuracy: number | null }): void {
+  addEpoch(e: { epoch: number; trainLoss: number; trainAccuracy?: number | null; testLoss: number; testAccuracy: number | null }): void {
     const step = e.epoch * (this.batches || 1);
     this.trainLoss.push(step, e.trainLoss);
     this.testLoss.push(step, e.testLoss);
     if (e.testAccuracy !== null) this.testAccuracy.push(e.epoch, e.testAccuracy * 100); // a fraction -> percent
+    if (e.trainAccuracy !== undefined && e.trainAccuracy !== null) this.trainAccuracy.push(e.epoch, e.trainAccuracy * 100);
     this.version++;
   }
 }

@@ -12,6 +12,8 @@ export const MAX_CURVE_POINTS = 500;
 export interface RunRecordEpoch {
   epoch: number;
   trainLoss: number;
+  /** absent in runs stored before train accuracy was recorded */
+  trainAccuracy?: number | null;
   testLoss: number;
   testAccuracy: number | null;
   seconds: number;
@@ -63,7 +65,7 @@ export function makeRunRecord(o: {
     startedAt: new Date(o.startedAt).toISOString(),
     state: o.state,
     settings: { dataset: s.dataset, epochs: s.epochs, batchSize: s.batchSize, optimizer: s.optimizer, lr: s.lr, limitTrain: s.limitTrain },
-    epochs: o.epochs.map((e) => ({ epoch: e.epoch, trainLoss: e.trainLoss, testLoss: e.testLoss, testAccuracy: e.testAccuracy, seconds: e.seconds })),
+    epochs: o.epochs.map((e) => ({ epoch: e.epoch, trainLoss: e.trainLoss, trainAccuracy: e.trainAccuracy ?? null, testLoss: e.testLoss, testAccuracy: e.testAccuracy, seconds: e.seconds })),
     loss: decimate(o.loss).map((p) => [p.x, round(p.y)]),
     final: { testAccuracy: last?.testAccuracy ?? null, testLoss: last?.testLoss ?? null },
     changes: o.changes.map((c) => ({ step: c.step, epoch: c.epoch, batch: c.batch, changes: c.changes })),
