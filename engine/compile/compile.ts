@@ -6,7 +6,7 @@ import type { Analysis } from '../graph/analyze.js';
 import type { OptimizerDoc } from '../graph/document.js';
 import { buildBackward } from './autodiff.js';
 import { ProgramBuilder } from './builder.js';
-import type { CompiledProgram } from './ir.js';
+import type { CompiledProgram, TargetSpec } from './ir.js';
 import { lowerGraph } from './lower.js';
 import { buildOptimizer } from './optim.js';
 import { readsOf, writesOf } from './ops.js';
@@ -22,11 +22,17 @@ export interface CompileOptions {
   /** also compute the gradient of the loss with respect to the input batch (saliency, parity tests) */
   inputGrad?: boolean;
   planMemory?: boolean;
+  /**
+   * The dataset's regression targets (a regression CSV): a point loss with no target edge compares
+   * the model's output with them (the width must match). Without it such a loss uses the class
+   * labels one-hot encoded; class losses refuse it (they need class labels).
+   */
+  targets?: TargetSpec;
 }
 
 export function compileGraph(a: Analysis, o: CompileOptions): CompiledProgram {
   const b = new ProgramBuilder();
-  const low = lowerGraph(a, b);
+  const low = lowerGraph(a, b, { targets: o.targets });
   const train = o.train ?? true;
 
   // A buffer needs a gradient when a learnable parameter influences it. Only activations

@@ -9,6 +9,7 @@ import type { OpName } from './ops.js';
 export type BufferRole =
   | 'input'
   | 'labels'
+  | 'targets'
   | 'activation'
   | 'activation-grad'
   | 'param'
@@ -68,11 +69,14 @@ export interface StateBinding {
 
 export interface ProgramIO {
   input: number;
+  /** int32 class indices, one per sample (the dataset's labels) */
   labels: number;
   logits: number;
   probs: number;
   loss: number;
   correct: number;
+  /** float regression targets, a row per sample (a regression CSV's target columns); -1 = none */
+  targets: number;
 }
 
 export interface CompiledProgram {
@@ -95,4 +99,17 @@ export interface CompiledProgram {
   inputShape: Shape;
   /** classes the dataset labels index (0 when the program does not read labels) */
   classes: number;
+}
+
+/**
+ * Regression targets a dataset supplies with each sample (a regression CSV's target column): a point
+ * loss with no target edge compares the model's output with them instead of one-hot labels.
+ */
+export interface TargetSpec {
+  /** values per sample */
+  width: number;
+  /** the target columns' names, for messages ("price") */
+  names: string[];
+  /** what holds them, for messages ("the CSV") */
+  source: string;
 }

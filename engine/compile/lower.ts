@@ -9,11 +9,17 @@ import { ACTIVATION_CODES } from '../graph/catalog/activation.js';
 import type { ConvGeometry } from '../graph/catalog/conv.js';
 import type { PoolGeometry } from '../graph/catalog/pool.js';
 import { ProgramBuilder } from './builder.js';
-import type { ConstBinding, Instr, ParamBinding, ProgramIO } from './ir.js';
+import type { ConstBinding, Instr, ParamBinding, ProgramIO, TargetSpec } from './ir.js';
 
 export interface Value {
   buffer: number;
   shape: Shape;
+}
+
+/** What the dataset supplies besides the input, when it is more than class labels. */
+export interface LowerOptions {
+  /** regression targets per sample: point losses with no target edge read these (see pointLoss) */
+  targets?: TargetSpec;
 }
 
 export interface Lowered {
@@ -41,6 +47,7 @@ interface LowerCtx {
   classes: number;
   task: 'classification' | 'regression';
   salt: number;
+  targets?: TargetSpec;
 }
 
 type LowerRule = (n: AnalyzedNode, ins: Value[], ctx: LowerCtx) => Value;
@@ -139,7 +146,15 @@ function batchNorm(n: AnalyzedNode, [x]: Value[], ctx: LowerCtx): Value {
   return { buffer: y, shape: x.shape };
 }
 
+const plural = (k: number, word: string) => `${k} ${word}${k === 1 ? '' : 's'}`;
+
 function classLoss(n: AnalyzedNode, [x]: Value[], ctx: LowerCtx): Value {
+  if (ctx.targets) {
+    const t = ctx.targets;
+    throw new NetloomError('NL_BAD_GRAPH',
+      `${n.doc.type} at node ${n.doc.name}: ${t.source} is a regression dataset (its target ${t.names.length === 1 ? 'column' : 'columns'} ${t.names.join(', ')} ${t.names.length === 1 ? 'holds' : 'hold'} numbers), but ${n.doc.type} needs class labels`,
+      `Use MSELoss (or L1Loss / SmoothL1Loss) for a numeric target, or set the dataset's task to "classification" if ${t.names.join(', ')} ${t.names.length === 1 ? 'names' : 'name'} classes.`);
+  }
   const classes = x.shape[0];
   const lab = labels(ctx);
   const weight = classWeight(n, ctx);
@@ -159,11 +174,24 @@ function classLoss(n: AnalyzedNode, [x]: Value[], ctx: LowerCtx): Value {
   return { buffer: loss, shape: [] };
 }
 
+/**
+ * Point losses compare the prediction with, in order of precedence: the value on the target edge
+ * (an autoencoder's input); the dataset's regression targets (a regression CSV); the class labels
+ * one-hot encoded (F.one_hot(y, C).float()).
+ */
 function pointLoss(n: AnalyzedNode, [x, t]: Value[], ctx: LowerCtx): Value {
   const f = numel(x.shape);
   let target: number;
   if (t) {
     target = t.buffer;
+  } else if (ctx.targets) {
+    const spec = ctx.targets;
+    if (f !== spec.width)
+      throw new NetloomError('NL_BAD_GRAPH',
+        `${n.doc.type} at node ${n.doc.name}: the model outputs ${plural(f, 'value')} per sample but ${spec.source} has ${plural(spec.width, 'target column')} (${spec.names.join(', ')})`,
+        `Set out_features of the last Linear layer to ${spec.width}, so that it predicts ${spec.width === 1 ? 'one number' : `${spec.width} numbers`} per sample.`);
+    if (ctx.io.targets < 0) ctx.io.targets = ctx.b.buffer('targets', 'targets', spec.width, true);
+    target = ctx.io.targets;
   } else {
     target = ctx.b.buffer(`${n.doc.name}:one_hot`, 'activation', f, true);
     emit(ctx, 'one_hot', [labels(ctx), target], [f]);
@@ -283,16 +311,19 @@ const LOWER: Record<string, LowerRule> = {
   BCEWithLogitsLoss: pointLoss,
 };
 
-export function lowerGraph(a: Analysis, b: ProgramBuilder): Lowered {
+export function lowerGraph(a: Analysis, b: ProgramBuilder, o: LowerOptions = {}): Lowered {
+  if (o.targets && !(Number.isInteger(o.targets.width) && o.targets.width > 0))
+    throw new NetloomError('NL_INVALID_ARGUMENT', `a dataset must supply at least one regression target per sample, got ${o.targets.width}`, 'Choose a numeric target column.');
   const ctx: LowerCtx = {
     b,
     forward: [],
     params: [],
     constants: [],
-    io: { input: -1, labels: -1, logits: -1, probs: -1, loss: -1, correct: -1 },
+    io: { input: -1, labels: -1, logits: -1, probs: -1, loss: -1, correct: -1, targets: -1 },
     classes: 0,
     task: 'regression',
     salt: 0,
+    targets: o.targets,
   };
   const values = new Map<string, Value>();
   for (const n of a.order) {

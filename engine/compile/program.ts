@@ -6,8 +6,9 @@ import type { CompiledProgram, Instr } from './ir.js';
 import { opcode, opInfo } from './ops.js';
 
 export const PROGRAM_MAGIC = 0x47504c4e; // "NLPG"
-export const PROGRAM_VERSION = 2;
-const HEADER_WORDS = 15;
+export const PROGRAM_VERSION = 3;
+/** magic, version, max_batch, arena, 4 counts, 6 well-known buffers, classes, targets (v3) */
+const HEADER_WORDS = 16;
 
 export function encodeProgram(p: CompiledProgram): Int32Array {
   const instrs: Instr[] = [...p.forward, ...p.backward, ...p.step];
@@ -21,7 +22,7 @@ export function encodeProgram(p: CompiledProgram): Int32Array {
     out[k++] = v;
   };
   for (const v of [PROGRAM_MAGIC, PROGRAM_VERSION, p.maxBatch, p.arena16, p.buffers.length, p.forward.length, p.backward.length, p.step.length]) put(v);
-  for (const v of [p.io.input, p.io.labels, p.io.logits, p.io.probs, p.io.loss, p.io.correct, p.classes]) put(v);
+  for (const v of [p.io.input, p.io.labels, p.io.logits, p.io.probs, p.io.loss, p.io.correct, p.classes, p.io.targets]) put(v);
   for (const b of p.buffers) {
     put(b.dtype === 'f32' ? 0 : 1);
     put(b.batched ? 1 : 0);

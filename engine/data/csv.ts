@@ -59,6 +59,11 @@ export interface CsvOptions {
   validationFraction?: number;
   /** Seed of the validation split (default 0). */
   seed?: number;
+  /**
+   * Also keep each split's features as the file has them (`raw`, float32) when `standardize` is on:
+   * for showing rows to the user as they appear in the file (x holds the standardised values).
+   */
+  keepRaw?: boolean;
   /** Called after each chunk read: bytes read so far and the file size. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
@@ -69,6 +74,8 @@ export interface CsvOptions {
  */
 export interface TabularSplit<Y extends Uint8Array | Float32Array = Uint8Array | Float32Array> {
   x: Float32Array;
+  /** With `keepRaw`: the file's values (float32), same layout as x; x itself when not standardised. */
+  raw?: Float32Array;
   /** Class indices into `classes` (classification) or float targets (regression). */
   y: Y;
   count: number;
@@ -387,7 +394,8 @@ export async function loadCsv(file: string, options: CsvOptions): Promise<Tabula
   return table!.finish(source);
 }
 
-interface CheckedOptions extends Required<Omit<CsvOptions, 'delimiter' | 'onProgress'>> {
+interface CheckedOptions extends Required<Omit<CsvOptions, 'delimiter' | 'onProgress' | 'keepRaw'>> {
+  keepRaw: boolean;
   delimiter?: CsvDelimiter;
   onProgress?: CsvOptions['onProgress'];
 }
@@ -425,6 +433,7 @@ function checkOptions(o: CsvOptions): CheckedOptions {
     validationFraction: checkValidationFraction(o.validationFraction ?? 0),
     seed,
     onProgress: o.onProgress,
+    keepRaw: o.keepRaw === true,
   };
 }
 
@@ -663,16 +672,21 @@ class TableBuilder {
       }
     }
 
-    const take = (rows: Int32Array) => {
+    const take = (rows: Int32Array, standardize = opts.standardize) => {
       const out = new Float32Array(rows.length * f);
       for (let i = 0; i < rows.length; i++) {
         const src = rows[i] * f;
         for (let j = 0; j < f; j++) {
           const v = x[src + j];
-          out[i * f + j] = opts.standardize ? (v - mean[j]) / std[j] : v;
+          out[i * f + j] = standardize ? (v - mean[j]) / std[j] : v;
         }
       }
       return out;
+    };
+    // x, plus the file's values when asked for (x already is them without standardisation).
+    const features = (rows: Int32Array) => {
+      const xs = take(rows);
+      return opts.keepRaw ? { x: xs, raw: opts.standardize ? take(rows, false) : xs } : { x: xs };
     };
     const common = {
       kind: 'tabular' as const,
@@ -690,16 +704,16 @@ class TableBuilder {
         ...common,
         task: 'classification',
         classes: classes!,
-        train: { x: take(train), y: ys(train), count: train.length },
-        ...(val.length > 0 ? { validation: { x: take(val), y: ys(val), count: val.length } } : {}),
+        train: { ...features(train), y: ys(train), count: train.length },
+        ...(val.length > 0 ? { validation: { ...features(val), y: ys(val), count: val.length } } : {}),
       };
     }
     const ys = (rows: Int32Array) => Float32Array.from(rows, (r) => yRaw[r]);
     return {
       ...common,
       task: 'regression',
-      train: { x: take(train), y: ys(train), count: train.length },
-      ...(val.length > 0 ? { validation: { x: take(val), y: ys(val), count: val.length } } : {}),
+      train: { ...features(train), y: ys(train), count: train.length },
+      ...(val.length > 0 ? { validation: { ...features(val), y: ys(val), count: val.length } } : {}),
     };
   }
 }

@@ -11,7 +11,8 @@ import { loadBinding } from '../runtime/binding.js';
 import { prepareJob, readProject, runTraining, testPass, type JobOptions } from '../train/job.js';
 import { saveCheckpoint } from '../train/checkpoints.js';
 import type { DatasetName } from '../data/datasets.js';
-import { ImageFolderDatasetSchema } from '../graph/document.js';
+import { CsvDatasetSchema, ImageFolderDatasetSchema } from '../graph/document.js';
+import type { RegressionMetrics } from '../train/metrics.js';
 import { ProgressLine } from './progress.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from './serve.js';
 
@@ -42,6 +43,15 @@ interface CommonFlags {
   imageFolder?: string;
   imageSize?: [number, number];
   rgb?: boolean;
+  csv?: string;
+  label?: string;
+  features?: string[];
+  regression?: boolean;
+  /** false with --no-standardize (commander's default is true) */
+  standardize?: boolean;
+  /** set by the action wrapper: --no-standardize was on the command line */
+  standardizeGiven?: boolean;
+  validationFraction?: number;
 }
 
 /** --image-size HxW (height x width), e.g. 28x28. */
@@ -53,16 +63,46 @@ function imageSize(v: string): [number, number] {
   return [h, w];
 }
 
-/** --image-folder (with --image-size, --rgb) as a training.dataset description; the folder is relative to the working directory. */
-function imageFolderDataset(f: CommonFlags): JobOptions['dataset'] {
-  if (f.imageFolder === undefined) {
-    if (f.imageSize !== undefined || f.rgb)
-      throw new NetloomError('NL_INVALID_ARGUMENT', '--image-size and --rgb apply to --image-folder only', 'Add --image-folder <dir>, or leave them out.');
-    return f.dataset;
+/** --features a,b,c: column names separated by commas (surrounding spaces dropped). */
+function columnList(v: string): string[] {
+  const names = v.split(',').map((c) => c.trim());
+  if (names.some((c) => c === '')) throw new InvalidArgumentError(`--features takes column names separated by commas, e.g. sepal_length,sepal_width, got "${v}".`);
+  return names;
+}
+
+/** --validation-fraction: a share above 0 and below 1. */
+function fraction(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !(n > 0 && n < 1)) throw new InvalidArgumentError(`--validation-fraction takes a number above 0 and below 1, e.g. 0.2, got "${v}".`);
+  return n;
+}
+
+/**
+ * --image-folder (with --image-size, --rgb) or --csv (with --label, --features, --regression, --no-standardize) as a
+ * training.dataset description, --validation-fraction for either; paths are relative to the working directory.
+ */
+function datasetFlags(f: CommonFlags): JobOptions['dataset'] {
+  const bad = (message: string, hint: string) => new NetloomError('NL_INVALID_ARGUMENT', message, hint);
+  if (f.imageFolder === undefined && (f.imageSize !== undefined || f.rgb))
+    throw bad('--image-size and --rgb apply to --image-folder only', 'Add --image-folder <dir>, or leave them out.');
+  if (f.csv === undefined && (f.label !== undefined || f.features !== undefined || f.regression || f.standardizeGiven))
+    throw bad('--label, --features, --regression and --no-standardize apply to --csv only', 'Add --csv <file>, or leave them out.');
+  if (f.imageFolder === undefined && f.csv === undefined && f.validationFraction !== undefined)
+    throw bad('--validation-fraction applies to --csv and --image-folder only', 'Built-in datasets have their own test split; leave it out.');
+  const chosen = [f.dataset !== undefined && '--dataset', f.imageFolder !== undefined && '--image-folder', f.csv !== undefined && '--csv'].filter(Boolean);
+  if (chosen.length > 1) throw bad(`${chosen.join(' and ')} both choose the dataset`, 'Use one of them.');
+  if (f.imageFolder !== undefined)
+    return ImageFolderDatasetSchema.parse({
+      type: 'image-folder', path: path.resolve(f.imageFolder), size: f.imageSize, mode: f.rgb ? 'rgb' : 'grey', validation_fraction: f.validationFraction,
+    });
+  if (f.csv !== undefined) {
+    if (f.label === undefined) throw bad('--csv needs --label <column>: the column to predict', 'Example: --csv iris.csv --label species.');
+    return CsvDatasetSchema.parse({
+      type: 'csv', path: path.resolve(f.csv), label: f.label, features: f.features, task: f.regression ? 'regression' : 'classification',
+      standardize: f.standardize !== false, validation_fraction: f.validationFraction,
+    });
   }
-  if (f.dataset !== undefined)
-    throw new NetloomError('NL_INVALID_ARGUMENT', '--dataset and --image-folder both choose the dataset', 'Use one of them.');
-  return ImageFolderDatasetSchema.parse({ type: 'image-folder', path: path.resolve(f.imageFolder), size: f.imageSize, mode: f.rgb ? 'rgb' : 'grey' });
+  return f.dataset;
 }
 
 function jobOptions(f: CommonFlags & { epochs?: number; lr?: number; optimizer?: JobOptions['optimizer']; seed?: number; limitTrain?: number; weights?: string }): JobOptions {
@@ -71,7 +111,7 @@ function jobOptions(f: CommonFlags & { epochs?: number; lr?: number; optimizer?:
     batchSize: f.batchSize,
     lr: f.lr,
     optimizer: f.optimizer,
-    dataset: imageFolderDataset(f),
+    dataset: datasetFlags(f),
     dataRoot: f.data,
     seed: f.seed,
     threads: f.threads,
@@ -105,8 +145,24 @@ function deviceLine(threads: number): string {
   return `Using cpu device (${d.cpuModel}, ${d.simd}, ${threads} thread${threads === 1 ? '' : 's'})`;
 }
 
-const testLine = (acc: number, loss: number) =>
-  Number.isNaN(acc) ? `Test Error: Avg loss: ${loss.toFixed(6)}` : `Test Error: Accuracy: ${(100 * acc).toFixed(1)}%, Avg loss: ${loss.toFixed(6)}`;
+/** A number in 4 significant digits (MAE, RMSE are in the target's units, which may be large or small). */
+const sig = (v: number) => (Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : String(v));
+
+/** The quickstart's test line; for a regression target the loss, then MAE, RMSE and R^2 over the test split. */
+const testLine = (acc: number, loss: number, reg?: RegressionMetrics) =>
+  reg
+    ? `Test Error: Avg loss: ${loss.toFixed(6)}, MAE: ${sig(reg.mae)}, RMSE: ${sig(reg.rmse)}, R^2: ${reg.r2 === null ? 'n/a (constant target)' : reg.r2.toFixed(4)}`
+    : Number.isNaN(acc)
+      ? `Test Error: Avg loss: ${loss.toFixed(6)}`
+      : `Test Error: Accuracy: ${(100 * acc).toFixed(1)}%, Avg loss: ${loss.toFixed(6)}`;
+
+/** What the job trains on, for the header: the CSV's columns, or nothing more for images. */
+function datasetLine(job: Awaited<ReturnType<typeof prepareJob>>): string | undefined {
+  const ds = job.dataset;
+  if (ds.kind !== 'tabular') return undefined;
+  const target = ds.task === 'regression' ? `regression target ${ds.label}` : `label ${ds.label} (${ds.classes.length} classes: ${ds.classes.join(', ')})`;
+  return `${ds.features.length} feature${ds.features.length === 1 ? '' : 's'} (${ds.features.join(', ')})${ds.standardized ? ', standardised' : ''}; ${target}`;
+}
 
 async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & { save?: string }): Promise<void> {
   const project = await readProject(projectPath);
@@ -114,6 +170,8 @@ async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & 
   const out = process.stdout;
   console.log(deviceLine(job.session.threads));
   console.log(`${job.dataset.title}: ${job.trainCount} training / ${job.testCount} test samples from ${job.dataset.source}`);
+  const columns = datasetLine(job);
+  if (columns) console.log(columns);
   for (const w of job.warnings) console.log(`note: ${w}`);
   let stopping = false;
   const onSigint = () => {
@@ -130,7 +188,7 @@ async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & 
     onTestStart: () => bar.done(),
     onEpoch: (r) => {
       console.log(`train loss: ${r.trainLoss.toFixed(6)}, ${Number.isNaN(r.trainAccuracy) ? '' : `accuracy: ${(100 * r.trainAccuracy).toFixed(1)}%, `}${r.trainSeconds.toFixed(2)} s, ${Math.round(r.samplesPerSec).toLocaleString('en-US')} samples/s${r.stopped ? ' (stopped early)' : ''}`);
-      console.log(testLine(r.testAccuracy, r.testLoss) + '\n');
+      console.log(testLine(r.testAccuracy, r.testLoss, r.testRegression) + '\n');
     },
   });
   process.off('SIGINT', onSigint);
@@ -146,7 +204,7 @@ async function evaluate(projectPath: string, f: CommonFlags & { weights: string 
   const job = await prepareJob(project, projectPath, { ...jobOptions(f), weights: f.weights });
   console.log(deviceLine(job.session.threads));
   const r = await testPass(job);
-  console.log(testLine(r.accuracy, r.avgLoss));
+  console.log(testLine(r.accuracy, r.avgLoss, r.regression));
 }
 
 function devices(): void {
@@ -182,6 +240,14 @@ async function serve(f: { host: string; port: number }): Promise<void> {
   });
 }
 
+/**
+ * Commander calls an action with (argument, options, command); this records which defaulted flags the
+ * user actually gave (--no-standardize, whose option value is true unless given), for datasetFlags' checks.
+ */
+function withFlagSources<F extends CommonFlags>(fn: (arg: string, f: F) => Promise<void>) {
+  return (arg: string, f: F, cmd: Command) => fn(arg, { ...f, standardizeGiven: cmd.getOptionValueSource('standardize') === 'cli' });
+}
+
 export function buildCli(): Command {
   const program = new Command('netloom').description('Design, train and evaluate neural networks; PyTorch-compatible checkpoints.').showHelpAfterError();
   const common = (c: Command) =>
@@ -193,6 +259,12 @@ export function buildCli(): Command {
       .option('--image-folder <dir>', 'train/test on a folder of images, one sub-folder per class (torchvision ImageFolder layout); 10% of the images are held out as the test split')
       .option('--image-size <HxW>', 'with --image-folder: resize every image to HEIGHTxWIDTH (e.g. 28x28)', imageSize)
       .option('--rgb', 'with --image-folder: 3 colour channels (default: greyscale, 1 channel)')
+      .option('--csv <file>', 'train/test on a CSV file (numeric feature columns and a label column, first row = column names); 20% of the rows are held out as the test split')
+      .option('--label <column>', 'with --csv: the column to predict (class names, or numbers with --regression)')
+      .option('--features <a,b,c>', 'with --csv: the feature columns, in the order the Input takes them (default: every column but the label)', columnList)
+      .option('--regression', 'with --csv: predict the label column as a number (train with MSELoss, L1Loss or SmoothL1Loss); default: classification')
+      .option('--no-standardize', "with --csv: feed the features as they are (default: standardise each with the training rows' mean and standard deviation)")
+      .option('--validation-fraction <x>', 'with --csv or --image-folder: share of the samples held out as the test split (default 0.2 for CSV, 0.1 for images)', fraction)
       .option('--threads <n>', 'CPU threads (default: all)', number('--threads'))
       .option('--limit-test <n>', 'use only the first N test samples', number('--limit-test'));
   common(
@@ -207,14 +279,14 @@ export function buildCli(): Command {
       .option('--weights <file>', 'start from these weights (safetensors) instead of a fresh initialisation')
       .option('--limit-train <n>', 'use only the first N training samples', number('--limit-train'))
       .option('--save <file>', 'save the trained state dict (safetensors) here'),
-  ).action(train);
+  ).action(withFlagSources(train));
   common(
     program
       .command('eval')
       .description('evaluate saved weights on the test split')
       .argument('<project>', 'project file')
       .requiredOption('--weights <file>', 'state dict to evaluate (safetensors)'),
-  ).action(evaluate);
+  ).action(withFlagSources(evaluate));
   program.command('devices').description('list compute devices').action(devices);
   program
     .command('serve')

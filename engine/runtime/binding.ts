@@ -36,6 +36,8 @@ export interface NativeEpochResult {
   predictions?: Int32Array;
   /** with `probabilities`: [count * classes] softmax of each visited sample's logits */
   probabilities?: Float32Array;
+  /** with `outputs`: [count * width] each visited sample's raw output row (io.logits; a regression model's predictions) */
+  outputs?: Float32Array;
   /** with `losses`: the loss of each batch this call ran, in order */
   losses?: Float32Array;
 }
@@ -57,6 +59,8 @@ export interface NativeEpochOptions {
   predictions?: boolean;
   /** eval epochs only: return each visited sample's softmax probabilities */
   probabilities?: boolean;
+  /** eval epochs only: return each visited sample's raw output row (io.logits), e.g. regression predictions */
+  outputs?: boolean;
   /** return the loss of every batch run */
   losses?: boolean;
 }
@@ -64,7 +68,13 @@ export interface NativeEpochOptions {
 export interface NativeSession {
   setBuffer(id: number, data: Float32Array | Int32Array): void;
   getBuffer(id: number, rows?: number): Float32Array | Int32Array;
+  /** a uint8 dataset (images), scaled by 1/255 as batches are gathered */
   setDataset(split: 0 | 1, images: Uint8Array, labels: Uint8Array, count: number, sampleSize: number): void;
+  /**
+   * a float dataset (CSV rows), features gathered as they are; class labels (classification) or
+   * targetSize float targets per sample (regression): the one the program reads must be given.
+   */
+  setDatasetF32(split: 0 | 1, features: Float32Array, labels: Uint8Array | null, targets: Float32Array | null, count: number, sampleSize: number, targetSize: number): void;
   runEpoch(split: 0 | 1, options: NativeEpochOptions, onProgress?: (p: NativeProgress) => void): Promise<NativeEpochResult>;
   /** one step on the current buffers; lr overrides the programmed learning rate for this step.
    *  runStep(1, false) after setBuffer(io.input, one row) is single-sample inference (eval mode). */

@@ -9,7 +9,8 @@ import { loadBinding, type NativeEpochOptions, type NativeEpochResult, type Nati
 
 const HINTS: Partial<Record<string, string>> = {
   NL_OOM: 'Lower the batch size, or close other programs.',
-  NL_NON_FINITE: 'Lower the learning rate (or turn on gradient clipping); the weights from before the failing batch are kept.',
+  NL_NON_FINITE:
+    'Lower the learning rate (try 10× smaller), turn on gradient clipping (training.clip_grad_norm, e.g. 1.0), or check the data for extreme values; the weights from before the failing batch are kept.',
   NL_BAD_LABEL: 'The dataset has more classes than the last Linear layer has outputs: raise its out_features.',
   NL_INVALID_PROGRAM: 'This is a bug in Netloom: please report it with the project file.',
   NL_INTERNAL: 'This is a bug in Netloom: please report it with the project file.',
@@ -59,9 +60,25 @@ export class Session {
     native(() => this.native.setBuffer(p.buffer, p.dtype === 'i64' ? Int32Array.from(data, Math.round) : data));
   }
 
+  /** The first `count` samples of a uint8 image split (scaled by 1/255 as batches are gathered). */
   setDataset(split: Split, images: Uint8Array, labels: Uint8Array, count: number): void {
     const sample = this.program.inputShape.reduce((a, b) => a * b, 1);
     native(() => this.native.setDataset(SPLIT[split], images, labels, count, sample));
+  }
+
+  /**
+   * The first `count` rows of a float split: `features` row-major (the input's size per row, used
+   * as they are) and either class labels (Uint8Array) or regression targets (Float32Array, the
+   * program's target width per row).
+   */
+  setFloatDataset(split: Split, features: Float32Array, y: Uint8Array | Float32Array, count: number): void {
+    const sample = this.program.inputShape.reduce((a, b) => a * b, 1);
+    const targets = this.program.io.targets;
+    const width = targets >= 0 ? this.program.buffers[targets].elems : 0;
+    if (y instanceof Uint8Array) native(() => this.native.setDatasetF32(SPLIT[split], features, y, null, count, sample, 0));
+    // A program that reads no targets (a point loss with a target edge) gets none: the native side
+    // would only refuse a width it does not compare with.
+    else native(() => this.native.setDatasetF32(SPLIT[split], features, null, width > 0 ? y : null, count, sample, width));
   }
 
   async runEpoch(

@@ -5,15 +5,22 @@
  *
  * Each epoch runs whole on native threads (no JS per batch); the test pass reports exactly the
  * quickstart's numbers: Accuracy = correct / samples, Avg loss = sum of batch mean losses / batches.
+ *
+ * Data (JobDataset): a built-in dataset, an image folder (uint8 pixels) or a CSV file (float features
+ * with class labels, or regression targets that a point loss compares with; the test pass then also
+ * reports MAE, RMSE and R^2). Before the session allocates anything, checkMemory (memory.ts) refuses a
+ * run this machine cannot hold.
  */
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { NetloomError } from '../errors.js';
 import { analyzeForTraining, type Analysis } from '../graph/analyze.js';
-import { OptimizerSchema, parseProjectText, type DatasetDoc, type ImageFolderDatasetDoc, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
+import { OptimizerSchema, parseProjectText, type CsvDatasetDoc, type DatasetDoc, type ImageFolderDatasetDoc, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
 import { compileGraph } from '../compile/compile.js';
+import type { TargetSpec } from '../compile/ir.js';
 import { REGISTRY } from '../data/registry.js';
-import { loadDataset, type Dataset, type DatasetDownloadProgress, type DatasetName } from '../data/datasets.js';
+import { loadDataset, type DatasetDownloadProgress, type DatasetName, type LoadOptions, type Split } from '../data/datasets.js';
+import { loadCsv, type TabularSplit, type TabularTask } from '../data/csv.js';
 import { loadImageFolder } from '../data/images.js';
 import { epochOrder, validateLoaderConfig, type LoaderConfig } from '../data/loader.js';
 import type { NativeProgress } from '../runtime/binding.js';
@@ -22,6 +29,8 @@ import { initTensor } from './init.js';
 import { lrSchedule, validateScheduler, type LrSchedule, type SchedulerDoc } from './schedules.js';
 import { batchCount } from '../data/loader.js';
 import { loadCheckpoint } from './checkpoints.js';
+import { checkMemory } from './memory.js';
+import { regressionMetrics, type RegressionMetrics } from './metrics.js';
 
 export interface JobOptions {
   /** overrides of the project's training section (CLI flags) */
@@ -29,7 +38,7 @@ export interface JobOptions {
   batchSize?: number;
   lr?: number;
   optimizer?: 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
-  /** a built-in dataset's name or an image-folder description (replaces the project's training.dataset) */
+  /** a built-in dataset's name or a dataset description: image folder, CSV (replaces the project's training.dataset) */
   dataset?: DatasetName | DatasetDoc;
   dataRoot?: string;
   seed?: number;
@@ -43,6 +52,8 @@ export interface JobOptions {
   // -- dataset download (--download): fetch missing files from the official source into dataRoot or the user's data folder
   download?: boolean;
   onDownloadProgress?: (p: DatasetDownloadProgress) => void;
+  /** passed on to loadDataset: an AbortSignal that stops a download (Stop while preparing), other mirrors or files (tests) */
+  datasetLoad?: Pick<LoadOptions, 'signal' | 'remote' | 'http'>;
 }
 
 export interface EpochReport {
@@ -54,6 +65,8 @@ export interface EpochReport {
   samplesPerSec: number;
   testLoss: number;
   testAccuracy: number;
+  /** MAE, RMSE and R^2 of the test pass, for models trained on a dataset's regression targets */
+  testRegression?: RegressionMetrics;
   stopped: boolean;
 }
 
@@ -63,6 +76,8 @@ export interface TestReport {
   avgLoss: number;
   samples: number;
   seconds: number;
+  /** MAE, RMSE and R^2 over the test split, for models trained on a dataset's regression targets */
+  regression?: RegressionMetrics;
 }
 
 export interface Job {
@@ -87,15 +102,73 @@ export interface Job {
   testCount: number;
 }
 
+interface JobDatasetCommon {
+  /** for messages and the CLI's header line: "FashionMNIST", the image folder's or the CSV file's name */
+  title: string;
+  /** one sample's shape: [C, H, W] for images, [features] for a CSV */
+  sampleShape: number[];
+  /** class names, indexed by label; empty for a regression dataset */
+  classes: string[];
+  /** where the data was read from (a raw/ folder, an image folder, a CSV file) */
+  source: string;
+  /** things the user should know that are not errors (constant features, decimal commas, ...) */
+  notes?: string[];
+}
+
+/** Images as uint8 pixels (scaled by 1/255 as batches are gathered) with class labels. */
+export interface ImageJobDataset extends JobDatasetCommon {
+  kind: 'image';
+  name: DatasetName | 'image-folder';
+  train: Split;
+  test: Split;
+}
+
 /**
- * The data a job trains and tests on: a built-in Dataset, or an image folder whose held-out validation split
- * (training.dataset.validation_fraction, default 0.1) serves as the test split.
+ * CSV rows: float features (standardised with the training split's statistics when the project asks
+ * for it) and class labels (classification: Uint8Array y) or float targets (regression: Float32Array y,
+ * one per row). Each split keeps `raw`, the file's values, for showing rows to the user.
  */
-export type JobDataset = Omit<Dataset, 'name'> & { name: DatasetName | 'image-folder'; notes?: string[] };
+export interface TabularJobDataset extends JobDatasetCommon {
+  kind: 'tabular';
+  name: 'csv';
+  task: TabularTask;
+  /** feature column names, in the order of the Input's values */
+  features: string[];
+  /** the label (classification) or target (regression) column */
+  label: string;
+  /** per-feature mean and divisor of the training split; new rows are standardised with them */
+  stats: { mean: number[]; std: number[] };
+  standardized: boolean;
+  train: TabularSplit & { raw: Float32Array };
+  test: TabularSplit & { raw: Float32Array };
+}
+
+/**
+ * The data a job trains and tests on: a built-in dataset, an image folder or a CSV file. Image folders and
+ * CSVs have no test split of their own: their held-out validation split (validation_fraction) serves as one.
+ */
+export type JobDataset = ImageJobDataset | TabularJobDataset;
+
+/** The largest batch the native runtime runs (native/core/program.cpp MAX_BATCH). */
+export const MAX_BATCH = 1 << 20;
 
 /** A path from the project file, resolved against the project file's folder when relative. */
 export function resolveBeside(source: string, p: string): string {
   return path.isAbsolute(p) ? p : path.resolve(path.dirname(path.resolve(source)), p);
+}
+
+/**
+ * The project with its dataset's relative paths (a CSV's or image folder's path, a torchvision root) made
+ * absolute against `source`'s folder: for a project that leaves its file, e.g. a new, unsaved project made
+ * from a template, whose data lies beside the template.
+ */
+export function withAbsoluteDataPaths<P extends ProjectDoc>(project: P, source: string): P {
+  const ds = project.training.dataset;
+  if (typeof ds === 'string') return project;
+  let abs: DatasetDoc = ds;
+  if (ds.type === 'torchvision') abs = ds.root === undefined ? ds : { ...ds, root: resolveBeside(source, ds.root) };
+  else abs = { ...ds, path: resolveBeside(source, ds.path) };
+  return { ...project, training: { ...project.training, dataset: abs } };
 }
 
 /** Loads an image-folder dataset; a relative path is resolved against the project file's folder (`source`). */
@@ -110,9 +183,56 @@ export async function loadImageFolderDataset(doc: ImageFolderDatasetDoc, source:
     throw new NetloomError('NL_BAD_DATASET', `${ds.source} has too few images to hold out a validation split (${ds.train.count} image(s))`,
       'Add images, or raise validation_fraction.');
   return {
-    name: 'image-folder', title: ds.title, sampleShape: [...ds.sampleShape], classes: ds.classes,
+    kind: 'image', name: 'image-folder', title: ds.title, sampleShape: [...ds.sampleShape], classes: ds.classes,
     train: ds.train, test: ds.validation, source: ds.source, notes: ds.notes,
   };
+}
+
+/**
+ * Loads a CSV dataset (engine/data/csv.ts); a relative path is resolved against the project file's folder
+ * (`source`). The held-out validation split (a fixed seed, so every run of a project tests on the same rows)
+ * is the test split.
+ */
+export async function loadCsvDataset(doc: CsvDatasetDoc, source: string): Promise<TabularJobDataset> {
+  const file = resolveBeside(source, doc.path);
+  const ds = await loadCsv(file, {
+    features: doc.features, label: doc.label, task: doc.task, standardize: doc.standardize, delimiter: doc.delimiter, header: doc.header,
+    validationFraction: doc.validation_fraction, keepRaw: true,
+  });
+  const title = path.basename(ds.source);
+  if (ds.validation === undefined || ds.validation.count === 0)
+    throw new NetloomError('NL_BAD_DATASET', `${title} has too few rows to hold out a test split (${ds.train.count} row(s))`,
+      'Add rows, or raise validation_fraction: the held-out rows are what test accuracy and loss are measured on.');
+  const raw = (split: TabularSplit) => split.raw ?? split.x;
+  return {
+    kind: 'tabular', name: 'csv', title, sampleShape: [ds.features.length], classes: ds.task === 'classification' ? [...ds.classes] : [],
+    source: ds.source, notes: ds.notes, task: ds.task, features: ds.features, label: ds.label, stats: ds.stats, standardized: ds.standardized,
+    train: { ...ds.train, raw: raw(ds.train) }, test: { ...ds.validation, raw: raw(ds.validation) },
+  };
+}
+
+/** The regression targets a dataset supplies (for compileGraph), if it is a regression CSV. */
+export function datasetTargets(ds: JobDataset): TargetSpec | undefined {
+  return ds.kind === 'tabular' && ds.task === 'regression' ? { width: 1, names: [ds.label], source: ds.title } : undefined;
+}
+
+/** Hands the first trainCount / testCount samples of each split to the session (it keeps its own copy). */
+export function uploadDataset(session: Session, ds: JobDataset, trainCount: number, testCount: number): void {
+  if (ds.kind === 'image') {
+    session.setDataset('train', ds.train.images, ds.train.labels, trainCount);
+    session.setDataset('test', ds.test.images, ds.test.labels, testCount);
+  } else {
+    session.setFloatDataset('train', ds.train.x, ds.train.y, trainCount);
+    session.setFloatDataset('test', ds.test.x, ds.test.y, testCount);
+  }
+}
+
+/** Bytes of the dataset in memory (as loaded) plus the session's copy of `trainCount` + `testCount` samples. */
+function datasetBytes(ds: JobDataset, trainCount: number, testCount: number): number {
+  const per = ds.sampleShape.reduce((a, b) => a * b, 1);
+  if (ds.kind === 'image') return ds.train.images.byteLength + ds.test.images.byteLength + (trainCount + testCount) * (per + 1);
+  const loaded = [ds.train, ds.test].reduce((sum, s) => sum + s.x.byteLength + (s.raw === s.x ? 0 : s.raw.byteLength) + s.y.byteLength, 0);
+  return loaded + (trainCount + testCount) * (4 * per + (ds.task === 'regression' ? 4 : 1));
 }
 
 export async function readProject(path: string): Promise<ProjectDoc> {
@@ -169,7 +289,11 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
   positiveInt(o.epochs, '--epochs');
   positiveInt(o.batchSize, '--batch-size');
   positiveInt(o.threads, '--threads');
+  if (o.batchSize !== undefined && o.batchSize > MAX_BATCH)
+    throw new NetloomError('NL_INVALID_ARGUMENT', `--batch-size ${o.batchSize} is above the largest batch Netloom runs (${MAX_BATCH.toLocaleString('en-US')})`, 'Use a smaller batch size, e.g. 64 to 1024.');
   const t = project.training;
+  if (t.batch_size > MAX_BATCH)
+    throw new NetloomError('NL_INVALID_ARGUMENT', `training.batch_size ${t.batch_size} is above the largest batch Netloom runs (${MAX_BATCH.toLocaleString('en-US')})`, 'Use a smaller batch size, e.g. 64 to 1024.');
   const loader = validateLoaderConfig({
     batchSize: o.batchSize ?? t.batch_size,
     shuffle: t.shuffle,
@@ -183,39 +307,41 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
   const wanted = o.dataset ?? t.dataset;
   const input = analysis.byId.get(analysis.inputId!)!;
   const shape = input.outShape!;
-  const checkShape = (title: string, sampleShape: readonly number[]) => {
+  const checkShape = (title: string, sampleShape: readonly number[], what = '') => {
     if (shape.length !== sampleShape.length || shape.some((d, i) => d !== sampleShape[i]))
-      throw new NetloomError('NL_BAD_GRAPH', `Input at node ${input.doc.name}: its shape [${shape.join(', ')}] does not match ${title} samples [${sampleShape.join(', ')}]`,
+      throw new NetloomError('NL_BAD_GRAPH', `Input at node ${input.doc.name}: its shape [${shape.join(', ')}] does not match ${title} samples [${sampleShape.join(', ')}]${what}`,
         `Set the Input shape to [${sampleShape.join(', ')}].`);
   };
   // Built-in datasets declare their sample shape: a mismatch is reported before any download.
   const builtin = typeof wanted === 'string' ? wanted : wanted.type === 'torchvision' ? wanted.name : undefined;
   if (builtin !== undefined && REGISTRY[builtin]) checkShape(REGISTRY[builtin].title, REGISTRY[builtin].sampleShape);
   let dataset: JobDataset;
-  if (typeof wanted === 'string') dataset = await loadDataset(wanted, { root: o.dataRoot, download: o.download, onProgress: o.onDownloadProgress });
+  if (typeof wanted === 'string') dataset = { kind: 'image', ...(await loadDataset(wanted, { ...o.datasetLoad, root: o.dataRoot, download: o.download, onProgress: o.onDownloadProgress })) };
   else if (wanted.type === 'torchvision') {
     // CLI flags (--data, --download) win over the project's folder and download setting
     const root = o.dataRoot ?? (wanted.root === undefined ? undefined : resolveBeside(source, wanted.root));
-    dataset = await loadDataset(wanted.name, { root, download: o.download ?? wanted.download, onProgress: o.onDownloadProgress });
+    dataset = { kind: 'image', ...(await loadDataset(wanted.name, { ...o.datasetLoad, root, download: o.download ?? wanted.download, onProgress: o.onDownloadProgress })) };
   } else if (wanted.type === 'image-folder') dataset = await loadImageFolderDataset(wanted, source);
-  else throw new NetloomError('NL_INVALID_ARGUMENT', `CSV datasets cannot be trained on yet (${wanted.path})`, 'Use a built-in dataset or an image folder for now.');
-  checkShape(dataset.title, dataset.sampleShape);
+  else dataset = await loadCsvDataset(wanted, source);
+  checkShape(dataset.title, dataset.sampleShape, dataset.kind === 'tabular' ? ` (one value per feature column: ${dataset.features.join(', ')})` : '');
 
   const optimizer = optimizerFrom(t.optimizer, o);
-  const program = compileGraph(analysis, { batchSize: loader.batchSize, optimizer, clipGradNorm: t.clip_grad_norm });
+  const program = compileGraph(analysis, { batchSize: loader.batchSize, optimizer, clipGradNorm: t.clip_grad_norm, targets: datasetTargets(dataset) });
   if (program.classes > 0 && program.classes < dataset.classes.length) {
     const loss = analysis.byId.get(analysis.lossId!)!;
     throw new NetloomError('NL_BAD_GRAPH', `${loss.doc.type} at node ${loss.doc.name}: the model scores ${program.classes} classes but ${dataset.title} has ${dataset.classes.length}`,
       `Set out_features of the last Linear layer to ${dataset.classes.length}.`);
   }
 
+  const trainCount = Math.min(o.limitTrain ?? Infinity, dataset.train.count);
+  const testCount = Math.min(o.limitTest ?? Infinity, dataset.test.count);
+  // Before the session allocates anything: an impossible size is an error now, not the OOM killer later.
+  checkMemory(program, datasetBytes(dataset, trainCount, testCount));
   const session = new Session(program, o.threads ?? 0);
   session.native.seed = loader.seed;
   if (o.weights) await loadCheckpoint(o.weights, session);
   else for (const p of program.params) session.setParam(p.key, initTensor(p.key, p.shape.reduce((a, b) => a * b, 1), p.init, loader.seed));
 
-  const trainCount = Math.min(o.limitTrain ?? Infinity, dataset.train.count);
-  const testCount = Math.min(o.limitTest ?? Infinity, dataset.test.count);
   const epochs = o.epochs ?? t.epochs;
   const warnings: string[] = [...(dataset.notes ?? [])];
   let schedule: LrSchedule | undefined;
@@ -227,8 +353,7 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
     scheduler = v.scheduler;
     schedule = lrSchedule(v.scheduler, optimizer.lr, baseMomentum(optimizer));
   }
-  session.setDataset('train', dataset.train.images, dataset.train.labels, trainCount);
-  session.setDataset('test', dataset.test.images, dataset.test.labels, testCount);
+  uploadDataset(session, dataset, trainCount, testCount);
   return {
     project, analysis, optimizer, clipGradNorm: t.clip_grad_norm, scheduler, threads: o.threads ?? 0,
     dataset, session, loader, epochs, trainCount, testCount, schedule, warnings,
@@ -237,9 +362,23 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
 
 /** The quickstart's test(): no updates, in order, same batch size. */
 export async function testPass(job: Job, onProgress?: (p: NativeProgress) => void): Promise<TestReport> {
-  const r = await job.session.runEpoch('test', { count: job.testCount, batch: job.loader.batchSize, dropLast: false, train: false }, onProgress);
+  const regression = job.session.program.io.targets >= 0;
+  const r = await job.session.runEpoch('test', { count: job.testCount, batch: job.loader.batchSize, dropLast: false, train: false, outputs: regression }, onProgress);
   const accuracy = job.session.program.task === 'classification' ? r.correct / Math.max(r.samples, 1) : Number.NaN;
-  return { accuracy, avgLoss: r.lossSum / Math.max(r.batches, 1), samples: r.samples, seconds: r.seconds };
+  return {
+    accuracy, avgLoss: r.lossSum / Math.max(r.batches, 1), samples: r.samples, seconds: r.seconds,
+    ...(regression ? { regression: testRegression(job, r.outputs) } : {}),
+  };
+}
+
+/** MAE, RMSE and R^2 of a test pass's output rows against the test split's targets (a regression CSV). */
+export function testRegression(job: Job, outputs: Float32Array | undefined): RegressionMetrics {
+  const ds = job.dataset;
+  const targets = job.session.program.io.targets;
+  if (ds.kind !== 'tabular' || targets < 0)
+    throw new NetloomError('NL_INTERNAL', 'regression metrics need a dataset with regression targets', 'This is a bug in Netloom: please report it with the project file.');
+  const width = job.session.program.buffers[targets].elems;
+  return regressionMetrics(outputs ?? new Float32Array(0), ds.test.y, job.testCount, width);
 }
 
 export interface TrainEvents {
@@ -272,6 +411,7 @@ export async function runTraining(job: Job, ev: TrainEvents = {}): Promise<Epoch
       samplesPerSec: r.samples / Math.max(r.seconds, 1e-9),
       testLoss: test.avgLoss,
       testAccuracy: test.accuracy,
+      ...(test.regression ? { testRegression: test.regression } : {}),
       stopped: r.stopped,
     };
     reports.push(report);

@@ -25,6 +25,11 @@
  *
  * Non-finite loss or gradients end the run as 'failed' (NL_NON_FINITE) with the weights from
  * before the failing batch, still usable for evaluation and checkpoints.
+ *
+ * Data: images (uint8 pixels) or CSV rows (job.dataset.kind). Everything facing the user speaks the
+ * dataset's own values: samples() shows a CSV row's features as the file has them, predict() and
+ * predictOutput() take such a row and standardise it with the training split's statistics, and a
+ * model trained on a regression CSV's targets is evaluated by MAE, RMSE and R^2 instead of accuracy.
  */
 import { NetloomError, isNetloomError } from '../errors.js';
 import { compileGraph } from '../compile/compile.js';
@@ -34,7 +39,7 @@ import { loadSafetensors, saveSafetensors, type TensorF32 } from '../io/safetens
 import type { NativeProgress } from '../runtime/binding.js';
 import { Session, native } from '../runtime/session.js';
 import { OPTIMIZER_PREFIX, loadReport, splitCheckpoint, type LoadReport } from './checkpoints.js';
-import { baseMomentum, epochTables, prepareJob, type Job, type JobOptions } from './job.js';
+import { baseMomentum, datasetTargets, epochTables, prepareJob, testRegression, uploadDataset, type Job, type JobOptions } from './job.js';
 import { lrSchedule, type LrSchedule } from './schedules.js';
 
 export type RunState = 'ready' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed';
@@ -113,14 +118,21 @@ export interface Evaluation {
   confusion: number[][];
   perClass: { accuracy: number; count: number }[];
   classNames: string[];
+  /**
+   * Models trained on a dataset's regression targets (a regression CSV): MAE, RMSE and R^2 of the
+   * outputs over the test split, in the target's units, and the target column names.
+   */
+  regression?: { mae: number; rmse: number; r2: number | null; targets: string[] };
 }
 
 export interface SampleView {
   index: number;
   label: number;
   predicted: number;
-  /** the sample's uint8 pixels, base64 (shape: Evaluation's dataset sampleShape) */
+  /** the sample's uint8 pixels, base64 (shape: Evaluation's dataset sampleShape); empty for a CSV row */
   pixels: string;
+  /** a CSV row: its feature values as the file has them (not standardised), in the Input's order */
+  features?: number[];
   probabilities: number[];
 }
 
@@ -148,6 +160,15 @@ function softmax(logits: ArrayLike<number>): number[] {
   const e = Array.from(logits, (v) => Math.exp(v - m));
   const s = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / s);
+}
+
+/** The shortest decimal that reads back as the same float32: 5.1 for Math.fround(5.1), as the CSV had it. */
+export function float32Text(v: number): number {
+  for (let digits = 1; digits < 9; digits++) {
+    const d = Number(v.toPrecision(digits));
+    if (Math.fround(d) === v) return d;
+  }
+  return v;
 }
 
 function toRunError(e: unknown): RunError {
@@ -452,7 +473,7 @@ export class TrainingRun {
     // Recompile with the new settings and move everything that carries training across.
     const job = this.job;
     const old = job.session;
-    const program = compileGraph(job.analysis, { batchSize: job.loader.batchSize, optimizer: next, clipGradNorm: job.clipGradNorm });
+    const program = compileGraph(job.analysis, { batchSize: job.loader.batchSize, optimizer: next, clipGradNorm: job.clipGradNorm, targets: datasetTargets(job.dataset) });
     const fresh = new Session(program, job.threads);
     fresh.native.seed = old.native.seed;
     fresh.native.steps = old.native.steps;
@@ -463,8 +484,7 @@ export class TrainingRun {
       const from = oldStates.get(`${s.param}\u0000${s.key}`);
       if (from !== undefined) native(() => fresh.native.setBuffer(s.buffer, old.native.getBuffer(from)));
     }
-    fresh.setDataset('train', job.dataset.train.images, job.dataset.train.labels, job.trainCount);
-    fresh.setDataset('test', job.dataset.test.images, job.dataset.test.labels, job.testCount);
+    uploadDataset(fresh, job.dataset, job.trainCount, job.testCount);
     job.session = fresh;
     job.optimizer = next;
     this.optimizer = next;
@@ -599,12 +619,13 @@ export class TrainingRun {
       const job = this.job;
       const program = this.session.program;
       const classification = program.task === 'classification';
+      const regression = program.io.targets >= 0;
       const r = await this.session.runEpoch('test', {
-        count: job.testCount, batch: job.loader.batchSize, dropLast: false, train: false, predictions: classification, probabilities: classification,
+        count: job.testCount, batch: job.loader.batchSize, dropLast: false, train: false, predictions: classification, probabilities: classification, outputs: regression,
       });
       const C = program.classes;
       const confusion = Array.from({ length: classification ? C : 0 }, () => new Array<number>(C).fill(0));
-      const labels = job.dataset.test.labels;
+      const labels = this.testLabels();
       const predictions = r.predictions ?? new Int32Array(0);
       let diag = 0;
       for (let k = 0; k < predictions.length; k++) {
@@ -623,54 +644,102 @@ export class TrainingRun {
         perClass,
         classNames: classification ? Array.from({ length: C }, (_, c) => job.dataset.classes[c] ?? String(c)) : [],
       };
+      if (regression && job.dataset.kind === 'tabular') {
+        const m = testRegression(job, r.outputs);
+        evaluation.regression = { mae: m.mae, rmse: m.rmse, r2: m.r2, targets: [job.dataset.label] };
+      }
       this.evalCache = { version: this.paramsVersion, predictions, probabilities: r.probabilities ?? new Float32Array(0), evaluation };
       return this.evalCache;
     });
   }
 
+  /** The test split's class labels (empty for regression data). */
+  private testLabels(): Uint8Array {
+    const ds = this.job.dataset;
+    if (ds.kind === 'image') return ds.test.labels;
+    return ds.test.y instanceof Uint8Array ? ds.test.y : new Uint8Array(0);
+  }
+
   /** Up to `limit` test samples with true class `actual` predicted as `predicted` (one confusion cell). */
   async samples(o: { actual: number; predicted: number; limit: number }): Promise<{ sampleShape: number[]; samples: SampleView[] }> {
     this.requireNotRunning('look at test samples');
+    if (this.session.program.task !== 'classification')
+      throw new NetloomError('NL_INVALID_ARGUMENT', 'test samples are listed by confusion-matrix cell, which only a classification model has',
+        'For a regression model, evaluate() reports MAE, RMSE and R² over the test split.');
     const { predictions, probabilities } = await this.evaluated();
     const C = this.session.program.classes;
-    const S = this.job.dataset.sampleShape.reduce((a, b) => a * b, 1);
-    const { images, labels } = this.job.dataset.test;
+    const ds = this.job.dataset;
+    const S = ds.sampleShape.reduce((a, b) => a * b, 1);
+    const labels = this.testLabels();
     const out: SampleView[] = [];
     for (let k = 0; k < predictions.length && out.length < o.limit; k++) {
       if (labels[k] !== o.actual || predictions[k] !== o.predicted) continue;
-      out.push({
-        index: k,
-        label: labels[k],
-        predicted: predictions[k],
-        pixels: Buffer.from(images.buffer, images.byteOffset + k * S, S).toString('base64'),
-        probabilities: Array.from(probabilities.subarray(k * C, (k + 1) * C)),
-      });
+      const view = { index: k, label: labels[k], predicted: predictions[k], probabilities: Array.from(probabilities.subarray(k * C, (k + 1) * C)) };
+      if (ds.kind === 'image') out.push({ ...view, pixels: Buffer.from(ds.test.images.buffer, ds.test.images.byteOffset + k * S, S).toString('base64') });
+      else out.push({ ...view, pixels: '', features: Array.from(ds.test.raw.subarray(k * S, (k + 1) * S), float32Text) });
     }
-    return { sampleShape: [...this.job.dataset.sampleShape], samples: out };
+    return { sampleShape: [...ds.sampleShape], samples: out };
   }
 
-  /** Class probabilities for one sample (uint8 pixels, the dataset's layout), eval mode. */
-  async predict(pixels: ArrayLike<number>): Promise<number[]> {
-    this.requireNotRunning('predict');
-    const program = this.session.program;
-    if (program.task !== 'classification' || program.io.logits < 0)
-      throw new NetloomError('NL_INVALID_ARGUMENT', 'predictions need a classification model (a CrossEntropyLoss or NLLLoss at the end)', 'Use evaluate() for regression models.');
-    const S = this.job.dataset.sampleShape.reduce((a, b) => a * b, 1);
-    if (pixels.length !== S)
-      throw new NetloomError('NL_INVALID_ARGUMENT', `a sample has ${S} pixels (${this.job.dataset.sampleShape.join('x')}), got ${pixels.length}`, 'Send one image of the dataset\'s size, values 0..255.');
+  /**
+   * One sample as the model's input: uint8 pixels (image datasets; scaled by 1/255 as the native
+   * loader does) or a CSV row's feature values as in the file (standardised here with the training
+   * split's statistics, exactly as the loader standardised the training data).
+   */
+  private sampleInput(sample: ArrayLike<number>): Float32Array {
+    const ds = this.job.dataset;
+    const S = ds.sampleShape.reduce((a, b) => a * b, 1);
+    if (ds.kind === 'tabular') {
+      if (sample.length !== S)
+        throw new NetloomError('NL_INVALID_ARGUMENT', `a row of ${ds.title} has ${S} feature values (${ds.features.join(', ')}), got ${sample.length}`,
+          'Send one value per feature column, in that order, as the CSV file has them.');
+      const x = new Float32Array(S);
+      for (let j = 0; j < S; j++) {
+        const v = sample[j];
+        if (typeof v !== 'number' || !Number.isFinite(v))
+          throw new NetloomError('NL_INVALID_ARGUMENT', `feature ${ds.features[j]} is ${String(v)}; features must be finite numbers`, 'Send the row\'s numbers as the CSV file has them.');
+        x[j] = ds.standardized ? (v - ds.stats.mean[j]) / ds.stats.std[j] : v;
+      }
+      return x;
+    }
+    if (sample.length !== S)
+      throw new NetloomError('NL_INVALID_ARGUMENT', `a sample has ${S} pixels (${ds.sampleShape.join('x')}), got ${sample.length}`, 'Send one image of the dataset\'s size, values 0..255.');
     const x = new Float32Array(S);
     for (let i = 0; i < S; i++) {
-      const v = pixels[i];
+      const v = sample[i];
       if (!Number.isInteger(v) || v < 0 || v > 255) throw new NetloomError('NL_INVALID_ARGUMENT', `pixel ${i} is ${v}; pixels are whole numbers 0..255`, 'Send uint8 pixel values.');
       x[i] = v / 255; // rounds to float exactly as the native loader's (float)v / 255.f
     }
+    return x;
+  }
+
+  /** The model's raw output row (io.logits) for one input row, eval mode. */
+  private forwardOne(x: Float32Array): Promise<Float32Array> {
     return this.serial(async () => {
-      const io = program.io;
+      const io = this.session.program.io;
       native(() => this.session.native.setBuffer(io.input, x));
       if (io.labels >= 0) native(() => this.session.native.setBuffer(io.labels, new Int32Array(1)));
+      if (io.targets >= 0) native(() => this.session.native.setBuffer(io.targets, new Float32Array(this.session.program.buffers[io.targets].elems)));
       native(() => this.session.native.runStep(1, false));
-      return softmax(native(() => this.session.native.getBuffer(io.logits, 1)));
+      return native(() => this.session.native.getBuffer(io.logits, 1)) as Float32Array;
     });
+  }
+
+  /** Class probabilities for one sample (image pixels, or a CSV row's feature values as in the file), eval mode. */
+  async predict(sample: ArrayLike<number>): Promise<number[]> {
+    this.requireNotRunning('predict');
+    const program = this.session.program;
+    if (program.task !== 'classification' || program.io.logits < 0)
+      throw new NetloomError('NL_INVALID_ARGUMENT', 'predictions need a classification model (a CrossEntropyLoss or NLLLoss at the end)', 'Use predictOutput() (the model\'s output values) for regression models.');
+    return softmax(await this.forwardOne(this.sampleInput(sample)));
+  }
+
+  /** The model's output values for one sample (a regression model's prediction, in the target's units), eval mode. */
+  async predictOutput(sample: ArrayLike<number>): Promise<number[]> {
+    this.requireNotRunning('predict');
+    if (this.session.program.io.logits < 0)
+      throw new NetloomError('NL_INVALID_ARGUMENT', 'this model has no output to predict with', 'Connect a loss to the model\'s last layer.');
+    return Array.from(await this.forwardOne(this.sampleInput(sample)));
   }
 
   /** A summary line for run lists. */

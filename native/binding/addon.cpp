@@ -37,11 +37,12 @@ public:
     Napi::Promise promise() { return deferred_.Promise(); }
     // Optional outputs (sized by runEpoch before Queue(); empty = not requested).
     std::vector<int32_t> predictions;
-    std::vector<float> probabilities, losses;
+    std::vector<float> probabilities, outputs, losses;
     int classes = 0;
     void bind_outputs() {
         opts_.predictions = predictions.empty() ? nullptr : predictions.data();
         opts_.probabilities = probabilities.empty() ? nullptr : probabilities.data();
+        opts_.outputs = outputs.empty() ? nullptr : outputs.data();
         opts_.batch_losses = losses.empty() ? nullptr : losses.data();
     }
 
@@ -73,6 +74,7 @@ public:
                            {InstanceMethod<&SessionWrap::set_buffer>("setBuffer"),
                             InstanceMethod<&SessionWrap::get_buffer>("getBuffer"),
                             InstanceMethod<&SessionWrap::set_dataset>("setDataset"),
+                            InstanceMethod<&SessionWrap::set_dataset_f32>("setDatasetF32"),
                             InstanceMethod<&SessionWrap::run_epoch>("runEpoch"),
                             InstanceMethod<&SessionWrap::run_step>("runStep"),
                             InstanceMethod<&SessionWrap::stop>("stop"),
@@ -164,11 +166,45 @@ private:
         return env.Undefined();
     }
 
+    // setDatasetF32(split, features: Float32Array, labels: Uint8Array | null, targets: Float32Array | null,
+    //               count, sampleSize, targetSize): a float dataset (CSV rows), features gathered as they are
+    Napi::Value set_dataset_f32(const Napi::CallbackInfo & info) {
+        Napi::Env env = info.Env();
+        check_idle(env);
+        const char * usage = "setDatasetF32(split, features: Float32Array, labels: Uint8Array | null, targets: Float32Array | null, count, sampleSize, targetSize)";
+        if (info.Length() < 7 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[4].IsNumber() || !info[5].IsNumber() || !info[6].IsNumber())
+            throw_arg(env, usage);
+        auto optional = [&](const Napi::Value & v, napi_typedarray_type want, const char * what) -> Napi::TypedArray {
+            if (v.IsUndefined() || v.IsNull()) return Napi::TypedArray();
+            if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != want) throw_arg(env, std::string("setDatasetF32: ") + what);
+            return v.As<Napi::TypedArray>();
+        };
+        int split = info[0].As<Napi::Number>().Int32Value();
+        auto features = info[1].As<Napi::TypedArray>();
+        if (features.TypedArrayType() != napi_float32_array) throw_arg(env, "setDatasetF32: features must be a Float32Array");
+        Napi::TypedArray labels = optional(info[2], napi_uint8_array, "labels must be a Uint8Array or null");
+        Napi::TypedArray targets = optional(info[3], napi_float32_array, "targets must be a Float32Array or null");
+        int64_t count = info[4].As<Napi::Number>().Int64Value();
+        int64_t sample = info[5].As<Napi::Number>().Int64Value();
+        int64_t target_size = info[6].As<Napi::Number>().Int64Value();
+        if (count < 0 || sample <= 0 || target_size < 0 || (int64_t)features.ElementLength() < count * sample ||
+            (!labels.IsEmpty() && (int64_t)labels.ElementLength() < count) ||
+            (!targets.IsEmpty() && (int64_t)targets.ElementLength() < count * target_size))
+            throw_arg(env, "setDatasetF32: arrays are shorter than count x sampleSize (features), count (labels) or count x targetSize (targets)");
+        auto data = [](const Napi::TypedArray & a) -> const uint8_t * {
+            return a.IsEmpty() ? nullptr : static_cast<const uint8_t *>(a.ArrayBuffer().Data()) + a.ByteOffset();
+        };
+        nl::Status st = session_->set_dataset_f32(split == 1 ? nl::SPLIT_TEST : nl::SPLIT_TRAIN, reinterpret_cast<const float *>(data(features)), data(labels),
+                                                  reinterpret_cast<const float *>(data(targets)), count, sample, targets.IsEmpty() ? 0 : target_size);
+        if (!st.ok()) throw_status(env, st);
+        return env.Undefined();
+    }
+
     // runEpoch(split, { count, batch, dropLast, train, order?: Int32Array, eventIntervalMs?, lr?, momentum?,
-    //                   startBatch?, predictions?: boolean, probabilities?: boolean, losses?: boolean }, onProgress?)
+    //                   startBatch?, predictions?: boolean, probabilities?: boolean, outputs?: boolean, losses?: boolean }, onProgress?)
     //   -> Promise<{ lossSum, batches, samples, correct, nextBatch, seconds, stopped,
     //                predictions?: Int32Array [count], probabilities?: Float32Array [count * classes],
-    //                losses?: Float32Array [batches run] }>
+    //                outputs?: Float32Array [count * outputs], losses?: Float32Array [batches run] }>
     Napi::Value run_epoch(const Napi::CallbackInfo & info) {
         Napi::Env env = info.Env();
         check_idle(env);
@@ -189,6 +225,7 @@ private:
         }
         bool want_predictions = o.Get("predictions").ToBoolean().Value();
         bool want_probabilities = o.Get("probabilities").ToBoolean().Value();
+        bool want_outputs = o.Get("outputs").ToBoolean().Value();
         bool want_losses = o.Get("losses").ToBoolean().Value();
         if (opts.count < 0) throw_arg(env, "runEpoch: count must be non-negative");
         Napi::Value iv = o.Get("eventIntervalMs");
@@ -226,10 +263,11 @@ private:
         const nl::Program & prog = session_->program();
         int classes = prog.logits >= 0 ? (int)prog.buffers[prog.logits].elems : 0;
         std::vector<int32_t> predictions;
-        std::vector<float> probabilities, losses;
+        std::vector<float> probabilities, outputs, losses;
         try {
             if (want_predictions) predictions.assign((size_t)opts.count, 0);
             if (want_probabilities) probabilities.assign((size_t)opts.count * (size_t)classes, 0.f);
+            if (want_outputs) outputs.assign((size_t)opts.count * (size_t)classes, 0.f);
             if (want_losses) losses.assign((size_t)std::max<int64_t>(batches, 0), 0.f);
         } catch (const std::bad_alloc &) {
             throw make_error(env, NL_STATUS_OUT_OF_MEMORY, "out of memory for the epoch's predictions");
@@ -237,6 +275,7 @@ private:
         auto * w = new EpochWorker(env, this, Value(), split == 1 ? nl::SPLIT_TEST : nl::SPLIT_TRAIN, opts, std::move(order), std::move(lr), std::move(momentum), progress);
         w->predictions = std::move(predictions);
         w->probabilities = std::move(probabilities);
+        w->outputs = std::move(outputs);
         w->losses = std::move(losses);
         w->classes = classes;
         w->bind_outputs();
@@ -356,6 +395,7 @@ void EpochWorker::OnOK() {
     if (opts_.predictions) o.Set("predictions", Napi::Int32Array::New(env, predictions.size(), copy_out(predictions.data(), predictions.size() * 4), 0));
     if (opts_.probabilities)
         o.Set("probabilities", Napi::Float32Array::New(env, probabilities.size(), copy_out(probabilities.data(), probabilities.size() * 4), 0));
+    if (opts_.outputs) o.Set("outputs", Napi::Float32Array::New(env, outputs.size(), copy_out(outputs.data(), outputs.size() * 4), 0));
     if (opts_.batch_losses) {
         // the losses of the batches this call ran: [start_batch, next_batch)
         size_t from = (size_t)opts_.start_batch, n = (size_t)(result_.next_batch - opts_.start_batch);

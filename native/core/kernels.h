@@ -236,5 +236,9 @@ void argmax_rows(const float * x, int32_t * out, int n, int c);
 // out[i, :] = images[index[i], :] / 255,   labels_out[i] = labels[index[i]]
 void gather_batch_u8(const uint8_t * images, const uint8_t * labels, size_t sample_size,
                      const int32_t * index, int n, float * out, int32_t * labels_out);
+// Gathers rows of a float dataset (CSV features, regression targets) as they are:
+// out[i, :] = rows[index[i], :] (width values),   labels_out[i] = labels[index[i]] (both optional)
+void gather_batch_f32(const float * rows, const uint8_t * labels, size_t width,
+                      const int32_t * index, int n, float * out, int32_t * labels_out);
 
 } // namespace nl

@@ -472,6 +472,7 @@ Status program_decode(const int32_t * words, size_t n, Program & out) {
     std::memcpy(ids, words + 8, sizeof ids);
     p.classes = words[14];
     if (p.classes < 0) return Status::error(NL_STATUS_INVALID_PROGRAM, "program header has a negative class count");
+    const int32_t targets = words[15];
 
     Reader r{words, n, HEADER_WORDS};
     p.buffers.resize(nbuf);
@@ -539,6 +540,9 @@ Status program_decode(const int32_t * words, size_t n, Program & out) {
     if (ids[3] != -1) c.buf(ids[3], "probs", DType::F32, true, ids[3] >= 0 && ids[3] < nbuf ? p.buffers[ids[3]].elems : 1);
     if (ids[4] != -1) c.buf(ids[4], "loss", DType::F32, false, 1);
     if (ids[5] != -1) c.buf(ids[5], "correct", DType::I32, false, 1);
+    // Regression targets: any width, but float and one row per sample, so the runtime can gather
+    // a dataset's target rows into it.
+    if (targets != -1) c.buf(targets, "targets", DType::F32, true, targets >= 0 && targets < nbuf ? p.buffers[targets].elems : 1);
     if (ids[1] != -1 && p.classes <= 0) c.fail("a program that reads labels must say how many classes they index");
     if (!c.st.ok()) return c.st;
     p.input = ids[0];
@@ -547,6 +551,7 @@ Status program_decode(const int32_t * words, size_t n, Program & out) {
     p.probs = ids[3];
     p.loss = ids[4];
     p.correct = ids[5];
+    p.targets = targets;
     out = std::move(p);
     return {};
 }

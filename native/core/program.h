@@ -11,6 +11,7 @@
 //   header   : MAGIC VERSION max_batch arena_floats n_buffers n_forward n_backward n_step
 //              input labels logits probs loss correct                  (buffer ids, -1 = none)
 //              classes                                                  (labels must be < classes)
+//              targets                                                  (buffer id, -1 = none; v3)
 //   buffers  : n_buffers x [dtype batched elems offset]                (dtype 0 = f32, 1 = i32)
 //   instrs   : (n_forward + n_backward + n_step) x
 //              [opcode n_buffers n_int n_float  buffer ids...  ints...  float bits...]
@@ -36,8 +37,10 @@ const OpInfo & op_info(Op op);
 int op_count();
 
 constexpr int32_t PROGRAM_MAGIC = 0x47504c4e;  // "NLPG"
-constexpr int32_t PROGRAM_VERSION = 2;
-constexpr int HEADER_WORDS = 15;
+// Version 3 added the `targets` word: float regression targets a dataset supplies per sample
+// (f32, batched, one row of `elems` values per sample), gathered like the labels.
+constexpr int32_t PROGRAM_VERSION = 3;
+constexpr int HEADER_WORDS = 16;
 
 enum class DType : int32_t { F32 = 0, I32 = 1 };
 
@@ -62,7 +65,8 @@ struct Program {
     std::vector<BufferDesc> buffers;
     std::vector<Instr> forward, backward, step;
     // Well-known buffers (-1 when absent: an inference-only program has no labels/loss).
-    int32_t input = -1, labels = -1, logits = -1, probs = -1, loss = -1, correct = -1;
+    // labels: int32 class indices [batch, 1]; targets: float regression targets [batch, elems].
+    int32_t input = -1, labels = -1, logits = -1, probs = -1, loss = -1, correct = -1, targets = -1;
     int32_t classes = 0;   // what dataset labels index (0 = labels not read)
 };
 

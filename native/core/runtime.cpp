@@ -3,13 +3,40 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
+#include <unistd.h>
 #include "kernels.h"
 
 namespace nl {
+
+namespace {
+
+// Physical memory of the machine in bytes (0 when unknown). Linux overcommits: an allocation far
+// beyond it can "succeed" and the process is then killed when the pages are touched, so sizes
+// above it are refused up front with a message instead.
+uint64_t physical_memory() {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+}
+
+std::string gib(uint64_t bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f GiB", (double)bytes / (double)(1ull << 30));
+    return buf;
+}
+
+// NL_STATUS_OUT_OF_MEMORY when `bytes` for `what` cannot fit in this machine's memory at all.
+Status fits_in_memory(uint64_t bytes, const std::string & what, const std::string & fix) {
+    uint64_t have = physical_memory();
+    if (have == 0 || bytes <= have) return {};
+    return Status::error(NL_STATUS_OUT_OF_MEMORY, what + " need about " + gib(bytes) + " but this machine has " + gib(have) + ": " + fix);
+}
+
+} // namespace
 
 Session::~Session() { std::free(arena_); }
 
@@ -19,6 +46,8 @@ Status Session::create(const int32_t * words, size_t n, int threads, std::unique
     Status st = program_decode(words, n, s->prog_);
     if (!st.ok()) return st;
     size_t bytes = (size_t)std::max<int64_t>(s->prog_.arena_words, 16) * 4;
+    st = fits_in_memory(bytes, "the model's buffers at batch size " + std::to_string(s->prog_.max_batch), "lower the batch size");
+    if (!st.ok()) return st;
     s->arena_ = static_cast<float *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
     if (!s->arena_)
         return Status::error(NL_STATUS_OUT_OF_MEMORY,
@@ -102,7 +131,7 @@ Status Session::get_buffer(int32_t id, void * out, size_t bytes) const {
     return {};
 }
 
-Status Session::set_dataset(Split split, const uint8_t * images, const uint8_t * labels, int64_t count, int64_t sample_size) {
+Status Session::check_dataset_args(Split split, int64_t count, int64_t sample_size, const uint8_t * labels) const {
     if (split != SPLIT_TRAIN && split != SPLIT_TEST) return Status::error(NL_STATUS_INVALID_ARGUMENT, "split must be train or test");
     if (prog_.input < 0 || prog_.loss < 0)
         return Status::error(NL_STATUS_INVALID_ARGUMENT, "this program has no input and loss to feed a dataset to");
@@ -110,12 +139,27 @@ Status Session::set_dataset(Split split, const uint8_t * images, const uint8_t *
         return Status::error(NL_STATUS_SHAPE_MISMATCH, "dataset samples hold " + std::to_string(sample_size) +
                                                            " values but the model's input takes " +
                                                            std::to_string(prog_.buffers[prog_.input].elems));
+    if (prog_.labels >= 0 && !labels)
+        return Status::error(NL_STATUS_INVALID_ARGUMENT, "the model's loss compares its output with class labels, but this dataset has none "
+                                                         "(it holds regression targets)");
     if (prog_.labels >= 0)
         for (int64_t i = 0; i < count; i++)
             if (labels[i] >= prog_.classes)
                 return Status::error(NL_STATUS_BAD_LABEL, "sample " + std::to_string(i) + " has label " + std::to_string(labels[i]) +
                                                               " but the model predicts " + std::to_string(prog_.classes) + " classes");
+    return {};
+}
+
+Status Session::set_dataset(Split split, const uint8_t * images, const uint8_t * labels, int64_t count, int64_t sample_size) {
+    Status st = check_dataset_args(split, count, sample_size, labels);
+    if (!st.ok()) return st;
+    if (prog_.targets >= 0)
+        return Status::error(NL_STATUS_INVALID_ARGUMENT, "the model's loss compares its output with regression targets, but this dataset "
+                                                         "has class labels only");
+    st = fits_in_memory((uint64_t)count * (uint64_t)(sample_size + 1), "the dataset's copy for the session", "use fewer samples");
+    if (!st.ok()) return st;
     Data & d = data_[split];
+    d = Data{};
     d.images.reset(new (std::nothrow) uint8_t[(size_t)(count * sample_size) + 1]);
     d.labels.reset(new (std::nothrow) uint8_t[(size_t)count + 1]);
     if (!d.images || !d.labels) {
@@ -123,9 +167,56 @@ Status Session::set_dataset(Split split, const uint8_t * images, const uint8_t *
         return Status::error(NL_STATUS_OUT_OF_MEMORY, "out of memory copying the dataset");
     }
     std::memcpy(d.images.get(), images, (size_t)(count * sample_size));
-    std::memcpy(d.labels.get(), labels, (size_t)count);
+    if (labels) std::memcpy(d.labels.get(), labels, (size_t)count);
+    else std::memset(d.labels.get(), 0, (size_t)count);
     d.count = count;
     d.sample_size = sample_size;
+    return {};
+}
+
+Status Session::set_dataset_f32(Split split, const float * features, const uint8_t * labels, const float * targets, int64_t count,
+                                int64_t sample_size, int64_t target_size) {
+    Status st = check_dataset_args(split, count, sample_size, labels);
+    if (!st.ok()) return st;
+    const bool use_targets = prog_.targets >= 0;
+    if (use_targets) {
+        const int64_t want = prog_.buffers[prog_.targets].elems;
+        if (!targets || target_size <= 0)
+            return Status::error(NL_STATUS_INVALID_ARGUMENT, "the model's loss compares its output with regression targets, but this dataset "
+                                                             "has none (it holds class labels)");
+        if (target_size != want)
+            return Status::error(NL_STATUS_SHAPE_MISMATCH, "dataset samples have " + std::to_string(target_size) +
+                                                               " target values but the model's loss compares " + std::to_string(want));
+    }
+    // Non-finite values would train into NaN weights batches later; name the first one now.
+    for (int64_t i = 0; i < count * sample_size; i++)
+        if (!std::isfinite(features[i]))
+            return Status::error(NL_STATUS_INVALID_ARGUMENT, "sample " + std::to_string(i / sample_size) + ", feature " +
+                                                                 std::to_string(i % sample_size) + " is " + (std::isnan(features[i]) ? "NaN" : "infinite"));
+    if (use_targets)
+        for (int64_t i = 0; i < count * target_size; i++)
+            if (!std::isfinite(targets[i]))
+                return Status::error(NL_STATUS_INVALID_ARGUMENT, "sample " + std::to_string(i / target_size) + ", target " +
+                                                                     std::to_string(i % target_size) + " is " + (std::isnan(targets[i]) ? "NaN" : "infinite"));
+    const int64_t tsize = use_targets ? target_size : 0;
+    st = fits_in_memory((uint64_t)count * (uint64_t)(4 * (sample_size + tsize) + 1), "the dataset's copy for the session", "use fewer samples");
+    if (!st.ok()) return st;
+    Data & d = data_[split];
+    d = Data{};
+    d.features.reset(new (std::nothrow) float[(size_t)(count * sample_size) + 1]);
+    d.labels.reset(new (std::nothrow) uint8_t[(size_t)count + 1]);
+    if (use_targets) d.targets.reset(new (std::nothrow) float[(size_t)(count * tsize) + 1]);
+    if (!d.features || !d.labels || (use_targets && !d.targets)) {
+        d = Data{};
+        return Status::error(NL_STATUS_OUT_OF_MEMORY, "out of memory copying the dataset");
+    }
+    std::memcpy(d.features.get(), features, (size_t)(count * sample_size) * sizeof(float));
+    if (labels) std::memcpy(d.labels.get(), labels, (size_t)count);
+    else std::memset(d.labels.get(), 0, (size_t)count);
+    if (use_targets) std::memcpy(d.targets.get(), targets, (size_t)(count * tsize) * sizeof(float));
+    d.count = count;
+    d.sample_size = sample_size;
+    d.target_size = tsize;
     return {};
 }
 
@@ -424,7 +515,9 @@ Status Session::run_epoch(Split split, const EpochOptions & o, ProgressFn progre
     using clock = std::chrono::steady_clock;
     const Data & d = data_[split == SPLIT_TEST];
     r = EpochResult{};
-    if (!d.images) return Status::error(NL_STATUS_INVALID_ARGUMENT, std::string("no ") + (split == SPLIT_TEST ? "test" : "training") + " data was loaded");
+    if (!d.loaded()) return Status::error(NL_STATUS_INVALID_ARGUMENT, std::string("no ") + (split == SPLIT_TEST ? "test" : "training") + " data was loaded");
+    if (prog_.targets >= 0 && !d.targets)
+        return Status::error(NL_STATUS_INVALID_ARGUMENT, "the model reads regression targets but the loaded dataset has none");
     if (o.batch < 1 || o.batch > prog_.max_batch)
         return Status::error(NL_STATUS_INVALID_ARGUMENT, "batch size " + std::to_string(o.batch) + " must be between 1 and the program's " +
                                                              std::to_string(prog_.max_batch));
@@ -439,9 +532,9 @@ Status Session::run_epoch(Split split, const EpochOptions & o, ProgressFn progre
     if (o.start_batch < 0 || o.start_batch > batches)
         return Status::error(NL_STATUS_INVALID_ARGUMENT, "start batch " + std::to_string(o.start_batch) + " is outside the epoch's 0.." +
                                                              std::to_string(batches) + " batches");
-    if ((o.predictions || o.probabilities) && o.train)
+    if ((o.predictions || o.probabilities || o.outputs) && o.train)
         return Status::error(NL_STATUS_INVALID_ARGUMENT, "predictions are written by evaluation (train = false) epochs only");
-    if ((o.predictions || o.probabilities) && prog_.logits < 0)
+    if ((o.predictions || o.probabilities || o.outputs) && prog_.logits < 0)
         return Status::error(NL_STATUS_INVALID_ARGUMENT, "this program has no logits to predict classes from");
     const int classes = prog_.logits >= 0 ? (int)prog_.buffers[prog_.logits].elems : 0;
 
@@ -467,8 +560,14 @@ Status Session::run_epoch(Split split, const EpochOptions & o, ProgressFn progre
         }
         int64_t first = bi * o.batch;
         int n = (int)std::min<int64_t>(o.batch, o.count - first);
-        gather_batch_u8(d.images.get(), d.labels.get(), (size_t)d.sample_size, order + first, n, f32(prog_.input),
-                        prog_.labels >= 0 ? i32(prog_.labels) : nullptr);
+        int32_t * labels_out = prog_.labels >= 0 ? i32(prog_.labels) : nullptr;
+        if (d.images) {
+            gather_batch_u8(d.images.get(), d.labels.get(), (size_t)d.sample_size, order + first, n, f32(prog_.input), labels_out);
+        } else {
+            gather_batch_f32(d.features.get(), d.labels.get(), (size_t)d.sample_size, order + first, n, f32(prog_.input), labels_out);
+            if (prog_.targets >= 0)
+                gather_batch_f32(d.targets.get(), nullptr, (size_t)d.target_size, order + first, n, f32(prog_.targets), nullptr);
+        }
         if (o.lr) lr_ = o.lr[bi];
         if (o.momentum) momentum_ = o.momentum[bi];
         Status st = exec_all(prog_.forward, n);
@@ -488,6 +587,7 @@ Status Session::run_epoch(Split split, const EpochOptions & o, ProgressFn progre
         }
         if (o.predictions) argmax_rows(f32(prog_.logits), o.predictions + first, n, classes);
         if (o.probabilities) softmax_forward(f32(prog_.logits), o.probabilities + first * classes, n, classes, 1, false);
+        if (o.outputs) std::memcpy(o.outputs + first * classes, f32(prog_.logits), (size_t)n * (size_t)classes * sizeof(float));
         if (o.batch_losses) o.batch_losses[bi] = loss;
         r.loss_sum += loss;
         r.correct += prog_.correct >= 0 ? *i32(prog_.correct) : 0;

@@ -3,12 +3,15 @@
 // Intended usage (the Node binding and the C++ tests do exactly this):
 //   1. Session::create(words, n, threads, s)        decode + validate the Program, allocate the arena
 //   2. s->set_buffer(id, data, bytes)                parameters (initial or checkpoint), optimizer state
-//   3. s->set_dataset(TRAIN|TEST, images, labels...) the uint8 dataset, copied, labels checked
+//   3. s->set_dataset(TRAIN|TEST, images, labels...) a uint8 dataset (images), copied, labels checked;
+//      or s->set_dataset_f32(TRAIN|TEST, features,    a float dataset (CSV rows): features as they are,
+//                            labels | targets, ...)   class labels or regression targets per sample
 //   4. s->run_epoch(TRAIN, opts, progress, ctx, r)   whole epochs on native threads; progress is
 //                                                    called from the running thread, throttled
 //      s->run_epoch(TEST, {train=false}, ...)        the test pass: loss and accuracy, no updates;
 //                                                    optionally each sample's predicted class and
 //                                                    probabilities (EpochOptions.predictions/probabilities)
+//                                                    or raw output row (EpochOptions.outputs, regression)
 //   5. s->get_buffer(id, out, bytes)                 read parameters back to save a checkpoint
 //
 // Stopping and resuming: request_stop() may be called from any thread; the running epoch (or, when
@@ -54,6 +57,8 @@ struct EpochOptions {
     int32_t * predictions = nullptr;   // eval only, [count]: argmax of io.logits for the k-th visited sample
                                        // (first maximum on ties)
     float * probabilities = nullptr;   // eval only, [count, classes]: softmax(io.logits) of the k-th visited sample
+    float * outputs = nullptr;         // eval only, [count, width]: the raw io.logits row of the k-th visited sample
+                                       // (a regression model's predictions; width = io.logits' elems)
     float * batch_losses = nullptr;    // [batches]: the loss of each batch run, at its batch index
 };
 
@@ -95,7 +100,15 @@ public:
     Status get_buffer(int32_t id, void * out, size_t bytes) const;
     size_t buffer_bytes(int32_t id) const;   // capacity (batched: max_batch rows)
 
+    // A uint8 dataset: count samples of sample_size bytes, scaled by 1/255 when gathered; one class
+    // label per sample (checked against the program's classes when it reads labels).
     Status set_dataset(Split split, const uint8_t * images, const uint8_t * labels, int64_t count, int64_t sample_size);
+    // A float dataset: count rows of sample_size features, gathered as they are. `labels` (class
+    // indices, one per row) or `targets` (target_size floats per row) may be null, but not the one
+    // the program reads (io.labels / io.targets); the other is ignored. Features and targets must be
+    // finite (a NaN would only surface later as a NaN loss). Everything is copied.
+    Status set_dataset_f32(Split split, const float * features, const uint8_t * labels, const float * targets, int64_t count,
+                           int64_t sample_size, int64_t target_size);
     int64_t dataset_count(Split split) const;
 
     Status run_epoch(Split split, const EpochOptions & opts, ProgressFn progress, void * ctx, EpochResult & result);
@@ -125,7 +138,15 @@ private:
     Program prog_;
     float * arena_ = nullptr;
     std::unique_ptr<ThreadPool> pool_;
-    struct Data { std::unique_ptr<uint8_t[]> images, labels; int64_t count = 0, sample_size = 0; } data_[2];
+    // One split's samples: uint8 `images` or float `features` (exactly one is set once loaded),
+    // class `labels` and/or float `targets` (target_size per sample).
+    struct Data {
+        std::unique_ptr<uint8_t[]> images, labels;
+        std::unique_ptr<float[]> features, targets;
+        int64_t count = 0, sample_size = 0, target_size = 0;
+        bool loaded() const { return images || features; }
+    } data_[2];
+    Status check_dataset_args(Split split, int64_t count, int64_t sample_size, const uint8_t * labels) const;
     int64_t steps_ = 0;
     uint64_t seed_ = 0;
     bool training_ = true;   // mode of the section being executed

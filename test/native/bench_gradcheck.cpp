@@ -72,7 +72,7 @@ int main(int argc, char ** argv) {
         p.step.push_back(Prog::ins(nl::Op::SGD_STEP, {B[l], dB[l], -1}, {0, 0}, {1e-3f, 0, 0, 0}));
     }
     std::vector<int32_t> w{nl::PROGRAM_MAGIC, nl::PROGRAM_VERSION, p.batch, (int32_t)p.top16, (int32_t)p.bufs.size() / 4,
-                           (int32_t)p.fwd.size(), (int32_t)p.bwd.size(), (int32_t)p.step.size(), x, lab, Y[2], probs, loss, correct, 10};
+                           (int32_t)p.fwd.size(), (int32_t)p.bwd.size(), (int32_t)p.step.size(), x, lab, Y[2], probs, loss, correct, 10, -1};
     w.insert(w.end(), p.bufs.begin(), p.bufs.end());
     for (auto * sec : {&p.fwd, &p.bwd, &p.step})
         for (auto & i : *sec) w.insert(w.end(), i.begin(), i.end());

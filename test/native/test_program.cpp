@@ -64,7 +64,7 @@ static Builder tiny(float lr = 0.1f) {
     b.step.push_back(Builder::ins(nl::Op::SGD_STEP, {bias, db, -1}, {0, 0}, {lr, 0, 0, 0}));
     return b;
 }
-static const std::vector<int32_t> IO = {0, 4, 3, 5, 6, 7, 3};   // io buffers + classes
+static const std::vector<int32_t> IO = {0, 4, 3, 5, 6, 7, 3, -1};   // io buffers + classes + targets (none)
 
 // Two Linear layers without an activation: x[4] -> linear(4->4) -> h -> linear(4->3) -> CE(3), SGD.
 // With W1 = 0 the logits are exactly 0 (finite loss log 3) whatever W2 holds, yet huge entries of
@@ -87,7 +87,7 @@ static Builder deep() {
         b.step.push_back(Builder::ins(nl::Op::SGD_STEP, {p, g, -1}, {0, 0}, {0.1f, 0, 0, 0}));
     return b;
 }
-static const std::vector<int32_t> DEEP_IO = {0, 7, 6, 8, 9, 10, 3};
+static const std::vector<int32_t> DEEP_IO = {0, 7, 6, 8, 9, 10, 3, -1};
 
 // A session of tiny() with small distinct weights and the toy dataset on both splits.
 static std::unique_ptr<nl::Session> toy_session(const std::vector<uint8_t> & images, const std::vector<uint8_t> & labels, int n) {
@@ -125,7 +125,7 @@ int main() {
     expect_error(w, NL_STATUS_INVALID_PROGRAM, "version 99", "future format version");
     w = tiny().words(IO);
     expect_error(std::vector<int32_t>(w.begin(), w.end() - 3), NL_STATUS_INVALID_PROGRAM, "instruction 5", "truncated inside the last instruction");
-    expect_error(tiny().words({0, 4, 3, 5, 6, 7, 0}), NL_STATUS_SHAPE_MISMATCH, "how many classes", "labels without a class count");
+    expect_error(tiny().words({0, 4, 3, 5, 6, 7, 0, -1}), NL_STATUS_SHAPE_MISMATCH, "how many classes", "labels without a class count");
     expect_error(std::vector<int32_t>(w.begin(), w.begin() + 5), NL_STATUS_INVALID_PROGRAM, "header", "truncated header");
 
     Builder b = tiny();
@@ -157,7 +157,7 @@ int main() {
     b.bufs[4 * 1 + 3] = 1 << 30;  // W's offset far outside the arena
     expect_error(b.words(IO), NL_STATUS_INVALID_PROGRAM, "outside the", "buffer outside the arena");
 
-    expect_error(tiny().words({0, 4, 3, 5, 6, 1, 3}), NL_STATUS_SHAPE_MISMATCH, "correct", "well-known buffer with the wrong type");
+    expect_error(tiny().words({0, 4, 3, 5, 6, 1, 3, -1}), NL_STATUS_SHAPE_MISMATCH, "correct", "well-known buffer with the wrong type");
 
     // ---- runtime ---------------------------------------------------------------------------------
     std::unique_ptr<nl::Session> s;
