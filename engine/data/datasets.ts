@@ -79,6 +79,16 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(homedir(), '.local', 'share', 'netloom', 'datasets');
 }
 
+/**
+ * $NETLOOM_DATASET_MIRROR: a base URL (an organisation's own copy of the official files) tried before the
+ * official mirrors, laid out as `<base>/<Title>/<file>` (e.g. .../FashionMNIST/train-images-idx3-ubyte.gz).
+ * The files must be the official ones: they are checked against the same MD5s.
+ */
+export function envMirror(title: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const base = env.NETLOOM_DATASET_MIRROR?.trim();
+  return base ? [`${base.replace(/\/+$/, '')}/${title}/`] : [];
+}
+
 export async function loadDataset(name: DatasetName, opts: LoadOptions = {}): Promise<Dataset> {
   if (!DATASET_NAMES.includes(name)) {
     throw new NetloomError(
@@ -88,7 +98,7 @@ export async function loadDataset(name: DatasetName, opts: LoadOptions = {}): Pr
     );
   }
   const base = REGISTRY[name];
-  const spec: DatasetSpec = { ...base, mirrors: opts.remote?.mirrors ?? base.mirrors, files: opts.remote?.files ?? base.files };
+  const spec: DatasetSpec = { ...base, mirrors: [...envMirror(base.title), ...(opts.remote?.mirrors ?? base.mirrors)], files: opts.remote?.files ?? base.files };
   const useBuiltin = opts.root === undefined && !opts.download && spec.bundled;
   const root = path.resolve(useBuiltin ? await ensureBuiltin(name as BundledDataset) : (opts.root ?? dataDir()));
   const ctx: LoadContext = {

@@ -238,6 +238,9 @@ export const EvaluationDto = z.object({
   confusion: z.array(z.array(z.number())),
   perClass: z.array(z.object({ accuracy: z.number(), count: z.number() })),
   classNames: z.array(z.string()),
+  /** regression models trained on a CSV's numeric target: errors over the test split, in the target's units
+   *  (r2 null when the target is constant there), and the target column names */
+  regression: z.object({ mae: z.number(), rmse: z.number(), r2: z.number().nullable(), targets: z.array(z.string()) }).optional(),
 });
 export type EvaluationDto = z.infer<typeof EvaluationDto>;
 
@@ -246,8 +249,10 @@ export const SampleDto = z.object({
   index: z.number(),
   label: z.number(),
   predicted: z.number(),
-  /** uint8 pixels, base64, in the dataset's layout (sampleShape, row-major) */
+  /** uint8 pixels, base64, in the dataset's layout (sampleShape, row-major); empty for a CSV row */
   pixels: z.string(),
+  /** a CSV row: its feature values as the file has them (not standardised), in the Input's order */
+  features: z.array(z.number()).optional(),
   probabilities: z.array(z.number()),
 });
 
@@ -280,6 +285,55 @@ export const DatasetInfoDto = z.object({
   source: z.string(),
 });
 export type DatasetInfoDto = z.infer<typeof DatasetInfoDto>;
+
+/** The machine as the engine sees it (the native binding's deviceInfo), for the device choice. */
+export const DevicesDto = z.object({
+  cpu: z.object({ model: z.string(), simd: z.string(), threads: z.number() }),
+  /** whether training on a CUDA GPU is possible in this build on this machine, and if not, why */
+  cuda: z.object({ available: z.boolean(), reason: z.string().nullable() }),
+});
+export type DevicesDto = z.infer<typeof DevicesDto>;
+
+/** The start of a CSV file, judged as a dataset (engine/data/csv-preview.ts). */
+export const CsvPreviewDto = z.object({
+  path: z.string(),
+  bytes: z.number(),
+  delimiter: z.enum([',', ';', '\t']),
+  header: z.boolean(),
+  columns: z.array(
+    z.object({
+      name: z.string(),
+      /** usable as a numeric feature (every sampled cell a number) */
+      numeric: z.boolean(),
+      /** why not, naming the first offending cell */
+      reason: z.string().nullable(),
+      distinct: z.number(),
+      integer: z.boolean(),
+      /** what this column as the label suggests */
+      task: z.enum(['classification', 'regression']),
+    }),
+  ),
+  /** the first rows (≤ 8), one string per column */
+  rows: z.array(z.array(z.string())),
+  sampledRows: z.number(),
+  /** the whole file was read (else only its start) */
+  complete: z.boolean(),
+});
+export type CsvPreviewDto = z.infer<typeof CsvPreviewDto>;
+
+/** One optimizer or scheduler type: its parameters' JSON Schema (torch's names, bounds and defaults). */
+export const ParamsFormDto = z.object({
+  type: z.string(),
+  /** JSON Schema (draft 2020-12) of the parameters, `type` and `interval` left out */
+  schema: z.record(z.string(), z.unknown()),
+  /** the parameters every form shows first; the rest sit behind "more" */
+  primary: z.array(z.string()),
+});
+export type ParamsFormDto = z.infer<typeof ParamsFormDto>;
+
+/** A problem with the training section, where it is (e.g. ["optimizer", "momentum"]) and the engine's message. */
+export const TrainingIssueDto = z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string(), hint: z.string().optional() });
+export type TrainingIssueDto = z.infer<typeof TrainingIssueDto>;
 
 // ---- the methods ---------------------------------------------------------------------------------
 
@@ -314,6 +368,8 @@ export const METHODS = {
       overrides: RunOverridesDto.optional(),
       checkpoint: z.object({ path: z.string().min(1), resume: z.boolean() }).optional(),
       evaluateOnly: z.boolean().optional(),
+      /** chosen by the caller and echoed in dataset.download events, so it knows its run (and can stop it) before startRun answers */
+      tag: z.string().max(100).optional(),
     }),
     result: z.object({ runId: z.string() }),
   },
@@ -321,7 +377,8 @@ export const METHODS = {
   pauseRun: { params: RunId, result: RunSummaryDto },
   /** continues a paused run exactly; hyper edits optimizer settings first (the change is returned and recorded) */
   resumeRun: { params: RunId.extend({ hyper: HyperDto.optional() }), result: z.object({ run: RunSummaryDto, change: HyperChangeDto.nullable() }) },
-  /** ends the run for good; its weights stay available (evaluate, predict, save) */
+  /** ends the run for good; its weights stay available (evaluate, predict, save). A run still preparing
+   *  (downloading its dataset) is abandoned: its download stops (kept for resuming) and startRun fails with NL_STOPPED */
   stopRun: { params: RunId, result: RunSummaryDto },
   listRuns: { params: z.object({}), result: z.array(RunSummaryDto) },
   getRun: { params: RunId, result: RunRecordDto },
@@ -334,10 +391,22 @@ export const METHODS = {
     params: RunId.extend({ actual: z.number().int().min(0), predicted: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }),
     result: z.object({ sampleShape: z.array(z.number()), samples: z.array(SampleDto) }),
   },
-  /** class probabilities for one sample (uint8 pixels, the dataset's layout) */
+  /** class probabilities for one sample (uint8 pixels in the dataset's layout, or a CSV row's features);
+   *  a regression model answers with its output values */
   predict: {
-    params: RunId.extend({ pixels: z.array(z.number().int().min(0).max(255)).max(1 << 20) }),
-    result: z.object({ probabilities: z.array(z.number()), predicted: z.number() }),
+    params: RunId.extend({
+      pixels: z.array(z.number().int().min(0).max(255)).max(1 << 20).default([]),
+      /** instead of pixels, for a CSV dataset: one row's feature values as the file has them (standardised by the engine) */
+      features: z.array(z.number().finite()).max(1 << 20).optional(),
+    }),
+    result: z.object({
+      /** class probabilities (empty for a regression model) */
+      probabilities: z.array(z.number()),
+      /** the most probable class (-1 for a regression model) */
+      predicted: z.number(),
+      /** a regression model's output values, in the target's units */
+      output: z.array(z.number()).optional(),
+    }),
   },
   /** safetensors state dict: the last or the best-test-loss weights; withOptimizer (last only) makes it resumable */
   saveRunCheckpoint: {
@@ -361,6 +430,25 @@ export const METHODS = {
   datasetInfo: {
     params: z.object({ name: z.enum(['mnist', 'fashion-mnist', 'kmnist', 'cifar10']), perClass: z.number().int().min(0).max(64).default(8) }),
     result: DatasetInfoDto,
+  },
+  /** columns, delimiter, first rows and per-column numeric check of a CSV file (reads only its start) */
+  csvPreview: {
+    params: z.object({ path: z.string().min(1), delimiter: z.enum([',', ';', '\t']).optional(), header: z.boolean().optional() }),
+    result: CsvPreviewDto,
+  },
+
+  /** the CPU (model, SIMD, threads) and whether CUDA is available */
+  devices: { params: z.object({}), result: DevicesDto },
+  /** the optimizers and LR schedulers a project may use, as forms (from the engine's own schemas) */
+  trainingSchema: {
+    params: z.object({}),
+    result: z.object({ optimizers: z.array(ParamsFormDto), schedulers: z.array(ParamsFormDto) }),
+  },
+  /** checks a training section as a run would (schema, then the scheduler against the run's length):
+   *  issues stop a run; warnings do not. trainSamples: samples per epoch, when the caller knows better */
+  checkTraining: {
+    params: z.object({ training: z.record(z.string(), z.unknown()), trainSamples: z.number().int().positive().optional() }),
+    result: z.object({ issues: z.array(TrainingIssueDto), warnings: z.array(z.string()) }),
   },
 } as const;
 
@@ -387,6 +475,24 @@ export const EngineEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('run.epoch'), ...RunEpochFields }),
   /** running / paused / stopped / finished / failed (with the error) */
   z.object({ type: z.literal('run.state'), runId: z.string(), state: RunStateDto, error: RunErrorDto.optional() }),
+  /** a run being prepared downloads its dataset: one file of `count`, throttled (about 10 a second) */
+  z.object({
+    type: z.literal('dataset.download'),
+    runId: z.string(),
+    /** startRun's tag, when it had one */
+    tag: z.string().optional(),
+    /** torchvision's class name, e.g. FashionMNIST */
+    dataset: z.string(),
+    file: z.string(),
+    /** 1-based among the files being downloaded */
+    index: z.number(),
+    count: z.number(),
+    received: z.number(),
+    /** the file's size; null when the server does not say */
+    total: z.number().nullable(),
+    bytesPerSec: z.number(),
+    done: z.boolean(),
+  }),
 ]);
 export type EngineEvent = z.infer<typeof EngineEvent>;
 

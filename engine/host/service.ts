@@ -22,11 +22,18 @@ import { compileGraph } from '../compile/compile.js';
 import { loadReport } from '../train/checkpoints.js';
 import { loadSafetensors } from '../io/safetensors.js';
 import { CATALOG, type LayerSpec } from '../graph/catalog.js';
-import type { GraphDoc } from '../graph/document.js';
+import { OptimizerSchema, TrainingSchema, type GraphDoc } from '../graph/document.js';
+import { batchCount } from '../data/loader.js';
+import { previewCsv } from '../data/csv-preview.js';
+import type { LoadOptions } from '../data/datasets.js';
+import { loadBinding } from '../runtime/binding.js';
+import { SchedulerSchema, validateScheduler } from '../train/schedules.js';
+import { downloadReporter } from './download-events.js';
 import { batchShape, paramCount, summarize } from '../graph/summary.js';
 import * as projectIo from '../io/project.js';
 import { TrainingRun, type HyperEdit } from '../train/run.js';
-import { API_VERSION, RecoveryDto, type EngineApi, type EngineEvent, type LayerDto, type Params, type Result, type RunSummaryDto, type TemplateDto } from './api.js';
+import { withAbsoluteDataPaths } from '../train/job.js';
+import { API_VERSION, RecoveryDto, type EngineApi, type EngineEvent, type LayerDto, type ParamsFormDto, type Params, type Result, type RunSummaryDto, type TemplateDto, type TrainingIssueDto } from './api.js';
 
 // ---- where the installation is -------------------------------------------------------------------
 
@@ -126,15 +133,66 @@ const TEMPLATE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   lenet5: "LeCun's LeNet-5: two convolutions with pooling, then three Linear layers, with a one-cycle schedule.",
   resnet8: 'A small residual network: three stages of residual blocks with BatchNorm and global average pooling.',
   autoencoder: 'Compresses each image to 32 numbers and reconstructs it; MSELoss against the input, trained with Adam.',
+  'iris-mlp': "Fisher's Iris flowers from a CSV file: 4 measurements in, 3 species out, through one hidden layer of 16.",
 };
 /** Shown first, in this order; the rest follow by name. */
-const TEMPLATE_ORDER = ['quickstart', 'fashion-cnn', 'lenet5', 'resnet8', 'autoencoder'];
+const TEMPLATE_ORDER = ['quickstart', 'fashion-cnn', 'lenet5', 'resnet8', 'autoencoder', 'iris-mlp'];
+
+// ---- training settings as forms -------------------------------------------------------------------
+
+/** Parameters shown first for each optimizer / scheduler type; the others go behind "more". */
+const PRIMARY_PARAMS: Readonly<Record<string, readonly string[]>> = {
+  SGD: ['lr', 'momentum'],
+  Adam: ['lr', 'betas'],
+  AdamW: ['lr', 'betas', 'weight_decay'],
+  RMSprop: ['lr', 'alpha', 'momentum'],
+  Adagrad: ['lr', 'lr_decay'],
+  StepLR: ['step_size', 'gamma'],
+  MultiStepLR: ['milestones', 'gamma'],
+  ExponentialLR: ['gamma'],
+  CosineAnnealingLR: ['T_max', 'eta_min'],
+  OneCycleLR: ['max_lr', 'total_steps'],
+  LinearLR: ['start_factor', 'end_factor', 'total_iters'],
+  SequentialLR: ['schedulers', 'milestones'],
+};
+
+/**
+ * One form per type of a discriminated union of parameter objects (OptimizerSchema, SchedulerSchema):
+ * the JSON Schema of each branch as the user types it, without `type` (the form's select) and, for
+ * schedulers, `interval` (a control of its own). A branch whose `type` is an enum (Adam / AdamW) gives one form per value.
+ */
+export function paramForms(options: readonly z.ZodType[]): ParamsFormDto[] {
+  const out: ParamsFormDto[] = [];
+  for (const option of options) {
+    const schema = z.toJSONSchema(option, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    const props = { ...(schema.properties as Record<string, Record<string, unknown>>) };
+    const typeProp = props.type ?? {};
+    const types = typeof typeProp.const === 'string' ? [typeProp.const] : Array.isArray(typeProp.enum) ? (typeProp.enum as string[]) : [];
+    delete props.type;
+    delete props.interval;
+    const required = Array.isArray(schema.required) ? (schema.required as string[]).filter((k) => k !== 'type' && k !== 'interval') : [];
+    for (const type of types)
+      out.push({ type, schema: { ...schema, properties: props, required }, primary: [...(PRIMARY_PARAMS[type] ?? Object.keys(props).slice(0, 2))] });
+  }
+  return out;
+}
+
+/** Training samples per epoch of the built-in datasets (their train splits), for checking a schedule's length. */
+const BUILTIN_TRAIN_SAMPLES: Readonly<Record<string, number>> = { mnist: 60000, 'fashion-mnist': 60000, kmnist: 60000, cifar10: 50000 };
+
+function builtinTrainSamples(dataset: unknown): number | undefined {
+  if (typeof dataset === 'string') return BUILTIN_TRAIN_SAMPLES[dataset];
+  if (dataset && typeof dataset === 'object' && (dataset as { type?: unknown }).type === 'torchvision') return BUILTIN_TRAIN_SAMPLES[String((dataset as { name?: unknown }).name)];
+  return undefined;
+}
 
 // ---- the service ---------------------------------------------------------------------------------
 
 export interface EngineServiceOptions {
   /** folder of template projects (default: <install>/assets/templates) */
   templatesDir?: string;
+  /** dataset download settings for every run: other mirrors or files (tests, private set-ups), transport limits */
+  datasetLoad?: Pick<LoadOptions, 'remote' | 'http'>;
 }
 
 type Listener = (e: EngineEvent) => void;
@@ -145,10 +203,14 @@ export class EngineService implements EngineApi {
   private catalogCache: LayerDto[] | undefined;
   private rootCache: string | undefined;
   private readonly runs = new Map<string, { run: TrainingRun; name: string }>();
+  /** runs still being prepared (dataset load or download, compile): stopRun aborts them */
+  private readonly preparing = new Map<string, { name: string; abort: AbortController }>();
   private nextRunId = 1;
+  private readonly datasetLoad: Pick<LoadOptions, 'remote' | 'http'> | undefined;
 
   constructor(opts: EngineServiceOptions = {}) {
     this.templatesDirOption = opts.templatesDir;
+    this.datasetLoad = opts.datasetLoad;
   }
 
   onEvent(listener: Listener): () => void {
@@ -224,7 +286,7 @@ export class EngineService implements EngineApi {
       try {
         const p = projectIo.parseProjectFileText(await fsp.readFile(path.join(dir, file), 'utf8'), path.join(dir, file));
         const layers = p.graph.nodes.filter((n) => n.type !== 'Input' && !CATALOG.get(n.type)?.isLoss).length;
-        const description = TEMPLATE_DESCRIPTIONS[id] ?? `${layers} layers, trained on ${typeof p.training.dataset === 'string' ? p.training.dataset : 'an image folder'} with ${p.training.optimizer.type}.`;
+        const description = TEMPLATE_DESCRIPTIONS[id] ?? `${layers} layers, trained on ${typeof p.training.dataset === 'string' ? p.training.dataset : p.training.dataset.type === 'csv' ? 'a CSV file' : 'an image folder'} with ${p.training.optimizer.type}.`;
         out.push({ id, name: p.name, dataset: typeof p.training.dataset === 'string' ? p.training.dataset : p.training.dataset.type, description });
       } catch (e) {
         // A broken template must not hide the others; it is a packaging bug, so log it.
@@ -242,7 +304,9 @@ export class EngineService implements EngineApi {
       const known = (await this.listTemplates({})).map((t) => t.id);
       throw new NetloomError('NL_INVALID_ARGUMENT', `there is no template "${id}"`, `Known templates: ${known.join(', ')}.`);
     }
-    return projectIo.parseProjectFileText(await fsp.readFile(file, 'utf8'), file);
+    // A template's data (assets/samples/...) is named relative to the template; the new project has no
+    // file of its own yet, so its paths are made absolute here to keep pointing at that data.
+    return withAbsoluteDataPaths(projectIo.parseProjectFileText(await fsp.readFile(file, 'utf8'), file), file);
   }
 
   async openProject({ path: file }: Params<'openProject'>): Promise<Result<'openProject'>> {
@@ -308,11 +372,25 @@ export class EngineService implements EngineApi {
     return { runId, name, ...run.summary() };
   }
 
-  async startRun({ project, overrides, checkpoint, evaluateOnly }: Params<'startRun'>): Promise<Result<'startRun'>> {
+  async startRun({ project, overrides, checkpoint, evaluateOnly, tag }: Params<'startRun'>): Promise<Result<'startRun'>> {
     const doc = projectIo.loadProjectJson(project, `project "${project.name}"`);
-    const run = await TrainingRun.create(doc, `project "${project.name}"`, { ...overrides });
-    if (checkpoint) await run.loadCheckpoint(checkpoint.path, { resume: checkpoint.resume });
+    // The id exists from the start, so download events can name the run and stopRun can abandon it while it prepares.
     const runId = `run-${this.nextRunId++}`;
+    const abort = new AbortController();
+    this.preparing.set(runId, { name: doc.name, abort });
+    let run: TrainingRun;
+    try {
+      run = await TrainingRun.create(doc, `project "${project.name}"`, {
+        ...overrides,
+        datasetLoad: { ...this.datasetLoad, signal: abort.signal },
+        onDownloadProgress: downloadReporter(runId, tag, (e) => this.emit(e)),
+      });
+      if (checkpoint) await run.loadCheckpoint(checkpoint.path, { resume: checkpoint.resume });
+    } finally {
+      this.preparing.delete(runId);
+    }
+    // Stopped after the download (while compiling or loading): the run never starts.
+    if (abort.signal.aborted) throw new NetloomError('NL_STOPPED', `the run of "${doc.name}" was stopped before it started`, 'Start it again when you are ready.');
     this.runs.set(runId, { run, name: doc.name });
     run.onEvent((e) => {
       if (e.kind === 'progress') {
@@ -341,6 +419,11 @@ export class EngineService implements EngineApi {
   }
 
   async stopRun({ runId }: Params<'stopRun'>): Promise<Result<'stopRun'>> {
+    const preparing = this.preparing.get(runId);
+    if (preparing) {
+      preparing.abort.abort(new Error('stopped by the user'));
+      return { runId, name: preparing.name, state: 'stopped', epoch: 0, epochs: 0, batch: 0, batches: 0, bestEpoch: null };
+    }
     await this.getRunEntry(runId).run.stop();
     return this.runSummary(runId);
   }
@@ -374,8 +457,11 @@ export class EngineService implements EngineApi {
     return this.getRunEntry(runId).run.samples({ actual, predicted, limit });
   }
 
-  async predict({ runId, pixels }: Params<'predict'>): Promise<Result<'predict'>> {
-    const probabilities = await this.getRunEntry(runId).run.predict(pixels);
+  async predict({ runId, pixels, features }: Params<'predict'>): Promise<Result<'predict'>> {
+    const { run } = this.getRunEntry(runId);
+    const sample = features ?? pixels ?? [];
+    if (run.session.program.task !== 'classification') return { probabilities: [], predicted: -1, output: await run.predictOutput(sample) };
+    const probabilities = await run.predict(sample);
     let predicted = 0;
     for (let c = 1; c < probabilities.length; c++) if (probabilities[c] > probabilities[predicted]) predicted = c;
     return { probabilities, predicted };
@@ -399,7 +485,49 @@ export class EngineService implements EngineApi {
     return { ...loadReport((graph as GraphDoc).nodes, program.params, tensors), resumable: 'netloom.step' in metadata };
   }
 
+  // ---- training settings -----------------------------------------------------------------------
+
+  async devices(_params: Params<'devices'>): Promise<Result<'devices'>> {
+    const d = loadBinding().deviceInfo();
+    return {
+      cpu: { model: d.cpuModel, simd: d.simd, threads: d.hardwareThreads },
+      cuda: { available: false, reason: 'not in this build: Netloom was built without CUDA support' },
+    };
+  }
+
+  async trainingSchema(_params: Params<'trainingSchema'>): Promise<Result<'trainingSchema'>> {
+    return { optimizers: paramForms(OptimizerSchema.options), schedulers: paramForms(SchedulerSchema.options) };
+  }
+
+  /** The checks prepareJob makes before any data is read: the schema, the scheduler against the run's length, the device. */
+  async checkTraining({ training, trainSamples }: Params<'checkTraining'>): Promise<Result<'checkTraining'>> {
+    const parsed = TrainingSchema.safeParse(training);
+    if (!parsed.success)
+      return { issues: parsed.error.issues.map((i) => ({ path: i.path.filter((p): p is string | number => typeof p !== 'symbol'), message: i.message })), warnings: [] };
+    const t = parsed.data;
+    const issues: TrainingIssueDto[] = [];
+    const warnings: string[] = [];
+    if (t.device === 'cuda')
+      issues.push({ path: ['device'], message: 'this build of Netloom has no CUDA support', hint: 'Choose auto or cpu.' });
+    // a training-sample limit above the dataset's size trains on the whole split
+    const known = builtinTrainSamples(t.dataset);
+    const samples = trainSamples !== undefined && known !== undefined ? Math.min(trainSamples, known) : (trainSamples ?? known);
+    if (t.scheduler && samples !== undefined) {
+      try {
+        warnings.push(...validateScheduler(t.scheduler, { epochs: t.epochs, stepsPerEpoch: Math.max(1, batchCount(samples, t.batch_size, t.drop_last)), optimizer: t.optimizer.type }).warnings);
+      } catch (e) {
+        if (!(e instanceof NetloomError)) throw e;
+        issues.push({ path: ['scheduler'], message: e.message, hint: e.hint });
+      }
+    }
+    return { issues, warnings };
+  }
+
   // ---- datasets --------------------------------------------------------------------------------
+
+  async csvPreview({ path: file, delimiter, header }: Params<'csvPreview'>): Promise<Result<'csvPreview'>> {
+    return previewCsv(file, { delimiter, header });
+  }
 
   /** Loaded datasets by name (a failed load is forgotten, so a later call tries again). */
   private readonly datasets = new Map<string, Promise<import('../data/datasets.js').Dataset>>();

@@ -6,9 +6,10 @@
 import { metrics } from '../charts/useMetricSeries';
 import { adoptRun, clearHeldRunEvents } from '../hooks/useRunEvents';
 import { emptyRun, graphKey, type State } from '../state/store';
-import { effectiveSettings, runRequest } from '../state/training';
+import { blockingReason, effectiveSettings, hyperDiff, hyperOf, runRequest } from '../state/training';
 import { hyperChangeLabel } from '../state/runs';
-import type { HyperDto } from '../../engine/host/api';
+import { EngineCallError, type HyperDto } from '../../engine/host/api';
+import { divergedEvaluationError } from '../state/evaluation';
 import { register } from './registry';
 import type { ActionContext } from './types';
 import type { CheckpointReportView } from '../state/store';
@@ -19,15 +20,33 @@ const active = (ctx: ActionContext) => {
 };
 const over = (ctx: ActionContext) => {
   const r = ctx.state().run;
-  return r.runId !== null && (r.state === 'stopped' || r.state === 'finished');
+  // a failed run keeps its last good weights (from before the failing batch): still evaluable and savable
+  return r.runId !== null && (r.state === 'stopped' || r.state === 'finished' || r.state === 'failed');
 };
 
-/** Starts a run of the current graph with the panel's settings (optionally from a checkpoint's weights) and makes it the app's run. */
+/**
+ * Why the training settings do not allow a run (a field that does not parse, or a problem the
+ * engine's checkTraining found), or null. Start shows it as its tooltip while disabled.
+ */
+export function settingsBlock(s: State): string | null {
+  const check = s.trainingCheck;
+  const current = check && check.key === trainingCheckKey(s) ? check.issues : [];
+  return blockingReason(current, s.settingsErrors);
+}
+
+/** What checkTraining was asked about: the training section and the samples per epoch. */
+export function trainingCheckKey(s: State): string {
+  return JSON.stringify([s.project.training ?? {}, s.trainSettings.limitTrain]);
+}
+
+/** Starts a run of the current graph with the project's settings (optionally from a checkpoint's weights) and makes it the app's run. */
 async function startCurrent(ctx: ActionContext, checkpoint?: { path: string; resume: boolean }, evaluateOnly = false): Promise<string> {
   const s = ctx.state();
   const previous = s.run.runId;
   const settings = effectiveSettings(s.project.training, s.trainSettings);
-  const req = runRequest(s.toProject(), settings);
+  const req = runRequest(s.toProject(), s.trainSettings);
+  // names this start in its dataset.download events, which come before startRun answers
+  const tag = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
   metrics.reset();
   clearHeldRunEvents();
   s.setRun({
@@ -37,29 +56,36 @@ async function startCurrent(ctx: ActionContext, checkpoint?: { path: string; res
     // an evaluate-only run trains nothing: not kept in the project's runs
     settings: evaluateOnly ? null : settings,
     startedAt: Date.now(),
-    hyper: { lr: settings.lr },
+    hyper: hyperOf(s.project.training),
+    tag,
   });
   if (previous) ctx.api.closeRun({ runId: previous }).catch(() => {}); // frees the old run's memory
   try {
-    const { runId } = await ctx.api.startRun(checkpoint ? { ...req, checkpoint, ...(evaluateOnly ? { evaluateOnly } : {}) } : req);
+    const { runId } = await ctx.api.startRun({ ...req, tag, ...(checkpoint ? { checkpoint, ...(evaluateOnly ? { evaluateOnly } : {}) } : {}) });
     adoptRun(runId);
     // an evaluate-only run is created stopped (its run.state event may have come first)
     if (evaluateOnly) ctx.state().setRun({ state: 'stopped' });
     return runId;
   } catch (e) {
     ctx.state().setRun({ ...emptyRun() });
+    // Stop while preparing: the engine abandoned the run on request; say so quietly, not as a failure
+    if (e instanceof EngineCallError && e.code === 'NL_STOPPED') {
+      ctx.state().toast({ kind: 'info', message: e.message, hint: e.hint });
+      return '';
+    }
     throw e;
   }
 }
 
 /** What a run's weights fit: the graph's content and the dataset (its input shape). */
-export const runGraphKey = (s: State, dataset: string) => `${dataset}|${graphKey(s)}`;
+export const runGraphKey = (s: State, dataset: string) => `${JSON.stringify(s.project.training?.dataset ?? dataset)}|${graphKey(s)}`;
 
 export const actionTrainStart = register({
   name: 'trainStart',
   label: 'Start training',
   category: 'Train',
-  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0,
+  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0 && settingsBlock(ctx.state()) === null,
+  disabledReason: (ctx) => settingsBlock(ctx.state()),
   async perform(ctx) {
     await startCurrent(ctx);
   },
@@ -70,7 +96,8 @@ export const actionTrainFromCheckpoint = register<string>({
   name: 'trainFromCheckpoint',
   label: 'Start training from checkpoint weights',
   category: 'Train',
-  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0,
+  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0 && settingsBlock(ctx.state()) === null,
+  disabledReason: (ctx) => settingsBlock(ctx.state()),
   async perform(ctx, path) {
     await startCurrent(ctx, { path, resume: false });
     ctx.state().setCkptReport(null);
@@ -88,6 +115,7 @@ export const actionEvaluateCheckpoint = register<string>({
   predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0,
   async perform(ctx, path) {
     const runId = await startCurrent(ctx, { path, resume: false }, true);
+    if (!runId) return; // stopped while preparing
     ctx.state().setCkptReport(null);
     const evaluation = await ctx.api.evaluateRun({ runId });
     if (ctx.state().run.runId === runId) ctx.state().setRun({ evaluation, cell: null });
@@ -116,7 +144,7 @@ export const actionTrainResume = register({
     const { run, change } = await ctx.api.resumeRun({ runId: s.run.runId!, ...(hyper ? { hyper } : {}) });
     if (change) {
       metrics.addChange(change, (step) => hyperChangeLabel(change, step));
-      ctx.state().setRun({ hyper: { lr: hyper?.lr ?? s.run.hyper?.lr ?? 0 } });
+      ctx.state().setRun({ hyper: { ...s.run.hyper, ...hyper } });
     }
     // a short run may have finished already, and its run.state event come first
     if (ctx.state().run.state === 'paused') ctx.state().setRun({ state: run.state });
@@ -127,17 +155,25 @@ export const actionTrainResume = register({
 export function resumeHyper(s: State): HyperDto | null {
   const now = s.run.hyper;
   if (!now) return null;
-  const eff = effectiveSettings(s.project.training, s.trainSettings);
-  return eff.lr !== now.lr ? { lr: eff.lr } : null;
+  return hyperDiff(now, hyperOf(s.project.training));
 }
 
 export const actionTrainStop = register({
   name: 'trainStop',
   label: 'Stop training',
   category: 'Train',
-  predicate: (ctx) => ctx.state().run.runId !== null && (ctx.state().run.state === 'running' || ctx.state().run.state === 'paused'),
+  predicate: (ctx) => {
+    const r = ctx.state().run;
+    return (r.runId !== null && (r.state === 'running' || r.state === 'paused')) || (r.starting && r.preparingRunId !== null);
+  },
   async perform(ctx) {
-    const summary = await ctx.api.stopRun({ runId: ctx.state().run.runId! });
+    const r = ctx.state().run;
+    if (r.runId === null && r.preparingRunId !== null) {
+      // still preparing (downloading): the engine abandons it and startRun fails with NL_STOPPED
+      await ctx.api.stopRun({ runId: r.preparingRunId });
+      return;
+    }
+    const summary = await ctx.api.stopRun({ runId: r.runId! });
     ctx.state().setRun({ state: summary.state });
   },
 });
@@ -148,8 +184,15 @@ export const actionEvaluate = register({
   category: 'Train',
   predicate: over,
   async perform(ctx) {
-    const evaluation = await ctx.api.evaluateRun({ runId: ctx.state().run.runId! });
-    ctx.state().setRun({ evaluation, cell: null });
+    const run = ctx.state().run;
+    try {
+      const evaluation = await ctx.api.evaluateRun({ runId: run.runId! });
+      ctx.state().setRun({ evaluation, cell: null });
+    } catch (e) {
+      // a run that diverged may hold weights that overflow on the test split as well: say so in its terms
+      if (run.state === 'failed' && e instanceof EngineCallError && e.code === 'NL_NON_FINITE') throw new EngineCallError(divergedEvaluationError(e));
+      throw e;
+    }
   },
 });
 

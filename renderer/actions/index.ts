@@ -22,4 +22,6 @@ export { actionSetParam } from './actionSetParam';
 export { actionRenameNode } from './actionRenameNode';
 export { actionApplyFix } from './actionApplyFix';
 export { actionUseDataset } from './actionUseDataset';
+export { actionSetTraining } from './actionSetTraining';
+export { actionSetLoss } from './actionSetLoss';
 export { run, handleKeyDown, listActions, setFlow, reportError } from './registry';

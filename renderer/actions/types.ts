@@ -29,5 +29,7 @@ export interface Action<A = void> {
   /** let the shortcut work while a text field has focus (Ctrl+S does; Delete does not) */
   keyInInputs?: boolean;
   predicate?(ctx: ActionContext): boolean;
+  /** when the predicate fails for a reason the user can fix, that reason (a disabled button's tooltip) */
+  disabledReason?(ctx: ActionContext): string | null;
   perform(ctx: ActionContext, arg: A): void | Promise<void>;
 }

@@ -57,6 +57,11 @@ export interface EngineClient {
 }
 
 const CALL_TIMEOUT_MS = 60_000;
+/**
+ * Calls that may rightly take longer: startRun prepares the run first, which can mean downloading a
+ * dataset (CIFAR-10 is 163 MB); its progress arrives as dataset.download events and Stop ends it.
+ */
+const LONG_CALL_TIMEOUT_MS: Partial<Record<string, number>> = { startRun: 6 * 60 * 60_000 };
 const NOT_CONNECTED: ApiError = {
   code: 'NL_NOT_CONNECTED',
   message: 'Not connected to the Netloom engine',
@@ -284,10 +289,11 @@ function webSocketTransport(url: string, listeners: Set<(e: EngineEvent) => void
             return;
           }
           const id = nextId++;
+          const limit = LONG_CALL_TIMEOUT_MS[method] ?? CALL_TIMEOUT_MS;
           const timer = setTimeout(() => {
             pending.delete(id);
-            reject(new EngineCallError({ code: 'NL_TIMEOUT', message: `the engine did not answer ${method} within ${CALL_TIMEOUT_MS / 1000} s`, hint: 'The engine may be busy or stuck; try again, or restart it.' }));
-          }, CALL_TIMEOUT_MS);
+            reject(new EngineCallError({ code: 'NL_TIMEOUT', message: `the engine did not answer ${method} within ${limit / 1000} s`, hint: 'The engine may be busy or stuck; try again, or restart it.' }));
+          }, limit);
           pending.set(id, { method, resolve, reject, timer });
           socket.send(JSON.stringify({ id, method, params }));
         };

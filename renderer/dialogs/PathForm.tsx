@@ -36,20 +36,27 @@ export interface PathFormProps {
   error: PathFormError | null;
   /** extra fields between the path and the error */
   children?: ReactNode;
+  /** false disables the confirm button (default: enabled once a path is typed) */
+  canSubmit?: boolean;
+  /** a wider dialog (tables) */
+  wide?: boolean;
+  /** shown in the empty path field */
+  placeholder?: string;
 }
 
-export function PathForm({ title, testId, label, path, onPathChange, onSubmit, onClose, busy, confirmLabel, error, children }: PathFormProps) {
+export function PathForm({ title, testId, label, path, onPathChange, onSubmit, onClose, busy, confirmLabel, error, children, canSubmit = true, wide, placeholder }: PathFormProps) {
   return (
     <Modal
       title={title}
       onClose={onClose}
       testId={testId}
+      wide={wide}
       footer={
         <>
           <button data-testid="dialog-cancel" onClick={onClose}>
             Cancel
           </button>
-          <button className="primary" data-testid="dialog-confirm" disabled={busy || !path.trim()} onClick={onSubmit}>
+          <button className="primary" data-testid="dialog-confirm" disabled={busy || !path.trim() || !canSubmit} onClick={onSubmit}>
             {confirmLabel}
           </button>
         </>
@@ -64,6 +71,7 @@ export function PathForm({ title, testId, label, path, onPathChange, onSubmit, o
             spellCheck={false}
             data-testid="dialog-path"
             value={path}
+            placeholder={placeholder}
             onChange={(e) => onPathChange(e.target.value)}
             onKeyDown={(e) => {
               if (e.key === 'Enter') onSubmit();

@@ -47,7 +47,19 @@ async function keepRun(runId: string): Promise<void> {
   }
 }
 
+/** A download while the app's run prepares: shown in the progress area; its run id lets Stop abandon the run. */
+function handleDownload(e: Extract<EngineEvent, { type: 'dataset.download' }>): void {
+  const run = useStore.getState().run;
+  if (!run.starting || run.tag === null || e.tag !== run.tag) return; // another client's run, or an old one
+  const { dataset, file, index, count, received, total, bytesPerSec, done } = e;
+  useStore.getState().setRun({ preparingRunId: e.runId, download: { dataset, file, index, count, received, total, bytesPerSec, done } });
+}
+
 export function handleRunEvent(e: EngineEvent): void {
+  if (e.type === 'dataset.download') {
+    handleDownload(e);
+    return;
+  }
   if (e.type !== 'run.progress' && e.type !== 'run.epoch' && e.type !== 'run.state') return;
   const run = useStore.getState().run;
   if (run.runId === null) {
@@ -59,7 +71,7 @@ export function handleRunEvent(e: EngineEvent): void {
 
 /** Makes `runId` the app's current run and replays its events that came before startRun answered. */
 export function adoptRun(runId: string): void {
-  useStore.getState().setRun({ runId, starting: false, state: useStore.getState().run.state ?? 'running' });
+  useStore.getState().setRun({ runId, starting: false, state: useStore.getState().run.state ?? 'running', preparingRunId: null, download: null });
   const mine = held.filter((e) => e.runId === runId);
   held = [];
   for (const e of mine) apply(e);

@@ -105,7 +105,7 @@ function DatasetBody() {
           data-testid="btn-use-dataset"
           disabled={!info || info.name !== name}
           title="Set the project's training dataset and the Input node's shape (one undo step)"
-          onClick={() => info && run(actionUseDataset, { name: info.name, title: info.title, sampleShape: info.sampleShape })}
+          onClick={() => info && run(actionUseDataset, { dataset: info.name, title: info.title, sampleShape: info.sampleShape })}
         >
           Use this dataset
         </button>

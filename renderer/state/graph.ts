@@ -32,7 +32,8 @@ export interface DocEdge {
   targetHandle: string;
 }
 
-export type NodePatch = Partial<Pick<DocNode, 'name' | 'params' | 'position'>>;
+/** `type` changes only between compatible layers (a loss for another loss: same ports in use). */
+export type NodePatch = Partial<Pick<DocNode, 'type' | 'name' | 'params' | 'position'>>;
 
 /** One edit. Each record holds enough to undo itself (before and after). */
 export type GraphChange =

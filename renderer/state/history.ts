@@ -34,10 +34,11 @@ export function record(h: History, entry: HistoryEntry): History {
   return { past: past.length > LIMIT ? past.slice(past.length - LIMIT) : past, future: [] };
 }
 
-/** Folds two single-node updates: keep the first "before", take the second "after". */
+/** Folds two single-node updates (or two training edits): keep the first "before", take the second "after". */
 function mergeUpdates(a: GraphChange[], b: GraphChange[]): GraphChange[] | null {
   if (a.length !== 1 || b.length !== 1) return null;
   const [x, y] = [a[0], b[0]];
+  if (x.kind === 'setTraining' && y.kind === 'setTraining') return [{ kind: 'setTraining', before: x.before, after: y.after }];
   if (x.kind !== 'updateNode' || y.kind !== 'updateNode' || x.id !== y.id) return null;
   return [{ kind: 'updateNode', id: x.id, before: { ...y.before, ...x.before }, after: { ...x.after, ...y.after } }];
 }

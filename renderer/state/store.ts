@@ -5,7 +5,7 @@
  */
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from '@xyflow/react';
 import { create } from 'zustand';
-import type { AnalysisDto, EngineApi, EvaluationDto, IssueDto, LayerDto, ProjectDto, RunStateDto } from '../../engine/host/api';
+import type { AnalysisDto, DevicesDto, EngineApi, EvaluationDto, HyperDto, IssueDto, LayerDto, ParamsFormDto, ProjectDto, RunStateDto, TrainingIssueDto } from '../../engine/host/api';
 import type { ConnectionState } from '../api/client';
 import {
   applyChanges,
@@ -62,7 +62,9 @@ export type Dialog =
   | { kind: 'recover'; savedAt: string; project: ProjectDto; path: string | null }
   | { kind: 'confirm'; title: string; message: string; confirmLabel: string; onConfirm: () => void }
   | { kind: 'checkpoint' }
-  | { kind: 'checkpoint-load' };
+  | { kind: 'checkpoint-load' }
+  /** choose a dataset of one's own for training (Training panel) */
+  | { kind: 'dataset'; mode: 'torchvision' | 'image-folder' | 'csv' };
 
 /** A checkpoint compared with the current graph (checkpointReport, dry run): shown in the panel and on the nodes. */
 export interface CheckpointReportView {
@@ -75,15 +77,39 @@ export interface CheckpointReportView {
   resumable: boolean;
 }
 
-/** Training settings edited in the Training panel; null = the project's training section's value. */
+/**
+ * Run-only options of the Training panel. Every other setting lives in the project's training section
+ * (edited with undoable setTraining changes, saved with the project).
+ */
 export interface TrainSettings {
-  dataset: string | null;
-  epochs: number | null;
-  batchSize: number | null;
-  optimizer: string | null;
-  lr: number | null;
   /** overrides.limitTrain; null = the whole training split */
   limitTrain: number | null;
+}
+
+/** A dataset file being downloaded while the app's run prepares (the latest dataset.download event). */
+export interface DownloadView {
+  dataset: string;
+  file: string;
+  index: number;
+  count: number;
+  received: number;
+  total: number | null;
+  bytesPerSec: number;
+  done: boolean;
+}
+
+/** The engine's verdict on the training section (checkTraining), for the settings it was asked about. */
+export interface TrainingCheck {
+  /** JSON of the training section (and sample count) checked */
+  key: string;
+  issues: TrainingIssueDto[];
+  warnings: string[];
+}
+
+/** Forms of the optimizers and schedulers, from the engine's own schemas (trainingSchema). */
+export interface TrainingForms {
+  optimizers: ParamsFormDto[];
+  schedulers: ParamsFormDto[];
 }
 
 /** The app's current training run (one at a time). Per-batch numbers live in charts/useMetricSeries.ts. */
@@ -103,11 +129,20 @@ export interface RunView {
   settings: EffectiveSettings | null;
   startedAt: number | null;
   /** the optimizer settings in force now (start settings, then each resume's edits) */
-  hyper: { lr: number } | null;
+  hyper: HyperDto | null;
+  /** startRun's tag: dataset.download events carrying it belong to this app's run */
+  tag: string | null;
+  /** the run's id while it prepares (learnt from its download events), so Stop can abandon it */
+  preparingRunId: string | null;
+  /** the dataset file being downloaded while the run prepares */
+  download: DownloadView | null;
 }
 
-export const emptyRun = (): RunView => ({ runId: null, starting: false, state: null, epochs: 0, error: null, evaluation: null, cell: null, graphKey: null, settings: null, startedAt: null, hyper: null });
-export const emptyTrainSettings = (): TrainSettings => ({ dataset: null, epochs: null, batchSize: null, optimizer: null, lr: null, limitTrain: null });
+export const emptyRun = (): RunView => ({
+  runId: null, starting: false, state: null, epochs: 0, error: null, evaluation: null, cell: null, graphKey: null, settings: null, startedAt: null, hyper: null,
+  tag: null, preparingRunId: null, download: null,
+});
+export const emptyTrainSettings = (): TrainSettings => ({ limitTrain: null });
 
 export interface QuickAdd {
   /** where the popup opens, in client (screen) coordinates */
@@ -161,6 +196,11 @@ export interface State {
   recent: string[];
 
   trainSettings: TrainSettings;
+  /** text in a training field that does not parse, by path ("optimizer.betas"): blocks Start */
+  settingsErrors: Record<string, string>;
+  trainingCheck: TrainingCheck | null;
+  trainingForms: TrainingForms | null;
+  devices: DevicesDto | null;
   run: RunView;
   /** the last checkpoint report, until dismissed (or another project is loaded) */
   ckptReport: CheckpointReportView | null;
@@ -195,6 +235,8 @@ export interface State {
 
   // ---- training ----
   setTrainSettings(patch: Partial<TrainSettings>): void;
+  /** records (message) or clears (null) a training field's parse error */
+  setSettingsError(path: string, message: string | null): void;
   setRun(patch: Partial<RunView>): void;
   setCkptReport(r: CheckpointReportView | null): void;
   /** appends a run record to the project's top-level `runs` (the document becomes dirty) */
@@ -242,6 +284,10 @@ export const useStore = create<State>()((set, get) => ({
   recent: [],
 
   trainSettings: emptyTrainSettings(),
+  settingsErrors: {},
+  trainingCheck: null,
+  trainingForms: null,
+  devices: null,
   run: emptyRun(),
   ckptReport: null,
   overlayRuns: [],
@@ -340,6 +386,7 @@ export const useStore = create<State>()((set, get) => ({
       batchSize: bs,
       quickAdd: null,
       trainSettings: emptyTrainSettings(),
+      settingsErrors: {},
       ckptReport: null,
       overlayRuns: [],
     });
@@ -420,6 +467,14 @@ export const useStore = create<State>()((set, get) => ({
 
   setTrainSettings(patch) {
     set({ trainSettings: { ...get().trainSettings, ...patch } });
+  },
+  setSettingsError(path, message) {
+    const cur = get().settingsErrors;
+    if ((cur[path] ?? null) === message) return;
+    const next = { ...cur };
+    if (message === null) delete next[path];
+    else next[path] = message;
+    set({ settingsErrors: next });
   },
   setRun(patch) {
     set({ run: { ...get().run, ...patch } });

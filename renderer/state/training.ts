@@ -1,28 +1,129 @@
 /**
- * Pure training-panel logic (no React, no store): the effective settings (the panel's edits over
- * the project's training section) and the startRun request they make.
+ * Pure training-panel logic (no React, no store). The settings live in the project's `training`
+ * section (engine/graph/document.ts TrainingSchema): these functions read it with the schema's
+ * defaults, edit it immutably (each edit becomes one undoable setTraining change), and derive what
+ * the panel shows and sends: the run request (only run-only options are overrides), the optimizer
+ * values that may change on resume, the Input shape a dataset implies, and the losses that fit.
  */
-import type { ProjectDto, RunOverridesDto } from '../../engine/host/api';
+import type { HyperDto, LayerDto, ProjectDto, RunOverridesDto, TrainingIssueDto } from '../../engine/host/api';
 
 export const DATASETS = ['fashion-mnist', 'mnist', 'kmnist', 'cifar10'] as const;
+export type BuiltinDataset = (typeof DATASETS)[number];
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 /** the project file's optimizer type (torch's class name) for each override name */
 export const OPTIMIZER_TYPES: Record<OptimizerName, string> = { sgd: 'SGD', adam: 'Adam', adamw: 'AdamW', rmsprop: 'RMSprop', adagrad: 'Adagrad' };
 /** torch's default lr per optimizer (the project schema's defaults) */
-const DEFAULT_LR: Record<OptimizerName, number> = { sgd: 1e-3, adam: 1e-3, adamw: 1e-3, rmsprop: 1e-2, adagrad: 1e-2 };
+const DEFAULT_LR: Record<string, number> = { SGD: 1e-3, Adam: 1e-3, AdamW: 1e-3, RMSprop: 1e-2, Adagrad: 1e-2 };
 
+/** torchvision's class name and one sample's shape (CHW) of each built-in dataset. */
+export const BUILTIN_INFO: Record<BuiltinDataset, { title: string; shape: number[] }> = {
+  'fashion-mnist': { title: 'FashionMNIST', shape: [1, 28, 28] },
+  mnist: { title: 'MNIST', shape: [1, 28, 28] },
+  kmnist: { title: 'KMNIST', shape: [1, 28, 28] },
+  cifar10: { title: 'CIFAR-10', shape: [3, 32, 32] },
+};
+export const isBuiltin = (v: unknown): v is BuiltinDataset => typeof v === 'string' && (DATASETS as readonly string[]).includes(v);
+
+/** The training section's value at a path (e.g. ['optimizer', 'betas']). */
+export type TrainingPath = readonly (string | number)[];
+export type Training = Record<string, unknown>;
+
+/** TrainingSchema's defaults, for what the project leaves out. */
+export const TRAINING_DEFAULTS = {
+  dataset: 'fashion-mnist',
+  batch_size: 64,
+  shuffle: false,
+  drop_last: false,
+  epochs: 5,
+  seed: 0,
+  optimizer: { type: 'SGD' },
+  clip_grad_norm: null,
+  scheduler: null,
+  device: 'auto',
+} as const;
+
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+/** The value at `path`, or the schema default for a top-level key the project leaves out. */
+export function valueAt(training: Training | undefined, path: TrainingPath): unknown {
+  let v: unknown = training ?? {};
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[k];
+  }
+  if (v === undefined && path.length === 1) return (TRAINING_DEFAULTS as Record<string, unknown>)[path[0] as string];
+  return v;
+}
+
+/** A copy of the training section with `path` set to `value` (undefined removes the key: the default applies). */
+export function withValue(training: Training | undefined, path: TrainingPath, value: unknown): Training {
+  const set = (cur: unknown, i: number): unknown => {
+    const k = path[i];
+    if (Array.isArray(cur) && typeof k === 'number') {
+      const out = [...cur];
+      out[k] = i === path.length - 1 ? value : set(cur[k], i + 1);
+      return out;
+    }
+    const out: Record<string | number, unknown> = { ...obj(cur) };
+    const next = i === path.length - 1 ? value : set(out[k], i + 1);
+    if (next === undefined) delete out[k];
+    else out[k] = next;
+    return out;
+  };
+  return set(training ?? {}, 0) as Training;
+}
+
+/** The optimizer as the project has it, with its type (SGD when absent). */
+export function optimizerOf(training: Training | undefined): Record<string, unknown> & { type: string } {
+  const o = obj(training?.optimizer);
+  return { ...o, type: typeof o.type === 'string' ? o.type : 'SGD' };
+}
+
+/** A new optimizer type: torch's defaults for everything (as a type change in PyTorch code would mean). */
+export function withOptimizerType(training: Training | undefined, type: string): Training {
+  return withValue(training, ['optimizer'], { type });
+}
+
+/** Values a new scheduler starts with for its required parameters (torch has no defaults for these). */
+export function schedulerStart(type: string, training: Training | undefined): Record<string, unknown> {
+  const epochs = Number(valueAt(training, ['epochs'])) || 5;
+  const lr = Number(optimizerOf(training).lr) || DEFAULT_LR[optimizerOf(training).type] || 1e-3;
+  switch (type) {
+    case 'StepLR':
+      return { type, step_size: Math.max(1, Math.floor(epochs / 3)) };
+    case 'MultiStepLR':
+      return { type, milestones: epochs > 2 ? [Math.floor(epochs / 2), Math.floor((epochs * 3) / 4) || 1].filter((m, i, a) => i === 0 || m > a[i - 1]) : [1] };
+    case 'ExponentialLR':
+      return { type, gamma: 0.9 };
+    case 'CosineAnnealingLR':
+      return { type, T_max: epochs };
+    case 'OneCycleLR':
+      return { type, max_lr: Number((lr * 10).toPrecision(6)) };
+    case 'SequentialLR':
+      return { type, schedulers: [{ type: 'LinearLR', start_factor: 0.1, total_iters: 1 }, { type: 'CosineAnnealingLR', T_max: Math.max(1, epochs - 1) }], milestones: [1] };
+    default:
+      return { type };
+  }
+}
+
+/** Sets the scheduler (null: constant lr); a new type starts from schedulerStart. */
+export function withSchedulerType(training: Training | undefined, type: string | null): Training {
+  return withValue(training, ['scheduler'], type === null ? null : schedulerStart(type, training));
+}
+
+// ---- the run's settings ---------------------------------------------------------------------------
+
+/** Run-only settings kept by the panel (not in the project). */
 export interface EditedSettings {
-  dataset: string | null;
-  epochs: number | null;
-  batchSize: number | null;
-  optimizer: string | null;
-  lr: number | null;
+  /** overrides.limitTrain; null = the whole training split */
   limitTrain: number | null;
 }
 
+/** What a run was started with (kept in the project's run records, shown in labels). */
 export interface EffectiveSettings {
+  /** a built-in's name, or a short label of a dataset description ("image folder photos") */
   dataset: string;
   epochs: number;
   batchSize: number;
@@ -31,41 +132,151 @@ export interface EffectiveSettings {
   limitTrain: number | null;
 }
 
-function optimizerName(type: unknown): OptimizerName {
-  const t = typeof type === 'string' ? type.toLowerCase() : '';
-  return (OPTIMIZERS as readonly string[]).includes(t) ? (t as OptimizerName) : 'sgd';
-}
-
 const posInt = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null);
 
-/** The panel's values: each edit, else the project's training section, else its schema default. */
-export function effectiveSettings(training: Record<string, unknown> | undefined, edits: EditedSettings): EffectiveSettings {
-  const t = training ?? {};
-  const opt = (t.optimizer && typeof t.optimizer === 'object' ? t.optimizer : {}) as Record<string, unknown>;
-  const projectOptimizer = optimizerName(opt.type);
-  const optimizer = edits.optimizer !== null ? optimizerName(edits.optimizer) : projectOptimizer;
-  const projectLr = typeof opt.lr === 'number' && opt.lr > 0 ? opt.lr : DEFAULT_LR[projectOptimizer];
-  const lr = edits.lr ?? (optimizer === projectOptimizer ? projectLr : DEFAULT_LR[optimizer]);
-  const dataset = edits.dataset ?? (typeof t.dataset === 'string' && (DATASETS as readonly string[]).includes(t.dataset) ? t.dataset : 'fashion-mnist');
+/** A short label of training.dataset: the built-in's name, or the kind and the file or folder name. */
+export function datasetLabel(dataset: unknown): string {
+  if (typeof dataset === 'string') return dataset;
+  const d = obj(dataset);
+  const base = (p: unknown) => (typeof p === 'string' ? p.split(/[\\/]/).filter(Boolean).pop() ?? p : '?');
+  if (d.type === 'torchvision') return `${String(d.name)} (folder${typeof d.root === 'string' ? ` ${base(d.root)}` : ''})`;
+  if (d.type === 'image-folder') return `image folder ${base(d.path)}`;
+  if (d.type === 'csv') return `CSV ${base(d.path)}`;
+  return 'fashion-mnist';
+}
+
+/** The settings of a run of this training section (limitTrain from the panel). */
+export function effectiveSettings(training: Training | undefined, edits: EditedSettings): EffectiveSettings {
+  const opt = optimizerOf(training);
+  const name = (Object.keys(OPTIMIZER_TYPES) as OptimizerName[]).find((k) => OPTIMIZER_TYPES[k] === opt.type) ?? 'sgd';
   return {
-    dataset,
-    epochs: edits.epochs ?? posInt(t.epochs) ?? 5,
-    batchSize: edits.batchSize ?? posInt(t.batch_size) ?? 64,
-    optimizer,
-    lr,
+    dataset: datasetLabel(valueAt(training, ['dataset'])),
+    epochs: posInt(valueAt(training, ['epochs'])) ?? TRAINING_DEFAULTS.epochs,
+    batchSize: posInt(valueAt(training, ['batch_size'])) ?? TRAINING_DEFAULTS.batch_size,
+    optimizer: name,
+    lr: typeof opt.lr === 'number' && opt.lr > 0 ? opt.lr : DEFAULT_LR[opt.type] ?? 1e-3,
     limitTrain: edits.limitTrain,
   };
 }
 
+/** startRun's params: the project as it is (its training section holds the settings) and the run-only overrides. */
+export function runRequest(project: ProjectDto, edits: EditedSettings, eventIntervalMs = 50): { project: ProjectDto; overrides: RunOverridesDto } {
+  const overrides: RunOverridesDto = { eventIntervalMs };
+  if (edits.limitTrain !== null) overrides.limitTrain = edits.limitTrain;
+  return { project, overrides };
+}
+
+// ---- resume: optimizer values that may change ------------------------------------------------------
+
+/** HyperDto's fields (resumeRun can change these on a paused run). */
+export const HYPER_FIELDS = ['lr', 'momentum', 'dampening', 'weight_decay', 'nesterov', 'betas', 'eps', 'alpha'] as const;
+export type HyperField = (typeof HYPER_FIELDS)[number];
+export const isHyperField = (name: string): name is HyperField => (HYPER_FIELDS as readonly string[]).includes(name);
+
+/** Schema defaults of the HyperDto fields per optimizer type (what applies when the project leaves one out). */
+const HYPER_DEFAULTS: Record<string, Partial<Record<HyperField, unknown>>> = {
+  SGD: { lr: 1e-3, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false },
+  RMSprop: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weight_decay: 0, momentum: 0 },
+  Adagrad: { lr: 1e-2, weight_decay: 0, eps: 1e-10 },
+  // weight_decay has no schema default for Adam/AdamW: the engine applies torch's (0 and 0.01)
+  Adam: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0 },
+  AdamW: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.01 },
+};
+
+/** The value an optimizer parameter has when the project leaves it out (torch's default), if it is a HyperDto field. */
+export function optimizerDefault(type: string, name: string): unknown {
+  return isHyperField(name) ? HYPER_DEFAULTS[type]?.[name] : undefined;
+}
+
+/** The optimizer's resumable values in force (project values over the type's defaults). */
+export function hyperOf(training: Training | undefined): HyperDto {
+  const opt = optimizerOf(training);
+  const out: Record<string, unknown> = { ...(HYPER_DEFAULTS[opt.type] ?? {}) };
+  for (const k of HYPER_FIELDS) if (opt[k] !== undefined) out[k] = opt[k];
+  return out as HyperDto;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The fields of `edited` that differ from `now` (what Resume sends), or null when none do. */
+export function hyperDiff(now: HyperDto, edited: HyperDto): HyperDto | null {
+  const out: Record<string, unknown> = {};
+  for (const k of HYPER_FIELDS) if (edited[k] !== undefined && !same(edited[k], now[k])) out[k] = edited[k];
+  return Object.keys(out).length ? (out as HyperDto) : null;
+}
+
+// ---- the dataset and the Input shape --------------------------------------------------------------
+
+/** One sample's shape that a dataset implies for the Input node, or null when it cannot be known here. */
+export function datasetShape(dataset: unknown): number[] | null {
+  if (isBuiltin(dataset)) return [...BUILTIN_INFO[dataset].shape];
+  const d = obj(dataset);
+  if (d.type === 'torchvision' && isBuiltin(d.name)) return [...BUILTIN_INFO[d.name].shape];
+  if (d.type === 'image-folder' && Array.isArray(d.size) && d.size.length === 2) return [d.mode === 'rgb' ? 3 : 1, Number(d.size[0]), Number(d.size[1])];
+  if (d.type === 'csv' && Array.isArray(d.features)) return [d.features.length];
+  return null;
+}
+
+/** torchvision's title for a built-in, or the label for the others (toasts, the dataset select). */
+export function datasetTitle(dataset: unknown): string {
+  if (isBuiltin(dataset)) return BUILTIN_INFO[dataset].title;
+  const d = obj(dataset);
+  if (d.type === 'torchvision' && isBuiltin(d.name)) return `${BUILTIN_INFO[d.name].title} from a folder`;
+  return datasetLabel(dataset);
+}
+
+/** training.dataset's kind: a built-in name, or the description's type. */
+export function datasetKind(dataset: unknown): BuiltinDataset | 'torchvision' | 'image-folder' | 'csv' {
+  if (isBuiltin(dataset)) return dataset;
+  const t = obj(dataset).type;
+  return t === 'torchvision' || t === 'image-folder' || t === 'csv' ? t : 'fashion-mnist';
+}
+
+// ---- the loss ----------------------------------------------------------------------------------------
+
+export interface LossChoice {
+  type: string;
+  enabled: boolean;
+  /** why it does not fit (shown as the option's tooltip) */
+  reason?: string;
+}
+
 /**
- * startRun's params: the project with the chosen dataset in its training section (the run
- * overrides take mnist / fashion-mnist only; the project takes all four), and the rest as overrides.
+ * The catalog's losses and whether each fits this model: a loss whose `target` input is connected needs
+ * a loss with a target port; a regression dataset (CSV) needs a point loss, not class scores.
  */
-export function runRequest(project: ProjectDto, s: EffectiveSettings, eventIntervalMs = 50): { project: ProjectDto; overrides: RunOverridesDto } {
-  const training = { ...(project.training ?? {}), dataset: s.dataset };
-  const overrides: RunOverridesDto = { epochs: s.epochs, batchSize: s.batchSize, optimizer: s.optimizer, lr: s.lr, eventIntervalMs };
-  if (s.limitTrain !== null) overrides.limitTrain = s.limitTrain;
-  return { project: { ...project, training }, overrides };
+export function lossChoices(catalog: readonly LayerDto[], current: { type: string; targetConnected: boolean } | null, dataset: unknown): LossChoice[] {
+  const regression = obj(dataset).type === 'csv' && obj(dataset).task === 'regression';
+  return catalog
+    .filter((l) => l.isLoss)
+    .map((l): LossChoice => {
+      const hasTarget = l.ports.includes('target');
+      if (current?.targetConnected && !hasTarget) return { type: l.type, enabled: false, reason: `${l.type} compares with the dataset's labels and has no target input, but a target is connected to the loss` };
+      if (regression && !hasTarget) return { type: l.type, enabled: false, reason: `${l.type} scores classes; a regression dataset needs MSELoss, L1Loss or SmoothL1Loss` };
+      return { type: l.type, enabled: true };
+    });
+}
+
+// ---- engine issues --------------------------------------------------------------------------------
+
+/** The engine's issues by path ("optimizer.momentum"), joined when one path has several. */
+export function issuesByPath(issues: readonly TrainingIssueDto[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const i of issues) {
+    const key = i.path.join('.');
+    out[key] = out[key] ? `${out[key]}; ${i.message}` : i.message;
+  }
+  return out;
+}
+
+/** Why a run cannot start with these settings (the first problem, where it is and what is wrong), or null. */
+export function blockingReason(issues: readonly TrainingIssueDto[], local: Readonly<Record<string, string>>): string | null {
+  // local messages already name their field ("momentum: must be at least 0")
+  const first = Object.values(local)[0];
+  if (first !== undefined) return `Cannot start: ${first}`;
+  const i = issues[0];
+  if (!i) return null;
+  return `Cannot start: ${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`;
 }
 
 /** "1m 05s" / "42s" */

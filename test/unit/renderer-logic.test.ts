@@ -152,16 +152,15 @@ describe('connection rules', () => {
 const quickstart = await new EngineService().getTemplate({ id: 'quickstart' });
 
 describe('training panel logic', () => {
-  const noEdits = { dataset: null, epochs: null, batchSize: null, optimizer: null, lr: null, limitTrain: null };
-
-  it("defaults to the project's training section and sends valid overrides", () => {
-    const eff = effectiveSettings(quickstart.training, noEdits);
+  it("reads the project's training section and sends only run-only overrides", () => {
+    const eff = effectiveSettings(quickstart.training, { limitTrain: null });
     expect(eff).toMatchObject({ dataset: 'fashion-mnist', epochs: 5, batchSize: 64, optimizer: 'sgd', lr: 1e-3, limitTrain: null });
-    const req = runRequest(quickstart, effectiveSettings(quickstart.training, { ...noEdits, dataset: 'cifar10', epochs: 1, limitTrain: 6000, optimizer: 'adam' }));
-    expect(req.project.training?.dataset).toBe('cifar10'); // the project takes all four datasets
+    const training = { ...quickstart.training, dataset: 'cifar10', epochs: 1, optimizer: { type: 'Adam' } };
+    expect(effectiveSettings(training, { limitTrain: 6000 })).toMatchObject({ dataset: 'cifar10', epochs: 1, optimizer: 'adam', lr: 1e-3, limitTrain: 6000 });
+    const req = runRequest({ ...quickstart, training }, { limitTrain: 6000 });
+    expect(req.project.training).toEqual(training); // the settings travel in the project
     expect(ProjectDto.parse(req.project).graph).toEqual(quickstart.graph);
-    expect(RunOverridesDto.parse(req.overrides)).toMatchObject({ epochs: 1, limitTrain: 6000, optimizer: 'adam', lr: 1e-3 });
-    expect(req.overrides).not.toHaveProperty('dataset');
+    expect(RunOverridesDto.parse(req.overrides)).toEqual({ limitTrain: 6000, eventIntervalMs: 50 });
   });
 
   it('bounds the point buffers and tracks steps, EMA and epochs', () => {
