@@ -1,8 +1,15 @@
-/** Save checkpoint: a path (the engine machine's) for the run's last weights as safetensors. */
+/**
+ * Save checkpoint: a path (the engine machine's) for a safetensors state dict of the app's run:
+ * its last weights (optionally with the optimizer state, to resume training from the file), or
+ * the best epoch's (lowest test loss; weights only, as the engine keeps no optimizer state for it).
+ */
 import { useState } from 'react';
 import { actionContext } from '../actions/registry';
+import { useBestEpoch } from '../hooks/useBestEpoch';
 import { useStore } from '../state/store';
 import { defaultCheckpointPath, PathForm, pathFormError, type PathFormError } from './PathForm';
+
+type Which = 'last' | 'best';
 
 export function CheckpointDialog() {
   const open = useStore((s) => s.dialog?.kind === 'checkpoint');
@@ -12,20 +19,27 @@ export function CheckpointDialog() {
 
 function CheckpointDialogBody() {
   const runId = useStore((s) => s.run.runId);
+  const failed = useStore((s) => s.run.state === 'failed');
   const name = useStore((s) => s.project.name);
+  const bestEpoch = useBestEpoch();
   const [path, setPath] = useState(defaultCheckpointPath(name));
+  const [chosen, setWhich] = useState<Which>('last');
   const [withOptimizer, setWithOptimizer] = useState(false);
   const [error, setError] = useState<PathFormError | null>(null);
   const [busy, setBusy] = useState(false);
+  // 'best' only once an epoch has finished; the optimizer state only with the last weights
+  const which: Which = chosen === 'best' && bestEpoch !== null ? 'best' : 'last';
+  const optimizer = which === 'last' && withOptimizer;
   const close = () => useStore.getState().setDialog(null);
   const save = async () => {
     const ctx = actionContext();
     if (!ctx || !runId || !path.trim()) return;
     setBusy(true);
     try {
-      const r = await ctx.api.saveRunCheckpoint({ runId, path: path.trim(), which: 'last', withOptimizer });
+      const r = await ctx.api.saveRunCheckpoint({ runId, path: path.trim(), which, withOptimizer: optimizer });
       close();
-      useStore.getState().toast({ kind: 'success', message: `Checkpoint saved to ${r.path}` });
+      const what = which === 'best' ? `epoch ${bestEpoch}'s weights (best)` : optimizer ? 'last weights and optimizer state' : 'last weights';
+      useStore.getState().toast({ kind: 'success', message: `Checkpoint saved to ${r.path} (${what})` });
     } catch (e) {
       setError(pathFormError(e));
     } finally {
@@ -36,7 +50,7 @@ function CheckpointDialogBody() {
     <PathForm
       title="Save checkpoint"
       testId="dialog-checkpoint"
-      label="safetensors file (the run's last weights; relative paths are under the engine's folder)"
+      label="safetensors file (relative paths are under the engine's folder)"
       path={path}
       onPathChange={setPath}
       onSubmit={() => void save()}
@@ -45,8 +59,20 @@ function CheckpointDialogBody() {
       confirmLabel="Save"
       error={error}
     >
-      <label className="checkbox-line">
-        <input type="checkbox" checked={withOptimizer} onChange={(e) => setWithOptimizer(e.target.checked)} /> with optimizer state (resumable)
+      <fieldset className="ckpt-which">
+        <legend className="muted small">weights</legend>
+        <label className="checkbox-line">
+          <input type="radio" name="ckpt-which" data-testid="ckpt-which-last" checked={which === 'last'} onChange={() => setWhich('last')} />
+          last weights{failed ? ' (the last good ones, from before the failing batch)' : ''}
+        </label>
+        <label className={`checkbox-line${bestEpoch === null ? ' disabled' : ''}`} title={bestEpoch === null ? 'available once an epoch has finished' : undefined}>
+          <input type="radio" name="ckpt-which" data-testid="ckpt-which-best" disabled={bestEpoch === null} checked={which === 'best'} onChange={() => setWhich('best')} />
+          <span data-testid="ckpt-best-label">{bestEpoch === null ? 'best epoch (none yet: no epoch has finished)' : `best epoch (${bestEpoch}, lowest test loss)`}</span>
+        </label>
+      </fieldset>
+      <label className={`checkbox-line${which === 'best' ? ' disabled' : ''}`} title={which === 'best' ? 'the optimizer state is kept for the last weights only' : undefined}>
+        <input type="checkbox" data-testid="ckpt-with-optimizer" disabled={which === 'best'} checked={optimizer} onChange={(e) => setWithOptimizer(e.target.checked)} /> include
+        optimizer state (to resume training)
       </label>
     </PathForm>
   );

@@ -4,6 +4,7 @@
  * change labels shown on the loss chart.
  */
 import type { HyperChangeDto } from '../../engine/host/api';
+import { bestEpochOf } from './evaluation';
 import type { EffectiveSettings } from './training';
 
 /** Most points of a stored batch-loss curve. */
@@ -31,6 +32,8 @@ export interface StoredRun {
   /** decimated batch loss: [step, loss] pairs, at most MAX_CURVE_POINTS */
   loss: [number, number][];
   final: { testAccuracy: number | null; testLoss: number | null };
+  /** the epoch with the lowest test loss (whose weights the run kept as its best); null when no epoch finished. Absent in runs stored before it was recorded. */
+  bestEpoch?: number | null;
   changes: { step: number; epoch: number; batch: number; changes: Record<string, { from: unknown; to: unknown }> }[];
 }
 
@@ -55,6 +58,8 @@ export function makeRunRecord(o: {
   epochs: RunRecordEpoch[];
   loss: readonly { x: number; y: number }[];
   changes: HyperChangeDto[];
+  /** the engine's best epoch (RunSummaryDto.bestEpoch); without it, worked out from `epochs` by the engine's rule */
+  bestEpoch?: number | null;
 }): StoredRun {
   const s = o.settings;
   const last = o.epochs.at(-1);
@@ -68,6 +73,7 @@ export function makeRunRecord(o: {
     epochs: o.epochs.map((e) => ({ epoch: e.epoch, trainLoss: e.trainLoss, trainAccuracy: e.trainAccuracy ?? null, testLoss: e.testLoss, testAccuracy: e.testAccuracy, seconds: e.seconds })),
     loss: decimate(o.loss).map((p) => [p.x, round(p.y)]),
     final: { testAccuracy: last?.testAccuracy ?? null, testLoss: last?.testLoss ?? null },
+    bestEpoch: o.bestEpoch !== undefined ? o.bestEpoch : bestEpochOf(o.epochs),
     changes: o.changes.map((c) => ({ step: c.step, epoch: c.epoch, batch: c.batch, changes: c.changes })),
   };
 }
@@ -79,6 +85,12 @@ export function storedRuns(extra: Record<string, unknown>): StoredRun[] {
   return runs.filter(
     (r): r is StoredRun => !!r && typeof r === 'object' && typeof (r as StoredRun).id === 'string' && Array.isArray((r as StoredRun).loss),
   );
+}
+
+/** A stored run's best epoch: as recorded, or (runs stored before it was) worked out from its epochs. */
+export function storedBestEpoch(r: Pick<StoredRun, 'bestEpoch' | 'epochs'>): number | null {
+  if (typeof r.bestEpoch === 'number' && Number.isInteger(r.bestEpoch) && r.bestEpoch > 0) return r.bestEpoch;
+  return Array.isArray(r.epochs) ? bestEpochOf(r.epochs.filter((e) => e && typeof e.epoch === 'number' && typeof e.testLoss === 'number')) : null;
 }
 
 /** 0.001 / 1e-5 / 0.01, without float noise */

@@ -105,7 +105,8 @@ describe('templates', () => {
     const list = await service.listTemplates({});
     valid('listTemplates', list);
     expect(list[0]).toMatchObject({ id: 'quickstart', name: 'PyTorch quickstart (FashionMNIST MLP)', dataset: 'fashion-mnist' });
-    expect(list.map((t) => t.id).sort()).toEqual(['autoencoder', 'fashion-cnn', 'lenet5', 'quickstart', 'resnet8']);
+    expect(list.map((t) => t.id).sort()).toEqual(['autoencoder', 'fashion-cnn', 'iris-mlp', 'lenet5', 'quickstart', 'resnet8']);
+    expect(list.find((t) => t.id === 'iris-mlp')!.dataset).toBe('csv');
     expect(list.find((t) => t.id === 'lenet5')!.dataset).toBe('mnist');
     for (const t of list) expect(t.description.length).toBeGreaterThan(10);
   });
@@ -113,6 +114,9 @@ describe('templates', () => {
   it('getTemplate returns a valid project; unknown ids and paths are NL_INVALID_ARGUMENT', async () => {
     for (const t of await service.listTemplates({})) valid('getTemplate', await service.getTemplate({ id: t.id }));
     await expect(service.getTemplate({ id: 'nope' })).rejects.toMatchObject({ code: 'NL_INVALID_ARGUMENT', hint: expect.stringContaining('quickstart') });
+    // A new project from a template has no file yet: the template's data path comes back absolute, beside the template.
+    const iris = (await service.getTemplate({ id: 'iris-mlp' })).training.dataset as { type: string; path: string };
+    expect(iris).toMatchObject({ type: 'csv', path: join(process.cwd(), 'assets', 'samples', 'iris.csv') });
     await expect(service.getTemplate({ id: '../../package' })).rejects.toMatchObject({ code: 'NL_INVALID_ARGUMENT' });
   });
 });
