@@ -370,6 +370,8 @@ export const METHODS = {
       evaluateOnly: z.boolean().optional(),
       /** chosen by the caller and echoed in dataset.download events, so it knows its run (and can stop it) before startRun answers */
       tag: z.string().max(100).optional(),
+      /** the project's file, when it has been saved: relative dataset paths (CSV, image folder, torchvision root) resolve against its folder */
+      path: z.string().min(1).optional(),
     }),
     result: z.object({ runId: z.string() }),
   },

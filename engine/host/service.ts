@@ -22,7 +22,7 @@ import { compileGraph } from '../compile/compile.js';
 import { loadReport } from '../train/checkpoints.js';
 import { loadSafetensors } from '../io/safetensors.js';
 import { CATALOG, type LayerSpec } from '../graph/catalog.js';
-import { OptimizerSchema, TrainingSchema, type GraphDoc } from '../graph/document.js';
+import { OptimizerSchema, TrainingSchema, type GraphDoc, type ProjectDoc } from '../graph/document.js';
 import { batchCount } from '../data/loader.js';
 import { previewCsv } from '../data/csv-preview.js';
 import type { LoadOptions } from '../data/datasets.js';
@@ -34,6 +34,20 @@ import * as projectIo from '../io/project.js';
 import { TrainingRun, type HyperEdit } from '../train/run.js';
 import { withAbsoluteDataPaths } from '../train/job.js';
 import { API_VERSION, RecoveryDto, type EngineApi, type EngineEvent, type LayerDto, type ParamsFormDto, type Params, type Result, type RunSummaryDto, type TemplateDto, type TrainingIssueDto } from './api.js';
+
+/**
+ * The project with its dataset paths made absolute against the project file's folder. An unsaved project has no
+ * folder: a relative path there would silently mean the engine's working directory, so it is refused instead.
+ */
+function locateDataPaths(doc: ProjectDoc, file: string | undefined): ProjectDoc {
+  if (file !== undefined) return withAbsoluteDataPaths(doc, file);
+  const ds = doc.training.dataset;
+  const rel = typeof ds === 'string' ? undefined : ds.type === 'torchvision' ? ds.root : ds.path;
+  if (rel !== undefined && !path.isAbsolute(rel))
+    throw new NetloomError('NL_INVALID_ARGUMENT', `The dataset path "${rel}" is relative, but this project has not been saved yet, so there is no folder to resolve it against`,
+      'Save the project first (relative paths are read from the project file\'s folder), or choose the dataset again with its full path.');
+  return doc;
+}
 
 // ---- where the installation is -------------------------------------------------------------------
 
@@ -372,8 +386,8 @@ export class EngineService implements EngineApi {
     return { runId, name, ...run.summary() };
   }
 
-  async startRun({ project, overrides, checkpoint, evaluateOnly, tag }: Params<'startRun'>): Promise<Result<'startRun'>> {
-    const doc = projectIo.loadProjectJson(project, `project "${project.name}"`);
+  async startRun({ project, overrides, checkpoint, evaluateOnly, tag, path: file }: Params<'startRun'>): Promise<Result<'startRun'>> {
+    const doc = locateDataPaths(projectIo.loadProjectJson(project, `project "${project.name}"`), file);
     // The id exists from the start, so download events can name the run and stopRun can abandon it while it prepares.
     const runId = `run-${this.nextRunId++}`;
     const abort = new AbortController();

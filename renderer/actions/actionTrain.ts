@@ -61,7 +61,7 @@ async function startCurrent(ctx: ActionContext, checkpoint?: { path: string; res
   });
   if (previous) ctx.api.closeRun({ runId: previous }).catch(() => {}); // frees the old run's memory
   try {
-    const { runId } = await ctx.api.startRun({ ...req, tag, ...(checkpoint ? { checkpoint, ...(evaluateOnly ? { evaluateOnly } : {}) } : {}) });
+    const { runId } = await ctx.api.startRun({ ...req, tag, ...(s.project.path ? { path: s.project.path } : {}), ...(checkpoint ? { checkpoint, ...(evaluateOnly ? { evaluateOnly } : {}) } : {}) });
     adoptRun(runId);
     // an evaluate-only run is created stopped (its run.state event may have come first)
     if (evaluateOnly) ctx.state().setRun({ state: 'stopped' });

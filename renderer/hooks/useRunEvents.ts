@@ -22,13 +22,14 @@ function apply(e: RunEvent): void {
     setRun({ epochs: run.epochs + 1 });
   } else {
     setRun({ state: e.state, error: e.error ?? null });
-    if (e.state === 'finished' || e.state === 'stopped') void keepRun(e.runId);
+    // a failed run is kept too: its curve up to the divergence is what tells the user why
+    if (e.state === 'finished' || e.state === 'stopped' || e.state === 'failed') void keepRun(e.runId);
   }
 }
 
 const kept = new Set<string>();
 
-/** Stores a compact record of the app's run, once it has finished or stopped, in the project's `runs`. */
+/** Stores a compact record of the app's run, once it has finished, stopped or failed, in the project's `runs`. */
 async function keepRun(runId: string): Promise<void> {
   const { api, run } = useStore.getState();
   if (!api || !run.settings || run.startedAt === null || kept.has(runId)) return;
@@ -41,7 +42,7 @@ async function keepRun(runId: string): Promise<void> {
     if (rec.epochsDone.length === 0 && loss.length === 0) return; // nothing trained
     const s = useStore.getState();
     const index = (Array.isArray(s.project.extra.runs) ? s.project.extra.runs.length : 0) + 1;
-    s.addRunRecord(makeRunRecord({ runId, index, startedAt, state: rec.state, settings, epochs: rec.epochsDone, loss, changes: rec.changes }));
+    s.addRunRecord(makeRunRecord({ runId, index, startedAt, state: rec.state, settings, epochs: rec.epochsDone, loss, changes: rec.changes, bestEpoch: rec.bestEpoch }));
   } catch {
     kept.delete(runId); // the run is gone (closed): nothing to keep
   }

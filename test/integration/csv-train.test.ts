@@ -119,6 +119,26 @@ describe('Iris (assets/samples/iris.csv, the iris-mlp template)', () => {
     expect(pred.predicted).toBe(0);
     await service.closeRun({ runId });
   });
+
+  it('the app: a saved project with a relative CSV path trains from its file; the same project unsaved is refused clearly', async () => {
+    const service = new EngineService();
+    const dir = mkdtempSync(join(tmp, 'saved-'));
+    writeFileSync(join(dir, 'flowers.csv'), readFileSync(IRIS_CSV));
+    const doc = irisTemplate();
+    const relative = { ...doc, training: { ...doc.training, dataset: { ...(doc.training.dataset as object), path: 'flowers.csv' } } };
+    const ended = new Set<string>();
+    service.onEvent((e) => {
+      if (e.type === 'run.state' && e.state !== 'running') ended.add(e.runId);
+    });
+    const { runId } = await service.startRun({ project: relative, path: join(dir, 'flowers.netloom.json'), overrides: { epochs: 2 } });
+    while (!ended.has(runId)) await new Promise((r) => setTimeout(r, 10));
+    expect((await service.getRun({ runId })).state).toBe('finished');
+    await service.closeRun({ runId });
+    await expect(service.startRun({ project: relative })).rejects.toMatchObject({
+      code: 'NL_INVALID_ARGUMENT',
+      message: expect.stringContaining('"flowers.csv" is relative, but this project has not been saved yet'),
+    });
+  });
 });
 
 describe('regression on a generated CSV', () => {
