@@ -9,30 +9,13 @@
 #include <cstring>
 #include <vector>
 #include "netloom.h"
+#include "program-builder.h"
 
 namespace {
 
-struct Prog {
-    int batch = 64;
-    std::vector<int32_t> bufs;
-    std::vector<std::vector<int32_t>> fwd, bwd, step;
-    int64_t top16 = 0;
-    int add(int dt, int batched, int elems) {
-        bufs.insert(bufs.end(), {dt, batched, elems, (int32_t)top16});
-        top16 += ((int64_t)elems * (batched ? batch : 1) + 15) / 16;
-        return (int)bufs.size() / 4 - 1;
-    }
-    static std::vector<int32_t> ins(nl::Op op, std::vector<int32_t> b, std::vector<int32_t> i, std::vector<float> f = {}) {
-        std::vector<int32_t> w{(int32_t)op, (int32_t)b.size(), (int32_t)i.size(), (int32_t)f.size()};
-        w.insert(w.end(), b.begin(), b.end());
-        w.insert(w.end(), i.begin(), i.end());
-        for (float v : f) {
-            int32_t bits;
-            std::memcpy(&bits, &v, 4);
-            w.push_back(bits);
-        }
-        return w;
-    }
+// Prog: the shared hand-built Program (program-builder.h), batch 64 here.
+struct Prog : ProgramBuilder {
+    Prog() { batch = 64; }
 };
 
 }  // namespace
@@ -71,11 +54,7 @@ int main(int argc, char ** argv) {
         p.step.push_back(Prog::ins(nl::Op::SGD_STEP, {W[l], dW[l], -1}, {0, 0}, {1e-3f, 0, 0, 0}));
         p.step.push_back(Prog::ins(nl::Op::SGD_STEP, {B[l], dB[l], -1}, {0, 0}, {1e-3f, 0, 0, 0}));
     }
-    std::vector<int32_t> w{nl::PROGRAM_MAGIC, nl::PROGRAM_VERSION, p.batch, (int32_t)p.top16, (int32_t)p.bufs.size() / 4,
-                           (int32_t)p.fwd.size(), (int32_t)p.bwd.size(), (int32_t)p.step.size(), x, lab, Y[2], probs, loss, correct, 10, -1};
-    w.insert(w.end(), p.bufs.begin(), p.bufs.end());
-    for (auto * sec : {&p.fwd, &p.bwd, &p.step})
-        for (auto & i : *sec) w.insert(w.end(), i.begin(), i.end());
+    std::vector<int32_t> w = p.words({x, lab, Y[2], probs, loss, correct, 10, -1});
     std::unique_ptr<nl::Session> s;
     nl::Status st = nl::Session::create(w.data(), w.size(), threads, s);
     if (!st.ok()) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <vector>
 #include "netloom.h"
+#include "program-builder.h"
 #include "test-util.h"
 
 // "what: detail" (the detail is the status the runtime returned).
@@ -22,37 +23,9 @@ static bool says(const nl::Status & st, nl_status code, const std::string & need
 }
 
 // Program words, assembled by hand (test_program.cpp's Builder, plus the v3 targets word).
-struct Builder {
-    int batch = 4;
-    std::vector<int32_t> bufs;   // 4 words each
-    std::vector<std::vector<int32_t>> fwd, bwd, step;
-    int64_t top16 = 0;
-    int add(int dt, int batched, int elems) {
-        bufs.insert(bufs.end(), {dt, batched, elems, (int32_t)top16});
-        top16 += ((int64_t)elems * (batched ? batch : 1) + 15) / 16;
-        return (int)bufs.size() / 4 - 1;
-    }
-    static std::vector<int32_t> ins(nl::Op op, std::vector<int32_t> b, std::vector<int32_t> i, std::vector<float> f = {}) {
-        std::vector<int32_t> w{(int32_t)op, (int32_t)b.size(), (int32_t)i.size(), (int32_t)f.size()};
-        w.insert(w.end(), b.begin(), b.end());
-        w.insert(w.end(), i.begin(), i.end());
-        for (float v : f) {
-            int32_t bits;
-            std::memcpy(&bits, &v, 4);
-            w.push_back(bits);
-        }
-        return w;
-    }
-    // io: input labels logits probs loss correct classes targets
-    std::vector<int32_t> words(std::vector<int32_t> io, int version = nl::PROGRAM_VERSION) const {
-        std::vector<int32_t> w{nl::PROGRAM_MAGIC, version, batch, (int32_t)top16, (int32_t)bufs.size() / 4,
-                               (int32_t)fwd.size(), (int32_t)bwd.size(), (int32_t)step.size()};
-        w.insert(w.end(), io.begin(), io.end());
-        w.insert(w.end(), bufs.begin(), bufs.end());
-        for (auto * sec : {&fwd, &bwd, &step})
-            for (auto & i : *sec) w.insert(w.end(), i.begin(), i.end());
-        return w;
-    }
+// Builder: the shared hand-built Program (program-builder.h), batch 4 here.
+struct Builder : ProgramBuilder {
+    Builder() { batch = 4; }
 };
 
 // y = x (a copy, so the output row IS the gathered input row) and MSELoss(y, targets), width W.

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 #include "netloom.h"
+#include "program-builder.h"
 #include "test-util.h"
 
 // "what: detail" (the detail is the status the runtime returned).
@@ -18,37 +19,9 @@ static void check(bool ok, const std::string & what, const std::string & detail 
 // A tiny valid program: x[4] -> linear(4->3) -> CE(3), SGD. Buffers (offsets in 16-word units):
 //  0 x (batched 4)  1 W [3x4]  2 b [3]  3 y (batched 3)  4 labels (i32, batched 1)
 //  5 probs (batched 3)  6 loss  7 correct (i32)  8 dW  9 db  10 dy (batched 3)
-struct Builder {
-    int batch = 2;
-    std::vector<int32_t> bufs;   // 4 words each
-    std::vector<std::vector<int32_t>> fwd, bwd, step;
-    int64_t top16 = 0;
-    int add(int dt, int batched, int elems) {
-        bufs.insert(bufs.end(), {dt, batched, elems, (int32_t)top16});
-        int64_t words = (int64_t)elems * (batched ? batch : 1);
-        top16 += (words + 15) / 16;
-        return (int)bufs.size() / 4 - 1;
-    }
-    static std::vector<int32_t> ins(nl::Op op, std::vector<int32_t> b, std::vector<int32_t> i, std::vector<float> f = {}) {
-        std::vector<int32_t> w{(int32_t)op, (int32_t)b.size(), (int32_t)i.size(), (int32_t)f.size()};
-        w.insert(w.end(), b.begin(), b.end());
-        w.insert(w.end(), i.begin(), i.end());
-        for (float v : f) {
-            int32_t bits;
-            std::memcpy(&bits, &v, 4);
-            w.push_back(bits);
-        }
-        return w;
-    }
-    std::vector<int32_t> words(std::vector<int32_t> io) const {
-        std::vector<int32_t> w{nl::PROGRAM_MAGIC, nl::PROGRAM_VERSION, batch, (int32_t)top16, (int32_t)bufs.size() / 4,
-                               (int32_t)fwd.size(), (int32_t)bwd.size(), (int32_t)step.size()};
-        w.insert(w.end(), io.begin(), io.end());
-        w.insert(w.end(), bufs.begin(), bufs.end());
-        for (auto * sec : {&fwd, &bwd, &step})
-            for (auto & i : *sec) w.insert(w.end(), i.begin(), i.end());
-        return w;
-    }
+// Builder: the shared hand-built Program (program-builder.h), batch 2 here.
+struct Builder : ProgramBuilder {
+    Builder() { batch = 2; }
 };
 
 static Builder tiny(float lr = 0.1f) {
