@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { connectApi } from './ws-client.js';
 import { loadDataset } from '../../engine/data/datasets.js';
 import { startServer, type RunningServer } from '../../engine/host/serve.js';
 import { EngineService } from '../../engine/host/service.js';
@@ -36,37 +36,7 @@ afterAll(async () => {
   await mirror?.close();
 });
 
-interface Client {
-  events: any[];
-  call(method: string, params?: unknown): Promise<any>;
-  close(): void;
-}
-
-/** A raw API client over the WebSocket: calls by id, events collected. */
-async function connect(): Promise<Client> {
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api?token=${encodeURIComponent(server.token)}`);
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const events: any[] = [];
-  const waiting = new Map<number, (m: any) => void>();
-  ws.on('message', (data) => {
-    const msg = JSON.parse(data.toString());
-    if ('event' in msg) events.push(msg.event);
-    else waiting.get(msg.id)?.(msg);
-  });
-  let id = 1;
-  return {
-    events,
-    call(method, params = {}) {
-      const n = id++;
-      ws.send(JSON.stringify({ id: n, method, params }));
-      return new Promise((resolve) => waiting.set(n, resolve));
-    },
-    close: () => ws.close(),
-  };
-}
+const connect = () => connectApi(server);
 
 function project(root: string): unknown {
   const p = JSON.parse(readFileSync('assets/templates/quickstart.json', 'utf8'));

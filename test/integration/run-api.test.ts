@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { connectApi } from './ws-client.js';
 import { ensureBuiltin } from '../../engine/data/builtin.js';
 import { EngineEvent } from '../../engine/host/api.js';
 import { startServer, type RunningServer } from '../../engine/host/serve.js';
@@ -22,59 +22,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'netloom-run-api-'));
 const logs: string[] = [];
 let server: RunningServer;
 
-interface Client {
-  events: any[];
-  call(method: string, params?: unknown): Promise<any>;
-  until(pred: (e: any) => boolean, ms?: number): Promise<any>;
-  close(): void;
-}
-
-async function connect(): Promise<Client> {
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api?token=${encodeURIComponent(server.token)}`);
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const events: any[] = [];
-  const waiting = new Map<number, (m: any) => void>();
-  const watchers: { pred: (e: any) => boolean; done: (e: any) => void }[] = [];
-  ws.on('message', (data) => {
-    const msg = JSON.parse(data.toString());
-    if ('event' in msg) {
-      events.push(msg.event);
-      for (const w of [...watchers])
-        if (w.pred(msg.event)) {
-          watchers.splice(watchers.indexOf(w), 1);
-          w.done(msg.event);
-        }
-    } else waiting.get(msg.id)?.(msg);
-  });
-  let next = 1;
-  return {
-    events,
-    call(method, params = {}) {
-      const id = next++;
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no reply to ${method} within 60 s`)), 60_000);
-        waiting.set(id, (m) => {
-          clearTimeout(timer);
-          waiting.delete(id);
-          resolve(m);
-        });
-        ws.send(JSON.stringify({ id, method, params }));
-      });
-    },
-    until(pred, ms = 60_000) {
-      const seen = events.find(pred);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('event did not arrive')), ms);
-        watchers.push({ pred, done: (e) => (clearTimeout(timer), resolve(e)) });
-      });
-    },
-    close: () => ws.close(),
-  };
-}
+const connect = () => connectApi(server);
 
 beforeAll(async () => {
   await ensureBuiltin('mnist');

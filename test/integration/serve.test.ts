@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { connectApi, type ApiClient } from './ws-client.js';
 import { NetloomError } from '../../engine/errors.js';
 import { startServer, type RunningServer } from '../../engine/host/serve.js';
 import { EngineService } from '../../engine/host/service.js';
@@ -57,60 +58,7 @@ function rawGet(pathAndQuery: string, headers: Record<string, string> = {}): Pro
   });
 }
 
-/** A connected API client: call() by id, events collected. */
-interface Client {
-  ws: WebSocket;
-  events: unknown[];
-  call(method: string, params?: unknown): Promise<any>;
-  sendRaw(data: string | Buffer, binary?: boolean): Promise<any>;
-  close(): void;
-}
-
-async function connect(s: RunningServer = server): Promise<Client> {
-  const ws = new WebSocket(wsUrl(s.token, s));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const events: unknown[] = [];
-  const waiting = new Map<number, (m: any) => void>();
-  const anonymous: ((m: any) => void)[] = [];
-  ws.on('message', (data) => {
-    const msg = JSON.parse(data.toString());
-    if ('event' in msg) events.push(msg.event);
-    else if (waiting.has(msg.id)) {
-      waiting.get(msg.id)!(msg);
-      waiting.delete(msg.id);
-    } else anonymous.shift()?.(msg);
-  });
-  let next = 1;
-  const wait = (id: number | null) =>
-    new Promise<any>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply ${id === null ? '' : `to request ${id}`} within 10 s`)), 10_000);
-      const done = (m: any) => {
-        clearTimeout(timer);
-        resolve(m);
-      };
-      if (id === null) anonymous.push(done);
-      else waiting.set(id, done);
-    });
-  return {
-    ws,
-    events,
-    call(method, params = {}) {
-      const id = next++;
-      const reply = wait(id);
-      ws.send(JSON.stringify({ id, method, params }));
-      return reply;
-    },
-    sendRaw(data, binary = false) {
-      const reply = wait(null);
-      ws.send(data, { binary });
-      return reply;
-    },
-    close: () => ws.close(),
-  };
-}
+const connect = (s: RunningServer = server) => connectApi(s, { replyTimeoutMs: 10_000 });
 
 /** Tries to open a WebSocket that must be refused; resolves with the HTTP status and the time it took. */
 function refused(url: string, headers: Record<string, string> = {}): Promise<{ status: number | undefined; ms: number }> {
@@ -234,7 +182,7 @@ describe('serve: WebSocket access', () => {
 });
 
 describe('serve: the EngineApi', () => {
-  let c: Client;
+  let c: ApiClient;
   beforeAll(async () => {
     c = await connect();
   });
