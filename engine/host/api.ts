@@ -269,20 +269,59 @@ export const NodeLoadDto = z.object({
 
 const RunId = z.object({ runId: z.string().min(1) });
 
-/** A dataset for the dataset view (datasetInfo). */
+/** One CSV row in the dataset view: feature values as the file has them; class index (classification) or target value (regression). */
+export const TableRowDto = z.object({ values: z.array(z.number()), label: z.number() });
+export type TableRowDto = z.infer<typeof TableRowDto>;
+
+/** A dataset for the dataset view and the playground (datasetInfo): what a run of it trains on (engine/train/dataset-info.ts). */
 export const DatasetInfoDto = z.object({
+  /** a built-in (also when read from a torchvision folder), an image folder or a CSV file */
+  kind: z.enum(['builtin', 'image-folder', 'csv']),
+  /** a built-in's name (mnist, ...), or 'image-folder' / 'csv' */
   name: z.string(),
-  /** torchvision's class name, e.g. FashionMNIST */
+  /** torchvision's class name (FashionMNIST), the image folder's or the CSV file's name */
   title: z.string(),
-  /** one sample's shape, CHW, e.g. [1, 28, 28] */
+  /** one sample's shape: CHW for images, e.g. [1, 28, 28]; [features] for a CSV */
   sampleShape: z.array(z.number()),
+  /** class names by label; empty for a regression CSV */
   classes: z.array(z.string()),
-  /** samples per class in each split */
+  /** samples per class in each split (empty for a regression CSV) */
   counts: z.object({ train: z.array(z.number()), test: z.array(z.number()) }),
-  /** the first training samples of each class, class by class; pixels: uint8 CHW, base64 */
+  /** samples (rows) in each split */
+  totals: z.object({ train: z.number(), test: z.number() }),
+  /** 'validation': the test split is the held-out validation_fraction (image folders, CSVs) */
+  testSplit: z.enum(['test', 'validation']),
+  /** the first training samples of each class (resized as training resizes them), class by class; pixels: uint8 CHW, base64; empty for a CSV */
   samples: z.array(z.object({ label: z.number(), pixels: z.string() })),
-  /** the raw/ folder the files were read from */
+  /** where the data was read from: a raw/ folder, an image folder, a CSV file */
   source: z.string(),
+  /** the loader's notes (skipped files, constant features, decimal commas, ...) */
+  notes: z.array(z.string()),
+  /** a CSV: the columns used, the rows, the standardisation statistics and the target */
+  table: z
+    .object({
+      task: z.enum(['classification', 'regression']),
+      /** feature columns, in the Input's order */
+      features: z.array(z.string()),
+      label: z.string(),
+      standardized: z.boolean(),
+      /** per-feature mean and divisor (population std; 1 for a constant feature) of the training split */
+      stats: z.object({ mean: z.array(z.number()), std: z.array(z.number()) }),
+      /** the first rows of the training split and of the test split, in file order */
+      rows: z.array(TableRowDto),
+      testRows: z.array(TableRowDto),
+      /** regression: the target over both splits, and a histogram of each split */
+      target: z
+        .object({
+          min: z.number(),
+          max: z.number(),
+          mean: z.number(),
+          std: z.number(),
+          bins: z.array(z.object({ from: z.number(), to: z.number(), train: z.number(), test: z.number() })),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 export type DatasetInfoDto = z.infer<typeof DatasetInfoDto>;
 
@@ -428,9 +467,26 @@ export const METHODS = {
     result: z.object({ ok: z.boolean(), nodes: z.array(NodeLoadDto), unassigned: z.array(z.string()), problems: z.array(z.string()), hasOptimizerState: z.boolean(), resumable: z.boolean() }),
   },
 
-  /** a dataset at a glance: classes, per-class counts of both splits, and the first perClass training samples of each class */
+  /** a dataset at a glance: classes, per-class counts of both splits, the first perClass training images of each class,
+   *  or a CSV's columns, rows and statistics. Which dataset: exactly one of name, dataset (+ path) or runId */
   datasetInfo: {
-    params: z.object({ name: z.enum(['mnist', 'fashion-mnist', 'kmnist', 'cifar10']), perClass: z.number().int().min(0).max(64).default(8) }),
+    params: z
+      .object({
+        /** a built-in by name */
+        name: z.enum(['mnist', 'fashion-mnist', 'kmnist', 'cifar10']).optional(),
+        /** a project's training.dataset: a built-in's name or a description (torchvision folder, image folder, CSV), checked by the engine */
+        dataset: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+        /** the project's file, when saved: relative dataset paths resolve against its folder (else they must be absolute) */
+        path: z.string().min(1).optional(),
+        /** the dataset a run trains on (in memory already: nothing is read) */
+        runId: z.string().min(1).optional(),
+        perClass: z.number().int().min(0).max(64).default(8),
+        /** CSV rows returned of each split */
+        rows: z.number().int().min(0).max(1000).default(12),
+        /** read the files again even when a summary of them (unchanged on disk) is cached */
+        fresh: z.boolean().optional(),
+      })
+      .refine((p) => [p.name, p.dataset, p.runId].filter((v) => v !== undefined).length === 1, { message: 'give exactly one of name, dataset or runId' }),
     result: DatasetInfoDto,
   },
   /** columns, delimiter, first rows and per-column numeric check of a CSV file (reads only its start) */

@@ -33,6 +33,8 @@ import { batchShape, paramCount, summarize } from '../graph/summary.js';
 import * as projectIo from '../io/project.js';
 import { TrainingRun, type HyperEdit } from '../train/run.js';
 import { withAbsoluteDataPaths } from '../train/job.js';
+import { describeDataset } from '../train/dataset-info.js';
+import { datasetFingerprint, loadDescribed, locateDataset, parseDatasetDoc, type DescribedDataset } from '../train/dataset-load.js';
 import { API_VERSION, RecoveryDto, type EngineApi, type EngineEvent, type LayerDto, type ParamsFormDto, type Params, type Result, type RunSummaryDto, type TemplateDto, type TrainingIssueDto } from './api.js';
 
 /**
@@ -210,6 +212,9 @@ export interface EngineServiceOptions {
 }
 
 type Listener = (e: EngineEvent) => void;
+
+/** Summaries of described datasets (folders, CSVs) kept by datasetInfo: a few projects' worth. */
+const DATASET_INFO_CACHE = 8;
 
 export class EngineService implements EngineApi {
   private readonly listeners = new Set<Listener>();
@@ -543,7 +548,7 @@ export class EngineService implements EngineApi {
     return previewCsv(file, { delimiter, header });
   }
 
-  /** Loaded datasets by name (a failed load is forgotten, so a later call tries again). */
+  /** Loaded built-in datasets by name (a failed load is forgotten, so a later call tries again). */
   private readonly datasets = new Map<string, Promise<import('../data/datasets.js').Dataset>>();
 
   private dataset(name: import('../data/datasets.js').DatasetName): Promise<import('../data/datasets.js').Dataset> {
@@ -556,34 +561,31 @@ export class EngineService implements EngineApi {
     return pending;
   }
 
-  async datasetInfo({ name, perClass }: Params<'datasetInfo'>): Promise<Result<'datasetInfo'>> {
-    const ds = await this.dataset(name);
-    const want = perClass ?? 8;
-    const size = ds.sampleShape.reduce((a, b) => a * b, 1);
-    const count = (split: { labels: Uint8Array; count: number }) => {
-      const c = new Array<number>(ds.classes.length).fill(0);
-      for (let i = 0; i < split.count; i++) c[split.labels[i]]++;
-      return c;
-    };
-    const picked: number[][] = ds.classes.map(() => []);
-    let missing = want * ds.classes.length;
-    for (let i = 0; i < ds.train.count && missing > 0; i++) {
-      const bucket = picked[ds.train.labels[i]];
-      if (bucket && bucket.length < want) {
-        bucket.push(i);
-        missing--;
-      }
+  /**
+   * Summaries of the datasets projects describe (folders, image folders, CSVs), newest last. Only the summary
+   * is kept, not the data: a 100 MB CSV is read again only when its size or time stamp changes (or on `fresh`).
+   */
+  private readonly datasetInfos = new Map<string, Promise<Result<'datasetInfo'>>>();
+
+  async datasetInfo({ name, dataset, path: file, runId, perClass, rows, fresh }: Params<'datasetInfo'>): Promise<Result<'datasetInfo'>> {
+    const opts = { perClass: perClass ?? 8, rows: rows ?? 12 };
+    if (runId !== undefined) return describeDataset(this.getRunEntry(runId).run.job.dataset, opts);
+    const doc = parseDatasetDoc(name ?? dataset);
+    // a built-in (or a torchvision description of the bundled copy): kept loaded, as runs keep theirs
+    const builtin = typeof doc === 'string' ? doc : doc.type === 'torchvision' && doc.root === undefined && !doc.download ? doc.name : undefined;
+    if (builtin !== undefined) return describeDataset({ kind: 'image', ...(await this.dataset(builtin)) }, opts);
+    const located = locateDataset(doc as DescribedDataset, file);
+    const key = JSON.stringify([located, opts, await datasetFingerprint(located)]);
+    let pending = fresh ? undefined : this.datasetInfos.get(key);
+    if (!pending) {
+      pending = loadDescribed(located, this.datasetLoad).then((ds) => describeDataset(ds, opts));
+      const mine = pending;
+      pending.catch(() => this.datasetInfos.get(key) === mine && this.datasetInfos.delete(key));
     }
-    const samples = picked.flatMap((idx, label) =>
-      idx.map((i) => ({ label, pixels: Buffer.from(ds.train.images.buffer, ds.train.images.byteOffset + i * size, size).toString('base64') })));
-    return {
-      name: ds.name,
-      title: ds.title,
-      sampleShape: [...ds.sampleShape],
-      classes: [...ds.classes],
-      counts: { train: count(ds.train), test: count(ds.test) },
-      samples,
-      source: ds.source,
-    };
+    // (re-)inserted: the most recently used last, the least recently used dropped first
+    this.datasetInfos.delete(key);
+    this.datasetInfos.set(key, pending);
+    for (const old of this.datasetInfos.keys()) if (this.datasetInfos.size > DATASET_INFO_CACHE) this.datasetInfos.delete(old);
+    return pending;
   }
 }

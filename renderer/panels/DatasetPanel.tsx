@@ -1,38 +1,40 @@
 /**
- * The dataset view (under the training panel, collapsible): pick a dataset, see its first training
- * samples of each class, the per-class counts of both splits and the input shape, and make it the
- * project's dataset ("Use this dataset": training.dataset and the Input node's shape, one undo step).
+ * The dataset view (under the training panel, collapsible): the project's dataset, or a built-in picked to look
+ * at, as a run would train on it (datasetInfo). Images (built-ins, image folders): the first training samples of
+ * each class, resized as training resizes them, with per-class counts of both splits. A CSV file: its first rows
+ * with each feature's mean and std, and the class counts or the regression target's histogram. Both show the
+ * input shape and the loader's notes. "Use this dataset" makes it the project's dataset and gives the Input node
+ * its sample shape (one undo step).
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { DatasetInfoDto } from '../../engine/host/api';
 import { actionUseDataset } from '../actions/actionUseDataset';
-import { reportError, run } from '../actions/registry';
+import { run } from '../actions/registry';
+import { defaultChoice, infoRequest, viewChoices, type ViewChoice } from '../state/datasetView';
 import { fmtCount, fmtShape } from '../state/graph';
 import { useStore } from '../state/store';
+import { BUILTIN_INFO } from '../state/training';
+import { DatasetTable, TargetHistogram } from './DatasetTable';
 import { SampleImage } from './SampleImage';
+import '../styles/own-data.css';
 
-const CHOICES: { name: 'mnist' | 'fashion-mnist' | 'kmnist' | 'cifar10'; label: string }[] = [
-  { name: 'mnist', label: 'MNIST' },
-  { name: 'fashion-mnist', label: 'FashionMNIST' },
-  { name: 'kmnist', label: 'KMNIST' },
-  { name: 'cifar10', label: 'CIFAR-10' },
-];
-
+/** Rows of a CSV shown in the table. */
+const TABLE_ROWS = 12;
 
 function Counts({ info }: { info: DatasetInfoDto }) {
   const max = Math.max(1, ...info.counts.train, ...info.counts.test);
-  const total = (a: number[]) => a.reduce((x, y) => x + y, 0);
+  const test = info.testSplit === 'validation' ? 'validation' : 'test';
   return (
     <div className="dataset-counts" data-testid="dataset-counts">
       <div className="dataset-counts-head">
         <span>class</span>
         <span>
-          train <strong data-testid="dataset-train-total">{fmtCount(total(info.counts.train))}</strong> · test{' '}
-          <strong data-testid="dataset-test-total">{fmtCount(total(info.counts.test))}</strong>
+          train <strong data-testid="dataset-train-total">{fmtCount(info.totals.train)}</strong> · {test}{' '}
+          <strong data-testid="dataset-test-total">{fmtCount(info.totals.test)}</strong>
         </span>
       </div>
       {info.classes.map((c, i) => (
-        <div key={c} className="dataset-count-row" data-testid="dataset-count" data-train={info.counts.train[i]} data-test={info.counts.test[i]}>
+        <div key={c} className="dataset-count-row" data-testid="dataset-count" data-class={c} data-train={info.counts.train[i]} data-test={info.counts.test[i]}>
           <span className="dataset-class" title={c}>
             {c}
           </span>
@@ -49,14 +51,54 @@ function Counts({ info }: { info: DatasetInfoDto }) {
   );
 }
 
+function ImageGrid({ info }: { info: DatasetInfoDto }) {
+  const byClass = info.classes.map((c, i) => ({ c, samples: info.samples.filter((s) => s.label === i) }));
+  return (
+    <div className="dataset-grid" data-testid="dataset-grid">
+      {byClass.map(({ c, samples }) => (
+        <div key={c} className="dataset-class-row">
+          <span className="dataset-class" title={c}>
+            {c}
+          </span>
+          <span className="dataset-samples">
+            {samples.map((s, k) => (
+              <SampleImage key={k} pixels={s.pixels} shape={info.sampleShape} title={c} testId="dataset-sample" />
+            ))}
+          </span>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** What the header says about the data besides its shape: classes, or the CSV's task and columns. */
+function describe(info: DatasetInfoDto): string {
+  const classes = `${info.classes.length} classes`;
+  if (!info.table) return classes;
+  const features = `${info.table.features.length} features`;
+  return info.table.task === 'classification' ? `${features} · ${classes}` : `${features} · regression on ${info.table.label}`;
+}
+
 function DatasetBody() {
   const api = useStore((s) => s.api);
   const connected = useStore((s) => s.connection.status === 'open');
-  const projectDataset = useStore((s) => (typeof s.project.training?.dataset === 'string' ? s.project.training.dataset : 'fashion-mnist'));
-  const [name, setName] = useState<string>(projectDataset);
-  const [info, setInfo] = useState<DatasetInfoDto | null>(null);
+  const projectDataset = useStore((s) => s.project.training?.dataset);
+  const projectPath = useStore((s) => s.project.path);
+  const projectKey = JSON.stringify(projectDataset ?? null);
+  const [choice, setChoice] = useState<ViewChoice>(() => defaultChoice(projectDataset));
+  const [info, setInfo] = useState<{ choice: ViewChoice; info: DatasetInfoDto } | null>(null);
   const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
   const [loading, setLoading] = useState(false);
+  /** bumped by Reload: read the files again */
+  const [reload, setReload] = useState(0);
+  const reloaded = useRef(0);
+
+  // another project (or another dataset for this one): show it
+  useEffect(() => {
+    setChoice(defaultChoice(projectDataset));
+    // projectKey stands for projectDataset
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [projectKey]);
 
   useEffect(() => {
     if (!api || !connected) return;
@@ -64,48 +106,65 @@ function DatasetBody() {
     setLoading(true);
     setError(null);
     setInfo(null);
+    const fresh = reload > reloaded.current;
+    reloaded.current = reload;
     api
-      .datasetInfo({ name: name as (typeof CHOICES)[number]['name'], perClass: 8 })
-      .then((r) => live && setInfo(r))
+      .datasetInfo(infoRequest(choice, projectDataset, projectPath, { perClass: 8, rows: TABLE_ROWS, fresh }))
+      .then((r) => live && setInfo({ choice, info: r }))
       .catch((e: unknown) => {
         if (!live) return;
+        // shown in the panel (with the engine's hint): a dataset that cannot be read is not an app failure
         const err = e as { message?: string; hint?: string };
         setError({ message: err.message ?? String(e), hint: err.hint });
-        reportError(e, 'Load dataset');
       })
       .finally(() => live && setLoading(false));
     return () => {
       live = false;
     };
-  }, [api, connected, name]);
+    // projectKey stands for projectDataset
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [api, connected, choice, projectKey, projectPath, reload]);
 
-  const byClass = info ? info.classes.map((c, i) => ({ c, samples: info.samples.filter((s) => s.label === i) })) : [];
+  const shown = info?.choice === choice ? info.info : null;
+  const use = () => {
+    if (!shown) return;
+    if (choice === 'project') run(actionUseDataset, { dataset: projectDataset, title: shown.title, sampleShape: shown.sampleShape });
+    else run(actionUseDataset, { dataset: choice, title: BUILTIN_INFO[choice].title, sampleShape: shown.sampleShape });
+  };
   return (
     <div className="dataset-body">
       <div className="dataset-controls">
         <label className="dataset-choice">
           <span>dataset</span>
-          <select data-testid="dataset-select" value={name} onChange={(e) => setName(e.target.value)}>
-            {CHOICES.map((d) => (
-              <option key={d.name} value={d.name}>
+          <select data-testid="dataset-select" value={choice} onChange={(e) => setChoice(e.target.value as ViewChoice)}>
+            {viewChoices(projectDataset).map((d) => (
+              <option key={d.value} value={d.value}>
                 {d.label}
               </option>
             ))}
           </select>
         </label>
-        {info && (
+        {shown && (
           <span className="dataset-shape">
-            input shape <strong data-testid="dataset-shape">{fmtShape(info.sampleShape)}</strong>
-            <span className="muted"> · {info.classes.length} classes</span>
+            input shape <strong data-testid="dataset-shape">{fmtShape(shown.sampleShape)}</strong>
+            <span className="muted" data-testid="dataset-describe">
+              {' '}
+              · {describe(shown)}
+            </span>
           </span>
         )}
         {loading && <span className="muted" data-testid="dataset-loading">loading…</span>}
+        {choice === 'project' && (
+          <button data-testid="dataset-reload" disabled={loading} title="Read the files again (they are read once and kept while unchanged)" onClick={() => setReload((n) => n + 1)}>
+            Reload
+          </button>
+        )}
         <button
           className="primary"
           data-testid="btn-use-dataset"
-          disabled={!info || info.name !== name}
-          title="Set the project's training dataset and the Input node's shape (one undo step)"
-          onClick={() => info && run(actionUseDataset, { dataset: info.name, title: info.title, sampleShape: info.sampleShape })}
+          disabled={!shown}
+          title={shown ? `Train on this dataset and set the Input node's shape to ${fmtShape(shown.sampleShape)} (one undo step)` : undefined}
+          onClick={use}
         >
           Use this dataset
         </button>
@@ -116,26 +175,24 @@ function DatasetBody() {
           {error.hint && <div className="muted">{error.hint}</div>}
         </div>
       )}
-      {info && (
-        <div className="dataset-content">
-          <div className="dataset-grid" data-testid="dataset-grid">
-            {byClass.map(({ c, samples }) => (
-              <div key={c} className="dataset-class-row">
-                <span className="dataset-class" title={c}>
-                  {c}
-                </span>
-                <span className="dataset-samples">
-                  {samples.map((s, k) => (
-                    <SampleImage key={k} pixels={s.pixels} shape={info.sampleShape} title={c} testId="dataset-sample" />
-                  ))}
-                </span>
-              </div>
-            ))}
-          </div>
-          <Counts info={info} />
+      {shown && (
+        <div className={`dataset-content${shown.table ? ' tabular' : ''}`}>
+          {shown.table ? <DatasetTable info={shown} table={shown.table} /> : <ImageGrid info={shown} />}
+          {shown.table?.target ? <TargetHistogram info={shown} target={shown.table.target} /> : <Counts info={shown} />}
         </div>
       )}
-      {info && <div className="dataset-source muted" title={info.source}>{info.title} · {info.source}</div>}
+      {shown && shown.notes.length > 0 && (
+        <ul className="dataset-notes" data-testid="dataset-notes">
+          {shown.notes.map((n, i) => (
+            <li key={i}>{n}</li>
+          ))}
+        </ul>
+      )}
+      {shown && (
+        <div className="dataset-source muted" title={shown.source}>
+          {shown.title} · {shown.source}
+        </div>
+      )}
     </div>
   );
 }
