@@ -39,6 +39,16 @@ beforeAll(async () => {
   await ensureBuiltin('fashion-mnist');
 });
 
+describe('the installed command', () => {
+  it('`npx netloom` runs the built file as a program (package.json bin: executable, with a node shebang)', () => {
+    // npm links the bin before `prepare` builds it, so the build itself must make it executable
+    const r = spawnSync(CLI, ['--help'], { encoding: 'utf8' });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('train');
+  });
+});
+
 describe('netloom train: learning', () => {
   it('trains MNIST with Adam to a useful accuracy, saves, and eval reproduces the test line exactly', () => {
     const weights = join(tmp, 'mnist.safetensors');
