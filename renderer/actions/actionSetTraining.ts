@@ -4,6 +4,7 @@
  */
 import type { Training } from '../state/training';
 import { register } from './registry';
+import { sameJson } from '../state/sameJson';
 
 export interface SetTrainingArg {
   /** the whole training section after the edit */
@@ -14,7 +15,6 @@ export interface SetTrainingArg {
   mergeKey?: string;
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 export const actionSetTraining = register<SetTrainingArg>({
   name: 'setTraining',
@@ -23,7 +23,7 @@ export const actionSetTraining = register<SetTrainingArg>({
   perform(ctx, { after, label, mergeKey }) {
     const s = ctx.state();
     const before = s.project.training;
-    if (same(before ?? {}, after)) return;
+    if (sameJson(before ?? {}, after)) return;
     s.commit([{ kind: 'setTraining', before, after }], label, mergeKey ? { mergeKey: `training:${mergeKey}` } : {});
     // the toolbar's batch size (shapes on the canvas) follows the training batch size
     const bs = after.batch_size;

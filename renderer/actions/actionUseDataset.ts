@@ -1,5 +1,6 @@
 import { fmtShape, type GraphChange } from '../state/graph';
 import { register } from './registry';
+import { sameJson } from '../state/sameJson';
 
 export interface UseDatasetArg {
   /** the project's training.dataset value: a built-in's name ("mnist") or a description ({type: 'csv', ...}) */
@@ -10,7 +11,6 @@ export interface UseDatasetArg {
   sampleShape: number[] | null;
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
  * Trains on a dataset: sets the project's training.dataset and, when the dataset's sample shape is
@@ -27,11 +27,11 @@ export const actionUseDataset = register<UseDatasetArg>({
     if (sampleShape)
       for (const n of inputs) {
         const before = n.data.params;
-        if (same(before.shape, sampleShape)) continue;
+        if (sameJson(before.shape, sampleShape)) continue;
         changes.push({ kind: 'updateNode', id: n.id, before: { params: before }, after: { params: { ...before, shape: [...sampleShape] } } });
       }
     const training = s.project.training;
-    if (!same(training?.dataset, dataset)) changes.push({ kind: 'setTraining', before: training, after: { ...(training ?? {}), dataset } });
+    if (!sameJson(training?.dataset, dataset)) changes.push({ kind: 'setTraining', before: training, after: { ...(training ?? {}), dataset } });
     const shapeNote = !sampleShape ? 'the Input shape is unchanged' : inputs.length === 0 ? 'no Input node to shape' : `input ${fmtShape(sampleShape)}`;
     if (changes.length === 0) {
       s.toast({ kind: 'info', message: `The project already trains on ${title} (${shapeNote}).` });

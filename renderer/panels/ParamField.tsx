@@ -7,6 +7,7 @@ import { useEffect, useState } from 'react';
 import { actionSetParam } from '../actions/actionSetParam';
 import { run } from '../actions/registry';
 import { formatValue, hasTextValue, parseText, placeholder, type FieldSpec } from './paramSchema';
+import { sameJson } from '../state/sameJson';
 
 export interface ParamFieldProps {
   nodeId: string;
@@ -20,7 +21,6 @@ export interface ParamFieldProps {
   engineError?: string;
 }
 
-const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 export function ParamField({ nodeId, spec, doc, value, resolved, engineError }: ParamFieldProps) {
   const effective = value === undefined ? spec.default : value;
@@ -42,7 +42,7 @@ export function ParamField({ nodeId, spec, doc, value, resolved, engineError }: 
     if (derivedMode) return;
     const p = parseText(text, spec);
     const current = p.ok ? (p.value === undefined ? spec.default : p.value) : undefined;
-    if (!p.ok || !sameValue(current, effective)) {
+    if (!p.ok || !sameJson(current, effective)) {
       setText(formatValue(effective));
       setLocalError(null);
     }
@@ -141,7 +141,7 @@ export function ParamField({ nodeId, spec, doc, value, resolved, engineError }: 
         <span className="param-name">{spec.name}</span>
         {spec.required && <span className="param-required" title="required">*</span>}
         {!isSet && spec.hasDefault && <span className="param-default">default</span>}
-        {isSet && spec.hasDefault && !sameValue(value, spec.default) && (
+        {isSet && spec.hasDefault && !sameJson(value, spec.default) && (
           <button type="button" className="param-reset" title={`reset to the default (${formatValue(spec.default) || 'None'})`} onClick={() => {
             setText(formatValue(spec.default));
             setLocalError(null);

@@ -11,10 +11,8 @@ import { resizeChw } from '../state/imageResize';
 import { padView, placeImage, rgbaToChw, type PlaygroundInput } from '../state/playground';
 import { rgbaToGrey, sampleToRgba } from '../state/training';
 import { useStore } from '../state/store';
-import { useLatestOnly } from '../hooks/useLatestOnly';
+import { usePrediction } from '../hooks/usePrediction';
 import { ProbabilityBars } from './ProbabilityBars';
-
-type Prediction = { probabilities: number[]; predicted: number };
 
 /** A scratch canvas's 2D context, w x h. */
 function canvasOf(w: number, h: number): CanvasRenderingContext2D {
@@ -31,8 +29,7 @@ export function PlaygroundImage({ input, enabled, className }: { input: ImageInp
   const runId = useStore((s) => s.run.runId);
   const canvas = useRef<HTMLCanvasElement>(null);
   const last = useRef<{ x: number; y: number } | null>(null);
-  const [prediction, setPrediction] = useState<Prediction | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { prediction, setPrediction, error, setError, predict } = usePrediction();
   const [inked, setInked] = useState(false);
   const [dragOver, setDragOver] = useState(false);
   const view = padView(H, W);
@@ -53,21 +50,6 @@ export function PlaygroundImage({ input, enabled, className }: { input: ImageInp
     setError(null);
   }, [runId]);
 
-  const predict = useLatestOnly(async (pixels: number[]) => {
-    const { api, run } = useStore.getState();
-    const id = run.runId;
-    if (!api || !id) return;
-    try {
-      const answer = await api.predict({ runId: id, pixels });
-      if (useStore.getState().run.runId !== id) return;
-      setPrediction(answer);
-      setError(null);
-    } catch (e) {
-      const err = e as { message?: string; hint?: string };
-      setError(`${err.message ?? String(e)}${err.hint ? ` ${err.hint}` : ''}`);
-      setPrediction(null);
-    }
-  });
   /** the pad's pixels as the model's sample */
   const sample = () => {
     const g = ctx2d();
@@ -115,7 +97,7 @@ export function PlaygroundImage({ input, enabled, className }: { input: ImageInp
     if (!last.current) return;
     last.current = null;
     const s = sample();
-    if (s) predict(s);
+    if (s) predict({ pixels: s });
   };
 
   const loadFile = async (file: File | undefined) => {
@@ -148,7 +130,7 @@ export function PlaygroundImage({ input, enabled, className }: { input: ImageInp
       const { rgba } = sampleToRgba(pixels, [channels, H, W]);
       g.putImageData(new ImageData(rgba, W, H), 0, 0);
       setInked(true);
-      predict(Array.from(pixels));
+      predict({ pixels: Array.from(pixels) });
     } catch (e) {
       setError(`Cannot read ${file.name}: ${(e as Error).message}`);
     }

@@ -8,11 +8,9 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { DatasetInfoDto, TableRowDto } from '../../engine/host/api';
 import { fmtValue, parseFeatureRow, pickRow, rowLabel } from '../state/playground';
-import { useStore } from '../state/store';
-import { useLatestOnly } from '../hooks/useLatestOnly';
+import { usePrediction } from '../hooks/usePrediction';
 import { ProbabilityBars } from './ProbabilityBars';
 
-type Answer = { probabilities: number[]; predicted: number; output?: number[] };
 type Table = NonNullable<DatasetInfoDto['table']>;
 
 /** The row the form starts from: the first test row, else the first training row, else the feature means. */
@@ -25,29 +23,13 @@ export function PlaygroundTabular({ info, table, enabled, className }: { info: D
   /** the test row the values came from (index into table.testRows), and whether they were edited since */
   const [picked, setPicked] = useState<{ index: number; row: TableRowDto; edited: boolean } | null>(() =>
     table.testRows[0] ? { index: 0, row: table.testRows[0], edited: false } : null);
-  const [answer, setAnswer] = useState<Answer | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { prediction: answer, error, predict } = usePrediction();
   const { values, bad } = useMemo(() => parseFeatureRow(texts), [texts]);
   const key = values ? values.join(',') : null;
 
-  const predict = useLatestOnly(async (row: number[]) => {
-    const { api, run } = useStore.getState();
-    const id = run.runId;
-    if (!api || !id) return;
-    try {
-      const r = await api.predict({ runId: id, features: row });
-      if (useStore.getState().run.runId !== id) return;
-      setAnswer(r);
-      setError(null);
-    } catch (e) {
-      const err = e as { message?: string; hint?: string };
-      setError(`${err.message ?? String(e)}${err.hint ? ` ${err.hint}` : ''}`);
-      setAnswer(null);
-    }
-  });
   // predict as you type, and once the run's weights become usable
   useEffect(() => {
-    if (enabled && values) predict(values);
+    if (enabled && values) predict({ features: values });
     // key stands for values
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [enabled, key, predict]);

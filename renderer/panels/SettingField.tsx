@@ -12,6 +12,7 @@ import { actionSetTraining } from '../actions/actionSetTraining';
 import { useStore } from '../state/store';
 import { valueAt, withValue, type TrainingPath } from '../state/training';
 import { formatValue, parseText, placeholder as placeholderFor, type FieldSpec } from './paramSchema';
+import { sameJson } from '../state/sameJson';
 
 export interface SettingFieldProps {
   path: TrainingPath;
@@ -31,7 +32,6 @@ export interface SettingFieldProps {
   wide?: boolean;
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 export function SettingField({ path, spec, testId, label, disabled, highlight, title, engineError, placeholder, wide }: SettingFieldProps) {
   const pathKey = path.join('.');
@@ -58,7 +58,7 @@ export function SettingField({ path, spec, testId, label, disabled, highlight, t
     if (typeof effective === 'string' && spec.consts.includes(effective)) return;
     const p = parseText(text, spec);
     const current = p.ok ? (p.value === undefined ? spec.default : p.value) : undefined;
-    if (!p.ok || !same(current, effective)) {
+    if (!p.ok || !sameJson(current, effective)) {
       setText(formatValue(effective));
       setError(null);
     }

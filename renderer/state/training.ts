@@ -6,6 +6,7 @@
  * values that may change on resume, the Input shape a dataset implies, and the losses that fit.
  */
 import type { HyperDto, LayerDto, ProjectDto, RunOverridesDto, TrainingIssueDto } from '../../engine/host/api';
+import { sameJson } from './sameJson';
 
 export const DATASETS = ['fashion-mnist', 'mnist', 'kmnist', 'cifar10'] as const;
 export type BuiltinDataset = (typeof DATASETS)[number];
@@ -196,12 +197,11 @@ export function hyperOf(training: Training | undefined): HyperDto {
   return out as HyperDto;
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** The fields of `edited` that differ from `now` (what Resume sends), or null when none do. */
 export function hyperDiff(now: HyperDto, edited: HyperDto): HyperDto | null {
   const out: Record<string, unknown> = {};
-  for (const k of HYPER_FIELDS) if (edited[k] !== undefined && !same(edited[k], now[k])) out[k] = edited[k];
+  for (const k of HYPER_FIELDS) if (edited[k] !== undefined && !sameJson(edited[k], now[k])) out[k] = edited[k];
   return Object.keys(out).length ? (out as HyperDto) : null;
 }
 
