@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'NL_BAD_CHECKPOINT'
   | 'NL_CHECKPOINT_MISMATCH'
   | 'NL_NATIVE_LOAD'
-  | 'NL_IO';
+  | 'NL_IO'
+  | 'NL_UNSUPPORTED';
 
 export class NetloomError extends Error {
   readonly code: ErrorCode;

@@ -374,6 +374,42 @@ export type ParamsFormDto = z.infer<typeof ParamsFormDto>;
 export const TrainingIssueDto = z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string(), hint: z.string().optional() });
 export type TrainingIssueDto = z.infer<typeof TrainingIssueDto>;
 
+// ---- the host around the app (desktop window or browser tab) --------------------------------------
+
+/** Which host the renderer runs in, and what it offers beyond the engine. */
+export const HostInfoDto = z.object({
+  /** 'desktop': the Electron app (native menus and dialogs); 'browser': `netloom serve` */
+  kind: z.enum(['desktop', 'browser']),
+  /** the engine machine's platform (process.platform): paths and shortcuts follow it */
+  platform: z.string(),
+  /** the engine machine's home folder: where dialogs start for an unsaved project */
+  home: z.string(),
+  /** pickPath opens the operating system's file dialogs (else the app's own web dialogs) */
+  nativeDialogs: z.boolean(),
+});
+export type HostInfoDto = z.infer<typeof HostInfoDto>;
+
+/** What a file dialog is for: it picks the title, the file filters and the starting folder. */
+export const PathPurposeDto = z.enum(['project', 'checkpoint', 'image-folder', 'csv', 'dataset-root', 'image']);
+export type PathPurposeDto = z.infer<typeof PathPurposeDto>;
+
+/** The app's state as the host's menus and window need it (enabled items, title, unsaved changes). */
+export const AppStateDto = z.object({
+  /** the window title's document part */
+  title: z.string().max(500),
+  /** the project's file, when saved (the window's represented file on macOS) */
+  projectPath: z.string().max(4096).nullable(),
+  /** unsaved changes: the close guard asks before they are lost */
+  dirty: z.boolean(),
+  /** a run is training or paused: quitting asks, then stops it cleanly */
+  training: z.boolean(),
+  /** action name -> whether its menu item is enabled now */
+  enabled: z.record(z.string().max(100), z.boolean()),
+  /** action name -> checked state of a toggle item (panels) */
+  checked: z.record(z.string().max(100), z.boolean()).default({}),
+});
+export type AppStateDto = z.infer<typeof AppStateDto>;
+
 // ---- the methods ---------------------------------------------------------------------------------
 
 /** Each method: params schema and result schema. The transports validate both. */
@@ -508,6 +544,24 @@ export const METHODS = {
     params: z.object({ training: z.record(z.string(), z.unknown()), trainSamples: z.number().int().positive().optional() }),
     result: z.object({ issues: z.array(TrainingIssueDto), warnings: z.array(z.string()) }),
   },
+
+  /** which host runs the app (desktop or browser) and what it offers */
+  hostInfo: { params: z.object({}), result: HostInfoDto },
+  /** the operating system's open/save/folder dialog (desktop only; the browser answers NL_UNSUPPORTED and
+   *  the app shows its own dialog): the chosen path, or null when the user cancelled */
+  pickPath: {
+    params: z.object({
+      mode: z.enum(['open', 'save', 'folder']),
+      purpose: PathPurposeDto,
+      /** a file or folder to start at (a save dialog's proposed file) */
+      defaultPath: z.string().max(4096).optional(),
+    }),
+    result: z.object({ path: z.string().nullable() }),
+  },
+  /** the renderer reports its state so the host can enable menu items, title the window and guard closing */
+  setAppState: { params: AppStateDto, result: z.object({}) },
+  /** the renderer has answered an app.command 'close-request': close the window now (after it saved or discarded) */
+  closeWindow: { params: z.object({}), result: z.object({}) },
 } as const;
 
 export type MethodName = keyof typeof METHODS;
@@ -551,6 +605,9 @@ export const EngineEvent = z.discriminatedUnion('type', [
     bytesPerSec: z.number(),
     done: z.boolean(),
   }),
+  /** the desktop host asks the app to do something: a menu item (an action's name), a file to open
+   *  (dropped, double-clicked, from Open Recent), or 'close-request' (the window is closing: check unsaved work) */
+  z.object({ type: z.literal('app.command'), command: z.string().max(100), path: z.string().max(4096).optional() }),
 ]);
 export type EngineEvent = z.infer<typeof EngineEvent>;
 

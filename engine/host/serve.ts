@@ -1,6 +1,7 @@
 /**
  * `netloom serve`: the web host. The same UI as the desktop app, in a browser, over a WebSocket.
- * This file is the whole transport (the Electron one is electron/ipc.ts); both wrap EngineService.
+ * This file is the whole transport (the Electron one is electron/ipc.ts); both hand requests to
+ * dispatch.ts, the one method table over EngineService.
  *
  *   GET  /?token=T          the renderer (dist/renderer/index.html); its assets load without a token
  *   WS   /api?token=T       the EngineApi: {id, method, params} -> {id, result} | {id, error}; {event}
@@ -21,8 +22,9 @@ import type { Duplex } from 'node:stream';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { NetloomError, isNetloomError } from '../errors.js';
-import { EngineEvent, METHODS, Request, checkRequest, type ApiError, type MethodName } from './api.js';
+import { NetloomError } from '../errors.js';
+import { dispatch } from './dispatch.js';
+import { EngineEvent, Request, type ApiError } from './api.js';
 import { EngineService, netloomRoot } from './service.js';
 
 export const DEFAULT_PORT = 7860;
@@ -213,26 +215,8 @@ export async function handleMessage(service: EngineService, text: string, log: (
     const id = typeof rawId === 'number' && Number.isInteger(rawId) ? rawId : -1;
     return { id, error: badRequest('the message is not a request: it needs an integer "id", a "method" string and "params"', 'Send {"id": <number>, "method": "<name>", "params": {...}}.') };
   }
-  const { id, method } = req.data;
-  const checked = checkRequest(method, req.data.params);
-  if (!checked.ok) return { id, error: checked.error };
-  const m: MethodName = checked.method;
-  let result: unknown;
-  try {
-    const fn = service[m] as (p: unknown) => Promise<unknown>;
-    result = await fn.call(service, checked.params);
-  } catch (e) {
-    if (isNetloomError(e)) return { id, error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } };
-    log(`netloom serve: internal error in ${m}: ${(e as Error)?.stack ?? String(e)}`);
-    return { id, error: { code: 'NL_INTERNAL', message: `internal error in ${m}`, hint: 'The details are in the terminal running `netloom serve`; please report them.' } };
-  }
-  // Cheap, and it keeps the engine honest: the renderer validates the same way.
-  const checkedResult = METHODS[m].result.safeParse(result);
-  if (!checkedResult.success) {
-    log(`netloom serve: ${m} returned a result that does not match api.ts: ${checkedResult.error.message}`);
-    return { id, error: { code: 'NL_INTERNAL', message: `internal error in ${m}: the engine's answer does not match the API`, hint: 'The details are in the terminal running `netloom serve`; please report them.' } };
-  }
-  return { id, result: checkedResult.data };
+  const reply = await dispatch(service, req.data.method, req.data.params, log);
+  return { id: req.data.id, ...reply };
 }
 
 function send(ws: WebSocket, msg: unknown, log: (line: string) => void): void {

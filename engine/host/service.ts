@@ -13,6 +13,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -35,7 +36,7 @@ import { TrainingRun, type HyperEdit } from '../train/run.js';
 import { withAbsoluteDataPaths } from '../train/job.js';
 import { describeDataset } from '../train/dataset-info.js';
 import { datasetFingerprint, loadDescribed, locateDataset, parseDatasetDoc, type DescribedDataset } from '../train/dataset-load.js';
-import { API_VERSION, RecoveryDto, type EngineApi, type EngineEvent, type LayerDto, type ParamsFormDto, type Params, type Result, type RunSummaryDto, type TemplateDto, type TrainingIssueDto } from './api.js';
+import { API_VERSION, AppStateDto, RecoveryDto, type EngineApi, type HostInfoDto, type EngineEvent, type LayerDto, type ParamsFormDto, type Params, type Result, type RunSummaryDto, type TemplateDto, type TrainingIssueDto } from './api.js';
 
 /**
  * The project with its dataset paths made absolute against the project file's folder. An unsaved project has no
@@ -209,6 +210,20 @@ export interface EngineServiceOptions {
   templatesDir?: string;
   /** dataset download settings for every run: other mirrors or files (tests, private set-ups), transport limits */
   datasetLoad?: Pick<LoadOptions, 'remote' | 'http'>;
+  /** the desktop shell's part of the API (native dialogs, menus, window); absent: a browser host */
+  host?: HostBridge;
+}
+
+/**
+ * What a desktop host adds to the engine: it answers hostInfo / pickPath / setAppState / closeWindow.
+ * The Electron main process implements it (electron/host-bridge.ts); `netloom serve` has none, so
+ * the renderer keeps its web dialogs there.
+ */
+export interface HostBridge {
+  info(): HostInfoDto;
+  pickPath(req: Params<'pickPath'>): Promise<string | null>;
+  setAppState(state: AppStateDto): void;
+  closeWindow(): void;
 }
 
 type Listener = (e: EngineEvent) => void;
@@ -226,10 +241,12 @@ export class EngineService implements EngineApi {
   private readonly preparing = new Map<string, { name: string; abort: AbortController }>();
   private nextRunId = 1;
   private readonly datasetLoad: Pick<LoadOptions, 'remote' | 'http'> | undefined;
+  private readonly host: HostBridge | undefined;
 
   constructor(opts: EngineServiceOptions = {}) {
     this.templatesDirOption = opts.templatesDir;
     this.datasetLoad = opts.datasetLoad;
+    this.host = opts.host;
   }
 
   onEvent(listener: Listener): () => void {
@@ -239,7 +256,8 @@ export class EngineService implements EngineApi {
     };
   }
 
-  private emit(e: EngineEvent): void {
+  /** Sends an event to every client: the engine's own, and the host's (app.command from menus and drops). */
+  emit(e: EngineEvent): void {
     for (const l of this.listeners) {
       try {
         l(e);
@@ -260,6 +278,51 @@ export class EngineService implements EngineApi {
 
   async hello(_params: Params<'hello'>): Promise<Result<'hello'>> {
     return { apiVersion: API_VERSION, version: netloomVersion(this.root()) };
+  }
+
+  // ---- the host ----------------------------------------------------------------------------------
+
+  async hostInfo(_params: Params<'hostInfo'>): Promise<Result<'hostInfo'>> {
+    return this.host?.info() ?? { kind: 'browser', platform: process.platform, home: os.homedir(), nativeDialogs: false };
+  }
+
+  async pickPath(params: Params<'pickPath'>): Promise<Result<'pickPath'>> {
+    if (!this.host)
+      throw new NetloomError('NL_UNSUPPORTED', 'the operating system\'s file dialogs exist in the desktop app only',
+        'Use the app\'s own file dialog: browse to the file or type its path on the engine\'s machine.');
+    return { path: await this.host.pickPath(params) };
+  }
+
+  async setAppState(state: Params<'setAppState'>): Promise<Result<'setAppState'>> {
+    // A browser tab has no native menus: the state is only the desktop window's business.
+    this.host?.setAppState(AppStateDto.parse(state));
+    return {};
+  }
+
+  async closeWindow(_params: Params<'closeWindow'>): Promise<Result<'closeWindow'>> {
+    if (!this.host) throw new NetloomError('NL_UNSUPPORTED', 'a browser tab is closed by the browser', 'Close the tab; `netloom serve` keeps running until you stop it with Ctrl-C.');
+    this.host.closeWindow();
+    return {};
+  }
+
+  /** Stops every run that is training or preparing (the desktop app quitting); resolves when they have stopped. */
+  async stopAllRuns(): Promise<void> {
+    for (const { abort } of this.preparing.values()) abort.abort(new Error('the app is quitting'));
+    const busy = [...this.runs.keys()].filter((id) => {
+      const state = this.runs.get(id)!.run.summary().state;
+      return state === 'running' || state === 'paused';
+    });
+    await Promise.all(busy.map((runId) => this.stopRun({ runId }).catch(() => undefined)));
+  }
+
+  /** Whether a run is training, paused or preparing (the close guard asks first). */
+  hasActiveRuns(): boolean {
+    if (this.preparing.size > 0) return true;
+    for (const { run } of this.runs.values()) {
+      const state = run.summary().state;
+      if (state === 'running' || state === 'paused') return true;
+    }
+    return false;
   }
 
   async getCatalog(_params: Params<'getCatalog'>): Promise<Result<'getCatalog'>> {
@@ -348,6 +411,11 @@ export class EngineService implements EngineApi {
     } catch (e) {
       process.stderr.write(`netloom: could not update the recent files list: ${(e as Error).message}\n`);
     }
+  }
+
+  /** Empties the recent list (File > Open Recent > Clear in the desktop app). */
+  async clearRecentProjects(): Promise<void> {
+    this.emit({ type: 'recent.changed', recent: await projectIo.clearRecent() });
   }
 
   async recentProjects(_params: Params<'recentProjects'>): Promise<Result<'recentProjects'>> {

@@ -229,6 +229,14 @@ export function addRecent(file: string): Promise<string[]> {
   });
 }
 
+/** Empties the recent list (the desktop app's File > Open Recent > Clear). */
+export function clearRecent(): Promise<string[]> {
+  return serial(async () => {
+    await writeRecentUnlocked([]);
+    return [];
+  });
+}
+
 // ---- crash recovery ------------------------------------------------------------------------------
 
 const RECOVERY_FILE = 'recovery.json';

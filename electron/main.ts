@@ -1,0 +1,276 @@
+/**
+ * The desktop app's main process. It owns the engine exactly as `netloom serve` does (one
+ * EngineService, the native addon, training on native threads) and is otherwise thin: a window,
+ * the menus, native dialogs, and the IPC adapter (ipc.ts) over the shared method table.
+ *
+ * Security (Electron's checklist): context isolation, sandbox, no Node in the page, web security on;
+ * the page comes from netloom://app with a strict CSP (protocol.ts); navigation, new windows,
+ * webviews and every permission request are refused; IPC checks each sender (ipc.ts).
+ *
+ * Desktop habits: one instance (a second launch hands its files to the first), window bounds
+ * restored, files dropped or double-clicked open where they belong (files.ts), the OS's recent
+ * documents, and a close that asks about unsaved work and running training, stops runs cleanly
+ * and lets the page flush its autosave.
+ */
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, screen, session, shell } from 'electron';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EngineService } from '../engine/host/service.js';
+import { writeFileAtomicSync } from '../engine/io/atomic.js';
+import { DesktopHost } from './desktop-host.js';
+import { commandForFile, filesInArgv } from './files.js';
+import { APP_ORIGIN, APP_SCHEME, isAppUrl, registerEngineIpc } from './ipc.js';
+import { buildMenuTemplate } from './menu.js';
+import { APP_PRIVILEGES, appResponse } from './protocol.js';
+import { readDesktopSettings, writeDesktopSettings, type DesktopSettings } from './settings.js';
+import { initialBounds, readWindowState, WindowState } from './window-state.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url)); // <app>/dist/electron
+const appRoot = path.resolve(here, '..', '..');
+const rendererDir = path.join(appRoot, 'dist', 'renderer');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+// ---- before the app is ready ---------------------------------------------------------------------
+
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_PRIVILEGES }]);
+
+if (!app.requestSingleInstanceLock()) {
+  // Another Netloom is running: it receives our command line (second-instance) and opens the files.
+  app.quit();
+} else {
+  start();
+}
+
+function start(): void {
+  const userData = app.getPath('userData');
+  // Settings, recent files and crash recovery live in the app's own folder (the CLI keeps ~/.config/netloom).
+  process.env.NETLOOM_CONFIG_DIR ??= userData;
+  const settingsFile = path.join(userData, 'desktop-settings.json');
+  let settings: DesktopSettings = readDesktopSettings(settingsFile);
+  applyDataDir(settings);
+  if (app.isPackaged) process.env.NETLOOM_BUNDLED_DATA ??= path.join(process.resourcesPath, 'datasets');
+
+  let win: BrowserWindow | null = null;
+  let closeApproved = false;
+  let quitting = false;
+  let recent: string[] = [];
+  const windowStateFile = path.join(userData, 'window-state.json');
+
+  const host = new DesktopHost({
+    dialog,
+    window: () => win,
+    emit: (e) => service.emit(e),
+    onMenuState: () => rebuildMenu(),
+    onProjectPath: (file) => {
+      if (!file) return;
+      app.addRecentDocument(file);
+      if (win && !win.isDestroyed()) win.setRepresentedFilename(file);
+    },
+    onCloseApproved: () => {
+      closeApproved = true;
+      win?.close();
+    },
+  });
+  const service = new EngineService({ host });
+  const ipc = registerEngineIpc({
+    ipcMain,
+    service,
+    log,
+    onDrop: (paths) => {
+      for (const p of paths) openFile(p);
+    },
+  });
+  service.onEvent((e) => {
+    if (e.type === 'recent.changed') {
+      recent = e.recent;
+      rebuildMenu();
+    }
+  });
+
+  function openFile(file: string): void {
+    const c = commandForFile(file);
+    if (!c) {
+      log(`netloom: not opening ${file}: Netloom opens projects (.netloom, .json), checkpoints (.safetensors) and images`);
+      return;
+    }
+    host.command(c.command, c.path);
+    if (win) {
+      if (win.isMinimized()) win.restore();
+      win.focus();
+    }
+  }
+
+  // macOS hands files over with open-file, possibly before the app is ready.
+  app.on('open-file', (event, file) => {
+    event.preventDefault();
+    openFile(file);
+  });
+  app.on('second-instance', (_event, argv) => {
+    for (const f of filesInArgv(argv, 1)) openFile(f);
+    if (win) {
+      if (win.isMinimized()) win.restore();
+      win.focus();
+    } else if (app.isReady()) createWindow();
+  });
+  for (const f of filesInArgv(process.argv, app.isPackaged ? 1 : 2)) openFile(f);
+
+  function rebuildMenu(): void {
+    const template = buildMenuTemplate(
+      { platform: process.platform, appName: app.getName(), state: host.state, recent, dev: !app.isPackaged },
+      {
+        command: (name) => host.command(name),
+        edit: (name) => {
+          // Text fields take the edit through Chromium; the canvas through the app's action.
+          const contents = win?.webContents;
+          if (contents && !contents.isDestroyed()) contents[name]();
+          host.command(`edit.${name}`);
+        },
+        openRecent: (file) => openFile(file),
+        clearRecent: () => {
+          app.clearRecentDocuments();
+          service.clearRecentProjects().catch((e: unknown) => log(`netloom: could not clear the recent list: ${(e as Error).message}`));
+        },
+        documentation: () => void openDocumentation(),
+        about: () => app.showAboutPanel(),
+        datasetFolder: () => void chooseDataDir(),
+      },
+    );
+    Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+  }
+
+  async function openDocumentation(): Promise<void> {
+    const homepage = packageField('homepage');
+    if (homepage && /^https:\/\//.test(homepage)) await shell.openExternal(`${homepage}#readme`);
+    else await shell.openPath(path.join(appRoot, 'README.md'));
+  }
+
+  async function chooseDataDir(): Promise<void> {
+    const r = await (win
+      ? dialog.showOpenDialog(win, { title: 'Folder for downloaded datasets', defaultPath: process.env.NETLOOM_DATA_DIR, properties: ['openDirectory', 'createDirectory'] })
+      : dialog.showOpenDialog({ title: 'Folder for downloaded datasets', properties: ['openDirectory', 'createDirectory'] }));
+    if (r.canceled || !r.filePaths[0]) return;
+    settings = { ...settings, dataDir: r.filePaths[0] };
+    applyDataDir(settings);
+    try {
+      writeDesktopSettings(settingsFile, settings);
+    } catch (e) {
+      dialog.showErrorBox('Netloom could not save its settings', `${settingsFile}: ${(e as Error).message}`);
+    }
+  }
+
+  function createWindow(): void {
+    const saved = readWindowState(windowStateFile);
+    const bounds = initialBounds(saved, screen.getAllDisplays().map((d) => d.workArea));
+    const w = new BrowserWindow({
+      ...bounds,
+      minWidth: 900,
+      minHeight: 560,
+      show: false,
+      title: 'Netloom',
+      backgroundColor: '#1e1f24',
+      webPreferences: {
+        preload: path.join(here, 'preload.cjs'),
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        nodeIntegrationInWorker: false,
+        webSecurity: true,
+        allowRunningInsecureContent: false,
+        webviewTag: false,
+        spellcheck: false,
+      },
+    });
+    win = w;
+    if (saved?.maximized) w.maximize();
+    if (saved?.fullScreen) w.setFullScreen(true);
+    w.once('ready-to-show', () => w.show());
+    ipc.attach(w.webContents);
+    w.webContents.on('did-start-loading', () => host.pageReloading());
+    w.webContents.on('render-process-gone', (_e, details) => log(`netloom: the window's page stopped (${details.reason}); reload it with View > Reload or restart Netloom`));
+
+    w.on('close', (event) => {
+      if (!closeApproved && !w.webContents.isCrashed() && (host.state.dirty || service.hasActiveRuns())) {
+        // The page asks (unsaved changes, training), stops the run, flushes its autosave, then calls closeWindow.
+        event.preventDefault();
+        host.command('close-request');
+        return;
+      }
+      saveWindowState(w);
+    });
+    w.on('closed', () => {
+      ipc.detach(w.webContents);
+      win = null;
+      closeApproved = false;
+    });
+    void w.loadURL(`${APP_ORIGIN}/index.html`);
+  }
+
+  function saveWindowState(w: BrowserWindow): void {
+    const b = w.getNormalBounds();
+    const state = WindowState.safeParse({ ...b, maximized: w.isMaximized(), fullScreen: w.isFullScreen() });
+    if (!state.success) return;
+    try {
+      writeFileAtomicSync(windowStateFile, `${JSON.stringify(state.data, null, 2)}\n`);
+    } catch (e) {
+      log(`netloom: could not remember the window's size: ${(e as Error).message}`);
+    }
+  }
+
+  // Every web contents: no navigation away from the app, no new windows (links open in the browser), no webviews.
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-navigate', (event, url) => {
+      if (!isAppUrl(url)) event.preventDefault();
+    });
+    contents.on('will-redirect', (event, url) => {
+      if (!isAppUrl(url)) event.preventDefault();
+    });
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+    contents.setWindowOpenHandler(({ url }) => {
+      if (/^https:\/\//.test(url)) void shell.openExternal(url);
+      return { action: 'deny' };
+    });
+  });
+
+  app.on('before-quit', (event) => {
+    if (quitting || !service.hasActiveRuns()) return;
+    // Stop training cleanly (its native threads finish the current batch) before the process goes.
+    event.preventDefault();
+    quitting = true;
+    service.stopAllRuns().finally(() => app.quit());
+  });
+
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('activate', () => {
+    if (app.isReady() && BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+
+  void app.whenReady().then(async () => {
+    const deny = () => false;
+    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+    session.defaultSession.setPermissionCheckHandler(deny);
+    protocol.handle(APP_SCHEME, (request) => appResponse(request, rendererDir));
+    app.setAboutPanelOptions({ applicationName: 'Netloom', applicationVersion: app.getVersion(), copyright: 'MIT License', website: packageField('homepage') });
+    recent = await service.recentProjects({}).catch(() => []);
+    rebuildMenu();
+    createWindow();
+  });
+}
+
+/** NETLOOM_DATA_DIR as the app was started with it (a terminal, a lab's set-up): it wins over the folder chosen in the app. */
+const dataDirFromEnv = process.env.NETLOOM_DATA_DIR;
+
+function applyDataDir(settings: DesktopSettings): void {
+  if (!dataDirFromEnv && settings.dataDir) process.env.NETLOOM_DATA_DIR = settings.dataDir;
+}
+
+function packageField(name: string): string | undefined {
+  try {
+    const v = (JSON.parse(readFileSync(path.join(appRoot, 'package.json'), 'utf8')) as Record<string, unknown>)[name];
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
