@@ -359,7 +359,17 @@ void EpochWorker::on_progress(void * ctx, const nl::ProgressEvent & ev) {
 
 void EpochWorker::Execute() {
     try {
-        status_ = owner_->session()->run_epoch(split_, opts_, has_progress_ ? &EpochWorker::on_progress : nullptr, this, result_);
+        // The epoch runs on a thread of its own at background priority (with the pool's workers),
+        // so training never starves the host's event loop; this libuv thread just waits.
+        nl::run_in_background([&] {
+            try {
+                status_ = owner_->session()->run_epoch(split_, opts_, has_progress_ ? &EpochWorker::on_progress : nullptr, this, result_);
+            } catch (const std::exception & e) {
+                status_ = nl::Status::error(NL_STATUS_INTERNAL, std::string("native error: ") + e.what());
+            } catch (...) {
+                status_ = nl::Status::error(NL_STATUS_INTERNAL, "unknown native error");
+            }
+        });
     } catch (const std::exception & e) {
         status_ = nl::Status::error(NL_STATUS_INTERNAL, std::string("native error: ") + e.what());
     } catch (...) {

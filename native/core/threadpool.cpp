@@ -16,13 +16,25 @@
 // after a call is safe. fn/ctx are never used after parallel_for returns.
 #include "threadpool.h"
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <system_error>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
 #include <sched.h>
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#elif defined(__APPLE__)
+#include <pthread.h>
+#include <sys/qos.h>
+#elif defined(_WIN32)
+#include <windows.h>
+#endif
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -85,6 +97,7 @@ int ThreadPool::Impl::drain(uint32_t gen) {
 }
 
 void ThreadPool::Impl::worker(Impl * sp) {
+    lower_thread_priority();
     Impl & s = *sp;
     uint32_t seen = nl_pool_gen(s.state.load(std::memory_order_acquire));
     for (;;) {
@@ -180,6 +193,32 @@ int hardware_threads() {
     }
     unsigned n = std::thread::hardware_concurrency();
     return n ? (int)n : 1;
+}
+
+void lower_thread_priority() {
+#if defined(__linux__)
+    // On Linux the nice value is per thread: PRIO_PROCESS with a thread id changes that thread only.
+    const id_t tid = (id_t)syscall(SYS_gettid);
+    errno = 0;
+    const int now = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0 && now < 10) (void)setpriority(PRIO_PROCESS, tid, now + 10 > 19 ? 19 : now + 10);
+#elif defined(__APPLE__)
+    (void)pthread_set_qos_class_self_np(QOS_CLASS_UTILITY, 0);
+#elif defined(_WIN32)
+    (void)SetThreadPriority(GetCurrentThread(), THREAD_PRIORITY_BELOW_NORMAL);
+#endif
+}
+
+void run_at_background_priority(void (*fn)(void *), void * ctx) {
+    try {
+        std::thread t([fn, ctx] {
+            lower_thread_priority();
+            fn(ctx);
+        });
+        t.join();
+    } catch (const std::system_error &) {
+        fn(ctx); // no thread could be started: run here, at the caller's priority
+    }
 }
 
 } // namespace nl

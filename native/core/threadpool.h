@@ -36,4 +36,19 @@ private:
 // Number of hardware threads the process may use (respects the CPU affinity mask).
 int hardware_threads();
 
+// Lowers the calling thread's scheduling priority, best effort (Linux: nice +10 for this thread
+// only; macOS: the utility QoS class; Windows: below normal). Training threads yield the CPU to
+// the host's event loop and UI, so the desktop app stays responsive while a model trains, and
+// lose nothing when the machine is otherwise idle.
+void lower_thread_priority();
+
+// Runs fn(ctx) on a new thread at lowered priority and waits for it (inline if no thread can be
+// started). Whole epochs run this way: the calling thread is a libuv worker that also serves the
+// host's file I/O, and an unprivileged process could not raise its priority back afterwards.
+void run_at_background_priority(void (*fn)(void *), void * ctx);
+
+template <class F> void run_in_background(F && f) {
+    run_at_background_priority([](void * c) { (*static_cast<F *>(c))(); }, &f);
+}
+
 } // namespace nl
