@@ -20,8 +20,8 @@ export interface DesktopHostOptions {
   onMenuState(state: AppStateDto): void;
   /** the project file shown changed: the OS's recent documents and the window's represented file */
   onProjectPath(file: string | null): void;
-  /** the renderer answered a close request: close the window for real */
-  onCloseApproved(): void;
+  /** the renderer answered a close request: close the window for real (true), or keep it (false) */
+  onCloseAnswer(close: boolean): void;
 }
 
 const EMPTY_STATE: AppStateDto = { title: 'Netloom', projectPath: null, dirty: false, training: false, enabled: {}, checked: {} };
@@ -77,8 +77,8 @@ export class DesktopHost implements HostBridge {
     }
   }
 
-  closeWindow(): void {
-    this.opts.onCloseApproved();
+  closeWindow(cancel: boolean): void {
+    this.opts.onCloseAnswer(!cancel);
   }
 
   /** Sends an app.command to the window now, or once it is listening. */
@@ -86,6 +86,11 @@ export class DesktopHost implements HostBridge {
     const e: EngineEvent = { type: 'app.command', command, ...(file !== undefined ? { path: file } : {}) };
     if (this.ready) this.opts.emit(e);
     else this.queue.push(e);
+  }
+
+  /** Whether the page has reported its state, so it can answer a close request. */
+  get listening(): boolean {
+    return this.ready;
   }
 
   /** The page reloaded (or crashed and came back): queue again until it reports. */

@@ -54,6 +54,7 @@ function start(): void {
   let win: BrowserWindow | null = null;
   let closeApproved = false;
   let quitting = false;
+  let quitRequested = false;
   let recent: string[] = [];
   const windowStateFile = path.join(userData, 'window-state.json');
 
@@ -67,7 +68,12 @@ function start(): void {
       app.addRecentDocument(file);
       if (win && !win.isDestroyed()) win.setRepresentedFilename(file);
     },
-    onCloseApproved: () => {
+    onCloseAnswer: (close) => {
+      if (!close) {
+        // The user kept the window (Cancel): a quit that asked for the close is called off too.
+        quitRequested = false;
+        return;
+      }
       closeApproved = true;
       win?.close();
     },
@@ -190,7 +196,9 @@ function start(): void {
     w.webContents.on('render-process-gone', (_e, details) => log(`netloom: the window's page stopped (${details.reason}); reload it with View > Reload or restart Netloom`));
 
     w.on('close', (event) => {
-      if (!closeApproved && !w.webContents.isCrashed() && (host.state.dirty || service.hasActiveRuns())) {
+      // A page that cannot answer (still loading, crashed) must not keep the window open.
+      const pageCanAsk = host.listening && !w.webContents.isCrashed();
+      if (!closeApproved && pageCanAsk && (host.state.dirty || service.hasActiveRuns())) {
         // The page asks (unsaved changes, training), stops the run, flushes its autosave, then calls closeWindow.
         event.preventDefault();
         host.command('close-request');
@@ -202,6 +210,8 @@ function start(): void {
       ipc.detach(w.webContents);
       win = null;
       closeApproved = false;
+      // Quit was chosen (Cmd+Q, File > Exit) and waited for the page's answer: finish it, on macOS too.
+      if (quitRequested) app.quit();
     });
     void w.loadURL(`${APP_ORIGIN}/index.html`);
   }
@@ -233,6 +243,7 @@ function start(): void {
   });
 
   app.on('before-quit', (event) => {
+    quitRequested = true;
     if (quitting || !service.hasActiveRuns()) return;
     // Stop training cleanly (its native threads finish the current batch) before the process goes.
     event.preventDefault();
@@ -243,6 +254,7 @@ function start(): void {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
+
   app.on('activate', () => {
     if (app.isReady() && BrowserWindow.getAllWindows().length === 0) createWindow();
   });

@@ -560,8 +560,9 @@ export const METHODS = {
   },
   /** the renderer reports its state so the host can enable menu items, title the window and guard closing */
   setAppState: { params: AppStateDto, result: z.object({}) },
-  /** the renderer has answered an app.command 'close-request': close the window now (after it saved or discarded) */
-  closeWindow: { params: z.object({}), result: z.object({}) },
+  /** the renderer's answer to an app.command 'close-request': close the window now (after it saved or discarded),
+   *  or, with cancel, keep it open (the user chose Cancel; a quit waiting for this window is called off) */
+  closeWindow: { params: z.object({ cancel: z.boolean().optional() }), result: z.object({}) },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

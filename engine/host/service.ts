@@ -223,7 +223,8 @@ export interface HostBridge {
   info(): HostInfoDto;
   pickPath(req: Params<'pickPath'>): Promise<string | null>;
   setAppState(state: AppStateDto): void;
-  closeWindow(): void;
+  /** the answer to a close request: close now, or (cancel) keep the window and call off a pending quit */
+  closeWindow(cancel: boolean): void;
 }
 
 type Listener = (e: EngineEvent) => void;
@@ -299,9 +300,9 @@ export class EngineService implements EngineApi {
     return {};
   }
 
-  async closeWindow(_params: Params<'closeWindow'>): Promise<Result<'closeWindow'>> {
+  async closeWindow({ cancel }: Params<'closeWindow'>): Promise<Result<'closeWindow'>> {
     if (!this.host) throw new NetloomError('NL_UNSUPPORTED', 'a browser tab is closed by the browser', 'Close the tab; `netloom serve` keeps running until you stop it with Ctrl-C.');
-    this.host.closeWindow();
+    this.host.closeWindow(cancel === true);
     return {};
   }
 
