@@ -37,6 +37,9 @@ function skipReason(): string | undefined {
   return undefined;
 }
 const skip = skipReason();
+// one line in the CI log when something is left out (the test titles say it too)
+if (skip) console.log(`packaging check skipped: ${skip}`);
+else if (!SEVEN_ZIP) console.log('packaging check: tar.gz skipped, no 7za (apt-get install p7zip-full)');
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'netloom-pack-'));
 const out = path.join(tmp, 'out');
