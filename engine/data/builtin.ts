@@ -23,6 +23,11 @@
  * Accuracies on this test split are comparable in size to, but not identical with, published
  * FashionMNIST numbers. Point the dataset root at a torchvision download for the official split.
  *
+ * Installed app: the installer carries both copies pre-built and gzipped (`npm run build:bundle`, see
+ * bundle-build.ts) in a read-only folder. The host names it once, with setBundledRoot() or
+ * $NETLOOM_BUNDLED_DATA; ensureBuiltin then returns that folder and never builds (the npm packages it
+ * would build from are not shipped), so the first run works offline and writes nothing.
+ *
  * Concurrency: a build is written into a temporary folder beside the target and renamed into place
  * in one step, so another process sees either no folder or a complete one. Two processes building at
  * once both succeed; the loser of the rename discards its copy.
@@ -90,10 +95,34 @@ function repoRoot(): string {
   return up2;
 }
 
+let bundledRootSetting: string | null | undefined;
+
+/**
+ * Declares where the app's pre-built, read-only copies are (a folder holding MNIST/raw/ and
+ * FashionMNIST/raw/, files plain or .gz): the Electron main process passes
+ * `path.join(process.resourcesPath, 'datasets')`. `null` declares there are none (ignoring
+ * $NETLOOM_BUNDLED_DATA); `undefined` goes back to the environment variable.
+ */
+export function setBundledRoot(dir: string | null | undefined): void {
+  bundledRootSetting = dir === null || dir === undefined ? dir : path.resolve(dir);
+}
+
+/** The folder of pre-built read-only copies: setBundledRoot()'s, else $NETLOOM_BUNDLED_DATA, else none. */
+export function bundledRoot(): string | undefined {
+  if (bundledRootSetting !== undefined) return bundledRootSetting ?? undefined;
+  const env = process.env.NETLOOM_BUNDLED_DATA;
+  return env !== undefined && env !== '' ? path.resolve(env) : undefined;
+}
+
 const inFlight = new Map<string, Promise<string>>();
 
-/** Makes sure the built-in copy of `name` exists and returns the root to pass to loadDataset. */
+/**
+ * Makes sure the built-in copy of `name` exists and returns the root to pass to loadDataset: the
+ * bundled folder when the host declared one (checked, never written), else a copy built on first use.
+ */
 export function ensureBuiltin(name: BundledDataset, opts: { root?: string } = {}): Promise<string> {
+  const bundled = opts.root === undefined ? bundledRoot() : undefined;
+  if (bundled !== undefined) return checkBundled(name, bundled);
   const root = path.resolve(opts.root ?? builtinRoot());
   const key = path.join(root, TORCHVISION_FOLDERS[name]);
   let pending = inFlight.get(key);
@@ -105,6 +134,25 @@ export function ensureBuiltin(name: BundledDataset, opts: { root?: string } = {}
     inFlight.set(key, pending);
   }
   return pending;
+}
+
+/** The bundled root, once each of the four files is there (plain or gzipped); a clear error otherwise. */
+async function checkBundled(name: BundledDataset, root: string): Promise<string> {
+  const raw = path.join(root, TORCHVISION_FOLDERS[name], 'raw');
+  const missing: string[] = [];
+  for (const file of Object.values(RAW_FILES)) {
+    if (!existsSync(path.join(raw, `${file}.gz`)) && !existsSync(path.join(raw, file))) missing.push(`${file}[.gz]`);
+  }
+  if (missing.length > 0) {
+    throw new NetloomError(
+      'NL_DATASET_MISSING',
+      `The bundled ${TORCHVISION_FOLDERS[name]} copy is incomplete: ${raw} lacks ${missing.join(', ')}`,
+      bundledRootSetting === undefined
+        ? 'Unset NETLOOM_BUNDLED_DATA, or point it at a folder made by `npm run build:bundle`.'
+        : 'Reinstall Netloom: its installer carries these files.',
+    );
+  }
+  return root;
 }
 
 /** Builds the copy unless a complete one is present. Safe to run from several processes at once. */

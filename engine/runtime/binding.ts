@@ -93,22 +93,47 @@ export interface NativeBinding {
   deviceInfo(): { cpuModel: string; simd: string; hardwareThreads: number; programVersion: number };
 }
 
-/** The package root: the nearest folder upwards holding Netloom's package.json. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
+/** Where the addon lies below the package root. */
+export const ADDON_PATH = ['build', 'native', 'Release', 'netloom.node'] as const;
+
+/**
+ * The package root: the nearest folder upwards holding Netloom's package.json and either the native
+ * sources (a checkout, where the addon may still have to be built) or the built addon (an installed
+ * app, which ships no C++ sources: there the root is `resources/app.asar`, whose addon Electron keeps
+ * beside it in `app.asar.unpacked`).
+ */
+export function packageRoot(start: string = dirname(fileURLToPath(import.meta.url))): string {
+  let dir = start;
   for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'native', 'CMakeLists.txt'))) return dir;
+    if (existsSync(join(dir, 'package.json')) && (existsSync(join(dir, 'native', 'CMakeLists.txt')) || addonCandidates(dir).some((p) => existsSync(p)))) return dir;
     const up = dirname(dir);
-    if (up === dir) throw new NetloomError('NL_NATIVE_LOAD', 'cannot find the Netloom installation folder', 'Reinstall Netloom.');
+    if (up === dir) throw new NetloomError('NL_NATIVE_LOAD', `cannot find the Netloom installation folder (no folder above ${start} holds package.json with native/ or ${ADDON_PATH.join('/')})`, 'Reinstall Netloom.');
     dir = up;
   }
+}
+
+/**
+ * The addon's possible paths under a root, best first. Inside an asar archive the real file is the
+ * copy in `<archive>.unpacked` (electron-builder's asarUnpack): the OS loader cannot read an archive,
+ * and naming the unpacked file directly works in plain Node as well as in Electron.
+ */
+function addonCandidates(root: string): string[] {
+  const inside = join(root, ...ADDON_PATH);
+  const asar = root.match(/^(.*\.asar)(?=$|[\\/])/);
+  return asar ? [asar[1] + '.unpacked' + inside.slice(asar[1].length), inside] : [inside];
+}
+
+/** The addon file to load: the first candidate that exists under the package root, else where it should be. */
+export function addonPath(root: string = packageRoot()): string {
+  const candidates = addonCandidates(root);
+  return candidates.find((p) => existsSync(p)) ?? candidates[candidates.length - 1];
 }
 
 let cached: NativeBinding | undefined;
 
 export function loadBinding(): NativeBinding {
   if (cached) return cached;
-  const path = join(packageRoot(), 'build', 'native', 'Release', 'netloom.node');
+  const path = addonPath();
   if (!existsSync(path))
     throw new NetloomError('NL_NATIVE_LOAD', `the native engine is not built (${path} is missing).`,
       'Possible solutions:\n  - run `npm install` (it builds the engine), or `npm run build:native`\n  - make sure cmake and a C++17 compiler are installed');
