@@ -49,6 +49,7 @@ function start(): void {
   const settingsFile = path.join(userData, 'desktop-settings.json');
   let settings: DesktopSettings = readDesktopSettings(settingsFile);
   applyDataDir(settings);
+  // The installer carries MNIST and FashionMNIST as gzipped IDX files (electron-builder extraResources): read-only, never rebuilt.
   if (app.isPackaged) process.env.NETLOOM_BUNDLED_DATA ??= path.join(process.resourcesPath, 'datasets');
 
   let win: BrowserWindow | null = null;

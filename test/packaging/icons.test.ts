@@ -1,5 +1,5 @@
 /**
- * The committed icon files are what scripts/make-icons.ts draws (regenerate with `npm run icons`), and
+ * The committed icon files are what assets/make-icons.ts draws (regenerate with `npm run icons`), and
  * their containers are well formed: electron-builder takes .ico/.icns as they are (it only converts
  * PNG or SVG, with a toolset downloaded from GitHub), so a broken file would reach the installers.
  */
@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pngjs from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { ICNS_ENTRIES, ICO_SIZES, iconFiles, PNG_SIZES, renderIcon } from '../../scripts/make-icons.js';
+import { ICNS_ENTRIES, ICO_SIZES, iconFiles, PNG_SIZES, renderIcon } from '../../assets/make-icons.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const read = (rel: string) => readFileSync(path.join(repo, rel));

@@ -180,4 +180,4 @@ function main(): void {
   }
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]).endsWith(path.join('scripts', 'make-icons.js'))) main();
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]).endsWith(path.join('assets', 'make-icons.js'))) main();
