@@ -1,7 +1,8 @@
 /**
  * The app shell: toolbar, palette | canvas | inspector, model summary and training under the canvas, and the
  * overlays (dialogs, quick-add, toasts, the connection banner). It wires the engine session,
- * live analysis, autosave and the keyboard (all shortcuts are registered actions).
+ * live analysis, autosave, the host (desktop window or browser tab: its menus, dialogs, commands and
+ * close request), files dropped on the window, and the keyboard (all shortcuts are registered actions).
  */
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect } from 'react';
@@ -18,6 +19,8 @@ import { NewDialog } from './dialogs/NewDialog';
 import { RecoverDialog } from './dialogs/RecoverDialog';
 import { useAnalysis } from './hooks/useAnalysis';
 import { useAutosave } from './hooks/useAutosave';
+import { useDesktopHost } from './hooks/useDesktopHost';
+import { useGlobalDrop } from './hooks/useGlobalDrop';
 import { useEngineSession } from './hooks/useEngineSession';
 import { useRunEvents } from './hooks/useRunEvents';
 import { ConnectionBanner } from './panels/ConnectionBanner';
@@ -28,6 +31,7 @@ import { Summary } from './panels/Summary';
 import { Toasts } from './panels/Toasts';
 import { Toolbar } from './panels/Toolbar';
 import { TrainingPanel } from './panels/TrainingPanel';
+import { windowTitle } from './state/appState';
 import { selectDirty, useStore } from './state/store';
 
 export function App({ client }: { client: EngineClient }) {
@@ -35,8 +39,11 @@ export function App({ client }: { client: EngineClient }) {
   useAnalysis();
   useAutosave();
   useRunEvents();
+  useDesktopHost();
+  useGlobalDrop();
   const theme = useStore((s) => s.theme);
-  const title = useStore((s) => `${selectDirty(s) && s.nodes.length ? '● ' : ''}${s.project.name} — Netloom`);
+  const title = useStore((s) => windowTitle(s.project.name, selectDirty(s), s.nodes.length));
+  const hostKind = useStore((s) => s.host?.kind ?? 'unknown');
 
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -52,7 +59,7 @@ export function App({ client }: { client: EngineClient }) {
 
   return (
     <ReactFlowProvider>
-      <div className="app">
+      <div className="app" data-host={hostKind}>
         <Toolbar />
         <ConnectionBanner onRetry={client.connection.retry} />
         <div className="workspace">

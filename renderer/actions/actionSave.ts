@@ -1,3 +1,4 @@
+import { chooseAndSave } from './hostDialogs';
 import { saveTo } from './projectOps';
 import { mod, register } from './registry';
 
@@ -11,7 +12,7 @@ export const actionSave = register({
   keyInInputs: true,
   async perform(ctx) {
     const path = ctx.state().project.path;
-    if (!path) ctx.state().setDialog({ kind: 'save' });
+    if (!path) await chooseAndSave(ctx);
     else await saveTo(ctx, path);
   },
 });

@@ -1,5 +1,7 @@
+import { chooseAndSave } from './hostDialogs';
 import { mod, register } from './registry';
 
+/** Save as: the host's Save dialog (native in the desktop app, the web one otherwise). */
 export const actionSaveAs = register({
   name: 'saveAs',
   label: 'Save as…',
@@ -7,7 +9,7 @@ export const actionSaveAs = register({
   keys: ['Ctrl+Shift+S'],
   keyTest: (e) => mod(e) && e.shiftKey && e.key.toLowerCase() === 's',
   keyInInputs: true,
-  perform(ctx) {
-    ctx.state().setDialog({ kind: 'save' });
+  async perform(ctx) {
+    await chooseAndSave(ctx);
   },
 });

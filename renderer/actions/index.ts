@@ -13,6 +13,8 @@ export { actionSelectAll } from './actionSelectAll';
 export { actionQuickAdd } from './actionQuickAdd';
 export { actionAutoLayout } from './actionAutoLayout';
 export { actionFitView } from './actionFitView';
+export { actionZoomIn, actionZoomOut } from './actionZoom';
+export { actionToggleSummary, actionToggleTraining, actionToggleDataset } from './actionPanels';
 export { actionToggleTheme } from './actionToggleTheme';
 export { actionTrainStart, actionTrainPause, actionTrainResume, actionTrainStop, actionEvaluate, actionSaveCheckpoint, actionLoadCheckpoint, actionTrainFromCheckpoint } from './actionTrain';
 export { actionHelp } from './actionHelp';

@@ -4,10 +4,12 @@
  * the best epoch's (lowest test loss; weights only, as the engine keeps no optimizer state for it).
  */
 import { useState } from 'react';
+import { dialogStart } from '../actions/hostDialogs';
 import { actionContext } from '../actions/registry';
 import { useBestEpoch } from '../hooks/useBestEpoch';
+import { checkpointFileName, proposedFile, resolveUserPath } from '../state/paths';
 import { useStore } from '../state/store';
-import { defaultCheckpointPath, PathForm, pathFormError, type PathFormError } from './PathForm';
+import { PathForm, pathFormError, type PathFormError } from './PathForm';
 
 type Which = 'last' | 'best';
 
@@ -22,7 +24,9 @@ function CheckpointDialogBody() {
   const failed = useStore((s) => s.run.state === 'failed');
   const name = useStore((s) => s.project.name);
   const bestEpoch = useBestEpoch();
-  const [path, setPath] = useState(defaultCheckpointPath(name));
+  // the project's folder (or home when unsaved): never the engine's working directory
+  const [start] = useState(() => dialogStart());
+  const [path, setPath] = useState(() => proposedFile(start, checkpointFileName(name)));
   const [chosen, setWhich] = useState<Which>('last');
   const [withOptimizer, setWithOptimizer] = useState(false);
   const [error, setError] = useState<PathFormError | null>(null);
@@ -36,7 +40,8 @@ function CheckpointDialogBody() {
     if (!ctx || !runId || !path.trim()) return;
     setBusy(true);
     try {
-      const r = await ctx.api.saveRunCheckpoint({ runId, path: path.trim(), which, withOptimizer: optimizer });
+      const file = resolveUserPath(path, start, useStore.getState().host?.home);
+      const r = await ctx.api.saveRunCheckpoint({ runId, path: file, which, withOptimizer: optimizer });
       close();
       const what = which === 'best' ? `epoch ${bestEpoch}'s weights (best)` : optimizer ? 'last weights and optimizer state' : 'last weights';
       useStore.getState().toast({ kind: 'success', message: `Checkpoint saved to ${r.path} (${what})` });
@@ -50,7 +55,7 @@ function CheckpointDialogBody() {
     <PathForm
       title="Save checkpoint"
       testId="dialog-checkpoint"
-      label="safetensors file (relative paths are under the engine's folder)"
+      label={start ? `safetensors file (a file name alone is saved in ${start})` : 'safetensors file'}
       path={path}
       onPathChange={setPath}
       onSubmit={() => void save()}
@@ -58,6 +63,7 @@ function CheckpointDialogBody() {
       busy={busy}
       confirmLabel="Save"
       error={error}
+      browse={{ mode: 'save', purpose: 'checkpoint' }}
     >
       <fieldset className="ckpt-which">
         <legend className="muted small">weights</legend>

@@ -4,9 +4,11 @@
  */
 import { useState } from 'react';
 import { checkpointReportForGraph } from '../actions/actionTrain';
+import { dialogStart } from '../actions/hostDialogs';
 import { actionContext } from '../actions/registry';
+import { checkpointFileName, proposedFile, resolveUserPath } from '../state/paths';
 import { useStore } from '../state/store';
-import { defaultCheckpointPath, PathForm, pathFormError, type PathFormError } from './PathForm';
+import { PathForm, pathFormError, type PathFormError } from './PathForm';
 
 export function CheckpointLoadDialog() {
   const open = useStore((s) => s.dialog?.kind === 'checkpoint-load');
@@ -17,7 +19,9 @@ export function CheckpointLoadDialog() {
 function CheckpointLoadDialogBody() {
   const name = useStore((s) => s.project.name);
   const last = useStore((s) => s.ckptReport?.path);
-  const [path, setPath] = useState(last ?? defaultCheckpointPath(name));
+  // the last file checked, else the project's own checkpoint name in its folder (or home when unsaved)
+  const [start] = useState(() => dialogStart());
+  const [path, setPath] = useState(() => last ?? proposedFile(start, checkpointFileName(name)));
   const [error, setError] = useState<PathFormError | null>(null);
   const [busy, setBusy] = useState(false);
   const close = () => useStore.getState().setDialog(null);
@@ -27,7 +31,7 @@ function CheckpointLoadDialogBody() {
     setBusy(true);
     setError(null);
     try {
-      const report = await checkpointReportForGraph(ctx, path.trim());
+      const report = await checkpointReportForGraph(ctx, resolveUserPath(path, start, useStore.getState().host?.home));
       useStore.getState().setCkptReport(report);
       close();
     } catch (e) {
@@ -40,7 +44,7 @@ function CheckpointLoadDialogBody() {
     <PathForm
       title="Load checkpoint"
       testId="dialog-checkpoint-load"
-      label="safetensors file to compare with this graph, node by node (relative paths are under the engine's folder)"
+      label={`safetensors file to compare with this graph, node by node${start ? ` (a file name alone is looked for in ${start})` : ''}`}
       path={path}
       onPathChange={setPath}
       onSubmit={() => void check()}
@@ -48,6 +52,7 @@ function CheckpointLoadDialogBody() {
       busy={busy}
       confirmLabel={busy ? 'Checking…' : 'Check'}
       error={error}
+      browse={{ mode: 'open', purpose: 'checkpoint' }}
     />
   );
 }

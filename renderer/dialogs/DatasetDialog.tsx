@@ -7,12 +7,16 @@
  * "Use this dataset" sets training.dataset and, when the sample shape is known, the Input node's shape
  * (one undo step: actionUseDataset). Paths are the engine machine's; a relative one is relative to the
  * project file. Nothing is loaded here beyond the CSV preview and the folder listing: the run reads the data.
+ * Paths start from the project's folder (the home folder for an unsaved project), as the run resolves
+ * them, never from the engine's working directory; the desktop app adds a Browse… button (PathForm).
  */
 import { useEffect, useState } from 'react';
 import type { CsvPreviewDto } from '../../engine/host/api';
 import { actionUseDataset } from '../actions/actionUseDataset';
+import { dialogStart } from '../actions/hostDialogs';
 import { run } from '../actions/registry';
 import { fmtShape } from '../state/graph';
+import { joinPath, resolveUserPath } from '../state/paths';
 import { useStore } from '../state/store';
 import { BUILTIN_INFO, DATASETS, datasetShape, datasetTitle, valueAt, type BuiltinDataset } from '../state/training';
 import { csvDatasetDoc, csvFeatureChoice, guessLabel, imageFolderDoc, parseFraction, parseSize } from '../state/datasetChoice';
@@ -29,6 +33,34 @@ function current(mode: DatasetDialogMode): Record<string, unknown> {
 }
 
 const close = () => useStore.getState().setDialog(null);
+
+/** The typed path as the engine should read it now (preview, listing): absolute, from the project's folder or home. */
+function readablePath(typed: string): string {
+  return resolveUserPath(typed, dialogStart(), useStore.getState().host?.home);
+}
+
+/**
+ * The typed path as the project keeps it: a saved project keeps a relative path relative (the engine resolves it
+ * against the project's folder, so the folder can move as a whole); an unsaved one has no folder, so the path is
+ * made absolute from the home folder, as the preview read it.
+ */
+function projectPath(typed: string): string {
+  const t = typed.trim();
+  return useStore.getState().project.path && !t.startsWith('~') ? t : readablePath(t);
+}
+
+/** An example path in the start folder for an empty field. */
+function example(name: string): string {
+  const start = dialogStart();
+  return start ? joinPath(start, name) : `/path/to/${name}`;
+}
+
+/** The label's note on relative paths. */
+function relativeNote(): string {
+  const start = dialogStart();
+  if (!start) return '';
+  return useStore.getState().project.path ? ` — relative to the project's folder, ${start}` : ` — relative to ${start}`;
+}
 
 function use(dataset: Record<string, unknown>): void {
   run(actionUseDataset, { dataset, title: datasetTitle(dataset), sampleShape: datasetShape(dataset) });
@@ -56,11 +88,12 @@ function TorchvisionForm() {
     <PathForm
       title={TITLES.torchvision}
       testId="dialog-dataset"
-      label={`Root folder (it holds ${title}/raw/ — the folder torchvision.datasets.${title}(root) uses)`}
-      placeholder="/path/to/data"
+      label={`Root folder (it holds ${title}/raw/ — the folder torchvision.datasets.${title}(root) uses)${relativeNote()}`}
+      placeholder={example('data')}
       path={root}
       onPathChange={setRoot}
-      onSubmit={() => root.trim() && use({ type: 'torchvision', name, root: root.trim(), download })}
+      onSubmit={() => root.trim() && use({ type: 'torchvision', name, root: projectPath(root), download })}
+      browse={{ mode: 'folder', purpose: 'dataset-root' }}
       onClose={close}
       busy={false}
       confirmLabel="Use this dataset"
@@ -100,7 +133,7 @@ function ImageFolderForm() {
   const [error, setError] = useState<PathFormError | null>(null);
   const [busy, setBusy] = useState(false);
   const size = resize ? parseSize(h, w) : null;
-  const doc = imageFolderDoc({ path, size: resize ? size : undefined, mode, fraction });
+  const doc = imageFolderDoc({ path: path.trim() ? projectPath(path) : '', size: resize ? size : undefined, mode, fraction });
 
   // the class folders, so a wrong folder shows before anything trains
   useEffect(() => {
@@ -109,7 +142,7 @@ function ImageFolderForm() {
     if (!api || !path.trim()) return;
     let live = true;
     const t = setTimeout(() => {
-      api.listDir({ path: path.trim() }).then(
+      api.listDir({ path: readablePath(path) }).then(
         (r) => live && (setClasses(r.entries.filter((e) => e.kind === 'dir').map((e) => e.name)), setError(null)),
         (e) => live && setError(pathFormError(e)),
       );
@@ -133,8 +166,9 @@ function ImageFolderForm() {
     <PathForm
       title={TITLES['image-folder']}
       testId="dialog-dataset"
-      label="Folder with one sub-folder per class (PNG or JPEG images)"
-      placeholder="/path/to/photos"
+      label={`Folder with one sub-folder per class (PNG or JPEG images)${relativeNote()}`}
+      placeholder={example('photos')}
+      browse={{ mode: 'folder', purpose: 'image-folder' }}
       path={path}
       onPathChange={setPath}
       onSubmit={submit}
@@ -187,7 +221,7 @@ function CsvForm() {
     setBusy(true);
     setError(null);
     try {
-      const p = await api.csvPreview({ path: path.trim(), header: hdr });
+      const p = await api.csvPreview({ path: readablePath(path), header: hdr });
       setPreview(p);
       // keep the choices that still name columns; otherwise guess (the last column as the label)
       const names = p.columns.map((c) => c.name);
@@ -209,8 +243,8 @@ function CsvForm() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
-  const stale = preview !== null && preview.path !== path.trim() && !preview.path.endsWith(path.trim());
-  const doc = preview && !stale ? csvDatasetDoc({ path: path.trim(), label, features, task, standardize, fraction, header, delimiter: preview.delimiter }) : null;
+  const stale = preview !== null && preview.path !== readablePath(path) && !preview.path.endsWith(path.trim());
+  const doc = preview && !stale ? csvDatasetDoc({ path: projectPath(path), label, features, task, standardize, fraction, header, delimiter: preview.delimiter }) : null;
   const pickLabel = (name: string) => {
     setLabel(name);
     setFeatures((fs) => fs.filter((f) => f !== name));
@@ -221,8 +255,9 @@ function CsvForm() {
     <PathForm
       title={TITLES.csv}
       testId="dialog-dataset"
-      label="CSV file (comma, semicolon or tab separated)"
-      placeholder="/path/to/data.csv"
+      label={`CSV file (comma, semicolon or tab separated)${relativeNote()}`}
+      placeholder={example('data.csv')}
+      browse={{ mode: 'open', purpose: 'csv' }}
       path={path}
       onPathChange={(p) => setPath(p)}
       onSubmit={() => (doc ? use(doc) : void read())}

@@ -1,34 +1,23 @@
 /**
- * Open / Save as: a folder browser over api.listDir plus a path field (type or paste a path and
- * press Enter). Open also lists recent projects. Paths are the engine machine's paths.
+ * Open / Save as in a browser tab (the desktop app uses the operating system's dialogs instead:
+ * actions/hostDialogs.ts): a folder browser over api.listDir plus a path field (type or paste a path
+ * and press Enter). Open also lists recent projects. Paths are the engine machine's paths. It starts
+ * in the project's folder, or the user's home for an unsaved project (never the engine's folder).
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { EngineCallError } from '../../engine/host/api';
+import { dialogStart } from '../actions/hostDialogs';
 import { actionContext } from '../actions/registry';
 import { openPath, saveTo } from '../actions/projectOps';
+import { baseName, isAbsolutePath, joinPath as join, projectFileName as fileNameFor } from '../state/paths';
 import { useStore } from '../state/store';
 import { Modal } from './Modal';
 
 type Listing = { path: string; parent: string | null; entries: { name: string; path: string; kind: 'dir' | 'file' }[] };
 type DirEntry = Listing['entries'][number];
 
-function sepOf(path: string) {
-  return path.includes('\\') && !path.includes('/') ? '\\' : '/';
-}
-function join(dir: string, name: string) {
-  const sep = sepOf(dir);
-  return dir.endsWith(sep) ? `${dir}${name}` : `${dir}${sep}${name}`;
-}
-function isAbsolute(p: string) {
-  return /^([A-Za-z]:)?[\\/]/.test(p) || p.startsWith('~');
-}
-function baseName(p: string) {
-  return p.split(/[\\/]/).pop() ?? p;
-}
-function fileNameFor(projectName: string) {
-  const slug = projectName.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || 'untitled';
-  return `${slug}.netloom.json`;
-}
+// '~' is expanded by the engine for project files (openProject, saveProject): not joined to the folder shown
+const isAbsolute = (p: string) => isAbsolutePath(p) || p.startsWith('~');
 
 export function FileDialog() {
   const kind = useStore((s) => (s.dialog?.kind === 'open' || s.dialog?.kind === 'save' ? s.dialog.kind : null));
@@ -66,8 +55,8 @@ function FileDialogBody({ mode }: { mode: 'open' | 'save' }) {
   );
 
   useEffect(() => {
-    const start = projectPath ? projectPath.slice(0, Math.max(projectPath.lastIndexOf('/'), projectPath.lastIndexOf('\\'))) || undefined : undefined;
-    void browse(start);
+    // the project's folder, else the user's home (listDir's own default is the home too, else the engine's folder)
+    void browse(dialogStart() ?? undefined);
     api.recentProjects({}).then((r) => useStore.setState({ recent: r }), () => {});
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);

@@ -1,8 +1,15 @@
 /**
  * A modal with one path field (the engine machine's), Cancel / confirm buttons and an error block:
- * the shared frame of the checkpoint dialogs. Enter in the field submits.
+ * the shared frame of the checkpoint and dataset dialogs. Enter in the field submits. In the desktop
+ * app (HostInfo.nativeDialogs) a "Browse…" button beside the field opens the operating system's
+ * dialog (pickPath) and fills the field; a browser tab has none and keeps the typed path.
  */
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
+import type { PathPurposeDto } from '../../engine/host/api';
+import { dialogStart, pickPath } from '../actions/hostDialogs';
+import { actionContext, reportError } from '../actions/registry';
+import { isAbsolutePath, resolveUserPath } from '../state/paths';
+import { useStore } from '../state/store';
 import { Modal } from './Modal';
 
 export interface PathFormError {
@@ -16,10 +23,10 @@ export function pathFormError(e: unknown): PathFormError {
   return { message: err.message ?? String(e), hint: err.hint };
 }
 
-/** `<project name>.safetensors`, slugged ("model" when the name has nothing usable). */
-export function defaultCheckpointPath(projectName: string): string {
-  const slug = projectName.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || 'model';
-  return `${slug}.safetensors`;
+/** What the Browse… button asks the operating system for. */
+export interface BrowseSpec {
+  mode: 'open' | 'save' | 'folder';
+  purpose: PathPurposeDto;
 }
 
 export interface PathFormProps {
@@ -42,9 +49,28 @@ export interface PathFormProps {
   wide?: boolean;
   /** shown in the empty path field */
   placeholder?: string;
+  /** the native dialog behind Browse… (desktop app only) */
+  browse?: BrowseSpec;
 }
 
-export function PathForm({ title, testId, label, path, onPathChange, onSubmit, onClose, busy, confirmLabel, error, children, canSubmit = true, wide, placeholder }: PathFormProps) {
+export function PathForm({ title, testId, label, path, onPathChange, onSubmit, onClose, busy, confirmLabel, error, children, canSubmit = true, wide, placeholder, browse }: PathFormProps) {
+  const native = useStore((s) => s.host?.nativeDialogs === true);
+  const [picking, setPicking] = useState(false);
+  const onBrowse = async () => {
+    const ctx = actionContext();
+    if (!ctx || !browse) return;
+    const start = dialogStart();
+    const typed = resolveUserPath(path, start, useStore.getState().host?.home);
+    setPicking(true);
+    try {
+      const chosen = await pickPath(ctx, browse.mode, browse.purpose, typed && isAbsolutePath(typed) ? typed : start);
+      if (chosen) onPathChange(chosen);
+    } catch (e) {
+      reportError(e, 'Browse');
+    } finally {
+      setPicking(false);
+    }
+  };
   return (
     <Modal
       title={title}
@@ -56,7 +82,7 @@ export function PathForm({ title, testId, label, path, onPathChange, onSubmit, o
           <button data-testid="dialog-cancel" onClick={onClose}>
             Cancel
           </button>
-          <button className="primary" data-testid="dialog-confirm" disabled={busy || !path.trim() || !canSubmit} onClick={onSubmit}>
+          <button className="primary" data-testid="dialog-confirm" disabled={busy || picking || !path.trim() || !canSubmit} onClick={onSubmit}>
             {confirmLabel}
           </button>
         </>
@@ -65,18 +91,25 @@ export function PathForm({ title, testId, label, path, onPathChange, onSubmit, o
       <div className="file-dialog">
         <label className="path-field">
           <span className="muted small">{label}</span>
-          <input
-            autoFocus
-            type="text"
-            spellCheck={false}
-            data-testid="dialog-path"
-            value={path}
-            placeholder={placeholder}
-            onChange={(e) => onPathChange(e.target.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter') onSubmit();
-            }}
-          />
+          <span className="path-row">
+            <input
+              autoFocus
+              type="text"
+              spellCheck={false}
+              data-testid="dialog-path"
+              value={path}
+              placeholder={placeholder}
+              onChange={(e) => onPathChange(e.target.value)}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') onSubmit();
+              }}
+            />
+            {native && browse && (
+              <button type="button" data-testid="dialog-browse" disabled={picking} onClick={() => void onBrowse()}>
+                Browse…
+              </button>
+            )}
+          </span>
         </label>
         {children}
         {error && (

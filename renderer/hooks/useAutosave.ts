@@ -1,6 +1,8 @@
 /**
  * Crash safety: every few seconds while there are unsaved changes, the project goes to the
  * engine's recovery file (api.writeRecovery); and closing the tab with unsaved changes asks first.
+ * In the desktop app the window's close request asks instead (actions/closeRequest.ts): there a
+ * beforeunload veto would silently keep the window open after the user chose Don't save.
  */
 import { useEffect } from 'react';
 import { selectDirty, useStore } from '../state/store';
@@ -23,6 +25,7 @@ export function useAutosave() {
     }, AUTOSAVE_MS);
     const onBeforeUnload = (e: BeforeUnloadEvent) => {
       const s = useStore.getState();
+      if (s.host?.kind === 'desktop' || s.connection.transport === 'electron') return;
       if (!selectDirty(s) || s.nodes.length === 0) return;
       e.preventDefault();
       e.returnValue = '';

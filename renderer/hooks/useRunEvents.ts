@@ -9,6 +9,7 @@ import type { EngineEvent } from '../../engine/host/api';
 import { metrics } from '../charts/useMetricSeries';
 import { makeRunRecord } from '../state/runs';
 import { useStore } from '../state/store';
+import type { EffectiveSettings } from '../state/training';
 
 type RunEvent = Extract<EngineEvent, { type: 'run.progress' | 'run.epoch' | 'run.state' }>;
 
@@ -27,15 +28,26 @@ function apply(e: RunEvent): void {
   }
 }
 
-const kept = new Set<string>();
+/** Runs whose record is kept (or being kept): the promise settles once it is in the project. */
+const kept = new Map<string, Promise<void>>();
 
-/** Stores a compact record of the app's run, once it has finished, stopped or failed, in the project's `runs`. */
-async function keepRun(runId: string): Promise<void> {
+/**
+ * Stores a compact record of the app's run, once it has finished, stopped or failed, in the project's `runs`.
+ * Once per run: a second call returns the first one's promise (the close flow awaits it, so the record is in
+ * the project before it asks whether to save).
+ */
+export function keepRun(runId: string): Promise<void> {
   const { api, run } = useStore.getState();
-  if (!api || !run.settings || run.startedAt === null || kept.has(runId)) return;
-  kept.add(runId);
-  const settings = run.settings;
-  const startedAt = run.startedAt;
+  const known = kept.get(runId);
+  if (known) return known;
+  if (!api || !run.settings || run.startedAt === null) return Promise.resolve();
+  const p = recordRun(runId, run.settings, run.startedAt);
+  kept.set(runId, p);
+  return p;
+}
+
+async function recordRun(runId: string, settings: EffectiveSettings, startedAt: number): Promise<void> {
+  const api = useStore.getState().api!;
   const loss = metrics.batchLoss.snapshot();
   try {
     const rec = await api.getRun({ runId });

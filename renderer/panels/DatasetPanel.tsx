@@ -8,6 +8,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import type { DatasetInfoDto } from '../../engine/host/api';
+import { actionToggleDataset } from '../actions/actionPanels';
 import { actionUseDataset } from '../actions/actionUseDataset';
 import { run } from '../actions/registry';
 import { defaultChoice, infoRequest, viewChoices, type ViewChoice } from '../state/datasetView';
@@ -198,11 +199,11 @@ function DatasetBody() {
 }
 
 export function DatasetPanel() {
-  const [open, setOpen] = useState(false);
+  const open = useStore((s) => s.panels.dataset);
   return (
     <section className={`dataset panel${open ? '' : ' collapsed'}`} data-testid="dataset-panel">
       <header className="summary-head">
-        <button className="link" onClick={() => setOpen(!open)} aria-expanded={open} data-testid="btn-dataset">
+        <button className="link" onClick={() => run(actionToggleDataset, undefined)} aria-expanded={open} data-testid="btn-dataset">
           <span className={`chevron${open ? ' open' : ''}`}>▸</span> Dataset
         </button>
       </header>

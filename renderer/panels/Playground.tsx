@@ -6,7 +6,10 @@
  * - a 3-channel image: a PNG/JPEG dropped or chosen, resized to the model's input size (no pad);
  * - a CSV row: a number per feature, a random test row to start from, predictions as you type.
  * Class probabilities show as bars; a regression model's answer as its predicted value.
+ * An image dropped anywhere on the window (hooks/useGlobalDrop.ts) waits in the store until the run's dataset
+ * is known, then goes to the image playground, or is refused with a toast when the model does not take images.
  */
+import { useEffect } from 'react';
 import { useStore } from '../state/store';
 import { DATASET_CLASSES, effectiveSettings } from '../state/training';
 import { DEFAULT_INPUT, playgroundInput } from '../state/playground';
@@ -29,6 +32,19 @@ export function Playground() {
   // class names: the run's dataset's, else the evaluation's, else the project's built-in's
   const names = info?.classes.length ? info.classes : evaluation?.classNames.length ? evaluation.classNames : (DATASET_CLASSES[projectDataset] ?? []);
   const className = (i: number) => names[i] ?? String(i);
+
+  const drop = useStore((s) => s.playgroundDrop);
+  const takesImages = !!info && (input?.mode === 'pad' || input?.mode === 'image');
+  useEffect(() => {
+    if (!drop) return;
+    const refuse = (message: string, hint?: string) => {
+      useStore.getState().setPlaygroundDrop(null);
+      useStore.getState().toast({ kind: 'error', message, hint });
+    };
+    if (runData.error) refuse(`${drop.file.name} cannot be tried: ${runData.error.message}`, runData.error.hint);
+    else if (info && !takesImages)
+      refuse(`${drop.file.name} is an image, but this model takes ${input?.mode === 'tabular' ? 'CSV rows' : `samples of shape ${fmtShape(info.sampleShape)}`}.`, 'Type a row into the playground instead, or train an image model.');
+  }, [drop, info, takesImages, input?.mode, runData.error]);
 
   let how = '';
   if (!enabled) how = runId ? 'pause or stop the run to try its weights' : 'train a model first';
@@ -55,7 +71,7 @@ export function Playground() {
       )}
       {input?.mode === 'tabular' && info?.table && <PlaygroundTabular key={runId} info={info} table={info.table} enabled={enabled} className={className} />}
       {(input?.mode === 'pad' || input?.mode === 'image') && (
-        <PlaygroundImage key={`${runId}:${input.mode}:${input.height}x${input.width}`} input={input} enabled={enabled} className={className} />
+        <PlaygroundImage key={`${runId}:${input.mode}:${input.height}x${input.width}`} input={input} enabled={enabled} className={className} dropped={takesImages ? drop : null} />
       )}
     </div>
   );

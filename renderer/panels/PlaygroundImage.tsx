@@ -10,7 +10,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { resizeChw } from '../state/imageResize';
 import { padView, placeImage, rgbaToChw, type PlaygroundInput } from '../state/playground';
 import { rgbaToGrey, sampleToRgba } from '../state/training';
-import { useStore } from '../state/store';
+import { useStore, type PlaygroundDrop } from '../state/store';
 import { usePrediction } from '../hooks/usePrediction';
 import { ProbabilityBars } from './ProbabilityBars';
 
@@ -23,7 +23,7 @@ function canvasOf(w: number, h: number): CanvasRenderingContext2D {
 }
 type ImageInput = Extract<PlaygroundInput, { mode: 'pad' | 'image' }>;
 
-export function PlaygroundImage({ input, enabled, className }: { input: ImageInput; enabled: boolean; className: (i: number) => string }) {
+export function PlaygroundImage({ input, enabled, className, dropped }: { input: ImageInput; enabled: boolean; className: (i: number) => string; dropped: PlaygroundDrop | null }) {
   const { height: H, width: W } = input;
   const channels = input.mode === 'image' ? 3 : 1;
   const runId = useStore((s) => s.run.runId);
@@ -135,6 +135,16 @@ export function PlaygroundImage({ input, enabled, className }: { input: ImageInp
       setError(`Cannot read ${file.name}: ${(e as Error).message}`);
     }
   };
+
+  // an image dropped elsewhere on the window (useGlobalDrop): taken once, shown here
+  const droppedId = dropped?.id;
+  useEffect(() => {
+    if (!dropped || !enabled) return;
+    useStore.getState().setPlaygroundDrop(null);
+    canvas.current?.scrollIntoView({ block: 'nearest' });
+    void loadFile(dropped.file);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [droppedId, enabled]);
 
   return (
     <div className="playground-body">

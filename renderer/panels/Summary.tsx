@@ -3,6 +3,8 @@
  * count, FLOPs of a forward pass over the batch), then totals and memory at the chosen batch size.
  */
 import { useEffect, useState } from 'react';
+import { actionToggleSummary } from '../actions/actionPanels';
+import { run } from '../actions/registry';
 import { fmtBytes, fmtCount, fmtFlops, fmtShape } from '../state/graph';
 import { useStore } from '../state/store';
 
@@ -35,12 +37,12 @@ export function Summary() {
   const summary = useStore((s) => s.analysis?.summary);
   const batch = useStore((s) => s.analysis?.batchSize);
   const issueCount = useStore((s) => (s.nodes.length ? (s.analysis?.issues.length ?? 0) : 0));
-  const [open, setOpen] = useState(true);
+  const open = useStore((s) => s.panels.summary);
   const select = (nodeId: string) => useStore.getState().select([nodeId]);
   return (
     <section className={`summary panel${open ? '' : ' collapsed'}`} data-testid="summary">
       <header className="summary-head">
-        <button className="link" onClick={() => setOpen(!open)} aria-expanded={open} data-testid="summary-toggle">
+        <button className="link" onClick={() => run(actionToggleSummary, undefined)} aria-expanded={open} data-testid="summary-toggle">
           <span className={`chevron${open ? ' open' : ''}`}>▸</span> Model summary
         </button>
         {summary && (

@@ -3,7 +3,7 @@
  * Start / Pause / Resume / Stop, a progress bar, live charts, then evaluation with a confusion
  * matrix whose cells open a gallery of their test samples. Commands are registered actions.
  */
-import { useState } from 'react';
+import { actionToggleTraining } from '../actions/actionPanels';
 import { actionContext, run } from '../actions/registry';
 import { actionEvaluate, actionEvaluateCheckpoint, actionLoadCheckpoint, actionSaveCheckpoint, actionTrainFromCheckpoint, actionTrainPause, actionTrainResume, actionTrainStart, actionTrainStop } from '../actions/actionTrain';
 import { Playground } from './Playground';
@@ -126,14 +126,14 @@ function RunsList() {
 }
 
 export function TrainingPanel() {
-  const [open, setOpen] = useState(false);
+  const open = useStore((s) => s.panels.training);
   const state = useStore((s) => s.run.state);
   const starting = useStore((s) => s.run.starting);
   const busy = starting || state === 'running' || state === 'paused' || state === 'ready';
   return (
     <section className={`training panel${open ? '' : ' collapsed'}`} data-testid="training-panel">
       <header className="summary-head">
-        <button className="link" onClick={() => setOpen(!open)} aria-expanded={open} data-testid="training-toggle">
+        <button className="link" onClick={() => run(actionToggleTraining, undefined)} aria-expanded={open} data-testid="training-toggle">
           <span className={`chevron${open ? ' open' : ''}`}>▸</span> Training
         </button>
         {!open && state && (

@@ -5,8 +5,9 @@
  */
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from '@xyflow/react';
 import { create } from 'zustand';
-import type { AnalysisDto, DevicesDto, EngineApi, EvaluationDto, HyperDto, IssueDto, LayerDto, ParamsFormDto, ProjectDto, RunStateDto, TrainingIssueDto } from '../../engine/host/api';
+import type { AnalysisDto, DevicesDto, EngineApi, EvaluationDto, HostInfoDto, HyperDto, IssueDto, LayerDto, ParamsFormDto, ProjectDto, RunStateDto, TrainingIssueDto } from '../../engine/host/api';
 import type { ConnectionState } from '../api/client';
+import { DEFAULT_PANELS, hasUnsavedWork, type PanelName, type Panels } from './appState';
 import {
   applyChanges,
   docNode,
@@ -60,11 +61,34 @@ export type Dialog =
   | { kind: 'save' }
   | { kind: 'new' }
   | { kind: 'recover'; savedAt: string; project: ProjectDto; path: string | null }
-  | { kind: 'confirm'; title: string; message: string; confirmLabel: string; onConfirm: () => void }
+  | ConfirmDialogSpec
   | { kind: 'checkpoint' }
   | { kind: 'checkpoint-load' }
   /** choose a dataset of one's own for training (Training panel) */
   | { kind: 'dataset'; mode: 'torchvision' | 'image-folder' | 'csv' };
+
+/**
+ * A question with a confirm button, optionally a third "discard" answer (Save / Discard / Cancel).
+ * Cancel, Escape, the backdrop and × all call onCancel.
+ */
+export interface ConfirmDialogSpec {
+  kind: 'confirm';
+  title: string;
+  message: string;
+  confirmLabel: string;
+  onConfirm: () => void;
+  /** the confirm button is the safe, expected answer (Save), not a destructive one (the default) */
+  safe?: boolean;
+  discardLabel?: string;
+  onDiscard?: () => void;
+  onCancel?: () => void;
+}
+
+/** An image dropped on the window, waiting for the playground to take it. */
+export interface PlaygroundDrop {
+  id: number;
+  file: File;
+}
 
 /** A checkpoint compared with the current graph (checkpointReport, dry run): shown in the panel and on the nodes. */
 export interface CheckpointReportView {
@@ -169,6 +193,8 @@ function initialTheme(): Theme {
 export interface State {
   api: EngineApi | null;
   connection: ConnectionState;
+  /** the host around the app (hostInfo): desktop window or browser tab; null until it has answered */
+  host: HostInfoDto | null;
 
   catalog: LayerDto[];
   catalogByType: Record<string, LayerDto>;
@@ -194,6 +220,9 @@ export interface State {
   helpOpen: boolean;
   quickAdd: QuickAdd | null;
   recent: string[];
+  /** which panels under the canvas are open (the View menu's checkboxes) */
+  panels: Panels;
+  playgroundDrop: PlaygroundDrop | null;
 
   trainSettings: TrainSettings;
   /** text in a training field that does not parse, by path ("optimizer.betas"): blocks Start */
@@ -232,6 +261,10 @@ export interface State {
   setDialog(d: Dialog | null): void;
   setHelp(open: boolean): void;
   setQuickAdd(q: QuickAdd | null): void;
+  setPanel(name: PanelName, open: boolean): void;
+  togglePanel(name: PanelName): void;
+  /** hands an image to the playground (null: taken) */
+  setPlaygroundDrop(file: File | null): void;
 
   // ---- training ----
   setTrainSettings(patch: Partial<TrainSettings>): void;
@@ -247,6 +280,7 @@ export interface State {
 }
 
 let toastSeq = 1;
+let dropSeq = 1;
 
 /** The project with the training section that changes leave it (setTraining), or nothing when they do not touch it. */
 function withTraining(project: ProjectMeta, changes: readonly GraphChange[]): { project?: ProjectMeta } {
@@ -259,6 +293,7 @@ const emptyProject = (): ProjectMeta => ({ name: 'Untitled', path: null, version
 export const useStore = create<State>()((set, get) => ({
   api: null,
   connection: { status: 'connecting', transport: 'websocket' },
+  host: null,
 
   catalog: [],
   catalogByType: {},
@@ -282,6 +317,8 @@ export const useStore = create<State>()((set, get) => ({
   helpOpen: false,
   quickAdd: null,
   recent: [],
+  panels: { ...DEFAULT_PANELS },
+  playgroundDrop: null,
 
   trainSettings: emptyTrainSettings(),
   settingsErrors: {},
@@ -464,6 +501,16 @@ export const useStore = create<State>()((set, get) => ({
   setQuickAdd(quickAdd) {
     set({ quickAdd });
   },
+  setPanel(name, open) {
+    const panels = get().panels;
+    if (panels[name] !== open) set({ panels: { ...panels, [name]: open } });
+  },
+  togglePanel(name) {
+    get().setPanel(name, !get().panels[name]);
+  },
+  setPlaygroundDrop(file) {
+    set({ playgroundDrop: file ? { id: dropSeq++, file } : null });
+  },
 
   setTrainSettings(patch) {
     set({ trainSettings: { ...get().trainSettings, ...patch } });
@@ -496,6 +543,10 @@ export const useStore = create<State>()((set, get) => ({
 // ---- selectors ------------------------------------------------------------------------------------
 
 export const selectDirty = (s: State) => s.revision !== s.savedRevision;
+/** unsaved work worth asking about before it is lost (state/appState.ts hasUnsavedWork) */
+export const selectUnsavedWork = (s: State) => hasUnsavedWork(selectDirty(s), s.nodes.length, s.project.path);
+/** a run is starting, training or paused: closing the window asks first */
+export const selectTraining = (s: State) => s.run.starting || s.run.state === 'running' || s.run.state === 'paused' || s.run.state === 'ready';
 export const selectCanUndo = (s: State) => s.history.past.length > 0;
 export const selectCanRedo = (s: State) => s.history.future.length > 0;
 /** the one selected node's id, or null when none or several are selected */

@@ -93,3 +93,35 @@ export async function submitPathDialog(dialog: Locator, path: string, hiddenTime
   await dialog.getByTestId('dialog-confirm').click();
   await expect(dialog).toBeHidden(hiddenTimeout === undefined ? undefined : { timeout: hiddenTimeout });
 }
+
+/** Drops one file on `selector` as the operating system would (dragover, then drop, with a DataTransfer holding it). */
+export async function dropFile(page: Page, selector: string, file: { name: string; type: string; data: Buffer }): Promise<void> {
+  const dt = await page.evaluateHandle(({ name, type, b64 }) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const t = new DataTransfer();
+    t.items.add(new File([bytes], name, { type }));
+    return t;
+  }, { name: file.name, type: file.type, b64: file.data.toString('base64') });
+  await page.dispatchEvent(selector, 'dragover', { dataTransfer: dt });
+  await page.dispatchEvent(selector, 'drop', { dataTransfer: dt });
+}
+
+/** A black "7" on white paper, 100x100, as a PNG made by the page's canvas. */
+export async function sevenPng(page: Page): Promise<Buffer> {
+  const b64 = await page.evaluate(() => {
+    const c = document.createElement('canvas');
+    c.width = c.height = 100;
+    const g = c.getContext('2d')!;
+    g.fillStyle = '#fff';
+    g.fillRect(0, 0, 100, 100);
+    g.strokeStyle = '#000';
+    g.lineWidth = 12;
+    g.beginPath();
+    g.moveTo(20, 20);
+    g.lineTo(80, 20);
+    g.lineTo(40, 90);
+    g.stroke();
+    return c.toDataURL('image/png').split(',')[1]!;
+  });
+  return Buffer.from(b64, 'base64');
+}
