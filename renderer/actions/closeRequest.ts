@@ -11,7 +11,8 @@
  *      cancelling that picker cancels the close) and clears the recovery file, as every save does. Don't
  *      save means discard: the recovery file is cleared too, so the next start does not offer back what the
  *      user just chose to throw away. Cancel keeps the work open (and the recovery file, as the autosave would);
- *   4. closeWindow.
+ *   4. closeWindow; every way of keeping the window (Cancel, a cancelled picker, an error) answers
+ *      closeWindow {cancel: true}, so a quit that was waiting for this window is called off too.
  * A failing step (a save error) becomes a toast and cancels the close: the window never closes on work that
  * was meant to be saved and was not.
  */
@@ -43,6 +44,7 @@ async function stopRun(ctx: ActionContext): Promise<void> {
 export async function closeRequest(ctx: ActionContext): Promise<void> {
   if (closing) return; // asked again while the questions are up (a second click on ×)
   closing = true;
+  let close = false;
   try {
     if (selectUnsavedWork(ctx.state())) await flushRecovery(ctx);
 
@@ -75,10 +77,12 @@ export async function closeRequest(ctx: ActionContext): Promise<void> {
       } else await ctx.api.clearRecovery({}).catch(() => {});
     }
 
-    await ctx.api.closeWindow({});
+    close = true;
   } catch (e) {
     ctx.reportError(e, 'Closing the window');
   } finally {
     closing = false;
+    // every way out answers, the early returns (Cancel) included
+    await ctx.api.closeWindow(close ? {} : { cancel: true }).catch((e: unknown) => ctx.reportError(e, 'Closing the window'));
   }
 }

@@ -151,6 +151,7 @@ test('desktop: the close request asks about unsaved work, flushes the recovery f
   await screenshot(page, 'desktop-close-save-question');
   await ask.getByTestId('dialog-cancel').click();
   await expect(ask).toBeHidden();
+  await expect.poll(() => desk.cancels).toBe(1); // a quit waiting for this window is called off
   expect(desk.closes).toBe(0);
   expect(desk.last()!.dirty).toBe(true);
 
@@ -188,6 +189,7 @@ test('desktop: closing while training asks to stop the run first, then about the
   await screenshot(page, 'desktop-close-stop-training');
   await ask.getByTestId('dialog-cancel').click();
   await expectTrainState(page, 'running');
+  await expect.poll(() => desk.cancels).toBe(1);
 
   // Stop and close: the run stops, its record makes the project dirty, so Save / Don't save comes next
   desk.command('close-request');

@@ -20,8 +20,10 @@ export interface FakeDesktop {
   states: AppStateDto[];
   /** every pickPath the page asked for, in order */
   picks: PickRequest[];
-  /** how many times the page called closeWindow */
+  /** how many times the page called closeWindow to close */
   closes: number;
+  /** how many times the page answered a close request by keeping the window (closeWindow {cancel: true}) */
+  cancels: number;
   /** the next pickPath answers with this path (null: the user cancelled) */
   answerNextPick(path: string | null): void;
   /** sends app.command to the page */
@@ -39,6 +41,7 @@ export async function fakeDesktop(page: Page, home: string): Promise<FakeDesktop
     states: [],
     picks,
     closes: 0,
+    cancels: 0,
     answerNextPick: (p) => void pickAnswers.push(p),
     command(command, path) {
       if (!page2client) throw new Error('the page has not connected yet');
@@ -59,7 +62,8 @@ export async function fakeDesktop(page: Page, home: string): Promise<FakeDesktop
           fake.states.push(req.params as AppStateDto);
           return answer({});
         case 'closeWindow':
-          fake.closes++;
+          if ((req.params as { cancel?: boolean }).cancel) fake.cancels++;
+          else fake.closes++;
           return answer({});
         case 'pickPath':
           picks.push(req.params as PickRequest);
