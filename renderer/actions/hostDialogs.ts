@@ -33,7 +33,8 @@ export async function chooseAndOpen(ctx: ActionContext): Promise<void> {
 }
 
 /**
- * Save as: the native dialog proposing `<project folder or home>/<slug>.netloom.json`, then the save.
+ * Save as: the native dialog proposing `<project folder or home>/<slug>.netloom` (the extension the installers
+ * associate with Netloom, so the file opens with a double click), then the save.
  * Resolves true once saved; false when the user cancelled, or when the web Save dialog was opened
  * instead (it saves on its own, later).
  */
@@ -44,7 +45,8 @@ export async function chooseAndSave(ctx: ActionContext): Promise<boolean> {
     return false;
   }
   const start = dialogStart(s);
-  const file = await pickPath(ctx, 'save', 'project', start ? joinPath(start, projectFileName(s.project.name)) : projectFileName(s.project.name));
+  const name = projectFileName(s.project.name, '.netloom');
+  const file = await pickPath(ctx, 'save', 'project', start ? joinPath(start, name) : name);
   if (!file) return false;
   await saveTo(ctx, file);
   return true;

@@ -68,9 +68,9 @@ export function slugOf(name: string): string {
   return name.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase();
 }
 
-/** `<slug>.netloom.json` for Save as ("untitled" when the name has nothing usable). */
-export function projectFileName(projectName: string): string {
-  return `${slugOf(projectName) || 'untitled'}.netloom.json`;
+/** `<slug>.netloom.json` (or `.netloom`, the desktop app's associated extension) for Save as ("untitled" when the name has nothing usable). */
+export function projectFileName(projectName: string, extension: '.netloom.json' | '.netloom' = '.netloom.json'): string {
+  return `${slugOf(projectName) || 'untitled'}${extension}`;
 }
 
 /** `<slug>.safetensors` for a checkpoint ("model" when the name has nothing usable). */

@@ -75,12 +75,12 @@ test('desktop: AppState reports, menu commands, native dialogs and Browse…, fi
   await expect.poll(() => desk.last()?.dirty).toBe(true);
   expect(desk.last()!.title).toBe('● PyTorch quickstart (FashionMNIST MLP) — Netloom');
 
-  // Save as: the native dialog, proposing <home>/<slug>.netloom.json (unsaved project)
-  const projectFile = join(server.workDir, 'native.netloom.json');
+  // Save as: the native dialog, proposing <home>/<slug>.netloom (the associated extension; unsaved project)
+  const projectFile = join(server.workDir, 'native.netloom');
   desk.answerNextPick(projectFile);
   desk.command('saveAs');
   await expect(page.getByTestId('project-title')).toContainText(projectFile);
-  expect(desk.picks.at(-1)).toEqual({ mode: 'save', purpose: 'project', defaultPath: join(home, `${SLUG}.netloom.json`) });
+  expect(desk.picks.at(-1)).toEqual({ mode: 'save', purpose: 'project', defaultPath: join(home, `${SLUG}.netloom`) });
   expect(JSON.parse(readFileSync(projectFile, 'utf8')).format).toBe('netloom-project');
   await expect.poll(() => desk.last()?.projectPath).toBe(projectFile);
   expect(desk.last()!.dirty).toBe(false);
