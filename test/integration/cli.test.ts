@@ -309,7 +309,7 @@ describe('the first hour (issue 14)', () => {
       const target = join(tmp, 'nan-run.safetensors');
       const r = netloom('train', QUICKSTART, '--lr', '1e30', '--optimizer', 'sgd', '--epochs', '1', '--limit-train', '4096', '--save', target);
       expectUserError(r, /loss became (NaN|infinite)/, 'NL_NON_FINITE');
-      expect(r.err).toMatch(new RegExp(`nothing was saved: ${esc(target)} was not written`));
+      expect(r.err).toMatch(new RegExp(`Nothing was saved: ${esc(target)} was not written`));
       expect(r.err).not.toMatch(/weights .* are kept/);
       expect(existsSync(target)).toBe(false);
     });
