@@ -145,10 +145,9 @@ function downloadProgress(): NonNullable<JobOptions['onDownloadProgress']> {
   };
 }
 
-/** "/cwd/runs/x" for messages, with where a relative path was taken from. */
+/** For a relative path, ": /cwd/runs/x (a relative path is taken from the current directory, /cwd)"; nothing for an absolute one. */
 function located(p: string): string {
-  const abs = path.resolve(p);
-  return path.isAbsolute(p) ? abs : `${abs} (a relative path is taken from the current directory, ${process.cwd()})`;
+  return path.isAbsolute(p) ? '' : `: ${path.resolve(p)} (a relative path is taken from the current directory, ${process.cwd()})`;
 }
 
 async function statOf(p: string) {
@@ -156,7 +155,7 @@ async function statOf(p: string) {
     return await fsp.stat(p);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-    throw new NetloomError('NL_IO', `Could not look at ${located(p)}: ${(e as Error).message}`, 'Check the permissions of the folders on the way.', { cause: e });
+    throw new NetloomError('NL_IO', `Could not look at ${p}${located(p)}: ${(e as Error).message}`, 'Check the permissions of the folders on the way.', { cause: e });
   }
 }
 
@@ -181,13 +180,13 @@ async function checkSaveTarget(file: string): Promise<void> {
 async function checkWeightsFile(file: string): Promise<void> {
   const st = await statOf(file);
   if (!st)
-    throw new NetloomError('NL_IO', `--weights ${file}: no such file: ${located(file)}`,
+    throw new NetloomError('NL_IO', `--weights ${file}: no such file${located(file)}`,
       'Give the path of a checkpoint (.safetensors) written by `netloom train --save <file>` (it writes where --save says, relative to the folder netloom ran in) or saved from the app.');
-  if (!st.isFile()) throw new NetloomError('NL_IO', `--weights ${file}: ${located(file)} is not a file`, 'Give the path of a .safetensors file.');
+  if (!st.isFile()) throw new NetloomError('NL_IO', `--weights ${file}: not a file${located(file)}`, 'Give the path of a .safetensors file.');
   try {
     await fsp.access(file, fsp.constants.R_OK);
   } catch {
-    throw new NetloomError('NL_IO', `--weights ${file}: ${located(file)} is not readable`, 'Check the file\'s permissions.');
+    throw new NetloomError('NL_IO', `--weights ${file}: not readable${located(file)}`, 'Check the file\'s permissions.');
   }
 }
 
@@ -196,13 +195,13 @@ async function checkDatasetPaths(f: CommonFlags): Promise<void> {
   if (f.csv !== undefined) {
     const st = await statOf(f.csv);
     if (!st?.isFile())
-      throw new NetloomError('NL_DATASET_MISSING', `--csv ${f.csv}: ${st ? 'not a file' : 'no such file'}: ${located(f.csv)}`,
+      throw new NetloomError('NL_DATASET_MISSING', `--csv ${f.csv}: ${st ? 'not a file' : 'no such file'}${located(f.csv)}`,
         'Give the path of a CSV file: its first line names the columns, --label names the one to predict.');
   }
   if (f.imageFolder !== undefined) {
     const st = await statOf(f.imageFolder);
     if (!st?.isDirectory())
-      throw new NetloomError('NL_DATASET_MISSING', `--image-folder ${f.imageFolder}: ${st ? 'not a folder' : 'no such folder'}: ${located(f.imageFolder)}`,
+      throw new NetloomError('NL_DATASET_MISSING', `--image-folder ${f.imageFolder}: ${st ? 'not a folder' : 'no such folder'}${located(f.imageFolder)}`,
         "Give a folder with one sub-folder per class holding that class's images: <folder>/<class>/<image>.png or .jpg (torchvision's ImageFolder layout).");
   }
 }
