@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 /**
- * `netloom`: the command line. train / eval / devices, printing what the PyTorch quickstart
- * prints. User mistakes end with one message, a hint and exit code 1; nothing is written unless
- * the whole write succeeds.
+ * `netloom`: the command line. train / eval / devices / serve, printing what the PyTorch quickstart
+ * prints. User mistakes end with one message (`error [NL_CODE]: ...`, the code the README's
+ * troubleshooting lists), a hint and exit code 1; a mistyped flag gets one line pointing at --help.
+ * Every path on the command line is checked before anything is loaded or trained (preflight), so a
+ * run is never lost to a typo; nothing is written unless the whole write succeeds.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { NetloomError, isNetloomError } from '../errors.js';
 import { loadBinding } from '../runtime/binding.js';
@@ -140,6 +145,74 @@ function downloadProgress(): NonNullable<JobOptions['onDownloadProgress']> {
   };
 }
 
+/** For a relative path, ": /cwd/runs/x (a relative path is taken from the current directory, /cwd)"; nothing for an absolute one. */
+function located(p: string): string {
+  return path.isAbsolute(p) ? '' : `: ${path.resolve(p)} (a relative path is taken from the current directory, ${process.cwd()})`;
+}
+
+async function statOf(p: string) {
+  try {
+    return await fsp.stat(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw new NetloomError('NL_IO', `Could not look at ${p}${located(p)}: ${(e as Error).message}`, 'Check the permissions of the folders on the way.', { cause: e });
+  }
+}
+
+/** --save: its folder exists and is writable, and the name is not a folder: checked before training, not after. */
+async function checkSaveTarget(file: string): Promise<void> {
+  const abs = path.resolve(file);
+  const dir = path.dirname(abs);
+  const note = path.isAbsolute(file) ? '' : ` (a relative path is taken from the current directory, ${process.cwd()})`;
+  const io = (message: string, hint: string) => new NetloomError('NL_IO', `--save ${file}: ${message}${note}`, hint);
+  const d = await statOf(dir);
+  if (!d) throw io(`the folder ${dir} does not exist`, `Create it first (mkdir -p ${dir}), or save somewhere else; nothing has been trained yet.`);
+  if (!d.isDirectory()) throw io(`${dir} is not a folder`, 'Save into a folder; nothing has been trained yet.');
+  if ((await statOf(abs))?.isDirectory()) throw io(`${abs} is a folder`, `Give a file name, e.g. --save ${path.join(file, 'model.safetensors')}.`);
+  try {
+    await fsp.access(dir, fsp.constants.W_OK);
+  } catch {
+    throw io(`the folder ${dir} is not writable`, 'Save into a folder you can write to; nothing has been trained yet.');
+  }
+}
+
+/** --weights: a readable file. */
+async function checkWeightsFile(file: string): Promise<void> {
+  const st = await statOf(file);
+  if (!st)
+    throw new NetloomError('NL_IO', `--weights ${file}: no such file${located(file)}`,
+      'Give the path of a checkpoint (.safetensors) written by `netloom train --save <file>` (it writes where --save says, relative to the folder netloom ran in) or saved from the app.');
+  if (!st.isFile()) throw new NetloomError('NL_IO', `--weights ${file}: not a file${located(file)}`, 'Give the path of a .safetensors file.');
+  try {
+    await fsp.access(file, fsp.constants.R_OK);
+  } catch {
+    throw new NetloomError('NL_IO', `--weights ${file}: not readable${located(file)}`, 'Check the file\'s permissions.');
+  }
+}
+
+/** --csv and --image-folder: the file or folder exists (the CSV's columns are checked as soon as its header is read). */
+async function checkDatasetPaths(f: CommonFlags): Promise<void> {
+  if (f.csv !== undefined) {
+    const st = await statOf(f.csv);
+    if (!st?.isFile())
+      throw new NetloomError('NL_DATASET_MISSING', `--csv ${f.csv}: ${st ? 'not a file' : 'no such file'}${located(f.csv)}`,
+        'Give the path of a CSV file: its first line names the columns, --label names the one to predict.');
+  }
+  if (f.imageFolder !== undefined) {
+    const st = await statOf(f.imageFolder);
+    if (!st?.isDirectory())
+      throw new NetloomError('NL_DATASET_MISSING', `--image-folder ${f.imageFolder}: ${st ? 'not a folder' : 'no such folder'}${located(f.imageFolder)}`,
+        "Give a folder with one sub-folder per class holding that class's images: <folder>/<class>/<image>.png or .jpg (torchvision's ImageFolder layout).");
+  }
+}
+
+/** Everything on the command line that names a file, checked before a dataset is loaded or an epoch runs. */
+async function preflight(f: CommonFlags & { weights?: string; save?: string }): Promise<void> {
+  if (f.save !== undefined) await checkSaveTarget(f.save);
+  if (f.weights !== undefined) await checkWeightsFile(f.weights);
+  await checkDatasetPaths(f);
+}
+
 function deviceLine(threads: number): string {
   const d = loadBinding().deviceInfo();
   return `Using cpu device (${d.cpuModel}, ${d.simd}, ${threads} thread${threads === 1 ? '' : 's'})`;
@@ -164,8 +237,17 @@ function datasetLine(job: Awaited<ReturnType<typeof prepareJob>>): string | unde
   return `${ds.features.length} feature${ds.features.length === 1 ? '' : 's'} (${ds.features.join(', ')})${ds.standardized ? ', standardised' : ''}; ${target}`;
 }
 
+/** The CLI's hint for a NaN or infinite loss: the session's says the weights are kept, which is true in the app only. */
+function nonFiniteHint(f: { lr?: number; save?: string }, unsaved: string | undefined): string {
+  return `Lower the learning rate (try 10× smaller${f.lr !== undefined ? `, --lr ${Number((f.lr / 10).toPrecision(3))}` : ''}), turn on gradient clipping (training.clip_grad_norm in the project, e.g. 1.0), ` +
+    `or check the data for extreme values.${unsaved ? ` Nothing was saved: ${unsaved}.` : ''}`;
+}
+
 async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & { save?: string }): Promise<void> {
   const project = await readProject(projectPath);
+  await preflight(f);
+  // what a run that ends without saving did to --save
+  const unsaved = f.save === undefined ? undefined : `${f.save} was ${existsSync(f.save) ? 'left as it was' : 'not written'}`;
   const job = await prepareJob(project, projectPath, jobOptions(f));
   const out = process.stdout;
   console.log(deviceLine(job.session.threads));
@@ -175,9 +257,14 @@ async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & 
   for (const w of job.warnings) console.log(`note: ${w}`);
   let stopping = false;
   const onSigint = () => {
-    if (stopping) process.exit(130);
+    if (stopping) {
+      process.stderr.write(`\nQuit at once: no test pass, nothing saved${unsaved ? ` (${unsaved})` : ''}.\n`);
+      process.exit(130);
+    }
     stopping = true;
-    out.write('\nStopping after the current batch (Ctrl-C again to quit now)...\n');
+    out.write(f.save
+      ? '\nStopping after the current batch: the test pass still runs and --save still saves; Ctrl-C again to quit now without saving.\n'
+      : '\nStopping after the current batch: the test pass still runs; Ctrl-C again to quit now.\n');
     job.session.stop();
   };
   process.on('SIGINT', onSigint);
@@ -190,6 +277,10 @@ async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & 
       console.log(`train loss: ${r.trainLoss.toFixed(6)}, ${Number.isNaN(r.trainAccuracy) ? '' : `accuracy: ${(100 * r.trainAccuracy).toFixed(1)}%, `}${r.trainSeconds.toFixed(2)} s, ${Math.round(r.samplesPerSec).toLocaleString('en-US')} samples/s${r.stopped ? ' (stopped early)' : ''}`);
       console.log(testLine(r.testAccuracy, r.testLoss, r.testRegression) + '\n');
     },
+  }).catch((e: unknown) => {
+    bar.done();
+    if (isNetloomError(e) && e.code === 'NL_NON_FINITE') throw new NetloomError(e.code, e.message, nonFiniteHint(f, unsaved), { cause: e });
+    throw e;
   });
   process.off('SIGINT', onSigint);
   if (f.save) {
@@ -201,8 +292,14 @@ async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & 
 
 async function evaluate(projectPath: string, f: CommonFlags & { weights: string }): Promise<void> {
   const project = await readProject(projectPath);
+  await preflight(f);
   const job = await prepareJob(project, projectPath, { ...jobOptions(f), weights: f.weights });
   console.log(deviceLine(job.session.threads));
+  console.log(`${job.dataset.title}: ${job.testCount} test samples from ${job.dataset.source}`);
+  const columns = datasetLine(job);
+  if (columns) console.log(columns);
+  for (const w of job.warnings) console.log(`note: ${w}`);
+  console.log(`Weights: ${path.resolve(f.weights)}`);
   const r = await testPass(job);
   console.log(testLine(r.accuracy, r.avgLoss, r.regression));
 }
@@ -248,8 +345,27 @@ function withFlagSources<F extends CommonFlags>(fn: (arg: string, f: F) => Promi
   return (arg: string, f: F, cmd: Command) => fn(arg, { ...f, standardizeGiven: cmd.getOptionValueSource('standardize') === 'cli' });
 }
 
+/** package.json's version (the file above this one named "netloom": dist/engine/host/ or engine/host/). */
+function version(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'netloom' && pkg.version) return pkg.version;
+    } catch {
+      // no package.json here: look further up
+    }
+    if (path.dirname(dir) === dir) return 'unknown';
+  }
+}
+
+/** After a usage error (unknown flag, missing argument): one line pointing at the help, not the whole help. */
+const helpPointer = (command?: string) => `(run 'netloom${command ? ` ${command}` : ''} --help' to see every ${command ? 'flag' : 'command'})`;
+
 export function buildCli(): Command {
-  const program = new Command('netloom').description('Design, train and evaluate neural networks; PyTorch-compatible checkpoints.').showHelpAfterError();
+  const program = new Command('netloom')
+    .description('Design, train and evaluate neural networks; PyTorch-compatible checkpoints.')
+    .version(`netloom ${version()}`, '-V, --version', 'print the version')
+    .showHelpAfterError(helpPointer());
   const common = (c: Command) =>
     c
       .option('--batch-size <n>', 'samples per batch (DataLoader batch_size)', number('--batch-size'))
@@ -278,21 +394,24 @@ export function buildCli(): Command {
       .option('--seed <n>', 'random seed for initialisation and shuffling', number('--seed'))
       .option('--weights <file>', 'start from these weights (safetensors) instead of a fresh initialisation')
       .option('--limit-train <n>', 'use only the first N training samples', number('--limit-train'))
-      .option('--save <file>', 'save the trained state dict (safetensors) here'),
+      .option('--save <file>', 'save the trained state dict (safetensors) here; the folder must exist (checked before training)')
+      .showHelpAfterError(helpPointer('train')),
   ).action(withFlagSources(train));
   common(
     program
       .command('eval')
       .description('evaluate saved weights on the test split')
       .argument('<project>', 'project file')
-      .requiredOption('--weights <file>', 'state dict to evaluate (safetensors)'),
+      .requiredOption('--weights <file>', 'state dict to evaluate (safetensors)')
+      .showHelpAfterError(helpPointer('eval')),
   ).action(withFlagSources(evaluate));
-  program.command('devices').description('list compute devices').action(devices);
+  program.command('devices').description('list compute devices').showHelpAfterError(helpPointer('devices')).action(devices);
   program
     .command('serve')
     .description('run the Netloom app in a browser: prints a local address (with its access token) to open')
     .option('--host <host>', 'interface to listen on (anything but 127.0.0.1 exposes Netloom to the network)', DEFAULT_HOST)
     .option('--port <n>', 'port to listen on (0 = any free port)', port, DEFAULT_PORT)
+    .showHelpAfterError(helpPointer('serve'))
     .action(serve);
   return program;
 }
@@ -303,7 +422,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (isNetloomError(e)) {
-      process.stderr.write(`\nerror: ${(e as NetloomError).describe()}\n`);
+      process.stderr.write(`\nerror [${e.code}]: ${(e as NetloomError).describe()}\n`);
       return 1;
     }
     process.stderr.write(`\ninternal error: ${(e as Error)?.stack ?? String(e)}\nPlease report this with the command you ran.\n`);

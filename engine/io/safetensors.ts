@@ -11,6 +11,7 @@
  * stores as int64); we read F32, F64, F16, BF16 and I64 (converted to f32) so PyTorch exports load as-is.
  */
 import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import { NetloomError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 
@@ -281,8 +282,8 @@ export async function loadSafetensors(path: string): Promise<DecodedSafetensors>
     const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
     throw new NetloomError(
       'NL_IO',
-      missing ? `${path}: checkpoint file not found` : `Could not read ${path}: ${(cause as Error).message}`,
-      'Check the path; checkpoints are saved as .safetensors files next to the project.',
+      missing ? `${path}: checkpoint file not found${isAbsolute(path) ? '' : ` (looked for ${resolve(path)})`}` : `Could not read ${path}: ${(cause as Error).message}`,
+      'Check the path: a checkpoint is in the file it was saved to.',
       { cause },
     );
   }

@@ -520,7 +520,7 @@ Status program_decode(const int32_t * words, size_t n, Program & out) {
             for (auto & v : in.bufs) ok = ok && r.take(v);
             for (auto & v : in.ints) ok = ok && r.take(v);
             for (auto & v : in.floats) {
-                int32_t bits;
+                int32_t bits = 0;   // read only when take() succeeded; zero keeps the copy defined when it did not
                 ok = ok && r.take(bits);
                 std::memcpy(&v, &bits, 4);
             }

@@ -2,7 +2,7 @@
  * The `netloom` command line end to end: real processes, real files, real datasets.
  * Every bad input ends with one clear message, exit code 1, and no file damaged.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,12 @@ const QUICKSTART = join(process.cwd(), 'assets', 'templates', 'quickstart.json')
 const tmp = mkdtempSync(join(tmpdir(), 'netloom-cli-'));
 
 function netloom(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return netloomIn(process.cwd(), ...args);
+}
+
+/** netloom run from another working directory (relative paths are relative to it). */
+function netloomIn(cwd: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, cwd });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -26,9 +31,14 @@ function project(mutate: (p: any) => void): string {
   return file;
 }
 
-function expectUserError(r: ReturnType<typeof netloom>, pattern: RegExp) {
+/** `s` as a literal inside a RegExp. */
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** One user error: exit code 1, `error [NL_CODE]: message` (the code the README's troubleshooting lists), no stack. */
+function expectUserError(r: ReturnType<typeof netloom>, pattern: RegExp, code?: string) {
   expect(r.code, r.err).toBe(1);
-  expect(r.err).toMatch(/^\s*error: /);
+  expect(r.err).toMatch(/^\s*error \[NL_[A-Z_]+\]: /);
+  if (code) expect(r.err).toMatch(new RegExp(`^\\s*error \\[${code}\\]: `));
   expect(r.err).toMatch(pattern);
   expect(r.err).not.toMatch(/internal error|at .*\.js:\d+/);
 }
@@ -233,5 +243,147 @@ describe('netloom train --image-folder', () => {
     const r = netloom('train', QUICKSTART, '--image-folder', root, '--image-size', '8by8');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/--image-size takes HEIGHTxWIDTH/);
+  });
+});
+
+describe('the first hour (issue 14)', () => {
+  describe('results have somewhere to go before training starts', () => {
+    it('--save into a folder that does not exist is refused before the first epoch, naming the folder', () => {
+      const target = join(tmp, 'no-such-folder', 'model.safetensors');
+      const r = netloom('train', QUICKSTART, '--epochs', '1', '--limit-train', '256', '--limit-test', '64', '--save', target);
+      expectUserError(r, /--save .*no-such-folder.*model\.safetensors: the folder .*no-such-folder does not exist/, 'NL_IO');
+      expect(r.err).toMatch(/hint: .*mkdir -p .*no-such-folder/);
+      expect(r.out).not.toMatch(/Epoch 1/);
+    });
+    it('--save naming a folder is refused before the first epoch', () => {
+      const dir = join(tmp, 'a-folder');
+      mkdirSync(dir, { recursive: true });
+      const r = netloom('train', QUICKSTART, '--epochs', '1', '--limit-train', '256', '--limit-test', '64', '--save', dir);
+      expectUserError(r, /--save .*a-folder is a folder/, 'NL_IO');
+      expect(r.out).not.toMatch(/Epoch 1/);
+    });
+    it('a relative --save is relative to the current directory, and the error says which one', () => {
+      const cwd = mkdtempSync(join(tmp, 'cwd-'));
+      const r = netloomIn(cwd, 'train', QUICKSTART, '--epochs', '1', '--limit-train', '256', '--limit-test', '64', '--save', 'runs/model.safetensors');
+      expectUserError(r, /the folder .*runs does not exist/, 'NL_IO');
+      expect(r.err).toContain(`current directory, ${cwd}`);
+      const ok = netloomIn(cwd, 'train', QUICKSTART, '--epochs', '1', '--limit-train', '256', '--limit-test', '64', '--save', 'model.safetensors');
+      expect(ok.code, ok.err).toBe(0);
+      expect(existsSync(join(cwd, 'model.safetensors'))).toBe(true);
+    });
+    it('a --weights file that is not there is reported before the dataset is read, relative to the current directory', () => {
+      const cwd = mkdtempSync(join(tmp, 'cwd-'));
+      const empty = join(tmp, 'empty-for-weights');
+      mkdirSync(empty, { recursive: true });
+      for (const cmd of ['train', 'eval']) {
+        // the dataset folder is empty too: the weights, which need no loading, are checked first
+        const r = netloomIn(cwd, cmd, QUICKSTART, '--data', empty, '--weights', 'model.safetensors');
+        expectUserError(r, /--weights model\.safetensors: no such file/, 'NL_IO');
+        expect(r.err).toContain(join(cwd, 'model.safetensors'));
+        expect(r.err).toContain(`current directory, ${cwd}`);
+        expect(r.err).not.toMatch(/next to the project/);
+      }
+    });
+    it('a --csv or --image-folder path that is not there names the path it looked at, relative to the current directory', () => {
+      const cwd = mkdtempSync(join(tmp, 'cwd-'));
+      const iris = join(process.cwd(), 'assets', 'templates', 'iris-mlp.json');
+      const csv = netloomIn(cwd, 'train', iris, '--csv', 'houses.csv', '--label', 'price');
+      expectUserError(csv, /--csv houses\.csv: no such file/, 'NL_DATASET_MISSING');
+      expect(csv.err).toContain(`${join(cwd, 'houses.csv')} (a relative path is taken from the current directory, ${cwd})`);
+      expect(csv.err).not.toMatch(/choose the file again/);
+      const images = netloomIn(cwd, 'train', QUICKSTART, '--image-folder', 'photos');
+      expectUserError(images, /--image-folder photos: no such folder/, 'NL_DATASET_MISSING');
+      expect(images.err).toContain(join(cwd, 'photos'));
+    });
+    it('a CSV column that is not in the file is reported before training, with the columns it has', () => {
+      const iris = join(process.cwd(), 'assets', 'templates', 'iris-mlp.json');
+      const file = join(process.cwd(), 'assets', 'samples', 'iris.csv');
+      const r = netloom('train', iris, '--csv', file, '--label', 'species', '--features', 'sepal_length,petal_lenght', '--save', join(tmp, 'iris.safetensors'));
+      expectUserError(r, /no feature column "petal_lenght"; its columns are "sepal_length", "sepal_width", "petal_length", "petal_width", "species"/);
+      expect(r.out).not.toMatch(/Epoch 1/);
+    });
+  });
+
+  describe('hints that are true', () => {
+    it('after a NaN stop with --save, the hint says nothing was saved (not that weights are kept)', () => {
+      const target = join(tmp, 'nan-run.safetensors');
+      const r = netloom('train', QUICKSTART, '--lr', '1e30', '--optimizer', 'sgd', '--epochs', '1', '--limit-train', '4096', '--save', target);
+      expectUserError(r, /loss became (NaN|infinite)/, 'NL_NON_FINITE');
+      expect(r.err).toMatch(new RegExp(`Nothing was saved: ${esc(target)} was not written`));
+      expect(r.err).not.toMatch(/weights .* are kept/);
+      expect(existsSync(target)).toBe(false);
+    });
+
+    it('a second Ctrl-C quits at once and says that nothing was saved', async () => {
+      const target = join(tmp, 'interrupted.safetensors');
+      const resnet = join(process.cwd(), 'assets', 'templates', 'resnet8.json');
+      // resnet8's test pass over 10,000 images lasts seconds: the second Ctrl-C lands while it runs
+      const child = spawn(process.execPath, [CLI, 'train', resnet, '--epochs', '1', '--limit-train', '4096', '--save', target], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      let sent = 0;
+      child.stderr.on('data', (d) => (err += d));
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (sent === 0 && out.includes('Epoch 1')) {
+          sent = 1;
+          child.kill('SIGINT');
+        } else if (sent === 1 && out.includes('Stopping after the current batch')) {
+          sent = 2;
+          child.kill('SIGINT');
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      expect(sent, out + err).toBe(2);
+      expect(code, out + err).toBe(130);
+      expect(out).toMatch(/--save still saves; Ctrl-C again to quit now without saving/);
+      expect(err).toMatch(new RegExp(`Quit at once: no test pass, nothing saved \\(${esc(target)} was not written\\)`));
+      expect(existsSync(target)).toBe(false);
+    });
+  });
+
+  describe('errors that do not drown in help', () => {
+    it('a mistyped flag gets the suggestion and one line pointing at --help, not the whole help', () => {
+      const r = netloom('train', QUICKSTART, '--epoch', '1');
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/unknown option '--epoch'/);
+      expect(r.err).toMatch(/Did you mean --epochs\?/);
+      expect(r.err).toMatch(/netloom train --help/);
+      expect(r.err).not.toMatch(/Options:|--batch-size/);
+      expect(r.err.trim().split('\n').length).toBeLessThanOrEqual(3);
+    });
+    it('an unknown command points at `netloom --help`', () => {
+      const r = netloom('trian', QUICKSTART);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/unknown command 'trian'/);
+      expect(r.err).toMatch(/netloom --help/);
+      expect(r.err).not.toMatch(/Commands:/);
+    });
+    it('prints the error codes the README troubleshooting refers to (NL_DATASET_MISSING, NL_OOM)', () => {
+      const empty = join(tmp, 'empty-for-code');
+      mkdirSync(empty, { recursive: true });
+      expectUserError(netloom('train', QUICKSTART, '--data', empty), /No FashionMNIST data/, 'NL_DATASET_MISSING');
+      // a batch of a million 784-pixel images needs far more than the 64 GiB one session may hold
+      const wide = project((p) => (p.graph.nodes.find((n: any) => n.id === 'fc1').params.out_features = 65536));
+      expectUserError(netloom('train', wide, '--batch-size', '1000000'), /GiB/, 'NL_OOM');
+    });
+  });
+
+  describe('eval and --version', () => {
+    it('eval prints which dataset it evaluated on, as train does', () => {
+      const weights = join(tmp, 'eval-header.safetensors');
+      const t = netloom('train', QUICKSTART, '--epochs', '1', '--limit-train', '256', '--limit-test', '128', '--save', weights);
+      expect(t.code, t.err).toBe(0);
+      const e = netloom('eval', QUICKSTART, '--weights', weights, '--limit-test', '128');
+      expect(e.code, e.err).toBe(0);
+      expect(e.out).toMatch(/^FashionMNIST: 128 test samples from .*FashionMNIST[/\\]raw$/m);
+      expect(e.out).toMatch(new RegExp(`^Weights: ${esc(weights)}$`, 'm'));
+    });
+    it('--version prints the version of package.json', () => {
+      const version = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')).version;
+      const r = netloom('--version');
+      expect(r.code, r.err).toBe(0);
+      expect(r.out.trim()).toBe(`netloom ${version}`);
+    });
   });
 });
