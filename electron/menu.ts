@@ -9,7 +9,7 @@
  * app.command <name> to the window. A pure function of its inputs, so the test checks it as is.
  */
 import type { MenuItemConstructorOptions } from 'electron';
-import type { AppStateDto } from '../engine/host/api.js';
+import { MENU_ACTIONS, type AppStateDto, type MenuAction } from '../engine/host/api.js';
 
 export interface MenuHandlers {
   /** run a renderer action (app.command) */
@@ -33,15 +33,6 @@ export interface MenuInput {
   dev: boolean;
 }
 
-/** The renderer's actions the menus use (their names in renderer/actions). */
-export const MENU_ACTIONS = [
-  'new', 'open', 'save', 'saveAs', 'loadCheckpoint', 'saveCheckpoint',
-  'undo', 'redo', 'copy', 'paste', 'delete', 'duplicate', 'selectAll',
-  'zoomIn', 'zoomOut', 'fitView', 'autoLayout', 'toggleSummary', 'toggleTraining', 'toggleDataset', 'toggleTheme',
-  'trainStart', 'trainPause', 'trainResume', 'trainStop', 'evaluate',
-  'help',
-] as const;
-export type MenuAction = (typeof MENU_ACTIONS)[number];
 
 /**
  * Actions whose shortcut the renderer handles itself (their keyTest, which also works in

@@ -6,6 +6,7 @@
  */
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { contentType } from '../engine/host/content-types.js';
 import { APP_HOST, APP_SCHEME } from './ipc.js';
 
 /**
@@ -28,20 +29,6 @@ export const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 export const APP_PRIVILEGES = { standard: true, secure: true, supportFetchAPI: true, corsEnabled: false, stream: true } as const;
-
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-};
 
 export type AppResponse = { status: 200; file: string; contentType: string } | { status: 404 | 405; reason: string };
 
@@ -67,7 +54,7 @@ export function resolveAppRequest(url: string, method: string, rendererDir: stri
   const file = path.resolve(root, `.${path.posix.normalize(rel)}`);
   const inside = path.relative(root, file);
   if (inside.startsWith('..') || path.isAbsolute(inside)) return { status: 404, reason: 'outside the app' };
-  return { status: 200, file, contentType: CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream' };
+  return { status: 200, file, contentType: contentType(file) };
 }
 
 /** The whole answer to one request, as a fetch Response (what protocol.handle expects). */

@@ -393,6 +393,19 @@ export type HostInfoDto = z.infer<typeof HostInfoDto>;
 export const PathPurposeDto = z.enum(['project', 'checkpoint', 'image-folder', 'csv', 'dataset-root', 'image']);
 export type PathPurposeDto = z.infer<typeof PathPurposeDto>;
 
+/**
+ * The renderer's actions (their registered names) that the desktop menus show: the renderer reports
+ * whether each is enabled (AppStateDto.enabled) and runs one when app.command names it.
+ */
+export const MENU_ACTIONS = [
+  'new', 'open', 'save', 'saveAs', 'loadCheckpoint', 'saveCheckpoint',
+  'undo', 'redo', 'copy', 'paste', 'delete', 'duplicate', 'selectAll',
+  'zoomIn', 'zoomOut', 'fitView', 'autoLayout', 'toggleSummary', 'toggleTraining', 'toggleDataset', 'toggleTheme',
+  'trainStart', 'trainPause', 'trainResume', 'trainStop', 'evaluate',
+  'help',
+] as const;
+export type MenuAction = (typeof MENU_ACTIONS)[number];
+
 /** The app's state as the host's menus and window need it (enabled items, title, unsaved changes). */
 export const AppStateDto = z.object({
   /** the window title's document part */

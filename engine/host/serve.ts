@@ -23,6 +23,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { NetloomError } from '../errors.js';
+import { contentType } from './content-types.js';
 import { dispatch } from './dispatch.js';
 import { EngineEvent, Request, type ApiError } from './api.js';
 import { EngineService, netloomRoot } from './service.js';
@@ -99,27 +100,6 @@ function urlHost(host: string): string {
 
 // ---- HTTP ----------------------------------------------------------------------------------------
 
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
 const BASE_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
   // The token is in the page's URL: never send it to other sites, never let them frame the page.
@@ -182,7 +162,7 @@ async function fileInside(root: string, full: string): Promise<{ file: string; s
 }
 
 function streamFile(res: http.ServerResponse, file: string, size: number, headers: http.OutgoingHttpHeaders): void {
-  const type = CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+  const type = contentType(file);
   res.writeHead(200, { ...BASE_HEADERS, 'Content-Type': type, 'Content-Length': size, ...headers });
   if (res.req.method === 'HEAD') {
     res.end();

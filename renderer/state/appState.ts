@@ -3,20 +3,9 @@
  * can be checked without a browser. hooks/useDesktopHost.ts gathers the inputs from the store and the
  * action registry and sends the result with setAppState when it differs from the last one sent.
  */
-import type { AppStateDto } from '../../engine/host/api';
+import { MENU_ACTIONS, type AppStateDto } from '../../engine/host/api';
 import { sameJson } from './sameJson';
 
-/**
- * The renderer's actions the desktop menus use: a copy of electron/menu.ts's MENU_ACTIONS (the
- * renderer bundles nothing from electron/; test/unit/renderer-desktop.test.ts checks the two agree).
- */
-export const MENU_ACTIONS = [
-  'new', 'open', 'save', 'saveAs', 'loadCheckpoint', 'saveCheckpoint',
-  'undo', 'redo', 'copy', 'paste', 'delete', 'duplicate', 'selectAll',
-  'zoomIn', 'zoomOut', 'fitView', 'autoLayout', 'toggleSummary', 'toggleTraining', 'toggleDataset', 'toggleTheme',
-  'trainStart', 'trainPause', 'trainResume', 'trainStop', 'evaluate',
-  'help',
-] as const;
 
 /** The panels under the canvas that View menu items show and hide. */
 export type PanelName = 'summary' | 'training' | 'dataset';

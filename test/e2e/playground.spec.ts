@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { expect, screenshot, test } from './fixture';
-import { expectTrainState, newFromTemplate, openApp, setTrainingFields, submitPathDialog } from './helpers';
+import { expectTrainState, newFromTemplate, openApp, setTrainingFields, sevenPng, submitPathDialog } from './helpers';
 
 test('playground: draw on the pad, see class probabilities; load the checkpoint onto LeNet-5 and see the per-node report', async ({ page, server }) => {
   await openApp(page, server);
@@ -50,22 +50,8 @@ test('playground: draw on the pad, see class probabilities; load the checkpoint 
   await expect(page.getByTestId('playground-bars')).toHaveCount(0);
 
   // an image file: a black "7" on white paper, 100x100 -> inverted, greyed, 28x28
-  const png = await page.evaluate(() => {
-    const c = document.createElement('canvas');
-    c.width = c.height = 100;
-    const g = c.getContext('2d')!;
-    g.fillStyle = '#fff';
-    g.fillRect(0, 0, 100, 100);
-    g.strokeStyle = '#000';
-    g.lineWidth = 12;
-    g.beginPath();
-    g.moveTo(20, 20);
-    g.lineTo(80, 20);
-    g.lineTo(40, 90);
-    g.stroke();
-    return c.toDataURL('image/png').split(',')[1];
-  });
-  await page.getByTestId('playground-file').setInputFiles({ name: 'seven.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
+  const png = await sevenPng(page);
+  await page.getByTestId('playground-file').setInputFiles({ name: 'seven.png', mimeType: 'image/png', buffer: png });
   await expect(bars).toHaveCount(10);
   const corner = await pad.evaluate((c: HTMLCanvasElement) => Array.from(c.getContext('2d')!.getImageData(0, 0, 1, 1).data));
   expect(corner.slice(0, 3)).toEqual([0, 0, 0]); // white paper became the black background
