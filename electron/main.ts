@@ -146,10 +146,11 @@ function start(): void {
     Menu.setApplicationMenu(Menu.buildFromTemplate(template));
   }
 
+  /** The user's guide that ships with the app (README.md), in the system's viewer: it works offline. It lies
+   *  outside app.asar in an installed app (extraResources): another program cannot read inside the archive. */
   async function openDocumentation(): Promise<void> {
-    const homepage = packageField('homepage');
-    if (homepage && /^https:\/\//.test(homepage)) await shell.openExternal(`${homepage}#readme`);
-    else await shell.openPath(path.join(appRoot, 'README.md'));
+    const problem = await shell.openPath(path.join(app.isPackaged ? process.resourcesPath : appRoot, 'README.md'));
+    if (problem) dialog.showErrorBox('Netloom could not open its documentation', problem);
   }
 
   async function chooseDataDir(): Promise<void> {

@@ -139,7 +139,7 @@ describe('the README is complete', () => {
     const config = readFileSync(join(ROOT, 'playwright.config.ts'), 'utf8');
     const browser = /executablePath: [^'"]*['"]([^'"]+)['"]/.exec(config)?.[1];
     expect(browser).toBeDefined();
-    const install = section('Install');
+    const install = section('Run from source');
     expect(install).toMatch(/Chromium/);
     expect(install).toContain(browser!);
     expect(install).toContain('CHROMIUM_PATH');

@@ -142,6 +142,10 @@ describe.skipIf(skip !== undefined)(`installers (electron-builder, Linux)${skip 
     for (const f of expected) expect(readFileSync(path.join(resources, 'datasets', f)).subarray(0, 2).toString('hex'), f).toBe('1f8b');
   });
 
+  it('the user\'s guide lies outside the archive, where Help › Documentation opens it in the system\'s viewer', () => {
+    expect(readFileSync(path.join(resources, 'README.md'), 'utf8')).toBe(readFileSync(path.join(repo, 'README.md'), 'utf8'));
+  });
+
   it('the packaged page carries the Content-Security-Policy, without unsafe-eval', () => {
     const html = asar.extractFile(appAsar, 'dist/renderer/index.html').toString('utf8');
     const meta = html.match(/<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]+)"/);
