@@ -462,6 +462,9 @@ export class EngineService implements EngineApi {
 
   async startRun({ project, overrides, checkpoint, evaluateOnly, tag, path: file }: Params<'startRun'>): Promise<Result<'startRun'>> {
     const doc = locateDataPaths(projectIo.loadProjectJson(project, `project "${project.name}"`), file);
+    // This service is an interactive host's (the desktop app, netloom serve): its training yields the CPU to the
+    // host's event loop and the UI. The command line trains at normal priority.
+    loadBinding().setBackgroundPriority(true);
     // The id exists from the start, so download events can name the run and stopRun can abandon it while it prepares.
     const runId = `run-${this.nextRunId++}`;
     const abort = new AbortController();

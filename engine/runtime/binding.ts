@@ -91,6 +91,8 @@ export interface NativeBinding {
   Session: new (program: Int32Array, threads: number) => NativeSession;
   opNames(): string[];
   deviceInfo(): { cpuModel: string; simd: string; hardwareThreads: number; programVersion: number };
+  /** interactive hosts: training threads started from now on run at background priority (see threadpool.h) */
+  setBackgroundPriority(on: boolean): void;
 }
 
 /** Where the addon lies below the package root. */

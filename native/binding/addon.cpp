@@ -359,9 +359,9 @@ void EpochWorker::on_progress(void * ctx, const nl::ProgressEvent & ev) {
 
 void EpochWorker::Execute() {
     try {
-        // The epoch runs on a thread of its own at background priority (with the pool's workers),
-        // so training never starves the host's event loop; this libuv thread just waits.
-        nl::run_in_background([&] {
+        // In an interactive host the epoch runs on a background-priority runner (with the pool's
+        // workers), so training never starves the host's event loop; this libuv thread just waits.
+        nl::run_epoch_work([&] {
             try {
                 status_ = owner_->session()->run_epoch(split_, opts_, has_progress_ ? &EpochWorker::on_progress : nullptr, this, result_);
             } catch (const std::exception & e) {
@@ -436,10 +436,21 @@ Napi::Value device_info(const Napi::CallbackInfo & info) {
     return o;
 }
 
+Napi::Value set_background_priority(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (info.Length() != 1 || !info[0].IsBoolean()) {
+        Napi::TypeError::New(env, "setBackgroundPriority(on: boolean)").ThrowAsJavaScriptException();
+        return env.Undefined();
+    }
+    nl::set_background_priority(info[0].As<Napi::Boolean>().Value());
+    return env.Undefined();
+}
+
 Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("Session", SessionWrap::define(env));
     exports.Set("opNames", Napi::Function::New(env, op_names));
     exports.Set("deviceInfo", Napi::Function::New(env, device_info));
+    exports.Set("setBackgroundPriority", Napi::Function::New(env, set_background_priority));
     return exports;
 }
 

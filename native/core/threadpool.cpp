@@ -97,7 +97,7 @@ int ThreadPool::Impl::drain(uint32_t gen) {
 }
 
 void ThreadPool::Impl::worker(Impl * sp) {
-    lower_thread_priority();
+    if (background_priority()) lower_thread_priority();
     Impl & s = *sp;
     uint32_t seen = nl_pool_gen(s.state.load(std::memory_order_acquire));
     for (;;) {
@@ -195,6 +195,11 @@ int hardware_threads() {
     return n ? (int)n : 1;
 }
 
+static std::atomic<bool> g_background{false};
+
+void set_background_priority(bool on) { g_background.store(on, std::memory_order_relaxed); }
+bool background_priority() { return g_background.load(std::memory_order_relaxed); }
+
 void lower_thread_priority() {
 #if defined(__linux__)
     // On Linux the nice value is per thread: PRIO_PROCESS with a thread id changes that thread only.
@@ -209,16 +214,68 @@ void lower_thread_priority() {
 #endif
 }
 
-void run_at_background_priority(void (*fn)(void *), void * ctx) {
-    try {
-        std::thread t([fn, ctx] {
-            lower_thread_priority();
-            fn(ctx);
-        });
-        t.join();
-    } catch (const std::system_error &) {
-        fn(ctx); // no thread could be started: run here, at the caller's priority
+// Background runners: persistent threads at lowered priority, each running one job at a time. A job
+// takes an idle runner or starts a new one; runners are never destroyed (they live as long as the
+// process, like the host's own worker threads), so the per-thread GEMM and im2col workspaces stay warm
+// from one epoch to the next and no thread is started per epoch.
+namespace {
+struct Runner {
+    std::mutex mu;
+    std::condition_variable cv;
+    void (*fn)(void *) = nullptr;
+    void * ctx = nullptr;
+    bool busy = false; // a job is assigned and not finished
+};
+
+std::mutex g_runners_mu;
+std::vector<Runner *> g_idle_runners; // guarded by g_runners_mu
+
+void runner_loop(Runner * r) {
+    lower_thread_priority();
+    std::unique_lock<std::mutex> lk(r->mu);
+    for (;;) {
+        r->cv.wait(lk, [r] { return r->fn != nullptr; });
+        r->fn(r->ctx);
+        r->fn = nullptr;
+        r->busy = false;
+        r->cv.notify_all();
     }
+}
+} // namespace
+
+void run_epoch_work(void (*fn)(void *), void * ctx) {
+    if (!background_priority()) {
+        fn(ctx);
+        return;
+    }
+    Runner * r = nullptr;
+    {
+        std::lock_guard<std::mutex> lk(g_runners_mu);
+        if (!g_idle_runners.empty()) {
+            r = g_idle_runners.back();
+            g_idle_runners.pop_back();
+        }
+    }
+    if (!r) {
+        r = new Runner(); // never freed: its thread waits on it for the life of the process
+        try {
+            std::thread(runner_loop, r).detach();
+        } catch (const std::system_error &) {
+            delete r;
+            fn(ctx); // no thread could be started: run here, at the caller's priority
+            return;
+        }
+    }
+    {
+        std::unique_lock<std::mutex> lk(r->mu);
+        r->fn = fn;
+        r->ctx = ctx;
+        r->busy = true;
+        r->cv.notify_all();
+        r->cv.wait(lk, [r] { return !r->busy; });
+    }
+    std::lock_guard<std::mutex> lk(g_runners_mu);
+    g_idle_runners.push_back(r);
 }
 
 } // namespace nl

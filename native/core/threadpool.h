@@ -36,19 +36,27 @@ private:
 // Number of hardware threads the process may use (respects the CPU affinity mask).
 int hardware_threads();
 
+// Training at background priority, for interactive hosts (the desktop app, `netloom serve`): off by
+// default, so the command line, the benchmarks and the C++ tests train at normal priority. Set it
+// before the first session: the pool's workers and the epoch runners read it when they start.
+// On, training threads yield the CPU to the host's event loop and to the UI (on a 2-core laptop the
+// window stays smooth while a model trains); the cost is that training gets a small share of a
+// machine busy with other work.
+void set_background_priority(bool on);
+bool background_priority();
+
 // Lowers the calling thread's scheduling priority, best effort (Linux: nice +10 for this thread
-// only; macOS: the utility QoS class; Windows: below normal). Training threads yield the CPU to
-// the host's event loop and UI, so the desktop app stays responsive while a model trains, and
-// lose nothing when the machine is otherwise idle.
+// only; macOS: the utility QoS class; Windows: below normal).
 void lower_thread_priority();
 
-// Runs fn(ctx) on a new thread at lowered priority and waits for it (inline if no thread can be
-// started). Whole epochs run this way: the calling thread is a libuv worker that also serves the
-// host's file I/O, and an unprivileged process could not raise its priority back afterwards.
-void run_at_background_priority(void (*fn)(void *), void * ctx);
+// Runs a whole epoch's work: with background priority on, on a persistent runner thread at lowered
+// priority, waiting for it (the calling thread is a libuv worker that also serves the host's file
+// I/O, and an unprivileged process could not raise its priority back afterwards; concurrent callers
+// get a runner each); off, right here. fn must not throw.
+void run_epoch_work(void (*fn)(void *), void * ctx);
 
-template <class F> void run_in_background(F && f) {
-    run_at_background_priority([](void * c) { (*static_cast<F *>(c))(); }, &f);
+template <class F> void run_epoch_work(F && f) {
+    run_epoch_work([](void * c) { (*static_cast<F *>(c))(); }, &f);
 }
 
 } // namespace nl

@@ -5,6 +5,13 @@
 #include "threadpool.h"
 #include "test-util.h"
 #include <atomic>
+#include <cerrno>
+#include <thread>
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -196,8 +203,57 @@ static void test_pool() {
     check(p0.size() == nl::hardware_threads(), "ThreadPool(0) uses all hardware threads");
 }
 
+#if defined(__linux__)
+// The calling thread's nice value (per thread on Linux).
+static int thread_nice() {
+    errno = 0;
+    return getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+}
+#endif
+
+// Background priority: off by default (epoch work runs on the caller at the caller's priority); on,
+// the pool's workers and the epoch runner run at a lower priority and the caller's stays as it was.
+static void test_background_priority() {
+    check(!nl::background_priority(), "background priority is off by default");
+    bool inline_ran_here = false;
+    const std::thread::id me = std::this_thread::get_id();
+    nl::run_epoch_work([&] { inline_ran_here = std::this_thread::get_id() == me; });
+    check(inline_ran_here, "off: epoch work runs on the calling thread");
+#if defined(__linux__)
+    const int base = thread_nice();
+    nl::set_background_priority(true);
+    std::atomic<int> worker_nice{-100}, runner_nice{-100};
+    std::thread::id runner_id;
+    {
+        nl::ThreadPool pool(2);
+        // task 1 of 2 runs on the worker unless the caller takes both: keep trying until a worker ran one
+        for (int it = 0; it < 1000 && worker_nice.load() == -100; it++)
+            pool.run(2, [&](int) {
+                if (std::this_thread::get_id() != me) worker_nice.store(thread_nice());
+                struct timespec ts = {0, 100 * 1000};
+                nanosleep(&ts, nullptr);
+            });
+    }
+    nl::run_epoch_work([&] {
+        runner_id = std::this_thread::get_id();
+        runner_nice.store(thread_nice());
+    });
+    std::thread::id again;
+    nl::run_epoch_work([&] { again = std::this_thread::get_id(); });
+    nl::set_background_priority(false);
+    char msg[200];
+    std::snprintf(msg, sizeof msg, "on: pool worker nice %d > caller's %d", worker_nice.load(), base);
+    check(worker_nice.load() > base, std::string(msg));
+    std::snprintf(msg, sizeof msg, "on: epoch runner nice %d > caller's %d, and it is another thread", runner_nice.load(), base);
+    check(runner_nice.load() > base && runner_id != me, std::string(msg));
+    check(again == runner_id, "on: the runner is reused from one epoch to the next (no thread per epoch)");
+    check(thread_nice() == base, "on: the calling thread's priority is unchanged");
+#endif
+}
+
 int main() {
     test_pool();
+    test_background_priority();
     test_gemm();
     return finish();
 }
