@@ -30,6 +30,8 @@ const here = path.dirname(fileURLToPath(import.meta.url)); // <app>/dist/electro
 const appRoot = path.resolve(here, '..', '..');
 const rendererDir = path.join(appRoot, 'dist', 'renderer');
 const log = (line: string) => process.stderr.write(`${line}\n`);
+/** NETLOOM_DATA_DIR as the app was started with it (a terminal, a lab's set-up): it wins over the folder chosen in the app. */
+const dataDirFromEnv = process.env.NETLOOM_DATA_DIR;
 
 // ---- before the app is ready ---------------------------------------------------------------------
 
@@ -272,9 +274,6 @@ function start(): void {
     createWindow();
   });
 }
-
-/** NETLOOM_DATA_DIR as the app was started with it (a terminal, a lab's set-up): it wins over the folder chosen in the app. */
-const dataDirFromEnv = process.env.NETLOOM_DATA_DIR;
 
 function applyDataDir(settings: DesktopSettings): void {
   if (!dataDirFromEnv && settings.dataDir) process.env.NETLOOM_DATA_DIR = settings.dataDir;

@@ -10,7 +10,9 @@
  * page did not handle a drop (the playground takes images itself), their paths go to the main
  * process, which opens each where it belongs. Nothing of this is exposed to the page.
  */
-import { contextBridge, ipcRenderer, webUtils } from 'electron';
+// A plain require, no ES import: TypeScript would then emit `exports.__esModule`, and a sandboxed
+// preload is not a CommonJS module (its polyfilled require loads only 'electron' and a few built-ins).
+const { contextBridge, ipcRenderer, webUtils } = require('electron') as typeof import('electron');
 
 const CALL = 'netloom:call';
 const EVENT = 'netloom:event';

@@ -3,6 +3,7 @@
  * (items, accelerators, enabled and checked state, what a click does), the app protocol (what it
  * serves, with which policy), the window-state rules and the routing of opened files.
  */
+import { readFileSync } from 'node:fs';
 import type { MenuItemConstructorOptions } from 'electron';
 import { describe, expect, it } from 'vitest';
 import { commandForFile, filesInArgv } from '../../electron/files.js';
@@ -179,6 +180,15 @@ describe('the app protocol (netloom://app)', () => {
     expect(isAppUrl('netloom://app/')).toBe(true);
     for (const url of ['netloom://app.evil/', 'netloom://evil/app', 'http://app/', 'file:///app/index.html', 'netloom://u:p@app/', 'not a url', ''])
       expect(isAppUrl(url), url).toBe(false);
+  });
+});
+
+describe('the preload as built', () => {
+  it('is a plain script that requires only electron (a sandboxed preload has no module system)', () => {
+    const js = readFileSync('dist/electron/preload.cjs', 'utf8').replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '');
+    expect(js).not.toMatch(/\bexports\b|\bmodule\.|\bimport\s*\(|^\s*import\s/m);
+    expect([...js.matchAll(/require\(([^)]*)\)/g)].map((m) => m[1])).toEqual(["'electron'"]);
+    expect(js).toMatch(/contextBridge\.exposeInMainWorld\('netloom'/);
   });
 });
 
