@@ -44,7 +44,10 @@ test('the CSP is in force; opening a template and auto-layout cause no violation
     s.textContent = 'window.__inline = true';
     document.head.append(s);
     (setTimeout as (code: string, ms: number) => number)('window.__timer = true', 0);
-    await new Promise((r) => setTimeout(r, 100));
+    // no fixed sleep: timers of equal delay run in order, so once this one has run the string timer would
+    // have run too; then wait for the two violation reports (dispatched as tasks) to arrive
+    await new Promise((r) => setTimeout(r, 0));
+    while (window.__cspViolations!.length < 2) await new Promise((r) => setTimeout(r, 0));
     return { inline: w.__inline ?? false, timer: w.__timer ?? false, reports: window.__cspViolations!.splice(0) };
   });
   expect(refused.inline).toBe(false);
