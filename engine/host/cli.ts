@@ -20,6 +20,7 @@ import { CsvDatasetSchema, ImageFolderDatasetSchema } from '../graph/document.js
 import type { RegressionMetrics } from '../train/metrics.js';
 import { ProgressLine } from './progress.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from './serve.js';
+import { isLoopbackBindAddress } from './loopback.js';
 
 function number(flag: string) {
   return (v: string) => {
@@ -322,7 +323,7 @@ function port(v: string): number {
 async function serve(f: { host: string; port: number }): Promise<void> {
   const server = await startServer({ host: f.host, port: f.port });
   console.log(`Netloom is running at ${server.url}`);
-  if (!['127.0.0.1', 'localhost', '::1'].includes(f.host))
+  if (!isLoopbackBindAddress(f.host))
     console.log(`note: listening on ${f.host}: anyone who can reach this machine and has the link can use Netloom (and read and write project files as you).`);
   console.log('Press Ctrl-C to stop.');
   await new Promise<void>((resolve) => {
@@ -409,7 +410,7 @@ export function buildCli(): Command {
   program
     .command('serve')
     .description('run the Netloom app in a browser: prints a local address (with its access token) to open')
-    .option('--host <host>', 'interface to listen on (anything but 127.0.0.1 exposes Netloom to the network)', DEFAULT_HOST)
+    .option('--host <host>', 'interface to listen on (anything but a loopback address such as 127.0.0.1 exposes Netloom to the network)', DEFAULT_HOST)
     .option('--port <n>', 'port to listen on (0 = any free port)', port, DEFAULT_PORT)
     .showHelpAfterError(helpPointer('serve'))
     .action(serve);

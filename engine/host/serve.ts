@@ -7,11 +7,13 @@
  *   WS   /api?token=T       the EngineApi: {id, method, params} -> {id, result} | {id, error}; {event}
  *
  * Security: the server listens on 127.0.0.1 unless told otherwise, and a random token made at
- * start is required for the page and for every WebSocket (compared in constant time). A page
- * load with the right token also sets an HttpOnly SameSite=Strict cookie so a reload without the
- * query still works; the WebSocket accepts the query token only. Upgrades carrying an Origin must
- * come from this server's own origin (no cross-site pages), and on a loopback address the Host
- * header must name a loopback host (no DNS rebinding). Every message is validated with api.ts;
+ * start is required for the page and for every WebSocket (compared in constant time). The token
+ * lives only in the address (the page's `?token=`, which the renderer never removes, so a reload
+ * works): never in a cookie, because a cookie is scoped by host, not port, and every other server
+ * on this machine would receive it. Request paths are made canonical (request-path.ts) before the
+ * token check, so no spelling of the page escapes it. Upgrades carrying an Origin must come from
+ * this server's own origin (no cross-site pages), and on a loopback address the Host header must
+ * name a loopback address (loopback.ts: no DNS rebinding). Every message is validated with api.ts;
  * a bad one gets an NL_BAD_REQUEST reply and the connection keeps serving.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -27,6 +29,8 @@ import { contentType } from './content-types.js';
 import { dispatch } from './dispatch.js';
 import { EngineEvent, Request, type ApiError } from './api.js';
 import { EngineService, netloomRoot } from './service.js';
+import { isLoopbackBindAddress, isLoopbackHostHeader } from './loopback.js';
+import { parseRequestTarget } from './request-path.js';
 
 export const DEFAULT_PORT = 7860;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -67,29 +71,6 @@ function digest(s: string): Buffer {
 function tokenMatches(given: string | null | undefined, token: string): boolean {
   if (typeof given !== 'string' || given === '') return false;
   return timingSafeEqual(digest(given), digest(token));
-}
-
-function cookieToken(req: http.IncomingMessage, name: string): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
-
-function isLoopbackAddress(host: string): boolean {
-  return LOOPBACK_NAMES.has(host) || host.startsWith('127.') || host.endsWith('.localhost');
-}
-
-/** The hostname part of a Host header ("127.0.0.1:7860" -> "127.0.0.1", "[::1]:80" -> "[::1]"). */
-function hostName(hostHeader: string): string {
-  if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1).toLowerCase();
-  const colon = hostHeader.lastIndexOf(':');
-  return (colon >= 0 ? hostHeader.slice(0, colon) : hostHeader).toLowerCase();
 }
 
 function urlHost(host: string): string {
@@ -134,28 +115,18 @@ function sendText(res: http.ServerResponse, status: number, body: string, type =
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
-/** `root` + a URL path, or undefined when it would leave root (.., encoded slashes, NUL). */
-function resolveInside(root: string, urlPath: string): string | undefined {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(urlPath);
-  } catch {
-    return undefined;
-  }
-  if (decoded.includes('\0') || decoded.includes('\\')) return undefined;
-  const full = path.resolve(root, `.${path.posix.normalize(`/${decoded}`)}`);
-  const rel = path.relative(root, full);
-  if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
-  return full;
+/** `root` + a canonical request path (request-path.ts: decoded, no dot segments, no separators but "/"). */
+function resolveInside(root: string, canonicalPath: string): string {
+  return path.join(root, ...canonicalPath.split('/').filter((s) => s !== ''));
 }
 
-async function fileInside(root: string, full: string): Promise<{ file: string; size: number } | undefined> {
+async function fileInside(root: string, full: string): Promise<{ file: string; size: number; dev: number; ino: number } | undefined> {
   try {
     const [realRoot, realFile] = await Promise.all([fsp.realpath(root), fsp.realpath(full)]);
     const rel = path.relative(realRoot, realFile);
     if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined; // a link pointing out
     const st = await fsp.stat(realFile);
-    return st.isFile() ? { file: realFile, size: st.size } : undefined;
+    return st.isFile() ? { file: realFile, size: st.size, dev: st.dev, ino: st.ino } : undefined;
   } catch {
     return undefined;
   }
@@ -237,11 +208,10 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const service = opts.service ?? new EngineService();
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const token = randomBytes(24).toString('base64url');
-  const loopbackOnly = isLoopbackAddress(host);
-  let cookieName = 'netloom-token';
+  const loopbackOnly = isLoopbackBindAddress(host);
 
   /** On a loopback bind, refuse Host headers naming anything else (DNS rebinding). */
-  const hostAllowed = (req: http.IncomingMessage) => !loopbackOnly || isLoopbackAddress(hostName(req.headers.host ?? ''));
+  const hostAllowed = (req: http.IncomingMessage) => !loopbackOnly || isLoopbackHostHeader(req.headers.host);
 
   const server = http.createServer((req, res) => {
     handleHttp(req, res).catch((e: unknown) => {
@@ -260,33 +230,35 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       sendText(res, 403, 'Netloom answers only requests addressed to localhost.', 'text/plain; charset=utf-8');
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const pathname = url.pathname;
-    const isPage = pathname === '/' || pathname === '/index.html';
+    // One canonical path for every decision below (request-path.ts).
+    const target = parseRequestTarget(req.url);
+    if (!target) {
+      sendText(res, 400, 'bad request: not a valid path', 'text/plain; charset=utf-8');
+      return;
+    }
+    const pathname = target.path;
     if (pathname === '/api') {
       sendText(res, 426, 'this address takes WebSocket connections only', 'text/plain; charset=utf-8', { Upgrade: 'websocket' });
       return;
     }
-    if (isPage) {
-      // The page: with the token (query or cookie), else the 401 page.
-      const queryOk = tokenMatches(url.searchParams.get('token'), token);
-      if (!queryOk && !tokenMatches(cookieToken(req, cookieName), token)) {
+    const index = await fileInside(rendererDir, path.join(rendererDir, 'index.html'));
+    if (pathname === '/' || pathname === '/index.html') {
+      // The page: with the token in its address, else the 401 page.
+      if (!tokenMatches(target.query.get('token'), token)) {
         sendText(res, 401, UNAUTHORIZED_PAGE);
         return;
       }
-      const index = await fileInside(rendererDir, path.join(rendererDir, 'index.html'));
-      const cookie = queryOk ? { 'Set-Cookie': `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/` } : {};
       if (!index) {
-        sendText(res, 503, NOT_BUILT_PAGE, undefined, cookie);
+        sendText(res, 503, NOT_BUILT_PAGE);
         return;
       }
-      streamFile(res, index.file, index.size, { 'Cache-Control': 'no-store', ...cookie });
+      streamFile(res, index.file, index.size, { 'Cache-Control': 'no-store' });
       return;
     }
-    // Static assets: the renderer's public bundle; no token needed, never outside rendererDir.
-    const full = resolveInside(rendererDir, pathname);
-    const found = full ? await fileInside(rendererDir, full) : undefined;
-    if (!found) {
+    // Static assets: the renderer's public bundle; no token needed, never outside rendererDir, and never
+    // the page itself under another name (a case-insensitive file system's INDEX.HTML, a hard link).
+    const found = await fileInside(rendererDir, resolveInside(rendererDir, pathname));
+    if (!found || (index && found.dev === index.dev && found.ino === index.ino)) {
       sendText(res, 404, 'not found', 'text/plain; charset=utf-8');
       return;
     }
@@ -299,8 +271,12 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/api') {
+    const target = parseRequestTarget(req.url);
+    if (!target) {
+      refuseUpgrade(socket, 400, 'Bad Request', 'bad request: not a valid path');
+      return;
+    }
+    if (target.path !== '/api') {
       refuseUpgrade(socket, 404, 'Not Found', 'WebSocket connections go to /api');
       return;
     }
@@ -321,7 +297,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
         return;
       }
     }
-    if (!tokenMatches(url.searchParams.get('token'), token)) {
+    if (!tokenMatches(target.query.get('token'), token)) {
       refuseUpgrade(socket, 401, 'Unauthorized', 'This Netloom server needs the link with its access token; copy the full URL printed in the terminal.');
       return;
     }
@@ -378,7 +354,6 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   server.on('error', (e) => log(`netloom serve: server error: ${e.message}`));
 
   const port = (server.address() as net.AddressInfo).port;
-  cookieName = `netloom-token-${port}`; // cookies ignore ports; one name per server
   const url = `http://${urlHost(host)}:${port}/?token=${token}`;
 
   let closing: Promise<void> | undefined;

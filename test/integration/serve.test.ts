@@ -84,12 +84,12 @@ describe('serve: the page and the token', () => {
     expect(server.port).toBeGreaterThan(0);
   });
 
-  it('serves index.html with the token (and sets the session cookie)', async () => {
+  it('serves index.html with the token (and no cookie: see serve-guards.test.ts)', async () => {
     const r = await fetch(server.url);
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(r.headers.get('referrer-policy')).toBe('no-referrer');
-    expect(r.headers.get('set-cookie')).toMatch(new RegExp(`^netloom-token-${server.port}=${server.token}; HttpOnly; SameSite=Strict`));
+    expect(r.headers.get('set-cookie')).toBeNull();
     expect(await r.text()).toBe(FAKE_INDEX);
   });
 
@@ -101,12 +101,6 @@ describe('serve: the page and the token', () => {
       expect(body).toContain('This Netloom server needs the link with its access token; copy the full URL printed in the terminal');
       expect(body).not.toContain(server.token);
     }
-  });
-
-  it('accepts the cookie a tokened page load set (reload without the query)', async () => {
-    const r = await rawGet('/', { cookie: `other=1; netloom-token-${server.port}=${server.token}` });
-    expect(r.status).toBe(200);
-    expect((await rawGet('/', { cookie: `netloom-token-${server.port}=nope` })).status).toBe(401);
   });
 
   it('serves assets with their content types', async () => {
@@ -121,7 +115,7 @@ describe('serve: the page and the token', () => {
   it('never serves files outside the renderer folder', async () => {
     for (const p of ['/../secret.json', '/assets/../../secret.json', '/%2e%2e/secret.json', '/assets/..%2f..%2fsecret.json', '/..%5csecret.json', '/%00index.html']) {
       const r = await rawGet(p);
-      expect(r.status, p).toBe(404);
+      expect([400, 404], p).toContain(r.status);
       expect(r.body).not.toContain('secret');
     }
   });
