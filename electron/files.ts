@@ -33,7 +33,8 @@ export const DIALOGS: Readonly<Record<PathPurposeDto, { title: string; filters: 
   project: { title: 'Netloom project', filters: [{ name: 'Netloom projects', extensions: ['netloom', 'json'] }] },
   checkpoint: { title: 'Checkpoint', filters: [{ name: 'safetensors state dicts', extensions: ['safetensors'] }] },
   'image-folder': { title: 'Image folder (one sub-folder per class)', filters: [] },
-  csv: { title: 'CSV table', filters: [{ name: 'CSV files', extensions: ['csv', 'tsv', 'txt'] }] },
+  // engine/io/file-kinds.ts: the engine reads tables only from these
+  csv: { title: 'CSV table', filters: [{ name: 'CSV files', extensions: ['csv', 'tsv'] }] },
   'dataset-root': { title: 'Dataset folder (torchvision layout)', filters: [] },
   image: { title: 'Image', filters: [{ name: 'Images', extensions: ['png', 'jpg', 'jpeg'] }] },
 };

@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'NL_CHECKPOINT_MISMATCH'
   | 'NL_NATIVE_LOAD'
   | 'NL_IO'
+  /** a save would replace an existing file and the call did not say `overwrite` (the UI asks, then retries) */
+  | 'NL_EXISTS'
   | 'NL_UNSUPPORTED';
 
 export class NetloomError extends Error {

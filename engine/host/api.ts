@@ -436,8 +436,9 @@ export const METHODS = {
   getTemplate: { params: z.object({ id: z.string() }), result: ProjectDto },
   /** reads and validates (and migrates) a project file; nothing on disk changes */
   openProject: { params: z.object({ path: z.string().min(1) }), result: z.object({ path: z.string(), project: ProjectDto }) },
-  /** validates, then writes atomically (temp file + rename); adds to the recent list */
-  saveProject: { params: z.object({ path: z.string().min(1), project: ProjectDto }), result: z.object({ path: z.string() }) },
+  /** validates, then writes atomically (temp file + rename); adds to the recent list. The path gets .json unless it
+   *  ends in .json or .netloom. An existing file is replaced only with overwrite: true, else NL_EXISTS (ask, then retry) */
+  saveProject: { params: z.object({ path: z.string().min(1), project: ProjectDto, overwrite: z.boolean().optional() }), result: z.object({ path: z.string() }) },
   recentProjects: { params: z.object({}), result: z.array(z.string()) },
   /** a folder listing for the open/save dialogs (project files and folders only) */
   listDir: { params: z.object({ path: z.string().optional() }), result: z.object({ path: z.string(), parent: z.string().nullable(), entries: z.array(DirEntryDto) }) },
@@ -498,9 +499,10 @@ export const METHODS = {
       output: z.array(z.number()).optional(),
     }),
   },
-  /** safetensors state dict: the last or the best-test-loss weights; withOptimizer (last only) makes it resumable */
+  /** safetensors state dict: the last or the best-test-loss weights; withOptimizer (last only) makes it resumable.
+   *  The path gets .safetensors unless it ends in it; an existing file is replaced only with overwrite: true, else NL_EXISTS */
   saveRunCheckpoint: {
-    params: RunId.extend({ path: z.string().min(1), which: z.enum(['last', 'best']).default('last'), withOptimizer: z.boolean().default(false) }),
+    params: RunId.extend({ path: z.string().min(1), which: z.enum(['last', 'best']).default('last'), withOptimizer: z.boolean().default(false), overwrite: z.boolean().optional() }),
     result: z.object({ path: z.string() }),
   },
   /** compares a checkpoint with the run's graph node by node; loads it when everything matches (unless dryRun) */

@@ -32,6 +32,7 @@ import { SchedulerSchema, validateScheduler } from '../train/schedules.js';
 import { downloadReporter } from './download-events.js';
 import { batchShape, paramCount, summarize } from '../graph/summary.js';
 import * as projectIo from '../io/project.js';
+import { checkRead, checkWrite } from '../io/file-kinds.js';
 import { TrainingRun, type HyperEdit } from '../train/run.js';
 import { withAbsoluteDataPaths } from '../train/job.js';
 import { describeDataset } from '../train/dataset-info.js';
@@ -50,6 +51,11 @@ function locateDataPaths(doc: ProjectDoc, file: string | undefined): ProjectDoc 
     throw new NetloomError('NL_INVALID_ARGUMENT', `The dataset path "${rel}" is relative, but this project has not been saved yet, so there is no folder to resolve it against`,
       'Save the project first (relative paths are read from the project file\'s folder), or choose the dataset again with its full path.');
   return doc;
+}
+
+/** A CSV dataset is read only from a file of the CSV kind (file-kinds.ts); folders are listed by their loaders' own rules. */
+async function checkDatasetFile(dataset: ProjectDoc['training']['dataset']): Promise<void> {
+  if (typeof dataset !== 'string' && dataset.type === 'csv') await checkRead('csv', dataset.path);
 }
 
 // ---- where the installation is -------------------------------------------------------------------
@@ -393,13 +399,13 @@ export class EngineService implements EngineApi {
   }
 
   async openProject({ path: file }: Params<'openProject'>): Promise<Result<'openProject'>> {
-    const opened = await projectIo.openProjectFile(file);
+    const opened = await projectIo.openProjectFile(await checkRead('project', file));
     await this.remember(opened.path);
     return opened;
   }
 
-  async saveProject({ path: file, project }: Params<'saveProject'>): Promise<Result<'saveProject'>> {
-    const saved = await projectIo.saveProjectFile(file, project);
+  async saveProject({ path: file, project, overwrite }: Params<'saveProject'>): Promise<Result<'saveProject'>> {
+    const saved = await projectIo.saveProjectFile(await checkWrite('project', file, { overwrite }), project);
     await this.remember(saved.path);
     return { path: saved.path };
   }
@@ -462,6 +468,8 @@ export class EngineService implements EngineApi {
 
   async startRun({ project, overrides, checkpoint, evaluateOnly, tag, path: file }: Params<'startRun'>): Promise<Result<'startRun'>> {
     const doc = locateDataPaths(projectIo.loadProjectJson(project, `project "${project.name}"`), file);
+    await checkDatasetFile(doc.training.dataset);
+    if (checkpoint) await checkRead('checkpoint', checkpoint.path);
     // This service is an interactive host's (the desktop app, netloom serve): its training yields the CPU to the
     // host's event loop and the UI. The command line trains at normal priority.
     loadBinding().setBackgroundPriority(true);
@@ -558,21 +566,23 @@ export class EngineService implements EngineApi {
     return { probabilities, predicted };
   }
 
-  async saveRunCheckpoint({ runId, path: file, which, withOptimizer }: Params<'saveRunCheckpoint'>): Promise<Result<'saveRunCheckpoint'>> {
-    const abs = path.resolve(file);
-    await this.getRunEntry(runId).run.saveCheckpoint(abs, { which: which ?? 'last', withOptimizer: withOptimizer ?? false });
+  async saveRunCheckpoint({ runId, path: file, which, withOptimizer, overwrite }: Params<'saveRunCheckpoint'>): Promise<Result<'saveRunCheckpoint'>> {
+    const { run } = this.getRunEntry(runId);
+    const abs = await checkWrite('checkpoint', file, { overwrite });
+    await run.saveCheckpoint(abs, { which: which ?? 'last', withOptimizer: withOptimizer ?? false });
     return { path: abs };
   }
 
   async checkpointReport({ runId, path: file, dryRun }: Params<'checkpointReport'>): Promise<Result<'checkpointReport'>> {
-    return this.getRunEntry(runId).run.loadCheckpointReport(path.resolve(file), { dryRun });
+    const { run } = this.getRunEntry(runId);
+    return run.loadCheckpointReport(await checkRead('checkpoint', file), { dryRun });
   }
 
   /** The per-node report against a graph as drawn: its state-dict keys come from compiling it (no data, no run). */
   async graphCheckpointReport({ graph, path: file }: Params<'graphCheckpointReport'>): Promise<Result<'graphCheckpointReport'>> {
     const analysis = analyzeForTraining(graph as GraphDoc, 'the canvas', { batchSize: 1 });
     const program = compileGraph(analysis, { batchSize: 1, optimizer: { type: 'SGD', lr: 1e-3, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false }, train: false });
-    const { tensors, metadata } = await loadSafetensors(path.resolve(file));
+    const { tensors, metadata } = await loadSafetensors(await checkRead('checkpoint', file));
     return { ...loadReport((graph as GraphDoc).nodes, program.params, tensors), resumable: 'netloom.step' in metadata };
   }
 
@@ -617,7 +627,7 @@ export class EngineService implements EngineApi {
   // ---- datasets --------------------------------------------------------------------------------
 
   async csvPreview({ path: file, delimiter, header }: Params<'csvPreview'>): Promise<Result<'csvPreview'>> {
-    return previewCsv(file, { delimiter, header });
+    return previewCsv(await checkRead('csv', file), { delimiter, header });
   }
 
   /** Loaded built-in datasets by name (a failed load is forgotten, so a later call tries again). */
@@ -647,6 +657,7 @@ export class EngineService implements EngineApi {
     const builtin = typeof doc === 'string' ? doc : doc.type === 'torchvision' && doc.root === undefined && !doc.download ? doc.name : undefined;
     if (builtin !== undefined) return describeDataset({ kind: 'image', ...(await this.dataset(builtin)) }, opts);
     const located = locateDataset(doc as DescribedDataset, file);
+    await checkDatasetFile(located);
     const key = JSON.stringify([located, opts, await datasetFingerprint(located)]);
     let pending = fresh ? undefined : this.datasetInfos.get(key);
     if (!pending) {

@@ -17,6 +17,7 @@ import { NetloomError } from '../errors.js';
 import { PROJECT_FORMAT, PROJECT_VERSION, parseProject, type ProjectDoc } from '../graph/document.js';
 import { PROJECT_MIGRATIONS, migrateProject, type MigrationTable } from '../graph/migrations.js';
 import { writeFileAtomic } from './atomic.js';
+import { describeJsonError } from './json-error.js';
 
 /** A validated project plus any top-level keys this version does not know about. */
 export type ProjectFile = ProjectDoc & Record<string, unknown>;
@@ -69,10 +70,12 @@ export function loadProjectJson(json: unknown, source: string, table: MigrationT
 /** Project text -> a valid project; invalid JSON is NL_BAD_PROJECT with the parser's position. */
 export function parseProjectFileText(text: string, source: string, table: MigrationTable = PROJECT_MIGRATIONS): ProjectFile {
   let json: unknown;
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (e) {
-    throw new NetloomError('NL_BAD_PROJECT', `${source} is not valid JSON: ${(e as Error).message}`,
+    json = JSON.parse(body);
+  } catch {
+    // never V8's message: it quotes the file's bytes (json-error.ts)
+    throw new NetloomError('NL_BAD_PROJECT', `${source} is not valid JSON: ${describeJsonError(body)}`,
       'Open it in a text editor and fix the syntax, or restore it from a backup.');
   }
   return loadProjectJson(json, source, table);

@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { NetloomError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+import { describeJsonError } from './json-error.js';
 
 export interface TensorF32 {
   shape: number[];
@@ -143,11 +144,18 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSaf
 }
 
 function parseHeaderJson(raw: Uint8Array, source: string): Record<string, unknown> {
+  let text: string;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
-  } catch (cause) {
-    throw badFile(source, `header (bytes 8-${8 + raw.length - 1}) is not valid UTF-8 JSON: ${(cause as Error).message}`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    throw badFile(source, `header (bytes 8-${8 + raw.length - 1}) is not valid UTF-8`);
+  }
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // never V8's message: it quotes the bytes (json-error.ts)
+    throw badFile(source, `header (bytes 8-${8 + raw.length - 1}) is not valid JSON: ${describeJsonError(text)}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw badFile(source, 'header must be a JSON object mapping tensor names to {dtype, shape, data_offsets}');

@@ -102,7 +102,12 @@ describe('decodeSafetensors rejects malformed files with NL_BAD_CHECKPOINT', () 
   });
 
   it('header not JSON, or not an object', () => {
-    expect(decodeError(header('{"w": nope')).message).toMatch(/header \(bytes 8-17\) is not valid UTF-8 JSON/);
+    // where, never what: the header's bytes are not quoted
+    expect(decodeError(header('{"w": nope')).message).toMatch(/header \(bytes 8-17\) is not valid JSON: a value was expected .* at line 1, column 7$/);
+    expect(decodeError(header('{"w": nope')).message).not.toContain('nope');
+    const notUtf8 = header('{"w": "??"}');
+    notUtf8.set([0xff, 0xfe], 8 + 7);
+    expect(decodeError(notUtf8).message).toMatch(/header \(bytes 8-18\) is not valid UTF-8$/);
     expect(decodeError(header('[1,2]')).message).toMatch(/header must be a JSON object/);
   });
 
