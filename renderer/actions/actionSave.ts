@@ -13,6 +13,6 @@ export const actionSave = register({
   async perform(ctx) {
     const path = ctx.state().project.path;
     if (!path) await chooseAndSave(ctx);
-    else await saveTo(ctx, path);
+    else await saveTo(ctx, path, { overwrite: true }); // the project's own file
   },
 });

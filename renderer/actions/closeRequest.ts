@@ -72,7 +72,7 @@ export async function closeRequest(ctx: ActionContext): Promise<void> {
       if (answer === 'cancel') return;
       if (answer === 'confirm') {
         const path = ctx.state().project.path;
-        if (path) await saveTo(ctx, path);
+        if (path) await saveTo(ctx, path, { overwrite: true }); // the project's own file
         else if (!(await chooseAndSave(ctx))) return;
       } else await ctx.api.clearRecovery({}).catch(() => {});
     }

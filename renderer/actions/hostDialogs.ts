@@ -6,7 +6,8 @@
 import type { PathPurposeDto } from '../../engine/host/api';
 import { joinPath, projectFileName, startFolder } from '../state/paths';
 import { useStore, type State } from '../state/store';
-import { openPath, saveTo } from './projectOps';
+import { askChoice } from '../dialogs/askChoice';
+import { isExistsError, openPath, saveTo } from './projectOps';
 import type { ActionContext } from './types';
 
 /** The host shows the operating system's dialogs (the desktop app). */
@@ -48,6 +49,15 @@ export async function chooseAndSave(ctx: ActionContext): Promise<boolean> {
   const name = projectFileName(s.project.name, '.netloom');
   const file = await pickPath(ctx, 'save', 'project', start ? joinPath(start, name) : name);
   if (!file) return false;
-  await saveTo(ctx, file);
+  try {
+    // the operating system's dialog asked before replacing the file it returns; a name it returned without a
+    // project extension is saved with .json added, which nobody was asked about yet
+    await saveTo(ctx, file, { overwrite: /\.(netloom|json)$/i.test(file) });
+  } catch (e) {
+    if (!isExistsError(e)) throw e;
+    const answer = await askChoice({ title: 'Replace the file?', message: `${e.message}. Replace it with "${s.project.name}"?`, confirmLabel: 'Replace' });
+    if (answer !== 'confirm') return false;
+    await saveTo(ctx, file, { overwrite: true });
+  }
   return true;
 }

@@ -3,7 +3,7 @@
  * files without positions, and for templates, whose nodes are stacked in one column), save,
  * and the unsaved-changes guard.
  */
-import type { ProjectDto } from '../../engine/host/api';
+import { EngineCallError, type ProjectDto } from '../../engine/host/api';
 import { selectDirty, useStore } from '../state/store';
 import { layoutPositions } from './actionAutoLayout';
 import { fitReadable } from '../canvas/fit';
@@ -24,6 +24,9 @@ export function guardUnsaved(then: () => void, doing: string): void {
     onConfirm: then,
   });
 }
+
+/** The engine refused to replace an existing file (a save without overwrite): ask the user, then retry with it. */
+export const isExistsError = (e: unknown): e is EngineCallError => e instanceof EngineCallError && e.code === 'NL_EXISTS';
 
 /** Counts showProject calls: a layout that finishes after another project was loaded is dropped. */
 let loads = 0;
@@ -69,14 +72,18 @@ export async function newFromTemplate(ctx: ActionContext, id: string | null) {
   await showProject(ctx, project, null, { layout: true });
 }
 
-/** Saves to `path`; the document stays dirty if it changed while the save was in flight. */
-export async function saveTo(ctx: ActionContext, path: string) {
+/**
+ * Saves to `path`; the document stays dirty if it changed while the save was in flight. `overwrite`: the user
+ * already agreed to replace an existing file (it is the project's own file, or a dialog asked); without it the
+ * engine refuses an existing file with NL_EXISTS (isExistsError) and the caller asks.
+ */
+export async function saveTo(ctx: ActionContext, path: string, opts: { overwrite: boolean }) {
   const s = ctx.state();
   const revision = s.revision;
   const project = s.toProject();
   // an untitled project takes its file's name
   if (s.project.name === 'Untitled') project.name = (path.split(/[\\/]/).pop() ?? 'Untitled').replace(/\.(netloom\.)?json$|\.netloom$/, '') || 'Untitled';
-  const r = await ctx.api.saveProject({ path, project });
+  const r = await ctx.api.saveProject({ path, project, overwrite: opts.overwrite });
   ctx.state().markSaved(r.path, revision);
   ctx.state().toast({ kind: 'success', message: `Saved ${r.path}` });
   ctx.api.clearRecovery({}).catch(() => {});

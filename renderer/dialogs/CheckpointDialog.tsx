@@ -2,9 +2,12 @@
  * Save checkpoint: a path (the engine machine's) for a safetensors state dict of the app's run:
  * its last weights (optionally with the optimizer state, to resume training from the file), or
  * the best epoch's (lowest test loss; weights only, as the engine keeps no optimizer state for it).
+ * An existing file is replaced only after the user agreed: the engine refuses it (NL_EXISTS), the
+ * dialog says so and Save becomes Replace for that path (the desktop's own Save dialog asks by itself).
  */
 import { useState } from 'react';
 import { dialogStart } from '../actions/hostDialogs';
+import { isExistsError } from '../actions/projectOps';
 import { actionContext } from '../actions/registry';
 import { useBestEpoch } from '../hooks/useBestEpoch';
 import { checkpointFileName, proposedFile, resolveUserPath } from '../state/paths';
@@ -31,6 +34,13 @@ function CheckpointDialogBody() {
   const [withOptimizer, setWithOptimizer] = useState(false);
   const [error, setError] = useState<PathFormError | null>(null);
   const [busy, setBusy] = useState(false);
+  /** the file the engine said exists: saving to it again replaces it */
+  const [replace, setReplace] = useState<string | null>(null);
+  /** the file chosen in the operating system's Save dialog, which asked before returning an existing one */
+  const [picked, setPicked] = useState<string | null>(null);
+  const home = useStore((s) => s.host?.home);
+  const target = path.trim() ? resolveUserPath(path, start, home) : '';
+  const replacing = replace !== null && target === replace;
   // 'best' only once an epoch has finished; the optimizer state only with the last weights
   const which: Which = chosen === 'best' && bestEpoch !== null ? 'best' : 'last';
   const optimizer = which === 'last' && withOptimizer;
@@ -39,14 +49,18 @@ function CheckpointDialogBody() {
     const ctx = actionContext();
     if (!ctx || !runId || !path.trim()) return;
     setBusy(true);
+    const file = resolveUserPath(path, start, useStore.getState().host?.home);
     try {
-      const file = resolveUserPath(path, start, useStore.getState().host?.home);
-      const r = await ctx.api.saveRunCheckpoint({ runId, path: file, which, withOptimizer: optimizer });
+      const overwrite = file === replace || (file === picked && /\.safetensors$/i.test(file));
+      const r = await ctx.api.saveRunCheckpoint({ runId, path: file, which, withOptimizer: optimizer, overwrite });
       close();
       const what = which === 'best' ? `epoch ${bestEpoch}'s weights (best)` : optimizer ? 'last weights and optimizer state' : 'last weights';
       useStore.getState().toast({ kind: 'success', message: `Checkpoint saved to ${r.path} (${what})` });
     } catch (e) {
-      setError(pathFormError(e));
+      if (isExistsError(e)) {
+        setReplace(file);
+        setError({ message: e.message, hint: 'Press Replace to overwrite it, or choose another name.' });
+      } else setError(pathFormError(e));
     } finally {
       setBusy(false);
     }
@@ -57,11 +71,16 @@ function CheckpointDialogBody() {
       testId="dialog-checkpoint"
       label={start ? `safetensors file (a file name alone is saved in ${start})` : 'safetensors file'}
       path={path}
-      onPathChange={setPath}
+      onPathChange={(p) => {
+        setPath(p);
+        setError(null);
+        setReplace(null); // a changed path asks again
+      }}
+      onPicked={setPicked}
       onSubmit={() => void save()}
       onClose={close}
       busy={busy}
-      confirmLabel="Save"
+      confirmLabel={replacing ? 'Replace' : 'Save'}
       error={error}
       browse={{ mode: 'save', purpose: 'checkpoint' }}
     >

@@ -3,12 +3,14 @@
  * actions/hostDialogs.ts): a folder browser over api.listDir plus a path field (type or paste a path
  * and press Enter). Open also lists recent projects. Paths are the engine machine's paths. It starts
  * in the project's folder, or the user's home for an unsaved project (never the engine's folder).
+ * Saving onto an existing file asks first: the engine refuses it (NL_EXISTS), the dialog says so and
+ * its Save button becomes Replace for that path; a second press replaces the file.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { EngineCallError } from '../../engine/host/api';
 import { dialogStart } from '../actions/hostDialogs';
 import { actionContext } from '../actions/registry';
-import { openPath, saveTo } from '../actions/projectOps';
+import { isExistsError, openPath, saveTo } from '../actions/projectOps';
 import { baseName, isAbsolutePath, joinPath as join, projectFileName as fileNameFor } from '../state/paths';
 import { useStore } from '../state/store';
 import { Modal } from './Modal';
@@ -34,6 +36,8 @@ function FileDialogBody({ mode }: { mode: 'open' | 'save' }) {
   const [path, setPath] = useState(mode === 'save' ? (projectPath ?? fileNameFor(projectName)) : '');
   const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  /** the path the engine said exists: pressing Replace replaces it; editing the path asks anew */
+  const [replace, setReplace] = useState<string | null>(null);
   /** the user edited the path field: browsing must not rewrite it (until they click a folder) */
   const touched = useRef(false);
   const close = () => useStore.getState().setDialog(null);
@@ -61,6 +65,10 @@ function FileDialogBody({ mode }: { mode: 'open' | 'save' }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
+  /** a typed name is in the folder shown; an absolute path (or ~) is itself */
+  const fullPath = (target: string) => (listing && !isAbsolute(target) ? join(listing.path, target) : target);
+  const replacing = mode === 'save' && replace !== null && path.trim() !== '' && fullPath(path.trim()) === replace;
+
   const confirm = async (target = path.trim()) => {
     if (!target) {
       setError({ message: mode === 'open' ? 'Choose a project file, or type its path.' : 'Type a file name or path to save to.' });
@@ -76,13 +84,17 @@ function FileDialogBody({ mode }: { mode: 'open' | 'save' }) {
     const ctx = actionContext();
     if (!ctx) return;
     setBusy(true);
+    const full = fullPath(target);
     try {
-      const full = listing && !isAbsolute(target) ? join(listing.path, target) : target;
       if (mode === 'open') await openPath(ctx, full);
-      else await saveTo(ctx, full);
+      else await saveTo(ctx, full, { overwrite: replace === full });
       close();
     } catch (e) {
-      setError(e instanceof EngineCallError ? { message: e.message, hint: e.hint } : { message: String(e) });
+      if (mode === 'save' && isExistsError(e)) {
+        setPath(full);
+        setReplace(full);
+        setError({ message: e.message, hint: 'Press Replace to overwrite it, or choose another name.' });
+      } else setError(e instanceof EngineCallError ? { message: e.message, hint: e.hint } : { message: String(e) });
     } finally {
       setBusy(false);
     }
@@ -90,6 +102,7 @@ function FileDialogBody({ mode }: { mode: 'open' | 'save' }) {
 
   const pick = (e: DirEntry) => {
     touched.current = false;
+    setReplace(null);
     if (e.kind === 'dir') void browse(e.path);
     else setPath(e.path);
   };
@@ -105,8 +118,8 @@ function FileDialogBody({ mode }: { mode: 'open' | 'save' }) {
           <button data-testid="dialog-cancel" onClick={close}>
             Cancel
           </button>
-          <button className="primary" data-testid="dialog-confirm" disabled={busy} onClick={() => void confirm()}>
-            {mode === 'open' ? 'Open' : 'Save'}
+          <button className={replacing ? 'primary danger' : 'primary'} data-testid="dialog-confirm" disabled={busy} onClick={() => void confirm()}>
+            {mode === 'open' ? 'Open' : replacing ? 'Replace' : 'Save'}
           </button>
         </>
       }
@@ -124,6 +137,7 @@ function FileDialogBody({ mode }: { mode: 'open' | 'save' }) {
               setPath(e.target.value);
               touched.current = true;
               setError(null);
+              setReplace(null); // a changed path asks again, even when it comes back to the same file
             }}
             onKeyDown={(e) => {
               if (e.key === 'Enter') {

@@ -36,6 +36,8 @@ export interface PathFormProps {
   label: string;
   path: string;
   onPathChange: (path: string) => void;
+  /** after onPathChange, for a path chosen in the operating system's dialog (a save dialog there has asked before replacing it) */
+  onPicked?: (path: string) => void;
   onSubmit: () => void;
   onClose: () => void;
   busy: boolean;
@@ -53,7 +55,7 @@ export interface PathFormProps {
   browse?: BrowseSpec;
 }
 
-export function PathForm({ title, testId, label, path, onPathChange, onSubmit, onClose, busy, confirmLabel, error, children, canSubmit = true, wide, placeholder, browse }: PathFormProps) {
+export function PathForm({ title, testId, label, path, onPathChange, onPicked, onSubmit, onClose, busy, confirmLabel, error, children, canSubmit = true, wide, placeholder, browse }: PathFormProps) {
   const native = useStore((s) => s.host?.nativeDialogs === true);
   const [picking, setPicking] = useState(false);
   const onBrowse = async () => {
@@ -64,7 +66,10 @@ export function PathForm({ title, testId, label, path, onPathChange, onSubmit, o
     setPicking(true);
     try {
       const chosen = await pickPath(ctx, browse.mode, browse.purpose, typed && isAbsolutePath(typed) ? typed : start);
-      if (chosen) onPathChange(chosen);
+      if (chosen) {
+        onPathChange(chosen);
+        onPicked?.(chosen);
+      }
     } catch (e) {
       reportError(e, 'Browse');
     } finally {

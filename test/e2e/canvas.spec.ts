@@ -426,7 +426,7 @@ test('opening a broken project shows a clear error and leaves the file and the c
 
   // each message names the file, says what is wrong, and (second line) what to do about it
   const cases: { file: string; text: string; message: RegExp; hint: RegExp }[] = [
-    { file: 'broken.netloom.json', text: '{"format": "netloom-project", "version": 1, "graph": {', message: /is not valid JSON: .*position \d+/, hint: /text editor/ },
+    { file: 'broken.netloom.json', text: '{"format": "netloom-project", "version": 1, "graph": {', message: /is not valid JSON: the file ends .* at line 1, column \d+/, hint: /text editor/ },
     {
       file: 'future.netloom.json',
       text: JSON.stringify({ ...good, version: 99 }, null, 2),
