@@ -258,7 +258,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     // Static assets: the renderer's public bundle; no token needed, never outside rendererDir, and never
     // the page itself under another name (a case-insensitive file system's INDEX.HTML, a hard link).
     const found = await fileInside(rendererDir, resolveInside(rendererDir, pathname));
-    if (!found || (index && found.dev === index.dev && found.ino === index.ino)) {
+    const isIndex = index !== undefined && (found?.file === index.file || (index.ino !== 0 && found?.dev === index.dev && found?.ino === index.ino));
+    if (!found || isIndex) {
       sendText(res, 404, 'not found', 'text/plain; charset=utf-8');
       return;
     }

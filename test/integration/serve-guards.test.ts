@@ -6,7 +6,7 @@
  * on the page and on the WebSocket alike.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ beforeAll(async () => {
   writeFileSync(join(rendererDir, 'index.html'), FAKE_INDEX);
   writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log("hi")');
   writeFileSync(join(tmp, 'secret.json'), '{"secret": true}');
+  // the page under another name (as a case-insensitive file system's INDEX.HTML would be)
+  linkSync(join(rendererDir, 'index.html'), join(rendererDir, 'assets', 'page.html'));
   server = await startServer({ host: '127.0.0.1', port: 0, rendererDir, log: () => {} });
 });
 
@@ -130,6 +132,14 @@ describe('serve: every spelling of the page needs the token', () => {
         expect(r.status, `${p}${q}`).toBe(400);
         expect(r.body, p).not.toContain('fake netloom page');
       }
+    }
+  });
+
+  it('the page under another file name is not served as an asset', async () => {
+    for (const p of ['/assets/page.html', `/assets/page.html?token=${server.token}`]) {
+      const r = await rawGet(p);
+      expect(r.status, p).toBe(404);
+      expect(r.body, p).not.toContain('fake netloom page');
     }
   });
 
