@@ -179,6 +179,8 @@ function electronTransport(bridge: PreloadBridge, listeners: Set<(e: EngineEvent
 
 // ---- WebSocket (netloom serve) -----------------------------------------------------------------
 
+/** The API's address, with the page's own token. The token lives only in the page's address (serve.ts sets no
+ *  cookie: cookies reach every port of a host), so nothing may remove `?token=` from it: a reload needs it. */
 function apiUrl(): string {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const token = new URLSearchParams(location.search).get('token') ?? '';
