@@ -27,6 +27,7 @@ import type { NativeProgress } from '../runtime/binding.js';
 import { Session } from '../runtime/session.js';
 import { initTensor } from './init.js';
 import { lrSchedule, validateScheduler, type LrSchedule, type SchedulerDoc } from './schedules.js';
+import { LR_MAX, settingHint, settingProblem, type SettingName } from './settings.js';
 import { batchCount } from '../data/loader.js';
 import { loadCheckpoint } from './checkpoints.js';
 import { checkMemory } from './memory.js';
@@ -149,9 +150,6 @@ export interface TabularJobDataset extends JobDatasetCommon {
  */
 export type JobDataset = ImageJobDataset | TabularJobDataset;
 
-/** The largest batch the native runtime runs (native/core/program.cpp MAX_BATCH). */
-export const MAX_BATCH = 1 << 20;
-
 /** A path from the project file, resolved against the project file's folder when relative. */
 export function resolveBeside(source: string, p: string): string {
   return path.isAbsolute(p) ? p : path.resolve(path.dirname(path.resolve(source)), p);
@@ -250,16 +248,14 @@ function optimizerFrom(base: OptimizerDoc, o: JobOptions): OptimizerDoc {
   const TYPES = { sgd: 'SGD', adam: 'Adam', adamw: 'AdamW', rmsprop: 'RMSprop', adagrad: 'Adagrad' } as const;
   let opt = base;
   if (o.optimizer && TYPES[o.optimizer] !== opt.type) opt = OptimizerSchema.parse({ type: TYPES[o.optimizer], lr: o.lr ?? opt.lr });
-  if (o.lr !== undefined) {
-    if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new NetloomError('NL_INVALID_ARGUMENT', `learning rate ${o.lr} must be a positive number`, 'Try --lr 1e-3.');
-    opt = { ...opt, lr: o.lr };
-  }
+  if (o.lr !== undefined) opt = { ...opt, lr: o.lr };
   return opt;
 }
 
-function positiveInt(v: number | undefined, flag: string): void {
-  if (v !== undefined && (!Number.isInteger(v) || v <= 0))
-    throw new NetloomError('NL_INVALID_ARGUMENT', `${flag} must be a positive whole number, got ${v}`, `Example: ${flag} 64.`);
+/** A number of JobOptions within its declared range (train/settings.ts); the message names the setting and the value. */
+function checkOption(name: SettingName, value: number | undefined): void {
+  const problem = value === undefined ? undefined : settingProblem(name, value);
+  if (problem) throw new NetloomError('NL_INVALID_ARGUMENT', problem, settingHint(name));
 }
 
 /** The momentum a scheduler may cycle: SGD/RMSprop momentum, Adam's beta1 (none for Adagrad). */
@@ -269,14 +265,24 @@ export function baseMomentum(opt: OptimizerDoc): number | undefined {
   return undefined;
 }
 
-/** Per-batch learning rates (and momenta, when the schedule cycles them) for one epoch. */
+/**
+ * Per-batch learning rates (and momenta, when the schedule cycles them) for one epoch. A schedule
+ * that drives the lr past LR_MAX (an ExponentialLR with gamma > 1, say) stops here, naming the
+ * scheduler and the epoch: in float32 the table would soon hold infinity, which the native side
+ * can only call "lr values must be finite".
+ */
 export function epochTables(schedule: LrSchedule, epoch: number, batches: number): { lr: Float32Array; momentum?: Float32Array } {
   const lr = new Float32Array(batches);
   const mom = new Float32Array(batches);
   let cycles = false;
   for (let b = 0; b < batches; b++) {
     const k = schedule.interval === 'epoch' ? epoch : epoch * batches + b;
-    lr[b] = schedule.lrAt(k);
+    const v = schedule.lrAt(k);
+    if (!(v >= 0 && v <= LR_MAX))
+      throw new NetloomError('NL_INVALID_ARGUMENT',
+        `${schedule.type} sets the learning rate to ${String(v).replace('e+', 'e')} in epoch ${epoch + 1}${schedule.interval === 'step' ? ` (batch ${b + 1})` : ''}, above the largest Netloom trains with (${LR_MAX})`,
+        'Make the schedule end lower: a smaller gamma (below 1 lowers the lr), fewer epochs, or a smaller starting lr.');
+    lr[b] = v;
     const m = schedule.momentumAt(k);
     if (m !== undefined) mom[b] = m;
     cycles ||= m !== undefined && m !== schedule.momentumAt(0);
@@ -286,14 +292,15 @@ export function epochTables(schedule: LrSchedule, epoch: number, batches: number
 
 /** Builds everything a run needs: validated graph, dataset, compiled program, initial weights. */
 export async function prepareJob(project: ProjectDoc, source: string, o: JobOptions = {}): Promise<Job> {
-  positiveInt(o.epochs, '--epochs');
-  positiveInt(o.batchSize, '--batch-size');
-  positiveInt(o.threads, '--threads');
-  if (o.batchSize !== undefined && o.batchSize > MAX_BATCH)
-    throw new NetloomError('NL_INVALID_ARGUMENT', `--batch-size ${o.batchSize} is above the largest batch Netloom runs (${MAX_BATCH.toLocaleString('en-US')})`, 'Use a smaller batch size, e.g. 64 to 1024.');
+  // The API checked these on arrival and the CLI as it parsed its flags; a caller in process (tests, scripts) is checked here.
+  checkOption('epochs', o.epochs);
+  checkOption('batch_size', o.batchSize);
+  checkOption('threads', o.threads);
+  checkOption('lr', o.lr);
+  checkOption('seed', o.seed);
+  checkOption('limit', o.limitTrain);
+  checkOption('limit', o.limitTest);
   const t = project.training;
-  if (t.batch_size > MAX_BATCH)
-    throw new NetloomError('NL_INVALID_ARGUMENT', `training.batch_size ${t.batch_size} is above the largest batch Netloom runs (${MAX_BATCH.toLocaleString('en-US')})`, 'Use a smaller batch size, e.g. 64 to 1024.');
   const loader = validateLoaderConfig({
     batchSize: o.batchSize ?? t.batch_size,
     shuffle: t.shuffle,
