@@ -38,7 +38,8 @@ import { batchCount, epochOrder } from '../data/loader.js';
 import { loadSafetensors, saveSafetensors, type TensorF32 } from '../io/safetensors.js';
 import type { NativeProgress } from '../runtime/binding.js';
 import { Session, native } from '../runtime/session.js';
-import { OPTIMIZER_PREFIX, loadReport, splitCheckpoint, type LoadReport } from './checkpoints.js';
+import { keepBest, type BestEpoch } from './best.js';
+import { OPTIMIZER_PREFIX, loadReport, requireFinite, splitCheckpoint, type LoadReport } from './checkpoints.js';
 import { baseMomentum, datasetTargets, epochTables, prepareJob, testRegression, uploadDataset, type Job, type JobOptions } from './job.js';
 import { lrSchedule, type LrSchedule } from './schedules.js';
 
@@ -196,7 +197,7 @@ export class TrainingRun {
   /** serialises everything that uses the session (the loop, evaluations, predictions, loads) */
   private chain: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(e: RunEvent) => void>();
-  private best: { epoch: number; testLoss: number; params: Map<string, Float32Array> } | undefined;
+  private best: BestEpoch | undefined;
   /** bumped whenever the weights change; evaluation caches key on it */
   private paramsVersion = 0;
   private evalCache: { version: number; predictions: Int32Array; probabilities: Float32Array; evaluation: Evaluation } | undefined;
@@ -438,7 +439,7 @@ export class TrainingRun {
       samplesPerSec: this.job.trainCount / Math.max(this.epochTrainSeconds, 1e-9),
       lr: this.lrAt(this.pos.epoch, this.batchesPerEpoch - 1),
     };
-    if (!this.best || testLoss < this.best.testLoss) this.best = { epoch: e.epoch, testLoss, params: this.session.getParams() };
+    this.best = keepBest(this.best, e.epoch, testLoss, () => this.session.getParams());
     this.history.epochs.push(e);
     this.history.batchLosses.push(losses);
     this.pos = { epoch: this.pos.epoch + 1, batch: 0, phase: 'train' };
@@ -563,6 +564,8 @@ export class TrainingRun {
   async loadCheckpoint(path: string, o: { resume?: boolean } = {}): Promise<Record<string, string>> {
     this.requireNotRunning('load a checkpoint');
     const { tensors, metadata } = await loadSafetensors(path);
+    // NaN weights (or, to resume, optimizer state) are the file's problem, said before the key comparison is
+    requireFinite(path, o.resume ? tensors : splitCheckpoint(tensors).model);
     const program = this.session.program;
     const report = loadReport(this.job.project.graph.nodes, program.params, tensors);
     if (!report.ok)
