@@ -31,6 +31,8 @@ import { LR_MAX, settingHint, settingProblem, type SettingName } from './setting
 import { batchCount } from '../data/loader.js';
 import { loadCheckpoint } from './checkpoints.js';
 import { checkMemory } from './memory.js';
+import { datasetBytes, limitDataset, type DatasetCache } from './dataset-cache.js';
+import type { DescribedDataset } from './dataset-load.js';
 import { regressionMetrics, type RegressionMetrics } from './metrics.js';
 
 export interface JobOptions {
@@ -55,6 +57,8 @@ export interface JobOptions {
   onDownloadProgress?: (p: DatasetDownloadProgress) => void;
   /** passed on to loadDataset: an AbortSignal that stops a download (Stop while preparing), other mirrors or files (tests) */
   datasetLoad?: Pick<LoadOptions, 'signal' | 'remote' | 'http'>;
+  /** an interactive host's datasets, shared by its runs (default: this job loads its own) */
+  datasets?: DatasetCache;
 }
 
 export interface EpochReport {
@@ -101,6 +105,8 @@ export interface Job {
   epochs: number;
   trainCount: number;
   testCount: number;
+  /** lets go of the dataset: a shared one (JobOptions.datasets) stays loaded while another run uses it */
+  releaseDataset(): void;
 }
 
 interface JobDatasetCommon {
@@ -214,7 +220,7 @@ export function datasetTargets(ds: JobDataset): TargetSpec | undefined {
   return ds.kind === 'tabular' && ds.task === 'regression' ? { width: 1, names: [ds.label], source: ds.title } : undefined;
 }
 
-/** Hands the first trainCount / testCount samples of each split to the session (it keeps its own copy). */
+/** Hands the first trainCount / testCount samples of each split to the session, which reads them in place (no copy). */
 export function uploadDataset(session: Session, ds: JobDataset, trainCount: number, testCount: number): void {
   if (ds.kind === 'image') {
     session.setDataset('train', ds.train.images, ds.train.labels, trainCount);
@@ -223,14 +229,6 @@ export function uploadDataset(session: Session, ds: JobDataset, trainCount: numb
     session.setFloatDataset('train', ds.train.x, ds.train.y, trainCount);
     session.setFloatDataset('test', ds.test.x, ds.test.y, testCount);
   }
-}
-
-/** Bytes of the dataset in memory (as loaded) plus the session's copy of `trainCount` + `testCount` samples. */
-function datasetBytes(ds: JobDataset, trainCount: number, testCount: number): number {
-  const per = ds.sampleShape.reduce((a, b) => a * b, 1);
-  if (ds.kind === 'image') return ds.train.images.byteLength + ds.test.images.byteLength + (trainCount + testCount) * (per + 1);
-  const loaded = [ds.train, ds.test].reduce((sum, s) => sum + s.x.byteLength + (s.raw === s.x ? 0 : s.raw.byteLength) + s.y.byteLength, 0);
-  return loaded + (trainCount + testCount) * (4 * per + (ds.task === 'regression' ? 4 : 1));
 }
 
 export async function readProject(path: string): Promise<ProjectDoc> {
@@ -322,49 +320,70 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
   // Built-in datasets declare their sample shape: a mismatch is reported before any download.
   const builtin = typeof wanted === 'string' ? wanted : wanted.type === 'torchvision' ? wanted.name : undefined;
   if (builtin !== undefined && REGISTRY[builtin]) checkShape(REGISTRY[builtin].title, REGISTRY[builtin].sampleShape);
-  let dataset: JobDataset;
-  if (typeof wanted === 'string') dataset = { kind: 'image', ...(await loadDataset(wanted, { ...o.datasetLoad, root: o.dataRoot, download: o.download, onProgress: o.onDownloadProgress })) };
-  else if (wanted.type === 'torchvision') {
-    // CLI flags (--data, --download) win over the project's folder and download setting
-    const root = o.dataRoot ?? (wanted.root === undefined ? undefined : resolveBeside(source, wanted.root));
-    dataset = { kind: 'image', ...(await loadDataset(wanted.name, { ...o.datasetLoad, root, download: o.download ?? wanted.download, onProgress: o.onDownloadProgress })) };
-  } else if (wanted.type === 'image-folder') dataset = await loadImageFolderDataset(wanted, source);
-  else dataset = await loadCsvDataset(wanted, source);
-  checkShape(dataset.title, dataset.sampleShape, dataset.kind === 'tabular' ? ` (one value per feature column: ${dataset.features.join(', ')})` : '');
-
-  const optimizer = optimizerFrom(t.optimizer, o);
-  const program = compileGraph(analysis, { batchSize: loader.batchSize, optimizer, clipGradNorm: t.clip_grad_norm, targets: datasetTargets(dataset) });
-  if (program.classes > 0 && program.classes < dataset.classes.length) {
-    const loss = analysis.byId.get(analysis.lossId!)!;
-    throw new NetloomError('NL_BAD_GRAPH', `${loss.doc.type} at node ${loss.doc.name}: the model scores ${program.classes} classes but ${dataset.title} has ${dataset.classes.length}`,
-      `Set out_features of the last Linear layer to ${dataset.classes.length}.`);
-  }
-
-  const trainCount = Math.min(o.limitTrain ?? Infinity, dataset.train.count);
-  const testCount = Math.min(o.limitTest ?? Infinity, dataset.test.count);
-  // Before the session allocates anything: an impossible size is an error now, not the OOM killer later.
-  checkMemory(program, datasetBytes(dataset, trainCount, testCount));
-  const session = new Session(program, o.threads ?? 0);
-  session.native.seed = loader.seed;
-  if (o.weights) await loadCheckpoint(o.weights, session);
-  else for (const p of program.params) session.setParam(p.key, initTensor(p.key, p.shape.reduce((a, b) => a * b, 1), p.init, loader.seed));
-
-  const epochs = o.epochs ?? t.epochs;
-  const warnings: string[] = [...(dataset.notes ?? [])];
-  let schedule: LrSchedule | undefined;
-  let scheduler: SchedulerDoc | undefined;
-  if (t.scheduler) {
-    const stepsPerEpoch = batchCount(trainCount, loader.batchSize, loader.dropLast);
-    const v = validateScheduler(t.scheduler, { epochs, stepsPerEpoch, optimizer: optimizer.type });
-    warnings.push(...v.warnings);
-    scheduler = v.scheduler;
-    schedule = lrSchedule(v.scheduler, optimizer.lr, baseMomentum(optimizer));
-  }
-  uploadDataset(session, dataset, trainCount, testCount);
-  return {
-    project, analysis, optimizer, clipGradNorm: t.clip_grad_norm, scheduler, threads: o.threads ?? 0,
-    dataset, session, loader, epochs, trainCount, testCount, schedule, warnings,
+  // CLI flags (--data, --download) win over the project's folder and download setting
+  const located: DescribedDataset =
+    typeof wanted === 'string' ? { type: 'torchvision', name: wanted, root: o.dataRoot, download: o.download ?? false }
+      : wanted.type === 'torchvision' ? { ...wanted, root: o.dataRoot ?? (wanted.root === undefined ? undefined : resolveBeside(source, wanted.root)), download: o.download ?? wanted.download }
+        : { ...wanted, path: resolveBeside(source, wanted.path) };
+  const load = async (): Promise<JobDataset> => {
+    if (located.type === 'torchvision')
+      return { kind: 'image', ...(await loadDataset(located.name, { ...o.datasetLoad, root: located.root, download: located.download, onProgress: o.onDownloadProgress })) };
+    return located.type === 'image-folder' ? loadImageFolderDataset(located, source) : loadCsvDataset(located, source);
   };
+  // A host's runs share one copy of a dataset (DatasetCache); the CLI's one run loads its own.
+  const lease = o.datasets ? await o.datasets.acquire({ doc: located, remote: located.type === 'torchvision' && located.download ? o.datasetLoad?.remote : undefined }, load) : undefined;
+  let dataset = lease ? lease.dataset : await load();
+  let release = () => lease?.release();
+  let session: Session | undefined;
+  try {
+    checkShape(dataset.title, dataset.sampleShape, dataset.kind === 'tabular' ? ` (one value per feature column: ${dataset.features.join(', ')})` : '');
+
+    const optimizer = optimizerFrom(t.optimizer, o);
+    const program = compileGraph(analysis, { batchSize: loader.batchSize, optimizer, clipGradNorm: t.clip_grad_norm, targets: datasetTargets(dataset) });
+    if (program.classes > 0 && program.classes < dataset.classes.length) {
+      const loss = analysis.byId.get(analysis.lossId!)!;
+      throw new NetloomError('NL_BAD_GRAPH', `${loss.doc.type} at node ${loss.doc.name}: the model scores ${program.classes} classes but ${dataset.title} has ${dataset.classes.length}`,
+        `Set out_features of the last Linear layer to ${dataset.classes.length}.`);
+    }
+
+    const trainCount = Math.min(o.limitTrain ?? Infinity, dataset.train.count);
+    const testCount = Math.min(o.limitTest ?? Infinity, dataset.test.count);
+    // A limited run keeps a copy of its samples only, and lets the whole dataset go (to the other runs using it, if any).
+    const limited = limitDataset(dataset, trainCount, testCount);
+    if (limited !== dataset) {
+      dataset = limited;
+      release();
+      release = () => {};
+    }
+    // Before the session allocates anything: an impossible size is an error now, not the OOM killer later.
+    // The session reads the dataset in place (no copy of its own).
+    checkMemory(program, datasetBytes(dataset));
+    session = new Session(program, o.threads ?? 0);
+    session.native.seed = loader.seed;
+    if (o.weights) await loadCheckpoint(o.weights, session);
+    else for (const p of program.params) session.setParam(p.key, initTensor(p.key, p.shape.reduce((a, b) => a * b, 1), p.init, loader.seed));
+
+    const epochs = o.epochs ?? t.epochs;
+    const warnings: string[] = [...(dataset.notes ?? [])];
+    let schedule: LrSchedule | undefined;
+    let scheduler: SchedulerDoc | undefined;
+    if (t.scheduler) {
+      const stepsPerEpoch = batchCount(trainCount, loader.batchSize, loader.dropLast);
+      const v = validateScheduler(t.scheduler, { epochs, stepsPerEpoch, optimizer: optimizer.type });
+      warnings.push(...v.warnings);
+      scheduler = v.scheduler;
+      schedule = lrSchedule(v.scheduler, optimizer.lr, baseMomentum(optimizer));
+    }
+    uploadDataset(session, dataset, trainCount, testCount);
+    return {
+      project, analysis, optimizer, clipGradNorm: t.clip_grad_norm, scheduler, threads: o.threads ?? 0,
+      dataset, session, loader, epochs, trainCount, testCount, schedule, warnings, releaseDataset: release,
+    };
+  } catch (e) {
+    session?.close();
+    release();
+    throw e;
+  }
 }
 
 /** The quickstart's test(): no updates, in order, same batch size. */

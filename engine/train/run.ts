@@ -191,6 +191,7 @@ export class TrainingRun {
   private epochCorrect = 0;
   private epochSamples = 0;
   private lastTestSeconds = 0;
+  private closed = false;
   private pauseRequested = false;
   private stopRequested = false;
   private loopDone: Promise<void> = Promise.resolve();
@@ -343,6 +344,23 @@ export class TrainingRun {
     if (this.stateValue === 'ready' || this.stateValue === 'paused') this.setState('stopped');
   }
 
+  /**
+   * Frees the run: its native session (memory, threads) at once, its best-epoch copy, and its hold on
+   * the dataset (shared ones stay loaded for the runs still using them). After what is queued on the
+   * session; not while training. The run is unusable afterwards.
+   */
+  async close(): Promise<void> {
+    this.requireNotRunning('close the run');
+    await this.serial(async () => {
+      if (this.closed) return;
+      this.closed = true;
+      this.session.close();
+      this.best = undefined;
+      this.evalCache = undefined;
+      this.job.releaseDataset();
+    });
+  }
+
   // ---- the loop ---------------------------------------------------------------------------------
 
   private lrAt(epoch: number, batch: number): number {
@@ -487,6 +505,7 @@ export class TrainingRun {
     }
     uploadDataset(fresh, job.dataset, job.trainCount, job.testCount);
     job.session = fresh;
+    old.close(); // its memory and threads now, not whenever the garbage collector gets to them
     job.optimizer = next;
     this.optimizer = next;
     if (job.scheduler && 'lr' in changes) this.schedule = job.schedule = lrSchedule(job.scheduler, next.lr, baseMomentum(next));
