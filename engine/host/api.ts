@@ -18,7 +18,7 @@ import { setting } from '../train/settings.js';
 
 export const API_VERSION = 1;
 // The training numbers' ranges and messages (zod only): the renderer's forms use them too.
-export { LR_MAX, SETTINGS, rangeText, settingProblem, type SettingName } from '../train/settings.js';
+export { SETTINGS, type SettingName } from '../train/settings.js';
 
 // ---- shared documents ----------------------------------------------------------------------------
 
