@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { NetloomError } from '../errors.js';
 import { SchedulerSchema } from '../train/schedules.js';
+import { setting } from '../train/settings.js';
 
 export const PROJECT_FORMAT = 'netloom-project';
 export const PROJECT_VERSION = 1;
@@ -32,41 +33,43 @@ export const EdgeSchema = z.object({
   targetHandle: z.string().optional(),
 });
 
+// Every number of an optimizer and of the run is bounded in train/settings.ts (declared once, for the
+// API, the CLI and the renderer's forms too): a value out of range is refused here, by name.
 export const OptimizerSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('SGD'),
-    lr: z.number().positive().default(1e-3),
-    momentum: z.number().min(0).default(0),
-    dampening: z.number().default(0),
-    weight_decay: z.number().min(0).default(0),
+    lr: setting('lr').default(1e-3),
+    momentum: setting('momentum').default(0),
+    dampening: setting('dampening').default(0),
+    weight_decay: setting('weight_decay').default(0),
     nesterov: z.boolean().default(false),
     maximize: z.boolean().default(false),
   }),
   z.object({
     type: z.literal('RMSprop'),
-    lr: z.number().positive().default(1e-2),
-    alpha: z.number().min(0).max(1).default(0.99),
-    eps: z.number().positive().default(1e-8),
-    weight_decay: z.number().min(0).default(0),
-    momentum: z.number().min(0).default(0),
+    lr: setting('lr').default(1e-2),
+    alpha: setting('alpha').default(0.99),
+    eps: setting('eps').default(1e-8),
+    weight_decay: setting('weight_decay').default(0),
+    momentum: setting('momentum').default(0),
     centered: z.boolean().default(false),
     maximize: z.boolean().default(false),
   }),
   z.object({
     type: z.literal('Adagrad'),
-    lr: z.number().positive().default(1e-2),
-    lr_decay: z.number().min(0).default(0),
-    weight_decay: z.number().min(0).default(0),
-    initial_accumulator_value: z.number().min(0).default(0),
-    eps: z.number().positive().default(1e-10),
+    lr: setting('lr').default(1e-2),
+    lr_decay: setting('lr_decay').default(0),
+    weight_decay: setting('weight_decay').default(0),
+    initial_accumulator_value: setting('initial_accumulator_value').default(0),
+    eps: setting('eps').default(1e-10),
     maximize: z.boolean().default(false),
   }),
   z.object({
     type: z.enum(['Adam', 'AdamW']),
-    lr: z.number().positive().default(1e-3),
-    betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
-    eps: z.number().positive().default(1e-8),
-    weight_decay: z.number().min(0).optional(),
+    lr: setting('lr').default(1e-3),
+    betas: z.tuple([setting('beta1'), setting('beta2')]).default([0.9, 0.999]),
+    eps: setting('eps').default(1e-8),
+    weight_decay: setting('weight_decay').optional(),
     amsgrad: z.boolean().default(false),
     maximize: z.boolean().default(false),
   }),
@@ -130,14 +133,14 @@ export const DatasetSchema = z.union([BuiltinDatasetSchema, TorchvisionDatasetSc
 
 export const TrainingSchema = z.object({
   dataset: DatasetSchema.default('fashion-mnist'),
-  batch_size: z.number().int().positive().default(64),
+  batch_size: setting('batch_size').default(64),
   shuffle: z.boolean().default(false),
   drop_last: z.boolean().default(false),
-  epochs: z.number().int().positive().default(5),
-  seed: z.number().int().min(0).default(0),
+  epochs: setting('epochs').default(5),
+  seed: setting('seed').default(0),
   optimizer: OptimizerSchema.default({ type: 'SGD', lr: 1e-3, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false }),
   /** torch.nn.utils.clip_grad_norm_(max_norm) before every step; null = off */
-  clip_grad_norm: z.number().positive().nullable().default(null),
+  clip_grad_norm: setting('clip_grad_norm').nullable().default(null),
   /** torch.optim.lr_scheduler, stepped after every epoch or batch (its `interval`); null = constant lr */
   scheduler: SchedulerSchema.nullable().default(null),
   /** where to train: auto = CUDA when a CUDA build and a GPU are present, else the CPU */

@@ -14,8 +14,11 @@
  * response (code NL_BAD_REQUEST) and the connection keeps serving.
  */
 import { z } from 'zod';
+import { setting } from '../train/settings.js';
 
 export const API_VERSION = 1;
+// The training numbers' ranges and messages (zod only): the renderer's forms use them too.
+export { SETTINGS, type SettingName } from '../train/settings.js';
 
 // ---- shared documents ----------------------------------------------------------------------------
 
@@ -134,16 +137,16 @@ export type RunStateDto = z.infer<typeof RunStateDto>;
 /** Overrides of the project's training section for one run (the CLI's flags). */
 export const RunOverridesDto = z
   .object({
-    epochs: z.number().int().positive().max(100_000),
-    batchSize: z.number().int().positive().max(1 << 20),
-    lr: z.number().positive().finite(),
+    epochs: setting('epochs'),
+    batchSize: setting('batch_size'),
+    lr: setting('lr'),
     optimizer: z.enum(['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad']),
     dataset: z.enum(['mnist', 'fashion-mnist']),
-    limitTrain: z.number().int().positive(),
-    limitTest: z.number().int().positive(),
-    seed: z.number().int().min(0),
+    limitTrain: setting('limit'),
+    limitTest: setting('limit'),
+    seed: setting('seed'),
     /** least milliseconds between run.progress events (default 100) */
-    eventIntervalMs: z.number().min(0).max(60_000),
+    eventIntervalMs: setting('eventIntervalMs'),
   })
   .partial()
   .strict();
@@ -152,14 +155,14 @@ export type RunOverridesDto = z.infer<typeof RunOverridesDto>;
 /** Optimizer settings that may change on resume (torch's names); each change is marked in the run's history. */
 export const HyperDto = z
   .object({
-    lr: z.number().positive().finite(),
-    momentum: z.number().min(0).finite(),
-    dampening: z.number().finite(),
-    weight_decay: z.number().min(0).finite(),
+    lr: setting('lr'),
+    momentum: setting('momentum'),
+    dampening: setting('dampening'),
+    weight_decay: setting('weight_decay'),
     nesterov: z.boolean(),
-    betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]),
-    eps: z.number().positive().finite(),
-    alpha: z.number().min(0).max(1),
+    betas: z.tuple([setting('beta1'), setting('beta2')]),
+    eps: setting('eps'),
+    alpha: setting('alpha'),
   })
   .partial()
   .strict();

@@ -15,9 +15,11 @@ import { NetloomError, isNetloomError } from '../errors.js';
 import { loadBinding } from '../runtime/binding.js';
 import { prepareJob, readProject, runTraining, testPass, type JobOptions } from '../train/job.js';
 import { saveCheckpoint } from '../train/checkpoints.js';
+import { keepBest, type BestEpoch } from '../train/best.js';
 import type { DatasetName } from '../data/datasets.js';
 import { CsvDatasetSchema, ImageFolderDatasetSchema } from '../graph/document.js';
 import type { RegressionMetrics } from '../train/metrics.js';
+import { settingHint, settingProblem, type SettingName } from '../train/settings.js';
 import { ProgressLine } from './progress.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from './serve.js';
 import { isLoopbackBindAddress } from './loopback.js';
@@ -26,6 +28,20 @@ function number(flag: string) {
   return (v: string) => {
     const n = Number(v);
     if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} takes a number, got "${v}".`);
+    return n;
+  };
+}
+
+/**
+ * A flag that sets a training number: a number (else commander's usage error) within the setting's declared
+ * range (train/settings.ts, the same the project file and the API use), refused as the flag is read.
+ */
+function settingFlag(flag: string, name: SettingName) {
+  const parse = number(flag);
+  return (v: string) => {
+    const n = parse(v);
+    const problem = settingProblem(name, n);
+    if (problem) throw new NetloomError('NL_INVALID_ARGUMENT', `${flag}: ${problem}`, settingHint(name));
     return n;
   };
 }
@@ -238,10 +254,10 @@ function datasetLine(job: Awaited<ReturnType<typeof prepareJob>>): string | unde
   return `${ds.features.length} feature${ds.features.length === 1 ? '' : 's'} (${ds.features.join(', ')})${ds.standardized ? ', standardised' : ''}; ${target}`;
 }
 
-/** The CLI's hint for a NaN or infinite loss: the session's says the weights are kept, which is true in the app only. */
-function nonFiniteHint(f: { lr?: number; save?: string }, unsaved: string | undefined): string {
+/** The CLI's hint for a NaN or infinite loss: what to change, and what became of --save. */
+function nonFiniteHint(f: { lr?: number; save?: string }, saved: string | undefined): string {
   return `Lower the learning rate (try 10× smaller${f.lr !== undefined ? `, --lr ${Number((f.lr / 10).toPrecision(3))}` : ''}), turn on gradient clipping (training.clip_grad_norm in the project, e.g. 1.0), ` +
-    `or check the data for extreme values.${unsaved ? ` Nothing was saved: ${unsaved}.` : ''}`;
+    `or check the data for extreme values.${saved ? ` ${saved}` : ''}`;
 }
 
 async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & { save?: string }): Promise<void> {
@@ -270,18 +286,33 @@ async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & 
   };
   process.on('SIGINT', onSigint);
   const bar = new ProgressLine(out);
+  let epoch = 0;
+  // with --save, the best epoch's weights (a copy, as the app's runs keep): what a NaN stop still saves
+  let best: BestEpoch | undefined;
   const reports = await runTraining(job, {
-    onEpochStart: (e) => console.log(`Epoch ${e}\n-------------------------------`),
+    onEpochStart: (e) => {
+      epoch = e;
+      console.log(`Epoch ${e}\n-------------------------------`);
+    },
     onBatch: (_e, p) => bar.update(p.samples / job.trainCount, `loss: ${p.loss.toFixed(6)}  [${String(p.samples).padStart(5)}/${job.trainCount}]  ${Math.round(p.samplesPerSec).toLocaleString('en-US')} samples/s`),
     onTestStart: () => bar.done(),
     onEpoch: (r) => {
       console.log(`train loss: ${r.trainLoss.toFixed(6)}, ${Number.isNaN(r.trainAccuracy) ? '' : `accuracy: ${(100 * r.trainAccuracy).toFixed(1)}%, `}${r.trainSeconds.toFixed(2)} s, ${Math.round(r.samplesPerSec).toLocaleString('en-US')} samples/s${r.stopped ? ' (stopped early)' : ''}`);
       console.log(testLine(r.testAccuracy, r.testLoss, r.testRegression) + '\n');
+      if (f.save) best = keepBest(best, r.epoch, r.testLoss, () => job.session.getParams());
     },
-  }).catch((e: unknown) => {
+  }).catch(async (e: unknown) => {
     bar.done();
-    if (isNetloomError(e) && e.code === 'NL_NON_FINITE') throw new NetloomError(e.code, e.message, nonFiniteHint(f, unsaved), { cause: e });
-    throw e;
+    if (!isNetloomError(e) || e.code !== 'NL_NON_FINITE') throw e;
+    // The weights now are those from before the failing batch: finite, but already diverging. The best
+    // epoch's are the ones worth keeping; without a finished epoch there are none.
+    let saved = unsaved && `Nothing was saved: no epoch finished before the loss became ${/infinite/.test(e.message) ? 'infinite' : 'NaN'}, so there are no good weights to save; ${unsaved}.`;
+    if (f.save && best) {
+      await saveCheckpoint(f.save, job.session, { project: project.name, epochs: String(best.epoch), 'netloom.best_epoch': String(best.epoch) }, best.params);
+      console.log(`Saved the weights of epoch ${best.epoch} (the best epoch: test loss ${best.testLoss.toFixed(6)}) to ${f.save}`);
+      saved = `The weights of epoch ${best.epoch} were saved to ${f.save}: go on from them with --weights ${f.save} and a lower --lr.`;
+    }
+    throw new NetloomError(e.code, `epoch ${epoch}: ${e.message}`, nonFiniteHint(f, saved), { cause: e });
   });
   process.off('SIGINT', onSigint);
   if (f.save) {
@@ -301,8 +332,21 @@ async function evaluate(projectPath: string, f: CommonFlags & { weights: string 
   if (columns) console.log(columns);
   for (const w of job.warnings) console.log(`note: ${w}`);
   console.log(`Weights: ${path.resolve(f.weights)}`);
-  const r = await testPass(job);
+  const r = await testPass(job).catch((e: unknown) => {
+    if (!isNetloomError(e) || e.code !== 'NL_NON_FINITE') throw e;
+    // Non-finite weights were refused on loading: these are finite but so large that the forward pass overflows.
+    const { key, value } = largestWeight(job.session.getParams());
+    throw new NetloomError(e.code, `the weights in ${f.weights} give a non-finite loss on the test split (${e.message}): they are finite, but as large as ${String(Number(value.toPrecision(3))).replace('e+', 'e')} (in '${key}'), which overflows in the forward pass`,
+      'They come from a run that diverged: evaluate the weights of an earlier or the best epoch, or train again with a lower learning rate.', { cause: e });
+  });
   console.log(testLine(r.accuracy, r.avgLoss, r.regression));
+}
+
+/** The weight of largest magnitude, and its tensor. */
+function largestWeight(params: Map<string, Float32Array>): { key: string; value: number } {
+  let best = { key: '', value: 0 };
+  for (const [key, data] of params) for (const v of data) if (Math.abs(v) > best.value) best = { key, value: Math.abs(v) };
+  return best;
 }
 
 function devices(): void {
@@ -369,7 +413,7 @@ export function buildCli(): Command {
     .showHelpAfterError(helpPointer());
   const common = (c: Command) =>
     c
-      .option('--batch-size <n>', 'samples per batch (DataLoader batch_size)', number('--batch-size'))
+      .option('--batch-size <n>', 'samples per batch (DataLoader batch_size)', settingFlag('--batch-size', 'batch_size'))
       .option('--dataset <name>', `dataset: ${DATASETS.join(' | ')}`, choice(DATASETS))
       .option('--data <root>', "torchvision-style data folder (<root>/FashionMNIST/raw); default: the built-in copy (MNIST, FashionMNIST) or the user data folder")
       .option('--download', 'download missing dataset files from the official source (into --data, else $NETLOOM_DATA_DIR, $XDG_DATA_HOME/netloom/datasets or ~/.local/share/netloom/datasets), verified by MD5; MNIST/FashionMNIST then use the official files, not the built-in copy')
@@ -382,19 +426,19 @@ export function buildCli(): Command {
       .option('--regression', 'with --csv: predict the label column as a number (train with MSELoss, L1Loss or SmoothL1Loss); default: classification')
       .option('--no-standardize', "with --csv: feed the features as they are (default: standardise each with the training rows' mean and standard deviation)")
       .option('--validation-fraction <x>', 'with --csv or --image-folder: share of the samples held out as the test split (default 0.2 for CSV, 0.1 for images)', fraction)
-      .option('--threads <n>', 'CPU threads (default: all)', number('--threads'))
-      .option('--limit-test <n>', 'use only the first N test samples', number('--limit-test'));
+      .option('--threads <n>', 'CPU threads (default: all)', settingFlag('--threads', 'threads'))
+      .option('--limit-test <n>', 'use only the first N test samples', settingFlag('--limit-test', 'limit'));
   common(
     program
       .command('train')
       .description('train a project and print test accuracy after every epoch')
       .argument('<project>', 'project file (.json / .netloom)')
-      .option('--epochs <n>', 'number of epochs', number('--epochs'))
-      .option('--lr <x>', 'learning rate', number('--lr'))
+      .option('--epochs <n>', 'number of epochs', settingFlag('--epochs', 'epochs'))
+      .option('--lr <x>', 'learning rate', settingFlag('--lr', 'lr'))
       .option('--optimizer <name>', 'sgd | adam | adamw | rmsprop | adagrad', choice(['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const))
-      .option('--seed <n>', 'random seed for initialisation and shuffling', number('--seed'))
+      .option('--seed <n>', 'random seed for initialisation and shuffling', settingFlag('--seed', 'seed'))
       .option('--weights <file>', 'start from these weights (safetensors) instead of a fresh initialisation')
-      .option('--limit-train <n>', 'use only the first N training samples', number('--limit-train'))
+      .option('--limit-train <n>', 'use only the first N training samples', settingFlag('--limit-train', 'limit'))
       .option('--save <file>', 'save the trained state dict (safetensors) here; the folder must exist (checked before training)')
       .showHelpAfterError(helpPointer('train')),
   ).action(withFlagSources(train));

@@ -31,6 +31,7 @@ import { EngineEvent, Request, type ApiError } from './api.js';
 import { EngineService, netloomRoot } from './service.js';
 import { isLoopbackBindAddress, isLoopbackHostHeader } from './loopback.js';
 import { parseRequestTarget } from './request-path.js';
+import type { RunClient } from './run-keeper.js';
 
 export const DEFAULT_PORT = 7860;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -152,8 +153,15 @@ function badRequest(message: string, hint?: string): ApiError {
   return { code: 'NL_BAD_REQUEST', message, ...(hint ? { hint } : {}) };
 }
 
-/** Runs one request text and returns the reply; never throws. */
-export async function handleMessage(service: EngineService, text: string, log: (line: string) => void): Promise<Reply> {
+/** The run a request or its answer names (startRun's result, any call's runId): the client now uses it. */
+function runNamed(params: unknown, reply: Awaited<ReturnType<typeof dispatch>>): string | undefined {
+  if ('error' in reply) return undefined;
+  const of = (v: unknown) => (v && typeof v === 'object' && typeof (v as { runId?: unknown }).runId === 'string' ? (v as { runId: string }).runId : undefined);
+  return of(params) ?? of(reply.result);
+}
+
+/** Runs one request text and returns the reply; never throws. `client`: the connection's hold on the runs it uses. */
+export async function handleMessage(service: EngineService, text: string, log: (line: string) => void, client?: RunClient): Promise<Reply> {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -167,6 +175,8 @@ export async function handleMessage(service: EngineService, text: string, log: (
     return { id, error: badRequest('the message is not a request: it needs an integer "id", a "method" string and "params"', 'Send {"id": <number>, "method": "<name>", "params": {...}}.') };
   }
   const reply = await dispatch(service, req.data.method, req.data.params, log);
+  const runId = client && runNamed(req.data.params, reply);
+  if (runId !== undefined) client!.uses(runId);
   return { id: req.data.id, ...reply };
 }
 
@@ -306,6 +316,9 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   });
 
   wss.on('connection', (ws: WebSocket) => {
+    // a tab's runs are closed a while after it goes (closed, or its connection lost for good): run-keeper.ts
+    const client = service.openClient();
+    ws.on('close', () => client.close());
     ws.on('error', (e) => log(`netloom serve: connection error: ${e.message}`));
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (isBinary) {
@@ -313,7 +326,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
         return;
       }
       const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
-      void handleMessage(service, text, log).then((reply) => send(ws, reply, log));
+      void handleMessage(service, text, log, client).then((reply) => send(ws, reply, log));
     });
   });
 

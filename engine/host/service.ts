@@ -34,6 +34,8 @@ import { batchShape, paramCount, summarize } from '../graph/summary.js';
 import * as projectIo from '../io/project.js';
 import { checkRead, checkWrite } from '../io/file-kinds.js';
 import { TrainingRun, type HyperEdit } from '../train/run.js';
+import { DatasetCache, datasetBytes } from '../train/dataset-cache.js';
+import { RUN_IDLE_MS, RunKeeper, SYSTEM_TIMERS, type RunClient, type Timers } from './run-keeper.js';
 import { withAbsoluteDataPaths } from '../train/job.js';
 import { describeDataset } from '../train/dataset-info.js';
 import { datasetFingerprint, loadDescribed, locateDataset, parseDatasetDoc, type DescribedDataset } from '../train/dataset-load.js';
@@ -218,6 +220,10 @@ export interface EngineServiceOptions {
   datasetLoad?: Pick<LoadOptions, 'remote' | 'http'>;
   /** the desktop shell's part of the API (native dialogs, menus, window); absent: a browser host */
   host?: HostBridge;
+  /** how long a run whose last client went stays before it is closed (default RUN_IDLE_MS; see run-keeper.ts) */
+  runIdleMs?: number;
+  /** the clock for that (tests pass their own) */
+  timers?: Timers;
 }
 
 /**
@@ -249,11 +255,59 @@ export class EngineService implements EngineApi {
   private nextRunId = 1;
   private readonly datasetLoad: Pick<LoadOptions, 'remote' | 'http'> | undefined;
   private readonly host: HostBridge | undefined;
+  /** one copy of each dataset for all the runs (and dataset views) that use it */
+  private readonly datasetCache = new DatasetCache();
+  /** closes the runs whose clients (tabs of `netloom serve`) are gone */
+  private readonly keeper: RunKeeper;
 
   constructor(opts: EngineServiceOptions = {}) {
     this.templatesDirOption = opts.templatesDir;
     this.datasetLoad = opts.datasetLoad;
     this.host = opts.host;
+    this.keeper = new RunKeeper({
+      idleMs: opts.runIdleMs ?? RUN_IDLE_MS,
+      timers: opts.timers ?? SYSTEM_TIMERS,
+      training: (runId) => this.runs.get(runId)?.run.state === 'running',
+      exists: (runId) => this.runs.has(runId),
+      close: (runId) => void this.dropRun(runId),
+    });
+  }
+
+  /**
+   * A client of the runs: a host calls uses(runId) when the client starts a run or names one in a
+   * call, and close() when it goes (a WebSocket closing). A run whose last client has gone is closed
+   * a while later (run-keeper.ts). Hosts with no clients (the desktop app) keep every run.
+   */
+  openClient(): RunClient {
+    return this.keeper.client();
+  }
+
+  /** What the runs hold, for tests and diagnostics: each run's dataset bytes (shared or its own), the shared datasets, live native sessions. */
+  memory(): { runs: { runId: string; clients: number | null; datasetBytes: number; sharedDataset: boolean }[]; datasets: ReturnType<DatasetCache['stats']>; sessions: number } {
+    const datasets = this.datasetCache.stats();
+    return {
+      runs: [...this.runs].map(([runId, { run }]) => ({
+        runId,
+        clients: this.keeper.clientCount(runId) ?? null,
+        datasetBytes: datasetBytes(run.job.dataset),
+        sharedDataset: this.datasetCache.holds(run.job.dataset),
+      })),
+      datasets,
+      sessions: loadBinding().liveSessions(),
+    };
+  }
+
+  /** Forgets a run and frees what it holds (not while training: callers check). */
+  private async dropRun(runId: string): Promise<void> {
+    const entry = this.runs.get(runId);
+    if (!entry) return;
+    this.runs.delete(runId);
+    this.keeper.forget(runId);
+    try {
+      await entry.run.close();
+    } catch (e) {
+      process.stderr.write(`netloom: could not free run ${runId}: ${(e as Error)?.message ?? String(e)}\n`);
+    }
   }
 
   onEvent(listener: Listener): () => void {
@@ -481,6 +535,7 @@ export class EngineService implements EngineApi {
     try {
       run = await TrainingRun.create(doc, `project "${project.name}"`, {
         ...overrides,
+        datasets: this.datasetCache,
         datasetLoad: { ...this.datasetLoad, signal: abort.signal },
         onDownloadProgress: downloadReporter(runId, tag, (e) => this.emit(e)),
       });
@@ -499,6 +554,7 @@ export class EngineService implements EngineApi {
         this.emit({ type: 'run.epoch', runId, epoch: e.epoch, trainLoss: e.trainLoss, trainAccuracy: e.trainAccuracy, testLoss: e.testLoss, testAccuracy: e.testAccuracy, seconds: e.seconds });
       } else {
         this.emit({ type: 'run.state', runId, state: e.state, ...(e.error ? { error: e.error } : {}) });
+        if (e.state !== 'running') this.keeper.settled(runId);
       }
     });
     if (evaluateOnly) await run.stop(); // weights only: 'stopped' (evaluate, predict, save), never trained
@@ -544,7 +600,7 @@ export class EngineService implements EngineApi {
   async closeRun({ runId }: Params<'closeRun'>): Promise<Result<'closeRun'>> {
     const { run } = this.getRunEntry(runId);
     if (run.state === 'running') throw new NetloomError('NL_INVALID_ARGUMENT', `run "${runId}" is training`, 'Stop it first (stopRun).');
-    this.runs.delete(runId);
+    await this.dropRun(runId);
     return {};
   }
 
@@ -630,17 +686,18 @@ export class EngineService implements EngineApi {
     return previewCsv(await checkRead('csv', file), { delimiter, header });
   }
 
-  /** Loaded built-in datasets by name (a failed load is forgotten, so a later call tries again). */
-  private readonly datasets = new Map<string, Promise<import('../data/datasets.js').Dataset>>();
-
-  private dataset(name: import('../data/datasets.js').DatasetName): Promise<import('../data/datasets.js').Dataset> {
-    let pending = this.datasets.get(name);
-    if (!pending) {
-      pending = import('../data/datasets.js').then((m) => m.loadDataset(name));
-      pending.catch(() => this.datasets.delete(name));
-      this.datasets.set(name, pending);
+  /**
+   * A built-in's summary: from the copy the runs share when one holds it, else loaded for the moment
+   * (and let go: only the summary is kept, in datasetInfos, as for described datasets).
+   */
+  private async describeBuiltin(name: import('../data/datasets.js').DatasetName, opts: { perClass: number; rows: number }): Promise<Result<'datasetInfo'>> {
+    const { loadDataset } = await import('../data/datasets.js');
+    const lease = await this.datasetCache.acquire({ doc: { type: 'torchvision', name, download: false } }, async () => ({ kind: 'image', ...(await loadDataset(name)) }));
+    try {
+      return describeDataset(lease.dataset, opts);
+    } finally {
+      lease.release();
     }
-    return pending;
   }
 
   /**
@@ -653,15 +710,14 @@ export class EngineService implements EngineApi {
     const opts = { perClass: perClass ?? 8, rows: rows ?? 12 };
     if (runId !== undefined) return describeDataset(this.getRunEntry(runId).run.job.dataset, opts);
     const doc = parseDatasetDoc(name ?? dataset);
-    // a built-in (or a torchvision description of the bundled copy): kept loaded, as runs keep theirs
+    // a built-in (or a torchvision description of the bundled copy): the bundled files never change
     const builtin = typeof doc === 'string' ? doc : doc.type === 'torchvision' && doc.root === undefined && !doc.download ? doc.name : undefined;
-    if (builtin !== undefined) return describeDataset({ kind: 'image', ...(await this.dataset(builtin)) }, opts);
-    const located = locateDataset(doc as DescribedDataset, file);
-    await checkDatasetFile(located);
-    const key = JSON.stringify([located, opts, await datasetFingerprint(located)]);
+    const located = builtin === undefined ? locateDataset(doc as DescribedDataset, file) : undefined;
+    if (located) await checkDatasetFile(located);
+    const key = located ? JSON.stringify([located, opts, await datasetFingerprint(located)]) : JSON.stringify([builtin, opts]);
     let pending = fresh ? undefined : this.datasetInfos.get(key);
     if (!pending) {
-      pending = loadDescribed(located, this.datasetLoad).then((ds) => describeDataset(ds, opts));
+      pending = located ? loadDescribed(located, this.datasetLoad).then((ds) => describeDataset(ds, opts)) : this.describeBuiltin(builtin!, opts);
       const mine = pending;
       pending.catch(() => this.datasetInfos.get(key) === mine && this.datasetInfos.delete(key));
     }

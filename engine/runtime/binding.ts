@@ -68,7 +68,11 @@ export interface NativeEpochOptions {
 export interface NativeSession {
   setBuffer(id: number, data: Float32Array | Int32Array): void;
   getBuffer(id: number, rows?: number): Float32Array | Int32Array;
-  /** a uint8 dataset (images), scaled by 1/255 as batches are gathered */
+  /**
+   * a uint8 dataset (images), scaled by 1/255 as batches are gathered. Both datasets are read in
+   * place, not copied: the session holds the arrays until the split is set again or it is closed,
+   * and they must not change meanwhile (runs share one copy of a dataset this way).
+   */
   setDataset(split: 0 | 1, images: Uint8Array, labels: Uint8Array, count: number, sampleSize: number): void;
   /**
    * a float dataset (CSV rows), features gathered as they are; class labels (classification) or
@@ -81,6 +85,9 @@ export interface NativeSession {
   runStep(rows: number, train: boolean, update?: boolean, lr?: number): void;
   /** ends the running epoch after its current batch (or the one just requested with runEpoch, before it starts) */
   stop(): void;
+  /** frees the session's memory and threads now (not at garbage collection) and lets go of its dataset
+   *  arrays; refused while an epoch runs; every later call but stop() throws */
+  close(): void;
   steps: number;
   /** seed of the counter-based RNG (dropout masks) */
   seed: number;
@@ -93,6 +100,8 @@ export interface NativeBinding {
   deviceInfo(): { cpuModel: string; simd: string; hardwareThreads: number; programVersion: number };
   /** interactive hosts: training threads started from now on run at background priority (see threadpool.h) */
   setBackgroundPriority(on: boolean): void;
+  /** sessions created and neither closed nor garbage-collected yet */
+  liveSessions(): number;
 }
 
 /** Where the addon lies below the package root. */

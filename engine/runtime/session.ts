@@ -60,7 +60,10 @@ export class Session {
     native(() => this.native.setBuffer(p.buffer, p.dtype === 'i64' ? Int32Array.from(data, Math.round) : data));
   }
 
-  /** The first `count` samples of a uint8 image split (scaled by 1/255 as batches are gathered). */
+  /**
+   * The first `count` samples of a uint8 image split (scaled by 1/255 as batches are gathered). The
+   * session reads the arrays in place (no copy): they must stay unchanged while it uses them.
+   */
   setDataset(split: Split, images: Uint8Array, labels: Uint8Array, count: number): void {
     const sample = this.program.inputShape.reduce((a, b) => a * b, 1);
     native(() => this.native.setDataset(SPLIT[split], images, labels, count, sample));
@@ -95,5 +98,10 @@ export class Session {
 
   stop(): void {
     this.native.stop();
+  }
+
+  /** Frees the native memory and threads now; the session is unusable afterwards. Not while an epoch runs. */
+  close(): void {
+    native(() => this.native.close());
   }
 }

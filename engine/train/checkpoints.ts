@@ -15,8 +15,8 @@ import { NetloomError } from '../errors.js';
 import { loadSafetensors, saveSafetensors, type TensorF32 } from '../io/safetensors.js';
 import type { Session } from '../runtime/session.js';
 
-export async function saveCheckpoint(path: string, session: Session, metadata: Record<string, string> = {}): Promise<void> {
-  const values = session.getParams();
+/** Saves the session's weights now, or `values` (e.g. the best epoch's copy) in the session's layout. */
+export async function saveCheckpoint(path: string, session: Session, metadata: Record<string, string> = {}, values: Map<string, Float32Array> = session.getParams()): Promise<void> {
   const tensors: Record<string, TensorF32> = {};
   for (const p of session.program.params) tensors[p.key] = { shape: [...p.shape], data: values.get(p.key)!, dtype: p.dtype === 'i64' ? 'I64' : 'F32' };
   await saveSafetensors(path, tensors, { format: 'pt', producer: 'netloom', ...metadata });
@@ -114,8 +114,38 @@ export function loadReport(
     else unassigned.push(k);
   }
   for (const r of out) r.ok = !r.missing.length && !r.unexpected.length && !r.mismatched.length;
-  const problems = stateDictProblems(model, file);
+  const problems = [...stateDictProblems(model, file), ...nonFiniteTensors(file)];
   return { ok: problems.length === 0, nodes: out, unassigned, problems, hasOptimizerState: Object.keys(optimizer).length > 0 };
+}
+
+/**
+ * One line per tensor holding NaN or infinite values ("the tensor 'fc1.weight' holds 12 NaN values (of
+ * 401,408)"). Such weights come from a run that diverged: evaluating them would only report a NaN
+ * loss, and the hint for that (lower the learning rate) is about training, not about the file.
+ */
+export function nonFiniteTensors(tensors: Record<string, TensorF32>): string[] {
+  const lines: string[] = [];
+  for (const [key, t] of Object.entries(tensors)) {
+    let nan = 0;
+    let inf = 0;
+    for (let i = 0; i < t.data.length; i++) {
+      const v = t.data[i];
+      if (v !== v) nan++;
+      else if (v === Infinity || v === -Infinity) inf++;
+    }
+    if (nan + inf === 0) continue;
+    const parts = [nan && `${nan.toLocaleString('en-US')} NaN value${nan === 1 ? '' : 's'}`, inf && `${inf.toLocaleString('en-US')} infinite value${inf === 1 ? '' : 's'}`].filter(Boolean);
+    lines.push(`the tensor '${key}' holds ${parts.join(' and ')} (of ${t.data.length.toLocaleString('en-US')})`);
+  }
+  return lines;
+}
+
+/** Throws NL_BAD_CHECKPOINT naming every tensor of `path` that holds NaN or infinite values. */
+export function requireFinite(path: string, tensors: Record<string, TensorF32>): void {
+  const lines = nonFiniteTensors(tensors);
+  if (lines.length)
+    throw new NetloomError('NL_BAD_CHECKPOINT', `${path}: ${lines.join('; ')}`,
+      'These weights come from a run that diverged. Use the weights of an earlier or the best epoch (after a NaN stop, `netloom train --save` saves the best epoch\'s; the app saves them with Save checkpoint → best epoch), or train again with a lower learning rate.');
 }
 
 export async function loadCheckpoint(path: string, session: Session): Promise<Record<string, string>> {
@@ -126,6 +156,7 @@ export async function loadCheckpoint(path: string, session: Session): Promise<Re
   if (problems.length)
     throw new NetloomError('NL_CHECKPOINT_MISMATCH', `Error(s) in loading state_dict from ${path}:\n  ${problems.join('\n  ')}`,
       'The checkpoint was saved from a different network: load it onto the graph it came from, or rename nodes so their names match the keys.');
+  requireFinite(path, tensors);
   for (const p of session.program.params) session.setParam(p.key, tensors[p.key].data);
   return metadata;
 }

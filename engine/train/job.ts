@@ -27,9 +27,12 @@ import type { NativeProgress } from '../runtime/binding.js';
 import { Session } from '../runtime/session.js';
 import { initTensor } from './init.js';
 import { lrSchedule, validateScheduler, type LrSchedule, type SchedulerDoc } from './schedules.js';
+import { LR_MAX, settingHint, settingProblem, type SettingName } from './settings.js';
 import { batchCount } from '../data/loader.js';
 import { loadCheckpoint } from './checkpoints.js';
 import { checkMemory } from './memory.js';
+import { datasetBytes, limitDataset, type DatasetCache } from './dataset-cache.js';
+import type { DescribedDataset } from './dataset-load.js';
 import { regressionMetrics, type RegressionMetrics } from './metrics.js';
 
 export interface JobOptions {
@@ -54,6 +57,8 @@ export interface JobOptions {
   onDownloadProgress?: (p: DatasetDownloadProgress) => void;
   /** passed on to loadDataset: an AbortSignal that stops a download (Stop while preparing), other mirrors or files (tests) */
   datasetLoad?: Pick<LoadOptions, 'signal' | 'remote' | 'http'>;
+  /** an interactive host's datasets, shared by its runs (default: this job loads its own) */
+  datasets?: DatasetCache;
 }
 
 export interface EpochReport {
@@ -100,6 +105,8 @@ export interface Job {
   epochs: number;
   trainCount: number;
   testCount: number;
+  /** lets go of the dataset: a shared one (JobOptions.datasets) stays loaded while another run uses it */
+  releaseDataset(): void;
 }
 
 interface JobDatasetCommon {
@@ -148,9 +155,6 @@ export interface TabularJobDataset extends JobDatasetCommon {
  * CSVs have no test split of their own: their held-out validation split (validation_fraction) serves as one.
  */
 export type JobDataset = ImageJobDataset | TabularJobDataset;
-
-/** The largest batch the native runtime runs (native/core/program.cpp MAX_BATCH). */
-export const MAX_BATCH = 1 << 20;
 
 /** A path from the project file, resolved against the project file's folder when relative. */
 export function resolveBeside(source: string, p: string): string {
@@ -216,7 +220,7 @@ export function datasetTargets(ds: JobDataset): TargetSpec | undefined {
   return ds.kind === 'tabular' && ds.task === 'regression' ? { width: 1, names: [ds.label], source: ds.title } : undefined;
 }
 
-/** Hands the first trainCount / testCount samples of each split to the session (it keeps its own copy). */
+/** Hands the first trainCount / testCount samples of each split to the session, which reads them in place (no copy). */
 export function uploadDataset(session: Session, ds: JobDataset, trainCount: number, testCount: number): void {
   if (ds.kind === 'image') {
     session.setDataset('train', ds.train.images, ds.train.labels, trainCount);
@@ -225,14 +229,6 @@ export function uploadDataset(session: Session, ds: JobDataset, trainCount: numb
     session.setFloatDataset('train', ds.train.x, ds.train.y, trainCount);
     session.setFloatDataset('test', ds.test.x, ds.test.y, testCount);
   }
-}
-
-/** Bytes of the dataset in memory (as loaded) plus the session's copy of `trainCount` + `testCount` samples. */
-function datasetBytes(ds: JobDataset, trainCount: number, testCount: number): number {
-  const per = ds.sampleShape.reduce((a, b) => a * b, 1);
-  if (ds.kind === 'image') return ds.train.images.byteLength + ds.test.images.byteLength + (trainCount + testCount) * (per + 1);
-  const loaded = [ds.train, ds.test].reduce((sum, s) => sum + s.x.byteLength + (s.raw === s.x ? 0 : s.raw.byteLength) + s.y.byteLength, 0);
-  return loaded + (trainCount + testCount) * (4 * per + (ds.task === 'regression' ? 4 : 1));
 }
 
 export async function readProject(path: string): Promise<ProjectDoc> {
@@ -250,16 +246,14 @@ function optimizerFrom(base: OptimizerDoc, o: JobOptions): OptimizerDoc {
   const TYPES = { sgd: 'SGD', adam: 'Adam', adamw: 'AdamW', rmsprop: 'RMSprop', adagrad: 'Adagrad' } as const;
   let opt = base;
   if (o.optimizer && TYPES[o.optimizer] !== opt.type) opt = OptimizerSchema.parse({ type: TYPES[o.optimizer], lr: o.lr ?? opt.lr });
-  if (o.lr !== undefined) {
-    if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new NetloomError('NL_INVALID_ARGUMENT', `learning rate ${o.lr} must be a positive number`, 'Try --lr 1e-3.');
-    opt = { ...opt, lr: o.lr };
-  }
+  if (o.lr !== undefined) opt = { ...opt, lr: o.lr };
   return opt;
 }
 
-function positiveInt(v: number | undefined, flag: string): void {
-  if (v !== undefined && (!Number.isInteger(v) || v <= 0))
-    throw new NetloomError('NL_INVALID_ARGUMENT', `${flag} must be a positive whole number, got ${v}`, `Example: ${flag} 64.`);
+/** A number of JobOptions within its declared range (train/settings.ts); the message names the setting and the value. */
+function checkOption(name: SettingName, value: number | undefined): void {
+  const problem = value === undefined ? undefined : settingProblem(name, value);
+  if (problem) throw new NetloomError('NL_INVALID_ARGUMENT', problem, settingHint(name));
 }
 
 /** The momentum a scheduler may cycle: SGD/RMSprop momentum, Adam's beta1 (none for Adagrad). */
@@ -269,14 +263,24 @@ export function baseMomentum(opt: OptimizerDoc): number | undefined {
   return undefined;
 }
 
-/** Per-batch learning rates (and momenta, when the schedule cycles them) for one epoch. */
+/**
+ * Per-batch learning rates (and momenta, when the schedule cycles them) for one epoch. A schedule
+ * that drives the lr past LR_MAX (an ExponentialLR with gamma > 1, say) stops here, naming the
+ * scheduler and the epoch: in float32 the table would soon hold infinity, which the native side
+ * can only call "lr values must be finite".
+ */
 export function epochTables(schedule: LrSchedule, epoch: number, batches: number): { lr: Float32Array; momentum?: Float32Array } {
   const lr = new Float32Array(batches);
   const mom = new Float32Array(batches);
   let cycles = false;
   for (let b = 0; b < batches; b++) {
     const k = schedule.interval === 'epoch' ? epoch : epoch * batches + b;
-    lr[b] = schedule.lrAt(k);
+    const v = schedule.lrAt(k);
+    if (!(v >= 0 && v <= LR_MAX))
+      throw new NetloomError('NL_INVALID_ARGUMENT',
+        `${schedule.type} sets the learning rate to ${String(v).replace('e+', 'e')} in epoch ${epoch + 1}${schedule.interval === 'step' ? ` (batch ${b + 1})` : ''}, above the largest Netloom trains with (${LR_MAX})`,
+        'Make the schedule end lower: a smaller gamma (below 1 lowers the lr), fewer epochs, or a smaller starting lr.');
+    lr[b] = v;
     const m = schedule.momentumAt(k);
     if (m !== undefined) mom[b] = m;
     cycles ||= m !== undefined && m !== schedule.momentumAt(0);
@@ -286,14 +290,15 @@ export function epochTables(schedule: LrSchedule, epoch: number, batches: number
 
 /** Builds everything a run needs: validated graph, dataset, compiled program, initial weights. */
 export async function prepareJob(project: ProjectDoc, source: string, o: JobOptions = {}): Promise<Job> {
-  positiveInt(o.epochs, '--epochs');
-  positiveInt(o.batchSize, '--batch-size');
-  positiveInt(o.threads, '--threads');
-  if (o.batchSize !== undefined && o.batchSize > MAX_BATCH)
-    throw new NetloomError('NL_INVALID_ARGUMENT', `--batch-size ${o.batchSize} is above the largest batch Netloom runs (${MAX_BATCH.toLocaleString('en-US')})`, 'Use a smaller batch size, e.g. 64 to 1024.');
+  // The API checked these on arrival and the CLI as it parsed its flags; a caller in process (tests, scripts) is checked here.
+  checkOption('epochs', o.epochs);
+  checkOption('batch_size', o.batchSize);
+  checkOption('threads', o.threads);
+  checkOption('lr', o.lr);
+  checkOption('seed', o.seed);
+  checkOption('limit', o.limitTrain);
+  checkOption('limit', o.limitTest);
   const t = project.training;
-  if (t.batch_size > MAX_BATCH)
-    throw new NetloomError('NL_INVALID_ARGUMENT', `training.batch_size ${t.batch_size} is above the largest batch Netloom runs (${MAX_BATCH.toLocaleString('en-US')})`, 'Use a smaller batch size, e.g. 64 to 1024.');
   const loader = validateLoaderConfig({
     batchSize: o.batchSize ?? t.batch_size,
     shuffle: t.shuffle,
@@ -315,49 +320,70 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
   // Built-in datasets declare their sample shape: a mismatch is reported before any download.
   const builtin = typeof wanted === 'string' ? wanted : wanted.type === 'torchvision' ? wanted.name : undefined;
   if (builtin !== undefined && REGISTRY[builtin]) checkShape(REGISTRY[builtin].title, REGISTRY[builtin].sampleShape);
-  let dataset: JobDataset;
-  if (typeof wanted === 'string') dataset = { kind: 'image', ...(await loadDataset(wanted, { ...o.datasetLoad, root: o.dataRoot, download: o.download, onProgress: o.onDownloadProgress })) };
-  else if (wanted.type === 'torchvision') {
-    // CLI flags (--data, --download) win over the project's folder and download setting
-    const root = o.dataRoot ?? (wanted.root === undefined ? undefined : resolveBeside(source, wanted.root));
-    dataset = { kind: 'image', ...(await loadDataset(wanted.name, { ...o.datasetLoad, root, download: o.download ?? wanted.download, onProgress: o.onDownloadProgress })) };
-  } else if (wanted.type === 'image-folder') dataset = await loadImageFolderDataset(wanted, source);
-  else dataset = await loadCsvDataset(wanted, source);
-  checkShape(dataset.title, dataset.sampleShape, dataset.kind === 'tabular' ? ` (one value per feature column: ${dataset.features.join(', ')})` : '');
-
-  const optimizer = optimizerFrom(t.optimizer, o);
-  const program = compileGraph(analysis, { batchSize: loader.batchSize, optimizer, clipGradNorm: t.clip_grad_norm, targets: datasetTargets(dataset) });
-  if (program.classes > 0 && program.classes < dataset.classes.length) {
-    const loss = analysis.byId.get(analysis.lossId!)!;
-    throw new NetloomError('NL_BAD_GRAPH', `${loss.doc.type} at node ${loss.doc.name}: the model scores ${program.classes} classes but ${dataset.title} has ${dataset.classes.length}`,
-      `Set out_features of the last Linear layer to ${dataset.classes.length}.`);
-  }
-
-  const trainCount = Math.min(o.limitTrain ?? Infinity, dataset.train.count);
-  const testCount = Math.min(o.limitTest ?? Infinity, dataset.test.count);
-  // Before the session allocates anything: an impossible size is an error now, not the OOM killer later.
-  checkMemory(program, datasetBytes(dataset, trainCount, testCount));
-  const session = new Session(program, o.threads ?? 0);
-  session.native.seed = loader.seed;
-  if (o.weights) await loadCheckpoint(o.weights, session);
-  else for (const p of program.params) session.setParam(p.key, initTensor(p.key, p.shape.reduce((a, b) => a * b, 1), p.init, loader.seed));
-
-  const epochs = o.epochs ?? t.epochs;
-  const warnings: string[] = [...(dataset.notes ?? [])];
-  let schedule: LrSchedule | undefined;
-  let scheduler: SchedulerDoc | undefined;
-  if (t.scheduler) {
-    const stepsPerEpoch = batchCount(trainCount, loader.batchSize, loader.dropLast);
-    const v = validateScheduler(t.scheduler, { epochs, stepsPerEpoch, optimizer: optimizer.type });
-    warnings.push(...v.warnings);
-    scheduler = v.scheduler;
-    schedule = lrSchedule(v.scheduler, optimizer.lr, baseMomentum(optimizer));
-  }
-  uploadDataset(session, dataset, trainCount, testCount);
-  return {
-    project, analysis, optimizer, clipGradNorm: t.clip_grad_norm, scheduler, threads: o.threads ?? 0,
-    dataset, session, loader, epochs, trainCount, testCount, schedule, warnings,
+  // CLI flags (--data, --download) win over the project's folder and download setting
+  const located: DescribedDataset =
+    typeof wanted === 'string' ? { type: 'torchvision', name: wanted, root: o.dataRoot, download: o.download ?? false }
+      : wanted.type === 'torchvision' ? { ...wanted, root: o.dataRoot ?? (wanted.root === undefined ? undefined : resolveBeside(source, wanted.root)), download: o.download ?? wanted.download }
+        : { ...wanted, path: resolveBeside(source, wanted.path) };
+  const load = async (): Promise<JobDataset> => {
+    if (located.type === 'torchvision')
+      return { kind: 'image', ...(await loadDataset(located.name, { ...o.datasetLoad, root: located.root, download: located.download, onProgress: o.onDownloadProgress })) };
+    return located.type === 'image-folder' ? loadImageFolderDataset(located, source) : loadCsvDataset(located, source);
   };
+  // A host's runs share one copy of a dataset (DatasetCache); the CLI's one run loads its own.
+  const lease = o.datasets ? await o.datasets.acquire({ doc: located, remote: located.type === 'torchvision' && located.download ? o.datasetLoad?.remote : undefined }, load) : undefined;
+  let dataset = lease ? lease.dataset : await load();
+  let release = () => lease?.release();
+  let session: Session | undefined;
+  try {
+    checkShape(dataset.title, dataset.sampleShape, dataset.kind === 'tabular' ? ` (one value per feature column: ${dataset.features.join(', ')})` : '');
+
+    const optimizer = optimizerFrom(t.optimizer, o);
+    const program = compileGraph(analysis, { batchSize: loader.batchSize, optimizer, clipGradNorm: t.clip_grad_norm, targets: datasetTargets(dataset) });
+    if (program.classes > 0 && program.classes < dataset.classes.length) {
+      const loss = analysis.byId.get(analysis.lossId!)!;
+      throw new NetloomError('NL_BAD_GRAPH', `${loss.doc.type} at node ${loss.doc.name}: the model scores ${program.classes} classes but ${dataset.title} has ${dataset.classes.length}`,
+        `Set out_features of the last Linear layer to ${dataset.classes.length}.`);
+    }
+
+    const trainCount = Math.min(o.limitTrain ?? Infinity, dataset.train.count);
+    const testCount = Math.min(o.limitTest ?? Infinity, dataset.test.count);
+    // A limited run keeps a copy of its samples only, and lets the whole dataset go (to the other runs using it, if any).
+    const limited = limitDataset(dataset, trainCount, testCount);
+    if (limited !== dataset) {
+      dataset = limited;
+      release();
+      release = () => {};
+    }
+    // Before the session allocates anything: an impossible size is an error now, not the OOM killer later.
+    // The session reads the dataset in place (no copy of its own).
+    checkMemory(program, datasetBytes(dataset));
+    session = new Session(program, o.threads ?? 0);
+    session.native.seed = loader.seed;
+    if (o.weights) await loadCheckpoint(o.weights, session);
+    else for (const p of program.params) session.setParam(p.key, initTensor(p.key, p.shape.reduce((a, b) => a * b, 1), p.init, loader.seed));
+
+    const epochs = o.epochs ?? t.epochs;
+    const warnings: string[] = [...(dataset.notes ?? [])];
+    let schedule: LrSchedule | undefined;
+    let scheduler: SchedulerDoc | undefined;
+    if (t.scheduler) {
+      const stepsPerEpoch = batchCount(trainCount, loader.batchSize, loader.dropLast);
+      const v = validateScheduler(t.scheduler, { epochs, stepsPerEpoch, optimizer: optimizer.type });
+      warnings.push(...v.warnings);
+      scheduler = v.scheduler;
+      schedule = lrSchedule(v.scheduler, optimizer.lr, baseMomentum(optimizer));
+    }
+    uploadDataset(session, dataset, trainCount, testCount);
+    return {
+      project, analysis, optimizer, clipGradNorm: t.clip_grad_norm, scheduler, threads: o.threads ?? 0,
+      dataset, session, loader, epochs, trainCount, testCount, schedule, warnings, releaseDataset: release,
+    };
+  } catch (e) {
+    session?.close();
+    release();
+    throw e;
+  }
 }
 
 /** The quickstart's test(): no updates, in order, same batch size. */

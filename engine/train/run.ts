@@ -38,7 +38,8 @@ import { batchCount, epochOrder } from '../data/loader.js';
 import { loadSafetensors, saveSafetensors, type TensorF32 } from '../io/safetensors.js';
 import type { NativeProgress } from '../runtime/binding.js';
 import { Session, native } from '../runtime/session.js';
-import { OPTIMIZER_PREFIX, loadReport, splitCheckpoint, type LoadReport } from './checkpoints.js';
+import { keepBest, type BestEpoch } from './best.js';
+import { OPTIMIZER_PREFIX, loadReport, requireFinite, splitCheckpoint, type LoadReport } from './checkpoints.js';
 import { baseMomentum, datasetTargets, epochTables, prepareJob, testRegression, uploadDataset, type Job, type JobOptions } from './job.js';
 import { lrSchedule, type LrSchedule } from './schedules.js';
 
@@ -190,13 +191,14 @@ export class TrainingRun {
   private epochCorrect = 0;
   private epochSamples = 0;
   private lastTestSeconds = 0;
+  private closed = false;
   private pauseRequested = false;
   private stopRequested = false;
   private loopDone: Promise<void> = Promise.resolve();
   /** serialises everything that uses the session (the loop, evaluations, predictions, loads) */
   private chain: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(e: RunEvent) => void>();
-  private best: { epoch: number; testLoss: number; params: Map<string, Float32Array> } | undefined;
+  private best: BestEpoch | undefined;
   /** bumped whenever the weights change; evaluation caches key on it */
   private paramsVersion = 0;
   private evalCache: { version: number; predictions: Int32Array; probabilities: Float32Array; evaluation: Evaluation } | undefined;
@@ -342,6 +344,23 @@ export class TrainingRun {
     if (this.stateValue === 'ready' || this.stateValue === 'paused') this.setState('stopped');
   }
 
+  /**
+   * Frees the run: its native session (memory, threads) at once, its best-epoch copy, and its hold on
+   * the dataset (shared ones stay loaded for the runs still using them). After what is queued on the
+   * session; not while training. The run is unusable afterwards.
+   */
+  async close(): Promise<void> {
+    this.requireNotRunning('close the run');
+    await this.serial(async () => {
+      if (this.closed) return;
+      this.closed = true;
+      this.session.close();
+      this.best = undefined;
+      this.evalCache = undefined;
+      this.job.releaseDataset();
+    });
+  }
+
   // ---- the loop ---------------------------------------------------------------------------------
 
   private lrAt(epoch: number, batch: number): number {
@@ -438,7 +457,7 @@ export class TrainingRun {
       samplesPerSec: this.job.trainCount / Math.max(this.epochTrainSeconds, 1e-9),
       lr: this.lrAt(this.pos.epoch, this.batchesPerEpoch - 1),
     };
-    if (!this.best || testLoss < this.best.testLoss) this.best = { epoch: e.epoch, testLoss, params: this.session.getParams() };
+    this.best = keepBest(this.best, e.epoch, testLoss, () => this.session.getParams());
     this.history.epochs.push(e);
     this.history.batchLosses.push(losses);
     this.pos = { epoch: this.pos.epoch + 1, batch: 0, phase: 'train' };
@@ -486,6 +505,7 @@ export class TrainingRun {
     }
     uploadDataset(fresh, job.dataset, job.trainCount, job.testCount);
     job.session = fresh;
+    old.close(); // its memory and threads now, not whenever the garbage collector gets to them
     job.optimizer = next;
     this.optimizer = next;
     if (job.scheduler && 'lr' in changes) this.schedule = job.schedule = lrSchedule(job.scheduler, next.lr, baseMomentum(next));
@@ -563,6 +583,8 @@ export class TrainingRun {
   async loadCheckpoint(path: string, o: { resume?: boolean } = {}): Promise<Record<string, string>> {
     this.requireNotRunning('load a checkpoint');
     const { tensors, metadata } = await loadSafetensors(path);
+    // NaN weights (or, to resume, optimizer state) are the file's problem, said before the key comparison is
+    requireFinite(path, o.resume ? tensors : splitCheckpoint(tensors).model);
     const program = this.session.program;
     const report = loadReport(this.job.project.graph.nodes, program.params, tensors);
     if (!report.ok)

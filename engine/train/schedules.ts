@@ -29,6 +29,7 @@
  */
 import { z } from 'zod';
 import { NetloomError } from '../errors.js';
+import { setting } from './settings.js';
 
 // ---- documents --------------------------------------------------------------------------------
 
@@ -65,10 +66,10 @@ const exponentialFields = {
 };
 const cosineFields = {
   T_max: PositiveInt,
-  eta_min: z.number().finite().min(0).default(0),
+  eta_min: setting('eta_min').default(0),
 };
 const oneCycleFields = {
-  max_lr: Positive,
+  max_lr: setting('max_lr'),
   // "auto": the number of scheduler steps in the run (epochs x batches per epoch for interval
   // "step"), resolved by validateScheduler, so changing --epochs does not break the cycle
   total_steps: z.union([PositiveInt, z.literal('auto')]).default('auto'),
@@ -396,6 +397,8 @@ function makeChild(group: Group, d: ChildDoc): Scheduler {
 // ---- public ---------------------------------------------------------------------------------------
 
 export interface LrSchedule {
+  /** the scheduler's class name (SequentialLR for a chain), for messages */
+  readonly type: string;
   /** 'epoch': lrAt(k) is the lr of epoch k; 'step': of global optimizer step k (epoch * stepsPerEpoch + batch) */
   readonly interval: 'epoch' | 'step';
   /** lr after construction and k calls to scheduler.step() (k >= 0, an integer) */
@@ -436,6 +439,7 @@ export function lrSchedule(s: SchedulerDoc | SchedulerInput, baseLr: number, bas
     return lrs[k];
   };
   return {
+    type: doc.type,
     interval: doc.interval,
     lrAt,
     momentumAt(k: number): number | undefined {

@@ -5,6 +5,7 @@
 // ThreadSafeFunction; every failure becomes a JS Error carrying `code` (NL_...), never an abort.
 #include <napi.h>
 #include <cmath>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -21,6 +22,10 @@ Napi::Error make_error(Napi::Env env, nl_status code, const std::string & msg) {
 [[noreturn]] void throw_status(Napi::Env env, const nl::Status & st) { throw make_error(env, st.code, st.message); }
 
 [[noreturn]] void throw_arg(Napi::Env env, const std::string & msg) { throw make_error(env, NL_STATUS_INVALID_ARGUMENT, msg); }
+
+// Sessions created and not yet closed or collected (liveSessions()): how a host checks that a run it
+// closed let go of its memory and threads.
+std::atomic<int64_t> live_sessions{0};
 
 struct ProgressMsg {
     nl::ProgressEvent ev;
@@ -78,6 +83,7 @@ public:
                             InstanceMethod<&SessionWrap::run_epoch>("runEpoch"),
                             InstanceMethod<&SessionWrap::run_step>("runStep"),
                             InstanceMethod<&SessionWrap::stop>("stop"),
+                            InstanceMethod<&SessionWrap::close>("close"),
                             InstanceAccessor<&SessionWrap::get_steps, &SessionWrap::set_steps>("steps"),
                             InstanceAccessor<&SessionWrap::get_seed, &SessionWrap::set_seed>("seed"),
                             InstanceAccessor<&SessionWrap::get_threads>("threads")});
@@ -92,6 +98,13 @@ public:
         int threads = info[1].As<Napi::Number>().Int32Value();
         nl::Status st = nl::Session::create(words.Data(), words.ElementLength(), threads, session_);
         if (!st.ok()) throw_status(env, st);
+        // Datasets are read in place from the typed arrays JS passes (held in data_refs_): runs that
+        // share a dataset in JS share its memory here too, and a session holds no copy of its own.
+        session_->borrow_datasets(true);
+        live_sessions++;
+    }
+    ~SessionWrap() override {
+        if (session_) live_sessions--;
     }
 
     nl::Session * session() { return session_.get(); }
@@ -99,7 +112,33 @@ public:
 
 private:
     void check_idle(Napi::Env env) {
+        if (!session_) throw_arg(env, "the session has been closed");
         if (busy) throw_arg(env, "the session is running an epoch; wait for it or call stop() first");
+    }
+    nl::Session & open_session(Napi::Env env) {
+        if (!session_) throw_arg(env, "the session has been closed");
+        return *session_;
+    }
+    // Keeps the typed arrays of split `split`'s dataset alive while the core reads them (borrowed).
+    void hold_dataset(int split, std::initializer_list<Napi::TypedArray> arrays) {
+        int k = 0;
+        for (auto & ref : data_refs_[split == 1]) ref.Reset();
+        for (const Napi::TypedArray & a : arrays)
+            if (!a.IsEmpty()) data_refs_[split == 1][k++] = Napi::Persistent(static_cast<Napi::Object>(a));
+    }
+
+    // close(): frees the session's memory and threads now, not whenever the garbage collector gets to
+    // it; its datasets' arrays are let go. Not while an epoch runs. Every later call throws.
+    Napi::Value close(const Napi::CallbackInfo & info) {
+        Napi::Env env = info.Env();
+        if (busy) throw_arg(env, "the session is running an epoch; stop it and wait for it before closing");
+        if (session_) {
+            session_.reset();
+            live_sessions--;
+        }
+        for (auto & split : data_refs_)
+            for (auto & ref : split) ref.Reset();
+        return env.Undefined();
     }
 
     // setBuffer(id, Float32Array | Int32Array)
@@ -163,6 +202,7 @@ private:
         const uint8_t * lp = static_cast<const uint8_t *>(labels.ArrayBuffer().Data()) + labels.ByteOffset();
         nl::Status st = session_->set_dataset(split == 1 ? nl::SPLIT_TEST : nl::SPLIT_TRAIN, ip, lp, count, sample);
         if (!st.ok()) throw_status(env, st);
+        hold_dataset(split, {images, labels});
         return env.Undefined();
     }
 
@@ -197,6 +237,7 @@ private:
         nl::Status st = session_->set_dataset_f32(split == 1 ? nl::SPLIT_TEST : nl::SPLIT_TRAIN, reinterpret_cast<const float *>(data(features)), data(labels),
                                                   reinterpret_cast<const float *>(data(targets)), count, sample, targets.IsEmpty() ? 0 : target_size);
         if (!st.ok()) throw_status(env, st);
+        hold_dataset(split, {features, labels, targets});
         return env.Undefined();
     }
 
@@ -299,16 +340,16 @@ private:
     }
 
     Napi::Value stop(const Napi::CallbackInfo & info) {
-        session_->request_stop();
+        if (session_) session_->request_stop();   // a closed session has nothing to stop
         return info.Env().Undefined();
     }
-    Napi::Value get_steps(const Napi::CallbackInfo & info) { return Napi::Number::New(info.Env(), (double)session_->steps()); }
+    Napi::Value get_steps(const Napi::CallbackInfo & info) { return Napi::Number::New(info.Env(), (double)open_session(info.Env()).steps()); }
     void set_steps(const Napi::CallbackInfo & info, const Napi::Value & v) {
         check_idle(info.Env());
         session_->set_steps(v.ToNumber().Int64Value());
     }
-    Napi::Value get_threads(const Napi::CallbackInfo & info) { return Napi::Number::New(info.Env(), session_->threads()); }
-    Napi::Value get_seed(const Napi::CallbackInfo & info) { return Napi::Number::New(info.Env(), (double)session_->seed()); }
+    Napi::Value get_threads(const Napi::CallbackInfo & info) { return Napi::Number::New(info.Env(), open_session(info.Env()).threads()); }
+    Napi::Value get_seed(const Napi::CallbackInfo & info) { return Napi::Number::New(info.Env(), (double)open_session(info.Env()).seed()); }
     void set_seed(const Napi::CallbackInfo & info, const Napi::Value & v) {
         check_idle(info.Env());
         double d = v.ToNumber().DoubleValue();
@@ -316,6 +357,8 @@ private:
         session_->set_seed((uint64_t)d);
     }
 
+    // Declared before session_, so destroyed after it: the arrays outlive the core session reading them.
+    Napi::ObjectReference data_refs_[2][3];
     std::unique_ptr<nl::Session> session_;
 };
 
@@ -448,6 +491,9 @@ Napi::Value set_background_priority(const Napi::CallbackInfo & info) {
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("Session", SessionWrap::define(env));
+    exports.Set("liveSessions", Napi::Function::New(env, [](const Napi::CallbackInfo & info) {
+        return Napi::Number::New(info.Env(), (double)live_sessions.load());
+    }));
     exports.Set("opNames", Napi::Function::New(env, op_names));
     exports.Set("deviceInfo", Napi::Function::New(env, device_info));
     exports.Set("setBackgroundPriority", Napi::Function::New(env, set_background_priority));

@@ -156,6 +156,16 @@ Status Session::set_dataset(Split split, const uint8_t * images, const uint8_t *
     if (prog_.targets >= 0)
         return Status::error(NL_STATUS_INVALID_ARGUMENT, "the model's loss compares its output with regression targets, but this dataset "
                                                          "has class labels only");
+    if (borrow_) {
+        Data & d = data_[split];
+        d = Data{};
+        static const uint8_t no_samples = 0;   // an empty split still counts as loaded
+        d.images = borrowed(images ? images : &no_samples);
+        d.labels = borrowed(labels);   // may be null: read only when the program reads labels, which requires them
+        d.count = count;
+        d.sample_size = sample_size;
+        return {};
+    }
     st = fits_in_memory((uint64_t)count * (uint64_t)(sample_size + 1), "the dataset's copy for the session", "use fewer samples");
     if (!st.ok()) return st;
     Data & d = data_[split];
@@ -199,6 +209,18 @@ Status Session::set_dataset_f32(Split split, const float * features, const uint8
                 return Status::error(NL_STATUS_INVALID_ARGUMENT, "sample " + std::to_string(i / target_size) + ", target " +
                                                                      std::to_string(i % target_size) + " is " + (std::isnan(targets[i]) ? "NaN" : "infinite"));
     const int64_t tsize = use_targets ? target_size : 0;
+    if (borrow_) {
+        Data & d = data_[split];
+        d = Data{};
+        static const float no_samples = 0.f;
+        d.features = borrowed(features ? features : &no_samples);
+        d.labels = borrowed(labels);   // may be null: read only when the program reads labels, which requires them
+        if (use_targets) d.targets = borrowed(targets);
+        d.count = count;
+        d.sample_size = sample_size;
+        d.target_size = tsize;
+        return {};
+    }
     st = fits_in_memory((uint64_t)count * (uint64_t)(4 * (sample_size + tsize) + 1), "the dataset's copy for the session", "use fewer samples");
     if (!st.ok()) return st;
     Data & d = data_[split];

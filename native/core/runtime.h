@@ -6,6 +6,7 @@
 //   3. s->set_dataset(TRAIN|TEST, images, labels...) a uint8 dataset (images), copied, labels checked;
 //      or s->set_dataset_f32(TRAIN|TEST, features,    a float dataset (CSV rows): features as they are,
 //                            labels | targets, ...)   class labels or regression targets per sample
+//      (after s->borrow_datasets(true) they are read in place, not copied: see there)
 //   4. s->run_epoch(TRAIN, opts, progress, ctx, r)   whole epochs on native threads; progress is
 //                                                    called from the running thread, throttled
 //      s->run_epoch(TEST, {train=false}, ...)        the test pass: loss and accuracy, no updates;
@@ -82,6 +83,16 @@ struct EpochResult {
 
 typedef void (*ProgressFn)(void * ctx, const ProgressEvent & ev);
 
+// A dataset array's deleter: frees an array the session copied, leaves a borrowed one
+// (Session::borrow_datasets) to its owner. (At namespace scope: a nested class with a default
+// member initializer is not default-constructible inside its enclosing class, as unique_ptr needs.)
+struct MaybeOwned {
+    bool owned = true;
+    template <class T> void operator()(T * p) const {
+        if (owned) delete[] p;
+    }
+};
+
 class Session {
 public:
     static Status create(const int32_t * words, size_t n, int threads, std::unique_ptr<Session> & out);
@@ -110,6 +121,10 @@ public:
     Status set_dataset_f32(Split split, const float * features, const uint8_t * labels, const float * targets, int64_t count,
                            int64_t sample_size, int64_t target_size);
     int64_t dataset_count(Split split) const;
+    // Borrowing: set_dataset / set_dataset_f32 keep the caller's pointers instead of copying, and the
+    // caller keeps that memory alive and unchanged until the split is set again or the session is
+    // freed. The Node binding does (it holds the typed arrays), so runs on one dataset share one copy.
+    void borrow_datasets(bool on) { borrow_ = on; }
 
     Status run_epoch(Split split, const EpochOptions & opts, ProgressFn progress, void * ctx, EpochResult & result);
     // One step on whatever the input/labels buffers hold (n rows): forward, and when train also
@@ -138,15 +153,18 @@ private:
     Program prog_;
     float * arena_ = nullptr;
     std::unique_ptr<ThreadPool> pool_;
+    template <class T> using DataPtr = std::unique_ptr<T[], MaybeOwned>;
+    template <class T> static DataPtr<T> borrowed(const T * p) { return DataPtr<T>(const_cast<T *>(p), MaybeOwned{false}); }
     // One split's samples: uint8 `images` or float `features` (exactly one is set once loaded),
-    // class `labels` and/or float `targets` (target_size per sample).
+    // class `labels` and/or float `targets` (target_size per sample); copies, or borrowed.
     struct Data {
-        std::unique_ptr<uint8_t[]> images, labels;
-        std::unique_ptr<float[]> features, targets;
+        DataPtr<uint8_t> images, labels;
+        DataPtr<float> features, targets;
         int64_t count = 0, sample_size = 0, target_size = 0;
         bool loaded() const { return images || features; }
     } data_[2];
     Status check_dataset_args(Split split, int64_t count, int64_t sample_size, const uint8_t * labels) const;
+    bool borrow_ = false;
     int64_t steps_ = 0;
     uint64_t seed_ = 0;
     bool training_ = true;   // mode of the section being executed

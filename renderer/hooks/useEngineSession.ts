@@ -25,6 +25,10 @@ export function useEngineSession(client: EngineClient) {
             message: `The engine speaks API version ${hello.apiVersion}; this app expects ${API_VERSION}.`,
             hint: 'Run the app and the engine from the same Netloom install.',
           });
+        // netloom serve closes the runs no connection uses (engine/host/run-keeper.ts): after a reconnect, this
+        // connection says that it uses the app's run (a run closed meanwhile answers with an error, ignored here)
+        const runId = useStore.getState().run.runId;
+        if (runId) api.getRun({ runId }).catch(() => {});
         const catalog = await api.getCatalog({});
         useStore.getState().setCatalog(catalog);
         api.recentProjects({}).then((recent) => useStore.setState({ recent }), () => {});

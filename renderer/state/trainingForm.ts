@@ -3,20 +3,26 @@
  * section's own keys, and the optimizer / scheduler forms the engine sends (trainingSchema), split
  * into the parameters shown at once and those behind "more".
  */
-import type { ParamsFormDto } from '../../engine/host/api';
-import { fieldSpecs, type FieldSpec } from '../panels/paramSchema';
+import { SETTINGS, type ParamsFormDto, type SettingName } from '../../engine/host/api';
+import { fieldSpecs, type FieldSpec, type NumberSpec } from '../panels/paramSchema';
 
 const spec = (name: string, rest: Partial<FieldSpec>): FieldSpec => ({
   name, required: false, default: undefined, hasDefault: true, boolean: false, enumValues: null, consts: [], nullable: false, ...rest,
 });
 
-/** TrainingSchema's scalar keys as fields (bounds and defaults as engine/graph/document.ts has them). */
+/** A setting's bounds as the engine declares them (engine/train/settings.ts, through api.ts). */
+function bounds(name: SettingName): NumberSpec {
+  const r: { min: number; max: number; minExclusive?: boolean; maxExclusive?: boolean; integer?: boolean } = SETTINGS[name];
+  return { integer: r.integer === true, ...(r.minExclusive ? { exclusiveMin: r.min } : { min: r.min }), ...(r.maxExclusive ? { exclusiveMax: r.max } : { max: r.max }) };
+}
+
+/** TrainingSchema's scalar keys as fields (defaults as engine/graph/document.ts has them, bounds as the engine declares them). */
 export const TRAINING_FIELDS = {
-  epochs: spec('epochs', { default: 5, number: { integer: true, exclusiveMin: 0 } }),
-  batch_size: spec('batch_size', { default: 64, number: { integer: true, exclusiveMin: 0 } }),
-  seed: spec('seed', { default: 0, number: { integer: true, min: 0 } }),
+  epochs: spec('epochs', { default: 5, number: bounds('epochs') }),
+  batch_size: spec('batch_size', { default: 64, number: bounds('batch_size') }),
+  seed: spec('seed', { default: 0, number: bounds('seed') }),
   /** empty: off (null) */
-  clip_grad_norm: spec('clip_grad_norm', { default: null, nullable: true, number: { integer: false, exclusiveMin: 0 } }),
+  clip_grad_norm: spec('clip_grad_norm', { default: null, nullable: true, number: bounds('clip_grad_norm') }),
 } as const;
 
 export interface FormSpecs {

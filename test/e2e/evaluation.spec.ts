@@ -4,7 +4,7 @@
  * - the per-class accuracy column beside the confusion matrix agrees with the matrix (counts are
  *   its row sums, the right answers its diagonal) and with the header's macro average;
  * - Save checkpoint offers the best epoch once one has finished and writes it (metadata says which);
- * - a run that diverges (lr raised to 1e4 mid-run) fails with the engine's message and hint in an
+ * - a run that diverges (lr raised to 100 mid-run) fails with the engine's message and hint in an
  *   error box; Evaluate, Save checkpoint and Start stay enabled; the kept weights are finite, and
  *   the best epoch's weights load and evaluate;
  * - a regression model (a CSV with a numeric target) gets avg loss, MAE, RMSE and R² instead.
@@ -163,7 +163,7 @@ test('a diverging run fails with the engine\'s message in an error box; the good
   // paused, the best epoch (lowest test loss so far) stays put
   const bestEpoch = Number(await page.getByTestId('train-best-epoch').getAttribute('data-epoch'));
   expect(bestEpoch).toBeGreaterThanOrEqual(1);
-  await page.getByTestId('train-lr').fill('10000');
+  await page.getByTestId('train-lr').fill('100');
   await page.getByTestId('btn-train-resume').click();
   await expectTrainState(page, 'failed', 20_000);
 

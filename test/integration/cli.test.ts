@@ -127,10 +127,21 @@ describe('netloom train: bad projects', () => {
     expectUserError(netloom('train', project((p) => (p.graph.nodes[4].params.out_features = -3))), /linear_relu_stack\.2: out_features/);
   });
   it('--batch-size 0 and other bad flags', () => {
-    expectUserError(netloom('train', QUICKSTART, '--batch-size', '0'), /--batch-size must be a positive whole number, got 0/);
+    expectUserError(netloom('train', QUICKSTART, '--batch-size', '0'), /--batch-size: Batch size \(batch_size\) must be a whole number from 1 to 1,048,576 \(got 0\)/);
     const r = netloom('train', QUICKSTART, '--epochs', 'many');
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/--epochs takes a number/);
+  });
+  it('--lr 1e308 names the learning rate and its range, not a native instruction (issue 10, item 9)', () => {
+    const r = netloom('train', QUICKSTART, '--lr', '1e308', '--epochs', '1', '--limit-train', '64', '--limit-test', '64');
+    expectUserError(r, /--lr: Learning rate \(lr\) must be a positive number no larger than 100 \(got 1e308\)/, 'NL_INVALID_ARGUMENT');
+    expect(r.err).not.toMatch(/instruction|hyper-parameter|bug in Netloom/);
+    expect(r.out).not.toMatch(/Epoch 1/);
+  });
+  it('--epochs, --seed and --threads beyond their ranges are refused before anything loads', () => {
+    expectUserError(netloom('train', QUICKSTART, '--epochs', '1e308'), /--epochs: epochs must be a whole number from 1 to 100,000 \(got 1e308\)/);
+    expectUserError(netloom('train', QUICKSTART, '--seed', '1e300'), /--seed: Random seed \(seed\) must be a whole number from 0 to 9,007,199,254,740,991 \(got 1e300\)/);
+    expectUserError(netloom('train', QUICKSTART, '--threads', '100000'), /--threads: CPU threads \(threads\) must be a whole number from 1 to 1024 \(got 100000\)/);
   });
   it('a scheduler with milestones out of order', () => {
     const r = netloom('train', project((p) => (p.training.scheduler = { type: 'MultiStepLR', milestones: [5, 3] })), '--epochs', '1');
@@ -199,11 +210,44 @@ describe('netloom eval: bad checkpoints', () => {
   });
 });
 
+describe('weights that hold NaN or infinity (issue 10, item 9)', () => {
+  /** The quickstart's state dict with `bad` values of linear_relu_stack.0.weight replaced. */
+  async function weightsWith(name: string, bad: number[]): Promise<string> {
+    const { saveSafetensors } = await import('../../engine/io/safetensors.js');
+    const shapes: Record<string, number[]> = {
+      'linear_relu_stack.0.weight': [512, 784], 'linear_relu_stack.0.bias': [512],
+      'linear_relu_stack.2.weight': [512, 512], 'linear_relu_stack.2.bias': [512],
+      'linear_relu_stack.4.weight': [10, 512], 'linear_relu_stack.4.bias': [10],
+    };
+    const tensors = Object.fromEntries(Object.entries(shapes).map(([k, shape]) => [k, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.01) }]));
+    bad.forEach((v, i) => (tensors['linear_relu_stack.0.weight'].data[i * 1000] = v));
+    const file = join(tmp, name);
+    await saveSafetensors(file, tensors);
+    return file;
+  }
+
+  it('finite weights too large to evaluate: eval names the tensor with the largest, not the learning rate', async () => {
+    const file = await weightsWith('huge.safetensors', Array.from({ length: 400 }, () => 3e38));
+    const r = netloom('eval', QUICKSTART, '--weights', file, '--limit-test', '64');
+    expectUserError(r, /give a non-finite loss on the test split .*: they are finite, but as large as 3e38 \(in 'linear_relu_stack\.0\.weight'\)/, 'NL_NON_FINITE');
+    expect(r.err).not.toMatch(/Lower the learning rate \(try|weights from before the failing batch/);
+  });
+
+  it('eval names the tensor and counts its NaN and infinite values, instead of blaming the learning rate', async () => {
+    const file = await weightsWith('nan.safetensors', [NaN, NaN, NaN, Infinity, -Infinity]);
+    const r = netloom('eval', QUICKSTART, '--weights', file, '--limit-test', '64');
+    expectUserError(r, /the tensor 'linear_relu_stack\.0\.weight' holds 3 NaN values and 2 infinite values \(of 401,408\)/, 'NL_BAD_CHECKPOINT');
+    expect(r.err).not.toMatch(/loss became|Lower the learning rate/);
+    // train --weights starts from them no more than eval does
+    expectUserError(netloom('train', QUICKSTART, '--weights', file, '--epochs', '1', '--limit-train', '64'), /holds 3 NaN values/, 'NL_BAD_CHECKPOINT');
+  });
+});
+
 describe('nothing is overwritten by a failed run', () => {
   it('a diverging run stops with a clear message and leaves --save untouched', () => {
     const target = join(tmp, 'keep.safetensors');
     writeFileSync(target, 'precious');
-    const r = netloom('train', QUICKSTART, '--lr', '1e30', '--optimizer', 'sgd', '--epochs', '1', '--limit-train', '4096', '--save', target);
+    const r = netloom('train', QUICKSTART, '--lr', '100', '--optimizer', 'sgd', '--epochs', '1', '--limit-train', '4096', '--save', target);
     expectUserError(r, /loss became (NaN|infinite)/);
     expect(readFileSync(target, 'utf8')).toBe('precious');
   });
@@ -305,13 +349,29 @@ describe('the first hour (issue 14)', () => {
   });
 
   describe('hints that are true', () => {
-    it('after a NaN stop with --save, the hint says nothing was saved (not that weights are kept)', () => {
+    it('after a NaN stop in the first epoch with --save, the hint says nothing was saved, and why (not that weights are kept)', () => {
       const target = join(tmp, 'nan-run.safetensors');
-      const r = netloom('train', QUICKSTART, '--lr', '1e30', '--optimizer', 'sgd', '--epochs', '1', '--limit-train', '4096', '--save', target);
-      expectUserError(r, /loss became (NaN|infinite)/, 'NL_NON_FINITE');
-      expect(r.err).toMatch(new RegExp(`Nothing was saved: ${esc(target)} was not written`));
+      const r = netloom('train', QUICKSTART, '--lr', '100', '--optimizer', 'sgd', '--epochs', '1', '--limit-train', '4096', '--save', target);
+      expectUserError(r, /epoch 1: the loss became (NaN|infinite)/, 'NL_NON_FINITE');
+      expect(r.err).toMatch(new RegExp(`Nothing was saved: no epoch finished before the loss became (NaN|infinite), so there are no good weights to save; ${esc(target)} was not written`));
       expect(r.err).not.toMatch(/weights .* are kept/);
       expect(existsSync(target)).toBe(false);
+    });
+
+    it('after a NaN stop in a later epoch, --save saves the best epoch\'s weights and says which (issue 10, item 9)', () => {
+      const target = join(tmp, 'nan-later.safetensors');
+      // epoch 1 trains at lr 0.05; the scheduler then multiplies it by 2000 (lr 100): epoch 2 diverges
+      const file = project((p) => (p.training.scheduler = { type: 'StepLR', step_size: 1, gamma: 2000 }));
+      const r = netloom('train', file, '--lr', '0.05', '--epochs', '3', '--limit-train', '4096', '--limit-test', '512', '--save', target);
+      expectUserError(r, /epoch 2: the loss became (NaN|infinite) at batch \d+ of 64/, 'NL_NON_FINITE');
+      const epoch1 = r.out.match(/Test Error: Accuracy: [\d.]+%, Avg loss: ([\d.]+)/);
+      expect(epoch1, r.out).not.toBeNull();
+      expect(r.out).toContain(`Saved the weights of epoch 1 (the best epoch: test loss ${epoch1![1]}) to ${target}`);
+      expect(r.err).toMatch(new RegExp(`The weights of epoch 1 were saved to ${esc(target)}`));
+      // they are epoch 1's: evaluating them reproduces epoch 1's test line exactly
+      const e = netloom('eval', file, '--weights', target, '--limit-test', '512');
+      expect(e.code, e.err).toBe(0);
+      expect(e.out).toContain(epoch1![0]);
     });
 
     it('a second Ctrl-C quits at once and says that nothing was saved', async () => {

@@ -189,6 +189,9 @@ describe('TrainingRun', () => {
     expect(r.state).toBe('paused');
     await expect(r.resume({ hyper: { betas: [0.9, 0.99] } })).rejects.toMatchObject({ code: 'NL_INVALID_ARGUMENT', message: /SGD has no setting "betas"/ });
     await expect(r.resume({ hyper: { lr: -1 } })).rejects.toMatchObject({ code: 'NL_INVALID_ARGUMENT' });
+    // issue 10, item 9: a value float32 cannot hold is refused by name, not by the native program check
+    await expect(r.resume({ hyper: { lr: 1e300 } })).rejects.toMatchObject({ code: 'NL_INVALID_ARGUMENT', message: /lr: Learning rate \(lr\) must be a positive number no larger than 100 \(got 1e300\)/ });
+    await expect(r.resume({ hyper: { weight_decay: 1e300 } })).rejects.toMatchObject({ code: 'NL_INVALID_ARGUMENT', message: /Weight decay \(weight_decay\) must be/ });
     expect(r.state).toBe('paused');
     await r.stop();
     expect(r.state).toBe('stopped');
@@ -213,7 +216,7 @@ describe('TrainingRun', () => {
   });
 
   it('NaN path: a huge lr fails with the message and keeps the last finite weights', async () => {
-    const r = await run({ lr: 1e4, epochs: 1 });
+    const r = await run({ lr: 100, epochs: 1 });
     const states: RunEvent[] = [];
     r.onEvent((e) => e.kind === 'state' && states.push(e));
     r.start();
@@ -230,7 +233,7 @@ describe('TrainingRun', () => {
     expect(allFinite(params)).toBe(true);
 
     // Replaying the good batches on a fresh run reproduces those weights exactly.
-    const replay = await run({ lr: 1e4, epochs: 1, eventIntervalMs: 0 });
+    const replay = await run({ lr: 100, epochs: 1, eventIntervalMs: 0 });
     let pausing: Promise<void> | undefined;
     replay.onEvent((e) => {
       if (e.kind === 'progress' && !pausing && e.batch >= steps - 1) pausing = replay.pause();
@@ -342,6 +345,25 @@ describe('TrainingRun', () => {
     expect(rep.unassigned).toEqual(['head.weight']);
     expect(rep.problems.join('\n')).toMatch(/Missing key\(s\) in state_dict: "linear_relu_stack.0.bias"/);
     expectSameParams(fresh.getParams(), before); // nothing loaded
+  });
+
+  it('a checkpoint holding NaN or infinity is refused naming the tensor; the report lists it and loads nothing (issue 10, item 9)', async () => {
+    const params = reference.getParams();
+    const w = Float32Array.from(params.get('linear_relu_stack.2.weight')!);
+    w[7] = NaN;
+    w[8] = Infinity;
+    const file = join(tmp, 'nan-weights.safetensors');
+    await saveSafetensors(file, Object.fromEntries(reference.session.program.params.map((p) => [p.key, { shape: [...p.shape], data: p.key === 'linear_relu_stack.2.weight' ? w : params.get(p.key)! }])));
+    const r = await run({ epochs: 1 });
+    const before = r.getParams();
+    await expect(r.loadCheckpoint(file)).rejects.toMatchObject({
+      code: 'NL_BAD_CHECKPOINT',
+      message: `${file}: the tensor 'linear_relu_stack.2.weight' holds 1 NaN value and 1 infinite value (of 262,144)`,
+    });
+    const rep = await r.loadCheckpointReport(file);
+    expect(rep).toMatchObject({ ok: false, loaded: false });
+    expect(rep.problems).toEqual(["the tensor 'linear_relu_stack.2.weight' holds 1 NaN value and 1 infinite value (of 262,144)"]);
+    expectSameParams(r.getParams(), before);
   });
 
   it('evaluate: the confusion matrix sums to the test count and its diagonal gives the accuracy; predict agrees', async () => {

@@ -215,6 +215,39 @@ int main() {
               "a refused dataset leaves the split loaded before untouched", said(st));
     }
 
+    // ---- borrowing: the caller's arrays read in place, no copy (the Node binding's mode) ---------
+    {
+        std::vector<float> rows = nltest::randv(rng, (size_t)N * W, 10.f);
+        auto epoch_outputs = [&](nl::Session & s) {
+            std::vector<float> out((size_t)N * W, -1.f);
+            nl::EpochOptions o;
+            o.count = N;
+            o.batch = 4;
+            o.train = false;
+            o.outputs = out.data();
+            nl::EpochResult r;
+            nl::Status st2 = s.run_epoch(nl::SPLIT_TEST, o, nullptr, nullptr, r);
+            return st2.ok() ? out : std::vector<float>();
+        };
+        auto copying = create(identity().words(IDENTITY_IO), st);
+        auto borrowing = create(identity().words(IDENTITY_IO), st);
+        if (!copying || !borrowing) return nltest::finish();
+        borrowing->borrow_datasets(true);
+        st = copying->set_dataset_f32(nl::SPLIT_TEST, rows.data(), nullptr, rows.data(), N, W, W);
+        check(st.ok(), "a copied float dataset is accepted", said(st));
+        st = borrowing->set_dataset_f32(nl::SPLIT_TEST, rows.data(), nullptr, rows.data(), N, W, W);
+        check(st.ok(), "a borrowed float dataset is accepted", said(st));
+        std::vector<float> before(rows);
+        for (auto & v : rows) v += 1.f;   // the caller changes its array after handing it over
+        check(epoch_outputs(*copying) == before, "a copying session reads its own copy (the caller's later change is not seen)");
+        check(epoch_outputs(*borrowing) == rows, "a borrowing session reads the caller's array in place (no copy of its own)");
+        std::vector<float> bad(rows);
+        bad[W] = NAN;
+        st = borrowing->set_dataset_f32(nl::SPLIT_TEST, bad.data(), nullptr, rows.data(), N, W, W);
+        check(says(st, NL_STATUS_INVALID_ARGUMENT, "sample 1, feature 0 is NaN"), "a borrowed dataset is checked as a copied one is", said(st));
+        check(epoch_outputs(*borrowing) == rows, "a refused borrowed dataset leaves the split it replaced in place");
+    }
+
     // ---- training on targets ---------------------------------------------------------------
     {
         auto s = create(linreg().words(LINREG_IO), st);

@@ -65,6 +65,11 @@ describe('optimizer and scheduler forms from the engine', () => {
     expect(parseText('0.8, 1', adam.find((f) => f.name === 'betas')!)).toMatchObject({ ok: false });
     expect(parseText('0', TRAINING_FIELDS.epochs)).toMatchObject({ ok: false });
     expect(parseText('', TRAINING_FIELDS.clip_grad_norm)).toEqual({ ok: true, value: undefined });
+    // issue 10, item 9: the panel refuses what the engine would, with the engine's bounds (engine/train/settings.ts)
+    expect(parseText('1e308', sgd.find((f) => f.name === 'lr')!)).toEqual({ ok: false, message: 'must be at most 100' });
+    expect(parseText('1e9', TRAINING_FIELDS.epochs)).toEqual({ ok: false, message: 'must be at most 100000' });
+    expect(parseText('2000000', TRAINING_FIELDS.batch_size)).toMatchObject({ ok: false });
+    expect(parseText('1e300', TRAINING_FIELDS.clip_grad_norm)).toMatchObject({ ok: false });
   });
 
   it('starts every scheduler (and every optimizer type) from values the engine accepts', async () => {

@@ -1,6 +1,6 @@
 /** Activations, elementwise or along one dimension (Softmax, LogSoftmax). */
 import { z } from 'zod';
-import { fail, ok, type LayerSpec } from './types.js';
+import { fail, float32, ok, type LayerSpec } from './types.js';
 
 /** Kernel codes: must match native Activation (kernels.h). */
 export const ACTIVATION_CODES = { LeakyReLU: 0, ELU: 1, GELU: 2, GELU_TANH: 3, SiLU: 4, Sigmoid: 5, Tanh: 6 } as const;
@@ -11,8 +11,8 @@ function elementwise(type: string, doc: string, params: z.ZodType<Record<string,
 }
 
 export const ReLU = elementwise('ReLU', 'nn.ReLU: max(x, 0).', z.object({ inplace: z.boolean().default(false) }).strict(), { inplace: 'accepted for PyTorch compatibility; Netloom plans memory itself' });
-export const LeakyReLU = elementwise('LeakyReLU', 'nn.LeakyReLU: x if x > 0 else negative_slope * x.', z.object({ negative_slope: z.number().default(0.01), inplace: z.boolean().default(false) }).strict(), { negative_slope: 'slope for negative inputs' });
-export const ELU = elementwise('ELU', 'nn.ELU: x if x > 0 else alpha * (exp(x) - 1).', z.object({ alpha: z.number().default(1.0), inplace: z.boolean().default(false) }).strict(), { alpha: 'value approached for very negative inputs (negated)' });
+export const LeakyReLU = elementwise('LeakyReLU', 'nn.LeakyReLU: x if x > 0 else negative_slope * x.', z.object({ negative_slope: float32().default(0.01), inplace: z.boolean().default(false) }).strict(), { negative_slope: 'slope for negative inputs' });
+export const ELU = elementwise('ELU', 'nn.ELU: x if x > 0 else alpha * (exp(x) - 1).', z.object({ alpha: float32().default(1.0), inplace: z.boolean().default(false) }).strict(), { alpha: 'value approached for very negative inputs (negated)' });
 export const GELU = elementwise('GELU', 'nn.GELU: x * Φ(x), exact or with the tanh approximation.', z.object({ approximate: z.enum(['none', 'tanh']).default('none') }).strict(), { approximate: '"none" (erf) or "tanh"' });
 export const SiLU = elementwise('SiLU', 'nn.SiLU (swish): x * sigmoid(x).', z.object({ inplace: z.boolean().default(false) }).strict());
 export const Sigmoid = elementwise('Sigmoid', 'nn.Sigmoid: 1 / (1 + exp(-x)).', z.object({}).strict());

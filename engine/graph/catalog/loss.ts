@@ -4,7 +4,7 @@
  * autoencoder), or leave it open to use the labels one-hot encoded (F.one_hot(y, C).float()).
  */
 import { z } from 'zod';
-import { fail, ok, type LayerSpec } from './types.js';
+import { fail, float32, ok, type LayerSpec } from './types.js';
 
 const reduction = z.enum(['mean', 'sum']).default('mean');
 const reductionDoc = 'how per-sample losses combine: "mean" or "sum"';
@@ -68,5 +68,5 @@ function pointLoss(type: string, doc: string, extra: z.ZodRawShape = {}, extraDo
 
 export const MSELoss = pointLoss('MSELoss', 'nn.MSELoss: mean squared error.');
 export const L1Loss = pointLoss('L1Loss', 'nn.L1Loss: mean absolute error.');
-export const SmoothL1Loss = pointLoss('SmoothL1Loss', 'nn.SmoothL1Loss: squared below beta, absolute above.', { beta: z.number().min(0).default(1.0) }, { beta: 'where the loss switches from squared to absolute' });
+export const SmoothL1Loss = pointLoss('SmoothL1Loss', 'nn.SmoothL1Loss: squared below beta, absolute above.', { beta: float32(z.number().min(0)).default(1.0) }, { beta: 'where the loss switches from squared to absolute' });
 export const BCEWithLogitsLoss = pointLoss('BCEWithLogitsLoss', 'nn.BCEWithLogitsLoss: sigmoid + binary cross-entropy, computed stably. Targets in [0, 1].');

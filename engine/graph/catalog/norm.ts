@@ -1,11 +1,11 @@
 /** Normalization: nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm (parameters and buffers as torch). */
 import { z } from 'zod';
-import { fail, ok, positiveInt, type LayerSpec, type ParamTensor } from './types.js';
+import { fail, float32, ok, positiveInt, type LayerSpec, type ParamTensor } from './types.js';
 
 const bnParams = z
   .object({
     num_features: z.union([z.literal('auto'), positiveInt]).default('auto'),
-    eps: z.number().positive().default(1e-5),
+    eps: float32(z.number().positive()).default(1e-5),
     momentum: z.number().min(0).max(1).nullable().default(0.1),
     affine: z.boolean().default(true),
     track_running_stats: z.boolean().default(true),
@@ -80,7 +80,7 @@ export const LayerNorm: LayerSpec = {
   params: z
     .object({
       normalized_shape: z.union([z.literal('auto'), positiveInt, z.array(positiveInt).min(1)]).default('auto'),
-      eps: z.number().positive().default(1e-5),
+      eps: float32(z.number().positive()).default(1e-5),
       elementwise_affine: z.boolean().default(true),
     })
     .strict(),

@@ -3,6 +3,7 @@
  * messages print them with the batch in front through ShapeCtx.fmt, e.g. [64,32,14,14].
  */
 import { z } from 'zod';
+import { FLOAT32_MAX } from '../../train/settings.js';
 
 export type Shape = readonly number[];
 
@@ -63,6 +64,16 @@ export interface LayerSpec {
 }
 
 export const positiveInt = z.number().int().positive();
+
+/**
+ * A real parameter the kernels receive as float32 (a slope, an eps): beyond ±3.4e38 it is infinity
+ * there, which the native program check would report as "alpha is not a finite number" with no
+ * node or parameter name. Refused here instead, where the issue names both.
+ */
+export const float32 = (s: z.ZodNumber = z.number()) => {
+  const error = (iss: { input?: unknown }) => `must be a finite float32 number, between -3.4e38 and 3.4e38 (got ${String(iss.input).replace('e+', 'e')})`;
+  return s.min(-FLOAT32_MAX, { error }).max(FLOAT32_MAX, { error });
+};
 export const nonNegInt = z.number().int().min(0);
 /** torch's `int or (int, int)` */
 export const intPair = (min: number) => z.union([z.number().int().min(min), z.tuple([z.number().int().min(min), z.number().int().min(min)])]);
