@@ -10,11 +10,11 @@
  * extracted cifar-10-batches-bin/ folder, whichever is present.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { NetloomError } from '../errors.js';
+import { readUserFile } from '../io/read-file.js';
 import type { Split } from './datasets.js';
 
 export const CIFAR_ARCHIVE = 'cifar-10-binary.tar.gz';
@@ -180,8 +180,10 @@ export async function readCifarFolder(folder: string): Promise<{ train: Split; t
 
 async function readOrThrow(file: string): Promise<Uint8Array> {
   try {
-    return await readFile(file);
+    // a batch file holds 10,000 records (30,730,000 bytes); twice that is surely not one
+    return await readUserFile(file, { maxBytes: 20_000 * RECORD, what: 'CIFAR-10 batch file', tooLarge: 'NL_BAD_DATASET', hint: 'Run with --download to fetch CIFAR-10 again.' });
   } catch (cause) {
+    if (cause instanceof NetloomError) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new NetloomError('NL_DATASET_MISSING', `${file}: file not found`, 'Run with --download to fetch CIFAR-10.', { cause });
     throw new NetloomError('NL_IO', `Could not read ${file}: ${(cause as Error).message}`, 'Check the file exists and is readable.', { cause });

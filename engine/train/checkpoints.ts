@@ -45,8 +45,9 @@ export const OPTIMIZER_PREFIX = 'optimizer.state.';
 
 /** A file's tensors split into the state dict proper and the optimizer state (keys without the prefix). */
 export function splitCheckpoint(tensors: Record<string, TensorF32>): { model: Record<string, TensorF32>; optimizer: Record<string, TensorF32> } {
-  const model: Record<string, TensorF32> = {};
-  const optimizer: Record<string, TensorF32> = {};
+  // null prototypes: a key such as "optimizer.state.__proto__" must stay an ordinary entry
+  const model: Record<string, TensorF32> = Object.create(null);
+  const optimizer: Record<string, TensorF32> = Object.create(null);
   for (const [k, t] of Object.entries(tensors)) {
     if (k.startsWith(OPTIMIZER_PREFIX)) optimizer[k.slice(OPTIMIZER_PREFIX.length)] = t;
     else model[k] = t;

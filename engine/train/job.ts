@@ -11,11 +11,10 @@
  * reports MAE, RMSE and R^2). Before the session allocates anything, checkMemory (memory.ts) refuses a
  * run this machine cannot hold.
  */
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { NetloomError } from '../errors.js';
 import { analyzeForTraining, type Analysis } from '../graph/analyze.js';
-import { OptimizerSchema, parseProjectText, type CsvDatasetDoc, type DatasetDoc, type ImageFolderDatasetDoc, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
+import { OptimizerSchema, type CsvDatasetDoc, type DatasetDoc, type ImageFolderDatasetDoc, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
 import { compileGraph } from '../compile/compile.js';
 import type { TargetSpec } from '../compile/ir.js';
 import { REGISTRY } from '../data/registry.js';
@@ -29,6 +28,7 @@ import { initTensor } from './init.js';
 import { lrSchedule, validateScheduler, type LrSchedule, type SchedulerDoc } from './schedules.js';
 import { batchCount } from '../data/loader.js';
 import { loadCheckpoint } from './checkpoints.js';
+import { openProjectFile } from '../io/project.js';
 import { checkMemory } from './memory.js';
 import { regressionMetrics, type RegressionMetrics } from './metrics.js';
 
@@ -235,14 +235,9 @@ function datasetBytes(ds: JobDataset, trainCount: number, testCount: number): nu
   return loaded + (trainCount + testCount) * (4 * per + (ds.task === 'regression' ? 4 : 1));
 }
 
+/** The CLI's project: read by the app's reader (openProjectFile), so both give a file the same verdict. */
 export async function readProject(path: string): Promise<ProjectDoc> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new NetloomError('NL_IO', `cannot read the project ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 'Check the path.');
-  }
-  return parseProjectText(text, path);
+  return (await openProjectFile(path)).project;
 }
 
 /** The project's optimizer, with the CLI's --optimizer / --lr applied (other settings reset to torch's defaults on a type change). */
