@@ -12,11 +12,21 @@ import { readUserFile } from '../../engine/io/read-file.js';
 const dir = mkdtempSync(join(tmpdir(), 'netloom-read-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** What `p` rejects with, as a plain {code, message}: toMatchObject does not compare an Error's message. */
+async function rejection(p: Promise<unknown>): Promise<{ code?: string; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return { code: (e as { code?: string }).code, message: (e as Error).message };
+  }
+  throw new Error('expected a rejection');
+}
+
 describe('readUserFile', () => {
   it('caps by the bytes read, not the size stat reports (a /proc file says 0 bytes)', async () => {
     const proc = '/proc/self/status';
     if (!existsSync(proc)) return;
-    await expect(readUserFile(proc, { maxBytes: 64, what: 'test file', tooLarge: 'NL_BAD_PROJECT' })).rejects.toMatchObject({
+    expect(await rejection(readUserFile(proc, { maxBytes: 64, what: 'test file', tooLarge: 'NL_BAD_PROJECT' }))).toMatchObject({
       code: 'NL_BAD_PROJECT',
       message: `${proc} is larger than 64 bytes, too large for a test file`,
     });
@@ -28,6 +38,6 @@ describe('readUserFile', () => {
     const f = join(dir, 'ten.bin');
     execFileSync('sh', ['-c', `printf 0123456789 > '${f}'`]);
     expect((await readUserFile(f, { maxBytes: 10, what: 'test file', tooLarge: 'NL_BAD_PROJECT' })).toString()).toBe('0123456789');
-    await expect(readUserFile(f, { maxBytes: 9, what: 'test file', tooLarge: 'NL_BAD_PROJECT' })).rejects.toMatchObject({ code: 'NL_BAD_PROJECT' });
+    expect(await rejection(readUserFile(f, { maxBytes: 9, what: 'test file', tooLarge: 'NL_BAD_PROJECT' }))).toMatchObject({ code: 'NL_BAD_PROJECT' });
   });
 });

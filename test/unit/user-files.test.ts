@@ -20,6 +20,16 @@ const fifo = join(dir, 'pipe.json');
 const savedEnv = { ...process.env };
 const quickstart = () => JSON.parse(readFileSync('assets/templates/quickstart.json', 'utf8'));
 
+/** What `p` rejects with, as a plain {code, message}: toMatchObject does not compare an Error's message. */
+async function rejection(p: Promise<unknown>): Promise<{ code?: string; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return { code: (e as { code?: string }).code, message: (e as Error).message };
+  }
+  throw new Error('expected a rejection');
+}
+
 beforeAll(() => {
   execFileSync('mkfifo', [fifo]);
   process.env.NETLOOM_CONFIG_DIR = join(dir, 'config');
@@ -43,7 +53,7 @@ describe('a FIFO chosen as a file', () => {
     for (const t of tries) {
       expect(t.status).toBe('rejected');
       const e = (t as PromiseRejectedResult).reason;
-      expect(e).toMatchObject({ code: 'NL_IO', message: expect.stringMatching(/pipe\.json is a named pipe \(FIFO\), not a regular file/) });
+      expect({ code: e.code, message: e.message }).toMatchObject({ code: 'NL_IO', message: expect.stringMatching(/pipe\.json is a named pipe \(FIFO\), not a regular file/) });
     }
     const saved = await service.saveProject({ path: join(dir, 'saved.json'), project: quickstart() });
     expect(saved.path).toBe(join(dir, 'saved.json'));
@@ -51,19 +61,19 @@ describe('a FIFO chosen as a file', () => {
   }, 30_000);
 
   it('the checkpoint, CSV, CSV preview and image readers refuse it too', async () => {
-    await expect(loadSafetensors(fifo)).rejects.toMatchObject({ code: 'NL_IO', message: /named pipe/ });
-    await expect(previewCsv(fifo)).rejects.toMatchObject({ message: /named pipe/ });
-    await expect(loadCsv(fifo, { label: 'y', task: 'classification' })).rejects.toMatchObject({ message: /named pipe/ });
+    expect(await rejection(loadSafetensors(fifo))).toMatchObject({ code: 'NL_IO', message: expect.stringMatching(/named pipe/) });
+    expect(await rejection(previewCsv(fifo))).toMatchObject({ message: expect.stringMatching(/named pipe/) });
+    expect(await rejection(loadCsv(fifo, { label: 'y', task: 'classification', features: 'all-but-label' }))).toMatchObject({ message: expect.stringMatching(/named pipe/) });
     // an image folder's class holding a FIFO named like an image: the FIFO is not an image file
     const root = join(dir, 'images');
     execFileSync('mkdir', ['-p', join(root, 'a')]);
     execFileSync('mkfifo', [join(root, 'a', 'x.png')]);
-    await expect(loadImageFolder(root, { mode: 'grey' })).rejects.toMatchObject({ code: 'NL_BAD_DATASET', message: /holds no PNG or JPEG images/ });
+    expect(await rejection(loadImageFolder(root, { mode: 'grey' }))).toMatchObject({ code: 'NL_BAD_DATASET', message: expect.stringMatching(/holds no PNG or JPEG images/) });
   }, 30_000);
 });
 
 describe('a device file', () => {
   it('/dev/zero is refused as a project before anything is read', async () => {
-    await expect(openProjectFile('/dev/zero')).rejects.toMatchObject({ code: 'NL_IO', message: '/dev/zero is a character device, not a regular file' });
+    expect(await rejection(openProjectFile('/dev/zero'))).toMatchObject({ code: 'NL_IO', message: '/dev/zero is a character device, not a regular file' });
   });
 });
