@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { previewCsv } from '../../engine/data/csv-preview.js';
 import { loadCsv } from '../../engine/data/csv.js';
+import { md5File } from '../../engine/data/download.js';
 import { loadImageFolder } from '../../engine/data/images.js';
 import { EngineService } from '../../engine/host/service.js';
 import { openProjectFile } from '../../engine/io/project.js';
@@ -60,8 +61,10 @@ describe('a FIFO chosen as a file', () => {
     expect((await service.listDir({ path: dir })).entries.map((e) => e.name)).toContain('saved.json');
   }, 30_000);
 
-  it('the checkpoint, CSV, CSV preview and image readers refuse it too', async () => {
+  it('the checkpoint, checksum, CSV, CSV preview and image readers refuse it too', async () => {
     expect(await rejection(loadSafetensors(fifo))).toMatchObject({ code: 'NL_IO', message: expect.stringMatching(/named pipe/) });
+    // a dataset file's checksum (a FIFO in the data folder)
+    expect(await rejection(md5File(fifo))).toMatchObject({ code: 'NL_IO', message: expect.stringMatching(/named pipe/) });
     expect(await rejection(previewCsv(fifo))).toMatchObject({ message: expect.stringMatching(/named pipe/) });
     expect(await rejection(loadCsv(fifo, { label: 'y', task: 'classification', features: 'all-but-label' }))).toMatchObject({ message: expect.stringMatching(/named pipe/) });
     // an image folder's class holding a FIFO named like an image: the FIFO is not an image file
