@@ -10,6 +10,8 @@
  * - Capped by the bytes actually read, not by the size fstat reports: /proc files report 0 bytes
  *   and a file can grow while it is read. Reading stops at maxBytes + 1 and the file is refused.
  *
+ * Links are followed (a linked data folder is common); the checks apply to the file a link leads to.
+ *
  * Other errors (ENOENT, EACCES, ...) are thrown as they come, so each caller keeps the message it
  * gives for a missing file; this module only adds the two refusals above.
  */
