@@ -10,11 +10,11 @@
  * extracted cifar-10-batches-bin/ folder, whichever is present.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { NetloomError } from '../errors.js';
+import { readUserFile } from '../io/read-file.js';
 import type { Split } from './datasets.js';
 
 export const CIFAR_ARCHIVE = 'cifar-10-binary.tar.gz';
@@ -155,7 +155,8 @@ export function cifarSplits(files: Map<string, Uint8Array>, source: string): { t
 
 /** Reads CIFAR-10 from a .tar.gz (or plain .tar) archive. */
 export async function readCifarArchive(file: string): Promise<{ train: Split; test: Split }> {
-  let bytes: Uint8Array = await readOrThrow(file);
+  // the archive unpacks to at most MAX_UNPACKED, so it is no larger either (it is 163 MB)
+  let bytes: Uint8Array = await readOrThrow(file, MAX_UNPACKED, 'CIFAR-10 archive');
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = await gunzipAsync(bytes, { maxOutputLength: MAX_UNPACKED });
@@ -173,15 +174,19 @@ export async function readCifarFolder(folder: string): Promise<{ train: Split; t
   const files = new Map<string, Uint8Array>();
   for (const b of [...CIFAR_TRAIN_BATCHES, CIFAR_TEST_BATCH]) {
     const p = path.join(folder, b);
-    if (existsSync(p)) files.set(b, await readOrThrow(p));
+    if (existsSync(p)) files.set(b, await readOrThrow(p, MAX_BATCH_BYTES, 'CIFAR-10 batch file'));
   }
   return cifarSplits(files, folder);
 }
 
-async function readOrThrow(file: string): Promise<Uint8Array> {
+/** A batch file holds 10,000 records (30,730,000 bytes); twice that is surely not one. */
+const MAX_BATCH_BYTES = 20_000 * RECORD;
+
+async function readOrThrow(file: string, maxBytes: number, what: string): Promise<Uint8Array> {
   try {
-    return await readFile(file);
+    return await readUserFile(file, { maxBytes, what, tooLarge: 'NL_BAD_DATASET', hint: 'Run with --download to fetch CIFAR-10 again.' });
   } catch (cause) {
+    if (cause instanceof NetloomError) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new NetloomError('NL_DATASET_MISSING', `${file}: file not found`, 'Run with --download to fetch CIFAR-10.', { cause });
     throw new NetloomError('NL_IO', `Could not read ${file}: ${(cause as Error).message}`, 'Check the file exists and is readable.', { cause });

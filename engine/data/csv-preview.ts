@@ -8,9 +8,10 @@
  * header rules), so what the preview calls numeric is what loadCsv accepts as a feature — judged on
  * the rows read. A record cut off by the end of the sample is dropped, never shown half.
  */
-import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { NetloomError } from '../errors.js';
+import { openUserFile } from '../io/read-file.js';
 import { CsvParser, detectDelimiter, type CsvDelimiter, type TabularTask } from './csv.js';
 
 /** How much of the file is read. */
@@ -72,30 +73,31 @@ function encodingOf(first: Buffer): string {
 }
 
 async function readStart(file: string, maxBytes: number): Promise<{ text: string; bytes: number; complete: boolean }> {
-  let handle: fsp.FileHandle;
+  let handle: FileHandle;
+  let size: number;
   try {
-    const st = await fsp.stat(file);
-    if (!st.isFile()) throw new NetloomError('NL_DATASET_MISSING', `${file} is not a file`, 'Choose a .csv file, not a folder.');
-    handle = await fsp.open(file, 'r');
+    ({ handle, size } = await openUserFile(file));
   } catch (e) {
     if (e instanceof NetloomError) throw e;
     const code = (e as NodeJS.ErrnoException)?.code;
+    if (code === 'EISDIR') throw new NetloomError('NL_DATASET_MISSING', `${file} is not a file`, 'Choose a .csv file, not a folder.');
     if (code === 'ENOENT') throw new NetloomError('NL_DATASET_MISSING', `CSV file ${file} does not exist`, 'Check the path, or choose the file again.', { cause: e });
     throw new NetloomError('NL_IO', `Could not read ${file}: ${(e as Error)?.message ?? String(e)}`, 'Check that the file is readable.', { cause: e });
   }
   try {
-    const { size } = await handle.stat();
-    const buf = Buffer.alloc(Math.min(size, maxBytes));
+    // One byte more than shown tells whether the file goes on: the size fstat reports may be wrong (/proc says 0).
+    const buf = Buffer.alloc(maxBytes + 1);
     let got = 0;
     while (got < buf.length) {
       const { bytesRead } = await handle.read(buf, got, buf.length - got, got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }
-    const complete = got >= size;
+    const complete = got <= maxBytes;
+    const shown = buf.subarray(0, Math.min(got, maxBytes));
     // stream: true keeps a multi-byte character cut at the end from becoming a replacement character
-    const text = new TextDecoder(encodingOf(buf)).decode(buf.subarray(0, got), { stream: !complete });
-    return { text, bytes: size, complete };
+    const text = new TextDecoder(encodingOf(buf)).decode(shown, { stream: !complete });
+    return { text, bytes: Math.max(size, got), complete };
   } catch (e) {
     throw new NetloomError('NL_IO', `Could not read ${file}: ${(e as Error)?.message ?? String(e)}`, 'Check that the file is readable.', { cause: e });
   } finally {

@@ -35,9 +35,10 @@
  *   splits; a feature that is constant on the training split is only centred (its `std` entry is 1, as sklearn's
  *   scale_) and `notes` says so. Without `standardize` the raw values are kept and `stats` is informational.
  */
-import { createReadStream, promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { NetloomError } from '../errors.js';
+import { openUserFile } from '../io/read-file.js';
 import { checkValidationFraction, splitTrainVal } from './split.js';
 
 export type CsvDelimiter = ',' | ';' | '\t';
@@ -337,15 +338,13 @@ export async function loadCsv(file: string, options: CsvOptions): Promise<Tabula
   const opts = checkOptions(options);
   const source = path.resolve(file);
   const name = path.basename(source);
+  let handle: FileHandle;
   let size: number;
   try {
-    const st = await fsp.stat(source);
-    if (!st.isFile()) {
-      throw new NetloomError('NL_DATASET_MISSING', `${source} is not a file`, 'Choose a .csv file, not a folder.');
-    }
-    size = st.size;
+    ({ handle, size } = await openUserFile(source));
   } catch (e) {
     if (e instanceof NetloomError) throw e;
+    if ((e as NodeJS.ErrnoException)?.code === 'EISDIR') throw new NetloomError('NL_DATASET_MISSING', `${source} is not a file`, 'Choose a .csv file, not a folder.');
     throw ioError(e, source);
   }
 
@@ -367,7 +366,7 @@ export async function loadCsv(file: string, options: CsvOptions): Promise<Tabula
   };
 
   try {
-    for await (const chunk of createReadStream(source, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) {
+    for await (const chunk of handle.createReadStream({ highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) {
       if (decoder === undefined) decoder = new TextDecoder(encodingOf(chunk));
       read += chunk.length;
       const text = decoder.decode(chunk, { stream: true });
@@ -383,6 +382,8 @@ export async function loadCsv(file: string, options: CsvOptions): Promise<Tabula
   } catch (e) {
     if (e instanceof NetloomError) throw e;
     throw ioError(e, source);
+  } finally {
+    await handle.close().catch(() => undefined);
   }
   if (decoder) pending += decoder.decode();
   if (!parser) start(true);

@@ -15,13 +15,13 @@
  * not read). `fetchImpl` replaces the transport (tests, other stacks).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { NetloomError, isNetloomError } from '../errors.js';
 import { syncDirectory } from '../io/atomic.js';
+import { openUserFile, readUserFile } from '../io/read-file.js';
 
 export interface DownloadProgress {
   /** the URL being read now (after redirects) */
@@ -146,7 +146,7 @@ async function lock(dest: string): Promise<() => Promise<void>> {
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code !== 'EEXIST') throw localError(`Could not create ${file}`, cause);
     }
-    const pid = Number((await fsp.readFile(file, 'utf8').catch(() => '')).trim());
+    const pid = Number((await readUserFile(file, { maxBytes: 64, what: 'lock file', tooLarge: 'NL_IO' }).catch(() => '')).toString().trim());
     if (Number.isSafeInteger(pid) && pid > 0 && processAlive(pid)) {
       throw new NetloomError(
         'NL_IO',
@@ -171,7 +171,12 @@ function processAlive(pid: number): boolean {
 /** MD5 (hex) of a file, streamed. */
 export async function md5File(file: string): Promise<string> {
   const hash = createHash('md5');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  const { handle } = await openUserFile(file); // a FIFO put in its place would never end
+  try {
+    for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
   return hash.digest('hex');
 }
 

@@ -8,9 +8,9 @@
  *
  * Files may be gzipped, as torchvision downloads them; gzip is detected by content, not by name.
  */
-import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { NetloomError } from '../errors.js';
+import { readUserFile } from '../io/read-file.js';
 
 export interface IdxArray {
   dims: number[];
@@ -95,8 +95,9 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
 export async function readIdxFile(path: string): Promise<IdxArray> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readUserFile(path, { maxBytes: MAX_GUNZIPPED_BYTES, what: 'IDX dataset file', tooLarge: 'NL_BAD_DATASET', hint: 'Check the dataset root folder: it holds the wrong files.' });
   } catch (cause) {
+    if (cause instanceof NetloomError) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       throw new NetloomError('NL_DATASET_MISSING', `${path}: file not found`, 'Check the dataset root folder, or leave it empty to use the built-in copy.', { cause });

@@ -29,12 +29,17 @@
  *
  * A file that cannot be decoded fails the load with an NL_BAD_DATASET naming it, unless `skipBad` is set; then it
  * is left out and listed in `notes`. A class folder without usable images is always an error.
+ *
+ * An image whose header declares more than MAX_IMAGE_PIXELS pixels is never decoded (a few KB of zlib can declare
+ * 12000x12000 pixels and take 1.1 GiB to decode): it is left out and listed in `notes`, as Pillow's MAX_IMAGE_PIXELS
+ * guards torchvision's loader. A folder with one class gets the note a one-class CSV gets.
  */
 import { promises as fsp, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { NetloomError } from '../errors.js';
+import { readUserFile } from '../io/read-file.js';
 import { codePointCompare } from './csv.js';
 import type { Split } from './datasets.js';
 import { checkValidationFraction, selectSamples, splitTrainVal } from './split.js';
@@ -79,6 +84,15 @@ const OTHER_TORCHVISION_EXTENSIONS: readonly string[] = ['.ppm', '.bmp', '.pgm',
 const MAX_CLASSES = 256;
 const MAX_SIDE = 4096;
 const MAX_LISTED = 100;
+/**
+ * The most pixels an image may declare: 2^25 = 33,554,432, an 8K UHD frame (7680x4320) or a 32-megapixel photo.
+ * Decoding holds about 14 bytes a pixel at once (the inflated rows, RGBA, RGB, the planar copy), so one image
+ * stays under 0.5 GiB. Pillow's limit is 89,478,485 (a quarter GiB of 24-bit pixels) for one copy, and it only
+ * warns below twice that; 12000x12000 = 144 million would pass its error threshold.
+ */
+export const MAX_IMAGE_PIXELS = 2 ** 25;
+/** A PNG or JPEG of MAX_IMAGE_PIXELS at 8 bytes a pixel (16-bit RGBA, stored) is under this; anything larger is not one. */
+const MAX_IMAGE_FILE_BYTES = 256 * 1024 * 1024;
 
 const LAYOUT = 'An image-folder dataset has one sub-folder per class holding that class\'s images: <root>/<class>/<image>.png or .jpg (torchvision\'s ImageFolder layout).';
 
@@ -123,6 +137,7 @@ export async function loadImageFolder(root: string, options: ImageFolderOptions)
   const labels = new Uint8Array(total);
   const files: string[] = [];
   const bad: string[] = [];
+  const huge: string[] = [];
   const kept = new Array<number>(classDirs.length).fill(0);
   let count = 0;
   let done = 0;
@@ -131,7 +146,14 @@ export async function loadImageFolder(root: string, options: ImageFolderOptions)
       const rel = path.relative(source, file);
       let decoded: RgbImage;
       try {
-        decoded = decodeImage(await readImage(file), file);
+        const bytes = await readImage(file);
+        const declared = imageDimensions(bytes);
+        if (declared && declared.width * declared.height > MAX_IMAGE_PIXELS) {
+          huge.push(`${rel} (${declared.width}x${declared.height})`);
+          opts.onProgress?.(++done, total);
+          continue;
+        }
+        decoded = decodeImage(bytes, file);
       } catch (e) {
         if (!(e instanceof NetloomError) || e.code !== 'NL_BAD_DATASET' || !opts.skipBad) throw e;
         bad.push(`${rel} (${e.message.slice(file.length + 2)})`);
@@ -167,6 +189,11 @@ export async function loadImageFolder(root: string, options: ImageFolderOptions)
       opts.onProgress?.(++done, total);
     }
   }
+  if (huge.length > 0) {
+    notes.push(`Skipped ${huge.length} image(s) of more than ${MAX_IMAGE_PIXELS.toLocaleString('en-US')} pixels, a guard against decompression bombs; downscale them to include them:`);
+    for (const h of huge.slice(0, MAX_LISTED)) notes.push(`  ${h}`);
+    if (huge.length > MAX_LISTED) notes.push(`  ... and ${huge.length - MAX_LISTED} more`);
+  }
   if (bad.length > 0) {
     notes.push(`Skipped ${bad.length} unreadable image(s):`);
     for (const b of bad.slice(0, MAX_LISTED)) notes.push(`  ${b}`);
@@ -176,9 +203,12 @@ export async function loadImageFolder(root: string, options: ImageFolderOptions)
   if (emptied.length > 0) {
     throw new NetloomError(
       'NL_BAD_DATASET',
-      `No readable images left in class folder(s) ${emptied.map((c) => JSON.stringify(c)).join(', ')} of ${source} after skipping ${bad.length} unreadable file(s)`,
+      `No readable images left in class folder(s) ${emptied.map((c) => JSON.stringify(c)).join(', ')} of ${source} after skipping ${bad.length} unreadable${huge.length ? ` and ${huge.length} too large` : ''} file(s)`,
       'Every class needs at least one image that decodes. Replace the broken files or remove the class folder.',
     );
+  }
+  if (classDirs.length === 1) {
+    notes.push(`The image folder ${source} has only one class (${JSON.stringify(classDirs[0])}); a classifier cannot learn anything from it.`);
   }
   const sampleSize = channels * height * width;
   const all: Split = { images: images.slice(0, count * sampleSize), labels: labels.slice(0, count), count };
@@ -346,13 +376,49 @@ function fsError(e: unknown, p: string, what: string): NetloomError {
 
 async function readImage(file: string): Promise<Uint8Array> {
   try {
-    return await fsp.readFile(file);
+    return await readUserFile(file, { maxBytes: MAX_IMAGE_FILE_BYTES, what: 'PNG or JPEG image', tooLarge: 'NL_BAD_DATASET',
+      hint: 'Downscale the image, or remove it from the folder (or turn on "skip unreadable images").' });
   } catch (e) {
+    if (e instanceof NetloomError) throw e;
     throw new NetloomError('NL_IO', `Could not read ${file}: ${(e as Error)?.message ?? String(e)}`, 'Check that the file is readable.', { cause: e });
   }
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * The size a PNG (its IHDR) or JPEG (its first SOF marker) declares, read from the header without decoding;
+ * undefined when the header is not there (the decoder then says what is wrong).
+ */
+export function imageDimensions(bytes: Uint8Array): { width: number; height: number } | undefined {
+  const u16 = (i: number) => (bytes[i] << 8) | bytes[i + 1];
+  const u32 = (i: number) => ((bytes[i] << 24) | (bytes[i + 1] << 16) | (bytes[i + 2] << 8) | bytes[i + 3]) >>> 0;
+  if (bytes.length >= 24 && PNG_SIGNATURE.every((b, i) => bytes[i] === b)) {
+    const ihdr = String.fromCharCode(bytes[12], bytes[13], bytes[14], bytes[15]);
+    return ihdr === 'IHDR' ? { width: u32(16), height: u32(20) } : undefined;
+  }
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
+  let i = 2;
+  while (i + 3 < bytes.length) {
+    if (bytes[i] !== 0xff) return undefined;
+    const marker = bytes[i + 1];
+    if (marker === 0xff) {
+      i++; // fill byte
+      continue;
+    }
+    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      i += 2; // no length
+      continue;
+    }
+    if (marker === 0xd9 || marker === 0xda) return undefined; // end, or the scan data began without a frame header
+    // SOF0..SOF15 hold [precision, height, width]; C4 (DHT), C8 (JPG) and CC (DAC) are not frames
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return i + 8 < bytes.length ? { width: u16(i + 7), height: u16(i + 5) } : undefined;
+    }
+    i += 2 + u16(i + 2);
+  }
+  return undefined;
+}
 
 /** Decodes a PNG or JPEG (recognised by its first bytes) to interleaved RGB; alpha is dropped. */
 export function decodeImage(bytes: Uint8Array, file: string): RgbImage {
@@ -367,6 +433,12 @@ export function decodeImage(bytes: Uint8Array, file: string): RgbImage {
       'Only PNG and JPEG files are read. ' + fix,
     );
   }
+  const declared = imageDimensions(bytes);
+  if (declared && declared.width * declared.height > MAX_IMAGE_PIXELS) {
+    throw new NetloomError('NL_BAD_DATASET',
+      `${file}: the image declares ${declared.width}x${declared.height} pixels, more than the ${MAX_IMAGE_PIXELS.toLocaleString('en-US')} Netloom decodes`,
+      'Downscale the image; a file this small declaring that many pixels may be a decompression bomb.');
+  }
   let width: number;
   let height: number;
   let rgba: Uint8Array;
@@ -376,7 +448,7 @@ export function decodeImage(bytes: Uint8Array, file: string): RgbImage {
       ({ width, height } = png);
       rgba = png.data;
     } else {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
+      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6 });
       ({ width, height } = img);
       rgba = img.data;
     }

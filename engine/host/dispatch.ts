@@ -5,6 +5,7 @@
  * against the contract before it leaves. Nothing here throws: every failure is an ApiError.
  */
 import { isNetloomError } from '../errors.js';
+import { TOO_DEEP, checkJsonValue } from '../io/json-limits.js';
 import { METHODS, checkRequest, type ApiError, type MethodName } from './api.js';
 import type { EngineService } from './service.js';
 
@@ -23,6 +24,10 @@ export async function dispatch(
 ): Promise<DispatchReply> {
   if (typeof method !== 'string')
     return { error: { code: 'NL_BAD_REQUEST', message: 'the request has no method name', hint: 'Send {"method": "<name>", "params": {...}}.' } };
+  // Structured clone (Electron IPC) can carry any depth and even cycles; JSON.stringify then overflows or throws.
+  const shape = checkJsonValue(params, 'params');
+  if (shape)
+    return { error: { code: 'NL_BAD_REQUEST', message: shape.kind === 'cycle' ? `the request refers to itself at ${shape.path}` : `the request ${TOO_DEEP} at ${shape.path}`, hint: 'Send plain project data: a project nests about 8 levels.' } };
   const checked = checkRequest(method, params);
   if (!checked.ok) return { error: checked.error };
   const m: MethodName = checked.method;

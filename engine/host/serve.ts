@@ -27,6 +27,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { NetloomError } from '../errors.js';
 import { contentType } from './content-types.js';
 import { dispatch } from './dispatch.js';
+import { TOO_DEEP, scanJson } from '../io/json-limits.js';
 import { EngineEvent, Request, type ApiError } from './api.js';
 import { EngineService, netloomRoot } from './service.js';
 import { isLoopbackBindAddress, isLoopbackHostHeader } from './loopback.js';
@@ -162,6 +163,10 @@ function runNamed(params: unknown, reply: Awaited<ReturnType<typeof dispatch>>):
 
 /** Runs one request text and returns the reply; never throws. `client`: the connection's hold on the runs it uses. */
 export async function handleMessage(service: EngineService, text: string, log: (line: string) => void, client?: RunClient): Promise<Reply> {
+  // Before parsing: a message nesting thousands of levels would parse, then overflow the serializer.
+  const deep = scanJson(text);
+  if (deep?.kind === 'depth')
+    return { id: Number(/^\s*\{\s*"id"\s*:\s*(\d{1,15})\s*,/.exec(text)?.[1] ?? -1), error: badRequest(`the message ${TOO_DEEP} at ${deep.path}`, 'Send plain project data: a project nests about 8 levels.') };
   let json: unknown;
   try {
     json = JSON.parse(text);

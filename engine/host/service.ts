@@ -20,8 +20,7 @@ import { z } from 'zod';
 import { NetloomError } from '../errors.js';
 import { analyzeForTraining, analyzeGraph } from '../graph/analyze.js';
 import { compileGraph } from '../compile/compile.js';
-import { loadReport } from '../train/checkpoints.js';
-import { loadSafetensors } from '../io/safetensors.js';
+import { loadReport, readCheckpoint } from '../train/checkpoints.js';
 import { CATALOG, type LayerSpec } from '../graph/catalog.js';
 import { OptimizerSchema, TrainingSchema, type GraphDoc, type ProjectDoc } from '../graph/document.js';
 import { batchCount } from '../data/loader.js';
@@ -638,7 +637,7 @@ export class EngineService implements EngineApi {
   async graphCheckpointReport({ graph, path: file }: Params<'graphCheckpointReport'>): Promise<Result<'graphCheckpointReport'>> {
     const analysis = analyzeForTraining(graph as GraphDoc, 'the canvas', { batchSize: 1 });
     const program = compileGraph(analysis, { batchSize: 1, optimizer: { type: 'SGD', lr: 1e-3, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false }, train: false });
-    const { tensors, metadata } = await loadSafetensors(await checkRead('checkpoint', file));
+    const { tensors, metadata } = await readCheckpoint(await checkRead('checkpoint', file));
     return { ...loadReport((graph as GraphDoc).nodes, program.params, tensors), resumable: 'netloom.step' in metadata };
   }
 

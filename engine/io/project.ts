@@ -18,6 +18,8 @@ import { PROJECT_FORMAT, PROJECT_VERSION, parseProject, type ProjectDoc } from '
 import { PROJECT_MIGRATIONS, migrateProject, type MigrationTable } from '../graph/migrations.js';
 import { writeFileAtomic } from './atomic.js';
 import { describeJsonError } from './json-error.js';
+import { MAX_JSON_DEPTH, TOO_DEEP, lineColumn, scanJson } from './json-limits.js';
+import { readUserFile } from './read-file.js';
 
 /** A validated project plus any top-level keys this version does not know about. */
 export type ProjectFile = ProjectDoc & Record<string, unknown>;
@@ -67,18 +69,31 @@ export function loadProjectJson(json: unknown, source: string, table: MigrationT
   return { ...extras, ...parsed, version: PROJECT_VERSION };
 }
 
-/** Project text -> a valid project; invalid JSON is NL_BAD_PROJECT with the parser's position. */
-export function parseProjectFileText(text: string, source: string, table: MigrationTable = PROJECT_MIGRATIONS): ProjectFile {
-  let json: unknown;
+/**
+ * Project JSON text -> its value; a UTF-8 byte order mark is skipped. Invalid JSON is
+ * NL_BAD_PROJECT with the parser's position, nesting beyond MAX_JSON_DEPTH (see json-limits.ts)
+ * with where it goes too deep.
+ */
+export function parseProjectJsonText(text: string, source: string): unknown {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const deep = scanJson(body);
+  if (deep?.kind === 'depth') {
+    const { line, column } = lineColumn(body, deep.offset);
+    throw new NetloomError('NL_BAD_PROJECT', `${source} ${TOO_DEEP} at line ${line}, column ${column} (${deep.path})`,
+      `A Netloom project nests about 8 levels; the file is damaged or not a project. Remove that value in a text editor, or restore the file from a backup.`);
+  }
   try {
-    json = JSON.parse(body);
+    return JSON.parse(body);
   } catch {
     // never V8's message: it quotes the file's bytes (json-error.ts)
     throw new NetloomError('NL_BAD_PROJECT', `${source} is not valid JSON: ${describeJsonError(body)}`,
       'Open it in a text editor and fix the syntax, or restore it from a backup.');
   }
-  return loadProjectJson(json, source, table);
+}
+
+/** Project text -> a valid project (parseProjectJsonText, then loadProjectJson). */
+export function parseProjectFileText(text: string, source: string, table: MigrationTable = PROJECT_MIGRATIONS): ProjectFile {
+  return loadProjectJson(parseProjectJsonText(text, source), source, table);
 }
 
 function ioError(what: string, file: string, e: unknown, hint: string): NetloomError {
@@ -92,17 +107,16 @@ function ioError(what: string, file: string, e: unknown, hint: string): NetloomE
   return new NetloomError('NL_IO', `Could not ${what} ${file}: ${reason}`, hint, { cause: e });
 }
 
-/** Reads, migrates and validates a project file. Never writes anything. */
+/**
+ * Reads, migrates and validates a project file. Never writes anything. The one reader of project
+ * files: the app (openProject) and the CLI (train, eval) give the same file the same verdict.
+ */
 export async function openProjectFile(file: string, table: MigrationTable = PROJECT_MIGRATIONS): Promise<{ path: string; project: ProjectFile }> {
   const abs = path.resolve(expandHome(file));
   let text: string;
   try {
-    const st = await fsp.stat(abs);
-    if (st.isDirectory()) throw Object.assign(new Error('it is a folder'), { code: 'EISDIR' });
-    if (st.size > MAX_PROJECT_BYTES)
-      throw new NetloomError('NL_BAD_PROJECT', `${abs} is ${(st.size / 1048576).toFixed(0)} MiB, too large to be a Netloom project.`,
-        'Choose the project file (.json / .netloom), not a dataset or checkpoint.');
-    text = await fsp.readFile(abs, 'utf8');
+    text = (await readUserFile(abs, { maxBytes: MAX_PROJECT_BYTES, what: 'Netloom project', tooLarge: 'NL_BAD_PROJECT',
+      hint: 'Choose the project file (.json / .netloom), not a dataset or checkpoint.' })).toString('utf8');
   } catch (e) {
     if (e instanceof NetloomError) throw e;
     throw ioError('open', abs, e, 'Check the path, or choose the file again in the Open dialog.');
@@ -167,12 +181,17 @@ async function writeConfigFile(name: string, data: string): Promise<void> {
   await writeFileAtomic(path.join(dir, name), data);
 }
 
+/** The recovery file holds one project, saved without indentation. */
+const MAX_CONFIG_BYTES = MAX_PROJECT_BYTES + 1024 * 1024;
+
 /** The file's text, or undefined when it does not exist. */
 async function readConfigFile(name: string): Promise<string | undefined> {
   const file = path.join(configDir(), name);
   try {
-    return await fsp.readFile(file, 'utf8');
+    return (await readUserFile(file, { maxBytes: MAX_CONFIG_BYTES, what: `Netloom ${name} file`, tooLarge: 'NL_IO',
+      hint: `Delete ${file}: Netloom writes a new one.` })).toString('utf8');
   } catch (e) {
+    if (e instanceof NetloomError) throw e;
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw ioError('read', file, e, 'Check the permissions of the Netloom settings folder, or set NETLOOM_CONFIG_DIR.');
   }
@@ -262,6 +281,8 @@ export async function writeRecovery(project: unknown, file: string | null, now: 
 export async function readRecovery(): Promise<RecoveryFile | null> {
   const text = await readConfigFile(RECOVERY_FILE);
   if (text === undefined) return null;
+  // Nesting beyond the limit would overflow the serializer later: unreadable, like damaged JSON.
+  if (scanJson(text, { maxDepth: MAX_JSON_DEPTH + 1 })) return null;
   try {
     const json = JSON.parse(text) as Partial<RecoveryFile> | null;
     if (!json || typeof json !== 'object' || typeof json.project !== 'object' || json.project === null) return null;

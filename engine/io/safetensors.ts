@@ -10,11 +10,12 @@
  * We write F32 (and I64 for integer state such as BatchNorm's num_batches_tracked, which torch
  * stores as int64); we read F32, F64, F16, BF16 and I64 (converted to f32) so PyTorch exports load as-is.
  */
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { NetloomError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { describeJsonError } from './json-error.js';
+import { TOO_DEEP, scanJson } from './json-limits.js';
+import { readUserFile } from './read-file.js';
 
 export interface TensorF32 {
   shape: number[];
@@ -24,13 +25,20 @@ export interface TensorF32 {
 }
 
 export interface DecodedSafetensors {
+  /** name -> tensor; a null-prototype object, so no name is inherited or special */
   tensors: Record<string, TensorF32>;
+  /** a null-prototype object too */
   metadata: Record<string, string>;
 }
 
 const METADATA_KEY = '__metadata__';
 // The reference implementation refuses headers over 100 MB; a larger length is a corrupt or hostile file.
 const MAX_HEADER_BYTES = 100_000_000;
+/**
+ * The largest checkpoint read: 2 GiB of float32 is 500 million parameters, far beyond a network
+ * trained on a CPU here; the cap keeps a wrong choice (a disk image, a video) from being read whole.
+ */
+export const MAX_CHECKPOINT_BYTES = 2 * 1024 * 1024 * 1024;
 const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I64: 8 };
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -62,7 +70,7 @@ export function encodeSafetensors(tensors: Record<string, TensorF32>, metadata?:
   let offset = 0;
   for (const name of names) {
     const { shape, data } = tensors[name];
-    if (name === '' || name === METADATA_KEY) {
+    if (name === '' || name === METADATA_KEY || name === '__proto__') {
       throw badArgument(`"${name}" cannot be a tensor name in safetensors`);
     }
     if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
@@ -136,7 +144,7 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSaf
   const dataLength = bytes.length - headerEnd;
   checkLayout(entries, dataLength, source, headerEnd);
 
-  const tensors: Record<string, TensorF32> = {};
+  const tensors: Record<string, TensorF32> = Object.create(null);
   for (const e of entries) {
     tensors[e.name] = { shape: e.shape, data: toFloat32(bytes, view, headerEnd + e.begin, e.dtype, elementCount(e.shape)), dtype: e.dtype === 'I64' ? 'I64' : 'F32' };
   }
@@ -151,6 +159,10 @@ function parseHeaderJson(raw: Uint8Array, source: string): Record<string, unknow
   } catch {
     throw badFile(source, `header (bytes 8-${8 + raw.length - 1}) is not valid UTF-8`);
   }
+  // file byte of a character offset in the header
+  const at = (offset: number) => 8 + Buffer.byteLength(text.slice(0, offset));
+  const deep = scanJson(text);
+  if (deep?.kind === 'depth') throw badFile(source, `the header ${TOO_DEEP} at byte ${at(deep.offset)} (${deep.path}); a safetensors header nests 3`);
   try {
     parsed = JSON.parse(text);
   } catch {
@@ -159,6 +171,14 @@ function parseHeaderJson(raw: Uint8Array, source: string): Record<string, unknow
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw badFile(source, 'header must be a JSON object mapping tensor names to {dtype, shape, data_offsets}');
+  }
+  // JSON.parse keeps the last of two equal keys; the format has one entry per name.
+  const dup = scanJson(text, { duplicates: true });
+  if (dup?.kind === 'duplicate') {
+    const where = `(at bytes ${at(dup.first)} and ${at(dup.second)})`;
+    throw badFile(source, dup.path === ''
+      ? `the header names tensor ${JSON.stringify(dup.key)} twice ${where}; each tensor must appear once`
+      : `the header gives ${JSON.stringify(dup.key)} twice in ${dup.path} ${where}`);
   }
   return parsed as Record<string, unknown>;
 }
@@ -170,7 +190,7 @@ function readMetadata(value: unknown, source: string): Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw badFile(source, '"__metadata__" must be an object of string values');
   }
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== 'string') {
       throw badFile(source, `"__metadata__" value "${k}" must be a string, got ${JSON.stringify(v)}`);
@@ -182,6 +202,9 @@ function readMetadata(value: unknown, source: string): Record<string, string> {
 
 function readEntry(name: string, value: unknown, source: string, headerEnd: number): Entry {
   const where = `tensor "${name}"`;
+  // As a key of a plain object "__proto__" sets the prototype: the tensor would vanish from the table.
+  if (name === '__proto__')
+    throw badFile(source, 'tensor name "__proto__" is not allowed: it is not a parameter name a model can have', 'Rename the tensor, or save the state dict again.');
   if (typeof value !== 'object' || value === null) {
     throw badFile(source, `${where}: header entry must be an object {dtype, shape, data_offsets}`);
   }
@@ -285,8 +308,9 @@ export async function saveSafetensors(path: string, tensors: Record<string, Tens
 export async function loadSafetensors(path: string): Promise<DecodedSafetensors> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readUserFile(path, { maxBytes: MAX_CHECKPOINT_BYTES, what: 'checkpoint', tooLarge: 'NL_BAD_CHECKPOINT', hint: 'Choose the .safetensors file of a model trained in Netloom or exported from PyTorch.' });
   } catch (cause) {
+    if (cause instanceof NetloomError) throw cause;
     const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
     throw new NetloomError(
       'NL_IO',

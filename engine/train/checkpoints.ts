@@ -12,7 +12,8 @@
  * it without the optimizer state.
  */
 import { NetloomError } from '../errors.js';
-import { loadSafetensors, saveSafetensors, type TensorF32 } from '../io/safetensors.js';
+import { TOO_DEEP, scanJson } from '../io/json-limits.js';
+import { loadSafetensors, saveSafetensors, type DecodedSafetensors, type TensorF32 } from '../io/safetensors.js';
 import type { Session } from '../runtime/session.js';
 
 /** Saves the session's weights now, or `values` (e.g. the best epoch's copy) in the session's layout. */
@@ -20,6 +21,105 @@ export async function saveCheckpoint(path: string, session: Session, metadata: R
   const tensors: Record<string, TensorF32> = {};
   for (const p of session.program.params) tensors[p.key] = { shape: [...p.shape], data: values.get(p.key)!, dtype: p.dtype === 'i64' ? 'I64' : 'F32' };
   await saveSafetensors(path, tensors, { format: 'pt', producer: 'netloom', ...metadata });
+}
+
+// ---- Netloom's metadata -------------------------------------------------------------------------
+
+/** The most characters a netloom.* value may hold (an optimizer's JSON is about 200). */
+export const MAX_FIELD_CHARS = 4096;
+const INT32_MAX = 2 ** 31 - 1;
+/**
+ * The whole-number fields and their largest value: epochs and batches are counts a run shows
+ * ("epoch 3/10"), so 32-bit; steps and the seed are 64-bit in the native session, and exact in
+ * JavaScript up to 2^53 - 1.
+ */
+const WHOLE_NUMBERS: Record<string, number> = {
+  'netloom.epoch': INT32_MAX,
+  'netloom.batch': INT32_MAX,
+  'netloom.best_epoch': INT32_MAX,
+  'netloom.step': Number.MAX_SAFE_INTEGER,
+  'netloom.scheduler_step': Number.MAX_SAFE_INTEGER,
+  'netloom.seed': Number.MAX_SAFE_INTEGER,
+};
+const PHASES = ['train', 'test'];
+const EDITED = 'The file was damaged or edited: save the checkpoint again from Netloom.';
+
+/** A value as quoted in a message: short, so a long forged field is not echoed whole. */
+const quote = (v: string) => JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+
+function badField(source: string, message: string, hint = EDITED): NetloomError {
+  return new NetloomError('NL_BAD_CHECKPOINT', `${source}: ${message}`, hint);
+}
+
+/** netloom.optimizer: the optimizer's settings as JSON, an object with a "type"; every number finite, lr positive. */
+function checkOptimizerField(v: string, source: string): void {
+  const f = 'netloom.optimizer';
+  const deep = scanJson(v);
+  if (deep) throw badField(source, `${f} ${TOO_DEEP} (${deep.kind === 'depth' ? deep.path : ''})`);
+  let opt: unknown;
+  try {
+    opt = JSON.parse(v);
+  } catch {
+    throw badField(source, `${f} is not valid JSON`);
+  }
+  if (typeof opt !== 'object' || opt === null || Array.isArray(opt) || typeof (opt as { type?: unknown }).type !== 'string')
+    throw badField(source, `${f} must be a JSON object with the optimizer's "type"`);
+  for (const [k, x] of Object.entries(opt)) {
+    const numbers = Array.isArray(x) ? x : [x];
+    if (numbers.some((n) => typeof n === 'number' && !Number.isFinite(n))) throw badField(source, `${f}: ${k} must be a finite number`);
+  }
+  const lr = (opt as { lr?: unknown }).lr;
+  if (lr !== undefined && !(typeof lr === 'number' && Number.isFinite(lr) && lr > 0))
+    throw badField(source, `${f}: lr must be a finite positive number, got ${JSON.stringify(lr)}`);
+}
+
+/**
+ * Checks every netloom.* field a checkpoint holds (whatever the load: a forged field means a
+ * damaged file), each refusal naming the field: length, whole numbers in range written as plain
+ * digits, the phase, the optimizer's JSON. Other metadata (PyTorch's, a user's) is not ours to judge.
+ */
+export function checkNetloomMetadata(metadata: Record<string, string>, source: string): void {
+  for (const [k, v] of Object.entries(metadata)) {
+    if (!k.startsWith('netloom.')) continue;
+    if (v.length > MAX_FIELD_CHARS) throw badField(source, `${k} is ${v.length} characters long; at most ${MAX_FIELD_CHARS} are allowed`);
+    const max = WHOLE_NUMBERS[k];
+    if (max !== undefined && !(/^(0|[1-9][0-9]*)$/.test(v) && Number(v) <= max))
+      throw badField(source, `${k} must be a whole number from 0 to ${max}, got ${quote(v)}`);
+    if (k === 'netloom.phase' && !PHASES.includes(v)) throw badField(source, `${k} must be "train" or "test", got ${quote(v)}`);
+    if (k === 'netloom.optimizer') checkOptimizerField(v, source);
+  }
+}
+
+/** A checkpoint file with its netloom.* metadata checked (checkNetloomMetadata). */
+export async function readCheckpoint(path: string): Promise<DecodedSafetensors> {
+  const decoded = await loadSafetensors(path);
+  checkNetloomMetadata(decoded.metadata, path);
+  return decoded;
+}
+
+export interface ResumePosition {
+  epoch: number;
+  batch: number;
+  step: number;
+  phase: 'train' | 'test';
+}
+
+/**
+ * Where a training checkpoint (already checked by readCheckpoint, with every position field
+ * present) stood, checked against the run that resumes it: an epoch within its epochs, a batch
+ * within one of its epochs.
+ */
+export function resumePosition(metadata: Record<string, string>, source: string, run: { epochs: number; batchesPerEpoch: number }): ResumePosition {
+  const epoch = Number(metadata['netloom.epoch']);
+  const batch = Number(metadata['netloom.batch']);
+  const step = Number(metadata['netloom.step']);
+  const phase = metadata['netloom.phase'] === 'test' ? 'test' : 'train';
+  if (epoch > run.epochs)
+    throw badField(source, `netloom.epoch is ${epoch}, but this run has ${run.epochs} epochs`, `Set epochs to more than ${epoch} to continue that run, or load the weights only.`);
+  if (batch > run.batchesPerEpoch || (epoch === run.epochs && batch > 0))
+    throw badField(source, `netloom.batch is ${batch}, but an epoch of this run has ${run.batchesPerEpoch} batches${epoch === run.epochs ? ' and netloom.epoch is its end' : ''}`,
+      'Resume with the batch size, sample limits and epochs it was saved with, or load the weights only.');
+  return { epoch, batch, step, phase };
 }
 
 const shapeText = (s: readonly number[]) => `torch.Size([${s.join(', ')}])`;
@@ -45,8 +145,9 @@ export const OPTIMIZER_PREFIX = 'optimizer.state.';
 
 /** A file's tensors split into the state dict proper and the optimizer state (keys without the prefix). */
 export function splitCheckpoint(tensors: Record<string, TensorF32>): { model: Record<string, TensorF32>; optimizer: Record<string, TensorF32> } {
-  const model: Record<string, TensorF32> = {};
-  const optimizer: Record<string, TensorF32> = {};
+  // null prototypes: a key such as "optimizer.state.__proto__" must stay an ordinary entry
+  const model: Record<string, TensorF32> = Object.create(null);
+  const optimizer: Record<string, TensorF32> = Object.create(null);
   for (const [k, t] of Object.entries(tensors)) {
     if (k.startsWith(OPTIMIZER_PREFIX)) optimizer[k.slice(OPTIMIZER_PREFIX.length)] = t;
     else model[k] = t;
@@ -149,7 +250,7 @@ export function requireFinite(path: string, tensors: Record<string, TensorF32>):
 }
 
 export async function loadCheckpoint(path: string, session: Session): Promise<Record<string, string>> {
-  const { tensors: all, metadata } = await loadSafetensors(path);
+  const { tensors: all, metadata } = await readCheckpoint(path);
   // A training checkpoint loads here as weights only.
   const tensors = splitCheckpoint(all).model;
   const problems = stateDictProblems(session.program.params, tensors);

@@ -11,11 +11,10 @@
  * reports MAE, RMSE and R^2). Before the session allocates anything, checkMemory (memory.ts) refuses a
  * run this machine cannot hold.
  */
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { NetloomError } from '../errors.js';
 import { analyzeForTraining, type Analysis } from '../graph/analyze.js';
-import { OptimizerSchema, parseProjectText, type CsvDatasetDoc, type DatasetDoc, type ImageFolderDatasetDoc, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
+import { OptimizerSchema, type CsvDatasetDoc, type DatasetDoc, type ImageFolderDatasetDoc, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
 import { compileGraph } from '../compile/compile.js';
 import type { TargetSpec } from '../compile/ir.js';
 import { REGISTRY } from '../data/registry.js';
@@ -30,6 +29,7 @@ import { lrSchedule, validateScheduler, type LrSchedule, type SchedulerDoc } fro
 import { LR_MAX, settingHint, settingProblem, type SettingName } from './settings.js';
 import { batchCount } from '../data/loader.js';
 import { loadCheckpoint } from './checkpoints.js';
+import { openProjectFile } from '../io/project.js';
 import { checkMemory } from './memory.js';
 import { datasetBytes, limitDataset, type DatasetCache } from './dataset-cache.js';
 import type { DescribedDataset } from './dataset-load.js';
@@ -231,14 +231,9 @@ export function uploadDataset(session: Session, ds: JobDataset, trainCount: numb
   }
 }
 
+/** The CLI's project: read by the app's reader (openProjectFile), so both give a file the same verdict. */
 export async function readProject(path: string): Promise<ProjectDoc> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new NetloomError('NL_IO', `cannot read the project ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 'Check the path.');
-  }
-  return parseProjectText(text, path);
+  return (await openProjectFile(path)).project;
 }
 
 /** The project's optimizer, with the CLI's --optimizer / --lr applied (other settings reset to torch's defaults on a type change). */

@@ -35,11 +35,11 @@ import { NetloomError, isNetloomError } from '../errors.js';
 import { compileGraph } from '../compile/compile.js';
 import { OptimizerSchema, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
 import { batchCount, epochOrder } from '../data/loader.js';
-import { loadSafetensors, saveSafetensors, type TensorF32 } from '../io/safetensors.js';
+import { saveSafetensors, type TensorF32 } from '../io/safetensors.js';
 import type { NativeProgress } from '../runtime/binding.js';
 import { Session, native } from '../runtime/session.js';
 import { keepBest, type BestEpoch } from './best.js';
-import { OPTIMIZER_PREFIX, loadReport, requireFinite, splitCheckpoint, type LoadReport } from './checkpoints.js';
+import { OPTIMIZER_PREFIX, loadReport, readCheckpoint, requireFinite, resumePosition, splitCheckpoint, type LoadReport } from './checkpoints.js';
 import { baseMomentum, datasetTargets, epochTables, prepareJob, testRegression, uploadDataset, type Job, type JobOptions } from './job.js';
 import { lrSchedule, type LrSchedule } from './schedules.js';
 
@@ -562,7 +562,7 @@ export class TrainingRun {
 
   /** Per-node comparison of a checkpoint with the model; loads it only when everything matches (unless dryRun). */
   async loadCheckpointReport(path: string, o: { dryRun?: boolean } = {}): Promise<LoadReport & { loaded: boolean; resumable: boolean }> {
-    const { tensors, metadata } = await loadSafetensors(path);
+    const { tensors, metadata } = await readCheckpoint(path);
     const report = { ...loadReport(this.job.project.graph.nodes, this.session.program.params, tensors), resumable: 'netloom.step' in metadata };
     if (!report.ok || o.dryRun) return { ...report, loaded: false };
     this.requireNotRunning('load weights');
@@ -582,7 +582,7 @@ export class TrainingRun {
    */
   async loadCheckpoint(path: string, o: { resume?: boolean } = {}): Promise<Record<string, string>> {
     this.requireNotRunning('load a checkpoint');
-    const { tensors, metadata } = await loadSafetensors(path);
+    const { tensors, metadata } = await readCheckpoint(path);
     // NaN weights (or, to resume, optimizer state) are the file's problem, said before the key comparison is
     requireFinite(path, o.resume ? tensors : splitCheckpoint(tensors).model);
     const program = this.session.program;
@@ -607,12 +607,7 @@ export class TrainingRun {
         `the optimizer state in ${path} does not fit this run's ${this.optimizer.type}:` +
           (missing.length ? ` missing ${missing.join(', ')};` : '') + (unexpected.length ? ` unexpected ${unexpected.join(', ')};` : '') + (wrong.length ? ` wrong size ${wrong.join(', ')};` : ''),
         `It was saved with ${(() => { try { return (JSON.parse(metadata['netloom.optimizer'] ?? '{}') as { type?: string }).type ?? 'another optimizer'; } catch { return 'another optimizer'; } })()}: resume with the same optimizer, or load the weights only.`);
-    const epoch = Number(metadata['netloom.epoch']);
-    const batch = Number(metadata['netloom.batch']);
-    const step = Number(metadata['netloom.step']);
-    const phase = metadata['netloom.phase'] === 'test' ? 'test' : 'train';
-    if (![epoch, batch, step].every((v) => Number.isSafeInteger(v) && v >= 0) || batch > this.batchesPerEpoch)
-      throw new NetloomError('NL_BAD_CHECKPOINT', `${path} has a damaged training position (epoch ${metadata['netloom.epoch']}, batch ${metadata['netloom.batch']})`, 'Load it as weights only.');
+    const { epoch, batch, step, phase } = resumePosition(metadata, path, { epochs: this.job.epochs, batchesPerEpoch: this.batchesPerEpoch });
     await this.serial(async () => {
       this.setWeights(model);
       for (const s of program.states) native(() => this.session.native.setBuffer(s.buffer, optimizer[`${s.param}.${s.key}`].data));

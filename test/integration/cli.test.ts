@@ -112,7 +112,8 @@ describe('netloom train: bad projects', () => {
     expectUserError(netloom('train', f), /broken\.json is not valid JSON/);
   });
   it('a missing file', () => {
-    expectUserError(netloom('train', join(tmp, 'nope.json')), /cannot read the project .*nope\.json: no such file/);
+    // the app's wording: the CLI reads projects with the app's reader (openProjectFile)
+    expectUserError(netloom('train', join(tmp, 'nope.json')), /Could not open .*nope\.json: no such file or folder/, 'NL_IO');
   });
   it('an unknown layer type', () => {
     expectUserError(netloom('train', project((p) => (p.graph.nodes[3].type = 'Swish'))), /unknown layer type "Swish"[\s\S]*Known layer types/);
