@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { NetloomError } from '../errors.js';
 import { PROJECT_EXTENSIONS } from './project.js';
+import { kindOf } from './read-file.js';
 
 export type FileKind = 'project' | 'checkpoint' | 'csv';
 
@@ -76,7 +77,7 @@ export async function checkWrite(kind: FileKind, file: string, opts: { overwrite
   const st = await statOrUndefined(target);
   if (!st) return target;
   if (st.isDirectory()) throw new NetloomError('NL_IO', `Could not save to ${target}: it is a folder`, 'Choose a file name inside the folder.');
-  if (!st.isFile()) throw new NetloomError('NL_IO', `Could not save to ${target}: it is not a regular file`, 'Choose another file name.');
+  if (!st.isFile()) throw new NetloomError('NL_IO', `Could not save to ${target}: it is ${kindOf(st)}, not a regular file`, 'Choose another file name.');
   if (opts.overwrite !== true)
     throw new NetloomError('NL_EXISTS', `${target} already exists`, 'Choose another name, or confirm that the file should be replaced.');
   return target;
@@ -94,6 +95,6 @@ export async function checkRead(kind: FileKind, file: string): Promise<string> {
       `Choose a ${list(kind)} file${kind === 'csv' ? ' (rename a table saved under another name)' : ''}.`);
   const st = await statOrUndefined(abs);
   if (st?.isDirectory()) throw new NetloomError('NL_IO', `Could not read ${abs}: it is a folder`, `Choose a ${list(kind)} file inside it.`);
-  if (st && !st.isFile()) throw new NetloomError('NL_IO', `Could not read ${abs}: it is not a regular file`, `Choose a ${list(kind)} file.`);
+  if (st && !st.isFile()) throw new NetloomError('NL_IO', `${abs} is ${kindOf(st)}, not a regular file`, `Choose a ${list(kind)} file saved on disk; Netloom does not read from pipes or devices.`);
   return abs;
 }

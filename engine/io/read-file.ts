@@ -33,7 +33,8 @@ export interface ReadUserFileOptions {
   hint?: string;
 }
 
-function kindOf(st: Stats): string {
+/** What a file that is not a regular file is, for messages: "a named pipe (FIFO)". */
+export function kindOf(st: Stats): string {
   if (st.isFIFO()) return 'a named pipe (FIFO)';
   if (st.isCharacterDevice()) return 'a character device';
   if (st.isBlockDevice()) return 'a block device';
