@@ -42,5 +42,10 @@ struct Job {
 
 void run(ThreadPool * pool, const Job & job, int n);
 
+// The output rows [*a, *b) of the chunk [oh0, oh1) whose input row oh*sh - ph + ki*dh (kernel row
+// ki) lies inside the image, i.e. the rows im2col copies; the chunk's other rows are zero padding.
+// Always oh0 <= *a <= *b <= oh1, also for a chunk that lies wholly in the top or bottom padding.
+void out_rows_in_image(const Geom & g, int ki, int oh0, int oh1, int * a, int * b);
+
 } // namespace conv_detail
 } // namespace nl

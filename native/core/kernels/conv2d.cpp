@@ -22,6 +22,8 @@
 #include "kernels.h"
 #include "conv-impl.h"
 #include "gemm.h"
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <vector>
@@ -77,15 +79,18 @@ static inline void nl_conv_ow_range(const Geom & g, int kj, int * lo, int * hi) 
 }
 
 // Output rows [*a, *b) within [oh0, oh1) whose input row oh*sh - ph + ki*dh lies in [0, H).
-static inline void nl_conv_oh_range(const Geom & g, int ki, int oh0, int oh1, int * a, int * b) {
-    const int off = ki * g.dh - g.ph;
-    int lo = off >= 0 ? 0 : (-off + g.sh - 1) / g.sh;
-    int hi = g.H - off <= 0 ? 0 : (g.H - off + g.sh - 1) / g.sh;
-    if (lo < oh0) lo = oh0;
-    if (hi > oh1) hi = oh1;
+// Both ends are clamped into the chunk: a chunk wholly below the image (bottom padding) must give
+// an empty range at oh1, not [hi, hi) with hi < oh0 (im2col would zero the rows [hi, oh1), i.e.
+// memory before its buffer).
+void conv_detail::out_rows_in_image(const Geom & g, int ki, int oh0, int oh1, int * a, int * b) {
+    const int64_t off = (int64_t)ki * g.dh - g.ph;
+    int64_t lo = off >= 0 ? 0 : (-off + g.sh - 1) / g.sh;
+    int64_t hi = g.H - off <= 0 ? 0 : (g.H - off + g.sh - 1) / g.sh;
+    lo = std::min<int64_t>(std::max<int64_t>(lo, oh0), oh1);
+    hi = std::min<int64_t>(std::max<int64_t>(hi, oh0), oh1);
     if (lo > hi) lo = hi;
-    *a = lo;
-    *b = hi;
+    *a = (int)lo;
+    *b = (int)hi;
 }
 
 static inline void nl_zero_row(float * d, int n) {
@@ -126,7 +131,7 @@ NL_CONV_CLONES static void nl_im2col(const Geom & g, const float * img, int oh0,
                 nl_conv_ow_range(g, kj, &lo, &hi);
                 // output rows whose input row ih = oh*sh - ph + ki*dh lies inside [0, H)
                 int ya, yb;
-                nl_conv_oh_range(g, ki, oh0, oh1, &ya, &yb);
+                out_rows_in_image(g, ki, oh0, oh1, &ya, &yb);
                 for (int oh = oh0; oh < ya; oh++) nl_zero_row(dst + (long)(oh - oh0) * Wo, Wo);
                 for (int oh = yb; oh < oh1; oh++) nl_zero_row(dst + (long)(oh - oh0) * Wo, Wo);
                 if (ya >= yb) continue;
@@ -162,7 +167,7 @@ NL_CONV_CLONES static void nl_col2im(const Geom & g, const float * col, int oh0,
                 int lo, hi;
                 nl_conv_ow_range(g, kj, &lo, &hi);
                 int ya, yb;
-                nl_conv_oh_range(g, ki, oh0, oh1, &ya, &yb);
+                out_rows_in_image(g, ki, oh0, oh1, &ya, &yb);
                 if (ya >= yb) continue;
                 const float * s = src + (long)(ya - oh0) * g.Wo;
                 float * d = dst + (long)(ya * g.sh - g.ph + ki * g.dh) * g.W;
