@@ -273,18 +273,18 @@ Status Session::exec(const Instr & in, int n) {
         linear_backward(pool, f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), n, i[0], i[1], i[2] != 0);
         return {};
     case Op::RELU_FORWARD:
-        relu_forward(f32(b[0]), f32(b[1]), (size_t)n * i[0]);
+        relu_forward(f32(b[0]), f32(b[1]), (int64_t)n * i[0]);
         return {};
     case Op::RELU_BACKWARD:
-        relu_backward(f32(b[0]), f32(b[1]), f32(b[2]), (size_t)n * i[0], i[1] != 0);
+        relu_backward(f32(b[0]), f32(b[1]), f32(b[2]), (int64_t)n * i[0], i[1] != 0);
         return {};
     case Op::SOFTMAX_CROSS_ENTROPY_FORWARD: {
         float loss = 0;
-        int correct = 0;
+        int64_t correct = 0;
         nl_status s = cross_entropy_forward(f32(b[0]), i32(b[1]), f32(b[2]), n, i[0], ce_params(b[5], i[1], i[2], f[0]), &loss, &correct);
         if (s != NL_STATUS_OK) return label_error(s, i[0]);
         *f32(b[3]) = loss;
-        if (b[4] >= 0) *i32(b[4]) = correct;
+        if (b[4] >= 0) *i32(b[4]) = (int32_t)correct;   // <= n <= max_batch
         return {};
     }
     case Op::SOFTMAX_CROSS_ENTROPY_BACKWARD:
@@ -368,13 +368,13 @@ Status Session::exec(const Instr & in, int n) {
         batch_norm_backward(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), f32(b[6]), f32(b[7]), n, i[0], i[1], i[2] != 0);
         return {};
     case Op::LAYER_NORM_FORWARD:
-        layer_norm_forward(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), n * i[0], i[1], f[0]);
+        layer_norm_forward(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), (int64_t)n * i[0], i[1], f[0]);
         return {};
     case Op::LAYER_NORM_BACKWARD:
-        layer_norm_backward(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), f32(b[6]), f32(b[7]), n * i[0], i[1], i[2] != 0);
+        layer_norm_backward(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), f32(b[6]), f32(b[7]), (int64_t)n * i[0], i[1], i[2] != 0);
         return {};
     case Op::DROPOUT_FORWARD: {
-        size_t count = (size_t)n * i[0];
+        size_t count = (int64_t)n * i[0];
         if (!training_ || f[0] == 0.f) {
             copy_forward(f32(b[0]), f32(b[1]), count, false);
             return {};
@@ -385,50 +385,50 @@ Status Session::exec(const Instr & in, int n) {
         return {};
     }
     case Op::DROPOUT_BACKWARD:
-        dropout_backward(f32(b[0]), f32(b[1]), f32(b[2]), (size_t)n * i[0], i[1] != 0);
+        dropout_backward(f32(b[0]), f32(b[1]), f32(b[2]), (int64_t)n * i[0], i[1] != 0);
         return {};
     case Op::ACTIVATION_FORWARD:
-        activation_forward((Activation)i[0], f[0], f32(b[0]), f32(b[1]), (size_t)n * i[1]);
+        activation_forward((Activation)i[0], f[0], f32(b[0]), f32(b[1]), (int64_t)n * i[1]);
         return {};
     case Op::ACTIVATION_BACKWARD:
-        activation_backward((Activation)i[0], f[0], f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), (size_t)n * i[1], i[2] != 0);
+        activation_backward((Activation)i[0], f[0], f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), (int64_t)n * i[1], i[2] != 0);
         return {};
     case Op::SOFTMAX_FORWARD:
-        softmax_forward(f32(b[0]), f32(b[1]), n * i[0], i[1], i[2], i[3] != 0);
+        softmax_forward(f32(b[0]), f32(b[1]), (int64_t)n * i[0], i[1], i[2], i[3] != 0);
         return {};
     case Op::SOFTMAX_BACKWARD:
-        softmax_backward(f32(b[0]), f32(b[1]), f32(b[2]), n * i[0], i[1], i[2], i[3] != 0, i[4] != 0);
+        softmax_backward(f32(b[0]), f32(b[1]), f32(b[2]), (int64_t)n * i[0], i[1], i[2], i[3] != 0, i[4] != 0);
         return {};
     case Op::ADD_FORWARD:
-        add_forward(f32(b[0]), f32(b[1]), f32(b[2]), (size_t)n * i[0]);
+        add_forward(f32(b[0]), f32(b[1]), f32(b[2]), (int64_t)n * i[0]);
         return {};
     case Op::COPY:
-        copy_forward(f32(b[0]), f32(b[1]), (size_t)n * i[0], i[1] != 0);
+        copy_forward(f32(b[0]), f32(b[1]), (int64_t)n * i[0], i[1] != 0);
         return {};
     case Op::CONCAT_FORWARD:
-        concat_copy(f32(b[0]), f32(b[1]), n * i[0], i[1], i[2], i[3]);
+        concat_copy(f32(b[0]), f32(b[1]), (int64_t)n * i[0], i[1], i[2], i[3]);
         return {};
     case Op::CONCAT_BACKWARD:
-        slice_copy(f32(b[0]), f32(b[1]), n * i[0], i[1], i[2], i[3], i[4] != 0);
+        slice_copy(f32(b[0]), f32(b[1]), (int64_t)n * i[0], i[1], i[2], i[3], i[4] != 0);
         return {};
     case Op::NLL_LOSS_FORWARD: {
         float loss = 0;
-        int correct = 0;
+        int64_t correct = 0;
         nl_status s = nll_loss_forward(f32(b[0]), i32(b[1]), n, i[0], ce_params(b[4], i[1], i[2], 0.f), &loss, &correct);
         if (s != NL_STATUS_OK) return label_error(s, i[0]);
         *f32(b[2]) = loss;
-        if (b[3] >= 0) *i32(b[3]) = correct;
+        if (b[3] >= 0) *i32(b[3]) = (int32_t)correct;
         return {};
     }
     case Op::NLL_LOSS_BACKWARD:
         nll_loss_backward(i32(b[0]), f32(b[1]), n, i[0], ce_params(b[2], i[1], i[2], 0.f), i[3] != 0);
         return {};
     case Op::POINT_LOSS_FORWARD:
-        *f32(b[2]) = point_loss_forward((PointLoss)i[0], f32(b[0]), f32(b[1]), (size_t)n * i[1], (Reduction)i[2], f[0]);
+        *f32(b[2]) = point_loss_forward((PointLoss)i[0], f32(b[0]), f32(b[1]), (int64_t)n * i[1], (Reduction)i[2], f[0]);
         return {};
     case Op::POINT_LOSS_BACKWARD: {
         // The two gradients may need different accumulate flags: run each on its own.
-        size_t count = (size_t)n * i[1];
+        size_t count = (int64_t)n * i[1];
         if (b[2] >= 0) point_loss_backward((PointLoss)i[0], f32(b[0]), f32(b[1]), f32(b[2]), nullptr, count, (Reduction)i[2], f[0], i[3] != 0);
         if (b[3] >= 0) point_loss_backward((PointLoss)i[0], f32(b[0]), f32(b[1]), nullptr, f32(b[3]), count, (Reduction)i[2], f[0], i[4] != 0);
         return {};

@@ -255,15 +255,15 @@ static void test_chunk_rows() {
         g.Ho = (t.H + t.ph0 + t.ph1 - t.dh * (t.kh - 1) - 1) / t.sh + 1;
         g.Wo = 1;
         for (int rows : {1, 7, 86, 1000000})
-            for (int oh0 = 0; oh0 < g.Ho; oh0 += rows) {
-                const int oh1 = std::min(oh0 + rows, g.Ho);
-                for (int ki = 0; ki < g.kh; ki++) {
-                    int a = -1, b = -1;
+            for (int64_t oh0 = 0; oh0 < g.Ho; oh0 += rows) {
+                const int64_t oh1 = std::min<int64_t>(oh0 + rows, g.Ho);
+                for (int64_t ki = 0; ki < g.kh; ki++) {
+                    int64_t a = -1, b = -1;
                     nl::conv_detail::out_rows_in_image(g, ki, oh0, oh1, &a, &b);
                     // the rows it names are exactly those of the chunk whose input row is inside the image
                     bool ok = oh0 <= a && a <= b && b <= oh1;
-                    for (int oh = oh0; ok && oh < oh1; oh++) {
-                        const int ih = oh * g.sh - g.ph + ki * g.dh;
+                    for (int64_t oh = oh0; ok && oh < oh1; oh++) {
+                        const int64_t ih = oh * g.sh - g.ph + ki * g.dh;
                         ok = (ih >= 0 && ih < g.H) == (oh >= a && oh < b);
                     }
                     bad += !ok;
