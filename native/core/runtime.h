@@ -33,6 +33,7 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include "memory.h"
 #include "program.h"
 #include "threadpool.h"
 
@@ -126,6 +127,10 @@ public:
 
 private:
     Session() = default;
+    // The public calls run these under guarded() (memory.h): no exception crosses the API.
+    static Status create_unguarded(const int32_t * words, size_t n, int threads, std::unique_ptr<Session> & out);
+    Status run_epoch_unguarded(Split split, const EpochOptions & opts, ProgressFn progress, void * ctx, EpochResult & result);
+    Status run_step_unguarded(int n, bool train, bool update, float lr);
     Status exec(const Instr & in, int n);
     template <class F> void for_chunks(size_t count, F && fn);
     Status exec_all(const std::vector<Instr> & section, int n);
@@ -136,7 +141,8 @@ private:
     Status check_gradients(const std::string & where);
 
     Program prog_;
-    float * arena_ = nullptr;
+    Allocation arena_mem_;     // every buffer of the program, at the planner's offsets
+    float * arena_ = nullptr;  // arena_mem_.data()
     std::unique_ptr<ThreadPool> pool_;
     // One split's samples: uint8 `images` or float `features` (exactly one is set once loaded),
     // class `labels` and/or float `targets` (target_size per sample).
