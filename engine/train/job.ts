@@ -29,7 +29,7 @@ import { initTensor } from './init.js';
 import { lrSchedule, validateScheduler, type LrSchedule, type SchedulerDoc } from './schedules.js';
 import { batchCount } from '../data/loader.js';
 import { loadCheckpoint } from './checkpoints.js';
-import { checkMemory } from './memory.js';
+import { checkMemory, type DatasetMemory } from './memory.js';
 import { regressionMetrics, type RegressionMetrics } from './metrics.js';
 
 export interface JobOptions {
@@ -227,12 +227,12 @@ export function uploadDataset(session: Session, ds: JobDataset, trainCount: numb
   }
 }
 
-/** Bytes of the dataset in memory (as loaded) plus the session's copy of `trainCount` + `testCount` samples. */
-function datasetBytes(ds: JobDataset, trainCount: number, testCount: number): number {
+/** Bytes of the dataset in memory (as loaded) and of the session's copy of `trainCount` + `testCount` samples. */
+function datasetBytes(ds: JobDataset, trainCount: number, testCount: number): DatasetMemory {
   const per = ds.sampleShape.reduce((a, b) => a * b, 1);
-  if (ds.kind === 'image') return ds.train.images.byteLength + ds.test.images.byteLength + (trainCount + testCount) * (per + 1);
+  if (ds.kind === 'image') return { loadedBytes: ds.train.images.byteLength + ds.test.images.byteLength, copyBytes: (trainCount + testCount) * (per + 1) };
   const loaded = [ds.train, ds.test].reduce((sum, s) => sum + s.x.byteLength + (s.raw === s.x ? 0 : s.raw.byteLength) + s.y.byteLength, 0);
-  return loaded + (trainCount + testCount) * (4 * per + (ds.task === 'regression' ? 4 : 1));
+  return { loadedBytes: loaded, copyBytes: (trainCount + testCount) * (4 * per + (ds.task === 'regression' ? 4 : 1)) };
 }
 
 export async function readProject(path: string): Promise<ProjectDoc> {
@@ -336,7 +336,7 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
   const trainCount = Math.min(o.limitTrain ?? Infinity, dataset.train.count);
   const testCount = Math.min(o.limitTest ?? Infinity, dataset.test.count);
   // Before the session allocates anything: an impossible size is an error now, not the OOM killer later.
-  checkMemory(program, datasetBytes(dataset, trainCount, testCount));
+  checkMemory(program, datasetBytes(dataset, trainCount, testCount), { threads: o.threads });
   const session = new Session(program, o.threads ?? 0);
   session.native.seed = loader.seed;
   if (o.weights) await loadCheckpoint(o.weights, session);
