@@ -200,8 +200,10 @@ static void run_conv(nl::ThreadPool * pool1, nl::ThreadPool * pool2, const ConvC
     check(edx < tol, format("%s %s dx vs reference (err %.2e)", kind, c.name, edx));
     check(edw < tol, format("%s %s dw vs reference (err %.2e)", kind, c.name, edw));
     if (c.bias) {
+        // db sums n*ho*wo values in float: allow the rounding of long sums (the padding cases sum 10^5+)
+        const double tol_db = tol * std::fmax(1.0, (double)n * s.ho * s.wo / 65536.0);
         double edb = rel_err(db1, r.db);
-        check(edb < tol, format("%s %s db vs reference (err %.2e)", kind, c.name, edb));
+        check(edb < tol_db, format("%s %s db vs reference (err %.2e)", kind, c.name, edb));
     }
     e = std::fmax(rel_err_f(dx2, dx1), rel_err_f(dw2, dw1));
     if (c.bias) e = std::fmax(e, rel_err_f(db2, db1));
