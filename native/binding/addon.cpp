@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <vector>
 #include "netloom.h"
 
@@ -367,7 +368,9 @@ EpochWorker::~EpochWorker() {}
 
 void EpochWorker::on_progress(void * ctx, const nl::ProgressEvent & ev) {
     auto * self = static_cast<EpochWorker *>(ctx);
-    auto * msg = new ProgressMsg{ev};
+    // On the epoch's thread: a progress event that cannot be allocated is dropped, not an error.
+    auto * msg = new (std::nothrow) ProgressMsg{ev};
+    if (!msg) return;
     napi_status s = self->tsfn_.NonBlockingCall(msg, [](Napi::Env env, Napi::Function fn, ProgressMsg * m) {
         std::unique_ptr<ProgressMsg> own(m);
         if (!env || fn.IsEmpty()) return;

@@ -3,11 +3,12 @@
  * real processes under a lowered address-space limit (prlimit --as, RLIMIT_AS):
  *   - the CLI refuses issue 10's model (a Conv2d with padding 3000 whose activations hold 2.3e9
  *     values at batch 64) from its memory estimate, naming the sizes, the limit and what to lower;
+ *     sent to `netloom serve` with startRun, the caller gets that error and serve keeps answering;
  *   - past the estimate (the session created directly), the native allocation of the arena and of a
  *     dataset copy fail under the limit, and each failure reaches JavaScript as NL_OOM naming the
  *     buffer and its size.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { formatBytes } from '../../engine/bytes.js';
 import { compileGraph } from '../../engine/compile/compile.js';
 import { ensureBuiltin } from '../../engine/data/builtin.js';
 import { analyzeForTraining } from '../../engine/graph/analyze.js';
+import { connectApi } from './ws-client.js';
 
 const ROOT = process.cwd();
 const CLI = join(ROOT, 'dist', 'engine', 'host', 'cli.js');
@@ -111,6 +113,30 @@ describe.skipIf(!hasPrlimit)('out of memory under prlimit --as', () => {
     expect(r.stderr).toMatch(/^\s*error \[NL_OOM\]: Training needs about [\d.]+ GiB more \(activations at batch 64: [\d.]+ GiB, parameters, gradients and optimizer state: [\d.]+ GiB, copies of the weights \(best epoch\): [\d.]+ GiB, native workspaces: \d+ MiB, the session's copy of the dataset: \d+ MiB; the dataset as loaded holds \d+ MiB already\) but only [\d.]+ GiB is available \(the process's address-space limit \(RLIMIT_AS, ulimit -v\) of 4\.0 GiB, [\d.]+ (MiB|GiB) of it in use\): lower the batch size\./);
     expect(r.stderr).toMatch(/hint: Lower the batch size/);
     expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
+  });
+
+  it("startRun with issue 10's model over netloom serve: the caller gets NL_OOM, and serve keeps running and answering", async () => {
+    const child = spawn('prlimit', [`--as=${4 * 2 ** 30}`, process.execPath, CLI, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          const m = /http:\/\/127\.0\.0\.1:\d+\/\S*/.exec(out);
+          if (m) resolve(m[0]);
+        });
+        child.once('exit', (code, signal) => reject(new Error(`serve ended (${code ?? signal}) before printing its address: ${out}`)));
+      });
+      const api = await connectApi({ port: Number(new URL(url).port), token: /token=([\w-]+)/.exec(url)![1] });
+      const reply = await api.call('startRun', { project: ISSUE_PROJECT });
+      expect(reply.error).toMatchObject({ code: 'NL_OOM', message: expect.stringMatching(/^Training needs about .* address-space limit/) });
+      expect((await api.call('hello')).result).toMatchObject({ apiVersion: expect.any(Number) });
+      api.close();
+      expect(child.exitCode).toBeNull();
+      expect(child.signalCode).toBeNull();
+    } finally {
+      child.kill();
+    }
   });
 
   it("past the estimate, the arena's allocation fails under the limit: NL_OOM naming the model's buffers and their size", () => {
