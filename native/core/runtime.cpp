@@ -8,7 +8,6 @@
 #include <cstring>
 #include <new>
 #include <string>
-#include <unistd.h>
 #include "kernels.h"
 #include "memory.h"
 
