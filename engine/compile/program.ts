@@ -18,7 +18,11 @@ export function encodeProgram(p: CompiledProgram): Int32Array {
   const f32 = new Float32Array(1);
   const bits = new Int32Array(f32.buffer);
   let k = 0;
+  // Every word is an int32: a value outside that range would wrap silently (a tensor of 2^32 + 5
+  // values would read as 5). checkMemory refuses such models with a message first; this is the
+  // backstop for any other caller.
   const put = (v: number) => {
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v > 2 ** 31 - 1) throw new Error(`internal: program word ${k} is ${v}, outside int32`);
     out[k++] = v;
   };
   for (const v of [PROGRAM_MAGIC, PROGRAM_VERSION, p.maxBatch, p.arena16, p.buffers.length, p.forward.length, p.backward.length, p.step.length]) put(v);

@@ -5,6 +5,7 @@
 import { NetloomError, type ErrorCode } from '../errors.js';
 import type { CompiledProgram } from '../compile/ir.js';
 import { encodeProgram } from '../compile/program.js';
+import { formatBytes } from '../bytes.js';
 import { loadBinding, type NativeEpochOptions, type NativeEpochResult, type NativeProgress, type NativeSession } from './binding.js';
 
 const HINTS: Partial<Record<string, string>> = {
@@ -48,9 +49,24 @@ export class Session {
     return this.native.threads;
   }
 
-  /** The state dict: key -> values (copies; integer state such as num_batches_tracked as floats). */
+  /**
+   * The state dict: key -> values (copies; integer state such as num_batches_tracked as floats).
+   * The native copy is used as it is (one copy of the weights, not two); an allocation that fails is
+   * NL_OOM naming the tensor.
+   */
   getParams(): Map<string, Float32Array> {
-    return new Map(this.program.params.map((p) => [p.key, Float32Array.from(native(() => this.native.getBuffer(p.buffer)))]));
+    return new Map(this.program.params.map((p) => {
+      let values: Float32Array | Int32Array;
+      try {
+        values = native(() => this.native.getBuffer(p.buffer));
+      } catch (e) {
+        if ((e as { code?: string }).code === 'NL_OOM' || e instanceof RangeError)
+          throw new NetloomError('NL_OOM', `could not copy ${p.key} (${formatBytes(4 * p.shape.reduce((a, b) => a * b, 1))}) out of the session: ${(e as Error).message}`,
+            HINTS.NL_OOM, { cause: e });
+        throw e;
+      }
+      return [p.key, values instanceof Float32Array ? values : Float32Array.from(values)];
+    }));
   }
 
   setParam(key: string, data: Float32Array): void {

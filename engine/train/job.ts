@@ -351,8 +351,9 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
       release = () => {};
     }
     // Before the session allocates anything: an impossible size is an error now, not the OOM killer later.
-    // The session reads the dataset in place (no copy of its own).
-    checkMemory(program, datasetBytes(dataset));
+    // The session reads the dataset in place (no copy of its own); a limited run's samples are
+    // already copied (limitDataset), so they count as loaded.
+    checkMemory(program, { loadedBytes: datasetBytes(dataset), copyBytes: 0 }, { threads: o.threads });
     session = new Session(program, o.threads ?? 0);
     session.native.seed = loader.seed;
     if (o.weights) await loadCheckpoint(o.weights, session);

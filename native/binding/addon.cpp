@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <vector>
 #include "netloom.h"
 
@@ -26,6 +27,30 @@ Napi::Error make_error(Napi::Env env, nl_status code, const std::string & msg) {
 // Sessions created and not yet closed or collected (liveSessions()): how a host checks that a run it
 // closed let go of its memory and threads.
 std::atomic<int64_t> live_sessions{0};
+
+// Runs a binding method so that no C++ exception other than a Napi::Error (which node-addon-api
+// turns into a JS exception) leaves it: an escaping std::bad_alloc would call std::terminate and
+// take the host process down. Out of memory becomes an NL_OOM error, anything else NL_INTERNAL.
+template <class F> auto js_guard(Napi::Env env, const char * doing, F && f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const Napi::Error &) {
+        throw;
+    } catch (...) {
+        const nl::Status st = nl::current_exception_status(doing);
+        throw make_error(env, st.code, st.message);
+    }
+}
+
+// A new ArrayBuffer of `bytes`; its failure is NL_OOM naming `what` and the size (not V8's bare
+// "Array buffer allocation failed").
+Napi::ArrayBuffer new_array_buffer(Napi::Env env, size_t bytes, const std::string & what) {
+    try {
+        return Napi::ArrayBuffer::New(env, bytes);
+    } catch (const Napi::Error &) {
+        throw make_error(env, NL_STATUS_OUT_OF_MEMORY, "could not allocate " + nl::format_bytes(bytes) + " for " + what);
+    }
+}
 
 struct ProgressMsg {
     nl::ProgressEvent ev;
@@ -55,6 +80,7 @@ protected:
     void Execute() override;
     void OnOK() override;
     void OnError(const Napi::Error & e) override;
+    void resolve(Napi::Env env);
 
 private:
     static void on_progress(void * ctx, const nl::ProgressEvent & ev);
@@ -96,7 +122,7 @@ public:
             throw_arg(env, "new Session(program: Int32Array, threads: number)");
         auto words = info[0].As<Napi::Int32Array>();
         int threads = info[1].As<Napi::Number>().Int32Value();
-        nl::Status st = nl::Session::create(words.Data(), words.ElementLength(), threads, session_);
+        nl::Status st = nl::Session::create(words.Data(), words.ElementLength(), threads, session_);   // never throws
         if (!st.ok()) throw_status(env, st);
         // Datasets are read in place from the typed arrays JS passes (held in data_refs_): runs that
         // share a dataset in JS share its memory here too, and a session holds no copy of its own.
@@ -175,7 +201,7 @@ private:
             if (rows < 0 || rows > session_->program().max_batch) throw_arg(env, "getBuffer: rows out of range");
             words = (size_t)d.elems * rows;
         }
-        auto ab = Napi::ArrayBuffer::New(env, words * 4);
+        auto ab = new_array_buffer(env, words * 4, "a copy of buffer " + std::to_string(id) + " (" + std::to_string(words) + " values)");
         nl::Status st = session_->get_buffer(id, ab.Data(), words * 4);
         if (!st.ok()) throw_status(env, st);
         if (d.dtype == nl::DType::F32) return Napi::Float32Array::New(env, words, ab, 0);
@@ -278,7 +304,7 @@ private:
                 throw_arg(env, "runEpoch: order must be an Int32Array");
             auto arr = ov.As<Napi::Int32Array>();
             if ((int64_t)arr.ElementLength() < opts.count) throw_arg(env, "runEpoch: order is shorter than count");
-            order.assign(arr.Data(), arr.Data() + opts.count);
+            js_guard(env, "copying the sample order", [&] { order.assign(arr.Data(), arr.Data() + opts.count); });
         }
         // Per-batch hyper-parameter tables (schedulers): one finite, non-negative value per batch.
         int64_t batches = opts.batch > 0 ? (opts.drop_last ? opts.count / opts.batch : (opts.count + opts.batch - 1) / opts.batch) : 0;
@@ -292,7 +318,7 @@ private:
             if ((int64_t)arr.ElementLength() < batches) throw_arg(env, std::string("runEpoch: ") + key + " has fewer entries than the epoch has batches");
             for (size_t k = 0; k < arr.ElementLength(); k++)
                 if (!(arr[k] >= 0.f) || !std::isfinite(arr[k])) throw_arg(env, std::string("runEpoch: ") + key + " values must be finite and non-negative");
-            out.assign(arr.Data(), arr.Data() + arr.ElementLength());
+            js_guard(env, "copying a per-batch table", [&] { out.assign(arr.Data(), arr.Data() + arr.ElementLength()); });
             return out;
         };
         std::vector<float> lr = table("lr");
@@ -311,9 +337,15 @@ private:
             if (want_outputs) outputs.assign((size_t)opts.count * (size_t)classes, 0.f);
             if (want_losses) losses.assign((size_t)std::max<int64_t>(batches, 0), 0.f);
         } catch (const std::bad_alloc &) {
-            throw make_error(env, NL_STATUS_OUT_OF_MEMORY, "out of memory for the epoch's predictions");
+            const uint64_t bytes = ((uint64_t)opts.count * (want_predictions + (want_probabilities + want_outputs) * (uint64_t)classes) +
+                                    (uint64_t)std::max<int64_t>(batches, 0) * want_losses) * 4;
+            throw make_error(env, NL_STATUS_OUT_OF_MEMORY, "could not allocate " + nl::format_bytes(bytes) + " for the epoch's outputs (predictions, " +
+                                                               "probabilities or losses of " + std::to_string(opts.count) + " samples)");
         }
-        auto * w = new EpochWorker(env, this, Value(), split == 1 ? nl::SPLIT_TEST : nl::SPLIT_TRAIN, opts, std::move(order), std::move(lr), std::move(momentum), progress);
+        auto * w = js_guard(env, "starting an epoch", [&] {
+            return new EpochWorker(env, this, Value(), split == 1 ? nl::SPLIT_TEST : nl::SPLIT_TRAIN, opts, std::move(order), std::move(lr),
+                                   std::move(momentum), progress);
+        });
         w->predictions = std::move(predictions);
         w->probabilities = std::move(probabilities);
         w->outputs = std::move(outputs);
@@ -379,7 +411,9 @@ EpochWorker::~EpochWorker() {}
 
 void EpochWorker::on_progress(void * ctx, const nl::ProgressEvent & ev) {
     auto * self = static_cast<EpochWorker *>(ctx);
-    auto * msg = new ProgressMsg{ev};
+    // On the epoch's thread: a progress event that cannot be allocated is dropped, not an error.
+    auto * msg = new (std::nothrow) ProgressMsg{ev};
+    if (!msg) return;
     napi_status s = self->tsfn_.NonBlockingCall(msg, [](Napi::Env env, Napi::Function fn, ProgressMsg * m) {
         std::unique_ptr<ProgressMsg> own(m);
         if (!env || fn.IsEmpty()) return;
@@ -432,6 +466,19 @@ void EpochWorker::OnOK() {
         deferred_.Reject(make_error(env, status_.code, status_.message).Value());
         return;
     }
+    // Runs from libuv, with no JS caller: an exception here would be uncaught and end the process,
+    // so a failure to allocate the results rejects the promise instead.
+    try {
+        resolve(env);
+    } catch (const Napi::Error & e) {
+        deferred_.Reject(e.Value());
+    } catch (...) {
+        const nl::Status st = nl::current_exception_status("returning the epoch's results");
+        deferred_.Reject(make_error(env, st.code, st.message).Value());
+    }
+}
+
+void EpochWorker::resolve(Napi::Env env) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("lossSum", result_.loss_sum);
     o.Set("batches", (double)result_.batches);
@@ -441,7 +488,7 @@ void EpochWorker::OnOK() {
     o.Set("seconds", result_.seconds);
     o.Set("stopped", result_.stopped);
     auto copy_out = [&](const void * data, size_t bytes) {
-        auto ab = Napi::ArrayBuffer::New(env, bytes);
+        auto ab = new_array_buffer(env, bytes, "the epoch's outputs");
         if (bytes) std::memcpy(ab.Data(), data, bytes);
         return ab;
     };

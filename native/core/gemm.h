@@ -9,6 +9,7 @@
 // register-blocked micro-kernel; the variant (AVX-512, AVX2+FMA, portable) is chosen once at run
 // time from CPUID, so one binary runs everywhere. Work is split over the pool's threads.
 #pragma once
+#include <cstdint>
 #include "threadpool.h"
 
 namespace nl {
@@ -22,8 +23,10 @@ const char * simd_name(SimdLevel level); // "avx512", "avx2", "portable"
 bool simd_force(SimdLevel level);
 SimdLevel simd_active();
 
-void sgemm(ThreadPool * pool, bool trans_a, bool trans_b, int M, int N, int K,
-           float alpha, const float * A, int lda, const float * B, int ldb,
-           float beta, float * C, int ldc);
+// Sizes and leading dimensions are 64-bit: a matrix may hold more than 2^31 values (a batch of
+// large activations), and every offset inside is computed in 64 bits.
+void sgemm(ThreadPool * pool, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+           float alpha, const float * A, int64_t lda, const float * B, int64_t ldb,
+           float beta, float * C, int64_t ldc);
 
 } // namespace nl

@@ -3,6 +3,12 @@
 // the current batch (it may be smaller than the batch size the buffers were sized for: the
 // last batch of an epoch without drop_last).
 //
+// Sizes are 64-bit (int64_t / size_t), and so is every offset the kernels compute: a batch of
+// activations may hold more than 2^31 values (issue 10: 64 x 6028^2). The geometry of one sample
+// (ConvShape, PoolShape) stays int: each of its dimensions, and the product of those that make
+// one sample's tensor, is bounded by the Program's 32-bit element counts, which program_decode()
+// checks; products with the batch size are formed in 64 bits.
+//
 // Gradient outputs named d* are OVERWRITTEN unless the kernel takes an `accumulate` flag, in
 // which case accumulate=true adds into them (a node feeding several nodes sums its gradients).
 #pragma once
@@ -16,17 +22,17 @@ namespace nl {
 // ---- linear: y = x W^T + b  (PyTorch nn.Linear layout: W is [out, in]) ------------------------
 // x [n, in], w [out, in], b [out] or null  ->  y [n, out]
 void linear_forward(ThreadPool * pool, const float * x, const float * w, const float * b,
-                    float * y, int n, int in, int out);
+                    float * y, int64_t n, int64_t in, int64_t out);
 // dy [n, out]  ->  dx [n, in] (null: not needed; accumulate_dx adds into it),
 //                  dw [out, in] = dy^T x,  db [out] = sum over rows of dy (null if no bias)
 void linear_backward(ThreadPool * pool, const float * dy, const float * x, const float * w,
-                     float * dx, float * dw, float * db, int n, int in, int out, bool accumulate_dx);
+                     float * dx, float * dw, float * db, int64_t n, int64_t in, int64_t out, bool accumulate_dx);
 
 // ---- bias over the last dimension ------------------------------------------------------------
 // y [n, c] += b [c]
-void bias_forward(float * y, const float * b, int n, int c);
+void bias_forward(float * y, const float * b, int64_t n, int64_t c);
 // db [c] = sum over n of dy [n, c]
-void bias_backward(float * db, const float * dy, int n, int c);
+void bias_backward(float * db, const float * dy, int64_t n, int64_t c);
 
 // ---- relu ------------------------------------------------------------------------------------
 // y = max(x, 0), count elements; y may alias x.
@@ -40,10 +46,10 @@ void relu_backward(const float * dy, const float * y, float * dx, size_t count, 
 //                                      *correct = rows whose argmax equals the label (ties -> first index, as torch.argmax)
 // Returns NL_STATUS_BAD_LABEL (writing nothing meaningful) if a label is outside [0, c).
 nl_status softmax_cross_entropy_forward(const float * logits, const int32_t * labels, float * probs,
-                                        int n, int c, float * loss, int * correct);
+                                        int64_t n, int64_t c, float * loss, int64_t * correct);
 // dlogits [n, c] = dloss * (probs - onehot(labels)) / n
 void softmax_cross_entropy_backward(const float * probs, const int32_t * labels, float * dlogits,
-                                    int n, int c, float dloss);
+                                    int64_t n, int64_t c, float dloss);
 
 // ---- optimizers: one fused pass over a parameter, exactly torch.optim's update ----------------
 struct SgdParams {
@@ -83,17 +89,17 @@ struct ConvShape {
 };
 // Conv2d: x [n, cin, h, w], w [cout, cin/groups, kh, kw], b [cout] or null -> y [n, cout, ho, wo]
 void conv2d_forward(ThreadPool * pool, const ConvShape & s, const float * x, const float * w, const float * b,
-                    float * y, int n);
+                    float * y, int64_t n);
 // dy [n, cout, ho, wo] -> dx [n, cin, h, w] (null: not needed; accumulate_dx adds into it),
 //                          dw [cout, cin/groups, kh, kw] (overwritten), db [cout] or null (overwritten)
 void conv2d_backward(ThreadPool * pool, const ConvShape & s, const float * dy, const float * x, const float * w,
-                     float * dx, float * dw, float * db, int n, bool accumulate_dx);
+                     float * dx, float * dw, float * db, int64_t n, bool accumulate_dx);
 // ConvTranspose2d: x [n, cin, h, w], w [cin, cout/groups, kh, kw], b [cout] -> y [n, cout, ho, wo]
 // (the gradient of a Conv2d with in/out swapped).
 void conv_transpose2d_forward(ThreadPool * pool, const ConvShape & s, const float * x, const float * w,
-                              const float * b, float * y, int n);
+                              const float * b, float * y, int64_t n);
 void conv_transpose2d_backward(ThreadPool * pool, const ConvShape & s, const float * dy, const float * x,
-                               const float * w, float * dx, float * dw, float * db, int n, bool accumulate_dx);
+                               const float * w, float * dx, float * dw, float * db, int64_t n, bool accumulate_dx);
 
 // ---- pooling ---------------------------------------------------------------------------------
 struct PoolShape {
@@ -107,14 +113,14 @@ struct PoolShape {
 };
 // x [n, c, h, w] -> y [n, c, ho, wo], indices int32 [n, c, ho, wo] = flat h*w index of each max
 // (NaN wins, first max on ties, as torch)
-void max_pool2d_forward(ThreadPool * pool, const PoolShape & s, const float * x, float * y, int32_t * indices, int n);
+void max_pool2d_forward(ThreadPool * pool, const PoolShape & s, const float * x, float * y, int32_t * indices, int64_t n);
 void max_pool2d_backward(ThreadPool * pool, const PoolShape & s, const float * dy, const int32_t * indices, float * dx,
-                         int n, bool accumulate);
-void avg_pool2d_forward(ThreadPool * pool, const PoolShape & s, const float * x, float * y, int n);
-void avg_pool2d_backward(ThreadPool * pool, const PoolShape & s, const float * dy, float * dx, int n, bool accumulate);
+                         int64_t n, bool accumulate);
+void avg_pool2d_forward(ThreadPool * pool, const PoolShape & s, const float * x, float * y, int64_t n);
+void avg_pool2d_backward(ThreadPool * pool, const PoolShape & s, const float * dy, float * dx, int64_t n, bool accumulate);
 // AdaptiveAvgPool2d: window i spans [floor(i*h/ho), ceil((i+1)*h/ho)) as torch.
-void adaptive_avg_pool2d_forward(const float * x, float * y, int n, int c, int h, int w, int ho, int wo);
-void adaptive_avg_pool2d_backward(const float * dy, float * dx, int n, int c, int h, int w, int ho, int wo, bool accumulate);
+void adaptive_avg_pool2d_forward(const float * x, float * y, int64_t n, int64_t c, int64_t h, int64_t w, int64_t ho, int64_t wo);
+void adaptive_avg_pool2d_backward(const float * dy, float * dx, int64_t n, int64_t c, int64_t h, int64_t w, int64_t ho, int64_t wo, bool accumulate);
 
 // ---- normalization ---------------------------------------------------------------------------
 // BatchNorm1d/2d: x viewed as [n, c, inner] (inner = 1 for [N,C], L for [N,C,L], H*W for [N,C,H,W]).
@@ -126,20 +132,20 @@ void adaptive_avg_pool2d_backward(const float * dy, float * dx, int n, int c, in
 // gamma/beta null = affine=False.
 void batch_norm_forward_train(const float * x, const float * gamma, const float * beta, float * y,
                               float * save_mean, float * save_invstd, float * running_mean, float * running_var,
-                              int32_t * num_batches_tracked, int n, int c, int inner, float eps, float momentum);
+                              int32_t * num_batches_tracked, int64_t n, int64_t c, int64_t inner, float eps, float momentum);
 // Evaluation: y = (x - running_mean) / sqrt(running_var + eps) * gamma + beta.
 void batch_norm_forward_eval(const float * x, const float * gamma, const float * beta, const float * running_mean,
-                             const float * running_var, float * y, int n, int c, int inner, float eps);
+                             const float * running_var, float * y, int64_t n, int64_t c, int64_t inner, float eps);
 // Backward of the training forward. dgamma/dbeta null when not affine (else overwritten).
 void batch_norm_backward(const float * dy, const float * x, const float * gamma, const float * save_mean,
-                         const float * save_invstd, float * dx, float * dgamma, float * dbeta, int n, int c, int inner,
+                         const float * save_invstd, float * dx, float * dgamma, float * dbeta, int64_t n, int64_t c, int64_t inner,
                          bool accumulate_dx);
 // LayerNorm over the last `cols` values of each of `rows` rows: x [rows, cols], gamma/beta [cols] or null.
 // mean/rstd [rows] saved for backward. Biased variance, as torch.
 void layer_norm_forward(const float * x, const float * gamma, const float * beta, float * y, float * mean, float * rstd,
-                        int rows, int cols, float eps);
+                        int64_t rows, int64_t cols, float eps);
 void layer_norm_backward(const float * dy, const float * x, const float * gamma, const float * mean, const float * rstd,
-                         float * dx, float * dgamma, float * dbeta, int rows, int cols, bool accumulate_dx);
+                         float * dx, float * dgamma, float * dbeta, int64_t rows, int64_t cols, bool accumulate_dx);
 
 // ---- dropout ---------------------------------------------------------------------------------
 // Training only (the runtime skips it in eval). mask[i] = keep ? 1/(1-p) : 0, y = x * mask.
@@ -163,16 +169,16 @@ void activation_forward(Activation kind, float alpha, const float * x, float * y
 void activation_backward(Activation kind, float alpha, const float * dy, const float * x, const float * y, float * dx,
                          size_t count, bool accumulate);
 // Softmax / LogSoftmax along one dimension of x viewed as [outer, dim, inner].
-void softmax_forward(const float * x, float * y, int outer, int dim, int inner, bool log);
-void softmax_backward(const float * dy, const float * y, float * dx, int outer, int dim, int inner, bool log, bool accumulate);
+void softmax_forward(const float * x, float * y, int64_t outer, int64_t dim, int64_t inner, bool log);
+void softmax_backward(const float * dy, const float * y, float * dx, int64_t outer, int64_t dim, int64_t inner, bool log, bool accumulate);
 
 // ---- structure -------------------------------------------------------------------------------
 void add_forward(const float * a, const float * b, float * y, size_t count);              // y = a + b
 void copy_forward(const float * src, float * dst, size_t count, bool accumulate);          // dst (+)= src
 // Concat along a dimension: x viewed as [outer, x_inner] is written into y [outer, y_inner] at
 // column `offset`. slice_copy is its backward: dx [outer, x_inner] (+)= dy[:, offset:offset+x_inner].
-void concat_copy(const float * x, float * y, int outer, int x_inner, int y_inner, int offset);
-void slice_copy(const float * dy, float * dx, int outer, int x_inner, int y_inner, int offset, bool accumulate);
+void concat_copy(const float * x, float * y, int64_t outer, int64_t x_inner, int64_t y_inner, int64_t offset);
+void slice_copy(const float * dy, float * dx, int64_t outer, int64_t x_inner, int64_t y_inner, int64_t offset, bool accumulate);
 
 // ---- losses ----------------------------------------------------------------------------------
 enum class Reduction : int32_t { MEAN = 0, SUM = 1 };
@@ -187,14 +193,14 @@ struct CrossEntropyParams {
     float label_smoothing = 0.f;
     Reduction reduction = Reduction::MEAN;
 };
-nl_status cross_entropy_forward(const float * logits, const int32_t * labels, float * probs, int n, int c,
-                                const CrossEntropyParams & p, float * loss, int * correct);
-void cross_entropy_backward(const float * probs, const int32_t * labels, float * dlogits, int n, int c,
+nl_status cross_entropy_forward(const float * logits, const int32_t * labels, float * probs, int64_t n, int64_t c,
+                                const CrossEntropyParams & p, float * loss, int64_t * correct);
+void cross_entropy_backward(const float * probs, const int32_t * labels, float * dlogits, int64_t n, int64_t c,
                             const CrossEntropyParams & p, bool accumulate);
 // nn.NLLLoss on log-probabilities logp [n, c]: loss = -logp[label] (weighted), same rules.
-nl_status nll_loss_forward(const float * logp, const int32_t * labels, int n, int c, const CrossEntropyParams & p,
-                           float * loss, int * correct);
-void nll_loss_backward(const int32_t * labels, float * dlogp, int n, int c, const CrossEntropyParams & p, bool accumulate);
+nl_status nll_loss_forward(const float * logp, const int32_t * labels, int64_t n, int64_t c, const CrossEntropyParams & p,
+                           float * loss, int64_t * correct);
+void nll_loss_backward(const int32_t * labels, float * dlogp, int64_t n, int64_t c, const CrossEntropyParams & p, bool accumulate);
 // Elementwise losses between pred and target (count values): MSELoss, L1Loss, SmoothL1Loss(beta),
 // BCEWithLogitsLoss (pred = logits, stable log-sum-exp form). Mean divides by count.
 enum class PointLoss : int32_t { MSE = 0, L1 = 1, SMOOTH_L1 = 2, BCE_WITH_LOGITS = 3 };
@@ -203,7 +209,7 @@ float point_loss_forward(PointLoss kind, const float * pred, const float * targe
 void point_loss_backward(PointLoss kind, const float * pred, const float * target, float * dpred, float * dtarget,
                          size_t count, Reduction r, float beta, bool accumulate);
 // y [n, c] = one_hot(labels, c) as float (targets for point losses fed from class labels)
-void one_hot(const int32_t * labels, float * y, int n, int c);
+void one_hot(const int32_t * labels, float * y, int64_t n, int64_t c);
 
 // ---- more optimizers -------------------------------------------------------------------------
 struct RmspropParams {
@@ -229,16 +235,16 @@ bool all_finite(const float * x, size_t count);
 // ---- predictions -----------------------------------------------------------------------------
 // out[r] = argmax_c x[r, c] for x [n, c]: the first maximum on ties, as torch.argmax; a row
 // holding NaN predicts the first NaN's class (torch treats NaN as the maximum).
-void argmax_rows(const float * x, int32_t * out, int n, int c);
+void argmax_rows(const float * x, int32_t * out, int64_t n, int64_t c);
 
 // ---- data ------------------------------------------------------------------------------------
 // Gathers rows of a uint8 dataset into a float batch, scaled like torchvision's ToTensor:
 // out[i, :] = images[index[i], :] / 255,   labels_out[i] = labels[index[i]]
 void gather_batch_u8(const uint8_t * images, const uint8_t * labels, size_t sample_size,
-                     const int32_t * index, int n, float * out, int32_t * labels_out);
+                     const int32_t * index, int64_t n, float * out, int32_t * labels_out);
 // Gathers rows of a float dataset (CSV features, regression targets) as they are:
 // out[i, :] = rows[index[i], :] (width values),   labels_out[i] = labels[index[i]] (both optional)
 void gather_batch_f32(const float * rows, const uint8_t * labels, size_t width,
-                      const int32_t * index, int n, float * out, int32_t * labels_out);
+                      const int32_t * index, int64_t n, float * out, int32_t * labels_out);
 
 } // namespace nl

@@ -108,18 +108,19 @@ bool check_conv(Checker & c, const std::vector<int32_t> & g, bool transposed) {
         if (pad ? g[k] < 0 : g[k] <= 0)
             return c.fail(fmt_str("%s = %d is out of range", names[k], g[k]));
     }
-    int cin = g[0], h = g[1], w = g[2], cout = g[3], kh = g[4], kw = g[5], sh = g[6], sw = g[7];
-    int ph0 = g[8], ph1 = g[9], pw0 = g[10], pw1 = g[11], dh = g[12], dw = g[13], groups = g[14], ho = g[15], wo = g[16];
-    if (cin % groups || cout % groups) return c.fail(fmt_str("groups=%d does not divide channels %d and %d", groups, cin, cout));
-    int64_t eh = (int64_t)dh * (kh - 1) + 1, ew = (int64_t)dw * (kw - 1) + 1;
+    // 64-bit: sums such as h + ph0 + ph1 of three int32 attributes may pass 2^31
+    int64_t cin = g[0], h = g[1], w = g[2], cout = g[3], kh = g[4], kw = g[5], sh = g[6], sw = g[7];
+    int64_t ph0 = g[8], ph1 = g[9], pw0 = g[10], pw1 = g[11], dh = g[12], dw = g[13], groups = g[14], ho = g[15], wo = g[16];
+    if (cin % groups || cout % groups) return c.fail(fmt_str("groups=%d does not divide channels %d and %d", g[14], g[0], g[3]));
+    int64_t eh = dh * (kh - 1) + 1, ew = dw * (kw - 1) + 1;
     if (!transposed) {
         if (eh > h + ph0 + ph1 || ew > w + pw0 + pw1) return c.fail("kernel larger than the padded input");
         if (ho != (h + ph0 + ph1 - eh) / sh + 1 || wo != (w + pw0 + pw1 - ew) / sw + 1)
-            return c.fail(fmt_str("output size %dx%d does not follow from the geometry", ho, wo));
+            return c.fail(fmt_str("output size %dx%d does not follow from the geometry", g[15], g[16]));
     } else {
-        int64_t bh = (int64_t)(h - 1) * sh - ph0 - ph1 + eh, bw = (int64_t)(w - 1) * sw - pw0 - pw1 + ew;
+        int64_t bh = (h - 1) * sh - ph0 - ph1 + eh, bw = (w - 1) * sw - pw0 - pw1 + ew;
         if (ho < bh || ho >= bh + std::max(sh, dh) || wo < bw || wo >= bw + std::max(sw, dw))
-            return c.fail(fmt_str("output size %dx%d does not follow from the geometry", ho, wo));
+            return c.fail(fmt_str("output size %dx%d does not follow from the geometry", g[15], g[16]));
     }
     return true;
 }
@@ -130,11 +131,12 @@ bool check_pool(Checker & c, const std::vector<int32_t> & g, bool avg) {
         bool pad = k == 7 || k == 8;
         if (pad ? g[k] < 0 : g[k] <= 0) return c.fail(fmt_str("pool geometry value #%d = %d is out of range", k, g[k]));
     }
-    int h = g[1], w = g[2], kh = g[3], kw = g[4], sh = g[5], sw = g[6], ph = g[7], pw = g[8];
-    int ho = avg ? g[9] : g[11], wo = avg ? g[10] : g[12];
+    const int64_t h = g[1], w = g[2], kh = g[3], kw = g[4], sh = g[5], sw = g[6], ph = g[7], pw = g[8];
+    const int64_t ho = avg ? g[9] : g[11], wo = avg ? g[10] : g[12];
     if (ph > kh / 2 || pw > kw / 2) return c.fail("pool padding must be at most half the kernel");
     // every window starts inside the (left-)padded input, as torch's ceil_mode rule guarantees
-    if ((int64_t)(ho - 1) * sh >= h + ph || (int64_t)(wo - 1) * sw >= w + pw) return c.fail(fmt_str("output size %dx%d is too large for the input", ho, wo));
+    if ((ho - 1) * sh >= h + ph || (wo - 1) * sw >= w + pw)
+        return c.fail(fmt_str("output size %lldx%lld is too large for the input", (long long)ho, (long long)wo));
     if (avg && (!c.flag(g[11], "count_include_pad") || g[12] < 0)) return false;
     return true;
 }

@@ -8,57 +8,40 @@
 #include <cstring>
 #include <new>
 #include <string>
-#include <unistd.h>
 #include "kernels.h"
+#include "memory.h"
 
 namespace nl {
 
 namespace {
-
-// Physical memory of the machine in bytes (0 when unknown). Linux overcommits: an allocation far
-// beyond it can "succeed" and the process is then killed when the pages are touched, so sizes
-// above it are refused up front with a message instead.
-uint64_t physical_memory() {
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+// "the session's copy of the training split (60000 samples of 784 bytes)"
+std::string dataset_copy_name(Split split, int64_t count, int64_t per_sample, const char * unit) {
+    return std::string("the session's copy of the ") + (split == SPLIT_TEST ? "test" : "training") + " split (" + std::to_string(count) +
+           " samples of " + std::to_string(per_sample) + " " + unit + ")";
 }
-
-std::string gib(uint64_t bytes) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f GiB", (double)bytes / (double)(1ull << 30));
-    return buf;
-}
-
-// NL_STATUS_OUT_OF_MEMORY when `bytes` for `what` cannot fit in this machine's memory at all.
-Status fits_in_memory(uint64_t bytes, const std::string & what, const std::string & fix) {
-    uint64_t have = physical_memory();
-    if (have == 0 || bytes <= have) return {};
-    return Status::error(NL_STATUS_OUT_OF_MEMORY, what + " need about " + gib(bytes) + " but this machine has " + gib(have) + ": " + fix);
-}
-
 } // namespace
 
-Session::~Session() { std::free(arena_); }
+Session::~Session() = default;
 
 Status Session::create(const int32_t * words, size_t n, int threads, std::unique_ptr<Session> & out) {
-    std::unique_ptr<Session> s(new (std::nothrow) Session());
-    if (!s) return Status::error(NL_STATUS_OUT_OF_MEMORY, "out of memory creating a session");
+    // Nothing may throw past this function: a failed allocation anywhere below is a Status.
+    return guarded("creating the session", [&] { return create_unguarded(words, n, threads, out); });
+}
+
+Status Session::create_unguarded(const int32_t * words, size_t n, int threads, std::unique_ptr<Session> & out) {
+    if (threads < 0) return Status::error(NL_STATUS_INVALID_ARGUMENT, "thread count must be >= 0");
+    std::unique_ptr<Session> s(new Session());
     Status st = program_decode(words, n, s->prog_);
     if (!st.ok()) return st;
-    size_t bytes = (size_t)std::max<int64_t>(s->prog_.arena_words, 16) * 4;
-    st = fits_in_memory(bytes, "the model's buffers at batch size " + std::to_string(s->prog_.max_batch), "lower the batch size");
+    const size_t bytes = (size_t)std::max<int64_t>(s->prog_.arena_words, 16) * 4;
+    const std::string what = "the model's buffers (parameters, gradients, optimizer state and activations at batch size " +
+                             std::to_string(s->prog_.max_batch) + ")";
+    st = check_room(bytes, what, "lower the batch size or use a smaller model");
     if (!st.ok()) return st;
-    s->arena_ = static_cast<float *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
-    if (!s->arena_)
-        return Status::error(NL_STATUS_OUT_OF_MEMORY,
-                             "could not allocate " + std::to_string(bytes >> 20) + " MiB for the model's buffers");
-    std::memset(s->arena_, 0, bytes);
-    if (threads < 0) return Status::error(NL_STATUS_INVALID_ARGUMENT, "thread count must be >= 0");
-    try {
-        s->pool_.reset(new ThreadPool(threads));
-    } catch (...) {
-        return Status::error(NL_STATUS_INTERNAL, "could not start worker threads");
-    }
+    st = Allocation::make(bytes, what, s->arena_mem_);
+    if (!st.ok()) return st;
+    s->arena_ = static_cast<float *>(s->arena_mem_.data());
+    s->pool_.reset(new ThreadPool(threads));   // starts fewer threads if it cannot start them all
     // The gradients the optimizer reads, each once (clip_grad/grad_norm_sq read the same ones).
     for (const Instr & in : s->prog_.step) {
         bool is_step = in.op == Op::SGD_STEP || in.op == Op::ADAM_STEP || in.op == Op::RMSPROP_STEP || in.op == Op::ADAGRAD_STEP;
@@ -151,95 +134,99 @@ Status Session::check_dataset_args(Split split, int64_t count, int64_t sample_si
 }
 
 Status Session::set_dataset(Split split, const uint8_t * images, const uint8_t * labels, int64_t count, int64_t sample_size) {
-    Status st = check_dataset_args(split, count, sample_size, labels);
-    if (!st.ok()) return st;
-    if (prog_.targets >= 0)
-        return Status::error(NL_STATUS_INVALID_ARGUMENT, "the model's loss compares its output with regression targets, but this dataset "
-                                                         "has class labels only");
-    if (borrow_) {
+    return guarded("copying the dataset", [&]() -> Status {
+        Status st = check_dataset_args(split, count, sample_size, labels);
+        if (!st.ok()) return st;
+        if (prog_.targets >= 0)
+            return Status::error(NL_STATUS_INVALID_ARGUMENT, "the model's loss compares its output with regression targets, but this dataset "
+                                                             "has class labels only");
         Data & d = data_[split];
-        d = Data{};
-        static const uint8_t no_samples = 0;   // an empty split still counts as loaded
-        d.images = borrowed(images ? images : &no_samples);
-        d.labels = borrowed(labels);   // may be null: read only when the program reads labels, which requires them
+        d = Data{};   // a replaced split is freed before its successor is allocated
+        if (borrow_) {
+            static const uint8_t no_samples = 0;   // an empty split still counts as loaded
+            d.images = borrowed(images ? images : &no_samples);
+            d.labels = borrowed(labels);   // may be null: read only when the program reads labels, which requires them
+            d.count = count;
+            d.sample_size = sample_size;
+            return {};
+        }
+        const std::string what = dataset_copy_name(split, count, sample_size, "bytes");
+        st = check_room((uint64_t)count * (uint64_t)(sample_size + 1), what, "train on fewer samples");
+        if (!st.ok()) return st;
+        d.images.reset(new (std::nothrow) uint8_t[(size_t)(count * sample_size) + 1]);
+        d.labels.reset(new (std::nothrow) uint8_t[(size_t)count + 1]);
+        if (!d.images || !d.labels) {
+            d = Data{};
+            return Status::error(NL_STATUS_OUT_OF_MEMORY, "could not allocate " + format_bytes((uint64_t)count * (uint64_t)(sample_size + 1)) +
+                                                              " for " + what + ": train on fewer samples");
+        }
+        std::memcpy(d.images.get(), images, (size_t)(count * sample_size));
+        if (labels) std::memcpy(d.labels.get(), labels, (size_t)count);
+        else std::memset(d.labels.get(), 0, (size_t)count);
         d.count = count;
         d.sample_size = sample_size;
         return {};
-    }
-    st = fits_in_memory((uint64_t)count * (uint64_t)(sample_size + 1), "the dataset's copy for the session", "use fewer samples");
-    if (!st.ok()) return st;
-    Data & d = data_[split];
-    d = Data{};
-    d.images.reset(new (std::nothrow) uint8_t[(size_t)(count * sample_size) + 1]);
-    d.labels.reset(new (std::nothrow) uint8_t[(size_t)count + 1]);
-    if (!d.images || !d.labels) {
-        d = Data{};
-        return Status::error(NL_STATUS_OUT_OF_MEMORY, "out of memory copying the dataset");
-    }
-    std::memcpy(d.images.get(), images, (size_t)(count * sample_size));
-    if (labels) std::memcpy(d.labels.get(), labels, (size_t)count);
-    else std::memset(d.labels.get(), 0, (size_t)count);
-    d.count = count;
-    d.sample_size = sample_size;
-    return {};
+    });
 }
 
 Status Session::set_dataset_f32(Split split, const float * features, const uint8_t * labels, const float * targets, int64_t count,
                                 int64_t sample_size, int64_t target_size) {
-    Status st = check_dataset_args(split, count, sample_size, labels);
-    if (!st.ok()) return st;
-    const bool use_targets = prog_.targets >= 0;
-    if (use_targets) {
-        const int64_t want = prog_.buffers[prog_.targets].elems;
-        if (!targets || target_size <= 0)
-            return Status::error(NL_STATUS_INVALID_ARGUMENT, "the model's loss compares its output with regression targets, but this dataset "
-                                                             "has none (it holds class labels)");
-        if (target_size != want)
-            return Status::error(NL_STATUS_SHAPE_MISMATCH, "dataset samples have " + std::to_string(target_size) +
-                                                               " target values but the model's loss compares " + std::to_string(want));
-    }
-    // Non-finite values would train into NaN weights batches later; name the first one now.
-    for (int64_t i = 0; i < count * sample_size; i++)
-        if (!std::isfinite(features[i]))
-            return Status::error(NL_STATUS_INVALID_ARGUMENT, "sample " + std::to_string(i / sample_size) + ", feature " +
-                                                                 std::to_string(i % sample_size) + " is " + (std::isnan(features[i]) ? "NaN" : "infinite"));
-    if (use_targets)
-        for (int64_t i = 0; i < count * target_size; i++)
-            if (!std::isfinite(targets[i]))
-                return Status::error(NL_STATUS_INVALID_ARGUMENT, "sample " + std::to_string(i / target_size) + ", target " +
-                                                                     std::to_string(i % target_size) + " is " + (std::isnan(targets[i]) ? "NaN" : "infinite"));
-    const int64_t tsize = use_targets ? target_size : 0;
-    if (borrow_) {
+    return guarded("copying the dataset", [&]() -> Status {
+        Status st = check_dataset_args(split, count, sample_size, labels);
+        if (!st.ok()) return st;
+        const bool use_targets = prog_.targets >= 0;
+        if (use_targets) {
+            const int64_t want = prog_.buffers[prog_.targets].elems;
+            if (!targets || target_size <= 0)
+                return Status::error(NL_STATUS_INVALID_ARGUMENT, "the model's loss compares its output with regression targets, but this dataset "
+                                                                 "has none (it holds class labels)");
+            if (target_size != want)
+                return Status::error(NL_STATUS_SHAPE_MISMATCH, "dataset samples have " + std::to_string(target_size) +
+                                                                   " target values but the model's loss compares " + std::to_string(want));
+        }
+        // Non-finite values would train into NaN weights batches later; name the first one now.
+        for (int64_t i = 0; i < count * sample_size; i++)
+            if (!std::isfinite(features[i]))
+                return Status::error(NL_STATUS_INVALID_ARGUMENT, "sample " + std::to_string(i / sample_size) + ", feature " +
+                                                                     std::to_string(i % sample_size) + " is " + (std::isnan(features[i]) ? "NaN" : "infinite"));
+        if (use_targets)
+            for (int64_t i = 0; i < count * target_size; i++)
+                if (!std::isfinite(targets[i]))
+                    return Status::error(NL_STATUS_INVALID_ARGUMENT, "sample " + std::to_string(i / target_size) + ", target " +
+                                                                         std::to_string(i % target_size) + " is " + (std::isnan(targets[i]) ? "NaN" : "infinite"));
+        const int64_t tsize = use_targets ? target_size : 0;
         Data & d = data_[split];
-        d = Data{};
-        static const float no_samples = 0.f;
-        d.features = borrowed(features ? features : &no_samples);
-        d.labels = borrowed(labels);   // may be null: read only when the program reads labels, which requires them
-        if (use_targets) d.targets = borrowed(targets);
+        d = Data{};   // a replaced split is freed before its successor is allocated
+        if (borrow_) {
+            static const float no_samples = 0.f;
+            d.features = borrowed(features ? features : &no_samples);
+            d.labels = borrowed(labels);   // may be null: read only when the program reads labels, which requires them
+            if (use_targets) d.targets = borrowed(targets);
+            d.count = count;
+            d.sample_size = sample_size;
+            d.target_size = tsize;
+            return {};
+        }
+        const std::string what = dataset_copy_name(split, count, sample_size + tsize, "float values");
+        const uint64_t bytes = (uint64_t)count * (uint64_t)(4 * (sample_size + tsize) + 1);
+        st = check_room(bytes, what, "train on fewer samples");
+        if (!st.ok()) return st;
+        d.features.reset(new (std::nothrow) float[(size_t)(count * sample_size) + 1]);
+        d.labels.reset(new (std::nothrow) uint8_t[(size_t)count + 1]);
+        if (use_targets) d.targets.reset(new (std::nothrow) float[(size_t)(count * tsize) + 1]);
+        if (!d.features || !d.labels || (use_targets && !d.targets)) {
+            d = Data{};
+            return Status::error(NL_STATUS_OUT_OF_MEMORY, "could not allocate " + format_bytes(bytes) + " for " + what + ": train on fewer samples");
+        }
+        std::memcpy(d.features.get(), features, (size_t)(count * sample_size) * sizeof(float));
+        if (labels) std::memcpy(d.labels.get(), labels, (size_t)count);
+        else std::memset(d.labels.get(), 0, (size_t)count);
+        if (use_targets) std::memcpy(d.targets.get(), targets, (size_t)(count * tsize) * sizeof(float));
         d.count = count;
         d.sample_size = sample_size;
         d.target_size = tsize;
         return {};
-    }
-    st = fits_in_memory((uint64_t)count * (uint64_t)(4 * (sample_size + tsize) + 1), "the dataset's copy for the session", "use fewer samples");
-    if (!st.ok()) return st;
-    Data & d = data_[split];
-    d = Data{};
-    d.features.reset(new (std::nothrow) float[(size_t)(count * sample_size) + 1]);
-    d.labels.reset(new (std::nothrow) uint8_t[(size_t)count + 1]);
-    if (use_targets) d.targets.reset(new (std::nothrow) float[(size_t)(count * tsize) + 1]);
-    if (!d.features || !d.labels || (use_targets && !d.targets)) {
-        d = Data{};
-        return Status::error(NL_STATUS_OUT_OF_MEMORY, "out of memory copying the dataset");
-    }
-    std::memcpy(d.features.get(), features, (size_t)(count * sample_size) * sizeof(float));
-    if (labels) std::memcpy(d.labels.get(), labels, (size_t)count);
-    else std::memset(d.labels.get(), 0, (size_t)count);
-    if (use_targets) std::memcpy(d.targets.get(), targets, (size_t)(count * tsize) * sizeof(float));
-    d.count = count;
-    d.sample_size = sample_size;
-    d.target_size = tsize;
-    return {};
+    });
 }
 
 int64_t Session::dataset_count(Split split) const { return data_[split == SPLIT_TEST].count; }
@@ -295,18 +282,18 @@ Status Session::exec(const Instr & in, int n) {
         linear_backward(pool, f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), n, i[0], i[1], i[2] != 0);
         return {};
     case Op::RELU_FORWARD:
-        relu_forward(f32(b[0]), f32(b[1]), (size_t)n * i[0]);
+        relu_forward(f32(b[0]), f32(b[1]), (int64_t)n * i[0]);
         return {};
     case Op::RELU_BACKWARD:
-        relu_backward(f32(b[0]), f32(b[1]), f32(b[2]), (size_t)n * i[0], i[1] != 0);
+        relu_backward(f32(b[0]), f32(b[1]), f32(b[2]), (int64_t)n * i[0], i[1] != 0);
         return {};
     case Op::SOFTMAX_CROSS_ENTROPY_FORWARD: {
         float loss = 0;
-        int correct = 0;
+        int64_t correct = 0;
         nl_status s = cross_entropy_forward(f32(b[0]), i32(b[1]), f32(b[2]), n, i[0], ce_params(b[5], i[1], i[2], f[0]), &loss, &correct);
         if (s != NL_STATUS_OK) return label_error(s, i[0]);
         *f32(b[3]) = loss;
-        if (b[4] >= 0) *i32(b[4]) = correct;
+        if (b[4] >= 0) *i32(b[4]) = (int32_t)correct;   // <= n <= max_batch
         return {};
     }
     case Op::SOFTMAX_CROSS_ENTROPY_BACKWARD:
@@ -390,13 +377,13 @@ Status Session::exec(const Instr & in, int n) {
         batch_norm_backward(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), f32(b[6]), f32(b[7]), n, i[0], i[1], i[2] != 0);
         return {};
     case Op::LAYER_NORM_FORWARD:
-        layer_norm_forward(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), n * i[0], i[1], f[0]);
+        layer_norm_forward(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), (int64_t)n * i[0], i[1], f[0]);
         return {};
     case Op::LAYER_NORM_BACKWARD:
-        layer_norm_backward(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), f32(b[6]), f32(b[7]), n * i[0], i[1], i[2] != 0);
+        layer_norm_backward(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), f32(b[6]), f32(b[7]), (int64_t)n * i[0], i[1], i[2] != 0);
         return {};
     case Op::DROPOUT_FORWARD: {
-        size_t count = (size_t)n * i[0];
+        size_t count = (int64_t)n * i[0];
         if (!training_ || f[0] == 0.f) {
             copy_forward(f32(b[0]), f32(b[1]), count, false);
             return {};
@@ -407,50 +394,50 @@ Status Session::exec(const Instr & in, int n) {
         return {};
     }
     case Op::DROPOUT_BACKWARD:
-        dropout_backward(f32(b[0]), f32(b[1]), f32(b[2]), (size_t)n * i[0], i[1] != 0);
+        dropout_backward(f32(b[0]), f32(b[1]), f32(b[2]), (int64_t)n * i[0], i[1] != 0);
         return {};
     case Op::ACTIVATION_FORWARD:
-        activation_forward((Activation)i[0], f[0], f32(b[0]), f32(b[1]), (size_t)n * i[1]);
+        activation_forward((Activation)i[0], f[0], f32(b[0]), f32(b[1]), (int64_t)n * i[1]);
         return {};
     case Op::ACTIVATION_BACKWARD:
-        activation_backward((Activation)i[0], f[0], f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), (size_t)n * i[1], i[2] != 0);
+        activation_backward((Activation)i[0], f[0], f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), (int64_t)n * i[1], i[2] != 0);
         return {};
     case Op::SOFTMAX_FORWARD:
-        softmax_forward(f32(b[0]), f32(b[1]), n * i[0], i[1], i[2], i[3] != 0);
+        softmax_forward(f32(b[0]), f32(b[1]), (int64_t)n * i[0], i[1], i[2], i[3] != 0);
         return {};
     case Op::SOFTMAX_BACKWARD:
-        softmax_backward(f32(b[0]), f32(b[1]), f32(b[2]), n * i[0], i[1], i[2], i[3] != 0, i[4] != 0);
+        softmax_backward(f32(b[0]), f32(b[1]), f32(b[2]), (int64_t)n * i[0], i[1], i[2], i[3] != 0, i[4] != 0);
         return {};
     case Op::ADD_FORWARD:
-        add_forward(f32(b[0]), f32(b[1]), f32(b[2]), (size_t)n * i[0]);
+        add_forward(f32(b[0]), f32(b[1]), f32(b[2]), (int64_t)n * i[0]);
         return {};
     case Op::COPY:
-        copy_forward(f32(b[0]), f32(b[1]), (size_t)n * i[0], i[1] != 0);
+        copy_forward(f32(b[0]), f32(b[1]), (int64_t)n * i[0], i[1] != 0);
         return {};
     case Op::CONCAT_FORWARD:
-        concat_copy(f32(b[0]), f32(b[1]), n * i[0], i[1], i[2], i[3]);
+        concat_copy(f32(b[0]), f32(b[1]), (int64_t)n * i[0], i[1], i[2], i[3]);
         return {};
     case Op::CONCAT_BACKWARD:
-        slice_copy(f32(b[0]), f32(b[1]), n * i[0], i[1], i[2], i[3], i[4] != 0);
+        slice_copy(f32(b[0]), f32(b[1]), (int64_t)n * i[0], i[1], i[2], i[3], i[4] != 0);
         return {};
     case Op::NLL_LOSS_FORWARD: {
         float loss = 0;
-        int correct = 0;
+        int64_t correct = 0;
         nl_status s = nll_loss_forward(f32(b[0]), i32(b[1]), n, i[0], ce_params(b[4], i[1], i[2], 0.f), &loss, &correct);
         if (s != NL_STATUS_OK) return label_error(s, i[0]);
         *f32(b[2]) = loss;
-        if (b[3] >= 0) *i32(b[3]) = correct;
+        if (b[3] >= 0) *i32(b[3]) = (int32_t)correct;
         return {};
     }
     case Op::NLL_LOSS_BACKWARD:
         nll_loss_backward(i32(b[0]), f32(b[1]), n, i[0], ce_params(b[2], i[1], i[2], 0.f), i[3] != 0);
         return {};
     case Op::POINT_LOSS_FORWARD:
-        *f32(b[2]) = point_loss_forward((PointLoss)i[0], f32(b[0]), f32(b[1]), (size_t)n * i[1], (Reduction)i[2], f[0]);
+        *f32(b[2]) = point_loss_forward((PointLoss)i[0], f32(b[0]), f32(b[1]), (int64_t)n * i[1], (Reduction)i[2], f[0]);
         return {};
     case Op::POINT_LOSS_BACKWARD: {
         // The two gradients may need different accumulate flags: run each on its own.
-        size_t count = (size_t)n * i[1];
+        size_t count = (int64_t)n * i[1];
         if (b[2] >= 0) point_loss_backward((PointLoss)i[0], f32(b[0]), f32(b[1]), f32(b[2]), nullptr, count, (Reduction)i[2], f[0], i[3] != 0);
         if (b[3] >= 0) point_loss_backward((PointLoss)i[0], f32(b[0]), f32(b[1]), nullptr, f32(b[3]), count, (Reduction)i[2], f[0], i[4] != 0);
         return {};
@@ -510,13 +497,22 @@ Status Session::exec(const Instr & in, int n) {
 
 Status Session::exec_all(const std::vector<Instr> & section, int n) {
     for (const Instr & in : section) {
-        Status st = exec(in, n);
+        Status st;
+        try {
+            st = exec(in, n);   // a kernel's exception (on any pool thread) is rethrown here by the pool
+        } catch (...) {
+            st = current_exception_status(std::string("in ") + op_info(in.op).name);
+        }
         if (!st.ok()) return st;
     }
     return {};
 }
 
 Status Session::run_step(int n, bool train, bool update, float lr) {
+    return guarded("running a step", [&] { return run_step_unguarded(n, train, update, lr); });
+}
+
+Status Session::run_step_unguarded(int n, bool train, bool update, float lr) {
     if (n < 1 || n > prog_.max_batch)
         return Status::error(NL_STATUS_INVALID_ARGUMENT, "batch of " + std::to_string(n) + " rows does not fit the program's batch size " +
                                                              std::to_string(prog_.max_batch));
@@ -534,6 +530,10 @@ Status Session::run_step(int n, bool train, bool update, float lr) {
 }
 
 Status Session::run_epoch(Split split, const EpochOptions & o, ProgressFn progress, void * ctx, EpochResult & r) {
+    return guarded("running an epoch", [&] { return run_epoch_unguarded(split, o, progress, ctx, r); });
+}
+
+Status Session::run_epoch_unguarded(Split split, const EpochOptions & o, ProgressFn progress, void * ctx, EpochResult & r) {
     using clock = std::chrono::steady_clock;
     const Data & d = data_[split == SPLIT_TEST];
     r = EpochResult{};
@@ -567,7 +567,9 @@ Status Session::run_epoch(Split split, const EpochOptions & o, ProgressFn progre
     const int32_t * order = o.order;
     if (!order) {
         iota.reset(new (std::nothrow) int32_t[(size_t)o.count + 1]);
-        if (!iota) return Status::error(NL_STATUS_OUT_OF_MEMORY, "out of memory for the sample order");
+        if (!iota)
+            return Status::error(NL_STATUS_OUT_OF_MEMORY, "could not allocate " + format_bytes(((uint64_t)o.count + 1) * 4) +
+                                                              " for the epoch's sample order (" + std::to_string(o.count) + " indices)");
         for (int64_t k = 0; k < o.count; k++) iota[k] = (int32_t)k;
         order = iota.get();
     }

@@ -34,6 +34,7 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include "memory.h"
 #include "program.h"
 #include "threadpool.h"
 
@@ -141,6 +142,10 @@ public:
 
 private:
     Session() = default;
+    // The public calls run these under guarded() (memory.h): no exception crosses the API.
+    static Status create_unguarded(const int32_t * words, size_t n, int threads, std::unique_ptr<Session> & out);
+    Status run_epoch_unguarded(Split split, const EpochOptions & opts, ProgressFn progress, void * ctx, EpochResult & result);
+    Status run_step_unguarded(int n, bool train, bool update, float lr);
     Status exec(const Instr & in, int n);
     template <class F> void for_chunks(size_t count, F && fn);
     Status exec_all(const std::vector<Instr> & section, int n);
@@ -151,7 +156,8 @@ private:
     Status check_gradients(const std::string & where);
 
     Program prog_;
-    float * arena_ = nullptr;
+    Allocation arena_mem_;     // every buffer of the program, at the planner's offsets
+    float * arena_ = nullptr;  // arena_mem_.data()
     std::unique_ptr<ThreadPool> pool_;
     template <class T> using DataPtr = std::unique_ptr<T[], MaybeOwned>;
     template <class T> static DataPtr<T> borrowed(const T * p) { return DataPtr<T>(const_cast<T *>(p), MaybeOwned{false}); }

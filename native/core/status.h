@@ -8,7 +8,7 @@ typedef enum nl_status {
     NL_STATUS_INVALID_PROGRAM,    // the Program failed validation (message names the instruction)
     NL_STATUS_SHAPE_MISMATCH,     // buffer sizes do not agree with an instruction's attributes
     NL_STATUS_BAD_LABEL,          // a class label outside [0, classes)
-    NL_STATUS_OUT_OF_MEMORY,      // an allocation failed
+    NL_STATUS_OUT_OF_MEMORY,      // an allocation failed, or would not fit the memory available (message: the buffer, its size)
     NL_STATUS_NON_FINITE,         // loss became NaN or infinite
     NL_STATUS_STOPPED,            // a run was stopped on request (not an error for the user)
     NL_STATUS_INTERNAL,           // a bug: an invariant we check failed

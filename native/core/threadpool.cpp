@@ -20,6 +20,7 @@
 #include <chrono>
 #include <system_error>
 #include <condition_variable>
+#include <exception>
 #include <cstdint>
 #include <mutex>
 #include <thread>
@@ -64,6 +65,10 @@ struct ThreadPool::Impl {
     std::mutex mu;
     std::condition_variable cv;
     std::vector<std::thread> workers;
+    // The first exception a task of the current generation threw (a worker thread must never let
+    // one escape: std::terminate would take the host process down). Rethrown by parallel_for.
+    std::mutex error_mu;
+    std::exception_ptr error;
 
     int drain(uint32_t gen);
     static void worker(Impl * s);
@@ -88,7 +93,12 @@ int ThreadPool::Impl::drain(uint32_t gen) {
         if (t >= n) break; // all claimed, or CLOSED
         if (!s.state.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel, std::memory_order_acquire))
             continue; // cur reloaded
-        fn(ctx, (int)t);
+        try {
+            fn(ctx, (int)t);
+        } catch (...) {
+            std::lock_guard<std::mutex> lk(s.error_mu);
+            if (!s.error) s.error = std::current_exception();
+        }
         ran++;
         s.done.fetch_add(1, std::memory_order_release);
         cur = s.state.load(std::memory_order_acquire);
@@ -132,7 +142,7 @@ void ThreadPool::Impl::worker(Impl * sp) {
     }
 }
 
-ThreadPool::ThreadPool(int n_threads) : impl_(new Impl) {
+ThreadPool::ThreadPool(int n_threads) : impl_(new Impl) {   // (std::bad_alloc from new Impl reaches the caller)
     if (n_threads <= 0) n_threads = hardware_threads();
     impl_->workers.reserve((size_t)(n_threads - 1));
     for (int i = 1; i < n_threads; i++) {
@@ -183,6 +193,13 @@ void ThreadPool::parallel_for(int n_tasks, TaskFn fn, void * ctx) {
     // close: a late worker's CAS on (gen, t) now fails. exchange (acq_rel) keeps the next call's
     // job writes after it.
     s.state.exchange(((uint64_t)gen << 32) | NL_POOL_CLOSED, std::memory_order_acq_rel);
+    // every task has finished: hand a task's exception to the caller, on the caller's thread
+    std::exception_ptr e;
+    {
+        std::lock_guard<std::mutex> lk(s.error_mu);
+        std::swap(e, s.error);
+    }
+    if (e) std::rethrow_exception(e);
 }
 
 int hardware_threads() {
@@ -225,6 +242,7 @@ struct Runner {
     void (*fn)(void *) = nullptr;
     void * ctx = nullptr;
     bool busy = false; // a job is assigned and not finished
+    std::exception_ptr error; // what the job threw, rethrown on the thread that handed it over
 };
 
 std::mutex g_runners_mu;
@@ -235,7 +253,11 @@ void runner_loop(Runner * r) {
     std::unique_lock<std::mutex> lk(r->mu);
     for (;;) {
         r->cv.wait(lk, [r] { return r->fn != nullptr; });
-        r->fn(r->ctx);
+        try {
+            r->fn(r->ctx);
+        } catch (...) {
+            r->error = std::current_exception();
+        }
         r->fn = nullptr;
         r->busy = false;
         r->cv.notify_all();
@@ -274,8 +296,13 @@ void run_epoch_work(void (*fn)(void *), void * ctx) {
         r->cv.notify_all();
         r->cv.wait(lk, [r] { return !r->busy; });
     }
-    std::lock_guard<std::mutex> lk(g_runners_mu);
-    g_idle_runners.push_back(r);
+    std::exception_ptr e;
+    std::swap(e, r->error);
+    {
+        std::lock_guard<std::mutex> lk(g_runners_mu);
+        g_idle_runners.push_back(r);
+    }
+    if (e) std::rethrow_exception(e);
 }
 
 } // namespace nl

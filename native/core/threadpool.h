@@ -19,7 +19,11 @@ public:
     int size() const;
 
     // Calls fn(ctx, task) for every task in [0, n_tasks), spread over the pool, and returns when
-    // all calls have finished. fn must not throw. Not re-entrant: call it from one thread at a time.
+    // all calls have finished. Not re-entrant: call it from one thread at a time.
+    // If tasks throw (std::bad_alloc from a kernel's scratch, say), the exception never leaves the
+    // worker thread that ran it: the other tasks still run, and parallel_for rethrows the first
+    // exception on the calling thread once all have finished (with one thread or one task, the
+    // exception simply propagates).
     typedef void (*TaskFn)(void * ctx, int task);
     void parallel_for(int n_tasks, TaskFn fn, void * ctx);
 
@@ -52,7 +56,8 @@ void lower_thread_priority();
 // Runs a whole epoch's work: with background priority on, on a persistent runner thread at lowered
 // priority, waiting for it (the calling thread is a libuv worker that also serves the host's file
 // I/O, and an unprivileged process could not raise its priority back afterwards; concurrent callers
-// get a runner each); off, right here. fn must not throw.
+// get a runner each); off, right here. What fn throws is rethrown here, on the calling thread (never
+// on the runner, where it would terminate the process).
 void run_epoch_work(void (*fn)(void *), void * ctx);
 
 template <class F> void run_epoch_work(F && f) {

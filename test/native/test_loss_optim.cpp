@@ -42,7 +42,7 @@ static bool all_nan(const float * v, size_t n) {
 
 struct CeRef {
     double loss = 0;
-    int correct = 0;
+    int64_t correct = 0;
     std::vector<double> probs, grad, mag;
 };
 
@@ -79,7 +79,7 @@ static CeRef ce_ref(const float * l, const int32_t * lab, int n, int c, const fl
     const double D = red == Reduction::MEAN ? denom : 1.0;
     r.loss = total / D;
     for (int i = 0; i < n; i++)
-        for (int k = 0; k < c; k++) {
+        for (int64_t k = 0; k < c; k++) {
             double g = 0, m = 0;
             if (from_logp) {
                 g = dlogp[(size_t)i * c + k];
@@ -140,7 +140,7 @@ static void test_ce_case(Rng & r, int n, int c, const CeCase & k, bool nll) {
 
     std::vector<float> probs((size_t)n * c, NaN);
     float loss = NaN;
-    int correct = -1;
+    int64_t correct = -1;
     nl_status st = nll ? nll_loss_forward(x.data(), lab.data(), n, c, p, &loss, &correct)
                        : cross_entropy_forward(x.data(), lab.data(), probs.data(), n, c, p, &loss, &correct);
     const CeRef ref = ce_ref(x.data(), lab.data(), n, c, p.weight, k.ignore_index, nll ? 0.0 : (double)k.eps, k.red, nll);
@@ -149,8 +149,8 @@ static void test_ce_case(Rng & r, int n, int c, const CeCase & k, bool nll) {
         for (size_t i = 0; i < probs.size(); i++) cp.add(probs[i], ref.probs[i], 4 * FLT_EPSILON * ref.probs[i] + 1e-38);
     check(st == NL_STATUS_OK && std::fabs(loss - ref.loss) <= 4 * FLT_EPSILON * std::fabs(ref.loss) + 1e-7 && cp.ok &&
               correct == ref.correct,
-          "%s: forward vs naive: status %s, loss %.9g (ref %.9g), correct %d (ref %d), probs max err %.3g", tag.c_str(),
-          nl_status_code(st), loss, ref.loss, correct, ref.correct, cp.max_err);
+          "%s: forward vs naive: status %s, loss %.9g (ref %.9g), correct %lld (ref %lld), probs max err %.3g", tag.c_str(),
+          nl_status_code(st), loss, ref.loss, (long long)correct, (long long)ref.correct, cp.max_err);
 
     // backward, overwrite and accumulate
     std::vector<float> dx((size_t)n * c, NaN), dacc((size_t)n * c);
@@ -178,7 +178,7 @@ static void test_ce_case(Rng & r, int n, int c, const CeCase & k, bool nll) {
     std::vector<float> pp((size_t)n * c);
     auto lossfn = [&]() {
         float l = 0.f;
-        int kk = 0;
+        int64_t kk = 0;
         if (nll)
             nll_loss_forward(x.data(), lab.data(), n, c, p, &l, &kk);
         else
@@ -213,7 +213,7 @@ static void test_ce_wrappers(Rng & r) {
     for (auto & y : lab) y = r.below(c);
     std::vector<float> p1((size_t)n * c), p2((size_t)n * c), d1((size_t)n * c), d2((size_t)n * c);
     float l1 = 0, l2 = 0;
-    int k1 = 0, k2 = 0;
+    int64_t k1 = 0, k2 = 0;
     CrossEntropyParams p;
     nl_status s1 = softmax_cross_entropy_forward(x.data(), lab.data(), p1.data(), n, c, &l1, &k1);
     nl_status s2 = cross_entropy_forward(x.data(), lab.data(), p2.data(), n, c, p, &l2, &k2);
@@ -243,7 +243,7 @@ static void test_ce_edges(Rng & r) {
                 p.weight = weighted ? w.data() : nullptr;
                 p.label_smoothing = smooth ? 0.1f : 0.f;
                 float loss = 0;
-                int correct = -1;
+                int64_t correct = -1;
                 nl_status st = cross_entropy_forward(x.data(), lab.data(), probs.data(), n, c, p, &loss, &correct);
                 cross_entropy_backward(probs.data(), lab.data(), d.data(), n, c, p, false);
                 bool zero = true;
@@ -270,7 +270,7 @@ static void test_ce_edges(Rng & r) {
         CrossEntropyParams p;
         p.weight = w.data();
         float loss = 0;
-        int correct = 0;
+        int64_t correct = 0;
         cross_entropy_forward(x.data(), lab.data(), probs.data(), n, c, p, &loss, &correct);
         cross_entropy_backward(probs.data(), lab.data(), d.data(), n, c, p, false);
         bool ok = std::isnan(loss) && all_nan(&d[0], 6) && all_nan(&d[9], 3) && d[6] == 0 && d[7] == 0 && d[8] == 0;
@@ -288,7 +288,7 @@ static void test_ce_edges(Rng & r) {
         p.ignore_index = b.ignore;
         std::vector<float> pr((size_t)n * c, 42.f);
         float loss = 42.f, nl = 42.f;
-        int correct = 42, nc = 42;
+        int64_t correct = 42, nc = 42;
         nl_status st = cross_entropy_forward(x.data(), lab.data(), pr.data(), n, c, p, &loss, &correct);
         nl_status sn = nll_loss_forward(x.data(), lab.data(), n, c, p, &nl, &nc);
         bool untouched = loss == 42.f && correct == 42 && nl == 42.f && nc == 42;
@@ -300,7 +300,7 @@ static void test_ce_edges(Rng & r) {
     {
         float l = 0.f, pz = 0.f, loss = 0.f;
         int32_t lab = 0;
-        int correct = 0;
+        int64_t correct = 0;
         CrossEntropyParams p;
         nl_status st = cross_entropy_forward(&l, &lab, &pz, 0, 1, p, &loss, &correct);
         nl_status sn = nll_loss_forward(&l, &lab, 0, 1, p, &loss, &correct);
@@ -313,11 +313,11 @@ static void test_ce_edges(Rng & r) {
         std::vector<int32_t> lab = {0, 2, 0, -100};
         CrossEntropyParams p;
         float loss;
-        int correct = -1, nc = -1;
+        int64_t correct = -1, nc = -1;
         cross_entropy_forward(l.data(), lab.data(), probs.data(), 4, 3, p, &loss, &correct);
         nll_loss_forward(l.data(), lab.data(), 4, 3, p, &loss, &nc);
-        check(correct == 2 && nc == 2, "correct: first index wins ties, ignored rows not counted (%d, %d; expected 2)",
-              correct, nc);
+        check(correct == 2 && nc == 2, "correct: first index wins ties, ignored rows not counted (%lld, %lld; expected 2)",
+              (long long)correct, (long long)nc);
     }
     // large logits stay finite
     {
@@ -328,7 +328,7 @@ static void test_ce_edges(Rng & r) {
         p.weight = w.data();
         w[0] = 0.5f;
         float loss;
-        int correct;
+        int64_t correct;
         cross_entropy_forward(l.data(), lab.data(), probs.data(), 4, 3, p, &loss, &correct);
         CeRef ref = ce_ref(l.data(), lab.data(), 4, 3, w.data(), -100, 0.1, Reduction::MEAN, false);
         cross_entropy_backward(probs.data(), lab.data(), d.data(), 4, 3, p, false);
@@ -362,7 +362,7 @@ static void test_ce_torch() {
         p.label_smoothing = k.eps;
         p.reduction = k.red;
         float loss = NaN;
-        int correct;
+        int64_t correct;
         cross_entropy_forward(x.data(), lab.data(), probs.data(), n, c, p, &loss, &correct);
         check(std::fabs(loss - k.want) <= 4 * FLT_EPSILON * k.want,
               "torch 1.13 CrossEntropyLoss(weight=%s, label_smoothing=%g, reduction=%s): %.9g (torch %.9g)",
@@ -384,7 +384,7 @@ static void test_ce_torch() {
         p.weight = k.weighted ? w : nullptr;
         p.reduction = k.red;
         float loss = NaN;
-        int correct;
+        int64_t correct;
         nll_loss_forward(lp.data(), lab.data(), n, c, p, &loss, &correct);
         check(std::fabs(loss - k.want) <= 4 * FLT_EPSILON * k.want, "torch 1.13 NLLLoss(weight=%s, reduction=%s): %.9g (torch %.9g)",
               k.weighted ? "w" : "None", k.red == Reduction::MEAN ? "mean" : "sum", loss, k.want);
@@ -662,7 +662,7 @@ static void test_optim_golden() {
     auto run = [&](const char * name, const std::function<void(float *, const float *, int)> & step_fn,
                    const float (&want)[N]) {
         const int mism = golden_mismatches(
-            K, [](int i) { return (i - 5) / 3.0; }, [](int k, int i) { return ((i * 5 + k * 3) % 11 - 5) / 7.0; }, step_fn, want);
+            K, [](int i) { return (i - 5) / 3.0; }, [](int64_t k, int i) { return ((i * 5 + k * 3) % 11 - 5) / 7.0; }, step_fn, want);
         check(mism == 0, "golden %s: 5 steps match PyTorch 1.13 bit for bit (%d of %d differ)", name, mism, N);
     };
     {

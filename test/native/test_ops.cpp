@@ -45,7 +45,7 @@ static void linear_ref(const float * x, const float * w, const float * b, int n,
     for (int i = 0; i < n; i++)
         for (int o = 0; o < out; o++) {
             double s = b ? b[o] : 0.0, m = b ? std::fabs(b[o]) : 0.0;
-            for (int k = 0; k < in; k++) {
+            for (int64_t k = 0; k < in; k++) {
                 double t = (double)x[(size_t)i * in + k] * w[(size_t)o * in + k];
                 s += t;
                 m += std::fabs(t);
@@ -82,7 +82,7 @@ static void test_linear(ThreadPool * pool, Rng & r, int n, int in, int out, bool
             const double g = dy[(size_t)i * out + o];
             db_ref[o] += g;
             db_mag[o] += std::fabs(g);
-            for (int k = 0; k < in; k++) {
+            for (int64_t k = 0; k < in; k++) {
                 dx_ref[(size_t)i * in + k] += g * w[(size_t)o * in + k];
                 dx_mag[(size_t)i * in + k] += std::fabs(g * w[(size_t)o * in + k]);
                 dw_ref[(size_t)o * in + k] += g * x[(size_t)i * in + k];
@@ -255,7 +255,7 @@ static void test_ce_case(Rng & r, const char * what, int n, int c, std::vector<f
     std::snprintf(tag, sizeof tag, "cross-entropy %s n=%d c=%d", what, n, c);
     std::vector<float> probs((size_t)n * c, NaN);
     float loss = NaN;
-    int correct = -1;
+    int64_t correct = -1;
     nl_status st = softmax_cross_entropy_forward(logits.data(), labels.data(), probs.data(), n, c, &loss, &correct);
     std::vector<double> pref;
     double lref;
@@ -266,8 +266,8 @@ static void test_ce_case(Rng & r, const char * what, int n, int c, std::vector<f
     const bool finite = std::isfinite(loss);
     check(st == NL_STATUS_OK && finite && std::fabs(loss - lref) <= 4 * FLT_EPSILON * std::fabs(lref) + 1e-6 && cp.ok &&
               correct == cref,
-          "%s: forward vs naive: status %s, loss %.9g (ref %.9g), correct %d (ref %d), probs max err %.3g", tag,
-          nl_status_code(st), loss, lref, correct, cref, cp.max_err);
+          "%s: forward vs naive: status %s, loss %.9g (ref %.9g), correct %lld (ref %lld), probs max err %.3g", tag,
+          nl_status_code(st), loss, lref, (long long)correct, (long long)cref, cp.max_err);
 
     std::vector<float> dl((size_t)n * c, NaN);
     softmax_cross_entropy_backward(probs.data(), labels.data(), dl.data(), n, c, dloss);
@@ -293,7 +293,7 @@ static void test_ce_case(Rng & r, const char * what, int n, int c, std::vector<f
                 return (double)dloss * l;
             }
             float l = 0.f;
-            int k = 0;
+            int64_t k = 0;
             softmax_cross_entropy_forward(logits.data(), labels.data(), pp.data(), n, c, &l, &k);
             return (double)dloss * l;
         };
@@ -323,9 +323,9 @@ static void test_cross_entropy(Rng & r) {
         std::vector<int32_t> lab = {0, 2, 0, 1};
         std::vector<float> probs(12);
         float loss;
-        int correct = -1;
+        int64_t correct = -1;
         softmax_cross_entropy_forward(l.data(), lab.data(), probs.data(), 4, 3, &loss, &correct);
-        check(correct == 2, "cross-entropy ties: correct = %d (expected 2: first index wins)", correct);
+        check(correct == 2, "cross-entropy ties: correct = %lld (expected 2: first index wins)", (long long)correct);
         test_ce_case(r, "ties", 4, 3, l, lab, 1.f, CeFd::none);
     }
     // BAD_LABEL: label -1 and label c; nothing written, even for rows before the bad one
@@ -334,7 +334,7 @@ static void test_cross_entropy(Rng & r) {
         std::vector<int32_t> lab = {1, 2, bad};
         std::vector<float> probs(15, 42.f);
         float loss = 42.f;
-        int correct = 42;
+        int64_t correct = 42;
         nl_status st = softmax_cross_entropy_forward(l.data(), lab.data(), probs.data(), 3, 5, &loss, &correct);
         bool untouched = loss == 42.f && correct == 42;
         for (float p : probs) untouched = untouched && p == 42.f;
@@ -344,7 +344,7 @@ static void test_cross_entropy(Rng & r) {
     {
         float l = 0.f, p = 0.f, loss = 0.f;
         int32_t lab = 0;
-        int correct = 0;
+        int64_t correct = 0;
         nl_status st = softmax_cross_entropy_forward(&l, &lab, &p, 0, 1, &loss, &correct);
         check(st == NL_STATUS_INVALID_ARGUMENT, "cross-entropy n=0: status %s (no division by zero)", nl_status_code(st));
     }
@@ -452,7 +452,7 @@ static void test_optim_golden() {
     auto run = [&](const char * name, const std::function<void(float *, const float *, int)> & step_fn,
                    const float (&want)[N]) {
         const int mism = golden_mismatches(
-            K, [](int i) { return (i - 3.5) / 4; }, [](int k, int i) { return ((i * 5 + k * 3) % 11 - 5) / 16.0; }, step_fn, want);
+            K, [](int i) { return (i - 3.5) / 4; }, [](int64_t k, int i) { return ((i * 5 + k * 3) % 11 - 5) / 16.0; }, step_fn, want);
         check(mism == 0, "%s: 3 steps match PyTorch 1.13 bit for bit (%d of %d differ)", name, mism, N);
     };
     {

@@ -132,6 +132,26 @@ int main() {
 
     expect_error(tiny().words({0, 4, 3, 5, 6, 1, 3, -1}), NL_STATUS_SHAPE_MISMATCH, "correct", "well-known buffer with the wrong type");
 
+    // Geometry at the int32 limits: padding 2^31 - 1 on both sides, a kernel of 2^31 - 1 rows. The
+    // decoder's sums (h + ph0 + ph1, the pool's h + ph) once overflowed int (undefined behaviour,
+    // which the UBSan build of this program reports); they must simply be refused.
+    {
+        const int32_t big = 0x7fffffff;
+        Builder g;
+        int x = g.add(0, 1, 4), wt = g.add(0, 0, 1), y = g.add(0, 1, 4);
+        g.fwd.push_back(Builder::ins(nl::Op::CONV2D_FORWARD, {x, wt, -1, y}, {1, 2, 2, 1, 1, 1, 1, 1, big, big, big, big, 1, 1, 1, 2, 2}));
+        expect_error(g.words({x, -1, -1, -1, -1, -1, 0, -1}), NL_STATUS_SHAPE_MISMATCH, "does not follow from the geometry",
+                     "conv2d with padding 2^31 - 1 is refused (no overflow)");
+        Builder q;
+        x = q.add(0, 1, big);
+        y = q.add(0, 1, 1);
+        int idx = q.add(1, 1, 1);
+        // max pool: c h w kh kw sh sw ph pw dh dw ho wo
+        q.fwd.push_back(Builder::ins(nl::Op::MAX_POOL2D_FORWARD, {x, y, idx}, {1, big, 1, big, 1, big, 1, big / 2, 0, 1, 1, 2, 1}));
+        expect_error(q.words({x, -1, -1, -1, -1, -1, 0, -1}), NL_STATUS_SHAPE_MISMATCH, "max_pool2d_forward",
+                     "max_pool2d with h + padding past 2^31 is checked without overflow (and refused: y is too small)");
+    }
+
     // ---- runtime ---------------------------------------------------------------------------------
     std::unique_ptr<nl::Session> s;
     auto words = tiny().words(IO);

@@ -2,7 +2,7 @@
  * Regression targets from a dataset (a regression CSV) through the compiler: a point loss with no
  * target edge reads the program's `targets` buffer (PROGRAM_VERSION 3 header word), widths are checked
  * with messages naming the loss node, class losses refuse regression data; the session's float
- * dataset path; regression metrics; the memory pre-check's arithmetic and messages.
+ * dataset path; regression metrics (the memory pre-check: memory.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../engine/compile/compile.js';
@@ -11,7 +11,6 @@ import { encodeProgram, PROGRAM_VERSION } from '../../engine/compile/program.js'
 import { analyzeForTraining } from '../../engine/graph/analyze.js';
 import type { GraphDoc } from '../../engine/graph/document.js';
 import { Session } from '../../engine/runtime/session.js';
-import { checkMemory, estimateMemory, MAX_ARENA_BYTES } from '../../engine/train/memory.js';
 import { regressionMetrics } from '../../engine/train/metrics.js';
 import { float32Text } from '../../engine/train/run.js';
 
@@ -158,36 +157,6 @@ describe('regression metrics', () => {
     expect(two.r2).toBeCloseTo((1 - 5 / ssTot + 1) / 2, 12);
     expect(regressionMetrics([1, 2], [3, 3], 2, 1).r2).toBeNull(); // constant target: undefined
     expect(regressionMetrics([], [], 0, 1)).toMatchObject({ samples: 0, r2: null });
-  });
-});
-
-describe('memory pre-check', () => {
-  it('estimates the arena (split into fixed buffers and per-batch ones) plus the dataset', () => {
-    const p = compile(graph(4, 16, 'CrossEntropyLoss'), undefined, 64);
-    const e = estimateMemory(p, 1000);
-    expect(e.paramBytes).toBeGreaterThanOrEqual((4 * 16 + 16) * 4 * 2); // weights and their gradients
-    expect(e.paramBytes + e.activationBytes).toBe(p.arena16 * 64);
-    expect(e.total).toBe(p.arena16 * 64 + 1000);
-    expect(checkMemory(p, 1000, 1 << 30)).toEqual(e);
-  });
-
-  it('refuses a run above the machine with the sizes broken down and the remedy for the largest part', () => {
-    const big = compile(graph(4, 4096, 'CrossEntropyLoss'), undefined, 65536);
-    expect(() => checkMemory(big, 0, 2 ** 30)).toThrow(
-      expect.objectContaining({
-        code: 'NL_OOM',
-        message: expect.stringMatching(/^Training needs about [\d.]+ GiB \(activations at batch 65536: [\d.]+ GiB, parameters, gradients and optimizer state: 0\.0 GiB, dataset and its copy: 0\.0 GiB\) but this machine has 1\.0 GiB: lower the batch size\.$/),
-      }),
-    );
-    // a large dataset on a small model: the remedy is fewer samples
-    const small = compile(graph(4, 3, 'CrossEntropyLoss'), undefined, 16);
-    expect(() => checkMemory(small, 3 * 2 ** 30, 2 ** 30)).toThrow(expect.objectContaining({ message: expect.stringContaining('train on fewer samples') }));
-  });
-
-  it("refuses an arena above the engine's 64 GiB limit whatever the machine has", () => {
-    const huge = compile(graph(4, 65536, 'CrossEntropyLoss'), undefined, 1 << 20);
-    expect(huge.arena16 * 64).toBeGreaterThan(MAX_ARENA_BYTES);
-    expect(() => checkMemory(huge, 0, 2 ** 50)).toThrow(expect.objectContaining({ code: 'NL_OOM', message: expect.stringContaining('more than the 64.0 GiB one training session can hold') }));
   });
 });
 

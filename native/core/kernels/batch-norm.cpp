@@ -26,18 +26,18 @@
 namespace nl {
 
 // y[:, ch, :] = x[:, ch, :] * alpha + shift, one channel of [n, c, inner]
-static void bn_affine_channel(const float * x, float * y, int n, int c, int inner, int ch, float alpha, float shift) {
+static void bn_affine_channel(const float * x, float * y, int64_t n, int64_t c, int64_t inner, int ch, float alpha, float shift) {
     const size_t stride = (size_t)c * inner;
-    for (int i = 0; i < n; i++) {
+    for (int64_t i = 0; i < n; i++) {
         const float * __restrict xi = x + i * stride + (size_t)ch * inner;
         float * __restrict yi = y + i * stride + (size_t)ch * inner;
-        for (int k = 0; k < inner; k++) yi[k] = xi[k] * alpha + shift;
+        for (int64_t k = 0; k < inner; k++) yi[k] = xi[k] * alpha + shift;
     }
 }
 
 void batch_norm_forward_train(const float * x, const float * gamma, const float * beta, float * y,
                               float * save_mean, float * save_invstd, float * running_mean, float * running_var,
-                              int32_t * num_batches_tracked, int n, int c, int inner, float eps, float momentum) {
+                              int32_t * num_batches_tracked, int64_t n, int64_t c, int64_t inner, float eps, float momentum) {
     if (n <= 0 || c <= 0 || inner <= 0) return;
     // momentum: torch's Python module computes 1/num_batches_tracked for momentum=None.
     float m = momentum;
@@ -49,19 +49,19 @@ void batch_norm_forward_train(const float * x, const float * gamma, const float 
     }
     const size_t stride = (size_t)c * inner;
     const int64_t count = (int64_t)n * inner;
-    for (int ch = 0; ch < c; ch++) {
+    for (int64_t ch = 0; ch < c; ch++) {
         // pass 1: mean (double sum, rounded to float as torch)
         double sum = 0.0;
-        for (int i = 0; i < n; i++) {
+        for (int64_t i = 0; i < n; i++) {
             const float * xi = x + i * stride + (size_t)ch * inner;
-            for (int k = 0; k < inner; k++) sum += xi[k];
+            for (int64_t k = 0; k < inner; k++) sum += xi[k];
         }
         const float mean = (float)(sum / (double)count);
         // pass 2: sum of squared deviations (float products, double sum, as torch)
         double var_sum_d = 0.0;
-        for (int i = 0; i < n; i++) {
+        for (int64_t i = 0; i < n; i++) {
             const float * xi = x + i * stride + (size_t)ch * inner;
-            for (int k = 0; k < inner; k++) {
+            for (int64_t k = 0; k < inner; k++) {
                 float d = xi[k] - mean;
                 var_sum_d += d * d;
             }
@@ -83,9 +83,9 @@ void batch_norm_forward_train(const float * x, const float * gamma, const float 
 }
 
 void batch_norm_forward_eval(const float * x, const float * gamma, const float * beta, const float * running_mean,
-                             const float * running_var, float * y, int n, int c, int inner, float eps) {
+                             const float * running_var, float * y, int64_t n, int64_t c, int64_t inner, float eps) {
     if (n <= 0 || c <= 0 || inner <= 0) return;
-    for (int ch = 0; ch < c; ch++) {
+    for (int64_t ch = 0; ch < c; ch++) {
         const float mean = running_mean ? running_mean[ch] : 0.f;
         const float var = running_var ? running_var[ch] : 1.f;
         const float invstd = 1.f / std::sqrt(var + eps);
@@ -96,20 +96,20 @@ void batch_norm_forward_eval(const float * x, const float * gamma, const float *
 }
 
 void batch_norm_backward(const float * dy, const float * x, const float * gamma, const float * save_mean,
-                         const float * save_invstd, float * dx, float * dgamma, float * dbeta, int n, int c, int inner,
+                         const float * save_invstd, float * dx, float * dgamma, float * dbeta, int64_t n, int64_t c, int64_t inner,
                          bool accumulate_dx) {
     if (n <= 0 || c <= 0 || inner <= 0) return;
     const size_t stride = (size_t)c * inner;
     const double count = (double)n * inner;
-    for (int ch = 0; ch < c; ch++) {
+    for (int64_t ch = 0; ch < c; ch++) {
         const float mean = save_mean[ch];
         const float invstd = save_invstd[ch];
         // sum(dy) and dotp = sum(dy * (x - mean)), in double
         double sum = 0.0, dotp = 0.0;
-        for (int i = 0; i < n; i++) {
+        for (int64_t i = 0; i < n; i++) {
             const float * xi = x + i * stride + (size_t)ch * inner;
             const float * dyi = dy + i * stride + (size_t)ch * inner;
-            for (int k = 0; k < inner; k++) {
+            for (int64_t k = 0; k < inner; k++) {
                 sum += dyi[k];
                 dotp += (double)(xi[k] - mean) * dyi[k];
             }
@@ -120,14 +120,14 @@ void batch_norm_backward(const float * dy, const float * x, const float * gamma,
         const float w = gamma ? gamma[ch] : 1.f;
         const float k_proj = (float)(dotp * invstd * invstd / count);
         const float grad_mean = (float)(sum / count);
-        for (int i = 0; i < n; i++) {
+        for (int64_t i = 0; i < n; i++) {
             const float * __restrict xi = x + i * stride + (size_t)ch * inner;
             const float * __restrict dyi = dy + i * stride + (size_t)ch * inner;
             float * __restrict dxi = dx + i * stride + (size_t)ch * inner;
             if (accumulate_dx) {
-                for (int k = 0; k < inner; k++) dxi[k] += (dyi[k] - grad_mean - (xi[k] - mean) * k_proj) * invstd * w;
+                for (int64_t k = 0; k < inner; k++) dxi[k] += (dyi[k] - grad_mean - (xi[k] - mean) * k_proj) * invstd * w;
             } else {
-                for (int k = 0; k < inner; k++) dxi[k] = (dyi[k] - grad_mean - (xi[k] - mean) * k_proj) * invstd * w;
+                for (int64_t k = 0; k < inner; k++) dxi[k] = (dyi[k] - grad_mean - (xi[k] - mean) * k_proj) * invstd * w;
             }
         }
     }

@@ -8,19 +8,19 @@
 
 namespace nl {
 
-void bias_forward(float * __restrict y, const float * __restrict b, int n, int c) {
+void bias_forward(float * __restrict y, const float * __restrict b, int64_t n, int64_t c) {
     if (!b) return;
-    for (int i = 0; i < n; i++) {
+    for (int64_t i = 0; i < n; i++) {
         float * __restrict yi = y + (size_t)i * c;
-        for (int j = 0; j < c; j++) yi[j] += b[j];
+        for (int64_t j = 0; j < c; j++) yi[j] += b[j];
     }
 }
 
-void bias_backward(float * __restrict db, const float * __restrict dy, int n, int c) {
-    for (int j = 0; j < c; j++) db[j] = 0.f;
-    for (int i = 0; i < n; i++) {
+void bias_backward(float * __restrict db, const float * __restrict dy, int64_t n, int64_t c) {
+    for (int64_t j = 0; j < c; j++) db[j] = 0.f;
+    for (int64_t i = 0; i < n; i++) {
         const float * __restrict dyi = dy + (size_t)i * c;
-        for (int j = 0; j < c; j++) db[j] += dyi[j];
+        for (int64_t j = 0; j < c; j++) db[j] += dyi[j];
     }
 }
 

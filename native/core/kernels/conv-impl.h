@@ -1,6 +1,7 @@
 // The im2col convolution engine shared by conv2d.cpp (which defines it) and conv-transpose2d.cpp
 // (which drives it with the image and column sides swapped). Internal to the kernels.
 #pragma once
+#include <cstdint>
 #include "threadpool.h"
 
 namespace nl {
@@ -8,10 +9,12 @@ namespace conv_detail {
 
 // Image side [C, H, W] of ONE group; column side [M, Ho, Wo]; kernel, stride, padding (top/left:
 // the bottom/right padding only matters through Ho/Wo), dilation.
+// 64-bit like every size in the kernels, so that index arithmetic (oh*sh - ph + ki*dh, ...) can
+// never overflow, whatever the padding.
 struct Geom {
-    int C, H, W;
-    int kh, kw, sh, sw, ph, pw, dh, dw;
-    int Ho, Wo;
+    int64_t C, H, W;
+    int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+    int64_t Ho, Wo;
 };
 
 // What one pass over the batch computes (null pointers: not wanted). Shapes, n samples:
@@ -25,7 +28,7 @@ struct Geom {
 //   db_img[groups*C]              = sum of img over samples and pixels   (overwritten)
 struct Job {
     Geom g;
-    int groups, M;
+    int64_t groups, M;
     const float * img = nullptr;
     const float * d = nullptr;
     const float * Wm = nullptr;
@@ -40,7 +43,12 @@ struct Job {
     float * db_img = nullptr;
 };
 
-void run(ThreadPool * pool, const Job & job, int n);
+void run(ThreadPool * pool, const Job & job, int64_t n);
+
+// The output rows [*a, *b) of the chunk [oh0, oh1) whose input row oh*sh - ph + ki*dh (kernel row
+// ki) lies inside the image, i.e. the rows im2col copies; the chunk's other rows are zero padding.
+// Always oh0 <= *a <= *b <= oh1, also for a chunk that lies wholly in the top or bottom padding.
+void out_rows_in_image(const Geom & g, int64_t ki, int64_t oh0, int64_t oh1, int64_t * a, int64_t * b);
 
 } // namespace conv_detail
 } // namespace nl

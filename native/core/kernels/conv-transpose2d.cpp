@@ -48,7 +48,7 @@ static Job nl_convt_job(const ConvShape & s) {
 
 // x [n, cin, h, w], w [cin, cout/groups, kh, kw], b [cout] or null -> y [n, cout, ho, wo]
 void conv_transpose2d_forward(ThreadPool * pool, const ConvShape & s, const float * x, const float * w,
-                              const float * b, float * y, int n) {
+                              const float * b, float * y, int64_t n) {
     if (!nl_convt_shape_ok(s)) return;
     Job j = nl_convt_job(s);
     j.d = x;
@@ -61,7 +61,7 @@ void conv_transpose2d_forward(ThreadPool * pool, const ConvShape & s, const floa
 
 // dy [n, cout, ho, wo] -> dx [n, cin, h, w] (+)=, dw [cin, cout/groups, kh, kw], db [cout]
 void conv_transpose2d_backward(ThreadPool * pool, const ConvShape & s, const float * dy, const float * x,
-                               const float * w, float * dx, float * dw, float * db, int n, bool accumulate_dx) {
+                               const float * w, float * dx, float * dw, float * db, int64_t n, bool accumulate_dx) {
     if (!nl_convt_shape_ok(s)) return;
     Job j = nl_convt_job(s);
     j.img = dy;

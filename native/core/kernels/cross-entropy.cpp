@@ -37,10 +37,10 @@ namespace {
 inline bool kept(int32_t y, int ignore_index) { return y != ignore_index; }
 
 // D of the header comment: sum of the target weights (or count) of kept rows; 1 for sum reduction.
-double ce_denominator(const int32_t * labels, int n, int c, const CrossEntropyParams & p) {
+double ce_denominator(const int32_t * labels, int64_t n, int64_t c, const CrossEntropyParams & p) {
     if (p.reduction != Reduction::MEAN) return 1.0;
     double d = 0.0;
-    for (int i = 0; i < n; i++) {
+    for (int64_t i = 0; i < n; i++) {
         const int y = labels[i];
         if (!kept(y, p.ignore_index) || y < 0 || y >= c) continue;
         d += p.weight ? (double)p.weight[y] : 1.0;
@@ -49,7 +49,7 @@ double ce_denominator(const int32_t * labels, int n, int c, const CrossEntropyPa
 }
 
 // Shared backward with an upstream scale (the old wrapper takes dloss; the general API is dloss = 1).
-void ce_backward_scaled(const float * probs, const int32_t * labels, float * dlogits, int n, int c,
+void ce_backward_scaled(const float * probs, const int32_t * labels, float * dlogits, int64_t n, int64_t c,
                         const CrossEntropyParams & p, double dloss, bool accumulate) {
     if (n <= 0 || c <= 0) return;
     const double eps = hyper_double(p.label_smoothing);
@@ -58,9 +58,9 @@ void ce_backward_scaled(const float * probs, const int32_t * labels, float * dlo
     double wsum = c;
     if (p.weight) {
         wsum = 0.0;
-        for (int j = 0; j < c; j++) wsum += p.weight[j];
+        for (int64_t j = 0; j < c; j++) wsum += p.weight[j];
     }
-    for (int i = 0; i < n; i++) {
+    for (int64_t i = 0; i < n; i++) {
         const float * __restrict pi = probs + (size_t)i * c;
         float * __restrict di = dlogits + (size_t)i * c;
         const int y = labels[i];
@@ -68,12 +68,12 @@ void ce_backward_scaled(const float * probs, const int32_t * labels, float * dlo
         // treated like an ignored row here so it cannot write out of bounds.
         if (!kept(y, p.ignore_index) || y < 0 || y >= c) {
             if (!accumulate)
-                for (int j = 0; j < c; j++) di[j] = 0.f;
+                for (int64_t j = 0; j < c; j++) di[j] = 0.f;
             continue;
         }
         const double a = (1.0 - eps) * (p.weight ? (double)p.weight[y] : 1.0);
         const double s = a + b * wsum;
-        for (int j = 0; j < c; j++) {
+        for (int64_t j = 0; j < c; j++) {
             double t = (double)pi[j] * s;
             if (b != 0.0) t -= b * (p.weight ? (double)p.weight[j] : 1.0);
             if (j == y) t -= a;
@@ -85,33 +85,33 @@ void ce_backward_scaled(const float * probs, const int32_t * labels, float * dlo
 
 } // namespace
 
-nl_status cross_entropy_forward(const float * logits, const int32_t * labels, float * probs, int n, int c,
-                                const CrossEntropyParams & p, float * loss, int * correct) {
+nl_status cross_entropy_forward(const float * logits, const int32_t * labels, float * probs, int64_t n, int64_t c,
+                                const CrossEntropyParams & p, float * loss, int64_t * correct) {
     if (n <= 0 || c <= 0 || !logits || !labels || !probs) return NL_STATUS_INVALID_ARGUMENT;
-    for (int i = 0; i < n; i++)
+    for (int64_t i = 0; i < n; i++)
         if (kept(labels[i], p.ignore_index) && (labels[i] < 0 || labels[i] >= c)) return NL_STATUS_BAD_LABEL;
 
     const double eps = hyper_double(p.label_smoothing);
     const bool smooth = eps != 0.0;
     double total = 0.0, denom = 0.0;
-    int hits = 0;
-    for (int i = 0; i < n; i++) {
+    int64_t hits = 0;
+    for (int64_t i = 0; i < n; i++) {
         const float * li = logits + (size_t)i * c;
         float * pi = probs + (size_t)i * c;
         // row max and argmax (strict > keeps the first of equal maxima; the first NaN wins, as torch.argmax)
         float mx = li[0];
-        int arg = 0;
-        for (int j = 1; j < c; j++)
+        int64_t arg = 0;
+        for (int64_t j = 1; j < c; j++)
             if (li[j] > mx || (li[j] != li[j] && mx == mx)) { mx = li[j]; arg = j; }
         // exp(l - max) into probs, summed in double
         double sum = 0.0;
-        for (int j = 0; j < c; j++) {
+        for (int64_t j = 0; j < c; j++) {
             float e = std::exp(li[j] - mx);
             pi[j] = e;
             sum += e;
         }
         const float inv = (float)(1.0 / sum);
-        for (int j = 0; j < c; j++) pi[j] *= inv;
+        for (int64_t j = 0; j < c; j++) pi[j] *= inv;
 
         const int y = labels[i];
         if (!kept(y, p.ignore_index)) continue;
@@ -121,7 +121,7 @@ nl_status cross_entropy_forward(const float * logits, const int32_t * labels, fl
         double row = (1.0 - eps) * wy * (lse - ((double)li[y] - (double)mx));
         if (smooth) {
             double sm = 0.0;   // sum_j w_j * (-logp_j)
-            for (int j = 0; j < c; j++) {
+            for (int64_t j = 0; j < c; j++) {
                 const double nlp = lse - ((double)li[j] - (double)mx);
                 sm += p.weight ? (double)p.weight[j] * nlp : nlp;
             }
@@ -136,7 +136,7 @@ nl_status cross_entropy_forward(const float * logits, const int32_t * labels, fl
     return NL_STATUS_OK;
 }
 
-void cross_entropy_backward(const float * probs, const int32_t * labels, float * dlogits, int n, int c,
+void cross_entropy_backward(const float * probs, const int32_t * labels, float * dlogits, int64_t n, int64_t c,
                             const CrossEntropyParams & p, bool accumulate) {
     ce_backward_scaled(probs, labels, dlogits, n, c, p, 1.0, accumulate);
 }
@@ -144,10 +144,10 @@ void cross_entropy_backward(const float * probs, const int32_t * labels, float *
 // ---- the original mean-only pair: no weights, no smoothing, every label must be in [0, c) ------
 
 nl_status softmax_cross_entropy_forward(const float * logits, const int32_t * labels, float * probs,
-                                        int n, int c, float * loss, int * correct) {
+                                        int64_t n, int64_t c, float * loss, int64_t * correct) {
     if (n <= 0 || c <= 0 || !logits || !labels || !probs) return NL_STATUS_INVALID_ARGUMENT;
     // No ignore_index here: -100 is a bad label like any other.
-    for (int i = 0; i < n; i++)
+    for (int64_t i = 0; i < n; i++)
         if (labels[i] < 0 || labels[i] >= c) return NL_STATUS_BAD_LABEL;
     CrossEntropyParams p;
     p.ignore_index = -1;   // cannot match a label that passed the check above
@@ -156,7 +156,7 @@ nl_status softmax_cross_entropy_forward(const float * logits, const int32_t * la
 
 // dlogits [n,c] = dloss * (probs - onehot(labels)) / n   (overwritten)
 void softmax_cross_entropy_backward(const float * probs, const int32_t * labels, float * dlogits,
-                                    int n, int c, float dloss) {
+                                    int64_t n, int64_t c, float dloss) {
     CrossEntropyParams p;
     p.ignore_index = -1;
     ce_backward_scaled(probs, labels, dlogits, n, c, p, dloss, false);

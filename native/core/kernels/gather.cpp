@@ -19,23 +19,23 @@
 namespace nl {
 
 void gather_batch_u8(const uint8_t * __restrict images, const uint8_t * __restrict labels, size_t sample_size,
-                     const int32_t * __restrict index, int n, float * __restrict out,
+                     const int32_t * __restrict index, int64_t n, float * __restrict out,
                      int32_t * __restrict labels_out) {
-    for (int i = 0; i < n; i++) {
+    for (int64_t i = 0; i < n; i++) {
         const uint8_t * __restrict src = images + (size_t)index[i] * sample_size;
         float * __restrict dst = out + (size_t)i * sample_size;
         for (size_t k = 0; k < sample_size; k++) dst[k] = (float)src[k] / 255.f;
     }
     if (labels && labels_out)
-        for (int i = 0; i < n; i++) labels_out[i] = (int32_t)labels[index[i]];
+        for (int64_t i = 0; i < n; i++) labels_out[i] = (int32_t)labels[index[i]];
 }
 
 void gather_batch_f32(const float * __restrict rows, const uint8_t * __restrict labels, size_t width,
-                      const int32_t * __restrict index, int n, float * __restrict out,
+                      const int32_t * __restrict index, int64_t n, float * __restrict out,
                       int32_t * __restrict labels_out) {
-    for (int i = 0; i < n; i++) std::memcpy(out + (size_t)i * width, rows + (size_t)index[i] * width, width * sizeof(float));
+    for (int64_t i = 0; i < n; i++) std::memcpy(out + (size_t)i * width, rows + (size_t)index[i] * width, width * sizeof(float));
     if (labels && labels_out)
-        for (int i = 0; i < n; i++) labels_out[i] = (int32_t)labels[index[i]];
+        for (int64_t i = 0; i < n; i++) labels_out[i] = (int32_t)labels[index[i]];
 }
 
 } // namespace nl

@@ -19,7 +19,7 @@ alignas(64) static const int nl_mask8[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 
 
 // micro-kernel: C[MR, NV*8] = alpha * A[MR, kc] * Bp[kc, NV*8] + beta * C   (see gemm-avx512.cpp)
 template <int MR, int NV, bool AP>
-NL_AVX2 static void nl_k256(int kc, const float * a, long lda, const float * b, float * c, long ldc, float alpha,
+NL_AVX2 static void nl_k256(int kc, const float * a, int64_t lda, const float * b, float * c, int64_t ldc, float alpha,
                             float beta, int tail) {
     __m256 acc[MR][NV];
 #pragma GCC unroll 8
@@ -29,7 +29,7 @@ NL_AVX2 static void nl_k256(int kc, const float * a, long lda, const float * b, 
     const float * ar[MR];
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++) ar[r] = AP ? a + r : a + r * lda;
-    const long astep = AP ? NL_256_MR : 1;
+    const int64_t astep = AP ? NL_256_MR : 1;
 
 #pragma GCC unroll 2
     for (int k = 0; k < kc; k++) {
@@ -38,7 +38,7 @@ NL_AVX2 static void nl_k256(int kc, const float * a, long lda, const float * b, 
         for (int v = 0; v < NV; v++) bv[v] = _mm256_load_ps(b + v * 8);
 #pragma GCC unroll 8
         for (int r = 0; r < MR; r++) {
-            __m256 av = _mm256_broadcast_ss(ar[r] + (long)k * astep);
+            __m256 av = _mm256_broadcast_ss(ar[r] + (int64_t)k * astep);
 #pragma GCC unroll 2
             for (int v = 0; v < NV; v++) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
         }
@@ -64,7 +64,7 @@ NL_AVX2 static void nl_k256(int kc, const float * a, long lda, const float * b, 
     }
 }
 
-typedef void (*nl_k256_fn)(int, const float *, long, const float *, float *, long, float, float, int);
+typedef void (*nl_k256_fn)(int, const float *, int64_t, const float *, float *, int64_t, float, float, int);
 
 template <int MR, bool AP> struct nl_k256_row {
     static constexpr nl_k256_fn fns[NL_256_NV] = {nl_k256<MR, 1, AP>, nl_k256<MR, 2, AP>};
@@ -81,27 +81,27 @@ static const nl_k256_fn * const nl_k256_table[2][NL_256_MR] = {
 NL_AVX2 static void nl_macro256(const nl_gemm_macro_args * g) {
     const int kc = g->kc, nc = g->nc;
     const int np = (nc + NL_256_NR - 1) / NL_256_NR;
-    for (int i0 = 0; i0 < g->m; i0 += NL_256_MR) {
-        const int mr = g->m - i0 < NL_256_MR ? g->m - i0 : NL_256_MR;
+    for (int64_t i0 = 0; i0 < g->m; i0 += NL_256_MR) {
+        const int mr = (int)(g->m - i0 < NL_256_MR ? g->m - i0 : NL_256_MR);
         const float * a;
-        long lda = g->lda;
+        int64_t lda = g->lda;
         if (g->trans_a) {
             const float * src = g->A + i0;
             float * dst = g->Ap;
             for (int k = 0; k < kc; k++)
-                for (int r = 0; r < mr; r++) dst[k * NL_256_MR + r] = src[(long)k * lda + r];
+                for (int r = 0; r < mr; r++) dst[k * NL_256_MR + r] = src[(int64_t)k * lda + r];
             a = g->Ap;
         } else {
-            a = g->A + (long)i0 * lda;
+            a = g->A + (int64_t)i0 * lda;
         }
         const nl_k256_fn * fns = nl_k256_table[g->trans_a ? 1 : 0][mr - 1];
-        float * crow = g->C + (long)i0 * g->ldc;
+        float * crow = g->C + (int64_t)i0 * g->ldc;
         for (int p = 0; p < np; p++) {
             const int j0 = p * NL_256_NR;
             const int cols = nc - j0 < NL_256_NR ? nc - j0 : NL_256_NR;
             const int nv = (cols + 7) >> 3;
             const int tail = cols - (nv - 1) * 8; // 1..8 columns in the last vector
-            fns[nv - 1](kc, a, lda, g->Bp + (long)j0 * kc, crow + j0, g->ldc, g->alpha, g->beta, tail);
+            fns[nv - 1](kc, a, lda, g->Bp + (int64_t)j0 * kc, crow + j0, g->ldc, g->alpha, g->beta, tail);
         }
     }
 }
@@ -128,19 +128,19 @@ NL_AVX2 static inline void nl_tr8(__m256 r[8]) {
     }
 }
 
-NL_AVX2 static void nl_pack_b256(bool trans_b, const float * B, long ldb, int k0, int kc, int n0, int nc,
+NL_AVX2 static void nl_pack_b256(bool trans_b, const float * B, int64_t ldb, int64_t k0, int kc, int64_t n0, int nc,
                                  float * Bp) {
     for (int j0 = 0; j0 < nc; j0 += NL_256_NR) {
         const int cols = nc - j0 < NL_256_NR ? nc - j0 : NL_256_NR;
         const int w = (cols + 7) & ~7;
-        float * dst = Bp + (long)j0 * kc;
+        float * dst = Bp + (int64_t)j0 * kc;
         if (!trans_b) {
-            const float * src = B + (long)k0 * ldb + n0 + j0;
+            const float * src = B + (int64_t)k0 * ldb + n0 + j0;
             const int nfull = cols >> 3, tail = cols & 7;
             const __m256i ml = _mm256_loadu_si256((const __m256i *)(nl_mask8 + 8 - tail));
             for (int k = 0; k < kc; k++) {
-                const float * s = src + (long)k * ldb;
-                float * d = dst + (long)k * w;
+                const float * s = src + (int64_t)k * ldb;
+                float * d = dst + (int64_t)k * w;
                 int v = 0;
                 for (; v < nfull; v++) _mm256_store_ps(d + v * 8, _mm256_loadu_ps(s + v * 8));
                 if (tail) _mm256_store_ps(d + v * 8, _mm256_maskload_ps(s + v * 8, ml));
@@ -148,17 +148,17 @@ NL_AVX2 static void nl_pack_b256(bool trans_b, const float * B, long ldb, int k0
         } else {
             for (int jb = 0; jb < w; jb += 8) {
                 const int jn = cols - jb < 8 ? cols - jb : 8;
-                const float * src = B + (long)(n0 + j0 + jb) * ldb + k0;
+                const float * src = B + (int64_t)(n0 + j0 + jb) * ldb + k0;
                 for (int kb = 0; kb < kc; kb += 8) {
                     const int kn = kc - kb < 8 ? kc - kb : 8;
                     const __m256i mk = _mm256_loadu_si256((const __m256i *)(nl_mask8 + 8 - kn));
                     __m256 r[8];
 #pragma GCC unroll 8
                     for (int i = 0; i < 8; i++)
-                        r[i] = i < jn ? _mm256_maskload_ps(src + (long)i * ldb + kb, mk) : _mm256_setzero_ps();
+                        r[i] = i < jn ? _mm256_maskload_ps(src + (int64_t)i * ldb + kb, mk) : _mm256_setzero_ps();
                     nl_tr8(r);
-                    float * d = dst + (long)kb * w + jb;
-                    for (int i = 0; i < kn; i++) _mm256_store_ps(d + (long)i * w, r[i]);
+                    float * d = dst + (int64_t)kb * w + jb;
+                    for (int i = 0; i < kn; i++) _mm256_store_ps(d + (int64_t)i * w, r[i]);
                 }
             }
         }

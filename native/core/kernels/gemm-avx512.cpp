@@ -24,7 +24,7 @@ static const int NL_512_NR = NL_512_NV * 16;
 //   AP=true:  A packed [kc][NL_512_MR]    AP=false: A in place, row r at a + r*lda
 //   b: packed panel [kc][NV*16], 64-byte aligned.  last: column mask of the last vector.
 template <int MR, int NV, bool AP>
-NL_AVX512 static void nl_k512(int kc, const float * a, long lda, const float * b, float * c, long ldc,
+NL_AVX512 static void nl_k512(int kc, const float * a, int64_t lda, const float * b, float * c, int64_t ldc,
                               float alpha, float beta, __mmask16 last) {
     __m512 acc[MR][NV];
 #pragma GCC unroll 8
@@ -35,7 +35,7 @@ NL_AVX512 static void nl_k512(int kc, const float * a, long lda, const float * b
     const float * ar[MR];
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++) ar[r] = AP ? a + r : a + r * lda;
-    const long astep = AP ? NL_512_MR : 1;
+    const int64_t astep = AP ? NL_512_MR : 1;
 
 #pragma GCC unroll 2
     for (int k = 0; k < kc; k++) {
@@ -44,7 +44,7 @@ NL_AVX512 static void nl_k512(int kc, const float * a, long lda, const float * b
         for (int v = 0; v < NV; v++) bv[v] = _mm512_load_ps(b + v * 16);
 #pragma GCC unroll 8
         for (int r = 0; r < MR; r++) {
-            __m512 av = _mm512_set1_ps(ar[r][(long)k * astep]);
+            __m512 av = _mm512_set1_ps(ar[r][(int64_t)k * astep]);
 #pragma GCC unroll 4
             for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
         }
@@ -76,7 +76,7 @@ NL_AVX512 static void nl_k512(int kc, const float * a, long lda, const float * b
     }
 }
 
-typedef void (*nl_k512_fn)(int, const float *, long, const float *, float *, long, float, float, __mmask16);
+typedef void (*nl_k512_fn)(int, const float *, int64_t, const float *, float *, int64_t, float, float, __mmask16);
 
 template <int MR, bool AP> struct nl_k512_row {
     static constexpr nl_k512_fn fns[NL_512_NV] = {nl_k512<MR, 1, AP>, nl_k512<MR, 2, AP>, nl_k512<MR, 3, AP>,
@@ -98,30 +98,30 @@ static const nl_k512_fn * const nl_k512_table[2][NL_512_MR] = {
 NL_AVX512 static void nl_macro512(const nl_gemm_macro_args * g) {
     const int kc = g->kc, nc = g->nc;
     const int np = (nc + NL_512_NR - 1) / NL_512_NR;
-    for (int i0 = 0; i0 < g->m; i0 += NL_512_MR) {
-        const int mr = g->m - i0 < NL_512_MR ? g->m - i0 : NL_512_MR;
+    for (int64_t i0 = 0; i0 < g->m; i0 += NL_512_MR) {
+        const int mr = (int)(g->m - i0 < NL_512_MR ? g->m - i0 : NL_512_MR);
         const float * a;
-        long lda = g->lda;
+        int64_t lda = g->lda;
         if (g->trans_a) {
             // A^T block: rows i0..i0+mr of op(A) are mr contiguous floats at each k
             const __mmask16 mm = (__mmask16)((1u << mr) - 1);
             const float * src = g->A + i0;
             float * dst = g->Ap;
             for (int k = 0; k < kc; k++)
-                _mm512_mask_storeu_ps(dst + k * NL_512_MR, mm, _mm512_maskz_loadu_ps(mm, src + (long)k * lda));
+                _mm512_mask_storeu_ps(dst + k * NL_512_MR, mm, _mm512_maskz_loadu_ps(mm, src + (int64_t)k * lda));
             a = g->Ap;
         } else {
-            a = g->A + (long)i0 * lda;
+            a = g->A + (int64_t)i0 * lda;
         }
         const nl_k512_fn * fns = nl_k512_table[g->trans_a ? 1 : 0][mr - 1];
-        float * crow = g->C + (long)i0 * g->ldc;
+        float * crow = g->C + (int64_t)i0 * g->ldc;
         for (int p = 0; p < np; p++) {
             const int j0 = p * NL_512_NR;
             const int cols = nc - j0 < NL_512_NR ? nc - j0 : NL_512_NR;
             const int nv = (cols + 15) >> 4;
             const int tail = cols & 15;
             const __mmask16 last = tail ? (__mmask16)((1u << tail) - 1) : (__mmask16)0xFFFF;
-            fns[nv - 1](kc, a, lda, g->Bp + (long)j0 * kc, crow + j0, g->ldc, g->alpha, g->beta, last);
+            fns[nv - 1](kc, a, lda, g->Bp + (int64_t)j0 * kc, crow + j0, g->ldc, g->alpha, g->beta, last);
         }
     }
 }
@@ -159,20 +159,20 @@ NL_AVX512 static inline void nl_tr16(__m512 r[16]) {
     }
 }
 
-NL_AVX512 static void nl_pack_b512(bool trans_b, const float * B, long ldb, int k0, int kc, int n0, int nc,
+NL_AVX512 static void nl_pack_b512(bool trans_b, const float * B, int64_t ldb, int64_t k0, int kc, int64_t n0, int nc,
                                    float * Bp) {
     for (int j0 = 0; j0 < nc; j0 += NL_512_NR) {
         const int cols = nc - j0 < NL_512_NR ? nc - j0 : NL_512_NR;
         const int w = (cols + 15) & ~15; // panel width
-        float * dst = Bp + (long)j0 * kc;
+        float * dst = Bp + (int64_t)j0 * kc;
         if (!trans_b) {
             // op(B)[k, j] = B[k*ldb + j]: row copies
-            const float * src = B + (long)k0 * ldb + n0 + j0;
+            const float * src = B + (int64_t)k0 * ldb + n0 + j0;
             const int nfull = cols >> 4, tail = cols & 15;
             const __mmask16 mt = (__mmask16)((1u << tail) - 1);
             for (int k = 0; k < kc; k++) {
-                const float * s = src + (long)k * ldb;
-                float * d = dst + (long)k * w;
+                const float * s = src + (int64_t)k * ldb;
+                float * d = dst + (int64_t)k * w;
                 int v = 0;
                 for (; v < nfull; v++) _mm512_store_ps(d + v * 16, _mm512_loadu_ps(s + v * 16));
                 if (tail) _mm512_store_ps(d + v * 16, _mm512_maskz_loadu_ps(mt, s + v * 16));
@@ -181,7 +181,7 @@ NL_AVX512 static void nl_pack_b512(bool trans_b, const float * B, long ldb, int 
             // op(B)[k, j] = B[j*ldb + k]: 16x16 blocks transposed in registers
             for (int jb = 0; jb < w; jb += 16) {
                 const int jn = cols - jb < 16 ? cols - jb : 16;
-                const float * src = B + (long)(n0 + j0 + jb) * ldb + k0;
+                const float * src = B + (int64_t)(n0 + j0 + jb) * ldb + k0;
                 for (int kb = 0; kb < kc; kb += 16) {
                     const int kn = kc - kb < 16 ? kc - kb : 16;
                     const __mmask16 mk = (__mmask16)((1u << kn) - 1);
@@ -189,19 +189,19 @@ NL_AVX512 static void nl_pack_b512(bool trans_b, const float * B, long ldb, int 
                     if (kn == 16) {
 #pragma GCC unroll 16
                         for (int i = 0; i < 16; i++)
-                            r[i] = i < jn ? _mm512_loadu_ps(src + (long)i * ldb + kb) : _mm512_setzero_ps();
+                            r[i] = i < jn ? _mm512_loadu_ps(src + (int64_t)i * ldb + kb) : _mm512_setzero_ps();
                     } else {
 #pragma GCC unroll 16
                         for (int i = 0; i < 16; i++)
-                            r[i] = i < jn ? _mm512_maskz_loadu_ps(mk, src + (long)i * ldb + kb) : _mm512_setzero_ps();
+                            r[i] = i < jn ? _mm512_maskz_loadu_ps(mk, src + (int64_t)i * ldb + kb) : _mm512_setzero_ps();
                     }
                     nl_tr16(r);
-                    float * d = dst + (long)kb * w + jb;
+                    float * d = dst + (int64_t)kb * w + jb;
                     if (kn == 16) {
 #pragma GCC unroll 16
-                        for (int i = 0; i < 16; i++) _mm512_store_ps(d + (long)i * w, r[i]);
+                        for (int i = 0; i < 16; i++) _mm512_store_ps(d + (int64_t)i * w, r[i]);
                     } else {
-                        for (int i = 0; i < kn; i++) _mm512_store_ps(d + (long)i * w, r[i]);
+                        for (int i = 0; i < kn; i++) _mm512_store_ps(d + (int64_t)i * w, r[i]);
                     }
                 }
             }

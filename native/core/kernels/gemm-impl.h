@@ -11,18 +11,20 @@
 //   without trans_a the micro-kernel reads A in place: element (r, k) at A[r*lda + k].
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 namespace nl {
 
 struct nl_gemm_macro_args {
-    int m, nc, kc;         // rows of this task, columns of this block, depth of this block
+    int64_t m;             // rows of this task
+    int nc, kc;            // columns and depth of this block (bounded by the block sizes, so int)
     const float * A;       // op(A)[row0, k0] in place (trans_a: A + k0*lda + row0; else A + row0*lda + k0)
-    long lda;
+    int64_t lda;
     bool trans_a;
     float * Ap;            // trans_a scratch: kc * mr floats, 64-byte aligned
     const float * Bp;      // packed B block (layout above)
     float * C;             // C[row0, n0]
-    long ldc;
+    int64_t ldc;
     float alpha, beta;     // beta == 0: C is not read
 };
 
@@ -31,7 +33,7 @@ struct nl_gemm_backend {
     int nr;  // panel width (floats)
     int vl;  // vector length (floats): last-panel width granularity
     // Packs op(B)[k0:k0+kc, n0:n0+nc] into Bp. B points at the matrix origin.
-    void (*pack_b)(bool trans_b, const float * B, long ldb, int k0, int kc, int n0, int nc, float * Bp);
+    void (*pack_b)(bool trans_b, const float * B, int64_t ldb, int64_t k0, int kc, int64_t n0, int nc, float * Bp);
     // C[0:m, 0:nc] = alpha * op(A)[0:m, 0:kc] * Bp + beta * C
     void (*macro)(const nl_gemm_macro_args * a);
 };

@@ -23,7 +23,7 @@
 namespace nl {
 
 static const int NL_GEMM_KC = 512;               // max depth of a packed block
-static const long NL_GEMM_L2_BYTES = 448 * 1024;  // packed B block budget (per thread, of a 1-2 MB L2)
+static const int64_t NL_GEMM_L2_BYTES = 448 * 1024;  // packed B block budget (per thread, of a 1-2 MB L2)
 static const double NL_GEMM_MIN_PARALLEL = 1.5e5; // M*N*K below which one thread does it all
 
 // ---- SIMD level --------------------------------------------------------------------------------
@@ -94,14 +94,14 @@ static thread_local nl_gemm_workspace nl_gemm_ws;
 
 // ---- reference path (workspace allocation failed: still correct, never aborts) ----------------
 
-static void nl_sgemm_naive(bool ta, bool tb, int m, int n, int K, float alpha, const float * A, long lda,
-                           const float * B, long ldb, float beta, float * C, long ldc) {
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++) {
+static void nl_sgemm_naive(bool ta, bool tb, int64_t m, int64_t n, int64_t K, float alpha, const float * A, int64_t lda,
+                           const float * B, int64_t ldb, float beta, float * C, int64_t ldc) {
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
             float acc = 0.f;
-            for (int k = 0; k < K; k++)
-                acc += (ta ? A[(long)k * lda + i] : A[(long)i * lda + k]) * (tb ? B[(long)j * ldb + k] : B[(long)k * ldb + j]);
-            float & c = C[(long)i * ldc + j];
+            for (int64_t k = 0; k < K; k++)
+                acc += (ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
+            float & c = C[i * ldc + j];
             c = beta == 0.f ? alpha * acc : alpha * acc + beta * c;
         }
 }
@@ -111,22 +111,23 @@ static void nl_sgemm_naive(bool ta, bool tb, int m, int n, int K, float alpha, c
 struct nl_gemm_job {
     const nl_gemm_backend * be;
     bool ta, tb;
-    int M, N, K;
+    int64_t M, N, K;
     float alpha, beta;
     const float * A;
-    long lda;
+    int64_t lda;
     const float * B;
-    long ldb;
+    int64_t ldb;
     float * C;
-    long ldc;
-    int tm, tn;     // task grid: tm row slices x tn column slices
-    int kb, nb;     // depth block count, column chunk (floats, multiple of be->nr)
+    int64_t ldc;
+    int tm, tn;     // task grid: tm row slices x tn column slices (at most the pool's size)
+    int64_t kb;     // depth block count
+    int nb;         // column chunk (floats, multiple of be->nr; bounded by the L2 budget)
 };
 
 // [0, total) split into `parts` slices on multiples of `gran`; slice `i` is [*lo, *hi)
-static void nl_split(int total, int gran, int parts, int i, int * lo, int * hi) {
-    int units = (total + gran - 1) / gran;
-    int u0 = (int)((long)units * i / parts), u1 = (int)((long)units * (i + 1) / parts);
+static void nl_split(int64_t total, int64_t gran, int64_t parts, int64_t i, int64_t * lo, int64_t * hi) {
+    const int64_t units = (total + gran - 1) / gran;
+    const int64_t u0 = units * i / parts, u1 = units * (i + 1) / parts;
     *lo = u0 * gran < total ? u0 * gran : total;
     *hi = u1 * gran < total ? u1 * gran : total;
 }
@@ -134,40 +135,40 @@ static void nl_split(int total, int gran, int parts, int i, int * lo, int * hi) 
 static void nl_gemm_task(void * ctx, int task) {
     const nl_gemm_job & j = *(const nl_gemm_job *)ctx;
     const nl_gemm_backend & be = *j.be;
-    int m0, m1, n0, n1;
+    int64_t m0, m1, n0, n1;
     nl_split(j.M, be.mr, j.tm, task / j.tn, &m0, &m1);
     nl_split(j.N, 16, j.tn, task % j.tn, &n0, &n1);
     if (m0 >= m1 || n0 >= n1) return;
 
-    const int kc_max = (j.K + j.kb - 1) / j.kb;
+    const int kc_max = (int)((j.K + j.kb - 1) / j.kb);   // <= NL_GEMM_KC
     const int nb_round = (j.nb + be.nr - 1) / be.nr * be.nr;
     const size_t bp_floats = (size_t)kc_max * nb_round;
     const size_t ap_floats = ((size_t)kc_max * be.mr + 15) & ~(size_t)15;
     float * ws = nl_gemm_ws.get(bp_floats + ap_floats);
     if (!ws) {
-        nl_sgemm_naive(j.ta, j.tb, m1 - m0, n1 - n0, j.K, j.alpha, j.ta ? j.A + m0 : j.A + (long)m0 * j.lda, j.lda,
-                       j.tb ? j.B + (long)n0 * j.ldb : j.B + n0, j.ldb, j.beta, j.C + (long)m0 * j.ldc + n0, j.ldc);
+        nl_sgemm_naive(j.ta, j.tb, m1 - m0, n1 - n0, j.K, j.alpha, j.ta ? j.A + m0 : j.A + m0 * j.lda, j.lda,
+                       j.tb ? j.B + n0 * j.ldb : j.B + n0, j.ldb, j.beta, j.C + m0 * j.ldc + n0, j.ldc);
         return;
     }
     float * Bp = ws;
     float * Ap = ws + bp_floats;
 
-    for (int nc0 = n0; nc0 < n1; nc0 += j.nb) {
-        const int nc = n1 - nc0 < j.nb ? n1 - nc0 : j.nb;
-        for (int b = 0; b < j.kb; b++) {
-            int k0, k1;
+    for (int64_t nc0 = n0; nc0 < n1; nc0 += j.nb) {
+        const int nc = (int)(n1 - nc0 < j.nb ? n1 - nc0 : j.nb);
+        for (int64_t b = 0; b < j.kb; b++) {
+            int64_t k0, k1;
             nl_split(j.K, 1, j.kb, b, &k0, &k1);
-            be.pack_b(j.tb, j.B, j.ldb, k0, k1 - k0, nc0, nc, Bp);
+            be.pack_b(j.tb, j.B, j.ldb, k0, (int)(k1 - k0), nc0, nc, Bp);
             nl_gemm_macro_args g;
             g.m = m1 - m0;
             g.nc = nc;
-            g.kc = k1 - k0;
-            g.A = j.ta ? j.A + (long)k0 * j.lda + m0 : j.A + (long)m0 * j.lda + k0;
+            g.kc = (int)(k1 - k0);
+            g.A = j.ta ? j.A + k0 * j.lda + m0 : j.A + m0 * j.lda + k0;
             g.lda = j.lda;
             g.trans_a = j.ta;
             g.Ap = Ap;
             g.Bp = Bp;
-            g.C = j.C + (long)m0 * j.ldc + nc0;
+            g.C = j.C + m0 * j.ldc + nc0;
             g.ldc = j.ldc;
             g.alpha = j.alpha;
             g.beta = b == 0 ? j.beta : 1.f; // later depth blocks accumulate
@@ -178,17 +179,17 @@ static void nl_gemm_task(void * ctx, int task) {
 
 // ---- entry point -------------------------------------------------------------------------------
 
-void sgemm(ThreadPool * pool, bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float * A,
-           int lda, const float * B, int ldb, float beta, float * C, int ldc) {
+void sgemm(ThreadPool * pool, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float * A,
+           int64_t lda, const float * B, int64_t ldb, float beta, float * C, int64_t ldc) {
     if (M <= 0 || N <= 0) return;
     if (K <= 0 || alpha == 0.f) {
         // C = beta * C (BLAS convention: A and B are not read)
-        for (int i = 0; i < M; i++) {
-            float * c = C + (long)i * ldc;
+        for (int64_t i = 0; i < M; i++) {
+            float * c = C + i * ldc;
             if (beta == 0.f)
                 std::memset(c, 0, sizeof(float) * (size_t)N);
             else if (beta != 1.f)
-                for (int jj = 0; jj < N; jj++) c[jj] *= beta;
+                for (int64_t jj = 0; jj < N; jj++) c[jj] *= beta;
         }
         return;
     }
@@ -211,10 +212,10 @@ void sgemm(ThreadPool * pool, bool trans_a, bool trans_b, int M, int N, int K, f
 
     // depth blocks, balanced
     j.kb = (K + NL_GEMM_KC - 1) / NL_GEMM_KC;
-    const int kc = (K + j.kb - 1) / j.kb;
+    const int64_t kc = (K + j.kb - 1) / j.kb;
     // column chunk: packed kc x nb block within the L2 budget, a multiple of the panel width
-    const int nr = j.be->nr;
-    long nb = NL_GEMM_L2_BYTES / ((long)kc * (long)sizeof(float));
+    const int64_t nr = j.be->nr;
+    int64_t nb = NL_GEMM_L2_BYTES / (kc * (int64_t)sizeof(float));
     nb = nb / nr * nr;
     if (nb < nr) nb = nr;
     if (nb > N) nb = (N + nr - 1) / nr * nr;
@@ -224,13 +225,13 @@ void sgemm(ThreadPool * pool, bool trans_a, bool trans_b, int M, int N, int K, f
     // for packing B (every task packs the B columns it uses).
     int T = pool ? pool->size() : 1;
     if ((double)M * N * K < NL_GEMM_MIN_PARALLEL) T = 1;
-    const int mblocks = (M + j.be->mr - 1) / j.be->mr;
-    const int ngroups = (N + 15) / 16;
+    const int64_t mblocks = (M + j.be->mr - 1) / j.be->mr;
+    const int64_t ngroups = (N + 15) / 16;
     int best_tm = 1, best_tn = 1;
     double best = 1e300;
     for (int tn = 1; tn <= T && tn <= ngroups; tn++) {
         int tm = T / tn;
-        if (tm > mblocks) tm = mblocks;
+        if (tm > mblocks) tm = (int)mblocks;
         if (tm < 1) tm = 1;
         const double rows = (double)((mblocks + tm - 1) / tm) * j.be->mr;
         const double cols = (double)((ngroups + tn - 1) / tn) * 16;

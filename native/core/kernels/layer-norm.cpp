@@ -18,16 +18,16 @@
 namespace nl {
 
 void layer_norm_forward(const float * x, const float * gamma, const float * beta, float * y, float * mean, float * rstd,
-                        int rows, int cols, float eps) {
+                        int64_t rows, int64_t cols, float eps) {
     if (rows <= 0 || cols <= 0) return;
-    for (int r = 0; r < rows; r++) {
+    for (int64_t r = 0; r < rows; r++) {
         const float * __restrict xr = x + (size_t)r * cols;
         float * __restrict yr = y + (size_t)r * cols;
         double sum = 0.0;
-        for (int j = 0; j < cols; j++) sum += xr[j];
+        for (int64_t j = 0; j < cols; j++) sum += xr[j];
         const double mu = sum / cols;
         double sq = 0.0;
-        for (int j = 0; j < cols; j++) {
+        for (int64_t j = 0; j < cols; j++) {
             double d = xr[j] - mu;
             sq += d * d;
         }
@@ -38,36 +38,36 @@ void layer_norm_forward(const float * x, const float * gamma, const float * beta
         if (rstd) rstd[r] = rs;
         const float shift = -rs * m;
         if (gamma && beta) {
-            for (int j = 0; j < cols; j++) yr[j] = (xr[j] * rs + shift) * gamma[j] + beta[j];
+            for (int64_t j = 0; j < cols; j++) yr[j] = (xr[j] * rs + shift) * gamma[j] + beta[j];
         } else if (gamma) {
-            for (int j = 0; j < cols; j++) yr[j] = (xr[j] * rs + shift) * gamma[j];
+            for (int64_t j = 0; j < cols; j++) yr[j] = (xr[j] * rs + shift) * gamma[j];
         } else if (beta) {
-            for (int j = 0; j < cols; j++) yr[j] = (xr[j] * rs + shift) + beta[j];
+            for (int64_t j = 0; j < cols; j++) yr[j] = (xr[j] * rs + shift) + beta[j];
         } else {
-            for (int j = 0; j < cols; j++) yr[j] = xr[j] * rs + shift;
+            for (int64_t j = 0; j < cols; j++) yr[j] = xr[j] * rs + shift;
         }
     }
 }
 
 void layer_norm_backward(const float * dy, const float * x, const float * gamma, const float * mean, const float * rstd,
-                         float * dx, float * dgamma, float * dbeta, int rows, int cols, bool accumulate_dx) {
+                         float * dx, float * dgamma, float * dbeta, int64_t rows, int64_t cols, bool accumulate_dx) {
     if (rows <= 0 || cols <= 0) return;
     if (dgamma)
-        for (int j = 0; j < cols; j++) dgamma[j] = 0.f;
+        for (int64_t j = 0; j < cols; j++) dgamma[j] = 0.f;
     if (dbeta)
-        for (int j = 0; j < cols; j++) dbeta[j] = 0.f;
-    for (int r = 0; r < rows; r++) {
+        for (int64_t j = 0; j < cols; j++) dbeta[j] = 0.f;
+    for (int64_t r = 0; r < rows; r++) {
         const float * __restrict xr = x + (size_t)r * cols;
         const float * __restrict dyr = dy + (size_t)r * cols;
         const float m = mean[r], rs = rstd[r];
         if (dgamma)
-            for (int j = 0; j < cols; j++) dgamma[j] += dyr[j] * ((xr[j] - m) * rs);
+            for (int64_t j = 0; j < cols; j++) dgamma[j] += dyr[j] * ((xr[j] - m) * rs);
         if (dbeta)
-            for (int j = 0; j < cols; j++) dbeta[j] += dyr[j];
+            for (int64_t j = 0; j < cols; j++) dbeta[j] += dyr[j];
         if (!dx) continue;
         // mean_j(g) and mean_j(g * xhat), g = dy * gamma
         double sg = 0.0, sgx = 0.0;
-        for (int j = 0; j < cols; j++) {
+        for (int64_t j = 0; j < cols; j++) {
             const double g = gamma ? (double)dyr[j] * gamma[j] : (double)dyr[j];
             sg += g;
             sgx += g * ((double)xr[j] - m) * rs;
@@ -77,14 +77,14 @@ void layer_norm_backward(const float * dy, const float * x, const float * gamma,
         float * __restrict dxr = dx + (size_t)r * cols;
         if (gamma) {
             if (accumulate_dx)
-                for (int j = 0; j < cols; j++) dxr[j] += rs * (dyr[j] * gamma[j] - a - (xr[j] - m) * rs * b);
+                for (int64_t j = 0; j < cols; j++) dxr[j] += rs * (dyr[j] * gamma[j] - a - (xr[j] - m) * rs * b);
             else
-                for (int j = 0; j < cols; j++) dxr[j] = rs * (dyr[j] * gamma[j] - a - (xr[j] - m) * rs * b);
+                for (int64_t j = 0; j < cols; j++) dxr[j] = rs * (dyr[j] * gamma[j] - a - (xr[j] - m) * rs * b);
         } else {
             if (accumulate_dx)
-                for (int j = 0; j < cols; j++) dxr[j] += rs * (dyr[j] - a - (xr[j] - m) * rs * b);
+                for (int64_t j = 0; j < cols; j++) dxr[j] += rs * (dyr[j] - a - (xr[j] - m) * rs * b);
             else
-                for (int j = 0; j < cols; j++) dxr[j] = rs * (dyr[j] - a - (xr[j] - m) * rs * b);
+                for (int64_t j = 0; j < cols; j++) dxr[j] = rs * (dyr[j] - a - (xr[j] - m) * rs * b);
         }
     }
 }

@@ -15,7 +15,7 @@
 namespace nl {
 
 void linear_forward(ThreadPool * pool, const float * x, const float * w, const float * b,
-                    float * y, int n, int in, int out) {
+                    float * y, int64_t n, int64_t in, int64_t out) {
     if (n <= 0 || out <= 0) return;
     if (in <= 0) {
         // Empty reduction: y = b (or 0). Not left to sgemm, which may skip K == 0 entirely.
@@ -28,7 +28,7 @@ void linear_forward(ThreadPool * pool, const float * x, const float * w, const f
 }
 
 void linear_backward(ThreadPool * pool, const float * dy, const float * x, const float * w,
-                     float * dx, float * dw, float * db, int n, int in, int out, bool accumulate_dx) {
+                     float * dx, float * dw, float * db, int64_t n, int64_t in, int64_t out, bool accumulate_dx) {
     if (in <= 0 || out <= 0) {
         if (db && out > 0) bias_backward(db, dy, n, out);
         return;

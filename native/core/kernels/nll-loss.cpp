@@ -15,15 +15,15 @@
 
 namespace nl {
 
-nl_status nll_loss_forward(const float * logp, const int32_t * labels, int n, int c, const CrossEntropyParams & p,
-                           float * loss, int * correct) {
+nl_status nll_loss_forward(const float * logp, const int32_t * labels, int64_t n, int64_t c, const CrossEntropyParams & p,
+                           float * loss, int64_t * correct) {
     if (n <= 0 || c <= 0 || !logp || !labels) return NL_STATUS_INVALID_ARGUMENT;
-    for (int i = 0; i < n; i++)
+    for (int64_t i = 0; i < n; i++)
         if (labels[i] != p.ignore_index && (labels[i] < 0 || labels[i] >= c)) return NL_STATUS_BAD_LABEL;
 
     double total = 0.0, denom = 0.0;
-    int hits = 0;
-    for (int i = 0; i < n; i++) {
+    int64_t hits = 0;
+    for (int64_t i = 0; i < n; i++) {
         const int y = labels[i];
         if (y == p.ignore_index) continue;
         const float * li = logp + (size_t)i * c;
@@ -31,8 +31,8 @@ nl_status nll_loss_forward(const float * logp, const int32_t * labels, int n, in
         total -= wy * (double)li[y];
         denom += wy;
         float mx = li[0];
-        int arg = 0;
-        for (int j = 1; j < c; j++)
+        int64_t arg = 0;
+        for (int64_t j = 1; j < c; j++)
             if (li[j] > mx || (li[j] != li[j] && mx == mx)) { mx = li[j]; arg = j; }
         hits += arg == y;
     }
@@ -41,21 +41,21 @@ nl_status nll_loss_forward(const float * logp, const int32_t * labels, int n, in
     return NL_STATUS_OK;
 }
 
-void nll_loss_backward(const int32_t * labels, float * dlogp, int n, int c, const CrossEntropyParams & p, bool accumulate) {
+void nll_loss_backward(const int32_t * labels, float * dlogp, int64_t n, int64_t c, const CrossEntropyParams & p, bool accumulate) {
     if (n <= 0 || c <= 0) return;
     double denom = 1.0;
     if (p.reduction == Reduction::MEAN) {
         denom = 0.0;
-        for (int i = 0; i < n; i++) {
+        for (int64_t i = 0; i < n; i++) {
             const int y = labels[i];
             if (y != p.ignore_index && y >= 0 && y < c) denom += p.weight ? (double)p.weight[y] : 1.0;
         }
     }
     const double inv_d = 1.0 / denom;
-    for (int i = 0; i < n; i++) {
+    for (int64_t i = 0; i < n; i++) {
         float * di = dlogp + (size_t)i * c;
         if (!accumulate)
-            for (int j = 0; j < c; j++) di[j] = 0.f;
+            for (int64_t j = 0; j < c; j++) di[j] = 0.f;
         const int y = labels[i];
         if (y == p.ignore_index || y < 0 || y >= c) continue;   // out of range was rejected by the forward
         const float v = (float)(-(p.weight ? (double)p.weight[y] : 1.0) * inv_d);

@@ -81,10 +81,10 @@ void point_loss_backward(PointLoss kind, const float * pred, const float * targe
     }
 }
 
-void one_hot(const int32_t * labels, float * y, int n, int c) {
-    for (int i = 0; i < n; i++) {
+void one_hot(const int32_t * labels, float * y, int64_t n, int64_t c) {
+    for (int64_t i = 0; i < n; i++) {
         float * yi = y + (size_t)i * c;
-        for (int j = 0; j < c; j++) yi[j] = 0.f;
+        for (int64_t j = 0; j < c; j++) yi[j] = 0.f;
         const int l = labels[i];
         if (l >= 0 && l < c) yi[l] = 1.f;   // a label outside [0, c) (e.g. an ignore_index) gives a zero row
     }

@@ -21,17 +21,17 @@
 namespace nl {
 
 // Runs fn(plane) for planes [0, planes) over the pool in contiguous ranges.
-template <class F> static void nl_pool_planes(ThreadPool * pool, long planes, long work_per_plane, F && fn) {
+template <class F> static void nl_pool_planes(ThreadPool * pool, int64_t planes, int64_t work_per_plane, F && fn) {
     int T = pool ? pool->size() : 1;
     if (planes * work_per_plane < 16384) T = 1;
     if (T > planes) T = (int)planes;
     if (T <= 1) {
-        for (long p = 0; p < planes; p++) fn(p);
+        for (int64_t p = 0; p < planes; p++) fn(p);
         return;
     }
     pool->run(T, [&](int t) {
-        const long p0 = planes * t / T, p1 = planes * (t + 1) / T;
-        for (long p = p0; p < p1; p++) fn(p);
+        const int64_t p0 = planes * t / T, p1 = planes * (t + 1) / T;
+        for (int64_t p = p0; p < p1; p++) fn(p);
     });
 }
 
@@ -44,12 +44,12 @@ static bool nl_pool_shape_ok(const PoolShape & s) {
 
 // The exact window loop: `v > m || v != v`, so a NaN wins and stays (only a later NaN replaces it),
 // ties keep the first index, as torch. Returns the max and writes its flat index to *best.
-static inline float nl_max_window(const float * in, int W, int ih0, int ih1, int iw0, int iw1, int DH, int DW, int * best) {
+static inline float nl_max_window(const float * in, int64_t W, int64_t ih0, int64_t ih1, int64_t iw0, int64_t iw1, int64_t DH, int64_t DW, int64_t * best) {
     float m = -std::numeric_limits<float>::infinity();
-    int b = ih0 * W + iw0;
-    for (int ih = ih0; ih < ih1; ih += DH)
-        for (int iw = iw0; iw < iw1; iw += DW) {
-            const int k = ih * W + iw;
+    int64_t b = ih0 * W + iw0;
+    for (int64_t ih = ih0; ih < ih1; ih += DH)
+        for (int64_t iw = iw0; iw < iw1; iw += DW) {
+            const int64_t k = ih * W + iw;
             const float v = in[k];
             if (v > m || v != v) {
                 m = v;
@@ -68,13 +68,14 @@ static inline float nl_max_window(const float * in, int W, int ih0, int ih1, int
 // smaller, so the first bit-equal tap is torch's index (-0/+0 included). Windows holding a NaN take
 // the exact loop.
 template <int KH_, int KW_>
+// (int indices: everything here is inside one plane, whose h*w values fit the int32 indices.)
 static void nl_max_plane_plain(const float * __restrict in, float * __restrict out, int32_t * __restrict idx, int W,
                                int HO, int WO, int kh, int kw, int SH, int SW) {
     const int KH = KH_ > 0 ? KH_ : kh, KW = KW_ > 0 ? KW_ : kw;
     for (int oh = 0; oh < HO; oh++) {
-        float * __restrict o = out + (long)oh * WO;
-        int32_t * __restrict oi = idx + (long)oh * WO;
-        const float * __restrict row = in + (long)oh * SH * W;
+        float * __restrict o = out + (int64_t)oh * WO;
+        int32_t * __restrict oi = idx + (int64_t)oh * WO;
+        const float * __restrict row = in + (int64_t)oh * SH * W;
         int anynan = 0;
         // straight-line body over ow (no early exits): vectorizes
         for (int ow = 0; ow < WO; ow++) {
@@ -102,67 +103,67 @@ static void nl_max_plane_plain(const float * __restrict in, float * __restrict o
         }
         if (anynan)
             for (int ow = 0; ow < WO; ow++) {
-                int best;
+                int64_t best;
                 o[ow] = nl_max_window(in, W, oh * SH, oh * SH + KH, ow * SW, ow * SW + KW, 1, 1, &best);
-                oi[ow] = best;
+                oi[ow] = (int32_t)best;
             }
     }
 }
 
 // One plane of max pooling. Shape values are by-value parameters so the stores to out/idx cannot
 // alias them (that would force reloads).
-static void nl_max_plane(const float * __restrict in, float * __restrict out, int32_t * __restrict idx, int H, int W,
-                         int HO, int WO, int KH, int KW, int SH, int SW, int PH, int PW, int DH, int DW, bool plain) {
+static void nl_max_plane(const float * __restrict in, float * __restrict out, int32_t * __restrict idx, int64_t H, int64_t W,
+                         int64_t HO, int64_t WO, int64_t KH, int64_t KW, int64_t SH, int64_t SW, int64_t PH, int64_t PW, int64_t DH, int64_t DW, bool plain) {
     if (plain && idx) {
         if (KH == 2 && KW == 2)
-            nl_max_plane_plain<2, 2>(in, out, idx, W, HO, WO, KH, KW, SH, SW);
+            nl_max_plane_plain<2, 2>(in, out, idx, (int)W, (int)HO, (int)WO, (int)KH, (int)KW, (int)SH, (int)SW);
         else if (KH == 3 && KW == 3)
-            nl_max_plane_plain<3, 3>(in, out, idx, W, HO, WO, KH, KW, SH, SW);
+            nl_max_plane_plain<3, 3>(in, out, idx, (int)W, (int)HO, (int)WO, (int)KH, (int)KW, (int)SH, (int)SW);
         else
-            nl_max_plane_plain<0, 0>(in, out, idx, W, HO, WO, KH, KW, SH, SW);
+            nl_max_plane_plain<0, 0>(in, out, idx, (int)W, (int)HO, (int)WO, (int)KH, (int)KW, (int)SH, (int)SW);
         return;
     }
-    for (int oh = 0; oh < HO; oh++) {
-        int ih0 = oh * SH - PH;
-        int ih1 = ih0 + (KH - 1) * DH + 1;
+    for (int64_t oh = 0; oh < HO; oh++) {
+        int64_t ih0 = oh * SH - PH;
+        int64_t ih1 = ih0 + (KH - 1) * DH + 1;
         if (ih1 > H) ih1 = H;
         while (ih0 < 0) ih0 += DH;
-        for (int ow = 0; ow < WO; ow++) {
-            int iw0 = ow * SW - PW;
-            int iw1 = iw0 + (KW - 1) * DW + 1;
+        for (int64_t ow = 0; ow < WO; ow++) {
+            int64_t iw0 = ow * SW - PW;
+            int64_t iw1 = iw0 + (KW - 1) * DW + 1;
             if (iw1 > W) iw1 = W;
             while (iw0 < 0) iw0 += DW;
-            int best;
+            int64_t best;
             const float m = nl_max_window(in, W, ih0, ih1, iw0, iw1, DH, DW, &best);
             out[oh * WO + ow] = m;
-            if (idx) idx[oh * WO + ow] = best;
+            if (idx) idx[oh * WO + ow] = (int32_t)best;   // < h*w: fits (see kernels.h)
         }
     }
 }
 
-void max_pool2d_forward(ThreadPool * pool, const PoolShape & s, const float * x, float * y, int32_t * indices, int n) {
+void max_pool2d_forward(ThreadPool * pool, const PoolShape & s, const float * x, float * y, int32_t * indices, int64_t n) {
     if (n <= 0 || !nl_pool_shape_ok(s)) return;
-    const long HW = (long)s.h * s.w, OP = (long)s.ho * s.wo;
+    const int64_t HW = (int64_t)s.h * s.w, OP = (int64_t)s.ho * s.wo;
     // windows that never leave the image and have no dilation: no clipping, contiguous taps
-    const bool plain = s.ph == 0 && s.pw == 0 && s.dh == 1 && s.dw == 1 && (long)(s.ho - 1) * s.sh + s.kh <= s.h &&
-                       (long)(s.wo - 1) * s.sw + s.kw <= s.w;
+    const bool plain = s.ph == 0 && s.pw == 0 && s.dh == 1 && s.dw == 1 && (int64_t)(s.ho - 1) * s.sh + s.kh <= s.h &&
+                       (int64_t)(s.wo - 1) * s.sw + s.kw <= s.w;
     const PoolShape sh = s;
-    nl_pool_planes(pool, (long)n * s.c, OP * s.kh * s.kw, [&](long p) {
+    nl_pool_planes(pool, (int64_t)n * s.c, OP * s.kh * s.kw, [&](int64_t p) {
         nl_max_plane(x + p * HW, y + p * OP, indices ? indices + p * OP : nullptr, sh.h, sh.w, sh.ho, sh.wo, sh.kh, sh.kw,
                      sh.sh, sh.sw, sh.ph, sh.pw, sh.dh, sh.dw, plain);
     });
 }
 
 void max_pool2d_backward(ThreadPool * pool, const PoolShape & s, const float * dy, const int32_t * indices, float * dx,
-                         int n, bool accumulate) {
+                         int64_t n, bool accumulate) {
     if (n <= 0 || !nl_pool_shape_ok(s)) return;
-    const long HW = (long)s.h * s.w, OP = (long)s.ho * s.wo;
-    nl_pool_planes(pool, (long)n * s.c, OP + HW, [&](long p) {
+    const int64_t HW = (int64_t)s.h * s.w, OP = (int64_t)s.ho * s.wo;
+    nl_pool_planes(pool, (int64_t)n * s.c, OP + HW, [&](int64_t p) {
         float * g = dx + p * HW;
         const float * d = dy + p * OP;
         const int32_t * idx = indices + p * OP;
         if (!accumulate) std::memset(g, 0, sizeof(float) * HW);
-        for (long o = 0; o < OP; o++) {
+        for (int64_t o = 0; o < OP; o++) {
             const int32_t k = idx[o];
             if (k >= 0 && k < HW) g[k] += d[o];
         }
@@ -172,62 +173,62 @@ void max_pool2d_backward(ThreadPool * pool, const PoolShape & s, const float * d
 // ---- avg ---------------------------------------------------------------------------------------------
 
 // Clipped window [*ih0, *ih1) x [*iw0, *iw1) of output (oh, ow) and its divisor (0: empty window).
-static inline long nl_avg_window(const PoolShape & s, int oh, int ow, int * ih0, int * ih1, int * iw0, int * iw1) {
-    long h0 = (long)oh * s.sh - s.ph, w0 = (long)ow * s.sw - s.pw;
-    long h1 = h0 + s.kh, w1 = w0 + s.kw;
+static inline int64_t nl_avg_window(const PoolShape & s, int64_t oh, int64_t ow, int64_t * ih0, int64_t * ih1, int64_t * iw0, int64_t * iw1) {
+    int64_t h0 = (int64_t)oh * s.sh - s.ph, w0 = (int64_t)ow * s.sw - s.pw;
+    int64_t h1 = h0 + s.kh, w1 = w0 + s.kw;
     if (h1 > s.h + s.ph) h1 = s.h + s.ph;
     if (w1 > s.w + s.pw) w1 = s.w + s.pw;
-    const long pool_size = (h1 - h0) * (w1 - w0);
+    const int64_t pool_size = (h1 - h0) * (w1 - w0);
     if (h0 < 0) h0 = 0;
     if (w0 < 0) w0 = 0;
     if (h1 > s.h) h1 = s.h;
     if (w1 > s.w) w1 = s.w;
-    *ih0 = (int)h0;
-    *ih1 = (int)h1;
-    *iw0 = (int)w0;
-    *iw1 = (int)w1;
+    *ih0 = h0;
+    *ih1 = h1;
+    *iw0 = w0;
+    *iw1 = w1;
     if (h0 >= h1 || w0 >= w1) return 0;
     if (s.divisor_override) return s.divisor_override;
     return s.count_include_pad ? pool_size : (h1 - h0) * (w1 - w0);
 }
 
-void avg_pool2d_forward(ThreadPool * pool, const PoolShape & s, const float * x, float * y, int n) {
+void avg_pool2d_forward(ThreadPool * pool, const PoolShape & s, const float * x, float * y, int64_t n) {
     if (n <= 0 || !nl_pool_shape_ok(s)) return;
-    const long HW = (long)s.h * s.w, OP = (long)s.ho * s.wo;
-    nl_pool_planes(pool, (long)n * s.c, OP * s.kh * s.kw, [&](long p) {
+    const int64_t HW = (int64_t)s.h * s.w, OP = (int64_t)s.ho * s.wo;
+    nl_pool_planes(pool, (int64_t)n * s.c, OP * s.kh * s.kw, [&](int64_t p) {
         const float * in = x + p * HW;
         float * out = y + p * OP;
-        for (int oh = 0; oh < s.ho; oh++)
-            for (int ow = 0; ow < s.wo; ow++) {
-                int ih0, ih1, iw0, iw1;
-                const long div = nl_avg_window(s, oh, ow, &ih0, &ih1, &iw0, &iw1);
+        for (int64_t oh = 0; oh < s.ho; oh++)
+            for (int64_t ow = 0; ow < s.wo; ow++) {
+                int64_t ih0, ih1, iw0, iw1;
+                const int64_t div = nl_avg_window(s, oh, ow, &ih0, &ih1, &iw0, &iw1);
                 if (div == 0) {
                     out[oh * s.wo + ow] = 0.f;
                     continue;
                 }
                 float sum = 0.f;
-                for (int ih = ih0; ih < ih1; ih++)
-                    for (int iw = iw0; iw < iw1; iw++) sum += in[ih * s.w + iw];
+                for (int64_t ih = ih0; ih < ih1; ih++)
+                    for (int64_t iw = iw0; iw < iw1; iw++) sum += in[ih * s.w + iw];
                 out[oh * s.wo + ow] = sum / (float)div;
             }
     });
 }
 
-void avg_pool2d_backward(ThreadPool * pool, const PoolShape & s, const float * dy, float * dx, int n, bool accumulate) {
+void avg_pool2d_backward(ThreadPool * pool, const PoolShape & s, const float * dy, float * dx, int64_t n, bool accumulate) {
     if (n <= 0 || !nl_pool_shape_ok(s)) return;
-    const long HW = (long)s.h * s.w, OP = (long)s.ho * s.wo;
-    nl_pool_planes(pool, (long)n * s.c, OP * s.kh * s.kw + HW, [&](long p) {
+    const int64_t HW = (int64_t)s.h * s.w, OP = (int64_t)s.ho * s.wo;
+    nl_pool_planes(pool, (int64_t)n * s.c, OP * s.kh * s.kw + HW, [&](int64_t p) {
         float * g = dx + p * HW;
         const float * d = dy + p * OP;
         if (!accumulate) std::memset(g, 0, sizeof(float) * HW);
-        for (int oh = 0; oh < s.ho; oh++)
-            for (int ow = 0; ow < s.wo; ow++) {
-                int ih0, ih1, iw0, iw1;
-                const long div = nl_avg_window(s, oh, ow, &ih0, &ih1, &iw0, &iw1);
+        for (int64_t oh = 0; oh < s.ho; oh++)
+            for (int64_t ow = 0; ow < s.wo; ow++) {
+                int64_t ih0, ih1, iw0, iw1;
+                const int64_t div = nl_avg_window(s, oh, ow, &ih0, &ih1, &iw0, &iw1);
                 if (div == 0) continue;
                 const float delta = d[oh * s.wo + ow] / (float)div;
-                for (int ih = ih0; ih < ih1; ih++)
-                    for (int iw = iw0; iw < iw1; iw++) g[ih * s.w + iw] += delta;
+                for (int64_t ih = ih0; ih < ih1; ih++)
+                    for (int64_t iw = iw0; iw < iw1; iw++) g[ih * s.w + iw] += delta;
             }
     });
 }

@@ -5,18 +5,18 @@
 
 namespace nl {
 
-void argmax_rows(const float * x, int32_t * out, int n, int c) {
-    for (int r = 0; r < n; r++) {
+void argmax_rows(const float * x, int32_t * out, int64_t n, int64_t c) {
+    for (int64_t r = 0; r < n; r++) {
         const float * row = x + (size_t)r * c;
-        int best = 0;
+        int64_t best = 0;
         float m = row[0];
-        for (int k = 1; k < c && m == m; k++) {   // stops at a NaN: it is the maximum
+        for (int64_t k = 1; k < c && m == m; k++) {   // stops at a NaN: it is the maximum
             if (row[k] > m || row[k] != row[k]) {
                 m = row[k];
                 best = k;
             }
         }
-        out[r] = best;
+        out[r] = (int32_t)best;
     }
 }
 

@@ -24,19 +24,19 @@ void copy_forward(const float * src, float * dst, size_t count, bool accumulate)
     }
 }
 
-void concat_copy(const float * x, float * y, int outer, int x_inner, int y_inner, int offset) {
+void concat_copy(const float * x, float * y, int64_t outer, int64_t x_inner, int64_t y_inner, int64_t offset) {
     if (outer <= 0 || x_inner <= 0) return;
-    for (int o = 0; o < outer; o++)
+    for (int64_t o = 0; o < outer; o++)
         std::memcpy(y + (size_t)o * y_inner + offset, x + (size_t)o * x_inner, (size_t)x_inner * sizeof(float));
 }
 
-void slice_copy(const float * dy, float * dx, int outer, int x_inner, int y_inner, int offset, bool accumulate) {
+void slice_copy(const float * dy, float * dx, int64_t outer, int64_t x_inner, int64_t y_inner, int64_t offset, bool accumulate) {
     if (outer <= 0 || x_inner <= 0) return;
-    for (int o = 0; o < outer; o++) {
+    for (int64_t o = 0; o < outer; o++) {
         const float * __restrict src = dy + (size_t)o * y_inner + offset;
         float * __restrict dst = dx + (size_t)o * x_inner;
         if (accumulate)
-            for (int j = 0; j < x_inner; j++) dst[j] += src[j];
+            for (int64_t j = 0; j < x_inner; j++) dst[j] += src[j];
         else
             std::memcpy(dst, src, (size_t)x_inner * sizeof(float));
     }
