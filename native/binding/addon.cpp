@@ -43,8 +43,15 @@ template <class F> auto js_guard(Napi::Env env, const char * doing, F && f) -> d
 }
 
 // A new ArrayBuffer of `bytes`; its failure is NL_OOM naming `what` and the size (not V8's bare
-// "Array buffer allocation failed").
+// "Array buffer allocation failed"). A large one is checked against the memory available and the
+// address-space limit first: under RLIMIT_AS a failed ArrayBuffer allocation makes V8 collect
+// garbage, the collector's own allocation fails, and V8 aborts the process (SIGABRT), so the
+// request has to be refused before V8 sees it. 32 MiB stays free for V8's own heap to grow.
 Napi::ArrayBuffer new_array_buffer(Napi::Env env, size_t bytes, const std::string & what) {
+    if (bytes >= (size_t(1) << 20)) {
+        const nl::Status st = nl::check_heap_room(bytes, uint64_t(32) << 20, what, "close other programs, or use a smaller model or batch");
+        if (!st.ok()) throw make_error(env, st.code, st.message);
+    }
     try {
         return Napi::ArrayBuffer::New(env, bytes);
     } catch (const Napi::Error &) {

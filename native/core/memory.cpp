@@ -9,6 +9,7 @@
 #include <sstream>
 #if defined(__linux__) || defined(__APPLE__)
 #include <sys/mman.h>
+#include <sys/resource.h>
 #endif
 
 namespace nl {
@@ -102,6 +103,40 @@ Status check_room(uint64_t bytes, const std::string & what, const std::string & 
     if (bytes <= room.bytes) return {};
     return Status::error(NL_STATUS_OUT_OF_MEMORY, what + " need " + format_bytes(bytes) + ", but only " + format_bytes(room.bytes) +
                                                       " of memory is available (" + room.source + "): " + fix);
+}
+
+namespace {
+#if defined(__linux__)
+// VmSize from /proc/self/status, in bytes (false when absent).
+bool address_space_in_use(uint64_t & out) {
+    std::ifstream f("/proc/self/status");
+    std::string line;
+    while (std::getline(f, line)) {
+        if (line.compare(0, 7, "VmSize:") != 0) continue;
+        out = std::strtoull(line.c_str() + 7, nullptr, 10) * 1024;
+        return true;
+    }
+    return false;
+}
+#endif
+} // namespace
+
+Status check_heap_room(uint64_t bytes, uint64_t margin, const std::string & what, const std::string & fix) {
+    Status st = check_room(bytes, what, fix);
+    if (!st.ok()) return st;
+#if defined(__linux__)
+    struct rlimit rl {};
+    uint64_t used = 0;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && address_space_in_use(used)) {
+        const uint64_t limit = (uint64_t)rl.rlim_cur;
+        const uint64_t left = limit > used + margin ? limit - used - margin : 0;
+        if (bytes > left)
+            return Status::error(NL_STATUS_OUT_OF_MEMORY, what + " need " + format_bytes(bytes) + ", but only " + format_bytes(left) +
+                                                              " is left under the process's address-space limit (RLIMIT_AS, ulimit -v) of " +
+                                                              format_bytes(limit) + ", " + format_bytes(used) + " of it in use: " + fix);
+    }
+#endif
+    return {};
 }
 
 Status current_exception_status(const std::string & doing) {

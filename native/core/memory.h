@@ -35,6 +35,12 @@ std::string format_bytes(uint64_t bytes);
 // only <room> of memory is available (<source>): <fix>".
 Status check_room(uint64_t bytes, const std::string & what, const std::string & fix);
 
+// check_room, and also the address-space limit (RLIMIT_AS less the address space in use, less
+// `margin`), for memory allocated by the JavaScript engine on our behalf (an ArrayBuffer for a copy
+// of a buffer): V8 cannot survive a failed allocation under RLIMIT_AS (it collects garbage, the
+// collector's own allocation fails, and the process aborts), so the request must be refused first.
+Status check_heap_room(uint64_t bytes, uint64_t margin, const std::string & what, const std::string & fix);
+
 // Zeroed, 64-byte aligned memory of `bytes` bytes from the system (anonymous pages: zero without
 // being touched, returned to the system when freed). On failure `out` stays empty and the Status
 // names `what` and the size.
