@@ -183,6 +183,9 @@ function finiteOutput(out: Float32Array): Float32Array {
   return out;
 }
 
+/** The most classes an evaluation's confusion matrix covers (about a million cells). */
+export const MAX_EVALUATED_CLASSES = 1024;
+
 function toRunError(e: unknown): RunError {
   if (isNetloomError(e)) return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
   return { code: 'NL_INTERNAL', message: `internal error: ${(e as Error)?.message ?? String(e)}`, hint: 'This is a bug in Netloom: please report it with the project file.' };
@@ -625,7 +628,20 @@ export class TrainingRun {
     return (await this.evaluated()).evaluation;
   }
 
+  /**
+   * An evaluation holds a confusion matrix of the model's classes squared: a last layer with 65536 outputs
+   * (for a dataset of 10) would need 4.3e9 cells, more than the JavaScript heap holds. Refused instead.
+   */
+  private checkEvaluable(): void {
+    const C = this.session.program.task === 'classification' ? this.session.program.classes : 0;
+    const K = this.job.dataset.classes.length;
+    if (C > MAX_EVALUATED_CLASSES)
+      throw new NetloomError('NL_UNSUPPORTED', `The model scores ${C} classes; an evaluation covers models of up to ${MAX_EVALUATED_CLASSES} classes (its confusion matrix has a row and a column per class), and ${this.job.dataset.title} has ${K}`,
+        `Set out_features of the model's last layer to ${K}, the dataset's class count.`);
+  }
+
   private async evaluated(): Promise<NonNullable<TrainingRun['evalCache']>> {
+    this.checkEvaluable();
     return this.serial(async () => {
       if (this.evalCache && this.evalCache.version === this.paramsVersion) return this.evalCache;
       const job = this.job;
