@@ -85,13 +85,17 @@ export function pickCheckpoint(g: Gen, ctx: CaseContext): SeedCheckpoint {
   return g.weighted([[5, ctx.irisCheckpoint], [3, ctx.resumableCheckpoint], [1, g.pick(ctx.corpus.checkpoints)]] as const);
 }
 
-/** A path in out/ to write to: new names, names of other kinds (decoys), a folder, a missing folder. */
-export function writeTarget(g: Gen, ctx: CaseContext, seed: number, ext: string): string {
+/**
+ * A path in out/ to write to: new names, a folder, a missing folder and, for the API only (`decoys`),
+ * files of other kinds, which a client of serve may not overwrite (issue 10 item 13). On the command
+ * line the user names the file, and `--save notes.txt` writes notes.txt.
+ */
+export function writeTarget(g: Gen, ctx: CaseContext, seed: number, ext: string, decoys: boolean): string {
   const out = ctx.sb.out;
   return g.weighted([
     [8, path.join(out, `${seed}${ext}`)],
     [1, path.join(out, `${seed}`)],
-    [1, g.pick(ctx.sb.decoys)],
+    [decoys ? 1 : 0, g.pick(ctx.sb.decoys)],
     [1, path.join(out, 'folder.json')],
     [1, path.join(out, 'missing', `${seed}${ext}`)],
     [1, path.join(out, `${'ü'.repeat(3)} ${seed}${ext}`)],

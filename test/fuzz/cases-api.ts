@@ -28,7 +28,7 @@ function examples(g: Gen, ctx: CaseContext, seed: number): Record<string, JsonLi
     closeRun: { runId: 'run-0' },
     runSamples: { runId, actual: 0, predicted: 0, limit: 5 },
     predict: { runId, features: [5.1, 3.5, 1.4, 0.2] },
-    saveRunCheckpoint: { runId, path: writeTarget(g, ctx, seed, '.safetensors'), which: g.pick(['last', 'best']), withOptimizer: g.chance(0.5) },
+    saveRunCheckpoint: { runId, path: writeTarget(g, ctx, seed, '.safetensors', true), which: g.pick(['last', 'best']), withOptimizer: g.chance(0.5) },
     checkpointReport: { runId, path: ctx.irisCheckpoint.path, dryRun: true },
     graphCheckpointReport: { graph: iris.json.graph, path: ctx.irisCheckpoint.path },
     datasetInfo: { dataset: iris.json.training.dataset, rows: 5, perClass: 2 },
@@ -126,10 +126,10 @@ export const serveApi: Group = {
   },
 };
 
-/** Each special path against each method that reads a path: case = seed mod the combinations (54 with a FIFO and /dev/zero). */
+/** Each special path against each method that reads a path: case = seed mod the combinations (11 paths x 6 methods where mkfifo and /dev/zero exist). */
 export const serveSpecial: Group = {
   channel: 'serve',
-  cases: 54,
+  cases: 66,
   make(_g, ctx, seed) {
     const sp = ctx.sb.specialPaths;
     const iris = ctx.corpus.iris;

@@ -14,7 +14,7 @@ export const cliProject: Group = {
   make(g, ctx, seed) {
     const d = damagedProject(g.fork('project'), ctx.corpus);
     const file = path.join(caseDir(ctx, 'cli-project', seed), g.pick(['project.json', 'project.netloom', 'project']));
-    const save = g.chance(0.2) ? ['--save', writeTarget(g, ctx, seed, '.safetensors')] : [];
+    const save = g.chance(0.2) ? ['--save', writeTarget(g, ctx, seed, '.safetensors', false)] : [];
     return {
       input: d.what,
       files: [{ path: file, bytes: d.bytes }],
@@ -84,7 +84,7 @@ export const cliFlags: Group = {
       '--image-folder': [ctx.corpus.seeds, ctx.sb.special],
       '--image-size': ['0x0', '4096x4096', '28x28', '1x99999'],
       '--weights': [ctx.irisCheckpoint.path, ctx.resumableCheckpoint.path, ...specials.filter((p) => !p.includes('pipe'))],
-      '--save': [path.join(ctx.sb.out, `${seed}.safetensors`), ...ctx.sb.decoys, path.join(ctx.sb.out, 'folder.json'), path.join(ctx.sb.out, 'missing', 'x.safetensors')],
+      '--save': [path.join(ctx.sb.out, `${seed}.safetensors`), path.join(ctx.sb.out, `${seed}`), path.join(ctx.sb.out, 'folder.json'), path.join(ctx.sb.out, 'missing', 'x.safetensors')],
       '--epochs': ['0', '-1', '1.5', '1'],
     };
     const chosen = new Map<string, string>();
@@ -102,7 +102,7 @@ export const cliFlags: Group = {
 /** Paths that are no regular file (FIFO, /dev/zero, folder, loop, ...): case = seed mod the combinations, so every one is tried. */
 export const cliSpecial: Group = {
   channel: 'cli',
-  cases: 18,
+  cases: 20,
   make(_g, ctx, seed) {
     // a command line cannot carry a NUL byte
     const sp = ctx.sb.specialPaths.filter((s) => !s.path.includes('\u0000'));

@@ -21,7 +21,7 @@ export const serveProject: Group = {
       batchSize: g.pick([1, 2, 16, 64, 1 << 20, 2 ** 31]),
       recovery: json !== undefined && g.chance(0.25),
       save: json !== undefined && g.chance(0.25),
-      saveTo: writeTarget(g, ctx, seed, '.json'),
+      saveTo: writeTarget(g, ctx, seed, '.json', true),
       run: json !== undefined && g.chance(0.06),
       hyperLr: g.chance(0.3) ? g.pick([1e308, 1e300, 1e-45, 0.1]) : undefined,
     };

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runCli, type CliResult, type Reply, type ServeProcess } from './drivers.js';
 import { judgeCli, judgeError, judgeReply, type Failure, type FailureType } from './oracle.js';
-import { sha1, type Sandbox } from './sandbox.js';
+import { SECRET_MARKER, sha1, type Sandbox } from './sandbox.js';
 
 export interface FileInput {
   path: string;
@@ -87,6 +87,8 @@ export class Harness {
       if ('reply' in sent) {
         const v = judgeReply(sent.reply);
         if (!v.ok) this.record(group, seed, c, { type: v.type, target, code: v.code, message: v.message, details: this.serveDetails() });
+        if (JSON.stringify(sent.reply).includes(SECRET_MARKER))
+          this.record(group, seed, c, { type: 'leak', target, code: sent.reply.error?.code, message: 'the reply carries the first bytes of secret.pem, a file of another kind', details: JSON.stringify(sent.reply).slice(0, 1000) });
         return sent.reply;
       }
       if ('timeout' in sent) this.record(group, seed, c, { type: 'hang', target, message: 'no reply within the time limit' });

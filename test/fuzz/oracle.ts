@@ -4,12 +4,13 @@
  * (NL_INTERNAL, NL_INVALID_PROGRAM: the compiler built what the runtime refuses, or a message
  * asking the user to report a bug), when a process dies by a signal, when nothing answers in
  * time (a hang), when serve stops answering, or when a file outside the allowed places changes.
- * Two more come from the cases themselves: 'disagree' (the CLI and the app judge one project file
- * differently) and 'accepted' (a file every reader must refuse was loaded).
+ * More come from the cases themselves: 'disagree' (the CLI and the app judge one project file
+ * differently), 'accepted' (a file every reader must refuse was loaded) and 'leak' (a reply of serve
+ * carries the content of a file that is none of Netloom's kinds).
  */
 import type { CliResult, Reply } from './drivers.js';
 
-export type FailureType = 'internal' | 'crash' | 'hang' | 'dead' | 'files' | 'disagree' | 'accepted';
+export type FailureType = 'internal' | 'crash' | 'hang' | 'dead' | 'files' | 'disagree' | 'accepted' | 'leak';
 
 export interface Failure {
   type: FailureType;
