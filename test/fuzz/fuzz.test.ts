@@ -2,7 +2,9 @@
  * The seeded fuzzer (issue 10): a few thousand damaged project files, checkpoints, CSV files and
  * API messages, run against the `netloom` command line and a running `netloom serve`. It passes
  * when no case ends in a signal, a hang or an internal error, serve answers after every case and
- * exits cleanly at the end, and no file outside the places the fuzzer named changed.
+ * exits cleanly at the end, no file outside the places the fuzzer named changed, and the case
+ * oracles hold (oracle.ts: readers refuse what they must, no foreign file's bytes in a reply, the
+ * CLI and the app agree on a project file).
  *
  * Every case comes from one number, its seed (the run's seed + the case's index in its group), and
  * nothing else: a failure prints the command that replays it alone:
@@ -10,7 +12,8 @@
  *   NETLOOM_FUZZ_SEED=<case seed> NETLOOM_FUZZ_CASES=1 NETLOOM_FUZZ_GROUPS=<group> npx vitest run test/fuzz
  *
  *   NETLOOM_FUZZ_SEED    first case seed (default: a fixed one, so CI runs the same cases every time)
- *   NETLOOM_FUZZ_CASES   cases per group (default: each group's own count, about 3,300 in all)
+ *   NETLOOM_FUZZ_CASES   cases per group (default: each group's own count; about 3,170 in all, 104 of
+ *                        them CLI commands)
  *   NETLOOM_FUZZ_GROUPS  comma-separated groups to run (default: all; see cases.ts)
  *   NETLOOM_FUZZ_REPORT  write every failure found as JSON to this file
  *
