@@ -52,6 +52,11 @@ export const KNOWN_FAILURES: KnownFailure[] = [
     matches: (f) => f.type === 'accepted' && /resumed at epoch/.test(f.message),
   },
   {
+    item: 12,
+    what: 'a temporary file of a save left behind (possible when serve is killed after a hang while a save was under way)',
+    matches: (f) => f.type === 'files' && /\.tmp\b/.test(f.message),
+  },
+  {
     item: 13,
     what: 'a file that is not Netloom\'s kind (.txt, .csv, .png, .sh) overwritten when named as the target of a save',
     matches: (f) => f.type === 'files' && /not a Netloom file/.test(f.message),

@@ -134,7 +134,7 @@ const HEADER_OPS: Record<string, readonly [number, HeaderOp]> = {
     setOwn(m, k, v);
     return `metadata ${k} = ${describe(v)}`;
   }],
-  resumable: [2, (g, h) => {
+  resumable: [4, (g, h) => {
     // a plausible training position with one value forged
     const m: Obj = { format: 'pt', producer: 'netloom', 'netloom.step': '4', 'netloom.epoch': '1', 'netloom.batch': '0', 'netloom.phase': 'train', 'netloom.scheduler_step': '4', 'netloom.seed': '0', 'netloom.optimizer': '{"type":"Adam","lr":0.01,"betas":[0.9,0.999],"eps":1e-8,"amsgrad":false,"maximize":false}' };
     const k = g.pick(METADATA_KEYS.slice(0, 7));
