@@ -5,10 +5,21 @@ const report = process.env.NETLOOM_TEST_REPORT;
 
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/parity/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/packaging/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
     reporters: report ? ['default', ['json', { outputFile: report }]] : ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'tests',
+          include: ['test/unit/**/*.test.ts', 'test/parity/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/packaging/**/*.test.ts'],
+        },
+      },
+      // The fuzzer keeps both cores busy for about a minute: it runs after the other tests, alone, so
+      // their timing checks (event-loop delay) and its own time limits (a hang) are not disturbed.
+      { extends: true, test: { name: 'fuzz', include: ['test/fuzz/**/*.test.ts'], sequence: { groupOrder: 1 } } },
+    ],
   },
 });

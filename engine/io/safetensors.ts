@@ -52,6 +52,37 @@ function badArgument(message: string): NetloomError {
   return new NetloomError('NL_INVALID_ARGUMENT', message, 'This is a bug in the caller building the checkpoint; please report it.');
 }
 
+/**
+ * The start of a header value for a message, as JSON cut at `max` characters. It walks only as far as
+ * it writes: a hostile header may nest thousands of levels deep, which JSON.stringify cannot take.
+ */
+function quote(value: unknown, max = 60): string {
+  let out = '';
+  const walk = (v: unknown): void => {
+    if (out.length > max) return;
+    if (Array.isArray(v)) {
+      out += '[';
+      for (let i = 0; i < v.length && out.length <= max; i++) {
+        if (i > 0) out += ',';
+        walk(v[i]);
+      }
+      out += ']';
+    } else if (v !== null && typeof v === 'object') {
+      out += '{';
+      let first = true;
+      for (const k of Object.keys(v)) {
+        if (out.length > max) break;
+        out += `${first ? '' : ','}${JSON.stringify(k)}:`;
+        first = false;
+        walk((v as Record<string, unknown>)[k]);
+      }
+      out += '}';
+    } else out += JSON.stringify(v) ?? String(v);
+  };
+  walk(value);
+  return out.length > max ? `${out.slice(0, max)}…` : out;
+}
+
 function elementCount(shape: number[]): number {
   return shape.reduce((n, d) => n * d, 1);
 }
@@ -193,7 +224,7 @@ function readMetadata(value: unknown, source: string): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== 'string') {
-      throw badFile(source, `"__metadata__" value "${k}" must be a string, got ${JSON.stringify(v)}`);
+      throw badFile(source, `"__metadata__" value "${k}" must be a string, got ${quote(v)}`);
     }
     out[k] = v;
   }
@@ -221,10 +252,10 @@ function readEntry(name: string, value: unknown, source: string, headerEnd: numb
     );
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw badFile(source, `${where}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+    throw badFile(source, `${where}: shape ${quote(shape)} is not a list of non-negative integers`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    throw badFile(source, `${where}: data_offsets ${JSON.stringify(offsets)} is not a pair of non-negative integers`);
+    throw badFile(source, `${where}: data_offsets ${quote(offsets)} is not a pair of non-negative integers`);
   }
   const [begin, end] = offsets as [number, number];
   const shapeList = shape as number[];

@@ -36,11 +36,25 @@ export function fromNative(e: unknown): unknown {
 export type Split = 'train' | 'test';
 const SPLIT: Record<Split, 0 | 1> = { train: 0, test: 1 };
 
+/** The most threads a session starts: more than any machine has only adds scheduling, and each one costs a stack. */
+export function maxThreads(hardwareThreads = loadBinding().deviceInfo().hardwareThreads): number {
+  return Math.max(256, hardwareThreads);
+}
+
 export class Session {
   readonly native: NativeSession;
 
+  /** `threads`: 0 for all of the machine's hardware threads. */
   constructor(readonly program: CompiledProgram, threads: number) {
-    const { Session: S } = loadBinding();
+    const binding = loadBinding();
+    const { Session: S } = binding;
+    // Refused here, before the native pool starts threads until the system refuses one (a billion were tried).
+    if (threads !== 0) {
+      const hw = binding.deviceInfo().hardwareThreads;
+      if (!Number.isInteger(threads) || threads < 1 || threads > maxThreads(hw))
+        throw new NetloomError('NL_INVALID_ARGUMENT', `--threads ${threads}: a training session runs on 1 to ${maxThreads(hw)} threads`,
+          `Leave --threads out to use all of them: this machine has ${hw} hardware thread${hw === 1 ? '' : 's'}.`);
+    }
     this.native = native(() => new S(encodeProgram(program), threads));
     for (const c of program.constants) native(() => this.native.setBuffer(c.buffer, c.data));
   }

@@ -172,6 +172,21 @@ export function float32Text(v: number): number {
   return v;
 }
 
+/**
+ * The model's output for one sample, if every value is a number. Huge (finite) inputs or non-finite weights
+ * overflow it; NaN cannot be shown or sent (it is no JSON number), so say so instead of returning it.
+ */
+function finiteOutput(out: Float32Array): Float32Array {
+  const bad = out.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0)
+    throw new NetloomError('NL_NON_FINITE', `the model's output for this sample is ${Number.isNaN(out[bad]) ? 'NaN' : 'infinite'} (output ${bad}): the sample's values are too large for the model, or its weights hold NaN or infinite values`,
+      'Send values of the size the training data has, or load other weights.');
+  return out;
+}
+
+/** The most classes an evaluation's confusion matrix covers (about a million cells). */
+export const MAX_EVALUATED_CLASSES = 1024;
+
 function toRunError(e: unknown): RunError {
   if (isNetloomError(e)) return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
   return { code: 'NL_INTERNAL', message: `internal error: ${(e as Error)?.message ?? String(e)}`, hint: 'This is a bug in Netloom: please report it with the project file.' };
@@ -630,7 +645,20 @@ export class TrainingRun {
     return (await this.evaluated()).evaluation;
   }
 
+  /**
+   * An evaluation holds a confusion matrix of the model's classes squared: a last layer with 65536 outputs
+   * (for a dataset of 10) would need 4.3e9 cells, more than the JavaScript heap holds. Refused instead.
+   */
+  private checkEvaluable(): void {
+    const C = this.session.program.task === 'classification' ? this.session.program.classes : 0;
+    const K = this.job.dataset.classes.length;
+    if (C > MAX_EVALUATED_CLASSES)
+      throw new NetloomError('NL_UNSUPPORTED', `The model scores ${C} classes; an evaluation covers models of up to ${MAX_EVALUATED_CLASSES} classes (its confusion matrix has a row and a column per class), and ${this.job.dataset.title} has ${K}`,
+        `Set out_features of the model's last layer to ${K}, the dataset's class count.`);
+  }
+
   private async evaluated(): Promise<NonNullable<TrainingRun['evalCache']>> {
+    this.checkEvaluable();
     return this.serial(async () => {
       if (this.evalCache && this.evalCache.version === this.paramsVersion) return this.evalCache;
       const job = this.job;
@@ -748,7 +776,7 @@ export class TrainingRun {
     const program = this.session.program;
     if (program.task !== 'classification' || program.io.logits < 0)
       throw new NetloomError('NL_INVALID_ARGUMENT', 'predictions need a classification model (a CrossEntropyLoss or NLLLoss at the end)', 'Use predictOutput() (the model\'s output values) for regression models.');
-    return softmax(await this.forwardOne(this.sampleInput(sample)));
+    return softmax(finiteOutput(await this.forwardOne(this.sampleInput(sample))));
   }
 
   /** The model's output values for one sample (a regression model's prediction, in the target's units), eval mode. */
@@ -756,7 +784,7 @@ export class TrainingRun {
     this.requireNotRunning('predict');
     if (this.session.program.io.logits < 0)
       throw new NetloomError('NL_INVALID_ARGUMENT', 'this model has no output to predict with', 'Connect a loss to the model\'s last layer.');
-    return Array.from(await this.forwardOne(this.sampleInput(sample)));
+    return Array.from(finiteOutput(await this.forwardOne(this.sampleInput(sample))));
   }
 
   /** A summary line for run lists. */
