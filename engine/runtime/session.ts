@@ -7,6 +7,7 @@ import type { CompiledProgram } from '../compile/ir.js';
 import { encodeProgram } from '../compile/program.js';
 import { formatBytes } from '../bytes.js';
 import { loadBinding, type NativeEpochOptions, type NativeEpochResult, type NativeProgress, type NativeSession } from './binding.js';
+import { settingHint, settingProblem } from '../train/settings.js';
 
 const HINTS: Partial<Record<string, string>> = {
   NL_OOM: 'Lower the batch size, or close other programs.',
@@ -36,11 +37,6 @@ export function fromNative(e: unknown): unknown {
 export type Split = 'train' | 'test';
 const SPLIT: Record<Split, 0 | 1> = { train: 0, test: 1 };
 
-/** The most threads a session starts: more than any machine has only adds scheduling, and each one costs a stack. */
-export function maxThreads(hardwareThreads = loadBinding().deviceInfo().hardwareThreads): number {
-  return Math.max(256, hardwareThreads);
-}
-
 export class Session {
   readonly native: NativeSession;
 
@@ -48,13 +44,10 @@ export class Session {
   constructor(readonly program: CompiledProgram, threads: number) {
     const binding = loadBinding();
     const { Session: S } = binding;
-    // Refused here, before the native pool starts threads until the system refuses one (a billion were tried).
-    if (threads !== 0) {
-      const hw = binding.deviceInfo().hardwareThreads;
-      if (!Number.isInteger(threads) || threads < 1 || threads > maxThreads(hw))
-        throw new NetloomError('NL_INVALID_ARGUMENT', `--threads ${threads}: a training session runs on 1 to ${maxThreads(hw)} threads`,
-          `Leave --threads out to use all of them: this machine has ${hw} hardware thread${hw === 1 ? '' : 's'}.`);
-    }
+    // Refused here too (the CLI and the API check it where it is entered), before the native pool
+    // starts threads until the system refuses one (a billion were tried): the one declared range.
+    const problem = threads === 0 ? undefined : settingProblem('threads', threads);
+    if (problem) throw new NetloomError('NL_INVALID_ARGUMENT', problem, settingHint('threads'));
     this.native = native(() => new S(encodeProgram(program), threads));
     for (const c of program.constants) native(() => this.native.setBuffer(c.buffer, c.data));
   }

@@ -30,6 +30,7 @@ import { LR_MAX, settingHint, settingProblem, type SettingName } from './setting
 import { batchCount } from '../data/loader.js';
 import { loadCheckpoint } from './checkpoints.js';
 import { openProjectFile } from '../io/project.js';
+import { checkRead } from '../io/file-kinds.js';
 import { checkMemory } from './memory.js';
 import { datasetBytes, limitDataset, type DatasetCache } from './dataset-cache.js';
 import type { DescribedDataset } from './dataset-load.js';
@@ -231,9 +232,12 @@ export function uploadDataset(session: Session, ds: JobDataset, trainCount: numb
   }
 }
 
-/** The CLI's project: read by the app's reader (openProjectFile), so both give a file the same verdict. */
+/**
+ * The CLI's project: read by the app's reader with the app's file-kind rule (checkRead, then
+ * openProjectFile), so both give a file the same verdict.
+ */
 export async function readProject(path: string): Promise<ProjectDoc> {
-  return (await openProjectFile(path)).project;
+  return (await openProjectFile(await checkRead('project', path))).project;
 }
 
 /** The project's optimizer, with the CLI's --optimizer / --lr applied (other settings reset to torch's defaults on a type change). */
