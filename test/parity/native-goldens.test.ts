@@ -16,7 +16,7 @@ const NATIVE = path.join('test', 'native');
 const source = (file: string) => readFileSync(path.join(NATIVE, file), 'utf8');
 
 /** A C float or double literal: 6.5f, .25f, 1e4f, -0.f, -0x1.8e543cp+0f, NAN / nan. */
-export function cNumber(literal: string): number {
+function cNumber(literal: string): number {
   const s = literal.trim().replace(/[fF]$/, '');
   if (/^-?nan$/i.test(s)) return NaN;
   const hex = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?p([+-]?\d+)$/i.exec(s);
