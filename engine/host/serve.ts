@@ -7,7 +7,7 @@
  *   WS   /api?token=T       the EngineApi: {id, method, params} -> {id, result} | {id, error}; {event}
  *
  * Security: the server listens on 127.0.0.1 unless told otherwise, and a random token made at
- * start is required for the page and for every WebSocket (compared in constant time). The token
+ * start is required for the page and for every WebSocket (exactly one `?token=`, compared in constant time). The token
  * lives only in the address (the page's `?token=`, which the renderer never removes, so a reload
  * works): never in a cookie, because a cookie is scoped by host, not port, and every other server
  * on this machine would receive it. Request paths are made canonical (request-path.ts) before the
@@ -73,6 +73,12 @@ function digest(s: string): Buffer {
 function tokenMatches(given: string | null | undefined, token: string): boolean {
   if (typeof given !== 'string' || given === '') return false;
   return timingSafeEqual(digest(given), digest(token));
+}
+
+/** The query's one `token`; none when it has two (`?token=A&token=B`: the server does not pick one of two answers). */
+function queryToken(query: URLSearchParams): string | undefined {
+  const all = query.getAll('token');
+  return all.length === 1 ? all[0] : undefined;
 }
 
 function urlHost(host: string): string {
@@ -259,7 +265,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     const index = await fileInside(rendererDir, path.join(rendererDir, 'index.html'));
     if (pathname === '/' || pathname === '/index.html') {
       // The page: with the token in its address, else the 401 page.
-      if (!tokenMatches(target.query.get('token'), token)) {
+      if (!tokenMatches(queryToken(target.query), token)) {
         sendText(res, 401, UNAUTHORIZED_PAGE);
         return;
       }
@@ -313,7 +319,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
         return;
       }
     }
-    if (!tokenMatches(target.query.get('token'), token)) {
+    if (!tokenMatches(queryToken(target.query), token)) {
       refuseUpgrade(socket, 401, 'Unauthorized', 'This Netloom server needs the link with its access token; copy the full URL printed in the terminal.');
       return;
     }

@@ -15,6 +15,34 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { NetloomError } from '../errors.js';
 
+/**
+ * The file-system calls a save makes, in order: open the temp file, write it, fsync it, close it, rename it over
+ * the target, then open, fsync and close the folder. node:fs/promises (and node:fs for the sync twin) by default;
+ * tests pass a wrapper that records the calls, or fails or kills the process before any one of them
+ * (test/unit/atomic.test.ts), which is how "an interrupted save leaves the old file" is checked at every step.
+ */
+export interface SaveFs {
+  open(path: string, flags: string, mode?: number): Promise<SaveHandle>;
+  rename(from: string, to: string): Promise<void>;
+  rm(path: string, options: { force: true }): Promise<void>;
+}
+
+export interface SaveHandle {
+  writeFile(data: Uint8Array | string): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The sync twin of SaveFs (node:fs by default). */
+export interface SaveFsSync {
+  openSync(path: string, flags: string, mode?: number): number;
+  writeFileSync(fd: number, data: Uint8Array | string): void;
+  fsyncSync(fd: number): void;
+  closeSync(fd: number): void;
+  renameSync(from: string, to: string): void;
+  rmSync(path: string, options: { force: true }): void;
+}
+
 function tempPathFor(target: string): string {
   const dir = path.dirname(target);
   const base = path.basename(target);
@@ -92,55 +120,57 @@ function writeError(target: string, cause: unknown): NetloomError {
   );
 }
 
-export async function writeFileAtomic(target: string, data: Uint8Array | string): Promise<void> {
+/** Replaces `target` with `data` (see the header). `io`: the file-system calls (SaveFs; tests only). */
+export async function writeFileAtomic(target: string, data: Uint8Array | string, io: SaveFs = fsp): Promise<void> {
   await removeStaleTemps(target);
   const temp = tempPathFor(target);
-  let handle: fsp.FileHandle | undefined;
+  let handle: SaveHandle | undefined;
   try {
     // 'wx': never follow or reuse an existing file at the temp name.
-    handle = await fsp.open(temp, 'wx', 0o666);
+    handle = await io.open(temp, 'wx', 0o666);
     await handle.writeFile(data);
     await handle.sync();
     await handle.close();
     handle = undefined;
-    await fsp.rename(temp, target);
+    await io.rename(temp, target);
   } catch (cause) {
     await handle?.close().catch(() => undefined);
-    await fsp.rm(temp, { force: true }).catch(() => undefined);
+    await io.rm(temp, { force: true }).catch(() => undefined);
     throw writeError(target, cause);
   }
-  await syncDirectory(path.dirname(target));
+  await syncDirectory(path.dirname(target), io);
 }
 
-export function writeFileAtomicSync(target: string, data: Uint8Array | string): void {
+/** The sync twin of writeFileAtomic (the desktop settings, and the window state written while the app quits). */
+export function writeFileAtomicSync(target: string, data: Uint8Array | string, io: SaveFsSync = fs): void {
   removeStaleTempsSync(target);
   const temp = tempPathFor(target);
   let fd: number | undefined;
   try {
-    fd = fs.openSync(temp, 'wx', 0o666);
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
+    fd = io.openSync(temp, 'wx', 0o666);
+    io.writeFileSync(fd, data);
+    io.fsyncSync(fd);
+    io.closeSync(fd);
     fd = undefined;
-    fs.renameSync(temp, target);
+    io.renameSync(temp, target);
   } catch (cause) {
     if (fd !== undefined) {
       try {
-        fs.closeSync(fd);
+        io.closeSync(fd);
       } catch {
         // Already failing; the original error is the useful one.
       }
     }
-    fs.rmSync(temp, { force: true });
+    io.rmSync(temp, { force: true });
     throw writeError(target, cause);
   }
-  syncDirectorySync(path.dirname(target));
+  syncDirectorySync(path.dirname(target), io);
 }
 
 // Persists the rename itself. Best effort: Windows cannot open directories, and the data is already safe.
-export async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string, io: Pick<SaveFs, 'open'> = fsp): Promise<void> {
   try {
-    const handle = await fsp.open(dir, 'r');
+    const handle = await io.open(dir, 'r');
     try {
       await handle.sync();
     } finally {
@@ -151,13 +181,13 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-function syncDirectorySync(dir: string): void {
+function syncDirectorySync(dir: string, io: SaveFsSync): void {
   try {
-    const fd = fs.openSync(dir, 'r');
+    const fd = io.openSync(dir, 'r');
     try {
-      fs.fsyncSync(fd);
+      io.fsyncSync(fd);
     } finally {
-      fs.closeSync(fd);
+      io.closeSync(fd);
     }
   } catch {
     // See syncDirectory.

@@ -354,7 +354,7 @@ test('save as, reload the page, open the file: the same graph, names and paramet
   expect(recoveryPrompts).toBeLessThanOrEqual(1);
 });
 
-test('without the token: the page answers 401 with an explanation, and the API WebSocket is refused promptly', async ({ page, server }) => {
+test('without the token: the page answers 401 with an explanation, and the API WebSocket is refused at the handshake', async ({ page, server }) => {
   const res = await page.request.get(`${server.origin}/`);
   expect(res.status()).toBe(401);
   expect(await res.text()).toContain('access token');
@@ -365,30 +365,27 @@ test('without the token: the page answers 401 with an explanation, and the API W
   await expect(page.getByTestId('canvas')).toHaveCount(0);
 
   const host = new URL(server.origin).host;
-  /** Opens a WebSocket from Node: resolves with how it ended and how long that took. */
+  /**
+   * Opens a WebSocket from Node: resolves with how it ended. A refusal is an HTTP answer to the handshake; a
+   * server that refused by never answering would hang here until the test's timeout (no clock of our own).
+   */
   const tryWs = (url: string) =>
-    new Promise<{ outcome: string; ms: number }>((resolve) => {
-      const t0 = Date.now();
+    new Promise<string>((resolve) => {
       const ws = new WebSocket(url);
       const done = (outcome: string) => {
         ws.removeAllListeners();
         ws.on('error', () => {});
         ws.terminate();
-        resolve({ outcome, ms: Date.now() - t0 });
+        resolve(outcome);
       };
       ws.on('open', () => done('open'));
       ws.on('unexpected-response', (_req, r) => done(`http ${r.statusCode}`));
       ws.on('error', (e) => done(`error ${e.message}`));
-      setTimeout(() => done('hang'), 5000);
     });
-  const none = await tryWs(`ws://${host}/api`);
-  expect(none.outcome).toBe('http 401');
-  expect(none.ms).toBeLessThan(2000);
-  const wrong = await tryWs(`ws://${host}/api?token=${'x'.repeat(server.token.length)}`);
-  expect(wrong.outcome).toBe('http 401');
-  expect(wrong.ms).toBeLessThan(2000);
-  // the control: the same request with the real token is let in
-  expect((await tryWs(`ws://${host}/api?token=${server.token}`)).outcome).toBe('open');
+  expect(await tryWs(`ws://${host}/api`)).toBe('http 401');
+  expect(await tryWs(`ws://${host}/api?token=${'x'.repeat(server.token.length)}`)).toBe('http 401');
+  // the control: the same request with the real token is let in (every near miss: test/integration/token-property.test.ts)
+  expect(await tryWs(`ws://${host}/api?token=${server.token}`)).toBe('open');
 
   // and from the token-less page itself (same origin, so only the token is missing)
   const inPage = await page.evaluate(
@@ -396,16 +393,14 @@ test('without the token: the page answers 401 with an explanation, and the API W
       Promise.all(
         urls.map(
           (u) =>
-            new Promise<{ opened: boolean; code: number; ms: number }>((resolve) => {
-              const t0 = performance.now();
+            new Promise<{ opened: boolean; code: number }>((resolve) => {
               const ws = new WebSocket(u);
               let opened = false;
               ws.onopen = () => {
                 opened = true;
                 ws.close();
               };
-              ws.onclose = (e) => resolve({ opened, code: e.code, ms: performance.now() - t0 });
-              setTimeout(() => resolve({ opened, code: -1, ms: performance.now() - t0 }), 5000);
+              ws.onclose = (e) => resolve({ opened, code: e.code });
             }),
         ),
       ),
@@ -414,7 +409,6 @@ test('without the token: the page answers 401 with an explanation, and the API W
   for (const r of inPage) {
     expect(r.opened).toBe(false);
     expect(r.code).toBe(1006); // refused during the handshake
-    expect(r.ms).toBeLessThan(2000);
   }
 });
 

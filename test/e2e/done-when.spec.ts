@@ -1,23 +1,47 @@
 /**
  * The issue's "Done when", as one browser flow against a real `netloom serve`: choose the
- * quickstart template and MNIST, train one epoch on a 6,000-image subset, see the loss chart gain
- * points while training runs, pause and resume, stop mid-epoch, open the confusion matrix and a
- * cell's gallery, save a checkpoint, reload the page, load the checkpoint, and get the same test
- * accuracy (an evaluate-only run: the weights loaded, nothing trained).
+ * quickstart template and MNIST, train one epoch, see the loss chart gain points while training
+ * runs, pause and resume, stop mid-epoch, open the confusion matrix and a cell's gallery, save a
+ * checkpoint, reload the page, load the checkpoint, and get the same test accuracy (an
+ * evaluate-only run: the weights loaded, nothing trained).
+ *
+ * No fixed sleeps: after a pause or a stop the test asks the engine (its own API connection) how
+ * many progress points the run sent, and waits for the chart to show that many; "nothing moves
+ * while paused" is the engine's position and the chart unchanged after that. The epoch is all
+ * 60,000 images at batch size 1, so that the pause and the stop (each lands within a second) fall
+ * mid-epoch on any machine: that is over a minute of training here (about 850 batches a second).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, screenshot, test } from './fixture';
+import { connectApi, type ApiClient } from '../integration/ws-client';
 import { expectTrainState, newFromTemplate, openApp, pauseTraining, plotted, pollGrowingLoss, setTrainingFields, startTraining, submitPathDialog } from './helpers';
 
-/** The quickstart MLP on MNIST, 6,000 training images, one epoch, batch size 1 (a run long enough to watch). */
+const BATCHES = 60_000;
+
+/** The quickstart MLP on MNIST, all 60,000 training images, one epoch, batch size 1 (a run long enough to watch). */
 async function quickstartOnMnist(page: Page): Promise<void> {
   await newFromTemplate(page, 'quickstart', { discardAfter: true }); // discarding the current graph if asked
   await page.getByTestId('summary-toggle').click(); // room for the charts
   await page.getByTestId('training-toggle').click();
   await expect(page.getByTestId('training-panel')).toBeVisible();
-  await setTrainingFields(page, { dataset: 'mnist', limitTrain: '6000', epochs: '1', batchSize: '1' });
+  await setTrainingFields(page, { dataset: 'mnist', limitTrain: String(BATCHES), epochs: '1', batchSize: '1' });
+}
+
+/** The engine's view of the page's one run: its summary, and how many progress points it has sent. */
+async function engineRun(api: ApiClient): Promise<{ state: string; epoch: number; batch: number; batches: number; points: number }> {
+  const runs = (await api.call('listRuns')).result as { runId: string }[];
+  expect(runs).toHaveLength(1);
+  const run = (await api.call('getRun', { runId: runs[0].runId })).result;
+  return { state: run.state, epoch: run.epoch, batch: run.batch, batches: run.batches, points: run.progress.length };
+}
+
+/** Waits until the loss chart shows every progress point the run has sent (the chart redraws at most 5 times a second). */
+async function chartCaughtUp(page: Page, api: ApiClient): Promise<Awaited<ReturnType<typeof engineRun>>> {
+  const run = await engineRun(api);
+  await expect(page.getByTestId('chart-loss')).toHaveAttribute('data-points', String(run.points));
+  return run;
 }
 
 /** "batch 1234/6000" of the progress line */
@@ -35,6 +59,7 @@ test('done when: quickstart on MNIST, live chart, pause / resume, stop mid-epoch
     await dialog.getByTestId('dialog-discard').click();
   });
   await openApp(page, server);
+  const api = await connectApi({ port: Number(new URL(server.origin).port), token: server.token });
   await quickstartOnMnist(page);
   expect(await plotted(page)).toBe(0);
 
@@ -45,27 +70,33 @@ test('done when: quickstart on MNIST, live chart, pause / resume, stop mid-epoch
 
   // pause and resume
   await pauseTraining(page);
-  await page.waitForTimeout(400); // the charts redraw at most 5 times a second: let the last points land
+  const pausedRun = await chartCaughtUp(page, api); // the last points have landed
+  expect(pausedRun).toMatchObject({ state: 'paused', epoch: 1, batches: BATCHES });
+  expect(pausedRun.batch).toBeLessThan(BATCHES);
   const atPause = await plotted(page);
   const paused = (await batchText(page))!;
-  expect(paused.batches).toBe(6000);
-  expect(paused.batch).toBeLessThan(6000);
-  await page.waitForTimeout(400);
-  expect(await plotted(page)).toBe(atPause); // nothing moves while paused
+  expect(paused.batches).toBe(BATCHES);
+  expect(paused.batch).toBeLessThanOrEqual(pausedRun.batch); // the last progress point, at or before the position
+  // nothing moves while paused: the engine's position, its points and the chart are where they were
+  expect(await engineRun(api)).toEqual(pausedRun);
+  expect(await plotted(page)).toBe(atPause);
   await page.getByTestId('btn-train-resume').click();
   await expectTrainState(page, 'running');
   await expect.poll(() => plotted(page), { intervals: [20] }).toBeGreaterThan(atPause);
-  // train a while longer (about 850 batches a second here), then stop well before the epoch's end
+  // train on to batch 1500 (a state, not a time: enough plain SGD to beat chance), then stop, far before the epoch's end
   await expect.poll(async () => (await batchText(page))?.batch ?? 0, { intervals: [20], timeout: 20_000 }).toBeGreaterThanOrEqual(1500);
 
   // stop mid-epoch
   await page.getByTestId('btn-train-stop').click();
   await expectTrainState(page, 'stopped');
-  await page.waitForTimeout(400);
+  const stoppedRun = await chartCaughtUp(page, api);
+  expect(stoppedRun).toMatchObject({ state: 'stopped', epoch: 1 });
+  expect(stoppedRun.batch).toBeLessThan(BATCHES); // mid-epoch: the epoch never finished
   const stopped = (await batchText(page))!;
   expect(stopped.batch).toBeGreaterThan(paused.batch);
-  expect(stopped.batch).toBeLessThan(6000); // mid-epoch: the epoch never finished
+  expect(stopped.batch).toBeLessThanOrEqual(stoppedRun.batch);
   await expect(page.getByTestId('chart-accuracy')).toHaveAttribute('data-points', '0');
+  api.close();
 
   // the stopped run evaluates: confusion matrix over the test split, a cell's gallery
   await page.getByTestId('btn-evaluate').click();

@@ -78,7 +78,7 @@ test('pause, change the lr, resume: the change is marked; runs are kept in the p
   await boxes.nth(1).check();
   await expect(page.getByTestId('chart-loss')).toHaveAttribute('data-overlays', '2');
   await page.getByTestId('runs-list').scrollIntoViewIfNeeded();
-  await page.waitForTimeout(400); // a redraw
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))); // a frame drawn with both overlays
   await screenshot(page, 'runs-overlay');
   await boxes.nth(0).uncheck();
   await expect(page.getByTestId('chart-loss')).toHaveAttribute('data-overlays', '1');

@@ -28,6 +28,19 @@ function netloom(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+/** Resolves when a run of `service` leaves the running state: call before startRun, await with its runId. */
+function runEnds(service: EngineService): (runId: string) => Promise<void> {
+  const ended = new Set<string>();
+  const waiting = new Map<string, () => void>();
+  service.onEvent((e) => {
+    if (e.type === 'run.state' && e.state !== 'running') {
+      ended.add(e.runId);
+      waiting.get(e.runId)?.();
+    }
+  });
+  return (runId) => new Promise((resolve) => (ended.has(runId) ? resolve() : waiting.set(runId, resolve)));
+}
+
 const irisTemplate = () => parseProjectText(readFileSync(IRIS_TEMPLATE, 'utf8'), IRIS_TEMPLATE);
 
 /** Input [features] -> Linear(hidden) -> ReLU -> Linear(out) -> loss, trained with Adam. */
@@ -101,12 +114,9 @@ describe('Iris (assets/samples/iris.csv, the iris-mlp template)', () => {
   it('the app: New from template (no project file yet) -> startRun -> evaluateRun finds the CSV beside the template', async () => {
     const service = new EngineService();
     const doc = await service.getTemplate({ id: 'iris-mlp' });
-    const ended = new Set<string>();
-    service.onEvent((e) => {
-      if (e.type === 'run.state' && e.state !== 'running') ended.add(e.runId);
-    });
+    const ended = runEnds(service);
     const { runId } = await service.startRun({ project: doc, overrides: { epochs: 25 } });
-    while (!ended.has(runId)) await new Promise((r) => setTimeout(r, 10));
+    await ended(runId);
     expect((await service.getRun({ runId })).state).toBe('finished');
     const ev = await service.evaluateRun({ runId });
     expect(METHODS.evaluateRun.result.safeParse(ev).success).toBe(true);
@@ -126,12 +136,9 @@ describe('Iris (assets/samples/iris.csv, the iris-mlp template)', () => {
     writeFileSync(join(dir, 'flowers.csv'), readFileSync(IRIS_CSV));
     const doc = irisTemplate();
     const relative = { ...doc, training: { ...doc.training, dataset: { ...(doc.training.dataset as object), path: 'flowers.csv' } } };
-    const ended = new Set<string>();
-    service.onEvent((e) => {
-      if (e.type === 'run.state' && e.state !== 'running') ended.add(e.runId);
-    });
+    const ended = runEnds(service);
     const { runId } = await service.startRun({ project: relative, path: join(dir, 'flowers.netloom.json'), overrides: { epochs: 2 } });
-    while (!ended.has(runId)) await new Promise((r) => setTimeout(r, 10));
+    await ended(runId);
     expect((await service.getRun({ runId })).state).toBe('finished');
     await service.closeRun({ runId });
     await expect(service.startRun({ project: relative })).rejects.toMatchObject({

@@ -44,14 +44,6 @@ function project(root: string): unknown {
   return p;
 }
 
-async function until(cond: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('dataset.download events over the WebSocket', () => {
   it('reports every file while the run prepares, tagged for its caller; then the run trains on the download', async () => {
     const root = join(tmp, 'data-a');
@@ -75,12 +67,12 @@ describe('dataset.download events over the WebSocket', () => {
       const last = downloads.filter((e) => e.file === f.file).at(-1);
       expect(last).toMatchObject({ received: mirror.sizes[f.file], done: true });
     }
-    // the big file took long enough to measure a speed near the mirror's
-    const speeds = downloads.filter((e) => e.file === 'train-images-idx3-ubyte.gz' && !e.done && e.bytesPerSec > 0).map((e) => e.bytesPerSec);
+    // the big file took long enough (the mirror sends at most 400 kB/s) to report a speed while it downloaded; what
+    // the speed is, from bytes and times, is download-events.test.ts's (unit) business, with a clock of its own
+    const speeds = downloads.filter((e) => e.file === 'train-images-idx3-ubyte.gz' && !e.done && e.bytesPerSec > 0);
     expect(speeds.length).toBeGreaterThan(0);
-    expect(Math.max(...speeds)).toBeLessThan(4_000_000);
     // the run trains on the downloaded files
-    await until(() => c.events.some((e) => e.type === 'run.state' && e.runId === runId && e.state === 'finished'));
+    await c.until((e) => e.type === 'run.state' && e.runId === runId && e.state === 'finished');
     const epoch = c.events.find((e) => e.type === 'run.epoch' && e.runId === runId);
     expect(epoch.testAccuracy).toBeGreaterThan(0);
     expect(existsSync(join(root, 'MNIST', 'raw', 'train-images-idx3-ubyte.gz'))).toBe(true);
@@ -92,8 +84,7 @@ describe('dataset.download events over the WebSocket', () => {
     mirror.setRate(60_000); // the first file takes seconds
     const c = await connect();
     const pending = c.call('startRun', { project: project(root), overrides: { eventIntervalMs: 0 }, tag: 'tag-b' });
-    await until(() => c.events.some((e) => e.type === 'dataset.download' && e.tag === 'tag-b' && e.received > 0));
-    const runId = c.events.find((e) => e.type === 'dataset.download' && e.tag === 'tag-b').runId;
+    const { runId } = await c.until((e) => e.type === 'dataset.download' && e.tag === 'tag-b' && e.received > 0);
     const stopped = await c.call('stopRun', { runId });
     expect(stopped.result).toMatchObject({ runId, state: 'stopped' });
     const answer = await pending;

@@ -348,9 +348,8 @@ describe('download()', () => {
     let calls = 0;
     handler = (req, res) => serve(req, res, body, calls++ === 0 ? { stallAfter: N } : {});
     const dest = path.join(freshDir(), TEST_FILE);
-    const started = Date.now();
+    // (a download that never gave up on the stall would hang here until the test's own timeout)
     await download(`${base}/x/${TEST_FILE}`, dest, { ...FAST, timeoutMs: 300, md5: md5(body) });
-    expect(Date.now() - started).toBeLessThan(4000);
     expect(log.map((l) => l.range)).toEqual([undefined, `bytes=${N}-`]);
     expect(readFileSync(dest).equals(body)).toBe(true);
 

@@ -50,7 +50,12 @@ describe('training runs over the WebSocket', () => {
     const epoch = await c.until((e) => e.type === 'run.epoch' && e.runId === runId);
     expect(epoch.epoch).toBe(1);
     expect(epoch.testAccuracy).toBeGreaterThan(0.5);
-    expect(epoch.seconds).toBeGreaterThan(0);
+    // the epoch's seconds (train + test) hold at least the training time its last progress event measured:
+    // 6,000 samples at that event's samples per second (both from the engine's clock; no clock of the test's)
+    const last = c.events.filter((e) => e.type === 'run.progress' && e.runId === runId && e.epoch === 1).at(-1);
+    expect(last).toMatchObject({ batch: 94, batches: 94, samples: 6000 });
+    expect(last.samplesPerSec).toBeGreaterThan(0);
+    expect(epoch.seconds).toBeGreaterThanOrEqual((6000 / last.samplesPerSec) * (1 - 1e-9));
 
     const paused = await c.call('pauseRun', { runId });
     expect(paused.result).toMatchObject({ runId, state: 'paused', epochs: 3, batches: 94 });
@@ -131,9 +136,16 @@ describe('training runs over the WebSocket', () => {
     const cell = (await c.call('runSamples', { runId, actual: 1, predicted: 1, limit: 1 })).result.samples[0];
     const pixels = Array.from(Buffer.from(cell.pixels, 'base64'));
     expect((await c.call('predict', { runId: id2, pixels })).result).toEqual((await c.call('predict', { runId, pixels })).result);
-    // evaluateOnly without a matching checkpoint fails like startRun does
-    const bad = await c.call('startRun', { project: quickstart(), overrides, checkpoint: { path: join(tmp, 'nope.safetensors'), resume: false }, evaluateOnly: true });
-    expect(bad.error).toBeDefined();
+    // evaluateOnly without a checkpoint to load fails as startRun does: the file named, a hint, and no run made
+    const missing = join(tmp, 'nope.safetensors');
+    const runsBefore = (await c.call('listRuns')).result.length;
+    const bad = await c.call('startRun', { project: quickstart(), overrides, checkpoint: { path: missing, resume: false }, evaluateOnly: true });
+    expect(bad.error).toEqual({ code: 'NL_IO', message: `${missing}: checkpoint file not found`, hint: expect.stringMatching(/Check the path/) });
+    const asTraining = await c.call('startRun', { project: quickstart(), overrides, checkpoint: { path: missing, resume: false } });
+    expect(bad.error).toEqual(asTraining.error);
+    const notSafetensors = await c.call('startRun', { project: quickstart(), overrides, checkpoint: { path: join(process.cwd(), 'package.json'), resume: false }, evaluateOnly: true });
+    expect(notSafetensors.error).toMatchObject({ code: 'NL_UNSUPPORTED', message: expect.stringContaining('package.json is not one') });
+    expect((await c.call('listRuns')).result).toHaveLength(runsBefore);
     await c.call('closeRun', { runId });
     await c.call('closeRun', { runId: id2 });
     c.close();

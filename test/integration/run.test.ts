@@ -76,9 +76,24 @@ describe('TrainingRun', () => {
     expect(p.batch).toBe(11);
     expect(p.batches).toBe(r.batchesPerEpoch);
     expect(p.lr).toBe(0.05);
+    expect(p.samples).toBe(11 * 64);
+    // the speed and the ETA agree with the work: the ETA is what is left of both epochs at that speed
+    // (no test has run yet, so no test time is added)
     expect(p.samplesPerSec).toBeGreaterThan(0);
-    expect(p.etaSeconds).toBeGreaterThan(0);
+    expect(p.etaSeconds! * p.samplesPerSec).toBeCloseTo(6000 - 11 * 64 + 6000, 3);
     expect(events.indexOf(epochs[0])).toBeGreaterThan(events.indexOf(progress[r.batchesPerEpoch - 1]));
+    // an epoch's seconds are its train and test seconds, and its speed is its samples over its train seconds; its
+    // last progress event measured the same training a little earlier, so at least as fast
+    for (const [k, ev] of epochs.entries()) {
+      const e = ev as Extract<RunEvent, { kind: 'epoch' }>;
+      expect(e.trainSeconds).toBeGreaterThan(0);
+      expect(e.testSeconds).toBeGreaterThan(0);
+      expect(e.seconds).toBeCloseTo(e.trainSeconds + e.testSeconds, 12);
+      expect(e.samplesPerSec * e.trainSeconds).toBeCloseTo(6000, 6);
+      const lastOfEpoch = progress[(k + 1) * r.batchesPerEpoch - 1] as Extract<RunEvent, { kind: 'progress' }>;
+      expect(lastOfEpoch).toMatchObject({ epoch: k + 1, batch: r.batchesPerEpoch, samples: 6000 });
+      expect(lastOfEpoch.samplesPerSec).toBeGreaterThanOrEqual(e.samplesPerSec * (1 - 1e-9));
+    }
     const e1 = epochs[1] as Extract<RunEvent, { kind: 'epoch' }>;
     expect(e1.testAccuracy).toBeGreaterThan(0.7);
     expect(e1.trainLoss).toBeLessThan((epochs[0] as Extract<RunEvent, { kind: 'epoch' }>).trainLoss);

@@ -60,18 +60,17 @@ function rawGet(pathAndQuery: string, headers: Record<string, string> = {}): Pro
 
 const connect = (s: RunningServer = server) => connectApi(s, { replyTimeoutMs: 10_000 });
 
-/** Tries to open a WebSocket that must be refused; resolves with the HTTP status and the time it took. */
-function refused(url: string, headers: Record<string, string> = {}): Promise<{ status: number | undefined; ms: number }> {
-  const t0 = Date.now();
+/** Tries to open a WebSocket that must be refused; resolves with the HTTP status of the refusal (undefined: no answer, the socket failed). */
+function refused(url: string, headers: Record<string, string> = {}): Promise<{ status: number | undefined }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers });
     ws.on('unexpected-response', (_req, res) => {
-      resolve({ status: res.statusCode, ms: Date.now() - t0 });
+      resolve({ status: res.statusCode });
       res.resume();
       ws.terminate();
     });
     ws.on('open', () => reject(new Error('the connection was accepted')));
-    ws.on('error', () => resolve({ status: undefined, ms: Date.now() - t0 }));
+    ws.on('error', () => resolve({ status: undefined }));
   });
 }
 
@@ -154,12 +153,9 @@ describe('serve: the page and the token', () => {
 // ---- WebSocket -----------------------------------------------------------------------------------
 
 describe('serve: WebSocket access', () => {
-  it('refuses a wrong or missing token with 401, promptly', async () => {
-    for (const token of ['wrong', null, '', `${server.token}A`]) {
-      const r = await refused(wsUrl(token));
-      expect(r.status, String(token)).toBe(401);
-      expect(r.ms).toBeLessThan(2000);
-    }
+  it('refuses a wrong or missing token with a 401 answer to the handshake (every near miss: token-property.test.ts)', async () => {
+    // a status at all means the server answered the handshake (a refusal by silence would hang until the test's timeout)
+    for (const token of ['wrong', null, '', `${server.token}A`]) expect((await refused(wsUrl(token))).status, String(token)).toBe(401);
   });
 
   it('refuses cross-site pages (Origin not this server) and other paths', async () => {

@@ -7,7 +7,8 @@
 // ConvTranspose2d with stride + output_padding + groups; pools with padding, ceil_mode output sizes,
 // count_include_pad both ways, divisor_override, max-pool dilation, ties and NaN. Gradients are also
 // checked against central finite differences of the double reference forward, accumulate flags are
-// checked, and thread pools of 1 and 2 threads must agree. A few values are torch 1.13 goldens.
+// checked, and thread pools of 1 and 2 threads must agree. A few values are torch 1.13 goldens
+// (test/parity/gen_native_goldens.py prints them, native-goldens.test.ts compares).
 #include "kernels.h"
 #include "kernels/conv-impl.h"
 #include "threadpool.h"

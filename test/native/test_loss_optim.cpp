@@ -9,6 +9,8 @@
 //   - RMSprop / Adagrad: several steps against a double transcription of torch.optim (1.13,
 //     single-tensor), and five steps recorded from PyTorch 1.13 that must match bit for bit.
 //   - sum_squares / scale_inplace composed into clip_grad_norm_, against PyTorch.
+// The values recorded from PyTorch are printed again by test/parity/gen_native_goldens.py and compared
+// with these sources by test/parity/native-goldens.test.ts.
 //
 // Plain program, no framework: one line per check, a final "N passed, M failed" line, and a
 // non-zero exit status on any failure. Inputs come from a fixed-seed generator.

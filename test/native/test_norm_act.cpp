@@ -8,8 +8,9 @@
 //   * accumulate flags, BatchNorm running statistics (momentum 0.1 and None) and eval mode,
 //     LayerNorm with and without affine, dropout statistics/determinism/p=0/p=1,
 //     activation edge cases (0, large |x|, NaN), softmax with 1e4 logits
-//   * values recorded once from torch 1.13 CPU float32 (printed with 9 significant digits by a
-//     throwaway script; the inputs were printed the same way, so both sides see identical floats)
+//   * values recorded from torch 1.13 CPU float32, printed with 9 significant digits (a float32 exactly);
+//     the random inputs were drawn once and printed the same way. test/parity/gen_native_goldens.py
+//     computes the outputs again from these inputs, and native-goldens.test.ts compares them with this file.
 #include "kernels.h"
 #include "test-util.h"
 #include <algorithm>

@@ -2,7 +2,7 @@
 // written here, every backward against the naive loop AND central finite differences of the
 // kernel's own forward, and the optimizers against a double-precision transcription of
 // torch.optim's algorithm over several steps (plus a few values recorded from PyTorch 1.13 that
-// must match bit for bit).
+// must match bit for bit; test/parity/gen_native_goldens.py prints them, native-goldens.test.ts compares).
 //
 // Plain program, no framework: one line per check, a final "N passed, M failed" line, and a
 // non-zero exit status on any failure. Inputs are drawn from a fixed-seed generator in

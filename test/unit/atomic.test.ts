@@ -1,9 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFileAtomic, writeFileAtomicSync } from '../../engine/io/atomic.js';
+import { writeFileAtomic, writeFileAtomicSync, type SaveFs, type SaveFsSync } from '../../engine/io/atomic.js';
 import { NetloomError } from '../../engine/errors.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'netloom-atomic-'));
@@ -96,6 +98,233 @@ describe.each(variants)('stale temp files of interrupted saves (%s)', (name, wri
         expect(left.has(files[k]), k).toBe(true);
     } finally {
       sleeper.kill();
+    }
+  });
+});
+
+// ---- the property: an interrupted save leaves the old file, byte for byte ---------------------------------------
+
+/**
+ * Issue 15: "atomic" is a property of what is on disk, so it is checked there. A recording wrapper around the real
+ * file system (atomic.ts SaveFs) names each call of a save by what it touches (the temp file, the target, the
+ * folder); the tests then fail the save before each call in turn, or kill the writing process before each call,
+ * and look at the target and at a hard link to the old file.
+ */
+const OLD = Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => (i * 31 + 7) & 0xff));
+const NEW = Buffer.from(Array.from({ length: 1024 * 1024 }, (_, i) => (i * 17 + 3) & 0xff));
+
+/** What a path is to a save of `target`: its temp file (hidden, beside it), the target, or its folder. */
+function namer(target: string): (p: string) => string {
+  const dir = path.dirname(target);
+  return (p) => {
+    if (p === target) return 'target';
+    if (p === dir) return 'dir';
+    if (path.dirname(p) === dir && path.basename(p).startsWith(`.${path.basename(target)}.`) && p.endsWith('.tmp')) return 'temp';
+    return `other ${p}`;
+  };
+}
+
+/** node:fs/promises, with `before(step)` called before each call; a step is "<call> <what>", e.g. "fsync temp". */
+function steppedFs(target: string, before: (step: string) => void): SaveFs {
+  const name = namer(target);
+  return {
+    async open(p, flags, mode) {
+      before(`open ${name(p)}`);
+      const h = await fsp.open(p, flags, mode);
+      const what = name(p);
+      return {
+        async writeFile(data) {
+          before(`write ${what}`);
+          await h.writeFile(data);
+        },
+        async sync() {
+          before(`fsync ${what}`);
+          await h.sync();
+        },
+        async close() {
+          before(`close ${what}`);
+          await h.close();
+        },
+      };
+    },
+    async rename(from, to) {
+      before(`rename ${name(from)} ${name(to)}`);
+      await fsp.rename(from, to);
+    },
+    async rm(p, options) {
+      before(`rm ${name(p)}`);
+      await fsp.rm(p, options);
+    },
+  };
+}
+
+/** node:fs, the same way. */
+function steppedFsSync(target: string, before: (step: string) => void): SaveFsSync {
+  const name = namer(target);
+  const fds = new Map<number, string>();
+  return {
+    openSync(p, flags, mode) {
+      before(`open ${name(p)}`);
+      const fd = fs.openSync(p, flags, mode);
+      fds.set(fd, name(p));
+      return fd;
+    },
+    writeFileSync(fd, data) {
+      before(`write ${fds.get(fd)}`);
+      fs.writeFileSync(fd, data);
+    },
+    fsyncSync(fd) {
+      before(`fsync ${fds.get(fd)}`);
+      fs.fsyncSync(fd);
+    },
+    closeSync(fd) {
+      before(`close ${fds.get(fd)}`);
+      fs.closeSync(fd);
+    },
+    renameSync(from, to) {
+      before(`rename ${name(from)} ${name(to)}`);
+      fs.renameSync(from, to);
+    },
+    rmSync(p, options) {
+      before(`rm ${name(p)}`);
+      fs.rmSync(p, options);
+    },
+  };
+}
+
+const stepped = [
+  ['async', (target: string, data: Uint8Array, before: (step: string) => void) => writeFileAtomic(target, data, steppedFs(target, before))],
+  ['sync', async (target: string, data: Uint8Array, before: (step: string) => void) => writeFileAtomicSync(target, data, steppedFsSync(target, before))],
+] as const;
+
+/** The calls of a save that completes, in order: the data reaches the disk before the new name does. */
+const SAVE_STEPS = ['open temp', 'write temp', 'fsync temp', 'close temp', 'rename temp target', 'open dir', 'fsync dir', 'close dir'];
+const RENAME = SAVE_STEPS.indexOf('rename temp target');
+
+let caseNo = 0;
+/** A fresh folder holding `target` with the OLD bytes and a hard link to it. */
+function oldFile(): { target: string; link: string; ino: number } {
+  const sub = path.join(dir, `prop-${++caseNo}`);
+  mkdirSync(sub);
+  const target = path.join(sub, 'weights.safetensors');
+  writeFileSync(target, OLD);
+  const link = path.join(sub, 'old-link');
+  linkSync(target, link);
+  return { target, link, ino: statSync(target).ino };
+}
+
+const temps = (target: string) => readdirSync(path.dirname(target)).filter((f) => f.endsWith('.tmp'));
+
+describe.each(stepped)('an interrupted save leaves the old file (%s)', (_name, save) => {
+  it('a save writes and fsyncs a temp file, renames it over the target, then fsyncs the folder', async () => {
+    const { target } = oldFile();
+    const steps: string[] = [];
+    await save(target, NEW, (s) => steps.push(s));
+    expect(steps).toEqual(SAVE_STEPS);
+    expect(readFileSync(target).equals(NEW)).toBe(true);
+  });
+
+  it('a failure before any step up to the rename: NL_IO, and the old file byte for byte (same inode), no temp left', async () => {
+    for (let k = 0; k <= RENAME; k++) {
+      const { target, link, ino } = oldFile();
+      let armed = true;
+      const e = await save(target, NEW, (s) => {
+        if (armed && s === SAVE_STEPS[k]) {
+          armed = false;
+          throw Object.assign(new Error(`injected ENOSPC before "${s}"`), { code: 'ENOSPC' });
+        }
+      }).then(() => undefined, (x: unknown) => x);
+      expect(armed, `the save reached "${SAVE_STEPS[k]}"`).toBe(false);
+      expect(e, SAVE_STEPS[k]).toBeInstanceOf(NetloomError);
+      expect((e as NetloomError).code).toBe('NL_IO');
+      expect((e as NetloomError).message).toContain(target);
+      expect((e as NetloomError).hint).toMatch(/left unchanged/);
+      expect(readFileSync(target).equals(OLD), `target after a failure before "${SAVE_STEPS[k]}"`).toBe(true);
+      expect(statSync(target).ino).toBe(ino);
+      expect(readFileSync(link).equals(OLD)).toBe(true);
+      expect(temps(target), SAVE_STEPS[k]).toEqual([]);
+    }
+  });
+
+  it('a failure after the rename (syncing the folder is best effort): the new file, whole', async () => {
+    for (let k = RENAME + 1; k < SAVE_STEPS.length; k++) {
+      const { target, link } = oldFile();
+      let armed = true;
+      await save(target, NEW, (s) => {
+        if (armed && s === SAVE_STEPS[k]) {
+          armed = false;
+          throw new Error(`injected EIO before "${s}"`);
+        }
+      });
+      expect(armed).toBe(false);
+      expect(readFileSync(target).equals(NEW), SAVE_STEPS[k]).toBe(true);
+      expect(readFileSync(link).equals(OLD)).toBe(true);
+      expect(temps(target)).toEqual([]);
+    }
+  });
+
+  it('after a save, a hard link to the old file still holds the old bytes (the file was replaced, not written in place)', async () => {
+    const { target, link, ino } = oldFile();
+    await save(target, NEW, () => {});
+    expect(readFileSync(target).equals(NEW)).toBe(true);
+    expect(readFileSync(link).equals(OLD)).toBe(true);
+    expect(statSync(target).ino).not.toBe(ino);
+    expect(statSync(link).ino).toBe(ino);
+  });
+});
+
+/**
+ * The writer killed (SIGKILL: no catch, no cleanup) before each call of its save. A child process saves through
+ * the compiled module (dist/, as `npm test` builds it) with a wrapper that kills it before its k-th file-system
+ * call; whatever k, the target holds the old bytes or, once the rename is done, the whole new file. The next save
+ * (by another process) removes what the dead writer left.
+ */
+const CHILD = `
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+const [modulePath, target, newFile, variant, k] = process.argv.slice(1);
+const { writeFileAtomic, writeFileAtomicSync } = await import(modulePath);
+let calls = 0;
+const die = () => { if (calls++ === Number(k)) process.kill(process.pid, 'SIGKILL'); };
+const data = fs.readFileSync(newFile);
+if (variant === 'sync') {
+  const io = {};
+  for (const f of ['openSync', 'writeFileSync', 'fsyncSync', 'closeSync', 'renameSync', 'rmSync']) io[f] = (...a) => (die(), fs[f](...a));
+  writeFileAtomicSync(target, data, io);
+} else {
+  const io = {
+    open: async (...a) => {
+      die();
+      const h = await fsp.open(...a);
+      return { writeFile: async (d) => (die(), h.writeFile(d)), sync: async () => (die(), h.sync()), close: async () => (die(), h.close()) };
+    },
+    rename: async (...a) => (die(), fsp.rename(...a)),
+    rm: async (...a) => (die(), fsp.rm(...a)),
+  };
+  await writeFileAtomic(target, data, io);
+}
+`;
+
+describe.each(['sync', 'async'])('a writer killed before any step of its save (%s)', (variant) => {
+  const compiled = path.resolve('dist', 'engine', 'io', 'atomic.js');
+
+  it('leaves the old file byte for byte until the rename, the whole new one after; the next save cleans up', async () => {
+    expect(existsSync(compiled), `${compiled}: run npm run build:ts`).toBe(true);
+    const newFile = path.join(dir, `new-${variant}.bin`);
+    writeFileSync(newFile, NEW);
+    for (let k = 0; k <= SAVE_STEPS.length; k++) {
+      const { target, link, ino } = oldFile();
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, compiled, target, newFile, variant, String(k)], { encoding: 'utf8' });
+      if (k < SAVE_STEPS.length) expect(r.signal, `killed before call ${k} ("${SAVE_STEPS[k]}"): ${r.stderr}`).toBe('SIGKILL');
+      else expect(r.status, r.stderr).toBe(0); // no k-th call: the save completed
+      const saved = k > RENAME;
+      expect(readFileSync(target).equals(saved ? NEW : OLD), `killed before "${SAVE_STEPS[k] ?? 'nothing'}"`).toBe(true);
+      if (!saved) expect(statSync(target).ino).toBe(ino);
+      expect(readFileSync(link).equals(OLD)).toBe(true);
+      // the dead writer's temp file (if it got as far as creating one) goes with the next save
+      await writeFileAtomic(target, 'next');
+      expect(temps(target)).toEqual([]);
+      expect(readFileSync(target, 'utf8')).toBe('next');
     }
   });
 });

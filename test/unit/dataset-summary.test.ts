@@ -3,7 +3,7 @@
  * it (engine/train/dataset-load.ts): checked against the data the loaders give and against sums computed here
  * the plain way, not against numbers written by hand.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -181,8 +181,9 @@ describe('reading a project\'s dataset description', () => {
     mkdirSync(join(root, 'cat'), { recursive: true });
     writeFileSync(join(root, 'cat', 'a.png'), 'x');
     const img = { type: 'image-folder' as const, path: root, mode: 'grey' as const, validation_fraction: 0.1 };
+    // the class folder's time stamp set in the past, so that adding a file surely changes it (no sleep for a later one)
+    utimesSync(join(root, 'cat'), 1_600_000_000, 1_600_000_000);
     const f1 = await datasetFingerprint(img);
-    await new Promise((r) => setTimeout(r, 20)); // a later mtime
     writeFileSync(join(root, 'cat', 'b.png'), 'y');
     expect(await datasetFingerprint(img)).not.toBe(f1);
     expect(await datasetFingerprint({ ...img, path: join(tmp, 'nothing-here') })).toBe('absent');

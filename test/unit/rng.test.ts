@@ -1,10 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../engine/rng.js';
 import { NetloomError } from '../../engine/errors.js';
+import { itWithPython, PYTHON } from '../parity/python.js';
 
 // Expected values come from an independent Python implementation of splitmix64 + xoshiro128**
-// (big-integer arithmetic, no shared code), run once and pasted here. They pin the algorithm:
-// any change to rng.ts that alters them changes every saved project's shuffles.
+// (big-integer arithmetic, no shared code): test/unit/gen_rng.py, which prints this table (the first
+// test checks that it still does). They pin the algorithm: any change to rng.ts that alters them
+// changes every saved project's shuffles.
 const PY = {
   seed0: [3737715805, 2584255861, 2876756834, 3286328325, 1553311962, 1625202774],
   seed42: [1776835114, 4165204688, 17111135, 2317295270, 2792088233, 2554630222],
@@ -25,6 +28,12 @@ function draws(rng: Rng, n: number): number[] {
 }
 
 describe('Rng', () => {
+  itWithPython([], 'the table above is what test/unit/gen_rng.py prints', () => {
+    const r = spawnSync(PYTHON, ['test/unit/gen_rng.py'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(PY);
+  });
+
   it('matches the Python reference for several seeds, including negative and 2^53-1', () => {
     expect(draws(new Rng(0), 6)).toEqual(PY.seed0);
     expect(draws(new Rng(42), 6)).toEqual(PY.seed42);
