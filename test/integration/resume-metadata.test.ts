@@ -12,19 +12,11 @@ import { ensureBuiltin } from '../../engine/data/builtin.js';
 import { parseProjectText } from '../../engine/graph/document.js';
 import { loadSafetensors, saveSafetensors } from '../../engine/io/safetensors.js';
 import { TrainingRun } from '../../engine/train/run.js';
+import { rejection } from '../support/rejection.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'netloom-resume-meta-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** What `p` rejects with, as a plain {code, message}: toMatchObject does not compare an Error's message. */
-async function rejection(p: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return { code: (e as { code?: string }).code, message: (e as Error).message };
-  }
-  throw new Error('expected a rejection');
-}
 
 async function run(): Promise<TrainingRun> {
   const p = JSON.parse(readFileSync(join(process.cwd(), 'assets', 'templates', 'quickstart.json'), 'utf8'));

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../engine/host/serve.js';
+import { upgradeStatus } from '../support/raw-http.js';
 
 const FAKE_INDEX = '<!doctype html><title>fake netloom page</title>';
 const tmp = mkdtempSync(join(tmpdir(), 'netloom-serve-guards-'));
@@ -52,28 +53,6 @@ function rawGet(target: string, headers: Record<string, string> = {}, port = ser
   });
 }
 
-/** A WebSocket upgrade request with an exact Host header: 101 when accepted, else the refusal's status. */
-function upgrade(target: string, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1',
-      port: server.port,
-      path: target,
-      setHost: false,
-      headers: { host, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve(res.statusCode!);
-    });
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode!);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('serve: the token never goes into a cookie', () => {
   it('a page load with the token sets no cookie (cookies reach every port of the host)', async () => {
@@ -165,8 +144,8 @@ describe('serve: every spelling of the page needs the token', () => {
 
   it('/api, however spelled, only upgrades', async () => {
     for (const p of ['/api', '/%61pi', '/./api', '//api']) expect((await rawGet(`${p}?token=${server.token}`)).status, p).toBe(426);
-    expect(await upgrade(`/%61pi?token=${server.token}`, `127.0.0.1:${server.port}`)).toBe(101);
-    expect(await upgrade(`/api%00?token=${server.token}`, `127.0.0.1:${server.port}`)).toBe(400);
+    expect(await upgradeStatus(server.port, `/%61pi?token=${server.token}`, `127.0.0.1:${server.port}`)).toBe(101);
+    expect(await upgradeStatus(server.port, `/api%00?token=${server.token}`, `127.0.0.1:${server.port}`)).toBe(400);
   });
 });
 
@@ -207,8 +186,8 @@ describe('serve: only requests addressed to this machine (DNS rebinding)', () =>
   });
 
   it('the WebSocket: loopback names are accepted, look-alikes refused (403)', async () => {
-    for (const host of LOOPBACK()) expect(await upgrade(`/api?token=${server.token}`, host), host).toBe(101);
-    for (const host of NOT_LOOPBACK()) expect(await upgrade(`/api?token=${server.token}`, host), host).toBe(403);
+    for (const host of LOOPBACK()) expect(await upgradeStatus(server.port, `/api?token=${server.token}`, host), host).toBe(101);
+    for (const host of NOT_LOOPBACK()) expect(await upgradeStatus(server.port, `/api?token=${server.token}`, host), host).toBe(403);
   });
 
   it('`netloom serve --host 127.0.0.2` is loopback: no "exposed to the network" note, and rebinding is still refused', async () => {

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../engine/host/serve.js';
+import { upgradeStatus } from '../support/raw-http.js';
 
 const PAGE = '<!doctype html><title>the netloom page</title>';
 const tmp = mkdtempSync(join(tmpdir(), 'netloom-token-'));
@@ -48,28 +49,6 @@ function get(target: string): Promise<{ status: number; body: string }> {
   });
 }
 
-/** A WebSocket handshake: 101 when the server upgrades, else the status it refused with. */
-function upgrade(target: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1',
-      port: server.port,
-      path: target,
-      agent: false,
-      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64') },
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve(res.statusCode!);
-    });
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode!);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const pct = (s: string) => [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
@@ -132,7 +111,7 @@ describe('serve: a token that is almost right is refused', () => {
       const page = await get(`/?${query}`);
       expect(page.status, query).toBe(200);
       expect(page.body).toBe(PAGE);
-      expect(await upgrade(`/api?${query}`), query).toBe(101);
+      expect(await upgradeStatus(server.port, `/api?${query}`), query).toBe(101);
     }
   });
 
@@ -152,7 +131,7 @@ describe('serve: a token that is almost right is refused', () => {
   it('the WebSocket: every near miss is refused with 401 before the upgrade', async () => {
     const accepted: string[] = [];
     for (const [query, why] of almostRight(server.token)) {
-      const status = await upgrade(`/api?${query}`);
+      const status = await upgradeStatus(server.port, `/api?${query}`);
       if (status !== 401) accepted.push(`/api?${query} (${why}): ${status}`);
     }
     expect(accepted).toEqual([]);
@@ -161,7 +140,7 @@ describe('serve: a token that is almost right is refused', () => {
   it('no query at all, or a query with no token, is refused on both', async () => {
     for (const tail of ['', '?', '?x=1', '?&', '?=']) {
       expect((await get(`/${tail}`)).status, tail).toBe(401);
-      expect(await upgrade(`/api${tail}`), tail).toBe(401);
+      expect(await upgradeStatus(server.port, `/api${tail}`), tail).toBe(401);
     }
   });
 
@@ -170,7 +149,7 @@ describe('serve: a token that is almost right is refused', () => {
     try {
       expect(other.token).not.toBe(server.token);
       expect((await get(`/?token=${other.token}`)).status).toBe(401);
-      expect(await upgrade(`/api?token=${other.token}`)).toBe(401);
+      expect(await upgradeStatus(server.port, `/api?token=${other.token}`)).toBe(401);
     } finally {
       await other.close();
     }

@@ -8,19 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readUserFile } from '../../engine/io/read-file.js';
+import { rejection } from '../support/rejection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netloom-read-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** What `p` rejects with, as a plain {code, message}: toMatchObject does not compare an Error's message. */
-async function rejection(p: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return { code: (e as { code?: string }).code, message: (e as Error).message };
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('readUserFile', () => {
   it('caps by the bytes read, not the size stat reports (a /proc file says 0 bytes)', async () => {

@@ -1,7 +1,8 @@
 /**
  * A checkpoint header whose values nest thousands of levels deep (found by the fuzzer, test/fuzz):
- * refused as a damaged checkpoint that names the tensor, never an internal error. The messages
- * quote the offending value, and quoting it whole overflowed the stack.
+ * refused as a damaged checkpoint that names the tensor, never an internal error. Beyond 64 levels
+ * the header is refused before it is parsed (json-limits.ts), naming where; below, the messages
+ * quote the offending value by its start (quoting it whole overflowed the stack).
  */
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../../engine/io/safetensors.js';
@@ -27,10 +28,20 @@ function decodeError(bytes: Uint8Array): unknown {
 
 describe('safetensors headers nested deep', () => {
   it.each([
-    ['shape', `{"w":{"dtype":"F32","shape":${deep(20_000)},"data_offsets":[0,4]}}`, /tensor "w": shape \[\[\[.*… is not a list of non-negative integers/],
-    ['data_offsets', `{"w":{"dtype":"F32","shape":[1],"data_offsets":${deep(20_000)}}}`, /tensor "w": data_offsets \[\[\[.*… is not a pair of non-negative integers/],
-    ['a metadata value', `{"__metadata__":{"epoch":${deep(20_000)}},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, /"__metadata__" value "epoch" must be a string, got \[\[\[.*…/],
+    ['shape', `{"w":{"dtype":"F32","shape":${deep(40)},"data_offsets":[0,4]}}`, /tensor "w": shape \[\[\[.*… is not a list of non-negative integers/],
+    ['data_offsets', `{"w":{"dtype":"F32","shape":[1],"data_offsets":${deep(40)}}}`, /tensor "w": data_offsets \[\[\[.*… is not a pair of non-negative integers/],
+    ['a metadata value', `{"__metadata__":{"epoch":${deep(40)}},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, /"__metadata__" value "epoch" must be a string, got \[\[\[.*…/],
   ])('%s: NL_BAD_CHECKPOINT quoting the start of the value', (_what, header, message) => {
+    const e = decodeError(file(header)) as { code?: string; message?: string };
+    expect(e).toMatchObject({ name: 'NetloomError', code: 'NL_BAD_CHECKPOINT' });
+    expect(e.message).toMatch(message);
+    expect(e.message!.length).toBeLessThan(400);
+  });
+
+  it.each([
+    ['shape', `{"w":{"dtype":"F32","shape":${deep(20_000)},"data_offsets":[0,4]}}`, /the header nests objects and lists more than 64 levels deep at byte 98 \(w\.shape\[0\]/],
+    ['a metadata value', `{"__metadata__":{"epoch":${deep(20_000)}},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, /more than 64 levels deep at byte 95 \(__metadata__\.epoch\[0\]/],
+  ])('%s nested 20,000 deep: NL_BAD_CHECKPOINT naming where, before parsing', (_what, header, message) => {
     const e = decodeError(file(header)) as { code?: string; message?: string };
     expect(e).toMatchObject({ name: 'NetloomError', code: 'NL_BAD_CHECKPOINT' });
     expect(e.message).toMatch(message);

@@ -15,21 +15,13 @@ import { loadImageFolder } from '../../engine/data/images.js';
 import { EngineService } from '../../engine/host/service.js';
 import { openProjectFile } from '../../engine/io/project.js';
 import { loadSafetensors } from '../../engine/io/safetensors.js';
+import { rejection } from '../support/rejection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netloom-user-files-'));
 const fifo = join(dir, 'pipe.json');
 const savedEnv = { ...process.env };
 const quickstart = () => JSON.parse(readFileSync('assets/templates/quickstart.json', 'utf8'));
 
-/** What `p` rejects with, as a plain {code, message}: toMatchObject does not compare an Error's message. */
-async function rejection(p: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return { code: (e as { code?: string }).code, message: (e as Error).message };
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeAll(() => {
   execFileSync('mkfifo', [fifo]);
