@@ -5,16 +5,12 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NetloomError } from '../../engine/errors.js';
 import { decodeSafetensors, encodeSafetensors, loadSafetensors, saveSafetensors, type TensorF32 } from '../../engine/io/safetensors.js';
+import { PYTHON, itWithPython } from '../python-reference.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'netloom-st-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const PYTHON = '/usr/bin/python3';
-const torchProbe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
-const noTorch = torchProbe.status !== 0;
-if (noTorch) {
-  console.warn(`safetensors PyTorch interop tests skipped: "${PYTHON} -c 'import torch'" failed: ${torchProbe.error?.message ?? torchProbe.stderr.trim().split('\n').pop()}`);
-}
+const itWithTorch = itWithPython(['torch', 'numpy'], 'safetensors PyTorch interop tests');
 
 function python(script: string, ...args: string[]): string {
   const r = spawnSync(PYTHON, ['-c', script, ...args], { encoding: 'utf8' });
@@ -184,7 +180,7 @@ describe('saveSafetensors / loadSafetensors', () => {
 });
 
 describe('PyTorch interop (raw format parsed by hand in Python)', () => {
-  it.skipIf(noTorch)('PyTorch reads a file written by Netloom', async () => {
+  itWithTorch('PyTorch reads a file written by Netloom', async () => {
     const p = path.join(dir, 'from-ts.safetensors');
     const w = Float32Array.from({ length: 12 }, (_, i) => Math.fround((i - 5) / 3));
     await saveSafetensors(p, { 'fc1.weight': { shape: [3, 4], data: w }, 'fc1.bias': { shape: [3], data: Float32Array.of(0.5, -0.25, 1e-8) } }, { format: 'pt' });
@@ -216,7 +212,7 @@ print(json.dumps(res))
     expect(res.t['fc1.weight'].sum).toBeCloseTo(2, 5);
   });
 
-  it.skipIf(noTorch)('Netloom reads a file written by PyTorch (F32, F64, F16, BF16)', async () => {
+  itWithTorch('Netloom reads a file written by PyTorch (F32, F64, F16, BF16)', async () => {
     const p = path.join(dir, 'from-torch.safetensors');
     const out = python(
       `
