@@ -65,7 +65,9 @@ function project(name: string, buildScript: string, withTests = true): string {
   writeFileSync(path.join(dir, 'native', 'CMakeLists.txt'), withTests ? CMAKE : 'cmake_minimum_required(VERSION 3.16)\nproject(empty NONE)\nenable_testing()\n');
   for (const [f, src] of Object.entries(PROGRAMS)) writeFileSync(path.join(dir, 'native', f), src);
   const build = path.join(dir, 'build', 'native');
-  for (const argv of [['-S', path.join(dir, 'native'), '-B', build], ['--build', build]]) {
+  // Ninja where it is installed (.ci/run installs it; make may not be there), as cmake-js chooses
+  const generator = spawnSync('ninja', ['--version']).status === 0 ? ['-G', 'Ninja'] : [];
+  for (const argv of [['-S', path.join(dir, 'native'), '-B', build, ...generator], ['--build', build]]) {
     const r = spawnSync('cmake', argv, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`cmake ${argv.join(' ')}: ${r.stdout}${r.stderr}`);
   }
