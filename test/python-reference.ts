@@ -17,6 +17,9 @@ const inCI = () => !!process.env.CI && process.env.CI !== 'false' && process.env
  * not (a warning names what is missing), and in CI a test that fails with that reason.
  */
 export function itWithPython(modules: readonly string[], what: string): (name: string, fn: () => unknown, timeout?: number) => void {
+  // asked for by the run itself: mutation testing (test/mutation/vitest.config.ts) reruns tests
+  // thousands of times, and a Python process per run would take hours
+  if (process.env.NETLOOM_SKIP_PYTHON === '1') return (name, fn, timeout) => it.skip(name, fn, timeout);
   const probe = spawnSync(PYTHON, ['-c', `import ${modules.join(', ')}`], { encoding: 'utf8' });
   if (probe.status === 0) return (name, fn, timeout) => it(name, fn, timeout);
   const why = `"${PYTHON} -c 'import ${modules.join(', ')}'" failed: ${probe.error?.message ?? probe.stderr.trim().split('\n').pop()}`;

@@ -13,5 +13,7 @@ const include = [...new Set(pickedModules().flatMap((m) => m.tests))].filter((f)
 
 export default defineConfig({
   root,
-  test: { include, testTimeout: 120_000, hookTimeout: 120_000 },
+  // the comparisons with PyTorch start a Python process each (test/python-reference.ts): too slow
+  // to rerun for every mutant, and the byte-level tests check the same formats
+  test: { include, testTimeout: 120_000, hookTimeout: 120_000, env: { NETLOOM_SKIP_PYTHON: '1' } },
 });
