@@ -7,7 +7,10 @@
 export const MODULES = {
   host: {
     mutate: ['engine/host/serve.ts', 'engine/host/loopback.ts', 'engine/host/request-path.ts'],
-    tests: ['test/unit/loopback.test.ts', 'test/unit/request-path.test.ts', 'test/integration/serve.test.ts', 'test/integration/serve-guards.test.ts', 'test/unit/json-depth.test.ts'],
+    tests: [
+      'test/unit/loopback.test.ts', 'test/unit/request-path.test.ts', 'test/integration/serve.test.ts', 'test/integration/serve-guards.test.ts',
+      'test/integration/serve-responses.test.ts', 'test/unit/json-depth.test.ts',
+    ],
   },
   io: {
     mutate: ['engine/io/atomic.ts', 'engine/io/project.ts', 'engine/io/safetensors.ts', 'engine/io/read-file.ts', 'engine/io/file-kinds.ts', 'engine/io/json-limits.ts', 'engine/io/json-error.ts'],
