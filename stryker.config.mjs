@@ -21,8 +21,9 @@ export default {
   // Stryker rewrites tsconfig.json's outside paths with TypeScript's JS API, which TypeScript 7 (a
   // Go binary) no longer has; ours has none to rewrite, so point it at a file that does not exist.
   tsconfigFile: 'test/mutation/no-tsconfig-to-rewrite.json',
-  // the sandbox copies the checkout; these are large and no test under mutation reads them
-  ignorePatterns: ['assets/datasets', 'release', 'test-results', 'reports', 'build/native/CMakeFiles', '.stryker-tmp'],
+  // the sandbox copies the checkout; these are large and no test under mutation reads them (anchored:
+  // patterns match case-insensitively anywhere, and 'release' would drop build/native/Release)
+  ignorePatterns: ['/assets/datasets', '/release', '/test-results', '/reports', '/build/native/CMakeFiles', '/.stryker-tmp'],
   tempDirName: `.stryker-tmp/${label}`,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: `reports/mutation/${label}/index.html` },

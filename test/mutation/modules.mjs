@@ -26,9 +26,7 @@ export const MODULES = {
   },
   images: {
     mutate: ['engine/data/images.ts'],
-    // not image-bomb.test.ts: its CLI run (the built dist/, under a 1.5 GiB address space) fails to load the
-    // native engine from Stryker's sandbox, and it runs unmutated code anyway
-    tests: ['test/unit/images.test.ts', 'test/unit/playground-input.test.ts', 'test/unit/user-files.test.ts'],
+    tests: ['test/unit/images.test.ts', 'test/unit/playground-input.test.ts', 'test/unit/user-files.test.ts', 'test/integration/image-bomb.test.ts'],
   },
   checkpoints: {
     mutate: ['engine/train/checkpoints.ts'],
