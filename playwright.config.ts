@@ -1,11 +1,9 @@
 /**
  * Browser tests: the real renderer, served with the real engine by `netloom serve`, driven in
  * Debian's Chromium (no browser download). test/e2e/serve-fixture.ts starts the server.
- * NETLOOM_E2E_REPORT (set by .ci/run) adds a JSON report so CI can count results.
+ * `npm test` (test/run-all.mjs) adds a JSON reporter on the command line to count the results.
  */
 import { defineConfig } from '@playwright/test';
-
-const report = process.env.NETLOOM_E2E_REPORT;
 
 export default defineConfig({
   testDir: 'test/e2e',
@@ -13,7 +11,7 @@ export default defineConfig({
   outputDir: 'test-results/e2e',
   timeout: 60_000,
   workers: 1,
-  reporter: report ? [['list'], ['json', { outputFile: report }]] : [['list']],
+  reporter: [['list']],
   use: {
     viewport: { width: 1400, height: 900 },
     launchOptions: {

@@ -156,7 +156,7 @@ export async function loadImageFolder(root: string, options: ImageFolderOptions)
         decoded = decodeImage(bytes, file);
       } catch (e) {
         if (!(e instanceof NetloomError) || e.code !== 'NL_BAD_DATASET' || !opts.skipBad) throw e;
-        bad.push(`${rel} (${e.message.slice(file.length + 2)})`);
+        bad.push(`${rel} (${withoutPath(e.message, file)})`);
         opts.onProgress?.(++done, total);
         continue;
       }
@@ -348,6 +348,13 @@ async function walkClass(classDir: string): Promise<ClassFiles> {
   folders.sort((a, b) => codePointCompare(a.dir, b.dir));
   for (const f of folders) for (const name of f.names) out.files.push(path.join(f.dir, name));
   return out;
+}
+
+/** A message about `file` without the path it starts with ("<file>: why" and "<file> is ..." both). */
+function withoutPath(message: string, file: string): string {
+  if (!message.startsWith(file)) return message;
+  const rest = message.slice(file.length);
+  return rest.startsWith(': ') ? rest.slice(2) : rest.trimStart();
 }
 
 async function statOrUndefined(p: string): Promise<Stats | undefined> {

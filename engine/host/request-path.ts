@@ -20,7 +20,9 @@ export interface RequestTarget {
 export function parseRequestTarget(target: string | undefined): RequestTarget | undefined {
   if (target === undefined || !target.startsWith('/')) return undefined;
   const q = target.indexOf('?');
+  // Stryker disable next-line EqualityOperator: q is never 0 (the target starts with "/")
   const rawPath = q >= 0 ? target.slice(0, q) : target;
+  // Stryker disable next-line EqualityOperator: as above
   const rawQuery = q >= 0 ? target.slice(q + 1) : '';
   if (/%2f|%5c|%00/i.test(rawPath) || rawPath.includes('\\')) return undefined;
   let decoded: string;

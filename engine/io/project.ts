@@ -65,6 +65,7 @@ export function loadProjectJson(json: unknown, source: string, table: MigrationT
       `${source} is not a valid Netloom project:\n${dangling.map((d) => `  ${d}`).join('\n')}`,
       'Delete the edge from the file, or restore the node it points to.',
     );
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: parseProject accepted doc, so it is an object here
   const extras = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>) : {};
   return { ...extras, ...parsed, version: PROJECT_VERSION };
 }
@@ -157,6 +158,7 @@ export async function saveProjectFile(file: string, project: unknown): Promise<{
 // ---- the config folder ---------------------------------------------------------------------------
 
 function nonEmpty(v: string | undefined): string | undefined {
+  // Stryker disable next-line all: its callers test the result for truth, and '' is as false as undefined; this says what unset means
   return v !== undefined && v !== '' ? v : undefined;
 }
 

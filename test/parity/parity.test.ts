@@ -19,6 +19,7 @@ import { NodeSchema, OptimizerSchema, type GraphDoc, type NodeDoc, type Optimize
 import type { Session } from '../../engine/runtime/session.js';
 import { loadCheckpoint, saveCheckpoint } from '../../engine/train/checkpoints.js';
 import { hashInit, openSession, parityChecks, readGolden, tensor as goldenTensor, type GoldenTensor, type Tol } from './helpers.js';
+import { PYTHON, itWithPython } from '../python-reference.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const GOLDEN = path.join(HERE, 'golden');
@@ -256,11 +257,7 @@ describe('PyTorch 1.13 parity (golden files: forward, grads, 1 and 3 optimizer s
 // ---------------------------------------------------------------------------------------------
 // save -> load -> identical, and PyTorch loads what we save
 
-const PYTHON = '/usr/bin/python3';
-const torchProbe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
-const noTorch = torchProbe.status !== 0;
-if (noTorch)
-  console.warn(`PyTorch checkpoint interop tests skipped: "${PYTHON} -c 'import torch, numpy'" failed: ${torchProbe.error?.message ?? torchProbe.stderr.trim().split('\n').pop()}`);
+const itWithTorch = itWithPython(['torch', 'numpy'], 'PyTorch checkpoint interop tests');
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'netloom-parity-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -323,7 +320,7 @@ describe('checkpoints: save -> load -> identical', () => {
     expect(sameBits(fresh.session.native.getBuffer(fresh.session.program.io.logits, 8) as Float32Array, a.session.native.getBuffer(a.session.program.io.logits, 8) as Float32Array)).toBe(true);
   });
 
-  it.skipIf(noTorch)("PyTorch load_state_dict(strict=True) takes our checkpoint, and its logits equal ours within 1e-5", async () => {
+  itWithTorch("PyTorch load_state_dict(strict=True) takes our checkpoint, and its logits equal ours within 1e-5", async () => {
     const a = trainedQuickstart();
     const file = path.join(tmp, 'for-torch.safetensors');
     await saveCheckpoint(file, a.session);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBuiltin, builtinRoot, ensureBuiltin, RAW_FILES, readClassRows } from '../../engine/data/builtin.js';
 import { loadDataset, type Dataset } from '../../engine/data/datasets.js';
 import { NetloomError } from '../../engine/errors.js';
+import { PYTHON, itWithPython } from '../python-reference.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -124,8 +125,7 @@ describe('FashionMNIST built-in copy', () => {
     expect(ds.test.labels[5803]).toBe(0);
   });
 
-  const python = spawnSync('/usr/bin/python3', ['-c', 'import numpy'], { encoding: 'utf8' });
-  it.skipIf(python.status !== 0)('matches a complete rebuild by an independent Python implementation', () => {
+  itWithPython(['numpy'], 'the independent Python rebuild of the built-in dataset')('matches a complete rebuild by an independent Python implementation', () => {
     const script = `
 import json, sys, numpy as np
 M64, M32, G = (1 << 64) - 1, (1 << 32) - 1, 0x9E3779B97F4A7C15
@@ -161,7 +161,7 @@ ok = (idx(f'{raw}/train-images-idx3-ubyte') == tr[ptr]).all() and (idx(f'{raw}/t
 ok = ok and (idx(f'{raw}/t10k-images-idx3-ubyte') == te[pte]).all() and (idx(f'{raw}/t10k-labels-idx1-ubyte') == pte // 1000).all()
 print('MATCH' if ok else 'DIFFER')
 `;
-    const r = spawnSync('/usr/bin/python3', ['-c', script, path.join(root, 'FashionMNIST', 'raw'), clothes], { encoding: 'utf8' });
+    const r = spawnSync(PYTHON, ['-c', script, path.join(root, 'FashionMNIST', 'raw'), clothes], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('MATCH');
   });

@@ -71,3 +71,64 @@ describe('describeJsonError', () => {
     }
   });
 });
+
+describe('jsonSyntaxProblem: each problem, where it is', () => {
+  it('accepts every escape, number form and whitespace of RFC 8259', () => {
+    const valid = [
+      '"\\"\\\\\\/\\b\\f\\n\\r\\t"', '"\\u00E9\\u00e9\\uABCD"', '"\\u12345"', '1e5', '1E+5', '1e-5', '1e10', '-0', '9', '0.25', '19',
+      ' \t\r\n[ \t\r\n1 \t\r\n, \t\r\n{ "a" \t\r\n: \t\r\n2 } ] \t\r\n', 'true', 'false', 'null', '[[], {}, [{}]]',
+    ];
+    for (const t of valid) {
+      expect(() => JSON.parse(t), t).not.toThrow();
+      expect(jsonSyntaxProblem(t), t).toBeUndefined();
+    }
+  });
+
+  it('names the first problem and its offset', () => {
+    const VALUE = 'a value was expected (an object, a list, a string, a number, true, false or null)';
+    const cases: [string, number, string][] = [
+      ['', 0, 'the file ends where a value should be'],
+      [' \t\r\n', 4, 'the file ends where a value should be'],
+      ['"abc', 4, 'the file ends inside a string (a closing " is missing)'],
+      ['"a\u0001"', 2, 'a control character (such as a line break) inside a string'],
+      ['"a\nb"', 2, 'a control character (such as a line break) inside a string'],
+      ['"\\x"', 1, 'an invalid escape sequence in a string'],
+      ['"\\', 1, 'an invalid escape sequence in a string'],
+      ['"\\u12"', 1, 'an invalid escape sequence in a string'],
+      ['"\\u00g0"', 1, 'an invalid escape sequence in a string'],
+      ['{', 1, 'the file ends where a property name should be'],
+      ['{"a":1,', 7, 'the file ends where a property name should be'],
+      ['{1:2}', 1, 'a property name in double quotes was expected'],
+      ['{"a"', 4, 'the file ends where a ":" should be'],
+      ['{"a" 1}', 5, 'a ":" was expected after the property name'],
+      ['{"a":', 5, 'the file ends where a value should be'],
+      ['-', 0, 'an invalid number'],
+      ['[1, -x]', 4, 'an invalid number'],
+      ['x', 0, VALUE],
+      ['[1,]', 3, VALUE],
+      ['1 2', 2, 'more text follows the end of the JSON value'],
+      ['{} x', 3, 'more text follows the end of the JSON value'],
+      ['[1', 2, 'the file ends inside a list'],
+      ['{"a":1', 6, 'the file ends inside an object'],
+      ['[1 2]', 3, 'a "," or "]" was expected'],
+      ['{"a":1 2}', 7, 'a "," or "}" was expected'],
+      ['[1}', 2, 'a "," or "]" was expected'],
+    ];
+    for (const [t, offset, problem] of cases) {
+      expect(() => JSON.parse(t), JSON.stringify(t)).toThrow();
+      expect(jsonSyntaxProblem(t), JSON.stringify(t)).toMatchObject({ offset, problem });
+    }
+  });
+
+  it('counts lines by "\\n" and columns from 1', () => {
+    expect(jsonSyntaxProblem('x')).toMatchObject({ line: 1, column: 1 });
+    expect(jsonSyntaxProblem('\n\n  x')).toMatchObject({ offset: 4, line: 3, column: 3 });
+    expect(jsonSyntaxProblem('[1,\r\n x')).toMatchObject({ line: 2, column: 2 });
+  });
+
+  it('describeJsonError: the problem, its line and column', () => {
+    expect(describeJsonError('\n [1 2]')).toBe('a "," or "]" was expected, at line 2, column 5');
+    // what JSON.parse refuses only for its own limits
+    expect(describeJsonError('1')).toBe('the parser refused it');
+  });
+});

@@ -14,6 +14,11 @@ describe('isLoopbackBindAddress', () => {
     for (const h of ['0.0.0.0', '::', '', '10.0.0.1', '192.168.1.2', '128.0.0.1', '::2', 'example.com', '127.0.0.1.evil.example', 'localhost.evil.example', '127.1'])
       expect(isLoopbackBindAddress(h), h).toBe(false);
   });
+  it('an IPv6 literal needs both brackets or neither', () => {
+    // one bracket is a malformed address, not ::1 with a stray character
+    for (const h of ['[::1', '::1]', 'x::1]', '[::1x', '(::1]', '[::1)']) expect(isLoopbackBindAddress(h), h).toBe(false);
+    expect(isLoopbackBindAddress('[0:0:0:0:0:0:0:1]')).toBe(true);
+  });
 });
 
 describe('hostHeaderName / isLoopbackHostHeader', () => {

@@ -3,22 +3,27 @@
  * a bad file opens with a clear NL_BAD_PROJECT message and nothing on disk changes; saving is
  * validated and atomic; recent files and the recovery file live in the config folder.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NetloomError } from '../../engine/errors.js';
 import { PROJECT_VERSION } from '../../engine/graph/document.js';
 import { MIGRATIONS, PROJECT_MIGRATIONS, checkMigrationTable, migrateProject, type Migration, type MigrationTable } from '../../engine/graph/migrations.js';
 import {
+  MAX_PROJECT_BYTES,
   MAX_RECENT,
   addRecent,
+  clearRecent,
   clearRecovery,
   configDir,
   listDir,
+  loadProjectJson,
   match,
   openProjectFile,
   parseProjectFileText,
+  parseProjectJsonText,
   readRecent,
   readRecovery,
   saveProjectFile,
@@ -359,5 +364,233 @@ describe('listDir', () => {
     const f = await failure(() => listDir(join(dir, 'f.json')));
     expect(f.code).toBe('NL_IO');
     expect(f.message).toMatch(/is a file, not a folder/);
+  });
+});
+
+// ---- the words of every refusal, and the edges of each rule ------------------------------------
+
+/** A sparse file of `bytes` bytes: no disk space, refused from its stated size. */
+function sparse(file: string, bytes: number): string {
+  writeFileSync(file, '');
+  truncateSync(file, bytes);
+  return file;
+}
+const plain = (e: NetloomError) => ({ code: e.code, message: e.message, hint: e.hint });
+/** `levels` objects nested in each other: {"a":{"a":...{}}}. */
+const nested = (levels: number) => `${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`;
+
+describe('reading a project: the sniff, the byte order mark, nesting, dangling edges', () => {
+  it('match() looks at the first 4096 characters only', () => {
+    expect(match(`${' '.repeat(4000)}{"format":"netloom-project"}`)).toBe(true);
+    expect(match(`${' '.repeat(4100)}{"format":"netloom-project"}`)).toBe(false);
+  });
+
+  it('a UTF-8 byte order mark is skipped', () => {
+    expect(parseProjectFileText(`\uFEFF${QUICKSTART_TEXT}`, 'bom.json').name).toBe('PyTorch quickstart (FashionMNIST MLP)');
+  });
+
+  it('nesting beyond 64 levels is refused with its line, column and path', async () => {
+    const e = await failure(() => parseProjectJsonText(`{\n "x": ${nested(70)}}`, 'deep.json'));
+    expect(plain(e)).toEqual({
+      code: 'NL_BAD_PROJECT', message: `deep.json nests objects and lists more than 64 levels deep at line 2, column ${6 + 5 * 63 + 1} (x${'.a'.repeat(11)}...)`,
+      hint: 'A Netloom project nests about 8 levels; the file is damaged or not a project. Remove that value in a text editor, or restore the file from a backup.',
+    });
+  });
+
+  it('every dangling edge is listed, each with every node it lacks', async () => {
+    const p = quickstart();
+    p.graph.edges.push({ id: 'e98', source: 'ghost', target: 'phantom' }, { source: 'fc3', target: 'nowhere' });
+    const e = await failure(() => loadProjectJson(p, 'two.json'));
+    expect(plain(e)).toEqual({
+      code: 'NL_BAD_PROJECT',
+      message: 'two.json is not a valid Netloom project:\n  edge e98 connects ghost -> phantom, but there is no node "ghost" or "phantom"\n  edge #8 connects fc3 -> nowhere, but there is no node "nowhere"',
+      hint: 'Delete the edge from the file, or restore the node it points to.',
+    });
+  });
+});
+
+describe('opening a project file: why it could not be read', () => {
+  it('a missing file, a folder, a path through a file, a link loop', async () => {
+    const hint = 'Check the path, or choose the file again in the Open dialog.';
+    const missing = join(dir, 'nope.json');
+    expect(plain(await failure(() => openProjectFile(missing)))).toEqual({ code: 'NL_IO', message: `Could not open ${missing}: no such file or folder`, hint });
+    const folder = join(dir, 'folder.json');
+    mkdirSync(folder);
+    expect(plain(await failure(() => openProjectFile(folder)))).toEqual({ code: 'NL_IO', message: `Could not open ${folder}: it is a folder`, hint });
+    writeFileSync(join(dir, 'file'), 'x');
+    const through = join(dir, 'file', 'x.json');
+    const e = await failure(() => openProjectFile(through));
+    expect(plain(e)).toEqual({ code: 'NL_IO', message: `Could not open ${through}: a part of the path is not a folder`, hint });
+    expect((e.cause as NodeJS.ErrnoException).code).toBe('ENOTDIR');
+    const loop = join(dir, 'loop.json');
+    symlinkSync(loop, loop);
+    expect(plain(await failure(() => openProjectFile(loop)))).toEqual({ code: 'NL_IO', message: `Could not open ${loop}: ELOOP: too many symbolic links encountered, open '${loop}'`, hint });
+  });
+
+  it('a file over 32 MiB is refused before it is read', async () => {
+    const big = sparse(join(dir, 'big.json'), MAX_PROJECT_BYTES + 1);
+    expect(plain(await failure(() => openProjectFile(big)))).toEqual({
+      code: 'NL_BAD_PROJECT', message: `${big} is larger than 32 MiB, too large for a Netloom project`, hint: 'Choose the project file (.json / .netloom), not a dataset or checkpoint.',
+    });
+  });
+
+  it('"~" is the home folder when opening, saving and listing', async () => {
+    // (the home folder is only read here: nothing is written into it)
+    const absent = 'netloom-test-absent-8c1f';
+    expect((await failure(() => openProjectFile(`~/${absent}.json`))).message).toBe(`Could not open ${join(homedir(), `${absent}.json`)}: no such file or folder`);
+    expect((await failure(() => saveProjectFile(`~/${absent}/p`, quickstart()))).message).toContain(join(homedir(), absent, 'p.json'));
+    for (const p of ['~', '~/', '~\\', '']) expect((await listDir(p)).path, p).toBe(homedir());
+    // a "~" that does not start the path is a name like any other
+    for (const name of ['odd~', 'odd~\\']) {
+      mkdirSync(join(dir, name));
+      expect((await listDir(`${join(dir, name)}/`)).path, name).toBe(join(dir, name));
+    }
+  });
+});
+
+describe('saving a project: the words of a refusal', () => {
+  it('an invalid project is named "the project to save"; a folder is refused by name', async () => {
+    const bad = quickstart();
+    bad.graph.edges.push({ source: 'fc3', target: 'nowhere' });
+    expect((await failure(() => saveProjectFile(join(dir, 'x.json'), bad))).message).toBe('the project to save is not a valid Netloom project:\n  edge #7 connects fc3 -> nowhere, but there is no node "nowhere"');
+    const folder = join(dir, 'd.json');
+    mkdirSync(folder);
+    expect(plain(await failure(() => saveProjectFile(folder, quickstart())))).toEqual({ code: 'NL_IO', message: `Could not save to ${folder}: it is a folder`, hint: 'Choose a file name inside the folder.' });
+  });
+});
+
+describe('the config folder: where, and what goes wrong there', () => {
+  it('a relative folder is made absolute; APPDATA counts on Windows only', () => {
+    expect(configDir({ NETLOOM_CONFIG_DIR: 'rel' })).toBe(join(process.cwd(), 'rel'));
+    expect(configDir({ XDG_CONFIG_HOME: 'rel' })).toBe(join(process.cwd(), 'rel', 'netloom'));
+    if (process.platform !== 'win32') expect(configDir({ APPDATA: '/appdata' })).toBe(join(homedir(), '.config', 'netloom'));
+  });
+
+  it('a settings folder that cannot be made is NL_IO with what to set', async () => {
+    writeFileSync(join(dir, 'file'), 'x');
+    process.env.NETLOOM_CONFIG_DIR = join(dir, 'file', 'config');
+    const e = await failure(() => writeRecovery(quickstart(), null));
+    expect(plain(e)).toEqual({ code: 'NL_IO', message: `Could not create the settings folder ${join(dir, 'file', 'config')}: a part of the path is not a folder`, hint: 'Set NETLOOM_CONFIG_DIR to a writable folder.' });
+    expect(plain(await failure(() => readRecovery()))).toEqual({
+      code: 'NL_IO', message: `Could not read ${join(dir, 'file', 'config', 'recovery.json')}: a part of the path is not a folder`,
+      hint: 'Check the permissions of the Netloom settings folder, or set NETLOOM_CONFIG_DIR.',
+    });
+    expect(plain(await failure(() => clearRecovery()))).toEqual({
+      code: 'NL_IO', message: `Could not delete ${join(dir, 'file', 'config', 'recovery.json')}: a part of the path is not a folder`, hint: 'Check the permissions of the Netloom settings folder.',
+    });
+  });
+
+  it('a settings file over 33 MiB is refused; one just over a project\'s 32 MiB is read', async () => {
+    const config = process.env.NETLOOM_CONFIG_DIR!;
+    mkdirSync(config, { recursive: true });
+    const file = sparse(join(config, 'recovery.json'), MAX_PROJECT_BYTES + 1024 * 1024 + 1);
+    expect(plain(await failure(() => readRecovery()))).toEqual({
+      code: 'NL_IO', message: `${file} is larger than 33 MiB, too large for a Netloom recovery.json file`, hint: `Delete ${file}: Netloom writes a new one.`,
+    });
+    sparse(file, MAX_PROJECT_BYTES + 2); // read (NUL bytes are no JSON: no recovery)
+    expect(await readRecovery()).toBeNull();
+  });
+
+  it('a recovery file that is a folder is an error, not "no recovery"', async () => {
+    mkdirSync(join(process.env.NETLOOM_CONFIG_DIR!, 'recovery.json'), { recursive: true });
+    expect((await failure(() => readRecovery())).message).toMatch(/: it is a folder$/);
+  });
+});
+
+describe('recent files: the edges', () => {
+  const recentFile = () => join(process.env.NETLOOM_CONFIG_DIR!, 'recent.json');
+  const writeRecentText = (text: string) => {
+    mkdirSync(process.env.NETLOOM_CONFIG_DIR!, { recursive: true });
+    writeFileSync(recentFile(), text);
+  };
+
+  it('reading an absent list writes nothing', async () => {
+    expect(await readRecent()).toEqual([]);
+    expect(existsSync(process.env.NETLOOM_CONFIG_DIR!)).toBe(false);
+  });
+
+  it('a list read from disk is deduplicated and cut to 10; one added to is cut to 10 too', async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `/p/${i}.json`);
+    writeRecentText(JSON.stringify({ version: 1, recent: ['/p/0.json', ...names] }));
+    expect(await readRecent()).toEqual(names.slice(0, 10));
+    const added = await addRecent('/p/new.json');
+    expect(added).toEqual(['/p/new.json', ...names.slice(0, 9)]);
+    expect(JSON.parse(readFileSync(recentFile(), 'utf8')).recent).toEqual(added);
+  });
+
+  it('a list with an empty or non-string entry, or no list, is damaged: reset, with a line on stderr', async () => {
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      for (const text of ['{"recent":["/a.json",""]}', '{"recent":["/a.json",1]}', '{"recent":"/a.json"}', '{}', 'null', '[]']) {
+        writeRecentText(text);
+        expect(await readRecent(), text).toEqual([]);
+        expect(JSON.parse(readFileSync(recentFile(), 'utf8')), text).toEqual({ version: 1, recent: [] });
+      }
+      expect(spy).toHaveBeenCalledWith(`netloom: ${recentFile()} was damaged; the recent files list was reset.\n`);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('clearRecent empties the list', async () => {
+    await addRecent('/p/a.json');
+    expect(await clearRecent()).toEqual([]);
+    expect(await readRecent()).toEqual([]);
+  });
+});
+
+describe('recovery: what counts as a readable autosave', () => {
+  const write = (text: string) => {
+    mkdirSync(process.env.NETLOOM_CONFIG_DIR!, { recursive: true });
+    writeFileSync(join(process.env.NETLOOM_CONFIG_DIR!, 'recovery.json'), text);
+  };
+
+  it('a project nested up to the limit is read; one level more is not', async () => {
+    write(`{"project":${nested(64)},"path":null,"savedAt":"t"}`);
+    expect((await readRecovery())?.savedAt).toBe('t');
+    write(`{"project":${nested(65)},"path":null,"savedAt":"t"}`);
+    expect(await readRecovery()).toBeNull();
+  });
+
+  it('anything but {project: object, path: string or null, savedAt: string} reads as none', async () => {
+    const good = { project: { a: 1 }, path: '/x.json', savedAt: 't' };
+    write(JSON.stringify(good));
+    expect(await readRecovery()).toEqual(good);
+    const bad = [
+      'null', '0', '1', '"x"', '[]',
+      JSON.stringify({ ...good, project: null }), JSON.stringify({ ...good, project: 1 }), JSON.stringify({ path: null, savedAt: 't' }),
+      JSON.stringify({ ...good, savedAt: 1 }), JSON.stringify({ project: {}, path: null }),
+      JSON.stringify({ ...good, path: 1 }), JSON.stringify({ project: {}, savedAt: 't' }),
+    ];
+    for (const text of bad) {
+      write(text);
+      expect(await readRecovery(), text).toBeNull();
+    }
+  });
+});
+
+describe('listDir: the edges', () => {
+  it('folders come before files whatever their names; links to files count, broken links do not', async () => {
+    mkdirSync(join(dir, 'zzz'));
+    writeFileSync(join(dir, 'aaa.json'), '{}');
+    writeFileSync(join(dir, 'target.json'), '{}');
+    writeFileSync(join(dir, 'notes.txt'), '');
+    symlinkSync(join(dir, 'target.json'), join(dir, 'link.json'));
+    symlinkSync(join(dir, 'notes.txt'), join(dir, 'link-to-text.json.txt'));
+    symlinkSync(join(dir, 'gone.json'), join(dir, 'dead.json'));
+    execFileSync('mkfifo', [join(dir, 'pipe.json')]);
+    const r = await listDir(dir);
+    expect(r.entries.map((e) => `${e.kind}:${e.name}`)).toEqual(['dir:zzz', 'file:aaa.json', 'file:link.json', 'file:target.json']);
+  });
+
+  it('says what is wrong with a path that is not a folder, and what to do', async () => {
+    writeFileSync(join(dir, 'f.json'), '{}');
+    expect(plain(await failure(() => listDir(join(dir, 'f.json'))))).toEqual({ code: 'NL_IO', message: `${join(dir, 'f.json')} is a file, not a folder.`, hint: 'Choose a folder to list, or open the file directly.' });
+    const missing = await failure(() => listDir(join(dir, 'missing')));
+    expect(plain(missing)).toEqual({ code: 'NL_IO', message: `The folder ${join(dir, 'missing')} does not exist.`, hint: 'Go up to a folder that exists, or type another path.' });
+    expect((missing.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+    expect(plain(await failure(() => listDir(join(dir, 'f.json', 'x'))))).toEqual({
+      code: 'NL_IO', message: `Could not list the folder ${join(dir, 'f.json', 'x')}: a part of the path is not a folder`, hint: 'Choose another folder.',
+    });
   });
 });

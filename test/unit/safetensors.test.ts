@@ -1,20 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NetloomError } from '../../engine/errors.js';
 import { decodeSafetensors, encodeSafetensors, loadSafetensors, saveSafetensors, type TensorF32 } from '../../engine/io/safetensors.js';
+import { PYTHON, itWithPython } from '../python-reference.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'netloom-st-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const PYTHON = '/usr/bin/python3';
-const torchProbe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
-const noTorch = torchProbe.status !== 0;
-if (noTorch) {
-  console.warn(`safetensors PyTorch interop tests skipped: "${PYTHON} -c 'import torch'" failed: ${torchProbe.error?.message ?? torchProbe.stderr.trim().split('\n').pop()}`);
-}
+const itWithTorch = itWithPython(['torch', 'numpy'], 'safetensors PyTorch interop tests');
 
 function python(script: string, ...args: string[]): string {
   const r = spawnSync(PYTHON, ['-c', script, ...args], { encoding: 'utf8' });
@@ -184,7 +180,7 @@ describe('saveSafetensors / loadSafetensors', () => {
 });
 
 describe('PyTorch interop (raw format parsed by hand in Python)', () => {
-  it.skipIf(noTorch)('PyTorch reads a file written by Netloom', async () => {
+  itWithTorch('PyTorch reads a file written by Netloom', async () => {
     const p = path.join(dir, 'from-ts.safetensors');
     const w = Float32Array.from({ length: 12 }, (_, i) => Math.fround((i - 5) / 3));
     await saveSafetensors(p, { 'fc1.weight': { shape: [3, 4], data: w }, 'fc1.bias': { shape: [3], data: Float32Array.of(0.5, -0.25, 1e-8) } }, { format: 'pt' });
@@ -216,7 +212,7 @@ print(json.dumps(res))
     expect(res.t['fc1.weight'].sum).toBeCloseTo(2, 5);
   });
 
-  it.skipIf(noTorch)('Netloom reads a file written by PyTorch (F32, F64, F16, BF16)', async () => {
+  itWithTorch('Netloom reads a file written by PyTorch (F32, F64, F16, BF16)', async () => {
     const p = path.join(dir, 'from-torch.safetensors');
     const out = python(
       `
@@ -255,5 +251,221 @@ print(json.dumps({k: {'shape': list(v.shape), 'values': v.float().flatten().toli
       // torch's .float() of each dtype is exactly representable in f32, so equality is exact.
       expect(Array.from(loaded.tensors[name].data)).toEqual(e.values);
     }
+  });
+});
+
+/** What `f` throws, as a plain object (an Error's message is not enumerable). */
+function thrown(f: () => unknown): { code?: string; message: string; hint?: string } {
+  try {
+    f();
+  } catch (e) {
+    const x = e as NetloomError;
+    return { code: x.code, message: x.message, hint: x.hint };
+  }
+  throw new Error('expected a throw');
+}
+const SRC = '/models/net.safetensors';
+const REEXPORT = 'Save the checkpoint again; from PyTorch use safetensors.torch.save_file(model.state_dict(), path).';
+/** The refusal of decoding `bytes`, as a plain object. */
+const refused = (bytes: Uint8Array) => thrown(() => decodeSafetensors(bytes, SRC));
+const entry = (o: object) => JSON.stringify({ w: o });
+
+describe('encodeSafetensors refuses what the format cannot hold (a bug in the caller)', () => {
+  const BUG = 'This is a bug in the caller building the checkpoint; please report it.';
+  const one = { shape: [1], data: Float32Array.of(1) };
+
+  it('a name the format reserves or an object cannot hold', () => {
+    for (const name of ['', '__metadata__', '__proto__'])
+      expect(thrown(() => encodeSafetensors({ [name]: one })), name).toEqual({ code: 'NL_INVALID_ARGUMENT', message: `"${name}" cannot be a tensor name in safetensors`, hint: BUG });
+  });
+
+  it('a dimension that is negative or not a whole number, even when the element count works out', () => {
+    const cases: [number[], number, string][] = [[[-1, -1], 1, '-1, -1'], [[0.5, 2], 1, '0.5, 2'], [[2 ** 53, 0], 0, `${2 ** 53}, 0`], [[NaN], 0, 'NaN']];
+    for (const [shape, n, text] of cases)
+      expect(thrown(() => encodeSafetensors({ w: { shape, data: new Float32Array(n) } })), text).toEqual({ code: 'NL_INVALID_ARGUMENT', message: `tensor "w" has an invalid shape [${text}]`, hint: BUG });
+  });
+
+  it('a metadata value that is not a string', () => {
+    expect(thrown(() => encodeSafetensors({ w: one }, { ok: 'x', epoch: 3 as unknown as string }))).toEqual({
+      code: 'NL_INVALID_ARGUMENT', message: 'safetensors metadata values must be strings; "epoch" is number', hint: BUG,
+    });
+  });
+
+  it('an I64 tensor holding a value that is not a whole number', () => {
+    expect(thrown(() => encodeSafetensors({ n: { shape: [2], data: Float32Array.of(1, 1.5), dtype: 'I64' } }))).toEqual({
+      code: 'NL_INVALID_ARGUMENT', message: 'tensor "n" is I64 but holds non-integer values', hint: BUG,
+    });
+    // F32 holds any value
+    expect(() => encodeSafetensors({ n: { shape: [2], data: Float32Array.of(1, 1.5) } })).not.toThrow();
+  });
+
+  it('writes every value of an I64 tensor, each in its own 8 bytes', () => {
+    const bytes = encodeSafetensors({ n: { shape: [3], data: Float32Array.of(3, -5, 2 ** 24), dtype: 'I64' } });
+    const start = 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const view = new DataView(bytes.buffer, start);
+    expect([0, 1, 2].map((i) => view.getBigInt64(8 * i, true))).toEqual([3n, -5n, 2n ** 24n]);
+    expect(decodeSafetensors(bytes, 'x').tensors.n).toEqual({ shape: [3], data: Float32Array.of(3, -5, 2 ** 24), dtype: 'I64' });
+  });
+});
+
+describe('decodeSafetensors names what is wrong and where', () => {
+  it('an 8-byte file is long enough for the length; its empty header is what is wrong', () => {
+    const e = refused(new Uint8Array(8));
+    expect(e.message).not.toMatch(/shorter/);
+    expect(e.message).toMatch(/^\/models\/net\.safetensors: header \(bytes 8-7\) is not valid JSON/);
+  });
+
+  it('a header length one byte past the end of the file', () => {
+    const b = header('{}');
+    new DataView(b.buffer).setBigUint64(0, 3n, true);
+    expect(refused(b)).toEqual({ code: 'NL_BAD_CHECKPOINT', message: `${SRC}: header length 3 (bytes 0-7) runs past the end of the file (10 bytes); the file is truncated or not safetensors`, hint: REEXPORT });
+    new DataView(b.buffer).setBigUint64(0, 2n, true);
+    expect(decodeSafetensors(b, SRC)).toEqual({ tensors: {}, metadata: {} });
+  });
+
+  it('a header longer than the format allows (100 MB)', () => {
+    const b = new Uint8Array(8 + 100_000_008);
+    new DataView(b.buffer).setBigUint64(0, 100_000_001n, true);
+    expect(refused(b)).toEqual({ code: 'NL_BAD_CHECKPOINT', message: `${SRC}: header length 100000001 exceeds the 100000000-byte limit of the format`, hint: REEXPORT });
+  });
+
+  it('a header that is JSON but not an object', () => {
+    for (const h of ['null', '1', '"w"', '[]', 'true'])
+      expect(refused(header(h)), h).toEqual({ code: 'NL_BAD_CHECKPOINT', message: `${SRC}: header must be a JSON object mapping tensor names to {dtype, shape, data_offsets}`, hint: REEXPORT });
+  });
+
+  it('__metadata__ that is not an object of strings', () => {
+    for (const m of ['null', '1', '"x"', '[]', '["a"]'])
+      expect(refused(header(`{"__metadata__":${m}}`)), m).toEqual({ code: 'NL_BAD_CHECKPOINT', message: `${SRC}: "__metadata__" must be an object of string values`, hint: REEXPORT });
+    expect(refused(header('{"__metadata__":{"a":"1","b":null}}')).message).toBe(`${SRC}: "__metadata__" value "b" must be a string, got null`);
+    expect(decodeSafetensors(header('{"__metadata__":{}}'), SRC)).toEqual({ tensors: {}, metadata: {} });
+  });
+
+  it('an entry that is not an object, or has no dtype', () => {
+    for (const v of ['1', 'null', '"F32"'])
+      expect(refused(header(`{"w":${v}}`)), v).toEqual({ code: 'NL_BAD_CHECKPOINT', message: `${SRC}: tensor "w": header entry must be an object {dtype, shape, data_offsets}`, hint: REEXPORT });
+    for (const v of [{ shape: [1], data_offsets: [0, 4] }, { dtype: 4, shape: [1], data_offsets: [0, 4] }])
+      expect(refused(withData(entry(v), [0, 0, 0, 0])).message, JSON.stringify(v)).toBe(`${SRC}: tensor "w": missing dtype`);
+  });
+
+  it('a dtype it cannot read, naming the ones it can', () => {
+    expect(refused(withData(entry({ dtype: 'U8', shape: [1], data_offsets: [0, 1] }), [0]))).toEqual({
+      code: 'NL_BAD_CHECKPOINT', message: `${SRC}: tensor "w" has dtype U8; Netloom reads F32, F64, F16, BF16 and I64`,
+      hint: 'Convert the tensor to float32 before saving, e.g. {k: v.float() for k, v in state_dict.items()}.',
+    });
+  });
+
+  it('a shape that is not a list of whole numbers from 0, even when the byte count works out', () => {
+    for (const shape of ['"1"', '[-1,-1]', '[0.5,8]', '[1,null]', '{"0":1}'])
+      expect(refused(withData(`{"w":{"dtype":"F32","shape":${shape},"data_offsets":[0,4]}}`, [0, 0, 0, 0])), shape).toEqual({
+        code: 'NL_BAD_CHECKPOINT', message: `${SRC}: tensor "w": shape ${JSON.stringify(JSON.parse(shape))} is not a list of non-negative integers`, hint: REEXPORT,
+      });
+  });
+
+  it('offsets that are not a pair of whole numbers from 0, even when they span the right bytes', () => {
+    for (const offsets of ['[-4,0]', '[0.5,4.5]', '[0,4,8]', '"0,4"', '[0,"4"]'])
+      expect(refused(withData(`{"w":{"dtype":"F32","shape":[1],"data_offsets":${offsets}}}`, [0, 0, 0, 0, 0, 0, 0, 0])), offsets).toEqual({
+        code: 'NL_BAD_CHECKPOINT', message: `${SRC}: tensor "w": data_offsets ${JSON.stringify(JSON.parse(offsets))} is not a pair of non-negative integers`, hint: REEXPORT,
+      });
+  });
+
+  it('offsets that span the wrong number of bytes, with the file bytes they name', () => {
+    const json = '{"w":{"dtype":"F16","shape":[2,3],"data_offsets":[4,12]}}'; // 57 bytes of header
+    expect(refused(withData(json, new Array(16).fill(0)))).toEqual({
+      code: 'NL_BAD_CHECKPOINT', hint: REEXPORT,
+      message: `${SRC}: tensor "w": data_offsets [4, 12] (file bytes 69-77) span 8 bytes, but shape [2, 3] of F16 needs 12`,
+    });
+  });
+
+  it('a tensor cut short, with its file byte and a hint about copying', () => {
+    const json = '{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}'; // 54 bytes
+    expect(refused(withData(json, [0, 0, 0, 0, 0]))).toEqual({
+      code: 'NL_BAD_CHECKPOINT', message: `${SRC}: truncated: tensor "w" ends at data byte 8 (file byte 70), but the data section has only 5 bytes`,
+      hint: 'The file was cut short (interrupted copy or download); save or copy it again.',
+    });
+  });
+
+  it('tensors listed in any order, and an empty tensor where the next one begins, are laid out by their offsets', () => {
+    const json = '{"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}';
+    const { tensors } = decodeSafetensors(withData(json, [0, 0, 0x80, 0x3f, 0, 0, 0, 0x40]), SRC);
+    expect(Object.keys(tensors).sort()).toEqual(['a', 'b', 'e']);
+    expect(tensors.a).toEqual({ shape: [1], data: Float32Array.of(1), dtype: 'F32' });
+    expect(tensors.b).toEqual({ shape: [1], data: Float32Array.of(2), dtype: 'F32' });
+    expect(tensors.e).toEqual({ shape: [0], data: new Float32Array(0), dtype: 'F32' });
+    // the other way round: the empty one last among equal begins
+    const json2 = '{"e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}';
+    expect(Object.keys(decodeSafetensors(withData(json2, [0, 0, 0x80, 0x3f, 0, 0, 0, 0x40]), SRC).tensors).sort()).toEqual(['a', 'b', 'e']);
+  });
+});
+
+describe('decodeSafetensors reads every dtype to the last value of the file', () => {
+  it('F16: zero, negative zero, subnormals of either sign, infinities and NaN', () => {
+    const halves = [0x0000, 0x8000, 0x0003, 0x8003, 0x03ff, 0x7c00, 0xfc00, 0x7e00, 0x3555];
+    const data = halves.flatMap((h) => [h & 0xff, h >> 8]);
+    const { tensors } = decodeSafetensors(withData(entry({ dtype: 'F16', shape: [halves.length], data_offsets: [0, 2 * halves.length] }), data), SRC);
+    const got = Array.from(tensors.w.data);
+    expect(Object.is(got[0], 0)).toBe(true);
+    expect(Object.is(got[1], -0)).toBe(true);
+    expect(got.slice(2, 7)).toEqual([Math.fround(3 * 2 ** -24), Math.fround(-3 * 2 ** -24), Math.fround(1023 * 2 ** -24), Infinity, -Infinity]);
+    expect(got[7]).toBeNaN();
+    expect(got[8]).toBe(Math.fround(0.333251953125));
+    expect(tensors.w.dtype).toBe('F32');
+  });
+
+  it('I64 and F64 at the very end of the file, every value', () => {
+    const i64 = new DataView(new ArrayBuffer(16));
+    i64.setBigInt64(0, -7n, true);
+    i64.setBigInt64(8, 123456789n, true);
+    const a = decodeSafetensors(withData(entry({ dtype: 'I64', shape: [2], data_offsets: [0, 16] }), [...new Uint8Array(i64.buffer)]), SRC);
+    expect(a.tensors.w).toEqual({ shape: [2], data: Float32Array.of(-7, 123456789), dtype: 'I64' });
+    const f64 = new DataView(new ArrayBuffer(16));
+    f64.setFloat64(0, -2.5, true);
+    f64.setFloat64(8, 1e-3, true);
+    const b = decodeSafetensors(withData(entry({ dtype: 'F64', shape: [2], data_offsets: [0, 16] }), [...new Uint8Array(f64.buffer)]), SRC);
+    expect(b.tensors.w).toEqual({ shape: [2], data: Float32Array.of(-2.5, 1e-3), dtype: 'F32' });
+  });
+
+  it('F16 and BF16 at the very end of the file', () => {
+    const h = decodeSafetensors(withData(entry({ dtype: 'F16', shape: [2], data_offsets: [0, 4] }), [0x00, 0x3c, 0x00, 0xc0]), SRC);
+    expect(Array.from(h.tensors.w.data)).toEqual([1, -2]);
+    const b = decodeSafetensors(withData(entry({ dtype: 'BF16', shape: [2], data_offsets: [0, 4] }), [0x80, 0xbf, 0x49, 0x40]), SRC);
+    expect(Array.from(b.tensors.w.data)).toEqual([-1, 3.140625]);
+  });
+});
+
+describe('loadSafetensors', () => {
+  it('reads a file of several kilobytes (the size cap is 2 GiB)', async () => {
+    const p = path.join(dir, 'kb.safetensors');
+    const data = Float32Array.from({ length: 4096 }, (_, i) => i);
+    await saveSafetensors(p, { w: { shape: [64, 64], data } });
+    expect((await loadSafetensors(p)).tensors.w.data).toEqual(data);
+  });
+
+  it('refuses a file over 2 GiB before reading it, as a checkpoint error', async () => {
+    const p = path.join(dir, 'huge.safetensors');
+    writeFileSync(p, '');
+    truncateSync(p, 2 * 1024 ** 3 + 1); // sparse: takes no disk space
+    const e = await loadSafetensors(p).then(() => undefined, (x: NetloomError) => ({ code: x.code, message: x.message, hint: x.hint }));
+    expect(e).toEqual({
+      code: 'NL_BAD_CHECKPOINT', message: `${p} is larger than 2 GiB, too large for a checkpoint`,
+      hint: 'Choose the .safetensors file of a model trained in Netloom or exported from PyTorch.',
+    });
+  });
+
+  it('a missing file: where it looked, for a relative path; a folder: why it could not be read', async () => {
+    const rel = path.relative(process.cwd(), path.join(dir, 'none.safetensors'));
+    const missing = await loadSafetensors(rel).then(() => undefined, (x: NetloomError) => x);
+    expect({ code: missing?.code, message: missing?.message, hint: missing?.hint }).toEqual({
+      code: 'NL_IO', message: `${rel}: checkpoint file not found (looked for ${path.join(dir, 'none.safetensors')})`,
+      hint: 'Check the path: a checkpoint is in the file it was saved to.',
+    });
+    expect((missing?.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+    const abs = path.join(dir, 'none.safetensors');
+    expect((await loadSafetensors(abs).catch((x: Error) => x))?.message).toBe(`${abs}: checkpoint file not found`);
+    const folder = path.join(dir, 'folder.safetensors');
+    mkdirSync(folder);
+    const e = await loadSafetensors(folder).then(() => undefined, (x: NetloomError) => x);
+    expect({ code: e?.code, message: e?.message }).toEqual({ code: 'NL_IO', message: `Could not read ${folder}: EISDIR: illegal operation on a directory, read '${folder}'` });
+    expect((e?.cause as NodeJS.ErrnoException).code).toBe('EISDIR');
   });
 });

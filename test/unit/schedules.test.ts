@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { NetloomError } from '../../engine/errors.js';
 import { lrSchedule, parseScheduler, SchedulerSchema, validateScheduler } from '../../engine/train/schedules.js';
+import { PYTHON, itWithPython } from '../python-reference.js';
 
 // Expected sequences are torch 1.13's, from test/unit/gen_schedules.py: committed in
 // fixtures/schedules.json (so this runs without Python) and, where /usr/bin/python3 has torch,
@@ -28,11 +29,7 @@ interface Fixture {
 
 const fixture = JSON.parse(readFileSync(path.join(HERE, 'fixtures', 'schedules.json'), 'utf8')) as Fixture;
 
-const PYTHON = '/usr/bin/python3';
-const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-const noTorch = probe.status !== 0;
-if (noTorch)
-  console.warn(`live torch comparison skipped: "${PYTHON} -c 'import torch'" failed: ${probe.error?.message ?? probe.stderr.trim().split('\n').pop()}`);
+const itWithTorch = itWithPython(['torch'], 'live torch comparison');
 
 /** 1e-12 relative; values that torch computes as exactly 0 must be exactly 0 here. */
 function expectSequence(name: string, got: number[], want: number[]): void {
@@ -87,7 +84,7 @@ describe('LR schedulers vs torch 1.13 (committed fixture)', () => {
 });
 
 describe('LR schedulers vs torch 1.13 (live)', () => {
-  it.skipIf(noTorch)('gen_schedules.py --stdout equals the committed fixture and our replay', () => {
+  itWithTorch('gen_schedules.py --stdout equals the committed fixture and our replay', () => {
     const r = spawnSync(PYTHON, [GEN, '--stdout'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const live = JSON.parse(r.stdout) as Fixture;

@@ -1,0 +1,139 @@
+/**
+ * `npm test` counts everything: each runner runs even when an earlier one failed, the statuses
+ * combine, a C++ program that dies before its "N passed, N failed" line is a failure by name,
+ * skipped tests are counted and named, and ctest finding no test is a failure.
+ *
+ * A small project in a temporary folder gets this repository's `test`, `test:native`, `test:unit`
+ * and `test:e2e` scripts verbatim (and test/run-all.mjs), with real runners under them: ctest over
+ * a small CMake project (a program that passes, one that fails a check, one that crashes, a
+ * disabled one), vitest and Playwright over a passing, a failing and a skipped test each. Only
+ * `build` is a stand-in.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SCRIPTS = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const tmp = mkdtempSync(path.join(tmpdir(), 'netloom-npm-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const CMAKE = `cmake_minimum_required(VERSION 3.16)
+project(fake CXX)
+enable_testing()
+foreach(t ok fails crashes)
+  add_executable(test_\${t} \${t}.cpp)
+  add_test(NAME test_\${t} COMMAND test_\${t})
+endforeach()
+add_test(NAME test_disabled COMMAND test_ok)
+set_tests_properties(test_disabled PROPERTIES DISABLED TRUE)
+`;
+const PROGRAMS: Record<string, string> = {
+  'ok.cpp': '#include <cstdio>\nint main() { std::printf("ok: one\\nok: two\\n2 passed, 0 failed\\n"); }\n',
+  'fails.cpp': '#include <cstdio>\nint main() { std::printf("ok: one\\nFAILED: two\\n1 passed, 1 failed\\n"); return 1; }\n',
+  // dies mid-run, as a bad kernel would: no summary line
+  'crashes.cpp': '#include <cstdio>\n#include <csignal>\nint main() { std::printf("ok: one\\n"); std::fflush(stdout); std::raise(SIGSEGV); }\n',
+};
+const VITEST_TESTS = `import { it } from 'vitest';
+it('unit passes', () => {});
+it('unit fails', () => { throw new Error('planted'); });
+it.skip('unit is skipped', () => {});
+`;
+const PLAYWRIGHT_SPEC = `import { test } from '@playwright/test';
+test('e2e passes', () => {});
+test('e2e fails', () => { throw new Error('planted'); });
+test.skip('e2e is skipped', () => {});
+`;
+
+/** A project whose scripts are this repository's, with `build` replaced by `buildScript`. */
+function project(name: string, buildScript: string, withTests = true): string {
+  const dir = path.join(tmp, name);
+  mkdirSync(path.join(dir, 'test', 'unit'), { recursive: true });
+  mkdirSync(path.join(dir, 'test', 'e2e'), { recursive: true });
+  mkdirSync(path.join(dir, 'native'), { recursive: true });
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  copyFileSync(path.join(ROOT, 'test', 'run-all.mjs'), path.join(dir, 'test', 'run-all.mjs'));
+  const scripts = { test: SCRIPTS.test, 'test:native': SCRIPTS['test:native'], 'test:unit': SCRIPTS['test:unit'], 'test:e2e': SCRIPTS['test:e2e'], build: buildScript };
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module', scripts }));
+  writeFileSync(path.join(dir, 'vitest.config.mjs'), "export default { test: { include: ['test/unit/**/*.test.mjs'] } };\n");
+  writeFileSync(path.join(dir, 'playwright.config.mjs'), "export default { testDir: 'test/e2e', outputDir: 'test-results', workers: 1 };\n");
+  writeFileSync(path.join(dir, 'test', 'unit', 'a.test.mjs'), VITEST_TESTS);
+  writeFileSync(path.join(dir, 'test', 'e2e', 'a.spec.mjs'), PLAYWRIGHT_SPEC);
+  writeFileSync(path.join(dir, 'native', 'CMakeLists.txt'), withTests ? CMAKE : 'cmake_minimum_required(VERSION 3.16)\nproject(empty NONE)\nenable_testing()\n');
+  for (const [f, src] of Object.entries(PROGRAMS)) writeFileSync(path.join(dir, 'native', f), src);
+  const build = path.join(dir, 'build', 'native');
+  // Ninja where it is installed (.ci/run installs it; make may not be there), as cmake-js chooses
+  const generator = spawnSync('ninja', ['--version']).status === 0 ? ['-G', 'Ninja'] : [];
+  for (const argv of [['-S', path.join(dir, 'native'), '-B', build, ...generator], ['--build', build]]) {
+    const r = spawnSync('cmake', argv, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cmake ${argv.join(' ')}: ${r.stdout}${r.stderr}`);
+  }
+  return dir;
+}
+
+/** The environment of a fresh shell: none of the outer vitest's variables. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  for (const k of Object.keys(env)) if (k.startsWith('VITEST') || k === 'NETLOOM_TEST_SUMMARY' || k.startsWith('npm_')) delete env[k];
+  return env;
+}
+
+function npm(dir: string, ...args: string[]): { status: number | null; out: string; lines: string[] } {
+  const r = spawnSync('npm', args, { cwd: dir, env: cleanEnv(), encoding: 'utf8', timeout: 300_000 });
+  const out = `${r.stdout}${r.stderr}`;
+  return { status: r.status, out, lines: r.stdout.trimEnd().split('\n') };
+}
+
+describe('npm test', () => {
+  let full: { status: number | null; out: string; lines: string[] };
+  beforeAll(() => {
+    full = npm(project('full', 'node -e ""'), 'test');
+  });
+
+  it('runs every runner even after one failed, and fails overall', () => {
+    expect(full.out).toMatch(/2 passed, 0 failed/); // ctest ran the programs
+    expect(full.out).toMatch(/unit passes/); // vitest ran after ctest failed
+    expect(full.out).toMatch(/e2e passes/); // Playwright ran after vitest failed
+    expect(full.status, full.out).not.toBe(0);
+  });
+
+  it("names the C++ program that died before its summary line, with ctest's reason", () => {
+    expect(full.out).toMatch(/failed: test_crashes: ended before its "N passed, N failed" line \(SEGFAULT\)/);
+    expect(full.out).toMatch(/failed: test_fails: 1 failed/);
+  });
+
+  it('prints passed, failed and skipped for every runner, with what failed or was skipped by name', () => {
+    const summary = full.lines.slice(full.lines.indexOf('== summary'));
+    // native: 2 + 1 checks passed; 1 check failed + 1 program crashed; 1 program disabled
+    expect(summary.find((l) => l.startsWith('native '))).toMatch(/^native +3 passed, 2 failed, 1 skipped \(/);
+    expect(summary.find((l) => l.startsWith('unit '))).toMatch(/^unit +1 passed, 1 failed, 1 skipped \(/);
+    expect(summary.find((l) => l.startsWith('e2e '))).toMatch(/^e2e +1 passed, 1 failed, 1 skipped \(/);
+    expect(summary).toContain('    skipped: test_disabled (disabled)');
+    expect(summary).toContain('    failed: test/unit/a.test.mjs > unit fails');
+    expect(summary).toContain('    skipped: test/unit/a.test.mjs > unit is skipped');
+    expect(summary).toContain('    failed: test/e2e/a.spec.mjs > e2e fails');
+    expect(summary).toContain('    skipped: test/e2e/a.spec.mjs > e2e is skipped');
+    expect(full.lines.at(-1)).toBe('5 passed, 4 failed, 3 skipped');
+  });
+
+  it('stops at a failed build, and says that nothing was tested', () => {
+    const r = npm(project('no-build', 'node -e "process.exit(2)"'), 'test');
+    expect(r.status).not.toBe(0);
+    expect(r.out).toMatch(/the build failed \(exit 2\): nothing could be tested/);
+    expect(r.out).not.toMatch(/unit passes|e2e passes/);
+    for (const name of ['native', 'unit', 'e2e']) expect(r.lines).toContainEqual(expect.stringMatching(new RegExp(`^${name} +not run \\(the build failed\\)$`)));
+    expect(r.lines.at(-1)).toBe('0 passed, 1 failed, 0 skipped');
+  });
+
+  it('fails when ctest finds no test (test:native alone too)', () => {
+    const dir = project('no-tests', 'node -e ""', false);
+    const alone = npm(dir, 'run', 'test:native');
+    expect(alone.status, alone.out).not.toBe(0);
+    expect(alone.out).toMatch(/No tests were found/);
+    const r = npm(dir, 'test');
+    expect(r.lines.find((l) => l.startsWith('native '))).toMatch(/^native +0 passed, 1 failed, 0 skipped/);
+  });
+});

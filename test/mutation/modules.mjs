@@ -1,0 +1,43 @@
+/**
+ * The modules under mutation testing (`npm run test:mutation`): those where a bug is a security
+ * or data-loss bug. Each group names its source files and the test files that prove them; Stryker
+ * runs only those tests (and, per mutant, only the tests that reach it), so a run stays short.
+ * `NETLOOM_MUTATE=io,csv npm run test:mutation` runs some groups only.
+ */
+export const MODULES = {
+  host: {
+    mutate: ['engine/host/serve.ts', 'engine/host/loopback.ts', 'engine/host/request-path.ts'],
+    tests: [
+      'test/unit/loopback.test.ts', 'test/unit/request-path.test.ts', 'test/integration/serve.test.ts', 'test/integration/serve-guards.test.ts',
+      'test/integration/serve-responses.test.ts', 'test/unit/json-depth.test.ts',
+    ],
+  },
+  io: {
+    mutate: ['engine/io/atomic.ts', 'engine/io/project.ts', 'engine/io/safetensors.ts', 'engine/io/read-file.ts', 'engine/io/file-kinds.ts', 'engine/io/json-limits.ts', 'engine/io/json-error.ts'],
+    tests: [
+      'test/unit/atomic.test.ts', 'test/unit/project-io.test.ts', 'test/unit/safetensors.test.ts', 'test/unit/safetensors-keys.test.ts',
+      'test/unit/read-file.test.ts', 'test/unit/file-kinds.test.ts', 'test/unit/json-depth.test.ts', 'test/unit/json-error.test.ts',
+      'test/unit/json-limits.test.ts', 'test/unit/user-files.test.ts', 'test/integration/file-guards.test.ts',
+    ],
+  },
+  csv: {
+    mutate: ['engine/data/csv.ts'],
+    tests: ['test/unit/csv.test.ts', 'test/unit/csv-preview.test.ts', 'test/unit/user-files.test.ts'],
+  },
+  images: {
+    mutate: ['engine/data/images.ts'],
+    tests: ['test/unit/images.test.ts', 'test/unit/playground-input.test.ts', 'test/unit/user-files.test.ts', 'test/integration/image-bomb.test.ts'],
+  },
+  checkpoints: {
+    mutate: ['engine/train/checkpoints.ts'],
+    tests: ['test/unit/checkpoints.test.ts', 'test/integration/resume-metadata.test.ts'],
+  },
+};
+
+/** The groups picked by NETLOOM_MUTATE (comma-separated), all by default. */
+export function pickedModules(env = process.env) {
+  const names = env.NETLOOM_MUTATE ? env.NETLOOM_MUTATE.split(',').map((s) => s.trim()).filter(Boolean) : Object.keys(MODULES);
+  const unknown = names.filter((n) => !(n in MODULES));
+  if (unknown.length > 0) throw new Error(`NETLOOM_MUTATE names no module group: ${unknown.join(', ')} (groups: ${Object.keys(MODULES).join(', ')})`);
+  return names.map((n) => MODULES[n]);
+}
