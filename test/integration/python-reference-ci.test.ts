@@ -35,7 +35,7 @@ interface Report {
 function runWithoutPython(ci: boolean): { status: number | null; results: Map<string, { status: string; failureMessages: string[] }> } {
   const report = path.join(tmp, `report-${ci}.json`);
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONPATH: tmp };
-  for (const k of Object.keys(env)) if (k.startsWith('VITEST') || k === 'CI') delete env[k];
+  for (const k of Object.keys(env)) if (k.startsWith('VITEST') || k === 'CI' || k === 'NETLOOM_SKIP_PYTHON') delete env[k];
   if (ci) env.CI = 'true';
   const pattern = Object.values(PYTHON_TESTS).flat().map(escape).join('|');
   const r = spawnSync(

@@ -126,14 +126,14 @@ describe('serve over HTTP: each answer in full', () => {
 });
 
 /** A refused upgrade: its status and body. */
-function refusedUpgrade(pathAndQuery: string, headers: Record<string, string> = {}): Promise<{ status?: number; body: string; headers?: http.IncomingHttpHeaders }> {
+function refusedUpgrade(pathAndQuery: string, headers: Record<string, string> = {}): Promise<{ status?: number; reason?: string; body: string; headers?: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}${pathAndQuery}`, { headers });
     ws.on('unexpected-response', (_req, res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode, body, headers: res.headers }));
+      res.on('end', () => resolve({ status: res.statusCode, reason: res.statusMessage, body, headers: res.headers }));
     });
     ws.on('open', () => {
       ws.close();
@@ -162,18 +162,18 @@ function opens(pathAndQuery: string, headers: Record<string, string> = {}): Prom
 describe('serve: each refused WebSocket upgrade says why', () => {
   it('a bad path, another path, another host, another site, no token', async () => {
     const api = `/api?token=${server.token}`;
-    const cases: [string, Record<string, string>, number, string][] = [
-      ['/%zz', {}, 400, 'bad request: not a valid path'],
-      [`/other?token=${server.token}`, {}, 404, 'WebSocket connections go to /api'],
-      [api, { host: 'evil.example' }, 403, 'Netloom answers only requests addressed to localhost.'],
-      [api, { origin: 'http://evil.example' }, 403, 'cross-site connections to Netloom are not allowed'],
-      [api, { origin: 'null' }, 403, 'cross-site connections to Netloom are not allowed'],
-      [api, { origin: `http://127.0.0.1:${server.port + 1}` }, 403, 'cross-site connections to Netloom are not allowed'],
-      ['/api?token=', {}, 401, 'This Netloom server needs the link with its access token; copy the full URL printed in the terminal.'],
+    const cases: [string, Record<string, string>, number, string, string][] = [
+      ['/%zz', {}, 400, 'Bad Request', 'bad request: not a valid path'],
+      [`/other?token=${server.token}`, {}, 404, 'Not Found', 'WebSocket connections go to /api'],
+      [api, { host: 'evil.example' }, 403, 'Forbidden', 'Netloom answers only requests addressed to localhost.'],
+      [api, { origin: 'http://evil.example' }, 403, 'Forbidden', 'cross-site connections to Netloom are not allowed'],
+      [api, { origin: 'null' }, 403, 'Forbidden', 'cross-site connections to Netloom are not allowed'],
+      [api, { origin: `http://127.0.0.1:${server.port + 1}` }, 403, 'Forbidden', 'cross-site connections to Netloom are not allowed'],
+      ['/api?token=', {}, 401, 'Unauthorized', 'This Netloom server needs the link with its access token; copy the full URL printed in the terminal.'],
     ];
-    for (const [p, headers, status, body] of cases) {
+    for (const [p, headers, status, reason, body] of cases) {
       const r = await refusedUpgrade(p, headers);
-      expect({ status: r.status, body: r.body }, `${p} ${JSON.stringify(headers)}`).toEqual({ status, body });
+      expect({ status: r.status, reason: r.reason, body: r.body }, `${p} ${JSON.stringify(headers)}`).toEqual({ status, reason, body });
       expect(r.headers?.['content-type']).toBe('text/plain; charset=utf-8');
       expect(r.headers?.connection).toBe('close');
     }
@@ -197,7 +197,8 @@ describe('handleMessage: each malformed message gets NL_BAD_REQUEST, with the id
     const error = { code: 'NL_BAD_REQUEST', message: `the message nests objects and lists more than 64 levels deep at params.p${'[0]'.repeat(10)}...`, hint: 'Send plain project data: a project nests about 8 levels.' };
     expect(await run(`{"id": 7, "method": "analyze", "params": {"p": ${nested(70)}}}`)).toEqual({ id: 7, error });
     expect(await run(` { "id" : 123456789012345 , "method": "analyze", "params": {"p": ${nested(70)}}}`)).toEqual({ id: 123456789012345, error });
-    for (const start of ['{"id": 1234567890123456, ', '{"method": "analyze", "id": 7, ', '{"id": "7", ', '{"id": -7, '])
+    expect((await run(`{"id":8,"params": {"p": ${nested(70)}}}`)).id).toBe(8);
+    for (const start of ['{"id": 1234567890123456, ', '{"method": "analyze", "id": 7, ', '{"id": "7", ', '{"id": -7, ', '[{"id": 7, ', '{"params": {"id": 7, "q": 1}, '])
       expect((await run(`${start}"params": {"p": ${nested(70)}}}`)).id, start).toBe(-1);
   });
 
@@ -243,7 +244,8 @@ describe('serve: a server that cannot start says why', () => {
   });
 
   it('the printed address names a host a browser can open', async () => {
-    const cases: [string, string][] = [['127.0.0.1', '127.0.0.1'], ['localhost', 'localhost'], ['::1', '[::1]']];
+    // the any-address binds ("0.0.0.0", "", "::") print the loopback address: the URL is for this machine's browser
+    const cases: [string, string][] = [['127.0.0.1', '127.0.0.1'], ['localhost', 'localhost'], ['::1', '[::1]'], ['0.0.0.0', '127.0.0.1'], ['', '127.0.0.1'], ['::', '[::1]']];
     for (const [host, shown] of cases) {
       const s = await startServer({ host, port: 0, rendererDir, log: () => undefined }).catch(() => undefined);
       if (!s) continue; // no IPv6 here

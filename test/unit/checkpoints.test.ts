@@ -4,14 +4,19 @@
  * a state dict is compared as PyTorch's strict load_state_dict does, per graph node, with tensors
  * that hold NaN or infinite values named. (resume-metadata.test.ts checks the same through a run.)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NetloomError } from '../../engine/errors.js';
-import { saveSafetensors, type TensorF32 } from '../../engine/io/safetensors.js';
+import { compileGraph } from '../../engine/compile/compile.js';
+import { analyzeForTraining } from '../../engine/graph/analyze.js';
+import { OptimizerSchema, parseProjectText } from '../../engine/graph/document.js';
+import { loadSafetensors, saveSafetensors, type TensorF32 } from '../../engine/io/safetensors.js';
+import { Session } from '../../engine/runtime/session.js';
 import {
-  MAX_FIELD_CHARS, OPTIMIZER_PREFIX, checkNetloomMetadata, loadReport, nonFiniteTensors, readCheckpoint, requireFinite, resumePosition, splitCheckpoint, stateDictProblems,
+  MAX_FIELD_CHARS, OPTIMIZER_PREFIX, checkNetloomMetadata, loadCheckpoint, loadReport, nonFiniteTensors, readCheckpoint, requireFinite, resumePosition, saveCheckpoint, splitCheckpoint,
+  stateDictProblems,
 } from '../../engine/train/checkpoints.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'netloom-ckpt-'));
@@ -156,6 +161,10 @@ describe('stateDictProblems (strict load_state_dict)', () => {
     expect(stateDictProblems(model, { 'fc1.weight': t([4, 3]), 'fc1.bias': t([]), 'fc2.weight': t([2, 4]) })).toEqual([
       'size mismatch for fc1.bias: copying a param with shape torch.Size([]) from checkpoint, the shape in current model is torch.Size([4]).',
     ]);
+    // one dimension of several differs
+    expect(stateDictProblems(model, { 'fc1.weight': t([4, 3]), 'fc1.bias': t([4]), 'fc2.weight': t([2, 5]) })).toEqual([
+      'size mismatch for fc2.weight: copying a param with shape torch.Size([2, 5]) from checkpoint, the shape in current model is torch.Size([2, 4]).',
+    ]);
   });
 });
 
@@ -217,6 +226,11 @@ describe('loadReport', () => {
     ]);
   });
 
+  it('a shape that differs in one dimension of several is a mismatch', () => {
+    const r = loadReport(nodes.slice(0, 1), model.slice(0, 2), { 'fc1.weight': t([4, 2]), 'fc1.bias': t([4]) });
+    expect(r.nodes[0].mismatched).toEqual([{ key: 'fc1.weight', fileShape: [4, 2], modelShape: [4, 3] }]);
+  });
+
   it('a shape that differs in rank only is a mismatch too', () => {
     const r = loadReport(nodes.slice(0, 1), model.slice(0, 2), { 'fc1.weight': t([4, 3, 1]), 'fc1.bias': t([4]) });
     expect(r.nodes[0].mismatched).toEqual([{ key: 'fc1.weight', fileShape: [4, 3, 1], modelShape: [4, 3] }]);
@@ -248,6 +262,7 @@ describe('nonFiniteTensors / requireFinite', () => {
       "the tensor 'big' holds 1,234 NaN values and 2 infinite values (of 12,345)",
     ]);
     expect(nonFiniteTensors({ a: t([2], [0, -0]), b: t([0]) })).toEqual([]);
+    expect(nonFiniteTensors({ both: t([2], [NaN, Infinity]) })).toEqual(["the tensor 'both' holds 1 NaN value and 1 infinite value (of 2)"]);
   });
 
   it('requireFinite refuses such weights, naming every tensor and what to do', () => {
@@ -256,5 +271,84 @@ describe('nonFiniteTensors / requireFinite', () => {
     expect(e.code).toBe('NL_BAD_CHECKPOINT');
     expect(e.message).toBe("w.safetensors: the tensor 'a' holds 1 NaN value (of 1); the tensor 'b' holds 1 infinite value (of 2)");
     expect(e.hint).toMatch(/run that diverged.*best epoch.*lower learning rate/);
+  });
+});
+
+describe('saveCheckpoint / loadCheckpoint with a real session', () => {
+  /** A session of a template's network (fashion-cnn has BatchNorm, whose batch counter is int64). */
+  function session(template: string): Session {
+    const project = parseProjectText(readFileSync(path.join('assets', 'templates', `${template}.json`), 'utf8'), template);
+    const program = compileGraph(analyzeForTraining(project.graph, template), { batchSize: 2, optimizer: OptimizerSchema.parse({ type: 'SGD' }) });
+    return new Session(program, 1);
+  }
+  const sessions: Session[] = [];
+  const open = (template: string) => {
+    const s = session(template);
+    sessions.push(s);
+    return s;
+  };
+  afterAll(() => sessions.forEach((s) => s.close?.()));
+
+  it('saves every parameter under its key, shape and dtype, with PyTorch\'s format tag and the given metadata', async () => {
+    const s = open('fashion-cnn');
+    const file = path.join(tmp, 'cnn.safetensors');
+    await saveCheckpoint(file, s, { 'netloom.epoch': '2' });
+    const back = await loadSafetensors(file);
+    expect({ ...back.metadata }).toEqual({ format: 'pt', producer: 'netloom', 'netloom.epoch': '2' });
+    expect(Object.keys(back.tensors).sort()).toEqual(s.program.params.map((p) => p.key).sort());
+    for (const p of s.program.params) {
+      expect(back.tensors[p.key].shape, p.key).toEqual([...p.shape]);
+      expect(back.tensors[p.key].dtype, p.key).toBe(p.dtype === 'i64' ? 'I64' : 'F32');
+    }
+    expect(s.program.params.some((p) => p.dtype === 'i64')).toBe(true);
+    // other values than the session's (the best epoch's copy) are saved in the session's layout
+    const fill = (p: { dtype?: string }) => (p.dtype === 'i64' ? 3 : 0.25);
+    const values = new Map(s.program.params.map((p) => [p.key, s.getParams().get(p.key)!.map(() => fill(p))]));
+    await saveCheckpoint(file, s, {}, values);
+    const filled = await loadSafetensors(file);
+    for (const p of s.program.params) expect(filled.tensors[p.key].data.every((v) => v === fill(p)), p.key).toBe(true);
+  });
+
+  it('loads weights into the session, optimizer state left aside, and returns the metadata', async () => {
+    const a = open('quickstart');
+    const file = path.join(tmp, 'q.safetensors');
+    const trained = new Map([...a.getParams()].map(([k, v]) => [k, v.map((_, i) => (i % 7) / 10)]));
+    const tensors: Record<string, TensorF32> = {};
+    for (const p of a.program.params) tensors[p.key] = { shape: [...p.shape], data: trained.get(p.key)! };
+    tensors[`${OPTIMIZER_PREFIX}${a.program.params[0].key}.momentum_buffer`] = { ...tensors[a.program.params[0].key] };
+    await saveSafetensors(file, tensors, { 'netloom.step': '5' });
+    const b = open('quickstart');
+    expect({ ...(await loadCheckpoint(file, b)) }).toEqual({ 'netloom.step': '5' });
+    for (const [k, v] of b.getParams()) expect(Array.from(v), k).toEqual(Array.from(trained.get(k)!));
+  });
+
+  it('refuses a file of another network, naming every problem, and loads nothing', async () => {
+    const q = open('quickstart');
+    const before = new Map([...q.getParams()].map(([k, v]) => [k, Float32Array.from(v)]));
+    const file = path.join(tmp, 'other.safetensors');
+    const first = q.program.params[0];
+    await saveSafetensors(file, { [first.key]: { shape: [1], data: Float32Array.of(1) }, 'stray.weight': { shape: [1], data: Float32Array.of(1) } });
+    const e = await loadCheckpoint(file, q).then(() => undefined, (x: NetloomError) => x);
+    expect(e?.code).toBe('NL_CHECKPOINT_MISMATCH');
+    expect(e?.message.split('\n')).toEqual([
+      `Error(s) in loading state_dict from ${file}:`,
+      `  Missing key(s) in state_dict: ${q.program.params.slice(1).map((p) => `"${p.key}"`).join(', ')}.`,
+      '  Unexpected key(s) in state_dict: "stray.weight".',
+      `  size mismatch for ${first.key}: copying a param with shape torch.Size([1]) from checkpoint, the shape in current model is torch.Size([${first.shape.join(', ')}]).`,
+    ]);
+    expect(e?.hint).toBe('The checkpoint was saved from a different network: load it onto the graph it came from, or rename nodes so their names match the keys.');
+    for (const [k, v] of q.getParams()) expect(Array.from(v), k).toEqual(Array.from(before.get(k)!));
+  });
+
+  it('refuses weights holding NaN, and loads nothing', async () => {
+    const q = open('quickstart');
+    const file = path.join(tmp, 'nan.safetensors');
+    const values = new Map([...q.getParams()].map(([k, v]) => [k, Float32Array.from(v)]));
+    values.get(q.program.params[1].key)![0] = NaN;
+    await saveCheckpoint(file, q, {}, values);
+    const fresh = open('quickstart');
+    const e = await loadCheckpoint(file, fresh).then(() => undefined, (x: NetloomError) => x);
+    expect(e?.code).toBe('NL_BAD_CHECKPOINT');
+    expect(e?.message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the tensor '${q.program.params[1].key}' holds 1 NaN value \\(of \\d+\\)$`));
   });
 });
