@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../engine/host/serve.js';
-import { upgradeStatus } from '../support/raw-http.js';
+import { type RawAnswer, rawRequest, upgradeStatus } from '../support/raw-http.js';
 
 const FAKE_INDEX = '<!doctype html><title>fake netloom page</title>';
 const tmp = mkdtempSync(join(tmpdir(), 'netloom-serve-guards-'));
@@ -33,24 +33,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
 /** A GET with the request target sent exactly as given (no client-side normalisation). */
-function rawGet(target: string, headers: Record<string, string> = {}, port = server.port): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: target, method: 'GET', headers, setHost: !('host' in headers) }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+function rawGet(target: string, headers: Record<string, string> = {}, port = server.port): Promise<RawAnswer> {
+  return rawRequest(port, 'GET', target, headers);
 }
 
 

@@ -14,6 +14,7 @@ import WebSocket from 'ws';
 import { NetloomError } from '../../engine/errors.js';
 import { handleMessage, startServer, UNAUTHORIZED_PAGE, type RunningServer } from '../../engine/host/serve.js';
 import { EngineService } from '../../engine/host/service.js';
+import { type RawAnswer, rawRequest } from '../support/raw-http.js';
 
 const INDEX = '<!doctype html><title>fake netloom</title>';
 const tmp = mkdtempSync(join(tmpdir(), 'netloom-serve-responses-'));
@@ -40,30 +41,15 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
 /** One raw request (fetch would normalise the path and add headers). */
-function request(method: string, pathAndQuery: string, headers: Record<string, string> = {}, s: RunningServer = server): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: s.port, path: pathAndQuery, method, headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+function request(method: string, pathAndQuery: string, headers: Record<string, string> = {}, s: RunningServer = server): Promise<RawAnswer> {
+  return rawRequest(s.port, method, pathAndQuery, headers);
 }
 
 const SAFE_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'content-security-policy': "frame-ancestors 'none'" };
 
 /** What a text answer must be: the status, the body, its type and length, never cached, and the safety headers. */
-function expectText(a: Answer, status: number, body: string, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}) {
+function expectText(a: RawAnswer, status: number, body: string, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}) {
   expect(a.status).toBe(status);
   expect(a.body).toBe(body);
   expect(a.headers).toMatchObject({ ...SAFE_HEADERS, 'content-type': type, 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store', ...extra });

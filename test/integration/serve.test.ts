@@ -14,6 +14,7 @@ import { connectApi, type ApiClient } from './ws-client.js';
 import { NetloomError } from '../../engine/errors.js';
 import { startServer, type RunningServer } from '../../engine/host/serve.js';
 import { EngineService } from '../../engine/host/service.js';
+import { rawRequest } from '../support/raw-http.js';
 
 const QUICKSTART_TEXT = readFileSync('assets/templates/quickstart.json', 'utf8');
 const quickstart = () => JSON.parse(QUICKSTART_TEXT);
@@ -45,17 +46,8 @@ const base = () => `http://127.0.0.1:${server.port}`;
 const wsUrl = (token: string | null, s: RunningServer = server) => `ws://127.0.0.1:${s.port}/api${token === null ? '' : `?token=${encodeURIComponent(token)}`}`;
 
 /** A raw GET (fetch would normalise "../" away). */
-function rawGet(pathAndQuery: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: server.port, path: pathAndQuery, method: 'GET', headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+function rawGet(pathAndQuery: string, headers: Record<string, string> = {}) {
+  return rawRequest(server.port, 'GET', pathAndQuery, headers);
 }
 
 const connect = (s: RunningServer = server) => connectApi(s, { replyTimeoutMs: 10_000 });

@@ -34,3 +34,26 @@ export function upgradeStatus(port: number, target: string, host?: string): Prom
     req.end();
   });
 }
+
+export interface RawAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * One request to 127.0.0.1:`port` with the target as given (fetch would normalise "../" and
+ * percent-escapes away); a `host` entry in `headers` is sent as the exact Host header.
+ */
+export function rawRequest(port: number, method: string, target: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: target, method, headers, setHost: !('host' in headers) }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
