@@ -137,3 +137,12 @@ describe('npm test', () => {
     expect(r.lines.find((l) => l.startsWith('native '))).toMatch(/^native +0 passed, 1 failed, 0 skipped/);
   });
 });
+
+describe('the runners npm test runs', () => {
+  it('build, ctest, vitest, Playwright in order; a sanitizer run of ctest where package.json has test:native:sanitize', async () => {
+    const { defaultSteps } = await import('../run-all.mjs');
+    const names = (scripts: Record<string, string>) => defaultSteps(scripts).map((s: { name: string; kind: string }) => `${s.name}:${s.kind}`);
+    expect(names(SCRIPTS)).toEqual(['build:build', 'native:ctest', ...('test:native:sanitize' in SCRIPTS ? ['native (ASan+UBSan):ctest'] : []), 'unit:vitest', 'e2e:playwright']);
+    expect(names({ ...SCRIPTS, 'test:native:sanitize': 'ctest --test-dir build/native-asan' })).toEqual(['build:build', 'native:ctest', 'native (ASan+UBSan):ctest', 'unit:vitest', 'e2e:playwright']);
+  });
+});
