@@ -187,10 +187,12 @@ test('a diverging run fails with the engine\'s message in an error box; the good
   await screenshot(page, 'run-error-dark');
   await page.getByTestId('btn-theme').click();
 
-  // Evaluate runs; the last weights were already on the edge (they overflow on the test split
-  // too), which it says in the run's terms, pointing at the best epoch. Nothing else changes.
+  // Evaluate runs on the last good weights. At lr 100 they may already be on the edge (overflowing
+  // on the test split too, which it says in the run's terms, pointing at the best epoch) or not
+  // (an evaluation like any other): which depends on where the pause landed. Nothing else changes.
   await page.getByTestId('btn-evaluate').click();
-  await expect(page.getByTestId('toast').filter({ hasText: 'non-finite loss on the test split too' })).toBeVisible();
+  const overflowed = page.getByTestId('toast').filter({ hasText: 'non-finite loss on the test split too' });
+  await expect(overflowed.or(page.getByTestId('eval-samples'))).toBeVisible();
   await screenshot(page, 'run-error-evaluate');
   await expect(page.getByTestId('train-state')).toHaveText('failed');
   await expect(box).toBeVisible();
