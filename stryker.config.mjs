@@ -32,6 +32,7 @@ export default {
   incremental: process.env.NETLOOM_MUTATE_INCREMENTAL === '1',
   incrementalFile: `reports/mutation/${label}/incremental.json`,
   thresholds: { high: 90, low: 80, break: null },
-  timeoutMS: 20_000,
+  // over the test run's own time: a mutant that loops (a parser that never advances) is stopped, and counts as killed
+  timeoutMS: 10_000,
   cleanTempDir: 'always',
 };
