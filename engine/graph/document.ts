@@ -7,9 +7,10 @@
  * `version` is the format version; files from a newer Netloom are refused, older ones migrated.
  */
 import { z } from 'zod';
+import { BuiltinDatasetSchema, DEFAULT_DATASET } from '../contract/datasets.js';
 import { NetloomError } from '../errors.js';
 import { SchedulerSchema } from '../train/schedules.js';
-import { setting } from '../train/settings.js';
+import { setting } from '../contract/settings.js';
 
 export const PROJECT_FORMAT = 'netloom-project';
 export const PROJECT_VERSION = 1;
@@ -33,7 +34,7 @@ export const EdgeSchema = z.object({
   targetHandle: z.string().optional(),
 });
 
-// Every number of an optimizer and of the run is bounded in train/settings.ts (declared once, for the
+// Every number of an optimizer and of the run is bounded in contract/settings.ts (declared once, for the
 // API, the CLI and the renderer's forms too): a value out of range is refused here, by name.
 export const OptimizerSchema = z.discriminatedUnion('type', [
   z.object({
@@ -75,8 +76,6 @@ export const OptimizerSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-/** A built-in dataset, by name. */
-export const BuiltinDatasetSchema = z.enum(['fashion-mnist', 'mnist', 'kmnist', 'cifar10']);
 
 /**
  * A folder of images in torchvision's ImageFolder layout (<path>/<class>/<image>.png|.jpg; see engine/data/images.ts).
@@ -132,7 +131,7 @@ export const CsvDatasetSchema = z.object({
 export const DatasetSchema = z.union([BuiltinDatasetSchema, TorchvisionDatasetSchema, ImageFolderDatasetSchema, CsvDatasetSchema]);
 
 export const TrainingSchema = z.object({
-  dataset: DatasetSchema.default('fashion-mnist'),
+  dataset: DatasetSchema.default(DEFAULT_DATASET),
   batch_size: setting('batch_size').default(64),
   shuffle: z.boolean().default(false),
   drop_last: z.boolean().default(false),

@@ -16,10 +16,10 @@ import { loadBinding } from '../runtime/binding.js';
 import { prepareJob, readProject, runTraining, testPass, type JobOptions } from '../train/job.js';
 import { saveCheckpoint } from '../train/checkpoints.js';
 import { keepBest, type BestEpoch } from '../train/best.js';
-import type { DatasetName } from '../data/datasets.js';
+import { BUILTIN_DATASET_NAMES, type BuiltinDatasetName } from '../contract/datasets.js';
 import { CsvDatasetSchema, ImageFolderDatasetSchema } from '../graph/document.js';
 import type { RegressionMetrics } from '../train/metrics.js';
-import { settingHint, settingProblem, type SettingName } from '../train/settings.js';
+import { settingHint, settingProblem, type SettingName } from '../contract/settings.js';
 import { ProgressLine } from './progress.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from './serve.js';
 import { isLoopbackBindAddress } from './loopback.js';
@@ -34,7 +34,7 @@ function number(flag: string) {
 
 /**
  * A flag that sets a training number: a number (else commander's usage error) within the setting's declared
- * range (train/settings.ts, the same the project file and the API use), refused as the flag is read.
+ * range (contract/settings.ts, the same the project file and the API use), refused as the flag is read.
  */
 function settingFlag(flag: string, name: SettingName) {
   const parse = number(flag);
@@ -53,11 +53,9 @@ function choice<T extends string>(values: readonly T[]) {
   };
 }
 
-const DATASETS = ['fashion-mnist', 'mnist', 'kmnist', 'cifar10'] as const;
-
 interface CommonFlags {
   batchSize?: number;
-  dataset?: DatasetName;
+  dataset?: BuiltinDatasetName;
   data?: string;
   threads?: number;
   limitTest?: number;
@@ -414,7 +412,7 @@ export function buildCli(): Command {
   const common = (c: Command) =>
     c
       .option('--batch-size <n>', 'samples per batch (DataLoader batch_size)', settingFlag('--batch-size', 'batch_size'))
-      .option('--dataset <name>', `dataset: ${DATASETS.join(' | ')}`, choice(DATASETS))
+      .option('--dataset <name>', `dataset: ${BUILTIN_DATASET_NAMES.join(' | ')}`, choice(BUILTIN_DATASET_NAMES))
       .option('--data <root>', "torchvision-style data folder (<root>/FashionMNIST/raw); default: the built-in copy (MNIST, FashionMNIST) or the user data folder")
       .option('--download', 'download missing dataset files from the official source (into --data, else $NETLOOM_DATA_DIR, $XDG_DATA_HOME/netloom/datasets or ~/.local/share/netloom/datasets), verified by MD5; MNIST/FashionMNIST then use the official files, not the built-in copy')
       .option('--image-folder <dir>', 'train/test on a folder of images, one sub-folder per class (torchvision ImageFolder layout); 10% of the images are held out as the test split')

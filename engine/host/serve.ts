@@ -28,7 +28,7 @@ import { NetloomError } from '../errors.js';
 import { contentType } from './content-types.js';
 import { dispatch } from './dispatch.js';
 import { TOO_DEEP, scanJson } from '../io/json-limits.js';
-import { EngineEvent, Request, type ApiError } from './api.js';
+import { EngineEvent, Request, type ApiError } from '../contract/api.js';
 import { EngineService, netloomRoot } from './service.js';
 import { isLoopbackBindAddress, isLoopbackHostHeader } from './loopback.js';
 import { parseRequestTarget } from './request-path.js';

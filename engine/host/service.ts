@@ -38,7 +38,8 @@ import { RUN_IDLE_MS, RunKeeper, SYSTEM_TIMERS, type RunClient, type Timers } fr
 import { withAbsoluteDataPaths } from '../train/job.js';
 import { describeDataset } from '../train/dataset-info.js';
 import { datasetFingerprint, loadDescribed, locateDataset, parseDatasetDoc, type DescribedDataset } from '../train/dataset-load.js';
-import { API_VERSION, AppStateDto, RecoveryDto, type EngineApi, type HostInfoDto, type EngineEvent, type LayerDto, type ParamsFormDto, type Params, type Result, type RunSummaryDto, type TemplateDto, type TrainingIssueDto } from './api.js';
+import { BUILTIN_DATASETS, isBuiltinDataset, type BuiltinDatasetName } from '../contract/datasets.js';
+import { API_VERSION, AppStateDto, RecoveryDto, type EngineApi, type HostInfoDto, type EngineEvent, type LayerDto, type ParamsFormDto, type Params, type Result, type RunSummaryDto, type TemplateDto, type TrainingIssueDto } from '../contract/api.js';
 
 /**
  * The project with its dataset paths made absolute against the project file's folder. An unsaved project has no
@@ -201,13 +202,10 @@ export function paramForms(options: readonly z.ZodType[]): ParamsFormDto[] {
   return out;
 }
 
-/** Training samples per epoch of the built-in datasets (their train splits), for checking a schedule's length. */
-const BUILTIN_TRAIN_SAMPLES: Readonly<Record<string, number>> = { mnist: 60000, 'fashion-mnist': 60000, kmnist: 60000, cifar10: 50000 };
-
+/** Training samples per epoch of a built-in dataset (its train split), for checking a schedule's length. */
 function builtinTrainSamples(dataset: unknown): number | undefined {
-  if (typeof dataset === 'string') return BUILTIN_TRAIN_SAMPLES[dataset];
-  if (dataset && typeof dataset === 'object' && (dataset as { type?: unknown }).type === 'torchvision') return BUILTIN_TRAIN_SAMPLES[String((dataset as { name?: unknown }).name)];
-  return undefined;
+  const name = dataset && typeof dataset === 'object' && (dataset as { type?: unknown }).type === 'torchvision' ? (dataset as { name?: unknown }).name : dataset;
+  return isBuiltinDataset(name) ? BUILTIN_DATASETS[name].trainSize : undefined;
 }
 
 // ---- the service ---------------------------------------------------------------------------------
@@ -689,7 +687,7 @@ export class EngineService implements EngineApi {
    * A built-in's summary: from the copy the runs share when one holds it, else loaded for the moment
    * (and let go: only the summary is kept, in datasetInfos, as for described datasets).
    */
-  private async describeBuiltin(name: import('../data/datasets.js').DatasetName, opts: { perClass: number; rows: number }): Promise<Result<'datasetInfo'>> {
+  private async describeBuiltin(name: BuiltinDatasetName, opts: { perClass: number; rows: number }): Promise<Result<'datasetInfo'>> {
     const { loadDataset } = await import('../data/datasets.js');
     const lease = await this.datasetCache.acquire({ doc: { type: 'torchvision', name, download: false } }, async () => ({ kind: 'image', ...(await loadDataset(name)) }));
     try {

@@ -18,7 +18,9 @@ import { OptimizerSchema, type CsvDatasetDoc, type DatasetDoc, type ImageFolderD
 import { compileGraph } from '../compile/compile.js';
 import type { TargetSpec } from '../compile/ir.js';
 import { REGISTRY } from '../data/registry.js';
-import { loadDataset, type DatasetDownloadProgress, type DatasetName, type LoadOptions, type Split } from '../data/datasets.js';
+import { loadDataset, type DatasetDownloadProgress, type LoadOptions } from '../data/datasets.js';
+import type { Split } from '../data/image-split.js';
+import type { BuiltinDatasetName } from '../contract/datasets.js';
 import { loadCsv, type TabularSplit, type TabularTask } from '../data/csv.js';
 import { loadImageFolder } from '../data/images.js';
 import { epochOrder, validateLoaderConfig, type LoaderConfig } from '../data/loader.js';
@@ -26,7 +28,7 @@ import type { NativeProgress } from '../runtime/binding.js';
 import { Session } from '../runtime/session.js';
 import { initTensor } from './init.js';
 import { lrSchedule, validateScheduler, type LrSchedule, type SchedulerDoc } from './schedules.js';
-import { LR_MAX, settingHint, settingProblem, type SettingName } from './settings.js';
+import { LR_MAX, settingHint, settingProblem, type SettingName } from '../contract/settings.js';
 import { batchCount } from '../data/loader.js';
 import { loadCheckpoint } from './checkpoints.js';
 import { openProjectFile } from '../io/project.js';
@@ -43,7 +45,7 @@ export interface JobOptions {
   lr?: number;
   optimizer?: 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
   /** a built-in dataset's name or a dataset description: image folder, CSV (replaces the project's training.dataset) */
-  dataset?: DatasetName | DatasetDoc;
+  dataset?: BuiltinDatasetName | DatasetDoc;
   dataRoot?: string;
   seed?: number;
   threads?: number;
@@ -126,7 +128,7 @@ interface JobDatasetCommon {
 /** Images as uint8 pixels (scaled by 1/255 as batches are gathered) with class labels. */
 export interface ImageJobDataset extends JobDatasetCommon {
   kind: 'image';
-  name: DatasetName | 'image-folder';
+  name: BuiltinDatasetName | 'image-folder';
   train: Split;
   test: Split;
 }
@@ -249,7 +251,7 @@ function optimizerFrom(base: OptimizerDoc, o: JobOptions): OptimizerDoc {
   return opt;
 }
 
-/** A number of JobOptions within its declared range (train/settings.ts); the message names the setting and the value. */
+/** A number of JobOptions within its declared range (contract/settings.ts); the message names the setting and the value. */
 function checkOption(name: SettingName, value: number | undefined): void {
   const problem = value === undefined ? undefined : settingProblem(name, value);
   if (problem) throw new NetloomError('NL_INVALID_ARGUMENT', problem, settingHint(name));

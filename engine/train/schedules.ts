@@ -29,7 +29,7 @@
  */
 import { z } from 'zod';
 import { NetloomError } from '../errors.js';
-import { setting } from './settings.js';
+import { setting } from '../contract/settings.js';
 
 // ---- documents --------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@
  * Conversions to and from the project JSON (api.ts GraphDto) live here too.
  */
 import type { Edge, Node } from '@xyflow/react';
-import type { EdgeDto, GraphDto, LayerDto, NodeDto } from '../../engine/host/api';
+import type { EdgeDto, GraphDto, LayerDto, NodeDto } from '../../engine/contract/api';
 
 /** What a layer node carries: the project file's node fields except id and position. */
 export type LayerData = {

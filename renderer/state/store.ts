@@ -5,7 +5,7 @@
  */
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from '@xyflow/react';
 import { create } from 'zustand';
-import type { AnalysisDto, DevicesDto, EngineApi, EvaluationDto, HostInfoDto, HyperDto, IssueDto, LayerDto, ParamsFormDto, ProjectDto, RunStateDto, TrainingIssueDto } from '../../engine/host/api';
+import type { AnalysisDto, DevicesDto, EngineApi, EvaluationDto, HostInfoDto, HyperDto, IssueDto, LayerDto, ParamsFormDto, ProjectDto, RunStateDto, TrainingIssueDto } from '../../engine/contract/api';
 import type { ConnectionState } from '../api/client';
 import { DEFAULT_PANELS, hasUnsavedWork, type PanelName, type Panels } from './appState';
 import {

@@ -5,11 +5,10 @@
  * the panel shows and sends: the run request (only run-only options are overrides), the optimizer
  * values that may change on resume, the Input shape a dataset implies, and the losses that fit.
  */
-import type { HyperDto, LayerDto, ProjectDto, RunOverridesDto, TrainingIssueDto } from '../../engine/host/api';
+import type { HyperDto, LayerDto, ProjectDto, RunOverridesDto, TrainingIssueDto } from '../../engine/contract/api';
+import { BUILTIN_DATASETS, DEFAULT_DATASET, isBuiltinDataset, type BuiltinDatasetName } from '../../engine/contract/datasets';
 import { sameJson } from './sameJson';
 
-export const DATASETS = ['fashion-mnist', 'mnist', 'kmnist', 'cifar10'] as const;
-export type BuiltinDataset = (typeof DATASETS)[number];
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
@@ -18,22 +17,13 @@ export const OPTIMIZER_TYPES: Record<OptimizerName, string> = { sgd: 'SGD', adam
 /** torch's default lr per optimizer (the project schema's defaults) */
 const DEFAULT_LR: Record<string, number> = { SGD: 1e-3, Adam: 1e-3, AdamW: 1e-3, RMSprop: 1e-2, Adagrad: 1e-2 };
 
-/** torchvision's class name and one sample's shape (CHW) of each built-in dataset. */
-export const BUILTIN_INFO: Record<BuiltinDataset, { title: string; shape: number[] }> = {
-  'fashion-mnist': { title: 'FashionMNIST', shape: [1, 28, 28] },
-  mnist: { title: 'MNIST', shape: [1, 28, 28] },
-  kmnist: { title: 'KMNIST', shape: [1, 28, 28] },
-  cifar10: { title: 'CIFAR-10', shape: [3, 32, 32] },
-};
-export const isBuiltin = (v: unknown): v is BuiltinDataset => typeof v === 'string' && (DATASETS as readonly string[]).includes(v);
-
 /** The training section's value at a path (e.g. ['optimizer', 'betas']). */
 export type TrainingPath = readonly (string | number)[];
 export type Training = Record<string, unknown>;
 
 /** TrainingSchema's defaults, for what the project leaves out. */
 export const TRAINING_DEFAULTS = {
-  dataset: 'fashion-mnist',
+  dataset: DEFAULT_DATASET,
   batch_size: 64,
   shuffle: false,
   drop_last: false,
@@ -143,7 +133,7 @@ export function datasetLabel(dataset: unknown): string {
   if (d.type === 'torchvision') return `${String(d.name)} (folder${typeof d.root === 'string' ? ` ${base(d.root)}` : ''})`;
   if (d.type === 'image-folder') return `image folder ${base(d.path)}`;
   if (d.type === 'csv') return `CSV ${base(d.path)}`;
-  return 'fashion-mnist';
+  return DEFAULT_DATASET;
 }
 
 /** The settings of a run of this training section (limitTrain from the panel). */
@@ -209,9 +199,9 @@ export function hyperDiff(now: HyperDto, edited: HyperDto): HyperDto | null {
 
 /** One sample's shape that a dataset implies for the Input node, or null when it cannot be known here. */
 export function datasetShape(dataset: unknown): number[] | null {
-  if (isBuiltin(dataset)) return [...BUILTIN_INFO[dataset].shape];
+  if (isBuiltinDataset(dataset)) return [...BUILTIN_DATASETS[dataset].sampleShape];
   const d = obj(dataset);
-  if (d.type === 'torchvision' && isBuiltin(d.name)) return [...BUILTIN_INFO[d.name].shape];
+  if (d.type === 'torchvision' && isBuiltinDataset(d.name)) return [...BUILTIN_DATASETS[d.name].sampleShape];
   if (d.type === 'image-folder' && Array.isArray(d.size) && d.size.length === 2) return [d.mode === 'rgb' ? 3 : 1, Number(d.size[0]), Number(d.size[1])];
   if (d.type === 'csv' && Array.isArray(d.features)) return [d.features.length];
   return null;
@@ -219,17 +209,17 @@ export function datasetShape(dataset: unknown): number[] | null {
 
 /** torchvision's title for a built-in, or the label for the others (toasts, the dataset select). */
 export function datasetTitle(dataset: unknown): string {
-  if (isBuiltin(dataset)) return BUILTIN_INFO[dataset].title;
+  if (isBuiltinDataset(dataset)) return BUILTIN_DATASETS[dataset].title;
   const d = obj(dataset);
-  if (d.type === 'torchvision' && isBuiltin(d.name)) return `${BUILTIN_INFO[d.name].title} from a folder`;
+  if (d.type === 'torchvision' && isBuiltinDataset(d.name)) return `${BUILTIN_DATASETS[d.name].title} from a folder`;
   return datasetLabel(dataset);
 }
 
 /** training.dataset's kind: a built-in name, or the description's type. */
-export function datasetKind(dataset: unknown): BuiltinDataset | 'torchvision' | 'image-folder' | 'csv' {
-  if (isBuiltin(dataset)) return dataset;
+export function datasetKind(dataset: unknown): BuiltinDatasetName | 'torchvision' | 'image-folder' | 'csv' {
+  if (isBuiltinDataset(dataset)) return dataset;
   const t = obj(dataset).type;
-  return t === 'torchvision' || t === 'image-folder' || t === 'csv' ? t : 'fashion-mnist';
+  return t === 'torchvision' || t === 'image-folder' || t === 'csv' ? t : DEFAULT_DATASET;
 }
 
 // ---- the loss ----------------------------------------------------------------------------------------
@@ -316,14 +306,6 @@ export function sampleToRgba(pixels: Uint8Array, shape: number[]): { width: numb
     }
   return { width: w, height: h, rgba };
 }
-
-/** Class names by dataset, for when no evaluation has told us (index order). */
-export const DATASET_CLASSES: Record<string, string[]> = {
-  mnist: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
-  'fashion-mnist': ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
-  kmnist: ['o', 'ki', 'su', 'tsu', 'na', 'ha', 'ma', 'ya', 're', 'wo'],
-  cifar10: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
-};
 
 /**
  * RGBA pixels -> uint8 grey (luma), MNIST-style: light ink on a dark background. A picture that is

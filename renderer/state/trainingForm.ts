@@ -3,14 +3,15 @@
  * section's own keys, and the optimizer / scheduler forms the engine sends (trainingSchema), split
  * into the parameters shown at once and those behind "more".
  */
-import { SETTINGS, type ParamsFormDto, type SettingName } from '../../engine/host/api';
+import type { ParamsFormDto } from '../../engine/contract/api';
+import { SETTINGS, type SettingName } from '../../engine/contract/settings';
 import { fieldSpecs, type FieldSpec, type NumberSpec } from '../panels/paramSchema';
 
 const spec = (name: string, rest: Partial<FieldSpec>): FieldSpec => ({
   name, required: false, default: undefined, hasDefault: true, boolean: false, enumValues: null, consts: [], nullable: false, ...rest,
 });
 
-/** A setting's bounds as the engine declares them (engine/train/settings.ts, through api.ts). */
+/** A setting's bounds as the engine declares them (engine/contract/settings.ts). */
 function bounds(name: SettingName): NumberSpec {
   const r: { min: number; max: number; minExclusive?: boolean; maxExclusive?: boolean; integer?: boolean } = SETTINGS[name];
   return { integer: r.integer === true, ...(r.minExclusive ? { exclusiveMin: r.min } : { min: r.min }), ...(r.maxExclusive ? { exclusiveMax: r.max } : { max: r.max }) };

@@ -4,7 +4,7 @@
  * that are no regular file. What a frame would write stays in out/ (see confined).
  */
 import * as path from 'node:path';
-import { METHODS } from '../../engine/host/api.js';
+import { METHODS } from '../../engine/contract/api.js';
 import { TINY_RUN, writeTarget, type CaseContext, type Group } from './case-kit.js';
 import type { Gen } from './gen.js';
 import { mutateBytes } from './mutate-bytes.js';

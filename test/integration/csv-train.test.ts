@@ -11,7 +11,7 @@ import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseProjectText, type ProjectDoc } from '../../engine/graph/document.js';
-import { METHODS } from '../../engine/host/api.js';
+import { METHODS } from '../../engine/contract/api.js';
 import { EngineService } from '../../engine/host/service.js';
 import { prepareJob, runTraining } from '../../engine/train/job.js';
 import { TrainingRun } from '../../engine/train/run.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pngjs from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METHODS } from '../../engine/host/api.js';
+import { METHODS } from '../../engine/contract/api.js';
 import { startServer, type RunningServer } from '../../engine/host/serve.js';
 import { loadCsvDataset, loadImageFolderDataset } from '../../engine/train/job.js';
 import { connectApi, type ApiClient } from './ws-client.js';

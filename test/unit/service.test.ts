@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CATALOG } from '../../engine/graph/catalog.js';
-import { API_VERSION, METHODS, type EngineEvent, type MethodName } from '../../engine/host/api.js';
+import { API_VERSION, METHODS, type EngineEvent, type MethodName } from '../../engine/contract/api.js';
 import { EngineService, layerDefaults } from '../../engine/host/service.js';
 
 const service = new EngineService();

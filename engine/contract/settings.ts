@@ -1,7 +1,7 @@
 /**
  * The numbers a user sets for a training run, declared once: the range of each and the words that
- * say so. The project file's training section and optimizers (graph/document.ts), the schedulers'
- * learning rates (schedules.ts), the API's run overrides and resume edits (host/api.ts), the CLI's
+ * say so. The project file's training section (graph/document.ts), the optimizers (optimizers.ts),
+ * the schedulers' learning rates (schedulers.ts), the API's run overrides and resume edits (api.ts), the CLI's
  * flags (host/cli.ts) and the renderer's forms (trainingSchema's JSON Schema carries the bounds as
  * minimum / maximum) all take them from here. A value out of range is refused where it is entered,
  * naming the setting:
@@ -9,7 +9,7 @@
  *   Learning rate (lr) must be a positive number no larger than 100 (got 1e308)
  *
  * instead of reaching the native runtime as "instruction 12 (sgd_step): a hyper-parameter is not a
- * finite number". Zod only, no Node imports: host/api.ts bundles this into the browser.
+ * finite number". Zod only, no Node imports: the renderer bundles this (it is part of the contract).
  *
  * Why upper bounds at all (PyTorch takes any float): the engine computes in float32, so anything
  * above FLOAT32_MAX (3.4e38) is infinity there; and far below that, a value stops being a setting
