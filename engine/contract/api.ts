@@ -16,6 +16,7 @@
  */
 import { z } from 'zod';
 import { BuiltinDatasetSchema } from './datasets.js';
+import { OptimizerFlagSchema } from './optimizers.js';
 import { setting } from './settings.js';
 
 export const API_VERSION = 1;
@@ -140,7 +141,7 @@ export const RunOverridesDto = z
     epochs: setting('epochs'),
     batchSize: setting('batch_size'),
     lr: setting('lr'),
-    optimizer: z.enum(['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad']),
+    optimizer: OptimizerFlagSchema,
     dataset: BuiltinDatasetSchema,
     limitTrain: setting('limit'),
     limitTest: setting('limit'),

@@ -89,6 +89,26 @@ export const SETTINGS = {
 
 export type SettingName = keyof typeof SETTINGS;
 
+/** Where a run may train: auto = CUDA when a CUDA build and a GPU are present, else the CPU. */
+export const DEVICES = ['auto', 'cpu', 'cuda'] as const;
+
+/**
+ * The run's settings when a project leaves them out: the PyTorch quickstart's DataLoader(batch_size=64)
+ * and 5 epochs, no shuffling, no clipping, a constant lr. The project schema (graph/document.ts) and
+ * the renderer's training panel both read them from here; the dataset's and the optimizer's are
+ * DEFAULT_DATASET (datasets.ts) and DEFAULT_OPTIMIZER (optimizers.ts).
+ */
+export const RUN_DEFAULTS = {
+  batch_size: 64,
+  shuffle: false,
+  drop_last: false,
+  epochs: 5,
+  seed: 0,
+  clip_grad_norm: null,
+  scheduler: null,
+  device: 'auto',
+} as const satisfies { device: (typeof DEVICES)[number] } & Record<string, unknown>;
+
 /** A number as a user would type it: 1e308, 0.001, 100000 (no "e+", no grouping that reads as two numbers). */
 function shown(v: unknown): string {
   if (typeof v === 'number') return String(v).replace('e+', 'e');

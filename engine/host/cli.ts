@@ -17,6 +17,7 @@ import { prepareJob, readProject, runTraining, testPass, type JobOptions } from 
 import { saveCheckpoint } from '../train/checkpoints.js';
 import { keepBest, type BestEpoch } from '../train/best.js';
 import { BUILTIN_DATASET_NAMES, type BuiltinDatasetName } from '../contract/datasets.js';
+import { OPTIMIZER_FLAGS } from '../contract/optimizers.js';
 import { CsvDatasetSchema, ImageFolderDatasetSchema } from '../graph/document.js';
 import type { RegressionMetrics } from '../train/metrics.js';
 import { settingHint, settingProblem, type SettingName } from '../contract/settings.js';
@@ -433,7 +434,7 @@ export function buildCli(): Command {
       .argument('<project>', 'project file (.json / .netloom)')
       .option('--epochs <n>', 'number of epochs', settingFlag('--epochs', 'epochs'))
       .option('--lr <x>', 'learning rate', settingFlag('--lr', 'lr'))
-      .option('--optimizer <name>', 'sgd | adam | adamw | rmsprop | adagrad', choice(['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const))
+      .option('--optimizer <name>', OPTIMIZER_FLAGS.join(' | '), choice(OPTIMIZER_FLAGS))
       .option('--seed <n>', 'random seed for initialisation and shuffling', settingFlag('--seed', 'seed'))
       .option('--weights <file>', 'start from these weights (safetensors) instead of a fresh initialisation')
       .option('--limit-train <n>', 'use only the first N training samples', settingFlag('--limit-train', 'limit'))

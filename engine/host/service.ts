@@ -22,12 +22,14 @@ import { analyzeForTraining, analyzeGraph } from '../graph/analyze.js';
 import { compileGraph } from '../compile/compile.js';
 import { loadReport, readCheckpoint } from '../train/checkpoints.js';
 import { CATALOG, type LayerSpec } from '../graph/catalog.js';
-import { OptimizerSchema, TrainingSchema, type GraphDoc, type ProjectDoc } from '../graph/document.js';
+import { TrainingSchema, type GraphDoc, type ProjectDoc } from '../graph/document.js';
+import { DEFAULT_OPTIMIZER, OPTIMIZERS, OPTIMIZER_TYPES, OptimizerSchema } from '../contract/optimizers.js';
 import { batchCount } from '../data/loader.js';
 import { previewCsv } from '../data/csv-preview.js';
 import type { LoadOptions } from '../data/datasets.js';
 import { loadBinding } from '../runtime/binding.js';
-import { SchedulerSchema, validateScheduler } from '../train/schedules.js';
+import { validateScheduler } from '../train/schedules.js';
+import { SCHEDULER_PRIMARY, SchedulerSchema } from '../contract/schedulers.js';
 import { downloadReporter } from './download-events.js';
 import { batchShape, paramCount, summarize } from '../graph/summary.js';
 import * as projectIo from '../io/project.js';
@@ -167,18 +169,8 @@ const TEMPLATE_ORDER = ['quickstart', 'fashion-cnn', 'lenet5', 'resnet8', 'autoe
 
 /** Parameters shown first for each optimizer / scheduler type; the others go behind "more". */
 const PRIMARY_PARAMS: Readonly<Record<string, readonly string[]>> = {
-  SGD: ['lr', 'momentum'],
-  Adam: ['lr', 'betas'],
-  AdamW: ['lr', 'betas', 'weight_decay'],
-  RMSprop: ['lr', 'alpha', 'momentum'],
-  Adagrad: ['lr', 'lr_decay'],
-  StepLR: ['step_size', 'gamma'],
-  MultiStepLR: ['milestones', 'gamma'],
-  ExponentialLR: ['gamma'],
-  CosineAnnealingLR: ['T_max', 'eta_min'],
-  OneCycleLR: ['max_lr', 'total_steps'],
-  LinearLR: ['start_factor', 'end_factor', 'total_iters'],
-  SequentialLR: ['schedulers', 'milestones'],
+  ...Object.fromEntries(OPTIMIZER_TYPES.map((t) => [t, OPTIMIZERS[t].primary])),
+  ...SCHEDULER_PRIMARY,
 };
 
 /**
@@ -634,7 +626,7 @@ export class EngineService implements EngineApi {
   /** The per-node report against a graph as drawn: its state-dict keys come from compiling it (no data, no run). */
   async graphCheckpointReport({ graph, path: file }: Params<'graphCheckpointReport'>): Promise<Result<'graphCheckpointReport'>> {
     const analysis = analyzeForTraining(graph as GraphDoc, 'the canvas', { batchSize: 1 });
-    const program = compileGraph(analysis, { batchSize: 1, optimizer: { type: 'SGD', lr: 1e-3, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false }, train: false });
+    const program = compileGraph(analysis, { batchSize: 1, optimizer: OptimizerSchema.parse({ type: DEFAULT_OPTIMIZER }), train: false });
     const { tensors, metadata } = await readCheckpoint(await checkRead('checkpoint', file));
     return { ...loadReport((graph as GraphDoc).nodes, program.params, tensors), resumable: 'netloom.step' in metadata };
   }

@@ -14,7 +14,8 @@
 import * as path from 'node:path';
 import { NetloomError } from '../errors.js';
 import { analyzeForTraining, type Analysis } from '../graph/analyze.js';
-import { OptimizerSchema, type CsvDatasetDoc, type DatasetDoc, type ImageFolderDatasetDoc, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
+import type { CsvDatasetDoc, DatasetDoc, ImageFolderDatasetDoc, ProjectDoc } from '../graph/document.js';
+import { OPTIMIZERS, OptimizerSchema, optimizerTypeOf, type OptimizerDoc, type OptimizerFlag } from '../contract/optimizers.js';
 import { compileGraph } from '../compile/compile.js';
 import type { TargetSpec } from '../compile/ir.js';
 import { REGISTRY } from '../data/registry.js';
@@ -27,7 +28,8 @@ import { epochOrder, validateLoaderConfig, type LoaderConfig } from '../data/loa
 import type { NativeProgress } from '../runtime/binding.js';
 import { Session } from '../runtime/session.js';
 import { initTensor } from './init.js';
-import { lrSchedule, validateScheduler, type LrSchedule, type SchedulerDoc } from './schedules.js';
+import { lrSchedule, validateScheduler, type LrSchedule } from './schedules.js';
+import type { SchedulerDoc } from '../contract/schedulers.js';
 import { LR_MAX, settingHint, settingProblem, type SettingName } from '../contract/settings.js';
 import { batchCount } from '../data/loader.js';
 import { loadCheckpoint } from './checkpoints.js';
@@ -43,7 +45,7 @@ export interface JobOptions {
   epochs?: number;
   batchSize?: number;
   lr?: number;
-  optimizer?: 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
+  optimizer?: OptimizerFlag;
   /** a built-in dataset's name or a dataset description: image folder, CSV (replaces the project's training.dataset) */
   dataset?: BuiltinDatasetName | DatasetDoc;
   dataRoot?: string;
@@ -244,9 +246,8 @@ export async function readProject(path: string): Promise<ProjectDoc> {
 
 /** The project's optimizer, with the CLI's --optimizer / --lr applied (other settings reset to torch's defaults on a type change). */
 function optimizerFrom(base: OptimizerDoc, o: JobOptions): OptimizerDoc {
-  const TYPES = { sgd: 'SGD', adam: 'Adam', adamw: 'AdamW', rmsprop: 'RMSprop', adagrad: 'Adagrad' } as const;
   let opt = base;
-  if (o.optimizer && TYPES[o.optimizer] !== opt.type) opt = OptimizerSchema.parse({ type: TYPES[o.optimizer], lr: o.lr ?? opt.lr });
+  if (o.optimizer && optimizerTypeOf(o.optimizer) !== opt.type) opt = OptimizerSchema.parse({ type: optimizerTypeOf(o.optimizer), lr: o.lr ?? opt.lr });
   if (o.lr !== undefined) opt = { ...opt, lr: o.lr };
   return opt;
 }
@@ -259,8 +260,9 @@ function checkOption(name: SettingName, value: number | undefined): void {
 
 /** The momentum a scheduler may cycle: SGD/RMSprop momentum, Adam's beta1 (none for Adagrad). */
 export function baseMomentum(opt: OptimizerDoc): number | undefined {
-  if (opt.type === 'SGD' || opt.type === 'RMSprop') return opt.momentum;
-  if (opt.type === 'Adam' || opt.type === 'AdamW') return opt.betas[0];
+  const cycled = OPTIMIZERS[opt.type].cycledMomentum;
+  if (cycled === 'momentum' && 'momentum' in opt) return opt.momentum;
+  if (cycled === 'beta1' && 'betas' in opt) return opt.betas[0];
   return undefined;
 }
 

@@ -33,7 +33,8 @@
  */
 import { NetloomError, isNetloomError } from '../errors.js';
 import { compileGraph } from '../compile/compile.js';
-import { OptimizerSchema, type OptimizerDoc, type ProjectDoc } from '../graph/document.js';
+import type { ProjectDoc } from '../graph/document.js';
+import { OptimizerSchema, hasOptimizerParam, type OptimizerDoc } from '../contract/optimizers.js';
 import { batchCount, epochOrder } from '../data/loader.js';
 import { saveSafetensors, type TensorF32 } from '../io/safetensors.js';
 import type { NativeProgress } from '../runtime/binding.js';
@@ -488,7 +489,7 @@ export class TrainingRun {
   private applyHyper(hyper: HyperEdit): HyperChange | null {
     const current = this.optimizer as Record<string, unknown>;
     for (const k of Object.keys(hyper))
-      if (!(k in current) && !(k === 'weight_decay' && (this.optimizer.type === 'Adam' || this.optimizer.type === 'AdamW')))
+      if (!hasOptimizerParam(this.optimizer.type, k))
         throw new NetloomError('NL_INVALID_ARGUMENT', `${this.optimizer.type} has no setting "${k}"`,
           `Its settings: ${Object.keys(current).filter((x) => x !== 'type').join(', ')}.`);
     const parsed = OptimizerSchema.safeParse({ ...current, ...hyper });

@@ -23,8 +23,8 @@ import { DatasetDialog, type DatasetDialogMode } from '../dialogs/DatasetDialog'
 import { useTrainingMeta } from '../hooks/useTrainingMeta';
 import { useStore } from '../state/store';
 import { BUILTIN_DATASETS, BUILTIN_DATASET_NAMES, isBuiltinDataset } from '../../engine/contract/datasets';
+import { OPTIMIZERS, OPTIMIZER_TYPES, isOptimizerType, optimizerTypeOf, type OptimizerFlag } from '../../engine/contract/optimizers';
 import {
-  OPTIMIZER_TYPES,
   datasetKind,
   datasetLabel,
   datasetShape,
@@ -208,11 +208,11 @@ function OptimizerRow({ forms, more, errors, busy, paused }: { forms: ParamsForm
         <select
           data-testid="train-optimizer"
           disabled={busy}
-          value={Object.keys(OPTIMIZER_TYPES).find((k) => OPTIMIZER_TYPES[k as keyof typeof OPTIMIZER_TYPES] === type) ?? type}
-          onChange={(e) => run(actionSetTraining, { after: withOptimizerType(useStore.getState().project.training, OPTIMIZER_TYPES[e.target.value as keyof typeof OPTIMIZER_TYPES]), label: 'Set optimizer' })}
+          value={isOptimizerType(type) ? OPTIMIZERS[type].flag : type}
+          onChange={(e) => run(actionSetTraining, { after: withOptimizerType(useStore.getState().project.training, optimizerTypeOf(e.target.value as OptimizerFlag)), label: 'Set optimizer' })}
         >
-          {Object.entries(OPTIMIZER_TYPES).map(([k, t]) => (
-            <option key={k} value={k}>
+          {OPTIMIZER_TYPES.map((t) => (
+            <option key={OPTIMIZERS[t].flag} value={OPTIMIZERS[t].flag}>
               {t}
             </option>
           ))}

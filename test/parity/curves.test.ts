@@ -23,7 +23,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ensureBuiltin, RAW_FILES, TORCHVISION_FOLDERS } from '../../engine/data/builtin.js';
 import type { BuiltinDatasetName } from '../../engine/contract/datasets.js';
 import { readIdxFile } from '../../engine/data/idx.js';
-import { OptimizerSchema, parseProject } from '../../engine/graph/document.js';
+import { OptimizerSchema } from '../../engine/contract/optimizers.js';
+import { parseProject } from '../../engine/graph/document.js';
 import { compileFor, expectKeys, hashInit, openSession } from './helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

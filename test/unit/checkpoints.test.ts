@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NetloomError } from '../../engine/errors.js';
 import { compileGraph } from '../../engine/compile/compile.js';
 import { analyzeForTraining } from '../../engine/graph/analyze.js';
-import { OptimizerSchema, parseProjectText } from '../../engine/graph/document.js';
+import { OptimizerSchema } from '../../engine/contract/optimizers.js';
+import { parseProjectText } from '../../engine/graph/document.js';
 import { loadSafetensors, saveSafetensors, type TensorF32 } from '../../engine/io/safetensors.js';
 import { Session } from '../../engine/runtime/session.js';
 import {
