@@ -6,13 +6,25 @@
  * replay of torch's lr sequence (engine/train/schedules.ts, which holds the maths) all use them.
  *
  * Adding a scheduler: its branch here (and in ChildSchema if a SequentialLR may chain it), its
- * primary parameters in SCHEDULER_PRIMARY, and its class in engine/train/schedules.ts.
+ * DEFAULT_INTERVAL and SCHEDULER_PRIMARY entries, and its class in engine/train/schedules.ts.
  * Zod only, no Node imports: the renderer bundles this.
  */
 import { z } from 'zod';
 import { setting } from './settings.js';
 
 const Interval = z.enum(['epoch', 'step']);
+type Interval = z.infer<typeof Interval>;
+
+/** When each scheduler steps unless the project says: torch's examples step OneCycleLR every batch, the rest every epoch. */
+export const DEFAULT_INTERVAL = {
+  StepLR: 'epoch',
+  MultiStepLR: 'epoch',
+  ExponentialLR: 'epoch',
+  CosineAnnealingLR: 'epoch',
+  OneCycleLR: 'step',
+  LinearLR: 'epoch',
+  SequentialLR: 'epoch',
+} as const satisfies Record<string, Interval>;
 const PositiveInt = z.number().int().positive();
 const Positive = z.number().finite().positive();
 
@@ -80,18 +92,18 @@ const ChildSchema = z.discriminatedUnion('type', [
 ]);
 
 export const SchedulerSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('StepLR'), ...stepFields, interval: Interval.default('epoch') }).strict(),
-  z.object({ type: z.literal('MultiStepLR'), ...multiStepFields, interval: Interval.default('epoch') }).strict(),
-  z.object({ type: z.literal('ExponentialLR'), ...exponentialFields, interval: Interval.default('epoch') }).strict(),
-  z.object({ type: z.literal('CosineAnnealingLR'), ...cosineFields, interval: Interval.default('epoch') }).strict(),
-  z.object({ type: z.literal('OneCycleLR'), ...oneCycleFields, interval: Interval.default('step') }).strict(),
-  z.object({ type: z.literal('LinearLR'), ...linearFields, interval: Interval.default('epoch') }).strict(),
+  z.object({ type: z.literal('StepLR'), ...stepFields, interval: Interval.default(DEFAULT_INTERVAL.StepLR) }).strict(),
+  z.object({ type: z.literal('MultiStepLR'), ...multiStepFields, interval: Interval.default(DEFAULT_INTERVAL.MultiStepLR) }).strict(),
+  z.object({ type: z.literal('ExponentialLR'), ...exponentialFields, interval: Interval.default(DEFAULT_INTERVAL.ExponentialLR) }).strict(),
+  z.object({ type: z.literal('CosineAnnealingLR'), ...cosineFields, interval: Interval.default(DEFAULT_INTERVAL.CosineAnnealingLR) }).strict(),
+  z.object({ type: z.literal('OneCycleLR'), ...oneCycleFields, interval: Interval.default(DEFAULT_INTERVAL.OneCycleLR) }).strict(),
+  z.object({ type: z.literal('LinearLR'), ...linearFields, interval: Interval.default(DEFAULT_INTERVAL.LinearLR) }).strict(),
   z
     .object({
       type: z.literal('SequentialLR'),
       schedulers: z.array(ChildSchema).min(1),
       milestones: milestoneList('milestones'),
-      interval: Interval.default('epoch'),
+      interval: Interval.default(DEFAULT_INTERVAL.SequentialLR),
     })
     .strict()
     .superRefine((s, ctx) => {
@@ -111,7 +123,7 @@ export type SchedulerInput = z.input<typeof SchedulerSchema>;
 export type ChildDoc = z.output<typeof ChildSchema>;
 
 /** The parameters each scheduler's form shows first; the rest sit behind "more". */
-export const SCHEDULER_PRIMARY: Readonly<Record<SchedulerDoc['type'], readonly string[]>> = {
+export const SCHEDULER_PRIMARY: Readonly<Record<keyof typeof DEFAULT_INTERVAL, readonly string[]>> = {
   StepLR: ['step_size', 'gamma'],
   MultiStepLR: ['milestones', 'gamma'],
   ExponentialLR: ['gamma'],
