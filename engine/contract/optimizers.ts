@@ -132,6 +132,8 @@ type ParamsOf<K extends OptimizerType> = (typeof OPTIMIZERS)[K]['params'];
 type ShapeOf<K extends OptimizerType> = { type: z.ZodLiteral<K> } & ParamsOf<K> extends infer S extends z.ZodRawShape ? S : never;
 type Branch = { [K in OptimizerType]: z.ZodObject<ShapeOf<K>, z.core.$strip> }[OptimizerType];
 
+// The cast: zod cannot type the spread of a table entry picked by a run-time key; Branch spells out
+// what each key gives, so OptimizerDoc narrows on `type` as a hand-written union would.
 function branch(type: OptimizerType): Branch {
   return z.object({ type: z.literal(type), ...OPTIMIZERS[type].params }) as unknown as Branch;
 }
@@ -149,11 +151,14 @@ export function optimizerDefaults(type: OptimizerType): Readonly<Record<string, 
   return DEFAULTS[type];
 }
 
+// Frozen (betas included): every caller shares these objects.
 const DEFAULTS = Object.fromEntries(
   OPTIMIZER_TYPES.map((t) => {
     const spec: OptimizerSpec = OPTIMIZERS[t];
-    const { type: _type, ...filled } = OptimizerSchema.parse({ type: t }) as Record<string, unknown>;
-    return [t, { ...filled, ...spec.unsetDefaults }];
+    const filled: Record<string, unknown> = { ...OptimizerSchema.parse({ type: t }), ...spec.unsetDefaults };
+    delete filled.type;
+    for (const v of Object.values(filled)) if (Array.isArray(v)) Object.freeze(v);
+    return [t, Object.freeze(filled)];
   }),
 ) as Record<OptimizerType, Readonly<Record<string, unknown>>>;
 
