@@ -35,6 +35,7 @@ import { NetloomError, isNetloomError } from '../errors.js';
 import { compileGraph } from '../compile/compile.js';
 import type { ProjectDoc } from '../graph/document.js';
 import { OptimizerSchema, hasOptimizerParam, type OptimizerDoc } from '../contract/optimizers.js';
+import type { HyperDto } from '../contract/api.js';
 import { batchCount, epochOrder } from '../data/loader.js';
 import { saveSafetensors, type TensorF32 } from '../io/safetensors.js';
 import type { NativeProgress } from '../runtime/binding.js';
@@ -99,17 +100,8 @@ export type RunEvent =
   | ({ kind: 'epoch' } & RunEpoch)
   | { kind: 'state'; state: RunState; error?: RunError };
 
-/** Optimizer settings that may change between pauses (torch's names). */
-export interface HyperEdit {
-  lr?: number;
-  momentum?: number;
-  dampening?: number;
-  weight_decay?: number;
-  nesterov?: boolean;
-  betas?: [number, number];
-  eps?: number;
-  alpha?: number;
-}
+/** Optimizer settings that may change between pauses (torch's names): the API's HyperDto, declared in the contract. */
+export type HyperEdit = HyperDto;
 
 export interface Evaluation {
   /** correct / samples (null for regression) */
