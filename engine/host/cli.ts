@@ -13,9 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { NetloomError, isNetloomError } from '../errors.js';
 import { loadBinding } from '../runtime/binding.js';
-import { prepareJob, readProject, runTraining, testPass, type JobOptions } from '../train/job.js';
-import { saveCheckpoint } from '../train/checkpoints.js';
-import { keepBest, type BestEpoch } from '../train/best.js';
+import { readProject, type Job, type JobOptions } from '../train/job.js';
+import { TrainingRun, type RunEpoch } from '../train/run.js';
 import type { DatasetName } from '../data/datasets.js';
 import { CsvDatasetSchema, ImageFolderDatasetSchema } from '../graph/document.js';
 import type { RegressionMetrics } from '../train/metrics.js';
@@ -247,7 +246,7 @@ const testLine = (acc: number, loss: number, reg?: RegressionMetrics) =>
       : `Test Error: Accuracy: ${(100 * acc).toFixed(1)}%, Avg loss: ${loss.toFixed(6)}`;
 
 /** What the job trains on, for the header: the CSV's columns, or nothing more for images. */
-function datasetLine(job: Awaited<ReturnType<typeof prepareJob>>): string | undefined {
+function datasetLine(job: Job): string | undefined {
   const ds = job.dataset;
   if (ds.kind !== 'tabular') return undefined;
   const target = ds.task === 'regression' ? `regression target ${ds.label}` : `label ${ds.label} (${ds.classes.length} classes: ${ds.classes.join(', ')})`;
@@ -260,18 +259,36 @@ function nonFiniteHint(f: { lr?: number; save?: string }, saved: string | undefi
     `or check the data for extreme values.${saved ? ` ${saved}` : ''}`;
 }
 
+/** The header every command prints once its run is prepared: device, dataset, CSV columns, notes. */
+function printHeader(run: TrainingRun, samples: string): void {
+  const job = run.job;
+  console.log(deviceLine(run.session.threads));
+  console.log(`${job.dataset.title}: ${samples} from ${job.dataset.source}`);
+  const columns = datasetLine(job);
+  if (columns) console.log(columns);
+  for (const w of job.warnings) console.log(`note: ${w}`);
+}
+
+/** The quickstart's two lines after an epoch: the training figures, then the test pass's. */
+function printEpoch(e: RunEpoch): void {
+  const samplesPerSec = e.trainSamples / Math.max(e.trainSeconds, 1e-9);
+  console.log(`train loss: ${e.trainLoss.toFixed(6)}, ${e.trainAccuracy === null ? '' : `accuracy: ${(100 * e.trainAccuracy).toFixed(1)}%, `}${e.trainSeconds.toFixed(2)} s, ${Math.round(samplesPerSec).toLocaleString('en-US')} samples/s${e.endedEarly ? ' (stopped early)' : ''}`);
+  console.log(testLine(e.testAccuracy ?? Number.NaN, e.testLoss, e.testRegression) + '\n');
+}
+
+/**
+ * `netloom train`: the app's run object (TrainingRun) trained to the end, its events printed as the
+ * PyTorch quickstart prints (an epoch header, a progress bar on terminals, the train and test lines).
+ */
 async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & { save?: string }): Promise<void> {
   const project = await readProject(projectPath);
   await preflight(f);
   // what a run that ends without saving did to --save
   const unsaved = f.save === undefined ? undefined : `${f.save} was ${existsSync(f.save) ? 'left as it was' : 'not written'}`;
-  const job = await prepareJob(project, projectPath, jobOptions(f));
+  const run = await TrainingRun.create(project, projectPath, jobOptions(f));
+  const job = run.job;
   const out = process.stdout;
-  console.log(deviceLine(job.session.threads));
-  console.log(`${job.dataset.title}: ${job.trainCount} training / ${job.testCount} test samples from ${job.dataset.source}`);
-  const columns = datasetLine(job);
-  if (columns) console.log(columns);
-  for (const w of job.warnings) console.log(`note: ${w}`);
+  printHeader(run, `${job.trainCount} training / ${job.testCount} test samples`);
   let stopping = false;
   const onSigint = () => {
     if (stopping) {
@@ -282,60 +299,65 @@ async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & 
     out.write(f.save
       ? '\nStopping after the current batch: the test pass still runs and --save still saves; Ctrl-C again to quit now without saving.\n'
       : '\nStopping after the current batch: the test pass still runs; Ctrl-C again to quit now.\n');
-    job.session.stop();
+    run.finishEarly();
   };
   process.on('SIGINT', onSigint);
   const bar = new ProgressLine(out);
   let epoch = 0;
-  // with --save, the best epoch's weights (a copy, as the app's runs keep): what a NaN stop still saves
-  let best: BestEpoch | undefined;
-  const reports = await runTraining(job, {
-    onEpochStart: (e) => {
-      epoch = e;
-      console.log(`Epoch ${e}\n-------------------------------`);
-    },
-    onBatch: (_e, p) => bar.update(p.samples / job.trainCount, `loss: ${p.loss.toFixed(6)}  [${String(p.samples).padStart(5)}/${job.trainCount}]  ${Math.round(p.samplesPerSec).toLocaleString('en-US')} samples/s`),
-    onTestStart: () => bar.done(),
-    onEpoch: (r) => {
-      console.log(`train loss: ${r.trainLoss.toFixed(6)}, ${Number.isNaN(r.trainAccuracy) ? '' : `accuracy: ${(100 * r.trainAccuracy).toFixed(1)}%, `}${r.trainSeconds.toFixed(2)} s, ${Math.round(r.samplesPerSec).toLocaleString('en-US')} samples/s${r.stopped ? ' (stopped early)' : ''}`);
-      console.log(testLine(r.testAccuracy, r.testLoss, r.testRegression) + '\n');
-      if (f.save) best = keepBest(best, r.epoch, r.testLoss, () => job.session.getParams());
-    },
-  }).catch(async (e: unknown) => {
-    bar.done();
-    if (!isNetloomError(e) || e.code !== 'NL_NON_FINITE') throw e;
-    // The weights now are those from before the failing batch: finite, but already diverging. The best
-    // epoch's are the ones worth keeping; without a finished epoch there are none.
-    let saved = unsaved && `Nothing was saved: no epoch finished before the loss became ${/infinite/.test(e.message) ? 'infinite' : 'NaN'}, so there are no good weights to save; ${unsaved}.`;
-    if (f.save && best) {
-      await saveCheckpoint(f.save, job.session, { project: project.name, epochs: String(best.epoch), 'netloom.best_epoch': String(best.epoch) }, best.params);
-      console.log(`Saved the weights of epoch ${best.epoch} (the best epoch: test loss ${best.testLoss.toFixed(6)}) to ${f.save}`);
-      saved = `The weights of epoch ${best.epoch} were saved to ${f.save}: go on from them with --weights ${f.save} and a lower --lr.`;
+  run.onEvent((e) => {
+    if (e.kind === 'phase' && e.phase === 'train') {
+      epoch = e.epoch;
+      console.log(`Epoch ${e.epoch}\n-------------------------------`);
+    } else if (e.kind === 'progress') {
+      bar.update(e.samples / job.trainCount, `loss: ${e.loss.toFixed(6)}  [${String(e.samples).padStart(5)}/${job.trainCount}]  ${Math.round(e.samplesPerSec).toLocaleString('en-US')} samples/s`);
+    } else if (e.kind === 'phase') {
+      bar.done();
+    } else if (e.kind === 'epoch') {
+      printEpoch(e);
     }
-    throw new NetloomError(e.code, `epoch ${epoch}: ${e.message}`, nonFiniteHint(f, saved), { cause: e });
   });
+  run.start();
+  await run.finished();
+  if (run.state === 'failed') {
+    bar.done();
+    await trainingFailed(run, run.failureCause, { ...f, epoch, unsaved });
+  }
   process.off('SIGINT', onSigint);
   if (f.save) {
-    await saveCheckpoint(f.save, job.session, { project: project.name, epochs: String(reports.length) });
+    await run.saveCheckpoint(f.save, { metadata: { epochs: String(run.history.epochs.length) } });
     console.log(`Saved PyTorch state dict to ${f.save}`);
   }
   console.log('Done!');
 }
 
+/**
+ * A run that failed: anything but a NaN or infinite loss is thrown as it came. For that one, the weights
+ * now are those from before the failing batch: finite, but already diverging. The best epoch's are the
+ * ones worth keeping (--save writes them); without a finished epoch there are none.
+ */
+async function trainingFailed(run: TrainingRun, e: unknown, f: { lr?: number; save?: string; epoch: number; unsaved?: string }): Promise<never> {
+  if (!isNetloomError(e) || e.code !== 'NL_NON_FINITE') throw e;
+  let saved = f.unsaved && `Nothing was saved: no epoch finished before the loss became ${/infinite/.test(e.message) ? 'infinite' : 'NaN'}, so there are no good weights to save; ${f.unsaved}.`;
+  const best = run.history.epochs.find((r) => r.epoch === run.bestEpoch);
+  if (f.save && best) {
+    await run.saveCheckpoint(f.save, { which: 'best', metadata: { epochs: String(best.epoch) } });
+    console.log(`Saved the weights of epoch ${best.epoch} (the best epoch: test loss ${best.testLoss.toFixed(6)}) to ${f.save}`);
+    saved = `The weights of epoch ${best.epoch} were saved to ${f.save}: go on from them with --weights ${f.save} and a lower --lr.`;
+  }
+  throw new NetloomError(e.code, `epoch ${f.epoch}: ${e.message}`, nonFiniteHint(f, saved), { cause: e });
+}
+
+/** `netloom eval`: a run that never trains, loaded with --weights, tested once (the quickstart's test()). */
 async function evaluate(projectPath: string, f: CommonFlags & { weights: string }): Promise<void> {
   const project = await readProject(projectPath);
   await preflight(f);
-  const job = await prepareJob(project, projectPath, { ...jobOptions(f), weights: f.weights });
-  console.log(deviceLine(job.session.threads));
-  console.log(`${job.dataset.title}: ${job.testCount} test samples from ${job.dataset.source}`);
-  const columns = datasetLine(job);
-  if (columns) console.log(columns);
-  for (const w of job.warnings) console.log(`note: ${w}`);
+  const run = await TrainingRun.create(project, projectPath, { ...jobOptions(f), weights: f.weights });
+  printHeader(run, `${run.job.testCount} test samples`);
   console.log(`Weights: ${path.resolve(f.weights)}`);
-  const r = await testPass(job).catch((e: unknown) => {
+  const r = await run.test().catch((e: unknown) => {
     if (!isNetloomError(e) || e.code !== 'NL_NON_FINITE') throw e;
     // Non-finite weights were refused on loading: these are finite but so large that the forward pass overflows.
-    const { key, value } = largestWeight(job.session.getParams());
+    const { key, value } = largestWeight(run.session.getParams());
     throw new NetloomError(e.code, `the weights in ${f.weights} give a non-finite loss on the test split (${e.message}): they are finite, but as large as ${String(Number(value.toPrecision(3))).replace('e+', 'e')} (in '${key}'), which overflows in the forward pass`,
       'They come from a run that diverged: evaluate the weights of an earlier or the best epoch, or train again with a lower learning rate.', { cause: e });
   });

@@ -35,7 +35,7 @@ import { checkRead, checkWrite } from '../io/file-kinds.js';
 import { TrainingRun, type HyperEdit } from '../train/run.js';
 import { DatasetCache, datasetBytes } from '../train/dataset-cache.js';
 import { RUN_IDLE_MS, RunKeeper, SYSTEM_TIMERS, type RunClient, type Timers } from './run-keeper.js';
-import { withAbsoluteDataPaths } from '../train/job.js';
+import { withAbsoluteDataPaths } from '../train/job-dataset.js';
 import { describeDataset } from '../train/dataset-info.js';
 import { datasetFingerprint, loadDescribed, locateDataset, parseDatasetDoc, type DescribedDataset } from '../train/dataset-load.js';
 import { API_VERSION, AppStateDto, RecoveryDto, type EngineApi, type HostInfoDto, type EngineEvent, type LayerDto, type ParamsFormDto, type Params, type Result, type RunSummaryDto, type TemplateDto, type TrainingIssueDto } from './api.js';
@@ -551,7 +551,7 @@ export class EngineService implements EngineApi {
         this.emit({ type: 'run.progress', runId, ...rest });
       } else if (e.kind === 'epoch') {
         this.emit({ type: 'run.epoch', runId, epoch: e.epoch, trainLoss: e.trainLoss, trainAccuracy: e.trainAccuracy, testLoss: e.testLoss, testAccuracy: e.testAccuracy, seconds: e.seconds });
-      } else {
+      } else if (e.kind === 'state') {
         this.emit({ type: 'run.state', runId, state: e.state, ...(e.error ? { error: e.error } : {}) });
         if (e.state !== 'running') this.keeper.settled(runId);
       }
