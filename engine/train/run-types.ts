@@ -81,10 +81,17 @@ export interface HyperEdit {
   alpha?: number;
 }
 
-export type RunOverrides = JobOptions & {
+export type RunOverrides = Omit<JobOptions, 'weights'> & {
   /** least time between progress events (default 100 ms; 0 = every batch) */
   eventIntervalMs?: number;
 };
+
+/**
+ * What TrainingRun.create takes: the overrides, and for the command line the weights to start from
+ * (loaded strictly while the job is prepared, as `--weights` always was). The app loads a checkpoint
+ * with loadCheckpoint after create instead, once the service has checked the file's kind.
+ */
+export type RunCreateOptions = RunOverrides & { weights?: string };
 
 /** Where training stands: epoch (0-based), next batch in it, and whether its train part is done. */
 export interface Position {

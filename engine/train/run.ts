@@ -52,10 +52,10 @@ import { prepareJob, type Job } from './job.js';
 import { baseMomentum, epochTables } from './lr-tables.js';
 import { checkResumable, restoreOptimizerState, trainingState } from './run-checkpoints.js';
 import { editedOptimizer, switchOptimizer } from './run-hyper.js';
-import type { HyperChange, HyperEdit, Position, RunEpoch, RunError, RunEvent, RunOverrides, RunProgress, RunState } from './run-types.js';
+import type { HyperChange, HyperEdit, Position, RunCreateOptions, RunEpoch, RunError, RunEvent, RunProgress, RunState } from './run-types.js';
 import { lrSchedule, type LrSchedule } from './schedules.js';
 
-export type { HyperChange, HyperEdit, RunEpoch, RunError, RunEvent, RunOverrides, RunProgress, RunState } from './run-types.js';
+export type { HyperChange, HyperEdit, RunCreateOptions, RunEpoch, RunError, RunEvent, RunOverrides, RunProgress, RunState } from './run-types.js';
 export type { Evaluation, SampleView, TestReport } from './evaluation.js';
 export { MAX_EVALUATED_CLASSES, float32Text } from './evaluation.js';
 
@@ -122,10 +122,10 @@ export class TrainingRun {
   }
 
   /**
-   * Validates the project, loads the dataset, compiles and initialises (prepareJob: the starting weights
+   * Validates the project, loads the dataset, compiles and initialises (prepareJob; the starting weights
    * come from overrides.weights when given, strictly loaded); does not start.
    */
-  static async create(project: ProjectDoc, source: string, overrides: RunOverrides = {}): Promise<TrainingRun> {
+  static async create(project: ProjectDoc, source: string, overrides: RunCreateOptions = {}): Promise<TrainingRun> {
     const { eventIntervalMs, ...job } = overrides;
     if (eventIntervalMs !== undefined && !(eventIntervalMs >= 0))
       throw new NetloomError('NL_INVALID_ARGUMENT', `eventIntervalMs must be a non-negative number, got ${eventIntervalMs}`, 'Use 100 (ten events a second).');
