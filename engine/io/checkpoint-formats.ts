@@ -28,8 +28,9 @@ const startsWith = (head: Uint8Array, bytes: readonly number[]) => head.length >
 const ascii = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
 
 /**
- * safetensors: a little-endian u64 header length, then a JSON object, so byte 8 is '{'. Such a file
- * goes to the safetensors reader even when damaged further on: it names what is wrong with it.
+ * safetensors: a little-endian u64 header length, then a JSON object, so byte 8 is '{' (the format
+ * requires the header to begin with it). Such a file goes to the safetensors reader even when damaged
+ * further on: it names what is wrong with it.
  */
 function isSafetensors(head: Uint8Array): boolean {
   return head.length > 8 && head[8] === 0x7b;
