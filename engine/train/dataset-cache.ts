@@ -16,7 +16,7 @@
  */
 import { datasetFingerprint, type DescribedDataset } from './dataset-load.js';
 import type { Split } from '../data/image-split.js';
-import type { JobDataset } from './job.js';
+import type { JobDataset } from './job-dataset.js';
 
 export interface DatasetLease {
   readonly dataset: JobDataset;

@@ -13,7 +13,7 @@ import pngjs from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METHODS } from '../../engine/contract/api.js';
 import { startServer, type RunningServer } from '../../engine/host/serve.js';
-import { loadCsvDataset, loadImageFolderDataset } from '../../engine/train/job.js';
+import { loadCsvDataset, loadImageFolderDataset } from '../../engine/train/job-dataset.js';
 import { connectApi, type ApiClient } from './ws-client.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'netloom-dataset-info-'));

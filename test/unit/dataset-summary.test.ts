@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { isNetloomError } from '../../engine/errors.js';
 import { classCounts, describeDataset, firstPerClass, targetSummary } from '../../engine/train/dataset-info.js';
 import { datasetFingerprint, locateDataset, parseDatasetDoc } from '../../engine/train/dataset-load.js';
-import { loadCsvDataset, type ImageJobDataset } from '../../engine/train/job.js';
+import { loadCsvDataset, type ImageJobDataset } from '../../engine/train/job-dataset.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'netloom-dataset-summary-'));
 

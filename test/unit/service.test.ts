@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CATALOG } from '../../engine/graph/catalog.js';
 import { API_VERSION, METHODS, type EngineEvent, type MethodName } from '../../engine/contract/api.js';
-import { EngineService, layerDefaults } from '../../engine/host/service.js';
+import { EngineService } from '../../engine/host/service.js';
+import { layerDefaults } from '../../engine/host/catalog-dto.js';
 
 const service = new EngineService();
 const quickstart = () => JSON.parse(readFileSync('assets/templates/quickstart.json', 'utf8'));
