@@ -28,7 +28,7 @@ const flag = (b: boolean) => (b ? 1 : 0);
 /** Rule for ops shaped [x, w, b?, y] -> backward [dy, x, w, dx?, dw, db?] + ints + accumulate. */
 function weighted(op: 'linear_backward' | 'conv2d_backward' | 'conv_transpose2d_backward'): BackwardRule {
   return (f, g) => {
-    const { x, weight, bias, y } = operandsOf('linear_forward', f.bufs); // the three share this layout
+    const { x, weight, bias, y } = operandsOf(f.op as 'linear_forward' | 'conv2d_forward' | 'conv_transpose2d_forward', f.bufs);
     const dy = g.gradOf(y);
     if (dy === undefined) return;
     const dx = g.contribute(x);
