@@ -110,9 +110,23 @@ export function opInfo(name: OpName): OpInfo {
   return OPS[opcode(name)];
 }
 
-/** Operand ids in position order from ids given by name: every name of op N, none other (types check it). */
+/** The int and float attribute names of op N. */
+export type IntAttrName<N extends OpName> = Row<N>['intAttrs'][number];
+export type FloatAttrName<N extends OpName> = Row<N>['floatAttrs'][number];
+
+const inOrder = (names: readonly string[], byName: object) => names.map((k) => (byName as Record<string, number>)[k]);
+
+/** Operand ids in position order from ids given by name: every name of op N (types check it). */
 export function operands<N extends OpName>(name: N, byName: Record<OperandName<N>, number>): number[] {
-  return opInfo(name).operands.map((o) => (byName as Record<string, number>)[o]);
+  return inOrder(opInfo(name).operands, byName);
+}
+
+/** Int / float attributes in position order from values given by name. */
+export function intAttrs<N extends OpName>(name: N, byName: Record<IntAttrName<N>, number>): number[] {
+  return inOrder(opInfo(name).intAttrs, byName);
+}
+export function floatAttrs<N extends OpName>(name: N, byName: Record<FloatAttrName<N>, number>): number[] {
+  return inOrder(opInfo(name).floatAttrs, byName);
 }
 
 /** An instruction's operand ids by name (the inverse of operands()). */
