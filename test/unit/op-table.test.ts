@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ACTIVATION, POINT_LOSS, REDUCTION } from '../../engine/compile/kernel-codes.js';
-import { OPS, operands, operandsOf } from '../../engine/compile/ops.js';
+import { floatAttrs, intAttrs, OPS, operands, operandsOf } from '../../engine/compile/ops.js';
 
 const CORE = join(dirname(fileURLToPath(import.meta.url)), '../../native/core');
 const source = (file: string) => readFileSync(join(CORE, file), 'utf8').replace(/\/\/[^\n]*/g, '');
@@ -77,10 +77,12 @@ describe('op table: engine/compile/ops.ts against native/core/ops.def', () => {
     expect(Number(count?.[1])).toBe(OPS.length);
   });
 
-  it('places operands given by name at their ops.def positions, and reads them back by name', () => {
+  it('places operands and attributes given by name at their ops.def positions, and reads operands back by name', () => {
     const bufs = operands('batch_norm_backward', { dy: 1, x: 2, weight: -1, save_mean: 3, save_invstd: 4, dx: 5, dweight: -1, dbias: -1 });
     expect(bufs).toEqual([1, 2, -1, 3, 4, 5, -1, -1]);
     expect(operandsOf('layer_norm_forward', [7, 8, 9, 10, 11, 12])).toEqual({ x: 7, weight: 8, bias: 9, y: 10, mean: 11, rstd: 12 });
+    expect(intAttrs('concat_backward', { offset: 4, accumulate: 1, outer: 1, y_inner: 3, x_inner: 2 })).toEqual([1, 2, 3, 4, 1]);
+    expect(floatAttrs('adam_step', { eps: 1e-8, lr: 0.1, weight_decay: 0, beta2: 0.999, beta1: 0.9 })).toEqual([0.1, 0.9, 0.999, 1e-8, 0]);
   });
 });
 
