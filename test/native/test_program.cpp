@@ -123,6 +123,30 @@ int main() {
     expect_error(b.words(IO), NL_STATUS_INVALID_PROGRAM, "linear_forward takes 4, 2 and 0", "wrong operand count");
 
     b = tiny();
+    b.fwd[0][4 + 2] = 3;  // bias -> y (per-sample): an optional operand is named by its ops.def name too
+    expect_error(b.words(IO), NL_STATUS_SHAPE_MISMATCH, "linear_forward): operand 'bias' (buffer 3) must be a fixed-size buffer",
+                 "optional operand named from ops.def");
+
+    // The op table: one name per position, as ops.def lists them, and the named indices agree.
+    for (int k = 0; k < nl::op_count(); k++) {
+        const nl::OpInfo & op = nl::op_info((nl::Op)k);
+        bool named = nl::op_list_name(op.operands, op.n_buffers) == "?" && nl::op_list_name(op.int_attrs, op.n_ints) == "?" &&
+                     nl::op_list_name(op.float_attrs, op.n_floats) == "?";
+        for (int j = 0; j < op.n_buffers; j++) named = named && nl::op_list_name(op.operands, j) != "?";
+        for (int j = 0; j < op.n_ints; j++) named = named && nl::op_list_name(op.int_attrs, j) != "?";
+        for (int j = 0; j < op.n_floats; j++) named = named && nl::op_list_name(op.float_attrs, j) != "?";
+        check(named && op.check != nullptr, std::string("op table: ") + op.name + " names each of its " + std::to_string(op.n_buffers) +
+                                                " operands and " + std::to_string(op.n_ints + op.n_floats) + " attributes, and has a check");
+    }
+    {
+        using BN = nl::op::BATCH_NORM_FORWARD;
+        const nl::OpInfo & op = nl::op_info(BN::code);
+        check(nl::op_list_name(op.operands, BN::save_invstd) == "save_invstd" && nl::op_list_name(op.int_attrs, BN::inner) == "inner" &&
+                  nl::op_list_name(op.float_attrs, BN::momentum) == "momentum" && op.n_buffers == 9 && op.n_ints == 2 && op.n_floats == 2,
+              "op table: named positions (op::BATCH_NORM_FORWARD) index ops.def's names");
+    }
+
+    b = tiny();
     b.step[0][4 + 3 + 2 + 0] = 0x7fc00000;  // lr = NaN
     expect_error(b.words(IO), NL_STATUS_INVALID_PROGRAM, "not a finite number", "NaN hyper-parameter");
 
