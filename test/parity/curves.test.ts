@@ -20,8 +20,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureBuiltin, RAW_FILES, TORCHVISION_FOLDERS } from '../../engine/data/builtin.js';
-import type { DatasetName } from '../../engine/data/datasets.js';
+import { ensureBuiltin, RAW_FILES, TORCHVISION_FOLDERS, type BundledDataset } from '../../engine/data/builtin.js';
 import { readIdxFile } from '../../engine/data/idx.js';
 import { OptimizerSchema, parseProject } from '../../engine/graph/document.js';
 import { compileFor, expectKeys, hashInit, openSession } from './helpers.js';
@@ -44,7 +43,7 @@ const THREADS = 4;
 const RTOL = 1e-4;
 
 interface Curve {
-  dataset: DatasetName;
+  dataset: BundledDataset;
   optimizer: Record<string, unknown>;
   batch: number;
   steps: number;

@@ -461,7 +461,7 @@ describe('loadSafetensors', () => {
     });
     expect((missing?.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
     const abs = path.join(dir, 'none.safetensors');
-    expect((await loadSafetensors(abs).catch((x: Error) => x))?.message).toBe(`${abs}: checkpoint file not found`);
+    expect((await loadSafetensors(abs).then(() => undefined, (x: Error) => x))?.message).toBe(`${abs}: checkpoint file not found`);
     const folder = path.join(dir, 'folder.safetensors');
     mkdirSync(folder);
     const e = await loadSafetensors(folder).then(() => undefined, (x: NetloomError) => x);
