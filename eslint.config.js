@@ -9,8 +9,9 @@
  *   everywhere        no import cycles
  *
  * test/unit/lint-rules.test.ts checks that each of these rules reports a violation.
- * The plugins come from tools/eslint (tools/eslint/package.json says why they live there).
+ * The plugins come from tools/eslint (tools/eslint/index.js says why they live there).
  */
+import { defineConfig } from 'eslint/config';
 import { createNodeResolver, globals, importX, js, reactHooks, tseslint } from '@netloom/eslint-kit';
 
 const TS_FILES = ['**/*.ts', '**/*.tsx', '**/*.cts', '**/*.mts'];
@@ -18,7 +19,7 @@ const TS_FILES = ['**/*.ts', '**/*.tsx', '**/*.cts', '**/*.mts'];
 /** An import-x zone: files in `target` may not import files in `from` (except `except`, relative to `from`). */
 const zone = (target, from, message, except) => ({ target, from, message, ...(except ? { except } : {}) });
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: [
       'dist/**', 'build/**', 'release/**', 'reports/**', 'test-results/**', '.stryker-tmp/**', 'assets/datasets/**', '**/node_modules/**',

@@ -164,7 +164,7 @@ export function countReport(report) {
   const c = { passed: 0, failed: 0, skipped: 0, failures: [], skips: [] };
   if (!existsSync(report)) return c;
   const r = JSON.parse(readFileSync(report, 'utf8'));
-  return { ...c, ...r };
+  return { passed: r.passed ?? 0, failed: r.failed ?? 0, skipped: r.skipped ?? 0, failures: r.failures ?? [], skips: r.skips ?? [] };
 }
 
 /** vitest: its JSON report; a file that failed outside any test (an import error) is one failure. */
