@@ -1,7 +1,7 @@
 /**
  * The Program opcodes, mirroring native/core/ops.def row for row: the same names, in the same
  * order, with the same operand and attribute names (test/unit/op-table.test.ts parses ops.def and
- * compares; test/unit/ops.test.ts compares the names with the built addon's). The counts an
+ * compares; test/addon/ops.test.ts compares the names with the built addon's). The counts an
  * instruction must carry are the lengths of the name lists. `reads`/`writes` name the operands an
  * instruction reads and writes (gradient flow and memory planning use them); they are TypeScript's
  * own (the native side needs no data flow).

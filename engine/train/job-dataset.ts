@@ -74,7 +74,7 @@ export function resolveBeside(source: string, p: string): string {
 export function withAbsoluteDataPaths<P extends ProjectDoc>(project: P, source: string): P {
   const ds = project.training.dataset;
   if (typeof ds === 'string') return project;
-  let abs: DatasetDoc = ds;
+  let abs: DatasetDoc;
   if (ds.type === 'torchvision') abs = ds.root === undefined ? ds : { ...ds, root: resolveBeside(source, ds.root) };
   else abs = { ...ds, path: resolveBeside(source, ds.path) };
   return { ...project, training: { ...project.training, dataset: abs } };

@@ -63,7 +63,8 @@ function relativeNote(): string {
   return useStore.getState().project.path ? ` — relative to the project's folder, ${start}` : ` — relative to ${start}`;
 }
 
-function use(dataset: Record<string, unknown>): void {
+/** Makes `dataset` the project's and closes the dialog (not named `use`: the hook rules would take it for React's use()). */
+function applyDataset(dataset: Record<string, unknown>): void {
   run(actionUseDataset, { dataset, title: datasetTitle(dataset), sampleShape: datasetShape(dataset) });
   close();
 }
@@ -93,7 +94,7 @@ function TorchvisionForm() {
       placeholder={example('data')}
       path={root}
       onPathChange={setRoot}
-      onSubmit={() => root.trim() && use({ type: 'torchvision', name, root: projectPath(root), download })}
+      onSubmit={() => root.trim() && applyDataset({ type: 'torchvision', name, root: projectPath(root), download })}
       browse={{ mode: 'folder', purpose: 'dataset-root' }}
       onClose={close}
       busy={false}
@@ -161,7 +162,7 @@ function ImageFolderForm() {
       return;
     }
     setBusy(true);
-    use(doc);
+    applyDataset(doc);
   };
   return (
     <PathForm
@@ -261,7 +262,7 @@ function CsvForm() {
       browse={{ mode: 'open', purpose: 'csv' }}
       path={path}
       onPathChange={(p) => setPath(p)}
-      onSubmit={() => (doc ? use(doc) : void read())}
+      onSubmit={() => (doc ? applyDataset(doc) : void read())}
       onClose={close}
       busy={busy}
       canSubmit={doc !== null}

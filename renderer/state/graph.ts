@@ -210,7 +210,7 @@ export function fromGraphDto(graph: GraphDto, catalog: Record<string, LayerDto>)
   const nextIn = new Map<string, number>();
   const usedIds = new Set<string>();
   const edges = graph.edges.map((e): DocEdge => {
-    let id = e.id && !usedIds.has(e.id) ? e.id : freshId('e');
+    const id = e.id && !usedIds.has(e.id) ? e.id : freshId('e');
     usedIds.add(id);
     let handle = e.targetHandle;
     const layer = catalog[typeOf.get(e.target) ?? ''];

@@ -78,7 +78,7 @@ export const serveApi: Group = {
     const method = g.pick(Object.keys(METHODS));
     const valid = `{"id":${seed},"method":${JSON.stringify(method)},"params":${toJsonText(ex[method] ?? {})}}`;
     const mode = g.weighted([[10, 'params'], [3, 'value'], [3, 'bytes'], [2, 'envelope'], [1, 'binary']] as const);
-    let text: string | Buffer = valid;
+    let text: string | Buffer;
     let what = `${method}: ${mode}`;
     if (mode === 'params') {
       const params = JSON.parse(JSON.stringify(ex[method] ?? {})) as JsonLike;

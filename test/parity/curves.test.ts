@@ -21,7 +21,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureBuiltin, RAW_FILES, TORCHVISION_FOLDERS } from '../../engine/data/builtin.js';
-import type { BuiltinDatasetName } from '../../engine/contract/datasets.js';
+import type { BundledDatasetName } from '../../engine/contract/datasets.js';
 import { readIdxFile } from '../../engine/data/idx.js';
 import { OptimizerSchema } from '../../engine/contract/optimizers.js';
 import { parseProject } from '../../engine/graph/document.js';
@@ -45,7 +45,7 @@ const THREADS = 4;
 const RTOL = 1e-4;
 
 interface Curve {
-  dataset: BuiltinDatasetName;
+  dataset: BundledDatasetName;
   optimizer: Record<string, unknown>;
   batch: number;
   steps: number;

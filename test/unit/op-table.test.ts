@@ -2,7 +2,7 @@
  * The op table across languages, checked from the source text (no native build needed):
  * native/core/ops.def against engine/compile/ops.ts (names, order, operand and attribute names and
  * counts), and activation.def / reduction.def / point-loss.def against engine/compile/kernel-codes.ts.
- * test/unit/ops.test.ts checks the built addon's op names as well.
+ * test/addon/ops.test.ts checks the built addon's op names as well.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

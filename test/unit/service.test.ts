@@ -116,7 +116,7 @@ describe('templates', () => {
     for (const t of await service.listTemplates({})) valid('getTemplate', await service.getTemplate({ id: t.id }));
     await expect(service.getTemplate({ id: 'nope' })).rejects.toMatchObject({ code: 'NL_INVALID_ARGUMENT', hint: expect.stringContaining('quickstart') });
     // A new project from a template has no file yet: the template's data path comes back absolute, beside the template.
-    const iris = (await service.getTemplate({ id: 'iris-mlp' })).training.dataset as { type: string; path: string };
+    const iris = (await service.getTemplate({ id: 'iris-mlp' })).training!.dataset as { type: string; path: string };
     expect(iris).toMatchObject({ type: 'csv', path: join(process.cwd(), 'assets', 'samples', 'iris.csv') });
     await expect(service.getTemplate({ id: '../../package' })).rejects.toMatchObject({ code: 'NL_INVALID_ARGUMENT' });
   });
