@@ -20,7 +20,7 @@ import { EngineService } from '../engine/host/service.js';
 import { writeFileAtomicSync } from '../engine/io/atomic.js';
 import { DesktopHost } from './desktop-host.js';
 import { commandForFile, filesInArgv } from './files.js';
-import { APP_ORIGIN, APP_SCHEME, isAppUrl, registerEngineIpc } from './ipc.js';
+import { APP_ORIGIN, APP_SCHEME, isAppUrl, registerEngineIpc, type EngineIpc } from './ipc.js';
 import { buildMenuTemplate } from './menu.js';
 import { APP_PRIVILEGES, appResponse } from './protocol.js';
 import { readDesktopSettings, writeDesktopSettings, type DesktopSettings } from './settings.js';
@@ -44,41 +44,65 @@ if (!app.requestSingleInstanceLock()) {
   start();
 }
 
+/**
+ * What the main process's parts share: the engine, the one window, and where a close or a quit stands.
+ * One per process; the functions below are its seams (files, menus, window, lifecycle).
+ */
+interface AppContext {
+  readonly host: DesktopHost;
+  readonly service: EngineService;
+  readonly ipc: EngineIpc;
+  readonly settingsFile: string;
+  readonly windowStateFile: string;
+  settings: DesktopSettings;
+  win: BrowserWindow | null;
+  /** the page answered a close request with yes: the next close goes through */
+  closeApproved: boolean;
+  /** training is being stopped for a quit: the quit that follows goes through */
+  quitting: boolean;
+  /** a quit waits for the window's close (which may ask the page first) */
+  quitRequested: boolean;
+  /** the recent projects the File menu lists */
+  recent: string[];
+}
+
 function start(): void {
   const userData = app.getPath('userData');
   // Settings, recent files and crash recovery live in the app's own folder (the CLI keeps ~/.config/netloom).
   process.env.NETLOOM_CONFIG_DIR ??= userData;
   const settingsFile = path.join(userData, 'desktop-settings.json');
-  let settings: DesktopSettings = readDesktopSettings(settingsFile);
+  const settings = readDesktopSettings(settingsFile);
   applyDataDir(settings);
   // The installer carries MNIST and FashionMNIST as gzipped IDX files (electron-builder extraResources): read-only, never rebuilt.
   if (app.isPackaged) process.env.NETLOOM_BUNDLED_DATA ??= path.join(process.resourcesPath, 'datasets');
 
-  let win: BrowserWindow | null = null;
-  let closeApproved = false;
-  let quitting = false;
-  let quitRequested = false;
-  let recent: string[] = [];
-  const windowStateFile = path.join(userData, 'window-state.json');
+  const ctx = createAppContext(settingsFile, path.join(userData, 'window-state.json'), settings);
+  openLaunchFiles(ctx);
+  guardWebContents();
+  handleLifecycle(ctx);
+  void app.whenReady().then(() => onReady(ctx));
+}
 
+/** The engine with the desktop's host around it, and the IPC adapter the window will call it through. */
+function createAppContext(settingsFile: string, windowStateFile: string, settings: DesktopSettings): AppContext {
   const host = new DesktopHost({
     dialog,
-    window: () => win,
+    window: () => ctx.win,
     emit: (e) => service.emit(e),
-    onMenuState: () => rebuildMenu(),
+    onMenuState: () => rebuildMenu(ctx),
     onProjectPath: (file) => {
       if (!file) return;
       app.addRecentDocument(file);
-      if (win && !win.isDestroyed()) win.setRepresentedFilename(file);
+      if (ctx.win && !ctx.win.isDestroyed()) ctx.win.setRepresentedFilename(file);
     },
     onCloseAnswer: (close) => {
       if (!close) {
         // The user kept the window (Cancel): a quit that asked for the close is called off too.
-        quitRequested = false;
+        ctx.quitRequested = false;
         return;
       }
-      closeApproved = true;
-      win?.close();
+      ctx.closeApproved = true;
+      ctx.win?.close();
     },
   });
   const service = new EngineService({ host });
@@ -87,151 +111,166 @@ function start(): void {
     service,
     log,
     onDrop: (paths) => {
-      for (const p of paths) openFile(p);
+      for (const p of paths) openFile(ctx, p);
     },
   });
+  const ctx: AppContext = { host, service, ipc, settingsFile, windowStateFile, settings, win: null, closeApproved: false, quitting: false, quitRequested: false, recent: [] };
   service.onEvent((e) => {
     if (e.type === 'recent.changed') {
-      recent = e.recent;
-      rebuildMenu();
+      ctx.recent = e.recent;
+      rebuildMenu(ctx);
     }
   });
+  return ctx;
+}
 
-  function openFile(file: string): void {
-    const c = commandForFile(file);
-    if (!c) {
-      log(`netloom: not opening ${file}: Netloom opens projects (.netloom, .json), checkpoints (.safetensors) and images`);
-      return;
-    }
-    host.command(c.command, c.path);
-    if (win) {
-      if (win.isMinimized()) win.restore();
-      win.focus();
-    }
-  }
+// ---- files handed to the app -------------------------------------------------------------------------
 
+/** Files from the command line, from a second launch, and from macOS's open-file. */
+function openLaunchFiles(ctx: AppContext): void {
   // macOS hands files over with open-file, possibly before the app is ready.
   app.on('open-file', (event, file) => {
     event.preventDefault();
-    openFile(file);
+    openFile(ctx, file);
   });
   app.on('second-instance', (_event, argv) => {
-    for (const f of filesInArgv(argv, 1)) openFile(f);
-    if (win) {
-      if (win.isMinimized()) win.restore();
-      win.focus();
-    } else if (app.isReady()) createWindow();
+    for (const f of filesInArgv(argv, 1)) openFile(ctx, f);
+    if (ctx.win) focusWindow(ctx.win);
+    else if (app.isReady()) createWindow(ctx);
   });
-  for (const f of filesInArgv(process.argv, app.isPackaged ? 1 : 2)) openFile(f);
+  for (const f of filesInArgv(process.argv, app.isPackaged ? 1 : 2)) openFile(ctx, f);
+}
 
-  function rebuildMenu(): void {
-    const template = buildMenuTemplate(
-      { platform: process.platform, appName: app.getName(), state: host.state, recent, dev: !app.isPackaged },
-      {
-        command: (name) => host.command(name),
-        edit: (name) => {
-          // Text fields take the edit through Chromium; the canvas through the app's action.
-          const contents = win?.webContents;
-          if (contents && !contents.isDestroyed()) contents[name]();
-          host.command(`edit.${name}`);
-        },
-        openRecent: (file) => openFile(file),
-        clearRecent: () => {
-          app.clearRecentDocuments();
-          service.clearRecentProjects().catch((e: unknown) => log(`netloom: could not clear the recent list: ${(e as Error).message}`));
-        },
-        documentation: () => void openDocumentation(),
-        about: () => app.showAboutPanel(),
-        datasetFolder: () => void chooseDataDir(),
+function openFile(ctx: AppContext, file: string): void {
+  const c = commandForFile(file);
+  if (!c) {
+    log(`netloom: not opening ${file}: Netloom opens projects (.netloom, .json), checkpoints (.safetensors) and images`);
+    return;
+  }
+  ctx.host.command(c.command, c.path);
+  if (ctx.win) focusWindow(ctx.win);
+}
+
+function focusWindow(win: BrowserWindow): void {
+  if (win.isMinimized()) win.restore();
+  win.focus();
+}
+
+// ---- menus ---------------------------------------------------------------------------------------
+
+function rebuildMenu(ctx: AppContext): void {
+  const { host, service } = ctx;
+  const template = buildMenuTemplate(
+    { platform: process.platform, appName: app.getName(), state: host.state, recent: ctx.recent, dev: !app.isPackaged },
+    {
+      command: (name) => host.command(name),
+      edit: (name) => {
+        // Text fields take the edit through Chromium; the canvas through the app's action.
+        const contents = ctx.win?.webContents;
+        if (contents && !contents.isDestroyed()) contents[name]();
+        host.command(`edit.${name}`);
       },
-    );
-    Menu.setApplicationMenu(Menu.buildFromTemplate(template));
-  }
-
-  /** The user's guide that ships with the app (README.md), in the system's viewer: it works offline. It lies
-   *  outside app.asar in an installed app (extraResources): another program cannot read inside the archive. */
-  async function openDocumentation(): Promise<void> {
-    const problem = await shell.openPath(path.join(app.isPackaged ? process.resourcesPath : appRoot, 'README.md'));
-    if (problem) dialog.showErrorBox('Netloom could not open its documentation', problem);
-  }
-
-  async function chooseDataDir(): Promise<void> {
-    const r = await (win
-      ? dialog.showOpenDialog(win, { title: 'Folder for downloaded datasets', defaultPath: process.env.NETLOOM_DATA_DIR, properties: ['openDirectory', 'createDirectory'] })
-      : dialog.showOpenDialog({ title: 'Folder for downloaded datasets', properties: ['openDirectory', 'createDirectory'] }));
-    if (r.canceled || !r.filePaths[0]) return;
-    settings = { ...settings, dataDir: r.filePaths[0] };
-    applyDataDir(settings);
-    try {
-      writeDesktopSettings(settingsFile, settings);
-    } catch (e) {
-      dialog.showErrorBox('Netloom could not save its settings', `${settingsFile}: ${(e as Error).message}`);
-    }
-  }
-
-  function createWindow(): void {
-    const saved = readWindowState(windowStateFile);
-    const bounds = initialBounds(saved, screen.getAllDisplays().map((d) => d.workArea));
-    const w = new BrowserWindow({
-      ...bounds,
-      minWidth: 900,
-      minHeight: 560,
-      show: false,
-      title: 'Netloom',
-      backgroundColor: '#1e1f24',
-      webPreferences: {
-        preload: path.join(here, 'preload.cjs'),
-        contextIsolation: true,
-        sandbox: true,
-        nodeIntegration: false,
-        nodeIntegrationInWorker: false,
-        webSecurity: true,
-        allowRunningInsecureContent: false,
-        webviewTag: false,
-        spellcheck: false,
+      openRecent: (file) => openFile(ctx, file),
+      clearRecent: () => {
+        app.clearRecentDocuments();
+        service.clearRecentProjects().catch((e: unknown) => log(`netloom: could not clear the recent list: ${(e as Error).message}`));
       },
-    });
-    win = w;
-    if (saved?.maximized) w.maximize();
-    if (saved?.fullScreen) w.setFullScreen(true);
-    w.once('ready-to-show', () => w.show());
-    ipc.attach(w.webContents);
-    w.webContents.on('did-start-loading', () => host.pageReloading());
-    w.webContents.on('render-process-gone', (_e, details) => log(`netloom: the window's page stopped (${details.reason}); reload it with View > Reload or restart Netloom`));
+      documentation: () => void openDocumentation(),
+      about: () => app.showAboutPanel(),
+      datasetFolder: () => void chooseDataDir(ctx),
+    },
+  );
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+}
 
-    w.on('close', (event) => {
-      // A page that cannot answer (still loading, crashed) must not keep the window open.
-      const pageCanAsk = host.listening && !w.webContents.isCrashed();
-      if (!closeApproved && pageCanAsk && (host.state.dirty || service.hasActiveRuns())) {
-        // The page asks (unsaved changes, training), stops the run, flushes its autosave, then calls closeWindow.
-        event.preventDefault();
-        host.command('close-request');
-        return;
-      }
-      saveWindowState(w);
-    });
-    w.on('closed', () => {
-      ipc.detach(w.webContents);
-      win = null;
-      closeApproved = false;
-      // Quit was chosen (Cmd+Q, File > Exit) and waited for the page's answer: finish it, on macOS too.
-      if (quitRequested) app.quit();
-    });
-    void w.loadURL(`${APP_ORIGIN}/index.html`);
+/** The user's guide that ships with the app (README.md), in the system's viewer: it works offline. It lies
+ *  outside app.asar in an installed app (extraResources): another program cannot read inside the archive. */
+async function openDocumentation(): Promise<void> {
+  const problem = await shell.openPath(path.join(app.isPackaged ? process.resourcesPath : appRoot, 'README.md'));
+  if (problem) dialog.showErrorBox('Netloom could not open its documentation', problem);
+}
+
+async function chooseDataDir(ctx: AppContext): Promise<void> {
+  const r = await (ctx.win
+    ? dialog.showOpenDialog(ctx.win, { title: 'Folder for downloaded datasets', defaultPath: process.env.NETLOOM_DATA_DIR, properties: ['openDirectory', 'createDirectory'] })
+    : dialog.showOpenDialog({ title: 'Folder for downloaded datasets', properties: ['openDirectory', 'createDirectory'] }));
+  if (r.canceled || !r.filePaths[0]) return;
+  ctx.settings = { ...ctx.settings, dataDir: r.filePaths[0] };
+  applyDataDir(ctx.settings);
+  try {
+    writeDesktopSettings(ctx.settingsFile, ctx.settings);
+  } catch (e) {
+    dialog.showErrorBox('Netloom could not save its settings', `${ctx.settingsFile}: ${(e as Error).message}`);
   }
+}
 
-  function saveWindowState(w: BrowserWindow): void {
-    const b = w.getNormalBounds();
-    const state = WindowState.safeParse({ ...b, maximized: w.isMaximized(), fullScreen: w.isFullScreen() });
-    if (!state.success) return;
-    try {
-      writeFileAtomicSync(windowStateFile, `${JSON.stringify(state.data, null, 2)}\n`);
-    } catch (e) {
-      log(`netloom: could not remember the window's size: ${(e as Error).message}`);
+// ---- the window ----------------------------------------------------------------------------------
+
+function createWindow(ctx: AppContext): void {
+  const { host, service, ipc } = ctx;
+  const saved = readWindowState(ctx.windowStateFile);
+  const bounds = initialBounds(saved, screen.getAllDisplays().map((d) => d.workArea));
+  const w = new BrowserWindow({
+    ...bounds,
+    minWidth: 900,
+    minHeight: 560,
+    show: false,
+    title: 'Netloom',
+    backgroundColor: '#1e1f24',
+    webPreferences: {
+      preload: path.join(here, 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
+    },
+  });
+  ctx.win = w;
+  if (saved?.maximized) w.maximize();
+  if (saved?.fullScreen) w.setFullScreen(true);
+  w.once('ready-to-show', () => w.show());
+  ipc.attach(w.webContents);
+  w.webContents.on('did-start-loading', () => host.pageReloading());
+  w.webContents.on('render-process-gone', (_e, details) => log(`netloom: the window's page stopped (${details.reason}); reload it with View > Reload or restart Netloom`));
+
+  w.on('close', (event) => {
+    // A page that cannot answer (still loading, crashed) must not keep the window open.
+    const pageCanAsk = host.listening && !w.webContents.isCrashed();
+    if (!ctx.closeApproved && pageCanAsk && (host.state.dirty || service.hasActiveRuns())) {
+      // The page asks (unsaved changes, training), stops the run, flushes its autosave, then calls closeWindow.
+      event.preventDefault();
+      host.command('close-request');
+      return;
     }
-  }
+    saveWindowState(ctx.windowStateFile, w);
+  });
+  w.on('closed', () => {
+    ipc.detach(w.webContents);
+    ctx.win = null;
+    ctx.closeApproved = false;
+    // Quit was chosen (Cmd+Q, File > Exit) and waited for the page's answer: finish it, on macOS too.
+    if (ctx.quitRequested) app.quit();
+  });
+  void w.loadURL(`${APP_ORIGIN}/index.html`);
+}
 
-  // Every web contents: no navigation away from the app, no new windows (links open in the browser), no webviews.
+function saveWindowState(file: string, w: BrowserWindow): void {
+  const b = w.getNormalBounds();
+  const state = WindowState.safeParse({ ...b, maximized: w.isMaximized(), fullScreen: w.isFullScreen() });
+  if (!state.success) return;
+  try {
+    writeFileAtomicSync(file, `${JSON.stringify(state.data, null, 2)}\n`);
+  } catch (e) {
+    log(`netloom: could not remember the window's size: ${(e as Error).message}`);
+  }
+}
+
+/** Every web contents: no navigation away from the app, no new windows (links open in the browser), no webviews. */
+function guardWebContents(): void {
   app.on('web-contents-created', (_event, contents) => {
     contents.on('will-navigate', (event, url) => {
       if (!isAppUrl(url)) event.preventDefault();
@@ -245,14 +284,18 @@ function start(): void {
       return { action: 'deny' };
     });
   });
+}
 
+// ---- the app's lifecycle ---------------------------------------------------------------------------
+
+function handleLifecycle(ctx: AppContext): void {
   app.on('before-quit', (event) => {
-    quitRequested = true;
-    if (quitting || !service.hasActiveRuns()) return;
+    ctx.quitRequested = true;
+    if (ctx.quitting || !ctx.service.hasActiveRuns()) return;
     // Stop training cleanly (its native threads finish the current batch) before the process goes.
     event.preventDefault();
-    quitting = true;
-    service.stopAllRuns().finally(() => app.quit());
+    ctx.quitting = true;
+    ctx.service.stopAllRuns().finally(() => app.quit());
   });
 
   app.on('window-all-closed', () => {
@@ -260,19 +303,20 @@ function start(): void {
   });
 
   app.on('activate', () => {
-    if (app.isReady() && BrowserWindow.getAllWindows().length === 0) createWindow();
+    if (app.isReady() && BrowserWindow.getAllWindows().length === 0) createWindow(ctx);
   });
+}
 
-  void app.whenReady().then(async () => {
-    const deny = () => false;
-    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-    session.defaultSession.setPermissionCheckHandler(deny);
-    protocol.handle(APP_SCHEME, (request) => appResponse(request, rendererDir));
-    app.setAboutPanelOptions({ applicationName: 'Netloom', applicationVersion: app.getVersion(), copyright: 'MIT License', website: packageField('homepage') });
-    recent = await service.recentProjects({}).catch(() => []);
-    rebuildMenu();
-    createWindow();
-  });
+/** Once Electron is ready: permissions refused, the app's protocol served, then the menus and the window. */
+async function onReady(ctx: AppContext): Promise<void> {
+  const deny = () => false;
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(deny);
+  protocol.handle(APP_SCHEME, (request) => appResponse(request, rendererDir));
+  app.setAboutPanelOptions({ applicationName: 'Netloom', applicationVersion: app.getVersion(), copyright: 'MIT License', website: packageField('homepage') });
+  ctx.recent = await ctx.service.recentProjects({}).catch(() => []);
+  rebuildMenu(ctx);
+  createWindow(ctx);
 }
 
 function applyDataDir(settings: DesktopSettings): void {
