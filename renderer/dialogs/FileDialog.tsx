@@ -17,6 +17,7 @@ import { Modal } from './Modal';
 
 type Listing = { path: string; parent: string | null; entries: { name: string; path: string; kind: 'dir' | 'file' }[] };
 type DirEntry = Listing['entries'][number];
+type DialogProblem = { message: string; hint?: string };
 
 // '~' is expanded by the engine for project files (openProject, saveProject): not joined to the folder shown
 const isAbsolute = (p: string) => isAbsolutePath(p) || p.startsWith('~');
@@ -34,7 +35,7 @@ function FileDialogBody({ mode }: { mode: 'open' | 'save' }) {
   const projectName = useStore((s) => s.project.name);
   const [listing, setListing] = useState<Listing | null>(null);
   const [path, setPath] = useState(mode === 'save' ? (projectPath ?? fileNameFor(projectName)) : '');
-  const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
+  const [error, setError] = useState<DialogProblem | null>(null);
   const [busy, setBusy] = useState(false);
   /** the path the engine said exists: pressing Replace replaces it; editing the path asks anew */
   const [replace, setReplace] = useState<string | null>(null);
@@ -125,77 +126,115 @@ function FileDialogBody({ mode }: { mode: 'open' | 'save' }) {
       }
     >
       <div className="file-dialog">
-        <label className="path-field">
-          <span className="muted small">{mode === 'open' ? 'Project file' : 'Save to'}</span>
-          <input
-            type="text"
-            spellCheck={false}
-            data-testid="dialog-path"
-            value={path}
-            placeholder={mode === 'open' ? '/path/to/project.netloom.json' : '/path/to/name.netloom.json'}
-            onChange={(e) => {
-              setPath(e.target.value);
-              touched.current = true;
-              setError(null);
-              setReplace(null); // a changed path asks again, even when it comes back to the same file
-            }}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter') {
-                e.preventDefault();
-                void confirm();
-              }
-            }}
-          />
-        </label>
-        {error && (
-          <div className="dialog-error" data-testid="dialog-error" role="alert">
-            <div>{error.message}</div>
-            {error.hint && <div className="muted small">{error.hint}</div>}
-          </div>
-        )}
+        <PathField
+          mode={mode}
+          path={path}
+          onEdit={(value) => {
+            setPath(value);
+            touched.current = true;
+            setError(null);
+            setReplace(null); // a changed path asks again, even when it comes back to the same file
+          }}
+          onEnter={() => void confirm()}
+        />
+        {error && <DialogError error={error} />}
         <div className="file-columns">
-          <div className="file-browser">
-            <div className="file-crumb">
-              <button className="tool small" disabled={!listing?.parent} onClick={() => listing?.parent && void browse(listing.parent)} title="up one folder" data-testid="dialog-up">
-                ↑
-              </button>
-              <span className="mono small" title={listing?.path}>
-                {listing?.path ?? '…'}
-              </span>
-            </div>
-            <ul className="file-list" data-testid="dialog-listing">
-              {listing?.entries.length === 0 && <li className="muted small pad">No folders or project files here.</li>}
-              {listing?.entries.map((e) => (
-                <li
-                  key={e.path}
-                  className={`file-entry ${e.kind}${path === e.path ? ' picked' : ''}`}
-                  data-testid={`dialog-entry-${e.name}`}
-                  onClick={() => pick(e)}
-                  onDoubleClick={() => (e.kind === 'file' ? void confirm(e.path) : undefined)}
-                >
-                  <span className="file-icon">{e.kind === 'dir' ? '▸' : '◆'}</span>
-                  {e.name}
-                </li>
-              ))}
-            </ul>
-          </div>
-          {mode === 'open' && (
-            <div className="recent">
-              <div className="muted small">Recent</div>
-              {recent.length === 0 && <div className="muted small">No recent projects.</div>}
-              <ul className="file-list">
-                {recent.map((r) => (
-                  <li key={r} className={`file-entry file${path === r ? ' picked' : ''}`} title={r} data-testid="dialog-recent" onClick={() => setPath(r)} onDoubleClick={() => void confirm(r)}>
-                    <span className="file-icon">◆</span>
-                    <span className="recent-name">{baseName(r)}</span>
-                    <span className="recent-dir muted small">{r.slice(0, r.length - baseName(r).length)}</span>
-                  </li>
-                ))}
-              </ul>
-            </div>
-          )}
+          <FolderBrowser listing={listing} picked={path} onUp={(parent) => void browse(parent)} onPick={pick} onOpen={(file) => void confirm(file)} />
+          {mode === 'open' && <RecentList recent={recent} picked={path} onPick={setPath} onOpen={(file) => void confirm(file)} />}
         </div>
       </div>
     </Modal>
+  );
+}
+
+/** The path field: a name in the folder shown, or a whole path; Enter confirms. */
+function PathField({ mode, path, onEdit, onEnter }: { mode: 'open' | 'save'; path: string; onEdit: (value: string) => void; onEnter: () => void }) {
+  return (
+    <label className="path-field">
+      <span className="muted small">{mode === 'open' ? 'Project file' : 'Save to'}</span>
+      <input
+        type="text"
+        spellCheck={false}
+        data-testid="dialog-path"
+        value={path}
+        placeholder={mode === 'open' ? '/path/to/project.netloom.json' : '/path/to/name.netloom.json'}
+        onChange={(e) => onEdit(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') {
+            e.preventDefault();
+            onEnter();
+          }
+        }}
+      />
+    </label>
+  );
+}
+
+function DialogError({ error }: { error: DialogProblem }) {
+  return (
+    <div className="dialog-error" data-testid="dialog-error" role="alert">
+      <div>{error.message}</div>
+      {error.hint && <div className="muted small">{error.hint}</div>}
+    </div>
+  );
+}
+
+interface FolderBrowserProps {
+  listing: Listing | null;
+  /** the path in the field: its entry shows as picked */
+  picked: string;
+  onUp: (parent: string) => void;
+  onPick: (e: DirEntry) => void;
+  /** a file double-clicked */
+  onOpen: (file: string) => void;
+}
+
+/** The folder shown (with a button up one level) and its folders and project files. */
+function FolderBrowser({ listing, picked, onUp, onPick, onOpen }: FolderBrowserProps) {
+  return (
+    <div className="file-browser">
+      <div className="file-crumb">
+        <button className="tool small" disabled={!listing?.parent} onClick={() => listing?.parent && onUp(listing.parent)} title="up one folder" data-testid="dialog-up">
+          ↑
+        </button>
+        <span className="mono small" title={listing?.path}>
+          {listing?.path ?? '…'}
+        </span>
+      </div>
+      <ul className="file-list" data-testid="dialog-listing">
+        {listing?.entries.length === 0 && <li className="muted small pad">No folders or project files here.</li>}
+        {listing?.entries.map((e) => (
+          <li
+            key={e.path}
+            className={`file-entry ${e.kind}${picked === e.path ? ' picked' : ''}`}
+            data-testid={`dialog-entry-${e.name}`}
+            onClick={() => onPick(e)}
+            onDoubleClick={() => (e.kind === 'file' ? onOpen(e.path) : undefined)}
+          >
+            <span className="file-icon">{e.kind === 'dir' ? '▸' : '◆'}</span>
+            {e.name}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** Open's recent projects: a click puts one in the path field, a double click opens it. */
+function RecentList({ recent, picked, onPick, onOpen }: { recent: string[]; picked: string; onPick: (file: string) => void; onOpen: (file: string) => void }) {
+  return (
+    <div className="recent">
+      <div className="muted small">Recent</div>
+      {recent.length === 0 && <div className="muted small">No recent projects.</div>}
+      <ul className="file-list">
+        {recent.map((r) => (
+          <li key={r} className={`file-entry file${picked === r ? ' picked' : ''}`} title={r} data-testid="dialog-recent" onClick={() => onPick(r)} onDoubleClick={() => onOpen(r)}>
+            <span className="file-icon">◆</span>
+            <span className="recent-name">{baseName(r)}</span>
+            <span className="recent-dir muted small">{r.slice(0, r.length - baseName(r).length)}</span>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
