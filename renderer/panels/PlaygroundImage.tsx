@@ -7,28 +7,19 @@
  * the image folder. The pixels go to api.predict as uint8 CHW.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { resizeChw } from '../state/imageResize';
-import { padView, placeImage, rgbaToChw, type PlaygroundInput } from '../state/playground';
-import { rgbaToGrey, sampleToRgba } from '../state/training';
+import { padView, rgbaToChw } from '../state/playground';
+import { imageSample, type ImageInput } from '../state/playgroundCanvas';
+import { sampleToRgba } from '../state/training';
 import { useStore, type PlaygroundDrop } from '../state/store';
-import { usePrediction } from '../hooks/usePrediction';
+import { usePadBrush } from '../hooks/usePadBrush';
+import { usePrediction, type Prediction } from '../hooks/usePrediction';
 import { ProbabilityBars } from './ProbabilityBars';
-
-/** A scratch canvas's 2D context, w x h. */
-function canvasOf(w: number, h: number): CanvasRenderingContext2D {
-  const c = document.createElement('canvas');
-  c.width = w;
-  c.height = h;
-  return c.getContext('2d', { willReadFrequently: true })!;
-}
-type ImageInput = Extract<PlaygroundInput, { mode: 'pad' | 'image' }>;
 
 export function PlaygroundImage({ input, enabled, className, dropped }: { input: ImageInput; enabled: boolean; className: (i: number) => string; dropped: PlaygroundDrop | null }) {
   const { height: H, width: W } = input;
   const channels = input.mode === 'image' ? 3 : 1;
   const runId = useStore((s) => s.run.runId);
   const canvas = useRef<HTMLCanvasElement>(null);
-  const last = useRef<{ x: number; y: number } | null>(null);
   const { prediction, setPrediction, error, setError, predict } = usePrediction();
   const [inked, setInked] = useState(false);
   const [dragOver, setDragOver] = useState(false);
@@ -50,55 +41,18 @@ export function PlaygroundImage({ input, enabled, className, dropped }: { input:
     setError(null);
   }, [runId, setPrediction, setError]);
 
-  /** the pad's pixels as the model's sample */
-  const sample = () => {
-    const g = ctx2d();
-    return g ? Array.from(rgbaToChw(g.getImageData(0, 0, W, H).data, channels)) : null;
-  };
-
-  const toPad = (e: React.PointerEvent<HTMLCanvasElement>) => {
-    const r = e.currentTarget.getBoundingClientRect();
-    return { x: ((e.clientX - r.left) / r.width) * W, y: ((e.clientY - r.top) / r.height) * H };
-  };
-  /** a soft round brush about 2.5 pixels wide on a 28-pixel pad (like MNIST's anti-aliased pen), in proportion on others */
-  const stroke = (from: { x: number; y: number }, to: { x: number; y: number }) => {
-    const g = ctx2d();
-    if (!g) return;
-    const k = Math.min(H, W) / 28;
-    g.save();
-    g.strokeStyle = '#fff';
-    g.lineCap = 'round';
-    g.lineJoin = 'round';
-    g.lineWidth = Math.max(1, 2.2 * k);
-    g.shadowColor = '#fff';
-    g.shadowBlur = 1.5 * k;
-    g.beginPath();
-    g.moveTo(from.x, from.y);
-    g.lineTo(to.x + (from.x === to.x && from.y === to.y ? 0.01 : 0), to.y);
-    g.stroke();
-    g.restore();
-  };
-  const drawable = enabled && input.mode === 'pad';
-  const onDown = (e: React.PointerEvent<HTMLCanvasElement>) => {
-    if (!drawable || e.button !== 0) return;
-    e.currentTarget.setPointerCapture(e.pointerId);
-    const p = toPad(e);
-    last.current = p;
-    stroke(p, p);
-    setInked(true);
-  };
-  const onMove = (e: React.PointerEvent<HTMLCanvasElement>) => {
-    if (!last.current) return;
-    const p = toPad(e);
-    stroke(last.current, p);
-    last.current = p;
-  };
-  const onUp = () => {
-    if (!last.current) return;
-    last.current = null;
-    const s = sample();
-    if (s) predict({ pixels: s });
-  };
+  const brush = usePadBrush({
+    ctx2d,
+    height: H,
+    width: W,
+    drawable: enabled && input.mode === 'pad',
+    onInk: () => setInked(true),
+    onDone: () => {
+      // the pad's pixels as the model's sample
+      const g = ctx2d();
+      if (g) predict({ pixels: Array.from(rgbaToChw(g.getImageData(0, 0, W, H).data, channels)) });
+    },
+  });
 
   const loadFile = async (file: File | undefined) => {
     if (!file || !enabled) return;
@@ -109,24 +63,7 @@ export function PlaygroundImage({ input, enabled, className, dropped }: { input:
     const g = ctx2d();
     if (!g) return;
     try {
-      const bmp = await createImageBitmap(file);
-      let pixels: Uint8Array;
-      if (input.mnistStyle) {
-        // fitted inside the pad on black, light strokes on black as the dataset's samples are
-        const work = canvasOf(W, H);
-        work.fillStyle = '#000';
-        work.fillRect(0, 0, W, H);
-        const at = placeImage(bmp.width, bmp.height, W, H, true);
-        work.imageSmoothingQuality = 'high';
-        work.drawImage(bmp, at.x, at.y, at.w, at.h);
-        pixels = Uint8Array.from(rgbaToGrey(work.getImageData(0, 0, W, H).data, { autoInvert: true }));
-      } else {
-        // as training reads an image folder: to RGB or PIL's grey, then Pillow's bilinear resize to h x w
-        const full = canvasOf(bmp.width, bmp.height);
-        full.drawImage(bmp, 0, 0);
-        pixels = resizeChw(rgbaToChw(full.getImageData(0, 0, bmp.width, bmp.height).data, channels), channels, bmp.width, bmp.height, W, H);
-      }
-      bmp.close();
+      const pixels = await imageSample(file, input, channels);
       const { rgba } = sampleToRgba(pixels, [channels, H, W]);
       g.putImageData(new ImageData(rgba, W, H), 0, 0);
       setInked(true);
@@ -158,10 +95,10 @@ export function PlaygroundImage({ input, enabled, className, dropped }: { input:
           data-testid={input.mode === 'pad' ? 'playground-pad' : 'playground-image'}
           data-shape={`${channels}x${H}x${W}`}
           title={input.mode === 'pad' ? undefined : `Drop a PNG or JPEG here: it is resized to ${H}×${W}, RGB`}
-          onPointerDown={onDown}
-          onPointerMove={onMove}
-          onPointerUp={onUp}
-          onPointerCancel={onUp}
+          onPointerDown={brush.onDown}
+          onPointerMove={brush.onMove}
+          onPointerUp={brush.onUp}
+          onPointerCancel={brush.onUp}
           onDragOver={(e) => {
             if (!enabled) return;
             e.preventDefault();
@@ -194,20 +131,27 @@ export function PlaygroundImage({ input, enabled, className, dropped }: { input:
           </label>
         </div>
       </div>
-      <div className="playground-result">
-        {error && (
-          <div className="dialog-error" data-testid="playground-error">
-            {error}
-          </div>
-        )}
-        {prediction && prediction.probabilities.length > 0 && <ProbabilityBars probabilities={prediction.probabilities} predicted={prediction.predicted} name={className} />}
-        {prediction && prediction.probabilities.length === 0 && (
-          <div className="muted small" data-testid="playground-no-classes">
-            This model scores no classes (its loss compares outputs with targets), so there are no probabilities to show.
-          </div>
-        )}
-        {!prediction && !error && <div className="muted small">{enabled ? 'The class probabilities show here.' : ''}</div>}
-      </div>
+      <PlaygroundResult prediction={prediction} error={error} enabled={enabled} className={className} />
+    </div>
+  );
+}
+
+/** The answer beside the pad: the class probabilities, or why there are none. */
+function PlaygroundResult({ prediction, error, enabled, className }: { prediction: Prediction | null; error: string | null; enabled: boolean; className: (i: number) => string }) {
+  return (
+    <div className="playground-result">
+      {error && (
+        <div className="dialog-error" data-testid="playground-error">
+          {error}
+        </div>
+      )}
+      {prediction && prediction.probabilities.length > 0 && <ProbabilityBars probabilities={prediction.probabilities} predicted={prediction.predicted} name={className} />}
+      {prediction && prediction.probabilities.length === 0 && (
+        <div className="muted small" data-testid="playground-no-classes">
+          This model scores no classes (its loss compares outputs with targets), so there are no probabilities to show.
+        </div>
+      )}
+      {!prediction && !error && <div className="muted small">{enabled ? 'The class probabilities show here.' : ''}</div>}
     </div>
   );
 }
