@@ -4,7 +4,7 @@
  * with a GraphChange list, which is what undo/redo replays (state/history.ts).
  */
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from '@xyflow/react';
-import { create } from 'zustand';
+import { create, type StateCreator } from 'zustand';
 import type { AnalysisDto, DevicesDto, EngineApi, EvaluationDto, HostInfoDto, HyperDto, IssueDto, LayerDto, ParamsFormDto, ProjectDto, RunStateDto, TrainingIssueDto } from '../../engine/contract/api';
 import { RUN_DEFAULTS } from '../../engine/contract/settings';
 import type { ConnectionState } from '../api/client';
@@ -191,7 +191,8 @@ function initialTheme(): Theme {
   return window.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
 }
 
-export interface State {
+/** The engine connection and what the engine says about the graph: the layer catalog, the analysis. */
+export interface EngineSlice {
   api: EngineApi | null;
   connection: ConnectionState;
   /** the host around the app (hostInfo): desktop window or browser tab; null until it has answered */
@@ -201,9 +202,19 @@ export interface State {
   catalogByType: Record<string, LayerDto>;
   catalogError: string | null;
 
+  analysis: AnalysisView | null;
+  analysisError: string | null;
+  batchSize: number;
+
+  setCatalog(list: LayerDto[]): void;
+  setAnalysis(a: AnalysisDto): void;
+  setBatchSize(n: number): void;
+}
+
+/** The graph on the canvas and its undo history. */
+export interface GraphSlice {
   nodes: LayerNode[];
   edges: GraphEdge[];
-  project: ProjectMeta;
   history: History;
   /** bumps on every change to the document; dirty = revision !== savedRevision */
   revision: number;
@@ -211,10 +222,29 @@ export interface State {
   /** node positions at the start of a drag, to record the move as one undo step */
   dragStart: Record<string, Position> | null;
 
-  analysis: AnalysisView | null;
-  analysisError: string | null;
-  batchSize: number;
+  commit(changes: GraphChange[], label: string, opts?: { mergeKey?: string; selectAdded?: boolean }): void;
+  undo(): void;
+  redo(): void;
+  onNodesChange(changes: NodeChange<LayerNode>[]): void;
+  onEdgesChange(changes: EdgeChange<GraphEdge>[]): void;
+  beginDrag(ids: string[]): void;
+  endDrag(): void;
+  select(nodeIds: string[], edgeIds?: string[]): void;
+}
 
+/** The project file: loaded, saved, and what it keeps besides the graph. */
+export interface ProjectSlice {
+  project: ProjectMeta;
+
+  loadProject(project: ProjectDto, path: string | null, opts?: { dirty?: boolean }): { hadPositions: boolean };
+  toProject(): ProjectDto;
+  markSaved(path: string, revision: number): void;
+  /** appends a run record to the project's top-level `runs` (the document becomes dirty) */
+  addRunRecord(r: StoredRun): void;
+}
+
+/** What the window shows around the canvas: theme, toasts, dialogs, panels. */
+export interface UiSlice {
   theme: Theme;
   toasts: Toast[];
   dialog: Dialog | null;
@@ -225,37 +255,6 @@ export interface State {
   panels: Panels;
   playgroundDrop: PlaygroundDrop | null;
 
-  trainSettings: TrainSettings;
-  /** text in a training field that does not parse, by path ("optimizer.betas"): blocks Start */
-  settingsErrors: Record<string, string>;
-  trainingCheck: TrainingCheck | null;
-  trainingForms: TrainingForms | null;
-  devices: DevicesDto | null;
-  run: RunView;
-  /** the last checkpoint report, until dismissed (or another project is loaded) */
-  ckptReport: CheckpointReportView | null;
-
-  // ---- graph edits ----
-  commit(changes: GraphChange[], label: string, opts?: { mergeKey?: string; selectAdded?: boolean }): void;
-  undo(): void;
-  redo(): void;
-  onNodesChange(changes: NodeChange<LayerNode>[]): void;
-  onEdgesChange(changes: EdgeChange<GraphEdge>[]): void;
-  beginDrag(ids: string[]): void;
-  endDrag(): void;
-  select(nodeIds: string[], edgeIds?: string[]): void;
-
-  // ---- project ----
-  loadProject(project: ProjectDto, path: string | null, opts?: { dirty?: boolean }): { hadPositions: boolean };
-  toProject(): ProjectDto;
-  markSaved(path: string, revision: number): void;
-
-  // ---- engine data ----
-  setCatalog(list: LayerDto[]): void;
-  setAnalysis(a: AnalysisDto): void;
-  setBatchSize(n: number): void;
-
-  // ---- ui ----
   toast(t: Omit<Toast, 'id'>): void;
   dismissToast(id: number): void;
   setTheme(t: Theme): void;
@@ -266,19 +265,34 @@ export interface State {
   togglePanel(name: PanelName): void;
   /** hands an image to the playground (null: taken) */
   setPlaygroundDrop(file: File | null): void;
+}
 
-  // ---- training ----
+/** The Training panel and the app's run. */
+export interface TrainingSlice {
+  trainSettings: TrainSettings;
+  /** text in a training field that does not parse, by path ("optimizer.betas"): blocks Start */
+  settingsErrors: Record<string, string>;
+  trainingCheck: TrainingCheck | null;
+  trainingForms: TrainingForms | null;
+  devices: DevicesDto | null;
+  run: RunView;
+  /** the last checkpoint report, until dismissed (or another project is loaded) */
+  ckptReport: CheckpointReportView | null;
+  /** ids of stored runs whose loss curves the loss chart overlays */
+  overlayRuns: string[];
+
   setTrainSettings(patch: Partial<TrainSettings>): void;
   /** records (message) or clears (null) a training field's parse error */
   setSettingsError(path: string, message: string | null): void;
   setRun(patch: Partial<RunView>): void;
   setCkptReport(r: CheckpointReportView | null): void;
-  /** appends a run record to the project's top-level `runs` (the document becomes dirty) */
-  addRunRecord(r: StoredRun): void;
-  /** ids of stored runs whose loss curves the loss chart overlays */
-  overlayRuns: string[];
   toggleOverlay(id: string): void;
 }
+
+export type State = EngineSlice & GraphSlice & ProjectSlice & UiSlice & TrainingSlice;
+
+/** One slice's creator (zustand's slices pattern): it sees and sets the whole state. */
+type SliceCreator<T> = StateCreator<State, [], [], T>;
 
 let toastSeq = 1;
 let dropSeq = 1;
@@ -291,7 +305,7 @@ function withTraining(project: ProjectMeta, changes: readonly GraphChange[]): { 
 
 const emptyProject = (): ProjectMeta => ({ name: 'Untitled', path: null, version: 1, extra: {} });
 
-export const useStore = create<State>()((set, get) => ({
+const engineSlice: SliceCreator<EngineSlice> = (set) => ({
   api: null,
   connection: { status: 'connecting', transport: 'websocket' },
   host: null,
@@ -300,35 +314,50 @@ export const useStore = create<State>()((set, get) => ({
   catalogByType: {},
   catalogError: null,
 
-  nodes: [],
-  edges: [],
-  project: emptyProject(),
-  history: emptyHistory(),
-  revision: 0,
-  savedRevision: 0,
-  dragStart: null,
-
   analysis: null,
   analysisError: null,
   batchSize: RUN_DEFAULTS.batch_size,
 
-  theme: initialTheme(),
-  toasts: [],
-  dialog: null,
-  helpOpen: false,
-  quickAdd: null,
-  recent: [],
-  panels: { ...DEFAULT_PANELS },
-  playgroundDrop: null,
+  setCatalog(list) {
+    set({ catalog: list, catalogByType: Object.fromEntries(list.map((l) => [l.type, l])), catalogError: null });
+  },
 
-  trainSettings: emptyTrainSettings(),
-  settingsErrors: {},
-  trainingCheck: null,
-  trainingForms: null,
-  devices: null,
-  run: emptyRun(),
-  ckptReport: null,
-  overlayRuns: [],
+  setAnalysis(a) {
+    const issuesByNode: Record<string, IssueDto[]> = {};
+    const issuesByEdge: Record<string, IssueDto[]> = {};
+    const graphIssues: IssueDto[] = [];
+    for (const i of a.issues) {
+      if (i.nodeId) (issuesByNode[i.nodeId] ??= []).push(i);
+      if (i.edgeId) (issuesByEdge[i.edgeId] ??= []).push(i);
+      if (!i.nodeId && !i.edgeId) graphIssues.push(i);
+    }
+    set({
+      analysis: {
+        batchSize: a.batchSize,
+        nodes: Object.fromEntries(a.nodes.map((n) => [n.id, n])),
+        edgeShapes: Object.fromEntries(a.edges.map((e) => [e.id, e.shape])),
+        issuesByNode,
+        issuesByEdge,
+        graphIssues,
+        issues: a.issues,
+        summary: a.summary,
+      },
+      analysisError: null,
+    });
+  },
+
+  setBatchSize(n) {
+    if (Number.isInteger(n) && n > 0) set({ batchSize: n });
+  },
+});
+
+const graphSlice: SliceCreator<GraphSlice> = (set, get) => ({
+  nodes: [],
+  edges: [],
+  history: emptyHistory(),
+  revision: 0,
+  savedRevision: 0,
+  dragStart: null,
 
   commit(changes, label, opts = {}) {
     if (changes.length === 0) return;
@@ -407,6 +436,10 @@ export const useStore = create<State>()((set, get) => ({
       edges: s.edges.map((e) => (!!e.selected === edgeIds.includes(e.id) ? e : { ...e, selected: edgeIds.includes(e.id) })),
     });
   },
+});
+
+const projectSlice: SliceCreator<ProjectSlice> = (set, get) => ({
+  project: emptyProject(),
 
   loadProject(project, path, opts = {}) {
     const s = get();
@@ -445,37 +478,22 @@ export const useStore = create<State>()((set, get) => ({
     set({ project: { ...s.project, path, name }, savedRevision: revision });
   },
 
-  setCatalog(list) {
-    set({ catalog: list, catalogByType: Object.fromEntries(list.map((l) => [l.type, l])), catalogError: null });
+  addRunRecord(r) {
+    const s = get();
+    const runs = Array.isArray(s.project.extra.runs) ? s.project.extra.runs : [];
+    set({ project: { ...s.project, extra: { ...s.project.extra, runs: [...runs, r] } }, revision: s.revision + 1 });
   },
+});
 
-  setAnalysis(a) {
-    const issuesByNode: Record<string, IssueDto[]> = {};
-    const issuesByEdge: Record<string, IssueDto[]> = {};
-    const graphIssues: IssueDto[] = [];
-    for (const i of a.issues) {
-      if (i.nodeId) (issuesByNode[i.nodeId] ??= []).push(i);
-      if (i.edgeId) (issuesByEdge[i.edgeId] ??= []).push(i);
-      if (!i.nodeId && !i.edgeId) graphIssues.push(i);
-    }
-    set({
-      analysis: {
-        batchSize: a.batchSize,
-        nodes: Object.fromEntries(a.nodes.map((n) => [n.id, n])),
-        edgeShapes: Object.fromEntries(a.edges.map((e) => [e.id, e.shape])),
-        issuesByNode,
-        issuesByEdge,
-        graphIssues,
-        issues: a.issues,
-        summary: a.summary,
-      },
-      analysisError: null,
-    });
-  },
-
-  setBatchSize(n) {
-    if (Number.isInteger(n) && n > 0) set({ batchSize: n });
-  },
+const uiSlice: SliceCreator<UiSlice> = (set, get) => ({
+  theme: initialTheme(),
+  toasts: [],
+  dialog: null,
+  helpOpen: false,
+  quickAdd: null,
+  recent: [],
+  panels: { ...DEFAULT_PANELS },
+  playgroundDrop: null,
 
   toast(t) {
     const id = toastSeq++;
@@ -512,6 +530,17 @@ export const useStore = create<State>()((set, get) => ({
   setPlaygroundDrop(file) {
     set({ playgroundDrop: file ? { id: dropSeq++, file } : null });
   },
+});
+
+const trainingSlice: SliceCreator<TrainingSlice> = (set, get) => ({
+  trainSettings: emptyTrainSettings(),
+  settingsErrors: {},
+  trainingCheck: null,
+  trainingForms: null,
+  devices: null,
+  run: emptyRun(),
+  ckptReport: null,
+  overlayRuns: [],
 
   setTrainSettings(patch) {
     set({ trainSettings: { ...get().trainSettings, ...patch } });
@@ -530,15 +559,18 @@ export const useStore = create<State>()((set, get) => ({
   setCkptReport(r) {
     set({ ckptReport: r });
   },
-  addRunRecord(r) {
-    const s = get();
-    const runs = Array.isArray(s.project.extra.runs) ? s.project.extra.runs : [];
-    set({ project: { ...s.project, extra: { ...s.project.extra, runs: [...runs, r] } }, revision: s.revision + 1 });
-  },
   toggleOverlay(id) {
     const cur = get().overlayRuns;
     set({ overlayRuns: cur.includes(id) ? cur.filter((x) => x !== id) : [...cur, id] });
   },
+});
+
+export const useStore = create<State>()((...a) => ({
+  ...engineSlice(...a),
+  ...graphSlice(...a),
+  ...projectSlice(...a),
+  ...uiSlice(...a),
+  ...trainingSlice(...a),
 }));
 
 // ---- selectors ------------------------------------------------------------------------------------
