@@ -1,8 +1,9 @@
 /**
- * The layer rules of eslint.config.js, each shown a violation. ESLint lints a few lines as if they
- * were a file inside a layer (lintText with a path in the checkout; what they import is a real
- * file, since the rules look at resolved paths) and must report the rule, with its message. The
- * import cycle is a pair of real files (fixtures/lint/, which `npm run lint` skips).
+ * The layer rules of eslint.config.js, and issue 11's cap on a function's length, each shown a
+ * violation. ESLint lints a few lines as if they were a file inside a layer (lintText with a path
+ * in the checkout; what they import is a real file, since the rules look at resolved paths) and
+ * must report the rule, with its message. The import cycle is a pair of real files
+ * (fixtures/lint/, which `npm run lint` skips).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -115,5 +116,25 @@ describe('no import cycles', () => {
 
   it('two modules that import only each other\'s types are allowed (type imports are erased from the JavaScript)', async () => {
     expect(await lintFile('types-a.ts')).toEqual([]);
+  });
+});
+
+describe('no function over 150 lines in engine/, electron/ and renderer/ (issue 11)', () => {
+  /** A function `lines` lines long as the rule counts them (its braces included), with a blank line and a comment after each statement, which it does not count. */
+  const longFunction = (lines: number) =>
+    `export function long(): number {\n  let n = 0;\n${'  n += 1;\n\n  // a comment\n'.repeat(lines - 4)}  return n;\n}\n`;
+  const lintCode = async (file: string, code: string): Promise<Problem[]> => {
+    const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
+    return result.messages.map((m) => ({ rule: m.ruleId, message: m.message }));
+  };
+  const tooLong = { rule: 'max-lines-per-function', message: expect.stringMatching(/has too many lines \(151\)\. Maximum allowed is 150/) };
+
+  it('151 lines are refused in each of the three; blank and comment lines do not count', async () => {
+    for (const file of ['engine/graph/probe.ts', 'electron/probe.ts', 'renderer/panels/Probe.tsx']) expect(await lintCode(file, longFunction(151)), file).toEqual([tooLong]);
+  });
+
+  it('150 lines are allowed, and the tests are not held to it', async () => {
+    expect(await lintCode('engine/graph/probe.ts', longFunction(150))).toEqual([]);
+    expect(await lintCode('test/unit/probe.test.ts', longFunction(151))).toEqual([]);
   });
 });
