@@ -100,7 +100,8 @@ test('done when: quickstart on MNIST, live chart, pause / resume, stop mid-epoch
 
   // the stopped run evaluates: confusion matrix over the test split, a cell's gallery
   await page.getByTestId('btn-evaluate').click();
-  await expect(page.getByTestId('confusion-matrix')).toBeVisible();
+  // a pass over the 10,000 test images: seconds on a loaded machine, so wait for the state, not the default 5 s
+  await expect(page.getByTestId('confusion-matrix')).toBeVisible({ timeout: 60_000 });
   expect(Number(await page.getByTestId('eval-samples').textContent())).toBe(10_000);
   const accuracyText = (await page.getByTestId('eval-accuracy').textContent())!;
   expect(Number(accuracyText.replace('%', ''))).toBeGreaterThan(10); // part of an epoch of plain SGD: better than chance
