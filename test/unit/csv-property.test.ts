@@ -15,7 +15,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CsvParser, loadCsv, parseCsv, type CsvDelimiter } from '../../engine/data/csv.js';
+import { CsvParser, parseCsv, type CsvDelimiter } from '../../engine/data/csv-parse.js';
+import { loadCsv } from '../../engine/data/csv.js';
 import { NetloomError } from '../../engine/errors.js';
 
 type Parsed = { records: string[][]; lines: number[] } | { error: string };
