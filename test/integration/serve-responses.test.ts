@@ -9,7 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAllOrFail } from '../support/setup.js';
 import WebSocket from 'ws';
 import { NetloomError } from '../../engine/errors.js';
 import { handleMessage, startServer, UNAUTHORIZED_PAGE, type RunningServer } from '../../engine/host/serve.js';
@@ -22,7 +23,7 @@ const rendererDir = join(tmp, 'renderer');
 const savedConfigDir = process.env.NETLOOM_CONFIG_DIR;
 let server: RunningServer;
 
-beforeAll(async () => {
+beforeAllOrFail(async () => {
   mkdirSync(join(rendererDir, 'assets'), { recursive: true });
   writeFileSync(join(rendererDir, 'index.html'), INDEX);
   writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log(1)');

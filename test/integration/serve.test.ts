@@ -7,7 +7,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAllOrFail } from '../support/setup.js';
 import WebSocket from 'ws';
 import { connectApi, type ApiClient } from './ws-client.js';
 import { NetloomError } from '../../engine/errors.js';
@@ -25,7 +26,7 @@ const savedConfigDir = process.env.NETLOOM_CONFIG_DIR;
 const logs: string[] = [];
 let server: RunningServer;
 
-beforeAll(async () => {
+beforeAllOrFail(async () => {
   mkdirSync(join(rendererDir, 'assets'), { recursive: true });
   writeFileSync(join(rendererDir, 'index.html'), FAKE_INDEX);
   writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log("hi")');
@@ -164,7 +165,7 @@ describe('serve: WebSocket access', () => {
 
 describe('serve: the EngineApi', () => {
   let c: ApiClient;
-  beforeAll(async () => {
+  beforeAllOrFail(async () => {
     c = await connect();
   });
   afterAll(() => c.close());

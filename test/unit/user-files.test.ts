@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAllOrFail } from '../support/setup.js';
 import { previewCsv } from '../../engine/data/csv-preview.js';
 import { loadCsv } from '../../engine/data/csv.js';
 import { md5File } from '../../engine/data/download.js';
@@ -23,7 +24,7 @@ const savedEnv = { ...process.env };
 const quickstart = () => JSON.parse(readFileSync('assets/templates/quickstart.json', 'utf8'));
 
 
-beforeAll(() => {
+beforeAllOrFail(() => {
   execFileSync('mkfifo', [fifo]);
   process.env.NETLOOM_CONFIG_DIR = join(dir, 'config');
 });
