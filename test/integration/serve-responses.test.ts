@@ -228,6 +228,7 @@ describe('serve: a server that cannot start says why', () => {
     expect({ code: absent?.code, message: absent?.message, hint: absent?.hint }).toEqual({
       code: 'NL_IO', message: 'cannot listen on 192.0.2.1: no such address on this machine', hint: "Pass --host 127.0.0.1, or an address of one of this machine's network interfaces.",
     });
+    expect((absent?.cause as NodeJS.ErrnoException).code).toBe('EADDRNOTAVAIL');
   });
 
   it('the printed address names a host a browser can open', async () => {

@@ -263,7 +263,7 @@ describe('serve: the EngineApi', () => {
     const huge = await c.call('analyze', { graph: { nodes: [], edges: [] }, batchSize: 1, padding: 'x'.repeat(4 * 1024 * 1024) });
     expect(huge.result.batchSize).toBe(1); // unknown keys are dropped by the params schema
     const binary = await c.sendRaw(Buffer.from([0, 1, 2, 3]), true);
-    expect(binary).toMatchObject({ id: -1, error: { code: 'NL_BAD_REQUEST', message: 'binary messages are not supported' } });
+    expect(binary).toEqual({ id: -1, error: { code: 'NL_BAD_REQUEST', message: 'binary messages are not supported', hint: 'Send JSON text.' } });
     const hello = await c.call('hello');
     expect(hello.result.apiVersion).toBe(1);
   });
@@ -275,6 +275,8 @@ describe('serve: the EngineApi', () => {
       const closed = new Promise<number>((resolve) => small.ws.once('close', (code) => resolve(code)));
       small.ws.send('x'.repeat(4096));
       expect(await closed).toBe(1009);
+      // logged for whoever runs the server; a connection error with no listener would crash it instead
+      expect(logs).toContain('netloom serve: connection error: Max payload size exceeded');
       const again = await connect(s);
       expect((await again.call('hello')).result.apiVersion).toBe(1);
       again.close();
