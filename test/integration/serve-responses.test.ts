@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { beforeAllOrFail } from '../support/setup.js';
 import WebSocket from 'ws';
 import { NetloomError } from '../../engine/errors.js';
@@ -106,6 +106,21 @@ describe('serve over HTTP: each answer in full', () => {
       expect(a.body).toContain('<title>Netloom: the user interface is not built</title>');
       expect(a.body).toContain('Run <code>npm run build</code> (or <code>npm run build:renderer</code>) and restart <code>netloom serve</code>.');
       expect((await request('GET', '/', {}, s)).status).toBe(401);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a renderer folder without its page (a build cut short): its assets still load, a missing one is 404', async () => {
+    const half = join(tmp, 'half-built');
+    mkdirSync(join(half, 'assets'), { recursive: true });
+    writeFileSync(join(half, 'assets', 'app.js'), 'console.log(2)');
+    const s = await startServer({ port: 0, rendererDir: half, log: () => undefined });
+    try {
+      const asset = await request('GET', '/assets/app.js', {}, s);
+      expect({ status: asset.status, body: asset.body }).toEqual({ status: 200, body: 'console.log(2)' });
+      expect((await request('GET', '/assets/gone.js', {}, s)).status).toBe(404);
+      expect((await request('GET', `/?token=${s.token}`, {}, s)).status).toBe(503);
     } finally {
       await s.close();
     }
@@ -242,6 +257,26 @@ describe('serve: a server that cannot start says why', () => {
       } finally {
         await s.close();
       }
+    }
+  });
+
+  it('without a log option, what the server logs goes to stderr, a line each', async () => {
+    const s = await startServer({ port: 0, rendererDir, maxMessageBytes: 16 });
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${s.port}/api?token=${s.token}`);
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      const closed = new Promise((resolve) => ws.once('close', resolve));
+      ws.send('x'.repeat(64));
+      await closed;
+      await vi.waitFor(() => expect(written).toContain('netloom serve: connection error: Max payload size exceeded\n'));
+    } finally {
+      spy.mockRestore();
+      await s.close();
     }
   });
 
