@@ -9,7 +9,7 @@ export const MODULES = {
     mutate: ['engine/host/serve.ts', 'engine/host/loopback.ts', 'engine/host/request-path.ts'],
     tests: [
       'test/unit/loopback.test.ts', 'test/unit/request-path.test.ts', 'test/integration/serve.test.ts', 'test/integration/serve-guards.test.ts',
-      'test/integration/serve-responses.test.ts', 'test/integration/serve-connections.test.ts', 'test/unit/json-depth.test.ts',
+      'test/integration/serve-responses.test.ts', 'test/integration/serve-connections.test.ts', 'test/integration/token-property.test.ts', 'test/unit/json-depth.test.ts',
     ],
   },
   io: {
