@@ -232,6 +232,15 @@ describe('serve: a server that cannot start says why', () => {
     }
   });
 
+  it('the ends of the range are ports too: 0 (any free port) and 65535', async () => {
+    for (const port of [0, 65535]) {
+      const s = await startServer({ port, rendererDir, log: () => undefined }).catch((e: NetloomError) => e);
+      // 65535 may be taken on this machine: then the refusal says so, and is not about the number
+      if (s instanceof NetloomError) expect({ port, code: s.code, message: s.message }).toEqual({ port, code: 'NL_IO', message: `port ${port} on 127.0.0.1 is already in use` });
+      else await s.close();
+    }
+  });
+
   it('a busy port, and an address this machine does not have', async () => {
     const busy = await startServer({ port: server.port, rendererDir }).then(() => undefined, (x: NetloomError) => x);
     expect({ code: busy?.code, message: busy?.message, hint: busy?.hint }).toEqual({
