@@ -6,11 +6,14 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     projects: [
+      // `npm run test:unit`: needs no native build (nothing here loads build/native's addon)
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // `npm run test:addon`: the tests that load the native addon, directly or through the engine's services
       {
         extends: true,
         test: {
-          name: 'tests',
-          include: ['test/unit/**/*.test.ts', 'test/parity/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/packaging/**/*.test.ts'],
+          name: 'addon',
+          include: ['test/addon/**/*.test.ts', 'test/parity/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/packaging/**/*.test.ts'],
         },
       },
       // The fuzzer keeps both cores busy for about a minute: it runs after the other tests, alone, so

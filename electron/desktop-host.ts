@@ -7,7 +7,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BrowserWindow, Dialog, OpenDialogOptions, SaveDialogOptions } from 'electron';
-import type { AppStateDto, EngineEvent, HostInfoDto, Params } from '../engine/host/api.js';
+import type { AppStateDto, EngineEvent, HostInfoDto, Params } from '../engine/contract/api.js';
 import type { HostBridge } from '../engine/host/service.js';
 import { DIALOGS } from './files.js';
 

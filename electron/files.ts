@@ -4,7 +4,7 @@
  * checkpoint gets the per-node load report, an image goes to the playground.
  */
 import * as path from 'node:path';
-import type { PathPurposeDto } from '../engine/host/api.js';
+import type { PathPurposeDto } from '../engine/contract/api.js';
 
 /** The project extensions: `.netloom` for the OS file association, `.netloom.json` and `.json` as before. */
 export const PROJECT_EXTENSIONS = ['.netloom', '.json'] as const;

@@ -15,7 +15,7 @@
  */
 import type { IpcMainEvent, IpcMainInvokeEvent, WebContents } from 'electron';
 import { z } from 'zod';
-import { EngineEvent, type ApiError } from '../engine/host/api.js';
+import { EngineEvent, type ApiError } from '../engine/contract/api.js';
 import { dispatch, type DispatchReply } from '../engine/host/dispatch.js';
 import type { EngineService } from '../engine/host/service.js';
 

@@ -9,7 +9,7 @@
  * app.command <name> to the window. A pure function of its inputs, so the test checks it as is.
  */
 import type { MenuItemConstructorOptions } from 'electron';
-import { MENU_ACTIONS, type AppStateDto, type MenuAction } from '../engine/host/api.js';
+import type { AppStateDto, MenuAction } from '../engine/contract/api.js';
 
 export interface MenuHandlers {
   /** run a renderer action (app.command) */

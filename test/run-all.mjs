@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 /**
- * `npm test`: the build, then every test runner in order (C++ programs through ctest, vitest,
- * Playwright). Each runner runs even when an earlier one failed, so one failure never hides
- * another; only a failed build stops everything, since nothing can be tested without it. At the
- * end: one line per runner with its passed, failed and skipped tests, the failures and skips by
- * name, and the totals on the last line ("N passed, N failed, N skipped"). The exit status is
- * non-zero when anything failed.
+ * `npm test`: the checks that need no build (ESLint, TypeScript), the build, then every test runner
+ * in order (C++ programs through ctest, vitest's unit tests, vitest's tests that load the native
+ * addon, Playwright). Each runner runs even when an earlier one failed, so one failure never hides
+ * another; only a failed build stops everything after it, since nothing can be tested without it.
+ * At the end: one line per runner with its passed, failed and skipped tests, the failures and
+ * skips by name, and the totals on the last line ("N passed, N failed, N skipped"). The exit
+ * status is non-zero when anything failed.
  *
  * Each runner is counted from its own report, never from its exit status alone:
+ *   eslint      its JSON report: one check per file linted; a file with an error is a failure,
+ *               named with its first problem.
+ *   typecheck   test/typecheck.mjs's JSON report: one check per tsconfig.
  *   ctest       --output-junit: every program's own "N passed, N failed" line. A program that
  *               dies before that line (a crash, an abort, a sanitizer report) is one failure,
  *               named with ctest's reason (SEGFAULT, Subprocess aborted, ...).
@@ -30,10 +34,13 @@ import { fileURLToPath } from 'node:url';
 export function defaultSteps(scripts) {
   const npm = (script) => ['npm', 'run', '--silent', script];
   const steps = [
+    { name: 'lint', kind: 'eslint', argv: npm('lint') },
+    { name: 'typecheck', kind: 'typecheck', argv: npm('typecheck') },
     { name: 'build', kind: 'build', argv: npm('build') },
     { name: 'native', kind: 'ctest', argv: npm('test:native') },
     { name: 'native (ASan+UBSan)', kind: 'ctest', argv: npm('test:native:sanitize'), script: 'test:native:sanitize' },
     { name: 'unit', kind: 'vitest', argv: npm('test:unit') },
+    { name: 'addon', kind: 'vitest', argv: npm('test:addon') },
     { name: 'e2e', kind: 'playwright', argv: npm('test:e2e') },
   ];
   // an optional runner (`script`) runs where package.json has its script
@@ -42,6 +49,14 @@ export function defaultSteps(scripts) {
 
 /** How each kind of runner is asked for a report, and how that report is counted. */
 const KINDS = {
+  eslint: {
+    args: (report, viaNpm) => ({ args: [...(viaNpm ? ['--'] : []), '--format', 'json', '--output-file', report], env: {} }),
+    count: countEslint,
+  },
+  typecheck: {
+    args: (report, viaNpm) => ({ args: [...(viaNpm ? ['--'] : []), '--report', report], env: {} }),
+    count: countReport,
+  },
   build: {
     args: () => ({ args: [], env: {} }),
     count: () => ({ passed: 0, failed: 0, skipped: 0, failures: [], skips: [] }),
@@ -124,6 +139,32 @@ export function countCtest(report, log) {
     }
   }
   return c;
+}
+
+/** ESLint: its JSON report, one check per file; a file with an error fails, named with its first problem. */
+export function countEslint(report, _log, cwd) {
+  const c = { passed: 0, failed: 0, skipped: 0, failures: [], skips: [] };
+  if (!existsSync(report)) return c;
+  for (const file of JSON.parse(readFileSync(report, 'utf8'))) {
+    const errors = (file.messages ?? []).filter((m) => m.severity === 2);
+    if (errors.length === 0) {
+      c.passed += 1;
+      continue;
+    }
+    c.failed += 1;
+    const [m] = errors;
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more: npm run lint)` : '';
+    c.failures.push(`${path.relative(cwd, file.filePath)}:${m.line ?? 0}:${m.column ?? 0} ${m.ruleId ?? 'error'}: ${m.message}${more}`);
+  }
+  return c;
+}
+
+/** A report our own runner scripts write (test/typecheck.mjs): the counts themselves, as JSON. */
+export function countReport(report) {
+  const c = { passed: 0, failed: 0, skipped: 0, failures: [], skips: [] };
+  if (!existsSync(report)) return c;
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  return { passed: r.passed ?? 0, failed: r.failed ?? 0, skipped: r.skipped ?? 0, failures: r.failures ?? [], skips: r.skips ?? [] };
 }
 
 /** vitest: its JSON report; a file that failed outside any test (an import error) is one failure. */

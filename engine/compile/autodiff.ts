@@ -8,7 +8,7 @@
  */
 import { ProgramBuilder } from './builder.js';
 import type { Instr } from './ir.js';
-import type { OpName } from './ops.js';
+import { operands, operandsOf, type OpName } from './ops.js';
 
 export interface GradCtx {
   /** gradient buffer of a forward buffer, if one has been produced (else the op is dead) */
@@ -28,11 +28,12 @@ const flag = (b: boolean) => (b ? 1 : 0);
 /** Rule for ops shaped [x, w, b?, y] -> backward [dy, x, w, dx?, dw, db?] + ints + accumulate. */
 function weighted(op: 'linear_backward' | 'conv2d_backward' | 'conv_transpose2d_backward'): BackwardRule {
   return (f, g) => {
-    const [x, w, b, y] = f.bufs;
+    const { x, weight, bias, y } = operandsOf(f.op as 'linear_forward' | 'conv2d_forward' | 'conv_transpose2d_forward', f.bufs);
     const dy = g.gradOf(y);
     if (dy === undefined) return;
     const dx = g.contribute(x);
-    g.emit(I(op, [dy, x, w, dx.id, g.paramGrad(w), g.paramGrad(b)], [...f.ints, flag(dx.accumulate)]));
+    const bufs = operands(op, { dy, x, weight, dx: dx.id, dweight: g.paramGrad(weight), dbias: g.paramGrad(bias) });
+    g.emit(I(op, bufs, [...f.ints, flag(dx.accumulate)]));
   };
 }
 
@@ -52,68 +53,74 @@ const RULES: Partial<Record<OpName, BackwardRule>> = {
   linear_forward: weighted('linear_backward'),
   conv2d_forward: weighted('conv2d_backward'),
   conv_transpose2d_forward: weighted('conv_transpose2d_backward'),
-  relu_forward: unary('relu_backward', (f) => [f.bufs[1]]),
-  max_pool2d_forward: unary('max_pool2d_backward', (f) => [f.bufs[2]]),
+  relu_forward: unary('relu_backward', (f) => [operandsOf('relu_forward', f.bufs).y]),
+  max_pool2d_forward: unary('max_pool2d_backward', (f) => [operandsOf('max_pool2d_forward', f.bufs).indices]),
   avg_pool2d_forward: unary('avg_pool2d_backward', () => []),
   adaptive_avg_pool2d_forward: unary('adaptive_avg_pool2d_backward', () => []),
-  softmax_forward: unary('softmax_backward', (f) => [f.bufs[1]]),
+  softmax_forward: unary('softmax_backward', (f) => [operandsOf('softmax_forward', f.bufs).y]),
   concat_forward: unary('concat_backward', () => []),
   dropout_forward(f, g) {
-    const [x, y, mask] = f.bufs;
+    const { x, y, mask } = operandsOf('dropout_forward', f.bufs);
     const dy = g.gradOf(y);
     const dx = g.contribute(x);
     if (dy === undefined || dx.id < 0) return;
-    g.emit(I('dropout_backward', [dy, mask, dx.id], [f.ints[0], flag(dx.accumulate)]));
+    const [features] = f.ints;
+    g.emit(I('dropout_backward', operands('dropout_backward', { dy, mask, dx: dx.id }), [features, flag(dx.accumulate)]));
   },
   activation_forward(f, g) {
-    const [x, y] = f.bufs;
+    const { x, y } = operandsOf('activation_forward', f.bufs);
     const dy = g.gradOf(y);
     const dx = g.contribute(x);
     if (dy === undefined || dx.id < 0) return;
-    g.emit(I('activation_backward', [dy, x, y, dx.id], [...f.ints, flag(dx.accumulate)], f.floats));
+    g.emit(I('activation_backward', operands('activation_backward', { dy, x, y, dx: dx.id }), [...f.ints, flag(dx.accumulate)], f.floats));
   },
   add_forward(f, g) {
-    const [a, b, y] = f.bufs;
+    const { a, b, y } = operandsOf('add_forward', f.bufs);
     const dy = g.gradOf(y);
     if (dy === undefined) return;
+    const [features] = f.ints;
     for (const src of [a, b]) {
       const d = g.contribute(src);
-      if (d.id >= 0) g.emit(I('copy', [dy, d.id], [f.ints[0], flag(d.accumulate)]));
+      if (d.id >= 0) g.emit(I('copy', operands('copy', { src: dy, dst: d.id }), [features, flag(d.accumulate)]));
     }
   },
   batch_norm_forward(f, g) {
-    const [x, gamma, beta, , , , saveMean, saveInvstd, y] = f.bufs;
+    const { x, weight, bias, save_mean, save_invstd, y } = operandsOf('batch_norm_forward', f.bufs);
     const dy = g.gradOf(y);
     if (dy === undefined) return;
     const dx = g.contribute(x);
-    g.emit(I('batch_norm_backward', [dy, x, gamma, saveMean, saveInvstd, dx.id, g.paramGrad(gamma), g.paramGrad(beta)], [...f.ints, flag(dx.accumulate)]));
+    const bufs = operands('batch_norm_backward', { dy, x, weight, save_mean, save_invstd, dx: dx.id, dweight: g.paramGrad(weight), dbias: g.paramGrad(bias) });
+    g.emit(I('batch_norm_backward', bufs, [...f.ints, flag(dx.accumulate)]));
   },
   layer_norm_forward(f, g) {
-    const [x, gamma, beta, y, mean, rstd] = f.bufs;
+    const { x, weight, bias, y, mean, rstd } = operandsOf('layer_norm_forward', f.bufs);
     const dy = g.gradOf(y);
     if (dy === undefined) return;
     const dx = g.contribute(x);
-    g.emit(I('layer_norm_backward', [dy, x, gamma, mean, rstd, dx.id, g.paramGrad(gamma), g.paramGrad(beta)], [...f.ints, flag(dx.accumulate)]));
+    const bufs = operands('layer_norm_backward', { dy, x, weight, mean, rstd, dx: dx.id, dweight: g.paramGrad(weight), dbias: g.paramGrad(bias) });
+    g.emit(I('layer_norm_backward', bufs, [...f.ints, flag(dx.accumulate)]));
   },
   softmax_cross_entropy_forward(f, g) {
-    const [logits, labels, probs, , , weight] = f.bufs;
+    const { logits, labels, probs, weight } = operandsOf('softmax_cross_entropy_forward', f.bufs);
     const d = g.contribute(logits);
     if (d.id < 0) return;
     const [classes, ignore, red] = f.ints;
-    g.emit(I('softmax_cross_entropy_backward', [probs, labels, d.id, weight], [classes, flag(d.accumulate), ignore, red], f.floats));
+    const bufs = operands('softmax_cross_entropy_backward', { probs, labels, dlogits: d.id, weight });
+    g.emit(I('softmax_cross_entropy_backward', bufs, [classes, flag(d.accumulate), ignore, red], f.floats));
   },
   nll_loss_forward(f, g) {
-    const [logp, labels, , , weight] = f.bufs;
-    const d = g.contribute(logp);
+    const { log_probs, labels, weight } = operandsOf('nll_loss_forward', f.bufs);
+    const d = g.contribute(log_probs);
     if (d.id < 0) return;
-    g.emit(I('nll_loss_backward', [labels, d.id, weight], [...f.ints, flag(d.accumulate)]));
+    g.emit(I('nll_loss_backward', operands('nll_loss_backward', { labels, dlog_probs: d.id, weight }), [...f.ints, flag(d.accumulate)]));
   },
   point_loss_forward(f, g) {
-    const [pred, target] = f.bufs;
+    const { pred, target } = operandsOf('point_loss_forward', f.bufs);
     const dp = g.contribute(pred);
     const dt = g.contribute(target);
     if (dp.id < 0 && dt.id < 0) return;
-    g.emit(I('point_loss_backward', [pred, target, dp.id, dt.id], [...f.ints, flag(dp.accumulate), flag(dt.accumulate)], f.floats));
+    const bufs = operands('point_loss_backward', { pred, target, dpred: dp.id, dtarget: dt.id });
+    g.emit(I('point_loss_backward', bufs, [...f.ints, flag(dp.accumulate), flag(dt.accumulate)], f.floats));
   },
   one_hot() {
     // labels carry no gradient

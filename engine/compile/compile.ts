@@ -3,7 +3,7 @@
  * backward, optimizer step, memory plan). The result is encoded by program.ts and run natively.
  */
 import type { Analysis } from '../graph/analyze.js';
-import type { OptimizerDoc } from '../graph/document.js';
+import type { OptimizerDoc } from '../contract/optimizers.js';
 import { buildBackward } from './autodiff.js';
 import { ProgramBuilder } from './builder.js';
 import type { CompiledProgram, TargetSpec } from './ir.js';

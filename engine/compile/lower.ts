@@ -5,11 +5,12 @@
 import { NetloomError } from '../errors.js';
 import type { Analysis, AnalyzedNode } from '../graph/analyze.js';
 import type { Shape } from '../graph/catalog.js';
-import { ACTIVATION_CODES } from '../graph/catalog/activation.js';
 import type { ConvGeometry } from '../graph/catalog/conv.js';
 import type { PoolGeometry } from '../graph/catalog/pool.js';
 import { ProgramBuilder } from './builder.js';
 import type { ConstBinding, Instr, ParamBinding, ProgramIO, TargetSpec } from './ir.js';
+import { ACTIVATION, POINT_LOSS, REDUCTION } from './kernel-codes.js';
+import { floatAttrs, intAttrs, operands, type FloatAttrName, type IntAttrName, type OpName, type OperandName } from './ops.js';
 
 export interface Value {
   buffer: number;
@@ -35,8 +36,7 @@ export interface Lowered {
 }
 
 const numel = (s: Shape) => s.reduce((a, b) => a * b, 1);
-const REDUCTION: Record<string, number> = { mean: 0, sum: 1 };
-const POINT_LOSS: Record<string, number> = { MSELoss: 0, L1Loss: 1, SmoothL1Loss: 2, BCEWithLogitsLoss: 3 };
+const reductionOf = (n: AnalyzedNode) => REDUCTION[n.params.reduction as keyof typeof REDUCTION];
 
 interface LowerCtx {
   b: ProgramBuilder;
@@ -52,8 +52,14 @@ interface LowerCtx {
 
 type LowerRule = (n: AnalyzedNode, ins: Value[], ctx: LowerCtx) => Value;
 
-const emit = (ctx: LowerCtx, op: Parameters<typeof ProgramBuilder.instr>[0], bufs: number[], ints: number[] = [], floats: number[] = []) =>
-  ctx.forward.push(ProgramBuilder.instr(op, bufs, ints, floats));
+/** Appends a forward instruction; operands (-1: absent) and attributes are given by their ops.def names. */
+const emit = <N extends OpName>(
+  ctx: LowerCtx,
+  op: N,
+  bufs: Record<OperandName<N>, number>,
+  ints: Record<IntAttrName<N>, number>,
+  floats: Record<FloatAttrName<N>, number>,
+) => ctx.forward.push(ProgramBuilder.instr(op, operands(op, bufs), intAttrs(op, ints), floatAttrs(op, floats)));
 
 /** Creates the node's parameter and state buffers; returns them by state-dict suffix. */
 function tensors(n: AnalyzedNode, ins: Value[], ctx: LowerCtx): Map<string, number> {
@@ -73,9 +79,12 @@ function tensors(n: AnalyzedNode, ins: Value[], ctx: LowerCtx): Map<string, numb
 const out = (ctx: LowerCtx, n: AnalyzedNode, elems: number, dtype: 'f32' | 'i32' = 'f32', suffix = 'out') =>
   ctx.b.buffer(`${n.doc.name}:${suffix}`, 'activation', elems, true, dtype);
 
-const geomInts = (g: ConvGeometry) => [g.cin, g.h, g.w, g.cout, g.kh, g.kw, g.sh, g.sw, g.ph0, g.ph1, g.pw0, g.pw1, g.dh, g.dw, g.groups, g.ho, g.wo];
-const poolInts = (g: PoolGeometry, avg: boolean) =>
-  avg ? [g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.ho, g.wo, g.countIncludePad ? 1 : 0, g.divisorOverride] : [g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.ho, g.wo];
+/** avg_pool2d's geometry attributes (max_pool2d takes a PoolGeometry as it is: its fields are the attribute names). */
+const avgPoolAttrs = (g: PoolGeometry) => ({
+  c: g.c, h: g.h, w: g.w, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, ho: g.ho, wo: g.wo,
+  count_include_pad: g.countIncludePad ? 1 : 0,
+  divisor_override: g.divisorOverride,
+});
 
 function labels(ctx: LowerCtx): number {
   if (ctx.io.labels < 0) ctx.io.labels = ctx.b.buffer('labels', 'labels', 1, true, 'i32');
@@ -104,7 +113,7 @@ function activation(kind: number, alpha: (n: AnalyzedNode) => number): LowerRule
   return (n, [x], ctx) => {
     const f = numel(x.shape);
     const y = out(ctx, n, f);
-    emit(ctx, 'activation_forward', [x.buffer, y], [kind, f], [alpha(n)]);
+    emit(ctx, 'activation_forward', { x: x.buffer, y }, { kind, features: f }, { alpha: alpha(n) });
     return { buffer: y, shape: x.shape };
   };
 }
@@ -114,7 +123,7 @@ function softmaxRule(log: boolean): LowerRule {
     const d = (n.params._dim as number) - 1; // per-sample axis
     const f = numel(x.shape);
     const y = out(ctx, n, f);
-    emit(ctx, 'softmax_forward', [x.buffer, y], [numel(x.shape.slice(0, d)), x.shape[d], numel(x.shape.slice(d + 1)), log ? 1 : 0]);
+    emit(ctx, 'softmax_forward', { x: x.buffer, y }, { outer: numel(x.shape.slice(0, d)), dim: x.shape[d], inner: numel(x.shape.slice(d + 1)), log: log ? 1 : 0 }, {});
     return { buffer: y, shape: x.shape };
   };
 }
@@ -124,7 +133,7 @@ function convRule(op: 'conv2d_forward' | 'conv_transpose2d_forward'): LowerRule 
     const g = n.params._conv as ConvGeometry;
     const p = tensors(n, [x], ctx);
     const y = out(ctx, n, numel(n.outShape!));
-    emit(ctx, op, [x.buffer, p.get('weight')!, p.get('bias') ?? -1, y], geomInts(g));
+    emit(ctx, op, { x: x.buffer, weight: p.get('weight')!, bias: p.get('bias') ?? -1, y }, g, {}); // its fields are the attribute names
     return { buffer: y, shape: n.outShape! };
   };
 }
@@ -139,9 +148,19 @@ function batchNorm(n: AnalyzedNode, [x]: Value[], ctx: LowerCtx): Value {
   emit(
     ctx,
     'batch_norm_forward',
-    [x.buffer, p.get('weight') ?? -1, p.get('bias') ?? -1, p.get('running_mean') ?? -1, p.get('running_var') ?? -1, p.get('num_batches_tracked') ?? -1, saveMean, saveInvstd, y],
-    [c, numel(x.shape) / c],
-    [n.params.eps as number, momentum === null ? -1 : momentum],
+    {
+      x: x.buffer,
+      weight: p.get('weight') ?? -1,
+      bias: p.get('bias') ?? -1,
+      running_mean: p.get('running_mean') ?? -1,
+      running_var: p.get('running_var') ?? -1,
+      num_batches_tracked: p.get('num_batches_tracked') ?? -1,
+      save_mean: saveMean,
+      save_invstd: saveInvstd,
+      y,
+    },
+    { channels: c, inner: numel(x.shape) / c },
+    { eps: n.params.eps as number, momentum: momentum === null ? -1 : momentum },
   );
   return { buffer: y, shape: x.shape };
 }
@@ -160,13 +179,13 @@ function classLoss(n: AnalyzedNode, [x]: Value[], ctx: LowerCtx): Value {
   const weight = classWeight(n, ctx);
   const { loss, correct } = lossOutputs(n, ctx, true);
   const ignore = n.params.ignore_index as number;
-  const red = REDUCTION[n.params.reduction as string];
+  const red = reductionOf(n);
   if (n.doc.type === 'CrossEntropyLoss') {
     const probs = ctx.b.buffer(`${n.doc.name}:probs`, 'activation', classes, true);
-    emit(ctx, 'softmax_cross_entropy_forward', [x.buffer, lab, probs, loss, correct, weight], [classes, ignore, red], [n.params.label_smoothing as number]);
+    emit(ctx, 'softmax_cross_entropy_forward', { logits: x.buffer, labels: lab, probs, loss, correct, weight }, { classes, ignore_index: ignore, reduction: red }, { label_smoothing: n.params.label_smoothing as number });
     ctx.io.probs = probs;
   } else {
-    emit(ctx, 'nll_loss_forward', [x.buffer, lab, loss, correct, weight], [classes, ignore, red]);
+    emit(ctx, 'nll_loss_forward', { log_probs: x.buffer, labels: lab, loss, correct, weight }, { classes, ignore_index: ignore, reduction: red }, {});
   }
   Object.assign(ctx.io, { logits: x.buffer });
   ctx.classes = classes;
@@ -194,11 +213,12 @@ function pointLoss(n: AnalyzedNode, [x, t]: Value[], ctx: LowerCtx): Value {
     target = ctx.io.targets;
   } else {
     target = ctx.b.buffer(`${n.doc.name}:one_hot`, 'activation', f, true);
-    emit(ctx, 'one_hot', [labels(ctx), target], [f]);
+    emit(ctx, 'one_hot', { labels: labels(ctx), y: target }, { classes: f }, {});
     ctx.classes = f;
   }
   const { loss } = lossOutputs(n, ctx, false);
-  emit(ctx, 'point_loss_forward', [x.buffer, target, loss], [POINT_LOSS[n.doc.type], f, REDUCTION[n.params.reduction as string]], [(n.params.beta as number | undefined) ?? 1]);
+  const kind = POINT_LOSS[n.doc.type as keyof typeof POINT_LOSS];
+  emit(ctx, 'point_loss_forward', { pred: x.buffer, target, loss }, { kind, features: f, reduction: reductionOf(n) }, { beta: (n.params.beta as number | undefined) ?? 1 });
   ctx.io.logits = x.buffer;
   ctx.task = 'regression';
   return { buffer: loss, shape: [] };
@@ -219,7 +239,7 @@ const LOWER: Record<string, LowerRule> = {
     const p = tensors(n, [x], ctx);
     const o = n.params.out_features as number;
     const y = out(ctx, n, o);
-    emit(ctx, 'linear_forward', [x.buffer, p.get('weight')!, p.get('bias') ?? -1, y], [n.params.in_features as number, o]);
+    emit(ctx, 'linear_forward', { x: x.buffer, weight: p.get('weight')!, bias: p.get('bias') ?? -1, y }, { in_features: n.params.in_features as number, out_features: o }, {});
     return { buffer: y, shape: [o] };
   },
   Conv2d: convRule('conv2d_forward'),
@@ -230,19 +250,19 @@ const LOWER: Record<string, LowerRule> = {
     const e = numel(n.outShape!);
     const y = out(ctx, n, e);
     const idx = out(ctx, n, e, 'i32', 'indices');
-    emit(ctx, 'max_pool2d_forward', [x.buffer, y, idx], poolInts(g, false));
+    emit(ctx, 'max_pool2d_forward', { x: x.buffer, y, indices: idx }, g, {});
     return { buffer: y, shape: n.outShape! };
   },
   AvgPool2d(n, [x], ctx) {
     const y = out(ctx, n, numel(n.outShape!));
-    emit(ctx, 'avg_pool2d_forward', [x.buffer, y], poolInts(n.params._pool as PoolGeometry, true));
+    emit(ctx, 'avg_pool2d_forward', { x: x.buffer, y }, avgPoolAttrs(n.params._pool as PoolGeometry), {});
     return { buffer: y, shape: n.outShape! };
   },
   AdaptiveAvgPool2d(n, [x], ctx) {
     const [c, h, w] = x.shape;
     const [, ho, wo] = n.outShape!;
     const y = out(ctx, n, numel(n.outShape!));
-    emit(ctx, 'adaptive_avg_pool2d_forward', [x.buffer, y], [c, h, w, ho, wo]);
+    emit(ctx, 'adaptive_avg_pool2d_forward', { x: x.buffer, y }, { c, h, w, ho, wo }, {});
     return { buffer: y, shape: n.outShape! };
   },
   BatchNorm1d: batchNorm,
@@ -254,7 +274,7 @@ const LOWER: Record<string, LowerRule> = {
     const y = out(ctx, n, numel(x.shape));
     const mean = out(ctx, n, rows, 'f32', 'mean');
     const rstd = out(ctx, n, rows, 'f32', 'rstd');
-    emit(ctx, 'layer_norm_forward', [x.buffer, p.get('weight') ?? -1, p.get('bias') ?? -1, y, mean, rstd], [rows, cols], [n.params.eps as number]);
+    emit(ctx, 'layer_norm_forward', { x: x.buffer, weight: p.get('weight') ?? -1, bias: p.get('bias') ?? -1, y, mean, rstd }, { rows, cols }, { eps: n.params.eps as number });
     return { buffer: y, shape: x.shape };
   },
   Dropout(n, [x], ctx) {
@@ -262,21 +282,21 @@ const LOWER: Record<string, LowerRule> = {
     const f = numel(x.shape);
     const y = out(ctx, n, f);
     const mask = out(ctx, n, f, 'f32', 'mask');
-    emit(ctx, 'dropout_forward', [x.buffer, y, mask], [f, ++ctx.salt], [n.params.p as number]);
+    emit(ctx, 'dropout_forward', { x: x.buffer, y, mask }, { features: f, salt: ++ctx.salt }, { p: n.params.p as number });
     return { buffer: y, shape: x.shape };
   },
   ReLU(n, [x], ctx) {
     const f = numel(x.shape);
     const y = out(ctx, n, f);
-    emit(ctx, 'relu_forward', [x.buffer, y], [f]);
+    emit(ctx, 'relu_forward', { x: x.buffer, y }, { features: f }, {});
     return { buffer: y, shape: x.shape };
   },
-  LeakyReLU: activation(ACTIVATION_CODES.LeakyReLU, (n) => n.params.negative_slope as number),
-  ELU: activation(ACTIVATION_CODES.ELU, (n) => n.params.alpha as number),
-  GELU: (n, ins, ctx) => activation(n.params.approximate === 'tanh' ? ACTIVATION_CODES.GELU_TANH : ACTIVATION_CODES.GELU, () => 0)(n, ins, ctx),
-  SiLU: activation(ACTIVATION_CODES.SiLU, () => 0),
-  Sigmoid: activation(ACTIVATION_CODES.Sigmoid, () => 0),
-  Tanh: activation(ACTIVATION_CODES.Tanh, () => 0),
+  LeakyReLU: activation(ACTIVATION.LeakyReLU, (n) => n.params.negative_slope as number),
+  ELU: activation(ACTIVATION.ELU, (n) => n.params.alpha as number),
+  GELU: (n, ins, ctx) => activation(n.params.approximate === 'tanh' ? ACTIVATION.GELU_TANH : ACTIVATION.GELU, () => 0)(n, ins, ctx),
+  SiLU: activation(ACTIVATION.SiLU, () => 0),
+  Sigmoid: activation(ACTIVATION.Sigmoid, () => 0),
+  Tanh: activation(ACTIVATION.Tanh, () => 0),
   Softmax: softmaxRule(false),
   LogSoftmax: softmaxRule(true),
   Add(n, ins, ctx) {
@@ -284,7 +304,7 @@ const LOWER: Record<string, LowerRule> = {
     let acc = ins[0].buffer;
     for (const [k, v] of ins.slice(1).entries()) {
       const y = out(ctx, n, f, 'f32', k === ins.length - 2 ? 'out' : `sum${k}`);
-      emit(ctx, 'add_forward', [acc, v.buffer, y], [f]);
+      emit(ctx, 'add_forward', { a: acc, b: v.buffer, y }, { features: f }, {});
       acc = y;
     }
     return { buffer: acc, shape: ins[0].shape };
@@ -298,7 +318,7 @@ const LOWER: Record<string, LowerRule> = {
     let offset = 0;
     for (const v of ins) {
       const xInner = numel(v.shape.slice(axis));
-      emit(ctx, 'concat_forward', [v.buffer, y], [outer, xInner, yInner, offset]);
+      emit(ctx, 'concat_forward', { x: v.buffer, y }, { outer, x_inner: xInner, y_inner: yInner, offset }, {});
       offset += xInner;
     }
     return { buffer: y, shape };

@@ -4,7 +4,7 @@
  * exp_avg, square_avg, sum, ...). With clip_grad_norm, the gradients are first measured
  * (grad_norm_sq into one scalar) and scaled (clip_grad), as torch.nn.utils.clip_grad_norm_.
  */
-import type { OptimizerDoc } from '../graph/document.js';
+import { optimizerDefaults, type OptimizerDoc } from '../contract/optimizers.js';
 import { ProgramBuilder } from './builder.js';
 import type { ConstBinding, Instr, ParamBinding, StateBinding } from './ir.js';
 
@@ -44,7 +44,7 @@ export function buildOptimizer(
       case 'Adam':
       case 'AdamW': {
         const decoupled = opt.type === 'AdamW';
-        const wd = opt.weight_decay ?? (decoupled ? 0.01 : 0); // torch defaults: Adam 0, AdamW 0.01
+        const wd = opt.weight_decay ?? (optimizerDefaults(opt.type).weight_decay as number); // torch's: Adam 0, AdamW 0.01
         const m = state(p, 'exp_avg');
         const v = state(p, 'exp_avg_sq');
         const vmax = opt.amsgrad ? state(p, 'max_exp_avg_sq') : -1;

@@ -4,10 +4,10 @@
  */
 import { isNetloomError } from '../errors.js';
 import { buildBuiltin, TORCHVISION_FOLDERS } from './builtin.js';
-import type { BundledDataset } from './builtin.js';
+import { BUNDLED_DATASET_NAMES } from '../contract/datasets.js';
 
 async function main(): Promise<void> {
-  for (const name of Object.keys(TORCHVISION_FOLDERS) as BundledDataset[]) {
+  for (const name of BUNDLED_DATASET_NAMES) {
     const started = Date.now();
     const { built, folder } = await buildBuiltin(name);
     const what = built ? `built in ${((Date.now() - started) / 1000).toFixed(1)} s` : 'already present';

@@ -37,16 +37,14 @@ import { existsSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUILTIN_DATASETS, BUNDLED_DATASET_NAMES, type BundledDatasetName } from '../contract/datasets.js';
 import { NetloomError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Rng } from '../rng.js';
-import type { DatasetName } from './datasets.js';
 import { allocIdx, parseIdx } from './idx.js';
 
-/** The datasets with an offline copy. */
-export type BundledDataset = Extract<DatasetName, 'mnist' | 'fashion-mnist'>;
-
-export const TORCHVISION_FOLDERS: Record<BundledDataset, string> = { mnist: 'MNIST', 'fashion-mnist': 'FashionMNIST' };
+/** Each bundled dataset's folder: torchvision's class name (MNIST, FashionMNIST). */
+export const TORCHVISION_FOLDERS = Object.fromEntries(BUNDLED_DATASET_NAMES.map((n) => [n, BUILTIN_DATASETS[n].title])) as Record<BundledDatasetName, string>;
 
 export const RAW_FILES = {
   trainImages: 'train-images-idx3-ubyte',
@@ -120,7 +118,7 @@ const inFlight = new Map<string, Promise<string>>();
  * Makes sure the built-in copy of `name` exists and returns the root to pass to loadDataset: the
  * bundled folder when the host declared one (checked, never written), else a copy built on first use.
  */
-export function ensureBuiltin(name: BundledDataset, opts: { root?: string } = {}): Promise<string> {
+export function ensureBuiltin(name: BundledDatasetName, opts: { root?: string } = {}): Promise<string> {
   const bundled = opts.root === undefined ? bundledRoot() : undefined;
   if (bundled !== undefined) return checkBundled(name, bundled);
   const root = path.resolve(opts.root ?? builtinRoot());
@@ -137,7 +135,7 @@ export function ensureBuiltin(name: BundledDataset, opts: { root?: string } = {}
 }
 
 /** The bundled root, once each of the four files is there (plain or gzipped); a clear error otherwise. */
-async function checkBundled(name: BundledDataset, root: string): Promise<string> {
+async function checkBundled(name: BundledDatasetName, root: string): Promise<string> {
   const raw = path.join(root, TORCHVISION_FOLDERS[name], 'raw');
   const missing: string[] = [];
   for (const file of Object.values(RAW_FILES)) {
@@ -156,7 +154,7 @@ async function checkBundled(name: BundledDataset, root: string): Promise<string>
 }
 
 /** Builds the copy unless a complete one is present. Safe to run from several processes at once. */
-export async function buildBuiltin(name: BundledDataset, root: string = builtinRoot()): Promise<{ root: string; built: boolean; folder: string }> {
+export async function buildBuiltin(name: BundledDatasetName, root: string = builtinRoot()): Promise<{ root: string; built: boolean; folder: string }> {
   const folder = path.join(root, TORCHVISION_FOLDERS[name]);
   const result = (built: boolean) => ({ root, built, folder: path.join(folder, 'raw') });
   const before = await inspect(folder);

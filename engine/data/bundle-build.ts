@@ -17,7 +17,8 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { isNetloomError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { buildBuiltin, builtinRoot, RAW_FILES, TORCHVISION_FOLDERS, type BundledDataset } from './builtin.js';
+import { BUNDLED_DATASET_NAMES } from '../contract/datasets.js';
+import { buildBuiltin, builtinRoot, RAW_FILES, TORCHVISION_FOLDERS } from './builtin.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -32,7 +33,7 @@ export interface BundleOptions {
 export async function writeBundle(out: string, opts: BundleOptions = {}): Promise<{ file: string; bytes: number; written: boolean }[]> {
   const source = opts.source ?? builtinRoot();
   const done: { file: string; bytes: number; written: boolean }[] = [];
-  for (const name of Object.keys(TORCHVISION_FOLDERS) as BundledDataset[]) {
+  for (const name of BUNDLED_DATASET_NAMES) {
     // buildBuiltin, not ensureBuiltin: a bundled root declared in this process must not be the source.
     const { folder } = await buildBuiltin(name, source);
     const dest = path.join(out, TORCHVISION_FOLDERS[name], 'raw');

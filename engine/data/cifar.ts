@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { NetloomError } from '../errors.js';
 import { readUserFile } from '../io/read-file.js';
-import type { Split } from './datasets.js';
+import type { Split } from './image-split.js';
 
 export const CIFAR_ARCHIVE = 'cifar-10-binary.tar.gz';
 export const CIFAR_FOLDER = 'cifar-10-batches-bin';

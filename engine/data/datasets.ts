@@ -1,7 +1,8 @@
 /**
  * The built-in datasets as torchvision.datasets loads them: a root folder holding <Title>/raw/...
  * (MNIST, FashionMNIST, KMNIST: IDX files, *-ubyte[.gz]; CIFAR10: the binary tarball, see cifar.ts).
- * The table of datasets (classes, shapes, official URLs and MD5s, readers) is registry.ts.
+ * What each dataset is (names, titles, classes, shapes) is declared in engine/contract/datasets.ts;
+ * where its files come from and how they are read (official URLs and MD5s, readers) is registry.ts.
  *
  * Where the files come from:
  *   - `root` given: that folder, as torchvision lays it out;
@@ -18,22 +19,15 @@
  */
 import { homedir } from 'node:os';
 import * as path from 'node:path';
+import { BUILTIN_DATASET_NAMES, isBuiltinDataset, type BuiltinDatasetName, type BundledDatasetName } from '../contract/datasets.js';
 import { NetloomError, isNetloomError } from '../errors.js';
-import { ensureBuiltin, type BundledDataset } from './builtin.js';
+import { ensureBuiltin } from './builtin.js';
 import { download, type DownloadOptions, type DownloadProgress } from './download.js';
+import type { Split } from './image-split.js';
 import { REGISTRY, isPresent, urlsFor, type DatasetSpec, type LoadContext, type RemoteFile } from './registry.js';
 
-export type DatasetName = 'mnist' | 'fashion-mnist' | 'kmnist' | 'cifar10';
-
-export interface Split {
-  /** count * (product of sampleShape) bytes, one sample after another (28x28 row-major; CIFAR: 3x32x32, CHW). */
-  images: Uint8Array;
-  labels: Uint8Array;
-  count: number;
-}
-
 export interface Dataset {
-  name: DatasetName;
+  name: BuiltinDatasetName;
   /** torchvision's class name, which is also its folder name. */
   title: string;
   sampleShape: number[];
@@ -43,8 +37,6 @@ export interface Dataset {
   /** The raw/ folder the files were read from. */
   source: string;
 }
-
-export const DATASET_NAMES: readonly DatasetName[] = ['mnist', 'fashion-mnist', 'kmnist', 'cifar10'];
 
 /** A download progress event, with which dataset file it is. */
 export interface DatasetDownloadProgress extends DownloadProgress {
@@ -89,18 +81,18 @@ export function envMirror(title: string, env: NodeJS.ProcessEnv = process.env): 
   return base ? [`${base.replace(/\/+$/, '')}/${title}/`] : [];
 }
 
-export async function loadDataset(name: DatasetName, opts: LoadOptions = {}): Promise<Dataset> {
-  if (!DATASET_NAMES.includes(name)) {
+export async function loadDataset(name: BuiltinDatasetName, opts: LoadOptions = {}): Promise<Dataset> {
+  if (!isBuiltinDataset(name)) {
     throw new NetloomError(
       'NL_INVALID_ARGUMENT',
       `Unknown dataset ${JSON.stringify(name)}`,
-      `Choose one of: ${DATASET_NAMES.join(', ')}.`,
+      `Choose one of: ${BUILTIN_DATASET_NAMES.join(', ')}.`,
     );
   }
   const base = REGISTRY[name];
   const spec: DatasetSpec = { ...base, mirrors: [...envMirror(base.title), ...(opts.remote?.mirrors ?? base.mirrors)], files: opts.remote?.files ?? base.files };
   const useBuiltin = opts.root === undefined && !opts.download && spec.bundled;
-  const root = path.resolve(useBuiltin ? await ensureBuiltin(name as BundledDataset) : (opts.root ?? dataDir()));
+  const root = path.resolve(useBuiltin ? await ensureBuiltin(name as BundledDatasetName) : (opts.root ?? dataDir()));
   const ctx: LoadContext = {
     spec,
     root,

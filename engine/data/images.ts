@@ -41,7 +41,7 @@ import pngjs from 'pngjs';
 import { NetloomError } from '../errors.js';
 import { readUserFile } from '../io/read-file.js';
 import { codePointCompare } from './csv-table.js';
-import type { Split } from './datasets.js';
+import type { Split } from './image-split.js';
 import { checkValidationFraction, selectSamples, splitTrainVal } from './split.js';
 
 export type ImageMode = 'grey' | 'rgb';

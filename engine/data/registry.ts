@@ -1,5 +1,6 @@
 /**
- * The built-in datasets: what each is, where its files come from, and how a torchvision-layout folder is read.
+ * The built-in datasets' files: where they come from and how a torchvision-layout folder is read. What each
+ * dataset is (title, classes, shape, sizes, whether it is bundled) is engine/contract/datasets.ts.
  *
  * Every dataset lives in `<root>/<Title>/raw/` (Title = torchvision's class name: MNIST, FashionMNIST, KMNIST,
  * CIFAR10), so a folder torchvision made works as it is. Remote files, mirrors and MD5s are torchvision 0.14's
@@ -15,10 +16,11 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { BUILTIN_DATASETS, type BuiltinDatasetInfo, type BuiltinDatasetName } from '../contract/datasets.js';
 import { NetloomError } from '../errors.js';
 import { RAW_FILES } from './builtin.js';
 import { CIFAR_ARCHIVE, CIFAR_FOLDER, CIFAR_TEST_BATCH, CIFAR_TRAIN_BATCHES, readCifarArchive, readCifarFolder } from './cifar.js';
-import type { DatasetName, Split } from './datasets.js';
+import type { Split } from './image-split.js';
 import { readIdxFile, type IdxArray } from './idx.js';
 
 export interface RemoteFile {
@@ -44,69 +46,45 @@ export interface LoadContext {
   allowExtracted: boolean;
 }
 
-export interface DatasetSpec {
-  name: DatasetName;
-  /** torchvision's class name, which is also its folder name */
-  title: string;
-  classes: readonly string[];
-  /** one sample, channels first */
-  sampleShape: readonly number[];
+/** A built-in dataset: what it is (the contract's entry: title, classes, shape, bundled, download size) and how to get and read it. */
+export interface DatasetSpec extends BuiltinDatasetInfo {
+  name: BuiltinDatasetName;
   /** base URLs ending in '/', tried in order */
   mirrors: readonly string[];
   files: readonly RemoteFile[];
-  /** roughly, for messages */
-  downloadSize: string;
-  /** has an offline copy (builtin.ts) */
-  bundled: boolean;
   load(ctx: LoadContext): Promise<{ train: Split; test: Split }>;
 }
-
-const DIGITS = ['0 - zero', '1 - one', '2 - two', '3 - three', '4 - four', '5 - five', '6 - six', '7 - seven', '8 - eight', '9 - nine'];
 
 function idxFiles(md5s: [string, string, string, string]): RemoteFile[] {
   const plain = [RAW_FILES.trainImages, RAW_FILES.trainLabels, RAW_FILES.testImages, RAW_FILES.testLabels];
   return plain.map((p, i) => ({ file: `${p}.gz`, md5: md5s[i], extracted: [p] }));
 }
 
-export const REGISTRY: Readonly<Record<DatasetName, DatasetSpec>> = {
+export const REGISTRY: Readonly<Record<BuiltinDatasetName, DatasetSpec>> = {
   mnist: {
+    ...BUILTIN_DATASETS.mnist,
     name: 'mnist',
-    title: 'MNIST',
-    classes: DIGITS,
-    sampleShape: [1, 28, 28],
     mirrors: ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'http://yann.lecun.com/exdb/mnist/'],
     files: idxFiles(['f68b3c2dcbeaaa9fbdd348bbdeb94873', 'd53e105ee54ea40749a09fcbcd1e9432', '9fb629c4189551a2d022fa330f9573f3', 'ec29112dd5afa0611ce80d1b7f02629c']),
-    downloadSize: 'about 11 MB',
-    bundled: true,
     load: loadIdx,
   },
   'fashion-mnist': {
+    ...BUILTIN_DATASETS['fashion-mnist'],
     name: 'fashion-mnist',
-    title: 'FashionMNIST',
-    classes: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
-    sampleShape: [1, 28, 28],
     mirrors: ['http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'],
     files: idxFiles(['8d4fb7e6c68d591d4c3dfef9ec88bf0d', '25c81989df183df01b3e8a0aad5dffbe', 'bef4ecab320f06d8554ea6380940ec79', 'bb300cfdad3c16e7a12a480ee83cd310']),
-    downloadSize: 'about 30 MB',
-    bundled: true,
     load: loadIdx,
   },
   kmnist: {
+    ...BUILTIN_DATASETS.kmnist,
     name: 'kmnist',
-    title: 'KMNIST',
-    classes: ['o', 'ki', 'su', 'tsu', 'na', 'ha', 'ma', 'ya', 're', 'wo'],
-    sampleShape: [1, 28, 28],
     mirrors: ['http://codh.rois.ac.jp/kmnist/dataset/kmnist/'],
     files: idxFiles(['bdb82020997e1d708af4cf47b453dcf7', 'e144d726b3acfaa3e44228e80efcd344', '5c965bf0a639b31b8f53240b1b52f4d7', '7320c461ea6c1c855c0b718fb2a4b134']),
-    downloadSize: 'about 21 MB',
-    bundled: false,
     load: loadIdx,
   },
   cifar10: {
+    ...BUILTIN_DATASETS.cifar10,
     name: 'cifar10',
-    title: 'CIFAR10',
-    classes: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
-    sampleShape: [3, 32, 32],
     mirrors: ['https://www.cs.toronto.edu/~kriz/'],
     files: [
       {
@@ -115,8 +93,6 @@ export const REGISTRY: Readonly<Record<DatasetName, DatasetSpec>> = {
         extracted: [...CIFAR_TRAIN_BATCHES, CIFAR_TEST_BATCH].map((b) => `${CIFAR_FOLDER}/${b}`),
       },
     ],
-    downloadSize: 'about 163 MB',
-    bundled: false,
     load: loadCifar,
   },
 };

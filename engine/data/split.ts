@@ -17,7 +17,7 @@
  */
 import { NetloomError } from '../errors.js';
 import { Rng } from '../rng.js';
-import type { Split } from './datasets.js';
+import type { Split } from './image-split.js';
 
 export interface TrainValIndices {
   /** Training sample indices, ascending. */

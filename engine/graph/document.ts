@@ -7,9 +7,11 @@
  * `version` is the format version; files from a newer Netloom are refused, older ones migrated.
  */
 import { z } from 'zod';
+import { BuiltinDatasetSchema, DEFAULT_DATASET } from '../contract/datasets.js';
+import { DEFAULT_OPTIMIZER, OptimizerSchema } from '../contract/optimizers.js';
 import { NetloomError } from '../errors.js';
-import { SchedulerSchema } from '../train/schedules.js';
-import { setting } from '../train/settings.js';
+import { SchedulerSchema } from '../contract/schedulers.js';
+import { DEVICES, RUN_DEFAULTS, setting } from '../contract/settings.js';
 
 export const PROJECT_FORMAT = 'netloom-project';
 export const PROJECT_VERSION = 1;
@@ -32,51 +34,6 @@ export const EdgeSchema = z.object({
   /** input port on the target: "in0", "in1"... order a Concat's inputs; "target" is a loss's target */
   targetHandle: z.string().optional(),
 });
-
-// Every number of an optimizer and of the run is bounded in train/settings.ts (declared once, for the
-// API, the CLI and the renderer's forms too): a value out of range is refused here, by name.
-export const OptimizerSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('SGD'),
-    lr: setting('lr').default(1e-3),
-    momentum: setting('momentum').default(0),
-    dampening: setting('dampening').default(0),
-    weight_decay: setting('weight_decay').default(0),
-    nesterov: z.boolean().default(false),
-    maximize: z.boolean().default(false),
-  }),
-  z.object({
-    type: z.literal('RMSprop'),
-    lr: setting('lr').default(1e-2),
-    alpha: setting('alpha').default(0.99),
-    eps: setting('eps').default(1e-8),
-    weight_decay: setting('weight_decay').default(0),
-    momentum: setting('momentum').default(0),
-    centered: z.boolean().default(false),
-    maximize: z.boolean().default(false),
-  }),
-  z.object({
-    type: z.literal('Adagrad'),
-    lr: setting('lr').default(1e-2),
-    lr_decay: setting('lr_decay').default(0),
-    weight_decay: setting('weight_decay').default(0),
-    initial_accumulator_value: setting('initial_accumulator_value').default(0),
-    eps: setting('eps').default(1e-10),
-    maximize: z.boolean().default(false),
-  }),
-  z.object({
-    type: z.enum(['Adam', 'AdamW']),
-    lr: setting('lr').default(1e-3),
-    betas: z.tuple([setting('beta1'), setting('beta2')]).default([0.9, 0.999]),
-    eps: setting('eps').default(1e-8),
-    weight_decay: setting('weight_decay').optional(),
-    amsgrad: z.boolean().default(false),
-    maximize: z.boolean().default(false),
-  }),
-]);
-
-/** A built-in dataset, by name. */
-export const BuiltinDatasetSchema = z.enum(['fashion-mnist', 'mnist', 'kmnist', 'cifar10']);
 
 /**
  * A folder of images in torchvision's ImageFolder layout (<path>/<class>/<image>.png|.jpg; see engine/data/images.ts).
@@ -132,19 +89,19 @@ export const CsvDatasetSchema = z.object({
 export const DatasetSchema = z.union([BuiltinDatasetSchema, TorchvisionDatasetSchema, ImageFolderDatasetSchema, CsvDatasetSchema]);
 
 export const TrainingSchema = z.object({
-  dataset: DatasetSchema.default('fashion-mnist'),
-  batch_size: setting('batch_size').default(64),
-  shuffle: z.boolean().default(false),
-  drop_last: z.boolean().default(false),
-  epochs: setting('epochs').default(5),
-  seed: setting('seed').default(0),
-  optimizer: OptimizerSchema.default({ type: 'SGD', lr: 1e-3, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false }),
+  dataset: DatasetSchema.default(DEFAULT_DATASET),
+  batch_size: setting('batch_size').default(RUN_DEFAULTS.batch_size),
+  shuffle: z.boolean().default(RUN_DEFAULTS.shuffle),
+  drop_last: z.boolean().default(RUN_DEFAULTS.drop_last),
+  epochs: setting('epochs').default(RUN_DEFAULTS.epochs),
+  seed: setting('seed').default(RUN_DEFAULTS.seed),
+  optimizer: OptimizerSchema.default(() => OptimizerSchema.parse({ type: DEFAULT_OPTIMIZER })),
   /** torch.nn.utils.clip_grad_norm_(max_norm) before every step; null = off */
-  clip_grad_norm: setting('clip_grad_norm').nullable().default(null),
+  clip_grad_norm: setting('clip_grad_norm').nullable().default(RUN_DEFAULTS.clip_grad_norm),
   /** torch.optim.lr_scheduler, stepped after every epoch or batch (its `interval`); null = constant lr */
-  scheduler: SchedulerSchema.nullable().default(null),
+  scheduler: SchedulerSchema.nullable().default(RUN_DEFAULTS.scheduler),
   /** where to train: auto = CUDA when a CUDA build and a GPU are present, else the CPU */
-  device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  device: z.enum(DEVICES).default(RUN_DEFAULTS.device),
 });
 
 export const ProjectSchema = z.object({
@@ -157,7 +114,6 @@ export const ProjectSchema = z.object({
 
 export type NodeDoc = z.infer<typeof NodeSchema>;
 export type EdgeDoc = z.infer<typeof EdgeSchema>;
-export type OptimizerDoc = z.infer<typeof OptimizerSchema>;
 export type TrainingDoc = z.infer<typeof TrainingSchema>;
 export type DatasetDoc = z.infer<typeof DatasetSchema>;
 export type ImageFolderDatasetDoc = z.infer<typeof ImageFolderDatasetSchema>;

@@ -3,24 +3,24 @@
  * `netloom`: the command line. train / eval / devices / serve, printing what the PyTorch quickstart
  * prints. User mistakes end with one message (`error [NL_CODE]: ...`, the code the README's
  * troubleshooting lists), a hint and exit code 1; a mistyped flag gets one line pointing at --help.
- * Every path on the command line is checked before anything is loaded or trained (preflight), so a
- * run is never lost to a typo; nothing is written unless the whole write succeeds.
+ * Every path on the command line is checked before anything is loaded or trained (cli-preflight.ts),
+ * so a run is never lost to a typo; nothing is written unless the whole write succeeds. train and
+ * eval drive the app's run object (cli-train.ts); this file holds the commands and their flags.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import * as fsp from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { NetloomError, isNetloomError } from '../errors.js';
 import { loadBinding } from '../runtime/binding.js';
-import { prepareJob, readProject, runTraining, testPass, type JobOptions } from '../train/job.js';
-import { saveCheckpoint } from '../train/checkpoints.js';
-import { keepBest, type BestEpoch } from '../train/best.js';
-import type { DatasetName } from '../data/datasets.js';
+import { readProject, type JobOptions } from '../train/job.js';
+import { BUILTIN_DATASET_NAMES, type BuiltinDatasetName } from '../contract/datasets.js';
+import { OPTIMIZER_FLAGS } from '../contract/optimizers.js';
 import { CsvDatasetSchema, ImageFolderDatasetSchema } from '../graph/document.js';
-import type { RegressionMetrics } from '../train/metrics.js';
-import { settingHint, settingProblem, type SettingName } from '../train/settings.js';
+import { settingHint, settingProblem, type SettingName } from '../contract/settings.js';
 import { ProgressLine } from './progress.js';
+import { preflight } from './cli-preflight.js';
+import { evaluateProject, trainProject } from './cli-train.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from './serve.js';
 import { isLoopbackBindAddress } from './loopback.js';
 
@@ -34,7 +34,7 @@ function number(flag: string) {
 
 /**
  * A flag that sets a training number: a number (else commander's usage error) within the setting's declared
- * range (train/settings.ts, the same the project file and the API use), refused as the flag is read.
+ * range (contract/settings.ts, the same the project file and the API use), refused as the flag is read.
  */
 function settingFlag(flag: string, name: SettingName) {
   const parse = number(flag);
@@ -53,11 +53,9 @@ function choice<T extends string>(values: readonly T[]) {
   };
 }
 
-const DATASETS = ['fashion-mnist', 'mnist', 'kmnist', 'cifar10'] as const;
-
 interface CommonFlags {
   batchSize?: number;
-  dataset?: DatasetName;
+  dataset?: BuiltinDatasetName;
   data?: string;
   threads?: number;
   limitTest?: number;
@@ -162,192 +160,18 @@ function downloadProgress(): NonNullable<JobOptions['onDownloadProgress']> {
   };
 }
 
-/** For a relative path, ": /cwd/runs/x (a relative path is taken from the current directory, /cwd)"; nothing for an absolute one. */
-function located(p: string): string {
-  return path.isAbsolute(p) ? '' : `: ${path.resolve(p)} (a relative path is taken from the current directory, ${process.cwd()})`;
-}
-
-async function statOf(p: string) {
-  try {
-    return await fsp.stat(p);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-    throw new NetloomError('NL_IO', `Could not look at ${p}${located(p)}: ${(e as Error).message}`, 'Check the permissions of the folders on the way.', { cause: e });
-  }
-}
-
-/** --save: its folder exists and is writable, and the name is not a folder: checked before training, not after. */
-async function checkSaveTarget(file: string): Promise<void> {
-  const abs = path.resolve(file);
-  const dir = path.dirname(abs);
-  const note = path.isAbsolute(file) ? '' : ` (a relative path is taken from the current directory, ${process.cwd()})`;
-  const io = (message: string, hint: string) => new NetloomError('NL_IO', `--save ${file}: ${message}${note}`, hint);
-  const d = await statOf(dir);
-  if (!d) throw io(`the folder ${dir} does not exist`, `Create it first (mkdir -p ${dir}), or save somewhere else; nothing has been trained yet.`);
-  if (!d.isDirectory()) throw io(`${dir} is not a folder`, 'Save into a folder; nothing has been trained yet.');
-  if ((await statOf(abs))?.isDirectory()) throw io(`${abs} is a folder`, `Give a file name, e.g. --save ${path.join(file, 'model.safetensors')}.`);
-  try {
-    await fsp.access(dir, fsp.constants.W_OK);
-  } catch {
-    throw io(`the folder ${dir} is not writable`, 'Save into a folder you can write to; nothing has been trained yet.');
-  }
-}
-
-/** --weights: a readable file. */
-async function checkWeightsFile(file: string): Promise<void> {
-  const st = await statOf(file);
-  if (!st)
-    throw new NetloomError('NL_IO', `--weights ${file}: no such file${located(file)}`,
-      'Give the path of a checkpoint (.safetensors) written by `netloom train --save <file>` (it writes where --save says, relative to the folder netloom ran in) or saved from the app.');
-  if (!st.isFile()) throw new NetloomError('NL_IO', `--weights ${file}: not a file${located(file)}`, 'Give the path of a .safetensors file.');
-  try {
-    await fsp.access(file, fsp.constants.R_OK);
-  } catch {
-    throw new NetloomError('NL_IO', `--weights ${file}: not readable${located(file)}`, 'Check the file\'s permissions.');
-  }
-}
-
-/** --csv and --image-folder: the file or folder exists (the CSV's columns are checked as soon as its header is read). */
-async function checkDatasetPaths(f: CommonFlags): Promise<void> {
-  if (f.csv !== undefined) {
-    const st = await statOf(f.csv);
-    if (!st?.isFile())
-      throw new NetloomError('NL_DATASET_MISSING', `--csv ${f.csv}: ${st ? 'not a file' : 'no such file'}${located(f.csv)}`,
-        'Give the path of a CSV file: its first line names the columns, --label names the one to predict.');
-  }
-  if (f.imageFolder !== undefined) {
-    const st = await statOf(f.imageFolder);
-    if (!st?.isDirectory())
-      throw new NetloomError('NL_DATASET_MISSING', `--image-folder ${f.imageFolder}: ${st ? 'not a folder' : 'no such folder'}${located(f.imageFolder)}`,
-        "Give a folder with one sub-folder per class holding that class's images: <folder>/<class>/<image>.png or .jpg (torchvision's ImageFolder layout).");
-  }
-}
-
-/** Everything on the command line that names a file, checked before a dataset is loaded or an epoch runs. */
-async function preflight(f: CommonFlags & { weights?: string; save?: string }): Promise<void> {
-  if (f.save !== undefined) await checkSaveTarget(f.save);
-  if (f.weights !== undefined) await checkWeightsFile(f.weights);
-  await checkDatasetPaths(f);
-}
-
-function deviceLine(threads: number): string {
-  const d = loadBinding().deviceInfo();
-  return `Using cpu device (${d.cpuModel}, ${d.simd}, ${threads} thread${threads === 1 ? '' : 's'})`;
-}
-
-/** A number in 4 significant digits (MAE, RMSE are in the target's units, which may be large or small). */
-const sig = (v: number) => (Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : String(v));
-
-/** The quickstart's test line; for a regression target the loss, then MAE, RMSE and R^2 over the test split. */
-const testLine = (acc: number, loss: number, reg?: RegressionMetrics) =>
-  reg
-    ? `Test Error: Avg loss: ${loss.toFixed(6)}, MAE: ${sig(reg.mae)}, RMSE: ${sig(reg.rmse)}, R^2: ${reg.r2 === null ? 'n/a (constant target)' : reg.r2.toFixed(4)}`
-    : Number.isNaN(acc)
-      ? `Test Error: Avg loss: ${loss.toFixed(6)}`
-      : `Test Error: Accuracy: ${(100 * acc).toFixed(1)}%, Avg loss: ${loss.toFixed(6)}`;
-
-/** What the job trains on, for the header: the CSV's columns, or nothing more for images. */
-function datasetLine(job: Awaited<ReturnType<typeof prepareJob>>): string | undefined {
-  const ds = job.dataset;
-  if (ds.kind !== 'tabular') return undefined;
-  const target = ds.task === 'regression' ? `regression target ${ds.label}` : `label ${ds.label} (${ds.classes.length} classes: ${ds.classes.join(', ')})`;
-  return `${ds.features.length} feature${ds.features.length === 1 ? '' : 's'} (${ds.features.join(', ')})${ds.standardized ? ', standardised' : ''}; ${target}`;
-}
-
-/** The CLI's hint for a NaN or infinite loss: what to change, and what became of --save. */
-function nonFiniteHint(f: { lr?: number; save?: string }, saved: string | undefined): string {
-  return `Lower the learning rate (try 10× smaller${f.lr !== undefined ? `, --lr ${Number((f.lr / 10).toPrecision(3))}` : ''}), turn on gradient clipping (training.clip_grad_norm in the project, e.g. 1.0), ` +
-    `or check the data for extreme values.${saved ? ` ${saved}` : ''}`;
-}
-
 async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & { save?: string }): Promise<void> {
   const project = await readProject(projectPath);
   await preflight(f);
-  // what a run that ends without saving did to --save
-  const unsaved = f.save === undefined ? undefined : `${f.save} was ${existsSync(f.save) ? 'left as it was' : 'not written'}`;
-  const job = await prepareJob(project, projectPath, jobOptions(f));
-  const out = process.stdout;
-  console.log(deviceLine(job.session.threads));
-  console.log(`${job.dataset.title}: ${job.trainCount} training / ${job.testCount} test samples from ${job.dataset.source}`);
-  const columns = datasetLine(job);
-  if (columns) console.log(columns);
-  for (const w of job.warnings) console.log(`note: ${w}`);
-  let stopping = false;
-  const onSigint = () => {
-    if (stopping) {
-      process.stderr.write(`\nQuit at once: no test pass, nothing saved${unsaved ? ` (${unsaved})` : ''}.\n`);
-      process.exit(130);
-    }
-    stopping = true;
-    out.write(f.save
-      ? '\nStopping after the current batch: the test pass still runs and --save still saves; Ctrl-C again to quit now without saving.\n'
-      : '\nStopping after the current batch: the test pass still runs; Ctrl-C again to quit now.\n');
-    job.session.stop();
-  };
-  process.on('SIGINT', onSigint);
-  const bar = new ProgressLine(out);
-  let epoch = 0;
-  // with --save, the best epoch's weights (a copy, as the app's runs keep): what a NaN stop still saves
-  let best: BestEpoch | undefined;
-  const reports = await runTraining(job, {
-    onEpochStart: (e) => {
-      epoch = e;
-      console.log(`Epoch ${e}\n-------------------------------`);
-    },
-    onBatch: (_e, p) => bar.update(p.samples / job.trainCount, `loss: ${p.loss.toFixed(6)}  [${String(p.samples).padStart(5)}/${job.trainCount}]  ${Math.round(p.samplesPerSec).toLocaleString('en-US')} samples/s`),
-    onTestStart: () => bar.done(),
-    onEpoch: (r) => {
-      console.log(`train loss: ${r.trainLoss.toFixed(6)}, ${Number.isNaN(r.trainAccuracy) ? '' : `accuracy: ${(100 * r.trainAccuracy).toFixed(1)}%, `}${r.trainSeconds.toFixed(2)} s, ${Math.round(r.samplesPerSec).toLocaleString('en-US')} samples/s${r.stopped ? ' (stopped early)' : ''}`);
-      console.log(testLine(r.testAccuracy, r.testLoss, r.testRegression) + '\n');
-      if (f.save) best = keepBest(best, r.epoch, r.testLoss, () => job.session.getParams());
-    },
-  }).catch(async (e: unknown) => {
-    bar.done();
-    if (!isNetloomError(e) || e.code !== 'NL_NON_FINITE') throw e;
-    // The weights now are those from before the failing batch: finite, but already diverging. The best
-    // epoch's are the ones worth keeping; without a finished epoch there are none.
-    let saved = unsaved && `Nothing was saved: no epoch finished before the loss became ${/infinite/.test(e.message) ? 'infinite' : 'NaN'}, so there are no good weights to save; ${unsaved}.`;
-    if (f.save && best) {
-      await saveCheckpoint(f.save, job.session, { project: project.name, epochs: String(best.epoch), 'netloom.best_epoch': String(best.epoch) }, best.params);
-      console.log(`Saved the weights of epoch ${best.epoch} (the best epoch: test loss ${best.testLoss.toFixed(6)}) to ${f.save}`);
-      saved = `The weights of epoch ${best.epoch} were saved to ${f.save}: go on from them with --weights ${f.save} and a lower --lr.`;
-    }
-    throw new NetloomError(e.code, `epoch ${epoch}: ${e.message}`, nonFiniteHint(f, saved), { cause: e });
-  });
-  process.off('SIGINT', onSigint);
-  if (f.save) {
-    await saveCheckpoint(f.save, job.session, { project: project.name, epochs: String(reports.length) });
-    console.log(`Saved PyTorch state dict to ${f.save}`);
-  }
-  console.log('Done!');
+  await trainProject(project, projectPath, jobOptions(f), f);
 }
 
 async function evaluate(projectPath: string, f: CommonFlags & { weights: string }): Promise<void> {
   const project = await readProject(projectPath);
   await preflight(f);
-  const job = await prepareJob(project, projectPath, { ...jobOptions(f), weights: f.weights });
-  console.log(deviceLine(job.session.threads));
-  console.log(`${job.dataset.title}: ${job.testCount} test samples from ${job.dataset.source}`);
-  const columns = datasetLine(job);
-  if (columns) console.log(columns);
-  for (const w of job.warnings) console.log(`note: ${w}`);
-  console.log(`Weights: ${path.resolve(f.weights)}`);
-  const r = await testPass(job).catch((e: unknown) => {
-    if (!isNetloomError(e) || e.code !== 'NL_NON_FINITE') throw e;
-    // Non-finite weights were refused on loading: these are finite but so large that the forward pass overflows.
-    const { key, value } = largestWeight(job.session.getParams());
-    throw new NetloomError(e.code, `the weights in ${f.weights} give a non-finite loss on the test split (${e.message}): they are finite, but as large as ${String(Number(value.toPrecision(3))).replace('e+', 'e')} (in '${key}'), which overflows in the forward pass`,
-      'They come from a run that diverged: evaluate the weights of an earlier or the best epoch, or train again with a lower learning rate.', { cause: e });
-  });
-  console.log(testLine(r.accuracy, r.avgLoss, r.regression));
+  await evaluateProject(project, projectPath, jobOptions(f), f);
 }
 
-/** The weight of largest magnitude, and its tensor. */
-function largestWeight(params: Map<string, Float32Array>): { key: string; value: number } {
-  let best = { key: '', value: 0 };
-  for (const [key, data] of params) for (const v of data) if (Math.abs(v) > best.value) best = { key, value: Math.abs(v) };
-  return best;
-}
 
 function devices(): void {
   const d = loadBinding().deviceInfo();
@@ -414,7 +238,7 @@ export function buildCli(): Command {
   const common = (c: Command) =>
     c
       .option('--batch-size <n>', 'samples per batch (DataLoader batch_size)', settingFlag('--batch-size', 'batch_size'))
-      .option('--dataset <name>', `dataset: ${DATASETS.join(' | ')}`, choice(DATASETS))
+      .option('--dataset <name>', `dataset: ${BUILTIN_DATASET_NAMES.join(' | ')}`, choice(BUILTIN_DATASET_NAMES))
       .option('--data <root>', "torchvision-style data folder (<root>/FashionMNIST/raw); default: the built-in copy (MNIST, FashionMNIST) or the user data folder")
       .option('--download', 'download missing dataset files from the official source (into --data, else $NETLOOM_DATA_DIR, $XDG_DATA_HOME/netloom/datasets or ~/.local/share/netloom/datasets), verified by MD5; MNIST/FashionMNIST then use the official files, not the built-in copy')
       .option('--image-folder <dir>', 'train/test on a folder of images, one sub-folder per class (torchvision ImageFolder layout); 10% of the images are held out as the test split')
@@ -435,7 +259,7 @@ export function buildCli(): Command {
       .argument('<project>', 'project file (.json / .netloom)')
       .option('--epochs <n>', 'number of epochs', settingFlag('--epochs', 'epochs'))
       .option('--lr <x>', 'learning rate', settingFlag('--lr', 'lr'))
-      .option('--optimizer <name>', 'sgd | adam | adamw | rmsprop | adagrad', choice(['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const))
+      .option('--optimizer <name>', OPTIMIZER_FLAGS.join(' | '), choice(OPTIMIZER_FLAGS))
       .option('--seed <n>', 'random seed for initialisation and shuffling', settingFlag('--seed', 'seed'))
       .option('--weights <file>', 'start from these weights (safetensors) instead of a fresh initialisation')
       .option('--limit-train <n>', 'use only the first N training samples', settingFlag('--limit-train', 'limit'))

@@ -6,7 +6,7 @@
  */
 import { isNetloomError } from '../errors.js';
 import { TOO_DEEP, checkJsonValue } from '../io/json-limits.js';
-import { METHODS, checkRequest, type ApiError, type MethodName } from './api.js';
+import { METHODS, checkRequest, type ApiError, type MethodName } from '../contract/api.js';
 import type { EngineService } from './service.js';
 
 export type DispatchReply = { result: unknown } | { error: ApiError };

@@ -5,7 +5,7 @@
  * does not report the bytes it kept as speed, and a stall shows as a falling rate).
  */
 import type { DatasetDownloadProgress } from '../data/datasets.js';
-import type { EngineEvent } from './api.js';
+import type { EngineEvent } from '../contract/api.js';
 
 export type DownloadEvent = Extract<EngineEvent, { type: 'dataset.download' }>;
 

@@ -11,34 +11,37 @@
  * Training runs (startRun ... checkpointReport) live in one Map keyed by runId; each TrainingRun's
  * events become run.progress / run.epoch / run.state events for every client.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
 import { NetloomError } from '../errors.js';
 import { analyzeForTraining, analyzeGraph } from '../graph/analyze.js';
 import { compileGraph } from '../compile/compile.js';
 import { loadReport, readCheckpoint } from '../train/checkpoints.js';
-import { CATALOG, type LayerSpec } from '../graph/catalog.js';
-import { OptimizerSchema, TrainingSchema, type GraphDoc, type ProjectDoc } from '../graph/document.js';
+import { CATALOG } from '../graph/catalog.js';
+import { TrainingSchema, type GraphDoc, type ProjectDoc } from '../graph/document.js';
+import { DEFAULT_OPTIMIZER, OptimizerSchema } from '../contract/optimizers.js';
 import { batchCount } from '../data/loader.js';
 import { previewCsv } from '../data/csv-preview.js';
 import type { LoadOptions } from '../data/datasets.js';
 import { loadBinding } from '../runtime/binding.js';
-import { SchedulerSchema, validateScheduler } from '../train/schedules.js';
+import { validateScheduler } from '../train/schedules.js';
+import { SchedulerSchema } from '../contract/schedulers.js';
 import { downloadReporter } from './download-events.js';
+import { layerDto } from './catalog-dto.js';
+import { netloomRoot, netloomVersion } from './install.js';
+import { paramForms } from './settings-forms.js';
+import { listTemplates, readTemplate } from './templates.js';
 import { batchShape, paramCount, summarize } from '../graph/summary.js';
 import * as projectIo from '../io/project.js';
 import { checkRead, checkWrite } from '../io/file-kinds.js';
 import { TrainingRun, type HyperEdit } from '../train/run.js';
 import { DatasetCache, datasetBytes } from '../train/dataset-cache.js';
 import { RUN_IDLE_MS, RunKeeper, SYSTEM_TIMERS, type RunClient, type Timers } from './run-keeper.js';
-import { withAbsoluteDataPaths } from '../train/job.js';
+import { withAbsoluteDataPaths } from '../train/job-dataset.js';
 import { describeDataset } from '../train/dataset-info.js';
 import { datasetFingerprint, loadDescribed, locateDataset, parseDatasetDoc, type DescribedDataset } from '../train/dataset-load.js';
-import { API_VERSION, AppStateDto, RecoveryDto, type EngineApi, type HostInfoDto, type EngineEvent, type LayerDto, type ParamsFormDto, type Params, type Result, type RunSummaryDto, type TemplateDto, type TrainingIssueDto } from './api.js';
+import { API_VERSION, AppStateDto, RecoveryDto, type EngineApi, type HostInfoDto, type EngineEvent, type LayerDto, type Params, type Result, type RunSummaryDto, type TrainingIssueDto } from '../contract/api.js';
+import { BUILTIN_DATASETS, isBuiltinDataset, type BuiltinDatasetName } from '../contract/datasets.js';
 
 /**
  * The project with its dataset paths made absolute against the project file's folder. An unsaved project has no
@@ -59,155 +62,10 @@ async function checkDatasetFile(dataset: ProjectDoc['training']['dataset']): Pro
   if (typeof dataset !== 'string' && dataset.type === 'csv') await checkRead('csv', dataset.path);
 }
 
-// ---- where the installation is -------------------------------------------------------------------
-
-/** The nearest folder upwards holding Netloom's package.json (sources: 2 up; dist/: 3 up). */
-export function netloomRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'netloom') return dir;
-      } catch {
-        // not ours; keep looking
-      }
-    }
-    const up = path.dirname(dir);
-    if (up === dir) throw new NetloomError('NL_INTERNAL', 'cannot find the Netloom installation folder (no package.json named "netloom" above the engine)', 'Reinstall Netloom.');
-    dir = up;
-  }
-}
-
-function netloomVersion(root: string): string {
-  try {
-    const v = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: unknown }).version;
-    return typeof v === 'string' ? v : '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
-
-// ---- the catalog as data -------------------------------------------------------------------------
-
-/** Values for required parameters of a new node (PyTorch has no default for these). */
-const REQUIRED_START: Readonly<Record<string, unknown>> = {
-  out_features: 64,
-  out_channels: 64,
-  kernel_size: 3,
-  output_size: 1,
-  shape: [-1],
-};
-/** Per-layer exceptions: pooling windows start at 2 (MaxPool2d(2), as in most CNNs). */
-const REQUIRED_START_BY_TYPE: Readonly<Record<string, Record<string, unknown>>> = {
-  MaxPool2d: { kernel_size: 2 },
-  AvgPool2d: { kernel_size: 2 },
-};
-
-/** The parameters a new node starts with: PyTorch's defaults plus a value for each required one. */
-export function layerDefaults(spec: LayerSpec): Record<string, unknown> {
-  const seed: Record<string, unknown> = {};
-  const first = spec.params.safeParse({});
-  if (first.success) return first.data;
-  for (const issue of first.error.issues) {
-    const key = issue.path[0];
-    if (typeof key !== 'string') continue;
-    const v = REQUIRED_START_BY_TYPE[spec.type]?.[key] ?? REQUIRED_START[key];
-    if (v !== undefined) seed[key] = v;
-  }
-  const r = spec.params.safeParse(seed);
-  if (!r.success)
-    throw new NetloomError('NL_INTERNAL', `no starting parameters for ${spec.type}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      'Add a value for the required parameter to REQUIRED_START in engine/host/service.ts.');
-  return r.data;
-}
-
-/** JSON Schema of a layer's parameters (as the user types them), with each paramDoc as the description. */
-export function layerParamsSchema(spec: LayerSpec): Record<string, unknown> {
-  const schema = z.toJSONSchema(spec.params, { io: 'input' }) as Record<string, unknown>;
-  const props = schema.properties as Record<string, Record<string, unknown>> | undefined;
-  if (props)
-    for (const [key, doc] of Object.entries(spec.paramDocs))
-      if (props[key] && typeof props[key] === 'object') props[key] = { description: doc, ...props[key] };
-  return schema;
-}
-
-export function layerDto(spec: LayerSpec): LayerDto {
-  return {
-    type: spec.type,
-    group: spec.group,
-    doc: spec.doc,
-    paramDocs: { ...spec.paramDocs },
-    paramsSchema: layerParamsSchema(spec),
-    defaults: layerDefaults(spec),
-    arity: { min: spec.arity.min, max: spec.arity.max },
-    ports: [...spec.ports],
-    isLoss: spec.isLoss ?? false,
-  };
-}
-
-// ---- templates -----------------------------------------------------------------------------------
-
-const TEMPLATE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-
-/** One line per template for the "New from template" dialog; unknown ones get a generated line. */
-const TEMPLATE_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  quickstart: "The PyTorch quickstart's network: a 784-512-512-10 MLP with ReLU, trained with SGD.",
-  'fashion-cnn': 'Two convolution blocks (Conv2d, BatchNorm2d, ReLU, MaxPool2d) and an MLP head with dropout.',
-  lenet5: "LeCun's LeNet-5: two convolutions with pooling, then three Linear layers, with a one-cycle schedule.",
-  resnet8: 'A small residual network: three stages of residual blocks with BatchNorm and global average pooling.',
-  autoencoder: 'Compresses each image to 32 numbers and reconstructs it; MSELoss against the input, trained with Adam.',
-  'iris-mlp': "Fisher's Iris flowers from a CSV file: 4 measurements in, 3 species out, through one hidden layer of 16.",
-};
-/** Shown first, in this order; the rest follow by name. */
-const TEMPLATE_ORDER = ['quickstart', 'fashion-cnn', 'lenet5', 'resnet8', 'autoencoder', 'iris-mlp'];
-
-// ---- training settings as forms -------------------------------------------------------------------
-
-/** Parameters shown first for each optimizer / scheduler type; the others go behind "more". */
-const PRIMARY_PARAMS: Readonly<Record<string, readonly string[]>> = {
-  SGD: ['lr', 'momentum'],
-  Adam: ['lr', 'betas'],
-  AdamW: ['lr', 'betas', 'weight_decay'],
-  RMSprop: ['lr', 'alpha', 'momentum'],
-  Adagrad: ['lr', 'lr_decay'],
-  StepLR: ['step_size', 'gamma'],
-  MultiStepLR: ['milestones', 'gamma'],
-  ExponentialLR: ['gamma'],
-  CosineAnnealingLR: ['T_max', 'eta_min'],
-  OneCycleLR: ['max_lr', 'total_steps'],
-  LinearLR: ['start_factor', 'end_factor', 'total_iters'],
-  SequentialLR: ['schedulers', 'milestones'],
-};
-
-/**
- * One form per type of a discriminated union of parameter objects (OptimizerSchema, SchedulerSchema):
- * the JSON Schema of each branch as the user types it, without `type` (the form's select) and, for
- * schedulers, `interval` (a control of its own). A branch whose `type` is an enum (Adam / AdamW) gives one form per value.
- */
-export function paramForms(options: readonly z.ZodType[]): ParamsFormDto[] {
-  const out: ParamsFormDto[] = [];
-  for (const option of options) {
-    const schema = z.toJSONSchema(option, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-    const props = { ...(schema.properties as Record<string, Record<string, unknown>>) };
-    const typeProp = props.type ?? {};
-    const types = typeof typeProp.const === 'string' ? [typeProp.const] : Array.isArray(typeProp.enum) ? (typeProp.enum as string[]) : [];
-    delete props.type;
-    delete props.interval;
-    const required = Array.isArray(schema.required) ? (schema.required as string[]).filter((k) => k !== 'type' && k !== 'interval') : [];
-    for (const type of types)
-      out.push({ type, schema: { ...schema, properties: props, required }, primary: [...(PRIMARY_PARAMS[type] ?? Object.keys(props).slice(0, 2))] });
-  }
-  return out;
-}
-
-/** Training samples per epoch of the built-in datasets (their train splits), for checking a schedule's length. */
-const BUILTIN_TRAIN_SAMPLES: Readonly<Record<string, number>> = { mnist: 60000, 'fashion-mnist': 60000, kmnist: 60000, cifar10: 50000 };
-
+/** Training samples per epoch of a built-in dataset (its train split), for checking a schedule's length. */
 function builtinTrainSamples(dataset: unknown): number | undefined {
-  if (typeof dataset === 'string') return BUILTIN_TRAIN_SAMPLES[dataset];
-  if (dataset && typeof dataset === 'object' && (dataset as { type?: unknown }).type === 'torchvision') return BUILTIN_TRAIN_SAMPLES[String((dataset as { name?: unknown }).name)];
-  return undefined;
+  const name = dataset && typeof dataset === 'object' && (dataset as { type?: unknown }).type === 'torchvision' ? (dataset as { name?: unknown }).name : dataset;
+  return isBuiltinDataset(name) ? BUILTIN_DATASETS[name].trainSize : undefined;
 }
 
 // ---- the service ---------------------------------------------------------------------------------
@@ -415,40 +273,11 @@ export class EngineService implements EngineApi {
   }
 
   async listTemplates(_params: Params<'listTemplates'>): Promise<Result<'listTemplates'>> {
-    const dir = this.templatesDir();
-    let names: string[];
-    try {
-      names = (await fsp.readdir(dir)).filter((f) => f.endsWith('.json'));
-    } catch (e) {
-      throw new NetloomError('NL_IO', `cannot list the templates in ${dir}: ${(e as Error).message}`, 'Reinstall Netloom: its assets folder is missing.', { cause: e });
-    }
-    const out: TemplateDto[] = [];
-    for (const file of names) {
-      const id = file.slice(0, -'.json'.length);
-      try {
-        const p = projectIo.parseProjectFileText(await fsp.readFile(path.join(dir, file), 'utf8'), path.join(dir, file));
-        const layers = p.graph.nodes.filter((n) => n.type !== 'Input' && !CATALOG.get(n.type)?.isLoss).length;
-        const description = TEMPLATE_DESCRIPTIONS[id] ?? `${layers} layers, trained on ${typeof p.training.dataset === 'string' ? p.training.dataset : p.training.dataset.type === 'csv' ? 'a CSV file' : 'an image folder'} with ${p.training.optimizer.type}.`;
-        out.push({ id, name: p.name, dataset: typeof p.training.dataset === 'string' ? p.training.dataset : p.training.dataset.type, description });
-      } catch (e) {
-        // A broken template must not hide the others; it is a packaging bug, so log it.
-        process.stderr.write(`netloom: skipped template ${file}: ${(e as Error).message}\n`);
-      }
-    }
-    const rank = (id: string) => (TEMPLATE_ORDER.includes(id) ? TEMPLATE_ORDER.indexOf(id) : TEMPLATE_ORDER.length);
-    return out.sort((a, b) => rank(a.id) - rank(b.id) || a.id.localeCompare(b.id));
+    return listTemplates(this.templatesDir());
   }
 
   async getTemplate({ id }: Params<'getTemplate'>): Promise<Result<'getTemplate'>> {
-    const dir = this.templatesDir();
-    const file = path.join(dir, `${id}.json`);
-    if (!TEMPLATE_ID_RE.test(id) || !existsSync(file)) {
-      const known = (await this.listTemplates({})).map((t) => t.id);
-      throw new NetloomError('NL_INVALID_ARGUMENT', `there is no template "${id}"`, `Known templates: ${known.join(', ')}.`);
-    }
-    // A template's data (assets/samples/...) is named relative to the template; the new project has no
-    // file of its own yet, so its paths are made absolute here to keep pointing at that data.
-    return withAbsoluteDataPaths(projectIo.parseProjectFileText(await fsp.readFile(file, 'utf8'), file), file);
+    return readTemplate(this.templatesDir(), id);
   }
 
   async openProject({ path: file }: Params<'openProject'>): Promise<Result<'openProject'>> {
@@ -551,7 +380,7 @@ export class EngineService implements EngineApi {
         this.emit({ type: 'run.progress', runId, ...rest });
       } else if (e.kind === 'epoch') {
         this.emit({ type: 'run.epoch', runId, epoch: e.epoch, trainLoss: e.trainLoss, trainAccuracy: e.trainAccuracy, testLoss: e.testLoss, testAccuracy: e.testAccuracy, seconds: e.seconds });
-      } else {
+      } else if (e.kind === 'state') {
         this.emit({ type: 'run.state', runId, state: e.state, ...(e.error ? { error: e.error } : {}) });
         if (e.state !== 'running') this.keeper.settled(runId);
       }
@@ -636,7 +465,7 @@ export class EngineService implements EngineApi {
   /** The per-node report against a graph as drawn: its state-dict keys come from compiling it (no data, no run). */
   async graphCheckpointReport({ graph, path: file }: Params<'graphCheckpointReport'>): Promise<Result<'graphCheckpointReport'>> {
     const analysis = analyzeForTraining(graph as GraphDoc, 'the canvas', { batchSize: 1 });
-    const program = compileGraph(analysis, { batchSize: 1, optimizer: { type: 'SGD', lr: 1e-3, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false }, train: false });
+    const program = compileGraph(analysis, { batchSize: 1, optimizer: OptimizerSchema.parse({ type: DEFAULT_OPTIMIZER }), train: false });
     const { tensors, metadata } = await readCheckpoint(await checkRead('checkpoint', file));
     return { ...loadReport((graph as GraphDoc).nodes, program.params, tensors), resumable: 'netloom.step' in metadata };
   }
@@ -689,7 +518,7 @@ export class EngineService implements EngineApi {
    * A built-in's summary: from the copy the runs share when one holds it, else loaded for the moment
    * (and let go: only the summary is kept, in datasetInfos, as for described datasets).
    */
-  private async describeBuiltin(name: import('../data/datasets.js').DatasetName, opts: { perClass: number; rows: number }): Promise<Result<'datasetInfo'>> {
+  private async describeBuiltin(name: BuiltinDatasetName, opts: { perClass: number; rows: number }): Promise<Result<'datasetInfo'>> {
     const { loadDataset } = await import('../data/datasets.js');
     const lease = await this.datasetCache.acquire({ doc: { type: 'torchvision', name, download: false } }, async () => ({ kind: 'image', ...(await loadDataset(name)) }));
     try {

@@ -97,6 +97,8 @@ export interface NativeSession {
 export interface NativeBinding {
   Session: new (program: Int32Array, threads: number) => NativeSession;
   opNames(): string[];
+  /** each op's operand, int and float attribute counts, as the core's op table holds them */
+  opTable(): { name: string; buffers: number; ints: number; floats: number }[];
   deviceInfo(): { cpuModel: string; simd: string; hardwareThreads: number; programVersion: number };
   /** interactive hosts: training threads started from now on run at background priority (see threadpool.h) */
   setBackgroundPriority(on: boolean): void;

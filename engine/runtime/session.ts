@@ -7,7 +7,7 @@ import type { CompiledProgram } from '../compile/ir.js';
 import { encodeProgram } from '../compile/program.js';
 import { formatBytes } from '../bytes.js';
 import { loadBinding, type NativeEpochOptions, type NativeEpochResult, type NativeProgress, type NativeSession } from './binding.js';
-import { settingHint, settingProblem } from '../train/settings.js';
+import { settingHint, settingProblem } from '../contract/settings.js';
 
 const HINTS: Partial<Record<string, string>> = {
   NL_OOM: 'Lower the batch size, or close other programs.',

@@ -13,14 +13,19 @@
  */
 import { NetloomError } from '../errors.js';
 import { TOO_DEEP, scanJson } from '../io/json-limits.js';
-import { loadSafetensors, saveSafetensors, type DecodedSafetensors, type TensorF32 } from '../io/safetensors.js';
+import { readCheckpointFile, writeCheckpointFile, type CheckpointFile, type TensorF32 } from '../io/checkpoint.js';
 import type { Session } from '../runtime/session.js';
 
-/** Saves the session's weights now, or `values` (e.g. the best epoch's copy) in the session's layout. */
-export async function saveCheckpoint(path: string, session: Session, metadata: Record<string, string> = {}, values: Map<string, Float32Array> = session.getParams()): Promise<void> {
+/**
+ * Saves the session's weights now, or `values` (e.g. the best epoch's copy) in the session's layout;
+ * `extra` adds tensors of a training checkpoint (the optimizer state, under OPTIMIZER_PREFIX).
+ */
+export async function saveCheckpoint(
+  path: string, session: Session, metadata: Record<string, string> = {}, values: Map<string, Float32Array> = session.getParams(), extra: Record<string, TensorF32> = {},
+): Promise<void> {
   const tensors: Record<string, TensorF32> = {};
   for (const p of session.program.params) tensors[p.key] = { shape: [...p.shape], data: values.get(p.key)!, dtype: p.dtype === 'i64' ? 'I64' : 'F32' };
-  await saveSafetensors(path, tensors, { format: 'pt', producer: 'netloom', ...metadata });
+  await writeCheckpointFile(path, { ...tensors, ...extra }, { format: 'pt', producer: 'netloom', ...metadata });
 }
 
 // ---- Netloom's metadata -------------------------------------------------------------------------
@@ -91,8 +96,8 @@ export function checkNetloomMetadata(metadata: Record<string, string>, source: s
 }
 
 /** A checkpoint file with its netloom.* metadata checked (checkNetloomMetadata). */
-export async function readCheckpoint(path: string): Promise<DecodedSafetensors> {
-  const decoded = await loadSafetensors(path);
+export async function readCheckpoint(path: string): Promise<CheckpointFile> {
+  const decoded = await readCheckpointFile(path);
   checkNetloomMetadata(decoded.metadata, path);
   return decoded;
 }
@@ -249,14 +254,19 @@ export function requireFinite(path: string, tensors: Record<string, TensorF32>):
       'These weights come from a run that diverged. Use the weights of an earlier or the best epoch (after a NaN stop, `netloom train --save` saves the best epoch\'s; the app saves them with Save checkpoint → best epoch), or train again with a lower learning rate.');
 }
 
+/** load_state_dict's strict refusal: every problem line of the comparison, PyTorch's wording. */
+export function mismatchError(path: string, problems: readonly string[]): NetloomError {
+  return new NetloomError('NL_CHECKPOINT_MISMATCH', `Error(s) in loading state_dict from ${path}:\n  ${problems.join('\n  ')}`,
+    'The checkpoint was saved from a different network: load it onto the graph it came from, or rename nodes so their names match the keys.');
+}
+
+/** Loads a state dict onto the session, strictly (nothing unless every key matches); returns the file's metadata. */
 export async function loadCheckpoint(path: string, session: Session): Promise<Record<string, string>> {
   const { tensors: all, metadata } = await readCheckpoint(path);
   // A training checkpoint loads here as weights only.
   const tensors = splitCheckpoint(all).model;
   const problems = stateDictProblems(session.program.params, tensors);
-  if (problems.length)
-    throw new NetloomError('NL_CHECKPOINT_MISMATCH', `Error(s) in loading state_dict from ${path}:\n  ${problems.join('\n  ')}`,
-      'The checkpoint was saved from a different network: load it onto the graph it came from, or rename nodes so their names match the keys.');
+  if (problems.length) throw mismatchError(path, problems);
   requireFinite(path, tensors);
   for (const p of session.program.params) session.setParam(p.key, tensors[p.key].data);
   return metadata;

@@ -15,8 +15,8 @@
  * download and that download's Stop (as two downloads of one file already did, download.ts).
  */
 import { datasetFingerprint, type DescribedDataset } from './dataset-load.js';
-import type { Split } from '../data/datasets.js';
-import type { JobDataset } from './job.js';
+import type { Split } from '../data/image-split.js';
+import type { JobDataset } from './job-dataset.js';
 
 export interface DatasetLease {
   readonly dataset: JobDataset;

@@ -11,8 +11,8 @@
  *
  * Pure: nothing here reads files; the caller loads (and caches) the dataset.
  */
-import type { JobDataset } from './job.js';
-import { float32Text } from './run.js';
+import type { JobDataset } from './job-dataset.js';
+import { float32Text } from './evaluation.js';
 
 /** Which kind of data: a built-in (also read from a torchvision folder), an image folder, a CSV file. */
 export type DatasetInfoKind = 'builtin' | 'image-folder' | 'csv';

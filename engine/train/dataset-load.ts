@@ -10,7 +10,7 @@ import { NetloomError, isNetloomError } from '../errors.js';
 import { CsvDatasetSchema, DatasetSchema, ImageFolderDatasetSchema, TorchvisionDatasetSchema, type DatasetDoc } from '../graph/document.js';
 import { loadDataset, type LoadOptions } from '../data/datasets.js';
 import { REGISTRY } from '../data/registry.js';
-import { loadCsvDataset, loadImageFolderDataset, resolveBeside, type JobDataset } from './job.js';
+import { loadCsvDataset, loadImageFolderDataset, resolveBeside, type JobDataset } from './job-dataset.js';
 
 /** A dataset description that names files: a torchvision folder, an image folder or a CSV file. */
 export type DescribedDataset = Exclude<DatasetDoc, string>;

@@ -2,7 +2,7 @@
  * Learning-rate schedulers: torch.optim.lr_scheduler (PyTorch 1.13) as validated documents and as
  * an exact replay of the lr sequence torch produces.
  *
- * A project stores a scheduler as a document (SchedulerSchema: PyTorch's class name in `type`, its
+ * A project stores a scheduler as a document (SchedulerSchema, engine/contract/schedulers.ts: PyTorch's class name in `type`, its
  * keyword arguments in snake_case with PyTorch's defaults, plus `interval`: whether scheduler.step()
  * runs after every epoch or after every optimizer step). lrSchedule() turns a document into
  * `lrAt(k)`: the lr in param_groups[0] after the scheduler was constructed and then stepped k times,
@@ -27,109 +27,11 @@
  * Arithmetic is JS doubles in torch's operation order; Math.cos/Math.pow may differ from the C
  * library Python uses by an ulp, so sequences agree to ~1e-15 relative, not always bit for bit.
  */
-import { z } from 'zod';
+import { OPTIMIZERS, isOptimizerType } from '../contract/optimizers.js';
+import { SchedulerSchema, type ChildDoc, type SchedulerDoc, type SchedulerInput } from '../contract/schedulers.js';
 import { NetloomError } from '../errors.js';
-import { setting } from './settings.js';
 
-// ---- documents --------------------------------------------------------------------------------
-
-const Interval = z.enum(['epoch', 'step']);
-const PositiveInt = z.number().int().positive();
-const Positive = z.number().finite().positive();
-
-/** Strictly increasing positive integers; the message says how to fix the order. */
-function milestoneList(what: string) {
-  return z.array(PositiveInt).superRefine((ms, ctx) => {
-    for (let i = 1; i < ms.length; i++) {
-      if (ms[i] <= ms[i - 1]) {
-        const fixed = [...new Set(ms)].sort((a, b) => a - b);
-        ctx.addIssue({
-          code: 'custom',
-          message: `${what} must be strictly increasing, but ${ms[i]} follows ${ms[i - 1]}: list them in ascending order without repeats, e.g. [${fixed.join(', ')}]`,
-        });
-        return;
-      }
-    }
-  });
-}
-
-const stepFields = {
-  step_size: PositiveInt,
-  gamma: Positive.default(0.1),
-};
-const multiStepFields = {
-  milestones: milestoneList('milestones'),
-  gamma: Positive.default(0.1),
-};
-const exponentialFields = {
-  gamma: Positive,
-};
-const cosineFields = {
-  T_max: PositiveInt,
-  eta_min: setting('eta_min').default(0),
-};
-const oneCycleFields = {
-  max_lr: setting('max_lr'),
-  // "auto": the number of scheduler steps in the run (epochs x batches per epoch for interval
-  // "step"), resolved by validateScheduler, so changing --epochs does not break the cycle
-  total_steps: z.union([PositiveInt, z.literal('auto')]).default('auto'),
-  pct_start: z.number().min(0).max(1).default(0.3),
-  anneal_strategy: z.enum(['cos', 'linear']).default('cos'),
-  div_factor: Positive.default(25),
-  final_div_factor: Positive.default(1e4),
-  three_phase: z.boolean().default(false),
-  // torch's OneCycleLR cycles the optimizer's momentum (or Adam's beta1) by default
-  cycle_momentum: z.boolean().default(true),
-  base_momentum: z.number().finite().min(0).max(1).default(0.85),
-  max_momentum: z.number().finite().min(0).max(1).default(0.95),
-};
-const linearFields = {
-  // torch 1.13 accepts start_factor = 0 but then divides by zero at the first step
-  start_factor: z.number().gt(0, 'start_factor must be greater than 0 (torch divides by it)').max(1).default(1 / 3),
-  end_factor: z.number().min(0).max(1).default(1),
-  total_iters: PositiveInt.default(5),
-};
-
-/** The schedulers a SequentialLR may chain (no nesting; `interval` belongs to the outer one). */
-const ChildSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('StepLR'), ...stepFields }).strict(),
-  z.object({ type: z.literal('MultiStepLR'), ...multiStepFields }).strict(),
-  z.object({ type: z.literal('ExponentialLR'), ...exponentialFields }).strict(),
-  z.object({ type: z.literal('CosineAnnealingLR'), ...cosineFields }).strict(),
-  z.object({ type: z.literal('OneCycleLR'), ...oneCycleFields }).strict(),
-  z.object({ type: z.literal('LinearLR'), ...linearFields }).strict(),
-]);
-
-export const SchedulerSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('StepLR'), ...stepFields, interval: Interval.default('epoch') }).strict(),
-  z.object({ type: z.literal('MultiStepLR'), ...multiStepFields, interval: Interval.default('epoch') }).strict(),
-  z.object({ type: z.literal('ExponentialLR'), ...exponentialFields, interval: Interval.default('epoch') }).strict(),
-  z.object({ type: z.literal('CosineAnnealingLR'), ...cosineFields, interval: Interval.default('epoch') }).strict(),
-  z.object({ type: z.literal('OneCycleLR'), ...oneCycleFields, interval: Interval.default('step') }).strict(),
-  z.object({ type: z.literal('LinearLR'), ...linearFields, interval: Interval.default('epoch') }).strict(),
-  z
-    .object({
-      type: z.literal('SequentialLR'),
-      schedulers: z.array(ChildSchema).min(1),
-      milestones: milestoneList('milestones'),
-      interval: Interval.default('epoch'),
-    })
-    .strict()
-    .superRefine((s, ctx) => {
-      if (s.milestones.length !== s.schedulers.length - 1)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['milestones'],
-          message: `SequentialLR needs one milestone fewer than schedulers: ${s.schedulers.length} scheduler(s) take ${s.schedulers.length - 1} milestone(s), got ${s.milestones.length}`,
-        });
-    }),
-]);
-
-/** A scheduler document with every default filled in (SchedulerSchema's output). */
-export type SchedulerDoc = z.output<typeof SchedulerSchema>;
-/** What a project file may hold (defaults optional). */
-export type SchedulerInput = z.input<typeof SchedulerSchema>;
-type ChildDoc = z.output<typeof ChildSchema>;
+// ---- documents (their schema is engine/contract/schedulers.ts) -----------------------------------
 
 function pathText(path: readonly PropertyKey[]): string {
   return path.length ? path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(scheduler)';
@@ -455,7 +357,7 @@ export function lrSchedule(s: SchedulerDoc | SchedulerInput, baseLr: number, bas
 export interface RunShape {
   epochs: number;
   stepsPerEpoch: number;
-  /** the optimizer type ('SGD', 'Adam', 'AdamW', 'RMSprop', 'Adagrad'), to check OneCycleLR's cycle_momentum */
+  /** the optimizer type (torch's class name, an OPTIMIZERS key), to check OneCycleLR's cycle_momentum */
   optimizer?: string;
 }
 
@@ -516,7 +418,7 @@ export function validateScheduler(s: unknown, run: RunShape): { scheduler: Sched
       const T = total;
       if (c.pct_start * T === 1 || (!c.three_phase && c.pct_start === 1))
         errors.push({ message: `${where}: pct_start ${c.pct_start} x total_steps ${T} leaves a phase of zero length (torch divides by zero)`, hint: 'Change pct_start slightly.' });
-      if (c.cycle_momentum && run.optimizer !== undefined && !['SGD', 'RMSprop', 'Adam', 'AdamW'].includes(run.optimizer))
+      if (c.cycle_momentum && run.optimizer !== undefined && !(isOptimizerType(run.optimizer) && OPTIMIZERS[run.optimizer].cycledMomentum !== null))
         errors.push({ message: `${where}: cycle_momentum needs an optimizer with momentum or betas, but the optimizer is ${run.optimizer}`, hint: 'Set cycle_momentum to false.' });
     }
     if (c.type === 'CosineAnnealingLR' && local > c.T_max)

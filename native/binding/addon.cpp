@@ -523,6 +523,22 @@ Napi::Value op_names(const Napi::CallbackInfo & info) {
     return a;
 }
 
+// [{name, buffers, ints, floats}] as the core's op table holds them (counted from ops.def's name lists)
+Napi::Value op_table(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Napi::Array a = Napi::Array::New(env, nl::op_count());
+    for (int i = 0; i < nl::op_count(); i++) {
+        const nl::OpInfo & op = nl::op_info((nl::Op)i);
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("name", op.name);
+        o.Set("buffers", op.n_buffers);
+        o.Set("ints", op.n_ints);
+        o.Set("floats", op.n_floats);
+        a.Set(i, o);
+    }
+    return a;
+}
+
 Napi::Value device_info(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
@@ -549,6 +565,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
         return Napi::Number::New(info.Env(), (double)live_sessions.load());
     }));
     exports.Set("opNames", Napi::Function::New(env, op_names));
+    exports.Set("opTable", Napi::Function::New(env, op_table));
     exports.Set("deviceInfo", Napi::Function::New(env, device_info));
     exports.Set("setBackgroundPriority", Napi::Function::New(env, set_background_priority));
     return exports;

@@ -154,16 +154,17 @@ void dropout_forward(const float * x, float * y, float * mask, size_t count, flo
 void dropout_backward(const float * dy, const float * mask, float * dx, size_t count, bool accumulate);
 
 // ---- activations -----------------------------------------------------------------------------
+// Kinds and codes: activation.def (each row's comment says how alpha is used).
 enum class Activation : int32_t {
-    LEAKY_RELU = 0, // alpha = negative_slope
-    ELU = 1,        // alpha
-    GELU = 2,       // exact (erf)
-    GELU_TANH = 3,  // approximate="tanh"
-    SILU = 4,
-    SIGMOID = 5,
-    TANH = 6,
+#define NL_ACTIVATION(e, engine_name) e,
+#include "activation.def"
+#undef NL_ACTIVATION
 };
-constexpr int ACTIVATION_COUNT = 7;
+constexpr int ACTIVATION_COUNT = 0
+#define NL_ACTIVATION(e, engine_name) + 1
+#include "activation.def"
+#undef NL_ACTIVATION
+    ;
 void activation_forward(Activation kind, float alpha, const float * x, float * y, size_t count);
 // x is the forward input, y its output (each kind uses whichever gives torch's exact formula).
 void activation_backward(Activation kind, float alpha, const float * dy, const float * x, const float * y, float * dx,
@@ -181,7 +182,17 @@ void concat_copy(const float * x, float * y, int64_t outer, int64_t x_inner, int
 void slice_copy(const float * dy, float * dx, int64_t outer, int64_t x_inner, int64_t y_inner, int64_t offset, bool accumulate);
 
 // ---- losses ----------------------------------------------------------------------------------
-enum class Reduction : int32_t { MEAN = 0, SUM = 1 };
+// codes: reduction.def
+enum class Reduction : int32_t {
+#define NL_REDUCTION(e, engine_name) e,
+#include "reduction.def"
+#undef NL_REDUCTION
+};
+constexpr int REDUCTION_COUNT = 0
+#define NL_REDUCTION(e, engine_name) + 1
+#include "reduction.def"
+#undef NL_REDUCTION
+    ;
 // nn.CrossEntropyLoss in full: class weights [c] or null, ignore_index, label_smoothing, reduction.
 // Mean reduction divides by the sum of the target weights of non-ignored rows (torch's rule);
 // with label smoothing the smoothing term follows torch 1.13 exactly. probs [n, c] kept for backward.
@@ -203,7 +214,17 @@ nl_status nll_loss_forward(const float * logp, const int32_t * labels, int64_t n
 void nll_loss_backward(const int32_t * labels, float * dlogp, int64_t n, int64_t c, const CrossEntropyParams & p, bool accumulate);
 // Elementwise losses between pred and target (count values): MSELoss, L1Loss, SmoothL1Loss(beta),
 // BCEWithLogitsLoss (pred = logits, stable log-sum-exp form). Mean divides by count.
-enum class PointLoss : int32_t { MSE = 0, L1 = 1, SMOOTH_L1 = 2, BCE_WITH_LOGITS = 3 };
+// codes: point-loss.def
+enum class PointLoss : int32_t {
+#define NL_POINT_LOSS(e, engine_name) e,
+#include "point-loss.def"
+#undef NL_POINT_LOSS
+};
+constexpr int POINT_LOSS_COUNT = 0
+#define NL_POINT_LOSS(e, engine_name) + 1
+#include "point-loss.def"
+#undef NL_POINT_LOSS
+    ;
 float point_loss_forward(PointLoss kind, const float * pred, const float * target, size_t count, Reduction r, float beta);
 // dpred / dtarget may be null (not needed).
 void point_loss_backward(PointLoss kind, const float * pred, const float * target, float * dpred, float * dtarget,

@@ -25,16 +25,13 @@
 
 namespace nl {
 
+// The opcodes, one per ops.def row (op-table.h has what each one takes and how it is checked).
 enum class Op : int32_t {
-#define NL_OP(e, name, nbuf, nint, nfloat) e,
+#define NL_OP(e, name, operands, ints, floats) e,
 #include "ops.def"
 #undef NL_OP
     COUNT
 };
-
-struct OpInfo { const char * name; int n_buffers, n_ints, n_floats; };
-const OpInfo & op_info(Op op);
-int op_count();
 
 constexpr int32_t PROGRAM_MAGIC = 0x47504c4e;  // "NLPG"
 // Version 3 added the `targets` word: float regression targets a dataset supplies per sample

@@ -1,4 +1,5 @@
-// The executor: runs Program sections over the arena and whole epochs over in-memory data.
+// The executor: runs Program sections and whole epochs over the loaded data, through the
+// session's Backend (buffers, datasets, kernels).
 #include "runtime.h"
 #include <algorithm>
 #include <chrono>
@@ -10,16 +11,9 @@
 #include <string>
 #include "kernels.h"
 #include "memory.h"
+#include "op-table.h"
 
 namespace nl {
-
-namespace {
-// "the session's copy of the training split (60000 samples of 784 bytes)"
-std::string dataset_copy_name(Split split, int64_t count, int64_t per_sample, const char * unit) {
-    return std::string("the session's copy of the ") + (split == SPLIT_TEST ? "test" : "training") + " split (" + std::to_string(count) +
-           " samples of " + std::to_string(per_sample) + " " + unit + ")";
-}
-} // namespace
 
 Session::~Session() = default;
 
@@ -33,58 +27,30 @@ Status Session::create_unguarded(const int32_t * words, size_t n, int threads, s
     std::unique_ptr<Session> s(new Session());
     Status st = program_decode(words, n, s->prog_);
     if (!st.ok()) return st;
-    const size_t bytes = (size_t)std::max<int64_t>(s->prog_.arena_words, 16) * 4;
-    const std::string what = "the model's buffers (parameters, gradients, optimizer state and activations at batch size " +
-                             std::to_string(s->prog_.max_batch) + ")";
-    st = check_room(bytes, what, "lower the batch size or use a smaller model");
+    st = cpu_backend_create(threads, s->backend_);
     if (!st.ok()) return st;
-    st = Allocation::make(bytes, what, s->arena_mem_);
+    st = s->backend_->alloc_buffers(s->prog_);
     if (!st.ok()) return st;
-    s->arena_ = static_cast<float *>(s->arena_mem_.data());
-    s->pool_.reset(new ThreadPool(threads));   // starts fewer threads if it cannot start them all
     // The gradients the optimizer reads, each once (clip_grad/grad_norm_sq read the same ones).
+    std::vector<int32_t> grads;
     for (const Instr & in : s->prog_.step) {
         bool is_step = in.op == Op::SGD_STEP || in.op == Op::ADAM_STEP || in.op == Op::RMSPROP_STEP || in.op == Op::ADAGRAD_STEP;
         if (!is_step || in.bufs.size() < 2 || in.bufs[1] < 0) continue;
-        int32_t g = in.bufs[1];
-        bool seen = false;
-        for (const GradRange & r : s->grads_) seen = seen || r.buffer == g;
-        if (seen) continue;
-        size_t elems = (size_t)s->prog_.buffers[g].words(s->prog_.max_batch);
-        s->grads_.push_back(GradRange{g, s->grad_total_, elems});
-        s->grad_total_ += elems;
+        if (std::find(grads.begin(), grads.end(), in.bufs[1]) == grads.end()) grads.push_back(in.bufs[1]);
     }
+    st = s->backend_->watch_gradients(grads);
+    if (!st.ok()) return st;
     out = std::move(s);
     return {};
 }
 
-bool Session::gradients_finite() {
-    std::atomic<bool> bad{false};
-    // One pass over all gradients as a single range, so the pool is woken once per step.
-    for_chunks(grad_total_, [&](size_t at, size_t len) {
-        size_t end = at + len;
-        for (const GradRange & g : grads_) {
-            size_t lo = std::max(at, g.start), hi = std::min(end, g.start + g.elems);
-            if (lo < hi && !all_finite(f32(g.buffer) + (lo - g.start), hi - lo)) bad.store(true, std::memory_order_relaxed);
-        }
-    });
-    return !bad.load();
-}
+bool Session::gradients_finite() { return backend_->gradients_finite(); }
 
 // NL_STATUS_NON_FINITE naming NaN or infinity (the slow search runs only on failure).
 Status Session::check_gradients(const std::string & where) {
-    if (gradients_finite()) return {};
-    bool nan = false;
-    for (const GradRange & g : grads_) {
-        const float * p = f32(g.buffer);
-        for (size_t i = 0; i < g.elems && !nan; i++) nan = std::isnan(p[i]);
-    }
+    if (backend_->gradients_finite()) return {};
+    const bool nan = backend_->gradients_have_nan();
     return Status::error(NL_STATUS_NON_FINITE, std::string("the gradients became ") + (nan ? "NaN" : "infinite") + " " + where);
-}
-
-float * Session::f32(int32_t id) const { return id < 0 ? nullptr : arena_ + prog_.buffers[id].offset; }
-int32_t * Session::i32(int32_t id) const {
-    return id < 0 ? nullptr : reinterpret_cast<int32_t *>(arena_ + prog_.buffers[id].offset);
 }
 
 size_t Session::buffer_bytes(int32_t id) const {
@@ -102,16 +68,14 @@ Status Session::set_buffer(int32_t id, const void * data, size_t bytes) {
         return Status::error(NL_STATUS_SHAPE_MISMATCH, "buffer " + std::to_string(id) + " takes " +
                                                             (d.batched ? "whole rows of " + std::to_string(d.elems) + " values, up to " : "exactly ") +
                                                             std::to_string(cap / 4) + " values; got " + std::to_string(bytes / 4));
-    std::memcpy(f32(id), data, bytes);
-    return {};
+    return backend_->set_buffer(id, data, bytes);
 }
 
 Status Session::get_buffer(int32_t id, void * out, size_t bytes) const {
     if (id < 0 || id >= (int32_t)prog_.buffers.size())
         return Status::error(NL_STATUS_INVALID_ARGUMENT, "no buffer " + std::to_string(id) + " in this program");
     if (bytes > buffer_bytes(id)) return Status::error(NL_STATUS_INVALID_ARGUMENT, "read past the end of buffer " + std::to_string(id));
-    std::memcpy(out, f32(id), bytes);
-    return {};
+    return backend_->get_buffer(id, out, bytes);
 }
 
 Status Session::check_dataset_args(Split split, int64_t count, int64_t sample_size, const uint8_t * labels) const {
@@ -133,6 +97,17 @@ Status Session::check_dataset_args(Split split, int64_t count, int64_t sample_si
     return {};
 }
 
+Status Session::load_dataset(Split split, const DatasetView & v) {
+    SplitInfo & info = splits_[split];
+    info = SplitInfo{};   // a split whose replacement fails is not loaded
+    Status st = backend_->set_dataset(split, v, borrow_);
+    if (!st.ok()) return st;
+    info.loaded = true;
+    info.has_targets = v.targets != nullptr;
+    info.count = v.count;
+    return {};
+}
+
 Status Session::set_dataset(Split split, const uint8_t * images, const uint8_t * labels, int64_t count, int64_t sample_size) {
     return guarded("copying the dataset", [&]() -> Status {
         Status st = check_dataset_args(split, count, sample_size, labels);
@@ -140,32 +115,12 @@ Status Session::set_dataset(Split split, const uint8_t * images, const uint8_t *
         if (prog_.targets >= 0)
             return Status::error(NL_STATUS_INVALID_ARGUMENT, "the model's loss compares its output with regression targets, but this dataset "
                                                              "has class labels only");
-        Data & d = data_[split];
-        d = Data{};   // a replaced split is freed before its successor is allocated
-        if (borrow_) {
-            static const uint8_t no_samples = 0;   // an empty split still counts as loaded
-            d.images = borrowed(images ? images : &no_samples);
-            d.labels = borrowed(labels);   // may be null: read only when the program reads labels, which requires them
-            d.count = count;
-            d.sample_size = sample_size;
-            return {};
-        }
-        const std::string what = dataset_copy_name(split, count, sample_size, "bytes");
-        st = check_room((uint64_t)count * (uint64_t)(sample_size + 1), what, "train on fewer samples");
-        if (!st.ok()) return st;
-        d.images.reset(new (std::nothrow) uint8_t[(size_t)(count * sample_size) + 1]);
-        d.labels.reset(new (std::nothrow) uint8_t[(size_t)count + 1]);
-        if (!d.images || !d.labels) {
-            d = Data{};
-            return Status::error(NL_STATUS_OUT_OF_MEMORY, "could not allocate " + format_bytes((uint64_t)count * (uint64_t)(sample_size + 1)) +
-                                                              " for " + what + ": train on fewer samples");
-        }
-        std::memcpy(d.images.get(), images, (size_t)(count * sample_size));
-        if (labels) std::memcpy(d.labels.get(), labels, (size_t)count);
-        else std::memset(d.labels.get(), 0, (size_t)count);
-        d.count = count;
-        d.sample_size = sample_size;
-        return {};
+        DatasetView v;
+        v.images = images;
+        v.labels = labels;
+        v.count = count;
+        v.sample_size = sample_size;
+        return load_dataset(split, v);
     });
 }
 
@@ -194,312 +149,32 @@ Status Session::set_dataset_f32(Split split, const float * features, const uint8
                 if (!std::isfinite(targets[i]))
                     return Status::error(NL_STATUS_INVALID_ARGUMENT, "sample " + std::to_string(i / target_size) + ", target " +
                                                                          std::to_string(i % target_size) + " is " + (std::isnan(targets[i]) ? "NaN" : "infinite"));
-        const int64_t tsize = use_targets ? target_size : 0;
-        Data & d = data_[split];
-        d = Data{};   // a replaced split is freed before its successor is allocated
-        if (borrow_) {
-            static const float no_samples = 0.f;
-            d.features = borrowed(features ? features : &no_samples);
-            d.labels = borrowed(labels);   // may be null: read only when the program reads labels, which requires them
-            if (use_targets) d.targets = borrowed(targets);
-            d.count = count;
-            d.sample_size = sample_size;
-            d.target_size = tsize;
-            return {};
-        }
-        const std::string what = dataset_copy_name(split, count, sample_size + tsize, "float values");
-        const uint64_t bytes = (uint64_t)count * (uint64_t)(4 * (sample_size + tsize) + 1);
-        st = check_room(bytes, what, "train on fewer samples");
-        if (!st.ok()) return st;
-        d.features.reset(new (std::nothrow) float[(size_t)(count * sample_size) + 1]);
-        d.labels.reset(new (std::nothrow) uint8_t[(size_t)count + 1]);
-        if (use_targets) d.targets.reset(new (std::nothrow) float[(size_t)(count * tsize) + 1]);
-        if (!d.features || !d.labels || (use_targets && !d.targets)) {
-            d = Data{};
-            return Status::error(NL_STATUS_OUT_OF_MEMORY, "could not allocate " + format_bytes(bytes) + " for " + what + ": train on fewer samples");
-        }
-        std::memcpy(d.features.get(), features, (size_t)(count * sample_size) * sizeof(float));
-        if (labels) std::memcpy(d.labels.get(), labels, (size_t)count);
-        else std::memset(d.labels.get(), 0, (size_t)count);
-        if (use_targets) std::memcpy(d.targets.get(), targets, (size_t)(count * tsize) * sizeof(float));
-        d.count = count;
-        d.sample_size = sample_size;
-        d.target_size = tsize;
-        return {};
+        DatasetView v;
+        v.is_float = true;
+        v.features = features;
+        v.labels = labels;
+        v.targets = use_targets ? targets : nullptr;
+        v.count = count;
+        v.sample_size = sample_size;
+        v.target_size = use_targets ? target_size : 0;
+        return load_dataset(split, v);
     });
 }
 
-int64_t Session::dataset_count(Split split) const { return data_[split == SPLIT_TEST].count; }
-
-// Elementwise work over `count` values, split across the pool when it is large enough to pay
-// for the hand-off (optimizer steps over the big weight matrices; small tensors stay inline).
-template <class F> void Session::for_chunks(size_t count, F && fn) {
-    constexpr size_t MIN_CHUNK = 32768;
-    int parts = (int)std::min<size_t>((size_t)pool_->size(), count / MIN_CHUNK);
-    if (parts <= 1) {
-        fn(0, count);
-        return;
-    }
-    size_t per = (count + parts - 1) / parts;
-    per = (per + 15) / 16 * 16;   // keep chunk starts 64-byte aligned
-    pool_->run(parts, [&](int t) {
-        size_t at = (size_t)t * per;
-        if (at < count) fn(at, std::min(per, count - at));
-    });
-}
-
-static ConvShape conv_shape(const std::vector<int32_t> & g) {
-    return ConvShape{g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15], g[16]};
-}
-static PoolShape max_pool_shape(const std::vector<int32_t> & g) {
-    return PoolShape{g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], false, 0};
-}
-static PoolShape avg_pool_shape(const std::vector<int32_t> & g) {
-    return PoolShape{g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], 1, 1, g[9], g[10], g[11] != 0, g[12]};
-}
-
-Status Session::exec(const Instr & in, int n) {
-    const auto & b = in.bufs;
-    const auto & i = in.ints;
-    const auto & f = in.floats;
-    ThreadPool * pool = pool_.get();
-    auto ce_params = [&](int weight_buf, int ignore, int red, float smoothing) {
-        CrossEntropyParams p;
-        p.weight = f32(weight_buf);
-        p.ignore_index = ignore;
-        p.reduction = (Reduction)red;
-        p.label_smoothing = smoothing;
-        return p;
-    };
-    auto label_error = [&](nl_status s, int classes) {
-        return Status::error(s, s == NL_STATUS_BAD_LABEL ? "a label is outside 0.." + std::to_string(classes - 1) : "invalid loss arguments");
-    };
-    switch (in.op) {
-    case Op::LINEAR_FORWARD:
-        linear_forward(pool, f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), n, i[0], i[1]);
-        return {};
-    case Op::LINEAR_BACKWARD:
-        linear_backward(pool, f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), n, i[0], i[1], i[2] != 0);
-        return {};
-    case Op::RELU_FORWARD:
-        relu_forward(f32(b[0]), f32(b[1]), (int64_t)n * i[0]);
-        return {};
-    case Op::RELU_BACKWARD:
-        relu_backward(f32(b[0]), f32(b[1]), f32(b[2]), (int64_t)n * i[0], i[1] != 0);
-        return {};
-    case Op::SOFTMAX_CROSS_ENTROPY_FORWARD: {
-        float loss = 0;
-        int64_t correct = 0;
-        nl_status s = cross_entropy_forward(f32(b[0]), i32(b[1]), f32(b[2]), n, i[0], ce_params(b[5], i[1], i[2], f[0]), &loss, &correct);
-        if (s != NL_STATUS_OK) return label_error(s, i[0]);
-        *f32(b[3]) = loss;
-        if (b[4] >= 0) *i32(b[4]) = (int32_t)correct;   // <= n <= max_batch
-        return {};
-    }
-    case Op::SOFTMAX_CROSS_ENTROPY_BACKWARD:
-        cross_entropy_backward(f32(b[0]), i32(b[1]), f32(b[2]), n, i[0], ce_params(b[3], i[2], i[3], f[0]), i[1] != 0);
-        return {};
-    case Op::SGD_STEP: {
-        SgdParams hp;
-        hp.lr = lr_or(f[0]);
-        hp.momentum = momentum_or(f[1]);
-        hp.dampening = f[2];
-        hp.weight_decay = f[3];
-        hp.nesterov = i[0] != 0;
-        hp.maximize = i[1] != 0;
-        float * p = f32(b[0]);
-        const float * g = f32(b[1]);
-        float * buf = f32(b[2]);
-        for_chunks((size_t)prog_.buffers[b[0]].elems, [&](size_t at, size_t len) {
-            sgd_step(p + at, g + at, buf ? buf + at : nullptr, len, hp, steps_);
-        });
-        return {};
-    }
-    case Op::ADAM_STEP: {
-        AdamParams hp;
-        hp.lr = lr_or(f[0]);
-        hp.beta1 = momentum_or(f[1]);
-        hp.beta2 = f[2];
-        hp.eps = f[3];
-        hp.weight_decay = f[4];
-        hp.amsgrad = i[0] != 0;
-        hp.maximize = i[1] != 0;
-        hp.decoupled_weight_decay = i[2] != 0;
-        float *p = f32(b[0]), *m = f32(b[2]), *v = f32(b[3]), *vmax = f32(b[4]);
-        const float * g = f32(b[1]);
-        for_chunks((size_t)prog_.buffers[b[0]].elems, [&](size_t at, size_t len) {
-            adam_step(p + at, g + at, m + at, v + at, vmax ? vmax + at : nullptr, len, hp, steps_);
-        });
-        return {};
-    }
-    case Op::CONV2D_FORWARD:
-        conv2d_forward(pool, conv_shape(i), f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), n);
-        return {};
-    case Op::CONV2D_BACKWARD:
-        conv2d_backward(pool, conv_shape(i), f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), n, i[17] != 0);
-        return {};
-    case Op::CONV_TRANSPOSE2D_FORWARD:
-        conv_transpose2d_forward(pool, conv_shape(i), f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), n);
-        return {};
-    case Op::CONV_TRANSPOSE2D_BACKWARD:
-        conv_transpose2d_backward(pool, conv_shape(i), f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), n, i[17] != 0);
-        return {};
-    case Op::MAX_POOL2D_FORWARD:
-        max_pool2d_forward(pool, max_pool_shape(i), f32(b[0]), f32(b[1]), i32(b[2]), n);
-        return {};
-    case Op::MAX_POOL2D_BACKWARD:
-        max_pool2d_backward(pool, max_pool_shape(i), f32(b[0]), i32(b[1]), f32(b[2]), n, i[13] != 0);
-        return {};
-    case Op::AVG_POOL2D_FORWARD:
-        avg_pool2d_forward(pool, avg_pool_shape(i), f32(b[0]), f32(b[1]), n);
-        return {};
-    case Op::AVG_POOL2D_BACKWARD:
-        avg_pool2d_backward(pool, avg_pool_shape(i), f32(b[0]), f32(b[1]), n, i[13] != 0);
-        return {};
-    case Op::ADAPTIVE_AVG_POOL2D_FORWARD:
-        adaptive_avg_pool2d_forward(f32(b[0]), f32(b[1]), n, i[0], i[1], i[2], i[3], i[4]);
-        return {};
-    case Op::ADAPTIVE_AVG_POOL2D_BACKWARD:
-        adaptive_avg_pool2d_backward(f32(b[0]), f32(b[1]), n, i[0], i[1], i[2], i[3], i[4], i[5] != 0);
-        return {};
-    case Op::BATCH_NORM_FORWARD: {
-        // Eval mode uses the running statistics when they are tracked; without them (and in
-        // training) the batch statistics, as torch.
-        bool use_running = !training_ && b[3] >= 0;
-        if (use_running)
-            batch_norm_forward_eval(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[8]), n, i[0], i[1], f[0]);
-        else
-            batch_norm_forward_train(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[8]), f32(b[6]), f32(b[7]), training_ ? f32(b[3]) : nullptr,
-                                     training_ ? f32(b[4]) : nullptr, training_ ? i32(b[5]) : nullptr, n, i[0], i[1], f[0], f[1]);
-        return {};
-    }
-    case Op::BATCH_NORM_BACKWARD:
-        batch_norm_backward(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), f32(b[6]), f32(b[7]), n, i[0], i[1], i[2] != 0);
-        return {};
-    case Op::LAYER_NORM_FORWARD:
-        layer_norm_forward(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), (int64_t)n * i[0], i[1], f[0]);
-        return {};
-    case Op::LAYER_NORM_BACKWARD:
-        layer_norm_backward(f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), f32(b[4]), f32(b[5]), f32(b[6]), f32(b[7]), (int64_t)n * i[0], i[1], i[2] != 0);
-        return {};
-    case Op::DROPOUT_FORWARD: {
-        size_t count = (int64_t)n * i[0];
-        if (!training_ || f[0] == 0.f) {
-            copy_forward(f32(b[0]), f32(b[1]), count, false);
-            return {};
-        }
-        // One stream per (run seed, dropout node): the node's salt keeps two Dropouts apart.
-        uint64_t seed = seed_ ^ (0x9E3779B97F4A7C15ull * (uint64_t)(i[1] + 1));
-        dropout_forward(f32(b[0]), f32(b[1]), f32(b[2]), count, f[0], seed, (uint64_t)steps_);
-        return {};
-    }
-    case Op::DROPOUT_BACKWARD:
-        dropout_backward(f32(b[0]), f32(b[1]), f32(b[2]), (int64_t)n * i[0], i[1] != 0);
-        return {};
-    case Op::ACTIVATION_FORWARD:
-        activation_forward((Activation)i[0], f[0], f32(b[0]), f32(b[1]), (int64_t)n * i[1]);
-        return {};
-    case Op::ACTIVATION_BACKWARD:
-        activation_backward((Activation)i[0], f[0], f32(b[0]), f32(b[1]), f32(b[2]), f32(b[3]), (int64_t)n * i[1], i[2] != 0);
-        return {};
-    case Op::SOFTMAX_FORWARD:
-        softmax_forward(f32(b[0]), f32(b[1]), (int64_t)n * i[0], i[1], i[2], i[3] != 0);
-        return {};
-    case Op::SOFTMAX_BACKWARD:
-        softmax_backward(f32(b[0]), f32(b[1]), f32(b[2]), (int64_t)n * i[0], i[1], i[2], i[3] != 0, i[4] != 0);
-        return {};
-    case Op::ADD_FORWARD:
-        add_forward(f32(b[0]), f32(b[1]), f32(b[2]), (int64_t)n * i[0]);
-        return {};
-    case Op::COPY:
-        copy_forward(f32(b[0]), f32(b[1]), (int64_t)n * i[0], i[1] != 0);
-        return {};
-    case Op::CONCAT_FORWARD:
-        concat_copy(f32(b[0]), f32(b[1]), (int64_t)n * i[0], i[1], i[2], i[3]);
-        return {};
-    case Op::CONCAT_BACKWARD:
-        slice_copy(f32(b[0]), f32(b[1]), (int64_t)n * i[0], i[1], i[2], i[3], i[4] != 0);
-        return {};
-    case Op::NLL_LOSS_FORWARD: {
-        float loss = 0;
-        int64_t correct = 0;
-        nl_status s = nll_loss_forward(f32(b[0]), i32(b[1]), n, i[0], ce_params(b[4], i[1], i[2], 0.f), &loss, &correct);
-        if (s != NL_STATUS_OK) return label_error(s, i[0]);
-        *f32(b[2]) = loss;
-        if (b[3] >= 0) *i32(b[3]) = (int32_t)correct;
-        return {};
-    }
-    case Op::NLL_LOSS_BACKWARD:
-        nll_loss_backward(i32(b[0]), f32(b[1]), n, i[0], ce_params(b[2], i[1], i[2], 0.f), i[3] != 0);
-        return {};
-    case Op::POINT_LOSS_FORWARD:
-        *f32(b[2]) = point_loss_forward((PointLoss)i[0], f32(b[0]), f32(b[1]), (int64_t)n * i[1], (Reduction)i[2], f[0]);
-        return {};
-    case Op::POINT_LOSS_BACKWARD: {
-        // The two gradients may need different accumulate flags: run each on its own.
-        size_t count = (int64_t)n * i[1];
-        if (b[2] >= 0) point_loss_backward((PointLoss)i[0], f32(b[0]), f32(b[1]), f32(b[2]), nullptr, count, (Reduction)i[2], f[0], i[3] != 0);
-        if (b[3] >= 0) point_loss_backward((PointLoss)i[0], f32(b[0]), f32(b[1]), nullptr, f32(b[3]), count, (Reduction)i[2], f[0], i[4] != 0);
-        return {};
-    }
-    case Op::ONE_HOT: {
-        const int32_t * lab = i32(b[0]);
-        for (int r = 0; r < n; r++)
-            if (lab[r] < 0 || lab[r] >= i[0]) return label_error(NL_STATUS_BAD_LABEL, i[0]);
-        one_hot(lab, f32(b[1]), n, i[0]);
-        return {};
-    }
-    case Op::RMSPROP_STEP: {
-        RmspropParams hp;
-        hp.lr = lr_or(f[0]);
-        hp.alpha = f[1];
-        hp.eps = f[2];
-        hp.weight_decay = f[3];
-        hp.momentum = momentum_or(f[4]);
-        hp.centered = i[0] != 0;
-        hp.maximize = i[1] != 0;
-        float *p = f32(b[0]), *sq = f32(b[2]), *mom = f32(b[3]), *avg = f32(b[4]);
-        const float * g = f32(b[1]);
-        for_chunks((size_t)prog_.buffers[b[0]].elems, [&](size_t at, size_t len) {
-            rmsprop_step(p + at, g + at, sq + at, mom ? mom + at : nullptr, avg ? avg + at : nullptr, len, hp, steps_);
-        });
-        return {};
-    }
-    case Op::ADAGRAD_STEP: {
-        AdagradParams hp;
-        hp.lr = lr_or(f[0]);
-        hp.lr_decay = f[1];
-        hp.weight_decay = f[2];
-        hp.eps = f[3];
-        hp.maximize = i[0] != 0;
-        float *p = f32(b[0]), *sum = f32(b[2]);
-        const float * g = f32(b[1]);
-        for_chunks((size_t)prog_.buffers[b[0]].elems, [&](size_t at, size_t len) { adagrad_step(p + at, g + at, sum + at, len, hp, steps_); });
-        return {};
-    }
-    case Op::GRAD_NORM_SQ: {
-        float * acc = f32(b[1]);
-        double s = sum_squares(f32(b[0]), (size_t)prog_.buffers[b[0]].elems);
-        *acc = (float)((i[0] ? 0.0 : (double)*acc) + s);
-        return {};
-    }
-    case Op::CLIP_GRAD: {
-        // torch.nn.utils.clip_grad_norm_: coef = max_norm / (total_norm + 1e-6), clamped to 1.
-        double total = std::sqrt((double)*f32(b[1]));
-        float coef = (float)std::min(1.0, (double)f[0] / (total + 1e-6));
-        scale_inplace(f32(b[0]), (size_t)prog_.buffers[b[0]].elems, coef);
-        return {};
-    }
-    case Op::COUNT: break;
-    }
-    return Status::error(NL_STATUS_INTERNAL, "unknown opcode reached the executor");
-}
+int64_t Session::dataset_count(Split split) const { return splits_[split == SPLIT_TEST].count; }
 
 Status Session::exec_all(const std::vector<Instr> & section, int n) {
+    StepState state;
+    state.n = n;
+    state.training = training_;
+    state.lr = lr_;
+    state.momentum = momentum_;
+    state.step = steps_;
+    state.seed = seed_;
     for (const Instr & in : section) {
         Status st;
         try {
-            st = exec(in, n);   // a kernel's exception (on any pool thread) is rethrown here by the pool
+            st = backend_->run(in, state);   // a kernel's exception (on any pool thread) is rethrown here by the pool
         } catch (...) {
             st = current_exception_status(std::string("in ") + op_info(in.op).name);
         }
@@ -526,7 +201,9 @@ Status Session::run_step_unguarded(int n, bool train, bool update, float lr) {
     st = check_gradients("in this step; the step was not applied");
     if (!st.ok()) return st;
     steps_++;
-    return exec_all(prog_.step, n);
+    st = exec_all(prog_.step, n);
+    if (!st.ok()) return st;
+    return backend_->synchronize();
 }
 
 Status Session::run_epoch(Split split, const EpochOptions & o, ProgressFn progress, void * ctx, EpochResult & r) {
@@ -535,10 +212,10 @@ Status Session::run_epoch(Split split, const EpochOptions & o, ProgressFn progre
 
 Status Session::run_epoch_unguarded(Split split, const EpochOptions & o, ProgressFn progress, void * ctx, EpochResult & r) {
     using clock = std::chrono::steady_clock;
-    const Data & d = data_[split == SPLIT_TEST];
+    const SplitInfo & d = splits_[split == SPLIT_TEST];
     r = EpochResult{};
-    if (!d.loaded()) return Status::error(NL_STATUS_INVALID_ARGUMENT, std::string("no ") + (split == SPLIT_TEST ? "test" : "training") + " data was loaded");
-    if (prog_.targets >= 0 && !d.targets)
+    if (!d.loaded) return Status::error(NL_STATUS_INVALID_ARGUMENT, std::string("no ") + (split == SPLIT_TEST ? "test" : "training") + " data was loaded");
+    if (prog_.targets >= 0 && !d.has_targets)
         return Status::error(NL_STATUS_INVALID_ARGUMENT, "the model reads regression targets but the loaded dataset has none");
     if (o.batch < 1 || o.batch > prog_.max_batch)
         return Status::error(NL_STATUS_INVALID_ARGUMENT, "batch size " + std::to_string(o.batch) + " must be between 1 and the program's " +
@@ -573,6 +250,9 @@ Status Session::run_epoch_unguarded(Split split, const EpochOptions & o, Progres
         for (int64_t k = 0; k < o.count; k++) iota[k] = (int32_t)k;
         order = iota.get();
     }
+    // The logits of a batch, read back for predictions and probabilities (sized once per epoch).
+    std::vector<float> logits;
+    if (o.predictions || o.probabilities) logits.resize((size_t)prog_.max_batch * (size_t)classes);
     auto t0 = clock::now();
     auto last_event = t0;
     int64_t bi = o.start_batch;
@@ -584,19 +264,14 @@ Status Session::run_epoch_unguarded(Split split, const EpochOptions & o, Progres
         }
         int64_t first = bi * o.batch;
         int n = (int)std::min<int64_t>(o.batch, o.count - first);
-        int32_t * labels_out = prog_.labels >= 0 ? i32(prog_.labels) : nullptr;
-        if (d.images) {
-            gather_batch_u8(d.images.get(), d.labels.get(), (size_t)d.sample_size, order + first, n, f32(prog_.input), labels_out);
-        } else {
-            gather_batch_f32(d.features.get(), d.labels.get(), (size_t)d.sample_size, order + first, n, f32(prog_.input), labels_out);
-            if (prog_.targets >= 0)
-                gather_batch_f32(d.targets.get(), nullptr, (size_t)d.target_size, order + first, n, f32(prog_.targets), nullptr);
-        }
+        Status st = backend_->gather_batch(split, order + first, n);
+        if (!st.ok()) return st;
         if (o.lr) lr_ = o.lr[bi];
         if (o.momentum) momentum_ = o.momentum[bi];
-        Status st = exec_all(prog_.forward, n);
+        st = exec_all(prog_.forward, n);
         if (!st.ok()) return st;
-        float loss = prog_.loss >= 0 ? *f32(prog_.loss) : 0.f;
+        float loss = 0.f;
+        if (prog_.loss >= 0 && !(st = read_scalar(prog_.loss, &loss)).ok()) return st;
         auto at = [&] { return "at batch " + std::to_string(bi + 1) + " of " + std::to_string(batches); };
         if (!std::isfinite(loss))
             return Status::error(NL_STATUS_NON_FINITE, "the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " " + at() +
@@ -609,12 +284,18 @@ Status Session::run_epoch_unguarded(Split split, const EpochOptions & o, Progres
             st = exec_all(prog_.step, n);
             if (!st.ok()) return st;
         }
-        if (o.predictions) argmax_rows(f32(prog_.logits), o.predictions + first, n, classes);
-        if (o.probabilities) softmax_forward(f32(prog_.logits), o.probabilities + first * classes, n, classes, 1, false);
-        if (o.outputs) std::memcpy(o.outputs + first * classes, f32(prog_.logits), (size_t)n * (size_t)classes * sizeof(float));
+        if (o.outputs && !(st = backend_->get_buffer(prog_.logits, o.outputs + first * classes, (size_t)n * (size_t)classes * sizeof(float))).ok())
+            return st;
+        if (o.predictions || o.probabilities) {
+            if (!(st = backend_->get_buffer(prog_.logits, logits.data(), (size_t)n * (size_t)classes * sizeof(float))).ok()) return st;
+            if (o.predictions) argmax_rows(logits.data(), o.predictions + first, n, classes);
+            if (o.probabilities) softmax_forward(logits.data(), o.probabilities + first * classes, n, classes, 1, false);
+        }
         if (o.batch_losses) o.batch_losses[bi] = loss;
         r.loss_sum += loss;
-        r.correct += prog_.correct >= 0 ? *i32(prog_.correct) : 0;
+        int32_t correct = 0;
+        if (prog_.correct >= 0 && !(st = read_scalar(prog_.correct, &correct)).ok()) return st;
+        r.correct += correct;
         r.batches++;
         r.samples += n;
         auto now = clock::now();
@@ -625,6 +306,8 @@ Status Session::run_epoch_unguarded(Split split, const EpochOptions & o, Progres
             progress(ctx, ev);
         }
     }
+    Status st = backend_->synchronize();
+    if (!st.ok()) return st;
     r.next_batch = bi;
     r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
     return {};

@@ -1,4 +1,6 @@
-// Session: one compiled Program with its memory, its data and its thread pool.
+// Session: one compiled Program with its memory, its data and its thread pool, all reached
+// through its Backend (backend.h): the Session validates, keeps the training state and runs the
+// epoch loop; the backend holds the buffers, the datasets and the kernels.
 //
 // Intended usage (the Node binding and the C++ tests do exactly this):
 //   1. Session::create(words, n, threads, s)        decode + validate the Program, allocate the arena
@@ -34,13 +36,11 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include "backend.h"
 #include "memory.h"
 #include "program.h"
-#include "threadpool.h"
 
 namespace nl {
-
-enum Split : int { SPLIT_TRAIN = 0, SPLIT_TEST = 1 };
 
 struct EpochOptions {
     const int32_t * order = nullptr;   // sample indices in visiting order (count of them); null = 0..count-1
@@ -84,23 +84,13 @@ struct EpochResult {
 
 typedef void (*ProgressFn)(void * ctx, const ProgressEvent & ev);
 
-// A dataset array's deleter: frees an array the session copied, leaves a borrowed one
-// (Session::borrow_datasets) to its owner. (At namespace scope: a nested class with a default
-// member initializer is not default-constructible inside its enclosing class, as unique_ptr needs.)
-struct MaybeOwned {
-    bool owned = true;
-    template <class T> void operator()(T * p) const {
-        if (owned) delete[] p;
-    }
-};
-
 class Session {
 public:
     static Status create(const int32_t * words, size_t n, int threads, std::unique_ptr<Session> & out);
     ~Session();
 
     const Program & program() const { return prog_; }
-    int threads() const { return pool_->size(); }
+    int threads() const { return backend_->threads(); }
     int64_t steps() const { return steps_; }
     void set_steps(int64_t s) { steps_ = s; }
     uint64_t seed() const { return seed_; }
@@ -146,30 +136,19 @@ private:
     static Status create_unguarded(const int32_t * words, size_t n, int threads, std::unique_ptr<Session> & out);
     Status run_epoch_unguarded(Split split, const EpochOptions & opts, ProgressFn progress, void * ctx, EpochResult & result);
     Status run_step_unguarded(int n, bool train, bool update, float lr);
-    Status exec(const Instr & in, int n);
-    template <class F> void for_chunks(size_t count, F && fn);
     Status exec_all(const std::vector<Instr> & section, int n);
-    float lr_or(float programmed) const { return lr_ >= 0.f ? lr_ : programmed; }
-    float momentum_or(float programmed) const { return momentum_ >= 0.f ? momentum_ : programmed; }
-    float * f32(int32_t id) const;
-    int32_t * i32(int32_t id) const;
     Status check_gradients(const std::string & where);
+    Status check_dataset_args(Split split, int64_t count, int64_t sample_size, const uint8_t * labels) const;
+    Status load_dataset(Split split, const DatasetView & v);
+    Status read_scalar(int32_t id, void * out) { return backend_->get_buffer(id, out, 4); }
 
     Program prog_;
-    Allocation arena_mem_;     // every buffer of the program, at the planner's offsets
-    float * arena_ = nullptr;  // arena_mem_.data()
-    std::unique_ptr<ThreadPool> pool_;
-    template <class T> using DataPtr = std::unique_ptr<T[], MaybeOwned>;
-    template <class T> static DataPtr<T> borrowed(const T * p) { return DataPtr<T>(const_cast<T *>(p), MaybeOwned{false}); }
-    // One split's samples: uint8 `images` or float `features` (exactly one is set once loaded),
-    // class `labels` and/or float `targets` (target_size per sample); copies, or borrowed.
-    struct Data {
-        DataPtr<uint8_t> images, labels;
-        DataPtr<float> features, targets;
-        int64_t count = 0, sample_size = 0, target_size = 0;
-        bool loaded() const { return images || features; }
-    } data_[2];
-    Status check_dataset_args(Split split, int64_t count, int64_t sample_size, const uint8_t * labels) const;
+    std::unique_ptr<Backend> backend_;   // after prog_: it reads the program, so it goes first
+    // What the session knows of each split; the samples themselves are the backend's.
+    struct SplitInfo {
+        bool loaded = false, has_targets = false;
+        int64_t count = 0;
+    } splits_[2];
     bool borrow_ = false;
     int64_t steps_ = 0;
     uint64_t seed_ = 0;
@@ -177,11 +156,6 @@ private:
     float lr_ = -1.f;        // learning-rate override for this step (< 0: none)
     float momentum_ = -1.f;  // momentum / beta1 override for this step (< 0: none)
     std::atomic<bool> stop_{false};
-    // The learnable gradients (grad operands of the step instructions), as one virtual range:
-    // tensor k covers [start, start + elems) of grad_total_ values.
-    struct GradRange { int32_t buffer; size_t start, elems; };
-    std::vector<GradRange> grads_;
-    size_t grad_total_ = 0;
 };
 
 } // namespace nl

@@ -1,4 +1,4 @@
-import type { IssueDto } from '../../engine/host/api';
+import type { IssueDto } from '../../engine/contract/api';
 import { register } from './registry';
 
 /** The one-click fix an analysis issue offers: set params[fix.param] = fix.value on its node. */

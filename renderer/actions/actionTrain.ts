@@ -8,7 +8,7 @@ import { adoptRun, clearHeldRunEvents } from '../hooks/useRunEvents';
 import { emptyRun, graphKey, type State } from '../state/store';
 import { blockingReason, effectiveSettings, hyperDiff, hyperOf, runRequest } from '../state/training';
 import { hyperChangeLabel } from '../state/runs';
-import { EngineCallError, type HyperDto } from '../../engine/host/api';
+import { EngineCallError, type HyperDto } from '../../engine/contract/api';
 import { divergedEvaluationError } from '../state/evaluation';
 import { register } from './registry';
 import type { ActionContext } from './types';

@@ -13,7 +13,7 @@
  *   close-request       actions/closeRequest.ts
  */
 import { useStore } from '../state/store';
-import { MENU_ACTIONS } from '../../engine/host/api';
+import { MENU_ACTIONS } from '../../engine/contract/api';
 import { baseName } from '../state/paths';
 import { isTextField } from '../state/textField';
 import { actionCopy } from './actionCopy';

@@ -3,7 +3,7 @@
  * the app's own web dialogs otherwise (`netloom serve`). Every dialog starts in the project's folder,
  * or the user's home for an unsaved project (state/paths.ts), never the engine's working directory.
  */
-import type { PathPurposeDto } from '../../engine/host/api';
+import type { PathPurposeDto } from '../../engine/contract/api';
 import { joinPath, projectFileName, startFolder } from '../state/paths';
 import { useStore, type State } from '../state/store';
 import { askChoice } from '../dialogs/askChoice';

@@ -3,7 +3,7 @@
  * files without positions, and for templates, whose nodes are stacked in one column), save,
  * and the unsaved-changes guard.
  */
-import { EngineCallError, type ProjectDto } from '../../engine/host/api';
+import { EngineCallError, type ProjectDto } from '../../engine/contract/api';
 import { selectDirty, useStore } from '../state/store';
 import { layoutPositions } from './actionAutoLayout';
 import { fitReadable } from '../canvas/fit';

@@ -2,7 +2,7 @@
  * The action registry and the one keyboard dispatcher. Actions register themselves on import
  * (actions/index.ts imports them all); `run` builds the context and turns failures into toasts.
  */
-import { EngineCallError } from '../../engine/host/api';
+import { EngineCallError } from '../../engine/contract/api';
 import { useStore } from '../state/store';
 import type { Action, ActionContext } from './types';
 import type { ReactFlowInstance } from '@xyflow/react';

@@ -4,7 +4,7 @@
  * `perform` are GraphChange lists handed to store.commit, so each command is one undo step.
  */
 import type { ReactFlowInstance } from '@xyflow/react';
-import type { EngineApi } from '../../engine/host/api';
+import type { EngineApi } from '../../engine/contract/api';
 import type { GraphEdge, LayerNode } from '../state/graph';
 import type { State } from '../state/store';
 

@@ -4,7 +4,7 @@
  * Two transports, one object:
  *   - desktop: the Electron preload exposes `window.netloom = { call(method, params), subscribe(listener) }`;
  *   - browser: `netloom serve` answers on `ws(s)://<host>/api?token=<token>` with the wire format of
- *     engine/host/api.ts ({id, method, params} -> {id, result} | {id, error}; {event}).
+ *     engine/contract/api.ts ({id, method, params} -> {id, result} | {id, error}; {event}).
  *
  * Every response and event is validated with the api.ts schemas before the app sees it; a reply
  * that does not match becomes an EngineCallError (code NL_BAD_RESPONSE), never a crash. Calls
@@ -20,7 +20,7 @@ import {
   Response,
   type EngineApi,
   type MethodName,
-} from '../../engine/host/api';
+} from '../../engine/contract/api';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'closed';
 

@@ -1,6 +1,6 @@
 /** What an empty canvas says: how to start, and the templates one click away. */
 import { useEffect, useState } from 'react';
-import type { TemplateDto } from '../../engine/host/api';
+import type { TemplateDto } from '../../engine/contract/api';
 import { actionContext, reportError } from '../actions/registry';
 import { newFromTemplate } from '../actions/projectOps';
 import { useStore } from '../state/store';

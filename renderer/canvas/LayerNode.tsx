@@ -5,7 +5,7 @@
  */
 import { Handle, Position, useUpdateNodeInternals, type NodeProps } from '@xyflow/react';
 import { memo, useEffect } from 'react';
-import type { IssueDto } from '../../engine/host/api';
+import type { IssueDto } from '../../engine/contract/api';
 import { actionApplyFix } from '../actions/actionApplyFix';
 import { run } from '../actions/registry';
 import { fmtCount, fmtShape, targetHandles, type LayerNode as LayerNodeType } from '../state/graph';

@@ -3,7 +3,7 @@
  * add the highlighted layer at that point (connected from the output the user dragged, if any).
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { LayerDto } from '../../engine/host/api';
+import type { LayerDto } from '../../engine/contract/api';
 import { actionAddLayer } from '../actions/actionAddLayer';
 import { run } from '../actions/registry';
 import { useStore } from '../state/store';

@@ -75,7 +75,9 @@ function LossChart() {
   const changes = useMetricSeries((m) => m.changes);
   const marks = useRef(changes);
   marks.current = changes;
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- cssVar() reads the theme's colours from CSS: recompute when it changes
   const plugins = useMemo(() => [hyperLinesPlugin(marks, cssVar('--danger', '#dc3b3b'))], [theme]);
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- cssVar() reads the theme's colours from CSS: recompute when it changes
   const options = useMemo(() => lineOptions({ xTitle: 'step', yTitle: 'loss', yMin: 0 }), [theme]);
   const shown = useMemo(() => ({ datasets: [...data.datasets, ...overlays] }), [data, overlays]);
   const points = data.datasets[0].data.length;
@@ -116,6 +118,7 @@ function AccuracyChart() {
       { label: 'train accuracy %', data: m.trainAccuracy.snapshot(), borderColor: cssVar('--warning', '#c98a0c'), borderDash: [4, 3], pointRadius: 3 },
     ],
   }));
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- cssVar() reads the theme's colours from CSS: recompute when it changes
   const options = useMemo(() => lineOptions({ xTitle: 'epoch', yTitle: 'accuracy %', xMin: 0, yMin: 0, yMax: 100 }), [theme]);
   return (
     <div className="chart-box">
@@ -129,6 +132,7 @@ function LearningRateChart() {
   const data = useMetricSeries<LineData>((m) => ({
     datasets: [{ label: 'learning rate', data: m.lr.snapshot(), borderColor: cssVar('--g-convolution', '#7a4fe0') }],
   }));
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- cssVar() reads the theme's colours from CSS: recompute when it changes
   const options = useMemo(() => lineOptions({ xTitle: 'step', yTitle: 'lr', yMin: 0 }), [theme]);
   return (
     <div className="chart-box">
@@ -142,6 +146,7 @@ function ThroughputChart() {
   const data = useMetricSeries<LineData>((m) => ({
     datasets: [{ label: 'samples/s', data: m.throughput.snapshot(), borderColor: cssVar('--g-pooling', '#0c8599') }],
   }));
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- cssVar() reads the theme's colours from CSS: recompute when it changes
   const options = useMemo(() => lineOptions({ xTitle: 'step', yTitle: 'samples/s', yMin: 0 }), [theme]);
   return (
     <div className="chart-box">

@@ -6,7 +6,7 @@
  * for chart.js with `parsing: false` and let its decimation plugin ('lttb') thin them for drawing.
  */
 import { useEffect, useRef, useState } from 'react';
-import type { EngineEvent } from '../../engine/host/api';
+import type { EngineEvent } from '../../engine/contract/api';
 
 export interface Point {
   x: number;

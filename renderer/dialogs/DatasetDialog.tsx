@@ -11,14 +11,15 @@
  * them, never from the engine's working directory; the desktop app adds a Browse… button (PathForm).
  */
 import { useEffect, useState } from 'react';
-import type { CsvPreviewDto } from '../../engine/host/api';
+import type { CsvPreviewDto } from '../../engine/contract/api';
 import { actionUseDataset } from '../actions/actionUseDataset';
 import { dialogStart } from '../actions/hostDialogs';
 import { run } from '../actions/registry';
 import { fmtShape } from '../state/graph';
 import { joinPath, resolveUserPath } from '../state/paths';
 import { useStore } from '../state/store';
-import { BUILTIN_INFO, DATASETS, datasetShape, datasetTitle, valueAt, type BuiltinDataset } from '../state/training';
+import { BUILTIN_DATASETS, BUILTIN_DATASET_NAMES, DEFAULT_DATASET, isBuiltinDataset, type BuiltinDatasetName } from '../../engine/contract/datasets';
+import { datasetShape, datasetTitle, valueAt } from '../state/training';
 import { csvDatasetDoc, csvFeatureChoice, guessLabel, imageFolderDoc, parseFraction, parseSize } from '../state/datasetChoice';
 import { PathForm, pathFormError, type PathFormError } from './PathForm';
 
@@ -62,7 +63,8 @@ function relativeNote(): string {
   return useStore.getState().project.path ? ` — relative to the project's folder, ${start}` : ` — relative to ${start}`;
 }
 
-function use(dataset: Record<string, unknown>): void {
+/** Makes `dataset` the project's and closes the dialog (not named `use`: the hook rules would take it for React's use()). */
+function applyDataset(dataset: Record<string, unknown>): void {
   run(actionUseDataset, { dataset, title: datasetTitle(dataset), sampleShape: datasetShape(dataset) });
   close();
 }
@@ -80,10 +82,10 @@ function Fraction({ value, onChange }: { value: string; onChange: (v: string) =>
 
 function TorchvisionForm() {
   const start = current('torchvision');
-  const [name, setName] = useState<BuiltinDataset>((DATASETS as readonly string[]).includes(String(start.name)) ? (start.name as BuiltinDataset) : 'fashion-mnist');
+  const [name, setName] = useState<BuiltinDatasetName>(isBuiltinDataset(start.name) ? start.name : DEFAULT_DATASET);
   const [root, setRoot] = useState(typeof start.root === 'string' ? start.root : '');
   const [download, setDownload] = useState(start.download === true);
-  const title = BUILTIN_INFO[name].title.replace('-', '');
+  const title = BUILTIN_DATASETS[name].title;
   return (
     <PathForm
       title={TITLES.torchvision}
@@ -92,7 +94,7 @@ function TorchvisionForm() {
       placeholder={example('data')}
       path={root}
       onPathChange={setRoot}
-      onSubmit={() => root.trim() && use({ type: 'torchvision', name, root: projectPath(root), download })}
+      onSubmit={() => root.trim() && applyDataset({ type: 'torchvision', name, root: projectPath(root), download })}
       browse={{ mode: 'folder', purpose: 'dataset-root' }}
       onClose={close}
       busy={false}
@@ -102,10 +104,10 @@ function TorchvisionForm() {
       <div className="ds-fields">
         <label className="ds-field">
           <span>dataset</span>
-          <select data-testid="ds-tv-name" value={name} onChange={(e) => setName(e.target.value as BuiltinDataset)}>
-            {DATASETS.map((d) => (
+          <select data-testid="ds-tv-name" value={name} onChange={(e) => setName(e.target.value as BuiltinDatasetName)}>
+            {BUILTIN_DATASET_NAMES.map((d) => (
               <option key={d} value={d}>
-                {BUILTIN_INFO[d].title}
+                {BUILTIN_DATASETS[d].title}
               </option>
             ))}
           </select>
@@ -114,7 +116,7 @@ function TorchvisionForm() {
           <input type="checkbox" data-testid="ds-tv-download" checked={download} onChange={(e) => setDownload(e.target.checked)} />
           <span>download missing files</span>
         </label>
-        <span className="muted small">input {fmtShape(BUILTIN_INFO[name].shape)}</span>
+        <span className="muted small">input {fmtShape(BUILTIN_DATASETS[name].sampleShape)}</span>
       </div>
     </PathForm>
   );
@@ -160,7 +162,7 @@ function ImageFolderForm() {
       return;
     }
     setBusy(true);
-    use(doc);
+    applyDataset(doc);
   };
   return (
     <PathForm
@@ -260,7 +262,7 @@ function CsvForm() {
       browse={{ mode: 'open', purpose: 'csv' }}
       path={path}
       onPathChange={(p) => setPath(p)}
-      onSubmit={() => (doc ? use(doc) : void read())}
+      onSubmit={() => (doc ? applyDataset(doc) : void read())}
       onClose={close}
       busy={busy}
       canSubmit={doc !== null}

@@ -7,7 +7,7 @@
  * its Save button becomes Replace for that path; a second press replaces the file.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { EngineCallError } from '../../engine/host/api';
+import { EngineCallError } from '../../engine/contract/api';
 import { dialogStart } from '../actions/hostDialogs';
 import { actionContext } from '../actions/registry';
 import { isExistsError, openPath, saveTo } from '../actions/projectOps';

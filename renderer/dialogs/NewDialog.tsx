@@ -1,6 +1,6 @@
 /** New project: an empty canvas or one of the engine's templates. */
 import { useEffect, useState } from 'react';
-import type { TemplateDto } from '../../engine/host/api';
+import type { TemplateDto } from '../../engine/contract/api';
 import { actionContext, reportError } from '../actions/registry';
 import { newFromTemplate } from '../actions/projectOps';
 import { useStore } from '../state/store';

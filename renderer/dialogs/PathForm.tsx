@@ -5,7 +5,7 @@
  * dialog (pickPath) and fills the field; a browser tab has none and keeps the typed path.
  */
 import { useState, type ReactNode } from 'react';
-import type { PathPurposeDto } from '../../engine/host/api';
+import type { PathPurposeDto } from '../../engine/contract/api';
 import { dialogStart, pickPath } from '../actions/hostDialogs';
 import { actionContext, reportError } from '../actions/registry';
 import { isAbsolutePath, resolveUserPath } from '../state/paths';

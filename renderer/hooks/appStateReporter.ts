@@ -5,7 +5,7 @@
  * only when it differs from the last one sent. The first one goes out at once: the desktop host holds
  * back commands (files double-clicked before the page loaded) until the page has reported.
  */
-import type { AppStateDto, EngineApi } from '../../engine/host/api';
+import type { AppStateDto, EngineApi } from '../../engine/contract/api';
 import { actionContext, listActions, reportError } from '../actions/registry';
 import { buildAppState, needsSending } from '../state/appState';
 import { selectDirty, selectTraining, useStore } from '../state/store';

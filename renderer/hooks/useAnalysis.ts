@@ -4,7 +4,7 @@
  * are dropped, so a slow reply never overwrites a newer one.
  */
 import { useEffect } from 'react';
-import { EngineCallError } from '../../engine/host/api';
+import { EngineCallError } from '../../engine/contract/api';
 import { toGraphDto } from '../state/graph';
 import { useStore, type State } from '../state/store';
 

@@ -4,7 +4,7 @@
  * start — offers to recover unsaved work.
  */
 import { useEffect } from 'react';
-import { API_VERSION } from '../../engine/host/api';
+import { API_VERSION } from '../../engine/contract/api';
 import type { EngineClient } from '../api/client';
 import { reportError } from '../actions/registry';
 import { useStore } from '../state/store';

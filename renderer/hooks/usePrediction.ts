@@ -3,7 +3,7 @@
  * and keeps the answer or the error to show. An answer that comes back after the run changed is dropped.
  */
 import { useState } from 'react';
-import type { Result } from '../../engine/host/api';
+import type { Result } from '../../engine/contract/api';
 import { useStore } from '../state/store';
 import { useLatestOnly } from './useLatestOnly';
 

@@ -4,7 +4,7 @@
  * file and matches exactly what the model was trained on, even after the project's dataset has changed.
  */
 import { useEffect, useState } from 'react';
-import type { DatasetInfoDto } from '../../engine/host/api';
+import type { DatasetInfoDto } from '../../engine/contract/api';
 import { useStore } from '../state/store';
 
 export interface RunDataset {

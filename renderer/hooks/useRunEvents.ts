@@ -5,7 +5,7 @@
  * is known (adoptRun).
  */
 import { useEffect } from 'react';
-import type { EngineEvent } from '../../engine/host/api';
+import type { EngineEvent } from '../../engine/contract/api';
 import { metrics } from '../charts/useMetricSeries';
 import { makeRunRecord } from '../state/runs';
 import { useStore } from '../state/store';

@@ -7,14 +7,14 @@
  * its sample shape (one undo step).
  */
 import { useEffect, useRef, useState } from 'react';
-import type { DatasetInfoDto } from '../../engine/host/api';
+import type { DatasetInfoDto } from '../../engine/contract/api';
 import { actionToggleDataset } from '../actions/actionPanels';
 import { actionUseDataset } from '../actions/actionUseDataset';
 import { run } from '../actions/registry';
 import { defaultChoice, infoRequest, viewChoices, type ViewChoice } from '../state/datasetView';
 import { fmtCount, fmtShape } from '../state/graph';
 import { useStore } from '../state/store';
-import { BUILTIN_INFO } from '../state/training';
+import { BUILTIN_DATASETS } from '../../engine/contract/datasets';
 import { DatasetTable, TargetHistogram } from './DatasetTable';
 import { SampleImage } from './SampleImage';
 import '../styles/own-data.css';
@@ -130,7 +130,7 @@ function DatasetBody() {
   const use = () => {
     if (!shown) return;
     if (choice === 'project') run(actionUseDataset, { dataset: projectDataset, title: shown.title, sampleShape: shown.sampleShape });
-    else run(actionUseDataset, { dataset: choice, title: BUILTIN_INFO[choice].title, sampleShape: shown.sampleShape });
+    else run(actionUseDataset, { dataset: choice, title: BUILTIN_DATASETS[choice].title, sampleShape: shown.sampleShape });
   };
   return (
     <div className="dataset-body">

@@ -3,7 +3,7 @@
  * each feature's mean and std of the training split (what standardisation uses) in the header; and, for a
  * regression target, its range and a histogram of both splits.
  */
-import type { DatasetInfoDto } from '../../engine/host/api';
+import type { DatasetInfoDto } from '../../engine/contract/api';
 import { fmtCount } from '../state/graph';
 import { fmtValue, rowLabel } from '../state/playground';
 

@@ -6,7 +6,7 @@
  * MAE, RMSE and R².
  */
 import { useEffect, useState } from 'react';
-import type { EvaluationDto } from '../../engine/host/api';
+import type { EvaluationDto } from '../../engine/contract/api';
 import { actionContext } from '../actions/registry';
 import { accuracyHue, classNamesOf, fmtPercent, isRegression, macroAccuracy, perClassRows, regressionMetrics, type PerClassRow } from '../state/evaluation';
 import { useStore } from '../state/store';

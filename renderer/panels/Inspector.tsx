@@ -4,7 +4,7 @@
  * problems with their fixes. With nothing selected: the project and the graph's problems.
  */
 import { useEffect, useMemo, useState } from 'react';
-import type { IssueDto } from '../../engine/host/api';
+import type { IssueDto } from '../../engine/contract/api';
 import { actionApplyFix } from '../actions/actionApplyFix';
 import { actionRenameNode, nameProblem } from '../actions/actionRenameNode';
 import { run } from '../actions/registry';

@@ -4,7 +4,7 @@
  * Enter to add it in the middle of the view.
  */
 import { useMemo, useState, type DragEvent } from 'react';
-import type { LayerDto } from '../../engine/host/api';
+import type { LayerDto } from '../../engine/contract/api';
 import { actionAddLayer } from '../actions/actionAddLayer';
 import { run } from '../actions/registry';
 import { LAYER_MIME } from '../canvas/Canvas';

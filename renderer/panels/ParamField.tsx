@@ -62,7 +62,7 @@ export function ParamField({ nodeId, spec, doc, value, resolved, engineError }: 
 
   const testId = `param-${spec.name}`;
   const error = localError ?? engineError;
-  const modes = [...spec.consts.filter((c) => !(spec.consts.length === 1 && !hasTextValue(spec) && !spec.enumValues)), ...(spec.nullable ? ['none'] : [])];
+  const modes = [...(spec.consts.length === 1 && !hasTextValue(spec) && !spec.enumValues ? [] : spec.consts), ...(spec.nullable ? ['none'] : [])];
 
   let control: React.ReactNode;
   if (spec.boolean && !hasTextValue(spec)) {

@@ -11,7 +11,8 @@
  */
 import { useEffect } from 'react';
 import { useStore } from '../state/store';
-import { DATASET_CLASSES, effectiveSettings } from '../state/training';
+import { BUILTIN_DATASETS, isBuiltinDataset } from '../../engine/contract/datasets';
+import { effectiveSettings } from '../state/training';
 import { DEFAULT_INPUT, playgroundInput } from '../state/playground';
 import { fmtShape } from '../state/graph';
 import { useRunDataset } from '../hooks/useRunDataset';
@@ -30,7 +31,7 @@ export function Playground() {
   const input = info ? playgroundInput(info) : DEFAULT_INPUT;
 
   // class names: the run's dataset's, else the evaluation's, else the project's built-in's
-  const names = info?.classes.length ? info.classes : evaluation?.classNames.length ? evaluation.classNames : (DATASET_CLASSES[projectDataset] ?? []);
+  const names = info?.classes.length ? info.classes : evaluation?.classNames.length ? evaluation.classNames : (isBuiltinDataset(projectDataset) ? BUILTIN_DATASETS[projectDataset].classes : []);
   const className = (i: number) => names[i] ?? String(i);
 
   const drop = useStore((s) => s.playgroundDrop);

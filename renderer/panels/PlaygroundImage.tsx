@@ -42,13 +42,13 @@ export function PlaygroundImage({ input, enabled, className, dropped }: { input:
     g.fillRect(0, 0, W, H);
     setInked(false);
     setPrediction(null);
-  }, [H, W]);
+  }, [H, W, setPrediction]);
   useEffect(clear, [clear]);
   // a new run: the old answer is stale
   useEffect(() => {
     setPrediction(null);
     setError(null);
-  }, [runId]);
+  }, [runId, setPrediction, setError]);
 
   /** the pad's pixels as the model's sample */
   const sample = () => {

@@ -6,7 +6,7 @@
  * beside the row's true one.
  */
 import { useEffect, useMemo, useState } from 'react';
-import type { DatasetInfoDto, TableRowDto } from '../../engine/host/api';
+import type { DatasetInfoDto, TableRowDto } from '../../engine/contract/api';
 import { fmtValue, parseFeatureRow, pickRow, rowLabel } from '../state/playground';
 import { usePrediction } from '../hooks/usePrediction';
 import { ProbabilityBars } from './ProbabilityBars';

@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'react';
 import { actionToggleSummary } from '../actions/actionPanels';
 import { run } from '../actions/registry';
-import { fmtBytes, fmtCount, fmtFlops, fmtShape } from '../state/graph';
+import { fmtBytes, fmtCount, fmtFlops } from '../state/graph';
 import { useStore } from '../state/store';
 
 function BatchSizeInput() {

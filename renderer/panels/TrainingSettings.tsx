@@ -14,7 +14,7 @@
  * (HyperDto) stay editable; Resume sends those that changed.
  */
 import { useEffect, useState } from 'react';
-import type { ParamsFormDto } from '../../engine/host/api';
+import type { ParamsFormDto } from '../../engine/contract/api';
 import { actionSetLoss } from '../actions/actionSetLoss';
 import { actionSetTraining } from '../actions/actionSetTraining';
 import { actionUseDataset } from '../actions/actionUseDataset';
@@ -22,15 +22,13 @@ import { run } from '../actions/registry';
 import { DatasetDialog, type DatasetDialogMode } from '../dialogs/DatasetDialog';
 import { useTrainingMeta } from '../hooks/useTrainingMeta';
 import { useStore } from '../state/store';
+import { BUILTIN_DATASETS, BUILTIN_DATASET_NAMES, isBuiltinDataset } from '../../engine/contract/datasets';
+import { OPTIMIZERS, OPTIMIZER_TYPES, isOptimizerType, optimizerTypeOf, type OptimizerFlag } from '../../engine/contract/optimizers';
 import {
-  BUILTIN_INFO,
-  DATASETS,
-  OPTIMIZER_TYPES,
   datasetKind,
   datasetLabel,
   datasetShape,
   datasetTitle,
-  isBuiltin,
   isHyperField,
   issuesByPath,
   lossChoices,
@@ -94,7 +92,7 @@ const CHOOSERS: { mode: DatasetDialogMode; label: string }[] = [
 
 function DatasetField({ disabled }: { disabled: boolean }) {
   const dataset = useStore((s) => valueAt(s.project.training, ['dataset']));
-  const custom = !isBuiltin(dataset);
+  const custom = !isBuiltinDataset(dataset);
   const open = (mode: DatasetDialogMode) => useStore.getState().setDialog({ kind: 'dataset', mode });
   return (
     <Field label="dataset">
@@ -108,10 +106,10 @@ function DatasetField({ disabled }: { disabled: boolean }) {
           onChange={(e) => {
             const v = e.target.value;
             if (v.startsWith('@')) open(v.slice(1) as DatasetDialogMode);
-            else if (isBuiltin(v)) run(actionUseDataset, { dataset: v, title: BUILTIN_INFO[v].title, sampleShape: datasetShape(v) });
+            else if (isBuiltinDataset(v)) run(actionUseDataset, { dataset: v, title: BUILTIN_DATASETS[v].title, sampleShape: datasetShape(v) });
           }}
         >
-          {DATASETS.map((d) => (
+          {BUILTIN_DATASET_NAMES.map((d) => (
             <option key={d} value={d}>
               {d}
             </option>
@@ -210,11 +208,11 @@ function OptimizerRow({ forms, more, errors, busy, paused }: { forms: ParamsForm
         <select
           data-testid="train-optimizer"
           disabled={busy}
-          value={Object.keys(OPTIMIZER_TYPES).find((k) => OPTIMIZER_TYPES[k as keyof typeof OPTIMIZER_TYPES] === type) ?? type}
-          onChange={(e) => run(actionSetTraining, { after: withOptimizerType(useStore.getState().project.training, OPTIMIZER_TYPES[e.target.value as keyof typeof OPTIMIZER_TYPES]), label: 'Set optimizer' })}
+          value={isOptimizerType(type) ? OPTIMIZERS[type].flag : type}
+          onChange={(e) => run(actionSetTraining, { after: withOptimizerType(useStore.getState().project.training, optimizerTypeOf(e.target.value as OptimizerFlag)), label: 'Set optimizer' })}
         >
-          {Object.entries(OPTIMIZER_TYPES).map(([k, t]) => (
-            <option key={k} value={k}>
+          {OPTIMIZER_TYPES.map((t) => (
+            <option key={OPTIMIZERS[t].flag} value={OPTIMIZERS[t].flag}>
               {t}
             </option>
           ))}

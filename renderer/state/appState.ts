@@ -3,7 +3,7 @@
  * can be checked without a browser. hooks/useDesktopHost.ts gathers the inputs from the store and the
  * action registry and sends the result with setAppState when it differs from the last one sent.
  */
-import { MENU_ACTIONS, type AppStateDto } from '../../engine/host/api';
+import { MENU_ACTIONS, type AppStateDto } from '../../engine/contract/api';
 import { sameJson } from './sameJson';
 
 

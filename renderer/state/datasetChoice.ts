@@ -3,7 +3,7 @@
  * make (engine/graph/document.ts ImageFolderDatasetSchema, CsvDatasetSchema), and the CSV table's
  * rules (which column is the label by default, which columns can be features and why not).
  */
-import type { CsvPreviewDto } from '../../engine/host/api';
+import type { CsvPreviewDto } from '../../engine/contract/api';
 
 /** A validation share: above 0 and below 1; null when the text is not one. */
 export function parseFraction(text: string): number | null {

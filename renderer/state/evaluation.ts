@@ -3,7 +3,7 @@
  * confusion matrix, the macro average, which classes to flag as the worst, the regression
  * summary, the best epoch of a list of epochs, and the wording of a failed run's error box.
  */
-import type { EvaluationDto } from '../../engine/host/api';
+import type { EvaluationDto } from '../../engine/contract/api';
 
 /** One class's line in the per-class accuracy column (class order, the confusion matrix's rows). */
 export interface PerClassRow {

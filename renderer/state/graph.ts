@@ -4,7 +4,7 @@
  * Conversions to and from the project JSON (api.ts GraphDto) live here too.
  */
 import type { Edge, Node } from '@xyflow/react';
-import type { EdgeDto, GraphDto, LayerDto, NodeDto } from '../../engine/host/api';
+import type { EdgeDto, GraphDto, LayerDto, NodeDto } from '../../engine/contract/api';
 
 /** What a layer node carries: the project file's node fields except id and position. */
 export type LayerData = {
@@ -210,7 +210,7 @@ export function fromGraphDto(graph: GraphDto, catalog: Record<string, LayerDto>)
   const nextIn = new Map<string, number>();
   const usedIds = new Set<string>();
   const edges = graph.edges.map((e): DocEdge => {
-    let id = e.id && !usedIds.has(e.id) ? e.id : freshId('e');
+    const id = e.id && !usedIds.has(e.id) ? e.id : freshId('e');
     usedIds.add(id);
     let handle = e.targetHandle;
     const layer = catalog[typeOf.get(e.target) ?? ''];

@@ -3,7 +3,7 @@
  * to drop, a CSV row to type), turning a canvas's RGBA pixels into the model's uint8 CHW sample, and the
  * feature form's parsing. No React, no DOM: tested in test/unit/playground.test.ts.
  */
-import type { DatasetInfoDto, TableRowDto } from '../../engine/host/api';
+import type { DatasetInfoDto, TableRowDto } from '../../engine/contract/api';
 
 /**
  * How the playground takes a sample:

@@ -7,7 +7,7 @@
  * not open. A file of an older format version would need the engine's migrations: refused here, with
  * File › Open as the way (the engine migrates what it opens by path).
  */
-import { ProjectDto } from '../../engine/host/api';
+import { ProjectDto } from '../../engine/contract/api';
 
 /** The format version this renderer's ProjectDto describes (engine/graph/document.ts PROJECT_VERSION). */
 export const KNOWN_PROJECT_VERSION = 1;

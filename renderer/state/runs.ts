@@ -3,7 +3,7 @@
  * stopped run that goes into the project file's top-level `runs` array, and the hyper-parameter
  * change labels shown on the loss chart.
  */
-import type { HyperChangeDto } from '../../engine/host/api';
+import type { HyperChangeDto } from '../../engine/contract/api';
 import { bestEpochOf } from './evaluation';
 import type { EffectiveSettings } from './training';
 

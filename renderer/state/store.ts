@@ -5,7 +5,8 @@
  */
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from '@xyflow/react';
 import { create } from 'zustand';
-import type { AnalysisDto, DevicesDto, EngineApi, EvaluationDto, HostInfoDto, HyperDto, IssueDto, LayerDto, ParamsFormDto, ProjectDto, RunStateDto, TrainingIssueDto } from '../../engine/host/api';
+import type { AnalysisDto, DevicesDto, EngineApi, EvaluationDto, HostInfoDto, HyperDto, IssueDto, LayerDto, ParamsFormDto, ProjectDto, RunStateDto, TrainingIssueDto } from '../../engine/contract/api';
+import { RUN_DEFAULTS } from '../../engine/contract/settings';
 import type { ConnectionState } from '../api/client';
 import { DEFAULT_PANELS, hasUnsavedWork, type PanelName, type Panels } from './appState';
 import {
@@ -309,7 +310,7 @@ export const useStore = create<State>()((set, get) => ({
 
   analysis: null,
   analysisError: null,
-  batchSize: 64,
+  batchSize: RUN_DEFAULTS.batch_size,
 
   theme: initialTheme(),
   toasts: [],
@@ -411,7 +412,7 @@ export const useStore = create<State>()((set, get) => ({
     const s = get();
     const { nodes, edges, hadPositions } = fromGraphDto(project.graph, s.catalogByType);
     const { format: _f, version, name, graph: _g, training, ...extra } = project;
-    const bs = typeof training?.batch_size === 'number' && training.batch_size > 0 ? training.batch_size : 64;
+    const bs = typeof training?.batch_size === 'number' && training.batch_size > 0 ? training.batch_size : RUN_DEFAULTS.batch_size;
     const revision = s.revision + 1;
     set({
       nodes: nodes.map((n) => toFlowNode(n)),

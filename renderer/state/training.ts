@@ -5,27 +5,16 @@
  * the panel shows and sends: the run request (only run-only options are overrides), the optimizer
  * values that may change on resume, the Input shape a dataset implies, and the losses that fit.
  */
-import type { HyperDto, LayerDto, ProjectDto, RunOverridesDto, TrainingIssueDto } from '../../engine/host/api';
+import { HyperDto, type LayerDto, type ProjectDto, type RunOverridesDto, type TrainingIssueDto } from '../../engine/contract/api';
+import { BUILTIN_DATASETS, DEFAULT_DATASET, isBuiltinDataset, type BuiltinDatasetName } from '../../engine/contract/datasets';
+import { DEFAULT_OPTIMIZER, OPTIMIZERS, isOptimizerType, optimizerDefaults, type OptimizerFlag } from '../../engine/contract/optimizers';
+import { RUN_DEFAULTS } from '../../engine/contract/settings';
 import { sameJson } from './sameJson';
 
-export const DATASETS = ['fashion-mnist', 'mnist', 'kmnist', 'cifar10'] as const;
-export type BuiltinDataset = (typeof DATASETS)[number];
-export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
-export type OptimizerName = (typeof OPTIMIZERS)[number];
-
-/** the project file's optimizer type (torch's class name) for each override name */
-export const OPTIMIZER_TYPES: Record<OptimizerName, string> = { sgd: 'SGD', adam: 'Adam', adamw: 'AdamW', rmsprop: 'RMSprop', adagrad: 'Adagrad' };
-/** torch's default lr per optimizer (the project schema's defaults) */
-const DEFAULT_LR: Record<string, number> = { SGD: 1e-3, Adam: 1e-3, AdamW: 1e-3, RMSprop: 1e-2, Adagrad: 1e-2 };
-
-/** torchvision's class name and one sample's shape (CHW) of each built-in dataset. */
-export const BUILTIN_INFO: Record<BuiltinDataset, { title: string; shape: number[] }> = {
-  'fashion-mnist': { title: 'FashionMNIST', shape: [1, 28, 28] },
-  mnist: { title: 'MNIST', shape: [1, 28, 28] },
-  kmnist: { title: 'KMNIST', shape: [1, 28, 28] },
-  cifar10: { title: 'CIFAR-10', shape: [3, 32, 32] },
-};
-export const isBuiltin = (v: unknown): v is BuiltinDataset => typeof v === 'string' && (DATASETS as readonly string[]).includes(v);
+/** torch's lr for an optimizer type the project names (the schema's default), SGD's for an unknown one. */
+function defaultLr(type: string): number {
+  return optimizerDefaults(isOptimizerType(type) ? type : DEFAULT_OPTIMIZER).lr as number;
+}
 
 /** The training section's value at a path (e.g. ['optimizer', 'betas']). */
 export type TrainingPath = readonly (string | number)[];
@@ -33,16 +22,9 @@ export type Training = Record<string, unknown>;
 
 /** TrainingSchema's defaults, for what the project leaves out. */
 export const TRAINING_DEFAULTS = {
-  dataset: 'fashion-mnist',
-  batch_size: 64,
-  shuffle: false,
-  drop_last: false,
-  epochs: 5,
-  seed: 0,
-  optimizer: { type: 'SGD' },
-  clip_grad_norm: null,
-  scheduler: null,
-  device: 'auto',
+  dataset: DEFAULT_DATASET,
+  ...RUN_DEFAULTS,
+  optimizer: { type: DEFAULT_OPTIMIZER },
 } as const;
 
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
@@ -79,7 +61,7 @@ export function withValue(training: Training | undefined, path: TrainingPath, va
 /** The optimizer as the project has it, with its type (SGD when absent). */
 export function optimizerOf(training: Training | undefined): Record<string, unknown> & { type: string } {
   const o = obj(training?.optimizer);
-  return { ...o, type: typeof o.type === 'string' ? o.type : 'SGD' };
+  return { ...o, type: typeof o.type === 'string' ? o.type : DEFAULT_OPTIMIZER };
 }
 
 /** A new optimizer type: torch's defaults for everything (as a type change in PyTorch code would mean). */
@@ -90,7 +72,7 @@ export function withOptimizerType(training: Training | undefined, type: string):
 /** Values a new scheduler starts with for its required parameters (torch has no defaults for these). */
 export function schedulerStart(type: string, training: Training | undefined): Record<string, unknown> {
   const epochs = Number(valueAt(training, ['epochs'])) || 5;
-  const lr = Number(optimizerOf(training).lr) || DEFAULT_LR[optimizerOf(training).type] || 1e-3;
+  const lr = Number(optimizerOf(training).lr) || defaultLr(optimizerOf(training).type);
   switch (type) {
     case 'StepLR':
       return { type, step_size: Math.max(1, Math.floor(epochs / 3)) };
@@ -128,7 +110,7 @@ export interface EffectiveSettings {
   dataset: string;
   epochs: number;
   batchSize: number;
-  optimizer: OptimizerName;
+  optimizer: OptimizerFlag;
   lr: number;
   limitTrain: number | null;
 }
@@ -143,19 +125,19 @@ export function datasetLabel(dataset: unknown): string {
   if (d.type === 'torchvision') return `${String(d.name)} (folder${typeof d.root === 'string' ? ` ${base(d.root)}` : ''})`;
   if (d.type === 'image-folder') return `image folder ${base(d.path)}`;
   if (d.type === 'csv') return `CSV ${base(d.path)}`;
-  return 'fashion-mnist';
+  return DEFAULT_DATASET;
 }
 
 /** The settings of a run of this training section (limitTrain from the panel). */
 export function effectiveSettings(training: Training | undefined, edits: EditedSettings): EffectiveSettings {
   const opt = optimizerOf(training);
-  const name = (Object.keys(OPTIMIZER_TYPES) as OptimizerName[]).find((k) => OPTIMIZER_TYPES[k] === opt.type) ?? 'sgd';
+  const name = OPTIMIZERS[isOptimizerType(opt.type) ? opt.type : DEFAULT_OPTIMIZER].flag;
   return {
     dataset: datasetLabel(valueAt(training, ['dataset'])),
     epochs: posInt(valueAt(training, ['epochs'])) ?? TRAINING_DEFAULTS.epochs,
     batchSize: posInt(valueAt(training, ['batch_size'])) ?? TRAINING_DEFAULTS.batch_size,
     optimizer: name,
-    lr: typeof opt.lr === 'number' && opt.lr > 0 ? opt.lr : DEFAULT_LR[opt.type] ?? 1e-3,
+    lr: typeof opt.lr === 'number' && opt.lr > 0 ? opt.lr : defaultLr(opt.type),
     limitTrain: edits.limitTrain,
   };
 }
@@ -170,30 +152,23 @@ export function runRequest(project: ProjectDto, edits: EditedSettings, eventInte
 // ---- resume: optimizer values that may change ------------------------------------------------------
 
 /** HyperDto's fields (resumeRun can change these on a paused run). */
-export const HYPER_FIELDS = ['lr', 'momentum', 'dampening', 'weight_decay', 'nesterov', 'betas', 'eps', 'alpha'] as const;
+export const HYPER_FIELDS = HyperDto.keyof().options;
 export type HyperField = (typeof HYPER_FIELDS)[number];
 export const isHyperField = (name: string): name is HyperField => (HYPER_FIELDS as readonly string[]).includes(name);
 
-/** Schema defaults of the HyperDto fields per optimizer type (what applies when the project leaves one out). */
-const HYPER_DEFAULTS: Record<string, Partial<Record<HyperField, unknown>>> = {
-  SGD: { lr: 1e-3, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false },
-  RMSprop: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weight_decay: 0, momentum: 0 },
-  Adagrad: { lr: 1e-2, weight_decay: 0, eps: 1e-10 },
-  // weight_decay has no schema default for Adam/AdamW: the engine applies torch's (0 and 0.01)
-  Adam: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0 },
-  AdamW: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.01 },
-};
-
 /** The value an optimizer parameter has when the project leaves it out (torch's default), if it is a HyperDto field. */
 export function optimizerDefault(type: string, name: string): unknown {
-  return isHyperField(name) ? HYPER_DEFAULTS[type]?.[name] : undefined;
+  return isHyperField(name) && isOptimizerType(type) ? optimizerDefaults(type)[name] : undefined;
 }
 
 /** The optimizer's resumable values in force (project values over the type's defaults). */
 export function hyperOf(training: Training | undefined): HyperDto {
   const opt = optimizerOf(training);
-  const out: Record<string, unknown> = { ...(HYPER_DEFAULTS[opt.type] ?? {}) };
-  for (const k of HYPER_FIELDS) if (opt[k] !== undefined) out[k] = opt[k];
+  const out: Record<string, unknown> = {};
+  for (const k of HYPER_FIELDS) {
+    const v = opt[k] !== undefined ? opt[k] : optimizerDefault(opt.type, k);
+    if (v !== undefined) out[k] = v;
+  }
   return out as HyperDto;
 }
 
@@ -209,9 +184,9 @@ export function hyperDiff(now: HyperDto, edited: HyperDto): HyperDto | null {
 
 /** One sample's shape that a dataset implies for the Input node, or null when it cannot be known here. */
 export function datasetShape(dataset: unknown): number[] | null {
-  if (isBuiltin(dataset)) return [...BUILTIN_INFO[dataset].shape];
+  if (isBuiltinDataset(dataset)) return [...BUILTIN_DATASETS[dataset].sampleShape];
   const d = obj(dataset);
-  if (d.type === 'torchvision' && isBuiltin(d.name)) return [...BUILTIN_INFO[d.name].shape];
+  if (d.type === 'torchvision' && isBuiltinDataset(d.name)) return [...BUILTIN_DATASETS[d.name].sampleShape];
   if (d.type === 'image-folder' && Array.isArray(d.size) && d.size.length === 2) return [d.mode === 'rgb' ? 3 : 1, Number(d.size[0]), Number(d.size[1])];
   if (d.type === 'csv' && Array.isArray(d.features)) return [d.features.length];
   return null;
@@ -219,17 +194,17 @@ export function datasetShape(dataset: unknown): number[] | null {
 
 /** torchvision's title for a built-in, or the label for the others (toasts, the dataset select). */
 export function datasetTitle(dataset: unknown): string {
-  if (isBuiltin(dataset)) return BUILTIN_INFO[dataset].title;
+  if (isBuiltinDataset(dataset)) return BUILTIN_DATASETS[dataset].title;
   const d = obj(dataset);
-  if (d.type === 'torchvision' && isBuiltin(d.name)) return `${BUILTIN_INFO[d.name].title} from a folder`;
+  if (d.type === 'torchvision' && isBuiltinDataset(d.name)) return `${BUILTIN_DATASETS[d.name].title} from a folder`;
   return datasetLabel(dataset);
 }
 
 /** training.dataset's kind: a built-in name, or the description's type. */
-export function datasetKind(dataset: unknown): BuiltinDataset | 'torchvision' | 'image-folder' | 'csv' {
-  if (isBuiltin(dataset)) return dataset;
+export function datasetKind(dataset: unknown): BuiltinDatasetName | 'torchvision' | 'image-folder' | 'csv' {
+  if (isBuiltinDataset(dataset)) return dataset;
   const t = obj(dataset).type;
-  return t === 'torchvision' || t === 'image-folder' || t === 'csv' ? t : 'fashion-mnist';
+  return t === 'torchvision' || t === 'image-folder' || t === 'csv' ? t : DEFAULT_DATASET;
 }
 
 // ---- the loss ----------------------------------------------------------------------------------------
@@ -316,14 +291,6 @@ export function sampleToRgba(pixels: Uint8Array, shape: number[]): { width: numb
     }
   return { width: w, height: h, rgba };
 }
-
-/** Class names by dataset, for when no evaluation has told us (index order). */
-export const DATASET_CLASSES: Record<string, string[]> = {
-  mnist: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
-  'fashion-mnist': ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
-  kmnist: ['o', 'ki', 'su', 'tsu', 'na', 'ha', 'ma', 'ya', 're', 'wo'],
-  cifar10: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
-};
 
 /**
  * RGBA pixels -> uint8 grey (luma), MNIST-style: light ink on a dark background. A picture that is

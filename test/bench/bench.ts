@@ -127,6 +127,7 @@ function parseArgs(argv: string[]): Options {
       case '-h': case '--help':
         console.log(readFileSync(new URL(import.meta.url), 'utf8').match(/\/\*\*([\s\S]*?)\*\//)?.[1]?.replace(/^ \* ?/gm, '') ?? '');
         process.exit(0);
+        break; // not reached; no-fallthrough does not know that process.exit never returns
       default:
         console.error(`bench: unknown option ${a} (try --help)`);
         process.exit(2);

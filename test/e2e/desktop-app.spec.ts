@@ -37,7 +37,7 @@ test('desktop: AppState reports, menu commands, native dialogs and Browse…, fi
 
   // the state once the template is in: title, menu items by their predicates, panel checkboxes
   await expect.poll(() => desk.last()?.title).toBe('PyTorch quickstart (FashionMNIST MLP) — Netloom');
-  let s = desk.last()!;
+  const s = desk.last()!;
   expect(s).toMatchObject({ projectPath: null, dirty: false, training: false });
   expect(s.enabled).toMatchObject({ trainStart: true, trainPause: false, evaluate: false, zoomIn: true, toggleTraining: true, save: true, undo: false, paste: false });
   expect(s.checked).toEqual({ toggleSummary: true, toggleTraining: false, toggleDataset: false });

@@ -13,13 +13,23 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test as base } from '@playwright/test';
 import { expect, screenshot } from './fixture';
 import { expectTrainState, newFromTemplate } from './helpers';
 import { startMirror, type Mirror } from './mirror-server';
-// the built engine, as `netloom serve` runs it (npm run build:ts)
-import { startServer } from '../../dist/engine/host/serve.js';
-import { EngineService } from '../../dist/engine/host/service.js';
+
+/**
+ * The built engine, as `netloom serve` runs it (npm run build:ts). Its path is made at run time
+ * because the build has no type declarations: the type checker (test/tsconfig.json) would read a
+ * literal '../../dist/...' import as untyped JavaScript; these are the source's types.
+ */
+async function builtEngine() {
+  const host = join(process.cwd(), 'dist', 'engine', 'host');
+  const { startServer } = (await import(pathToFileURL(join(host, 'serve.js')).href)) as typeof import('../../engine/host/serve.js');
+  const { EngineService } = (await import(pathToFileURL(join(host, 'service.js')).href)) as typeof import('../../engine/host/service.js');
+  return { startServer, EngineService };
+}
 
 interface MirrorServer {
   url: string;
@@ -30,6 +40,7 @@ interface MirrorServer {
 
 const test = base.extend<{ served: MirrorServer }>({
   served: async ({}, use) => {
+    const { startServer, EngineService } = await builtEngine();
     const root = mkdtempSync(join(tmpdir(), 'netloom-e2e-dl-'));
     mkdirSync(join(root, 'data'));
     const savedConfig = process.env.NETLOOM_CONFIG_DIR;

@@ -7,7 +7,7 @@
  * cannot run here: this is how the renderer's desktop behaviour is tested in Chromium.
  */
 import type { Page, WebSocketRoute } from '@playwright/test';
-import type { AppStateDto, HostInfoDto } from '../../engine/host/api.js';
+import type { AppStateDto, HostInfoDto } from '../../engine/contract/api.js';
 
 export interface PickRequest {
   mode: 'open' | 'save' | 'folder';

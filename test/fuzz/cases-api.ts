@@ -4,7 +4,7 @@
  * that are no regular file. What a frame would write stays in out/ (see confined).
  */
 import * as path from 'node:path';
-import { METHODS } from '../../engine/host/api.js';
+import { METHODS } from '../../engine/contract/api.js';
 import { TINY_RUN, writeTarget, type CaseContext, type Group } from './case-kit.js';
 import type { Gen } from './gen.js';
 import { mutateBytes } from './mutate-bytes.js';
@@ -78,7 +78,7 @@ export const serveApi: Group = {
     const method = g.pick(Object.keys(METHODS));
     const valid = `{"id":${seed},"method":${JSON.stringify(method)},"params":${toJsonText(ex[method] ?? {})}}`;
     const mode = g.weighted([[10, 'params'], [3, 'value'], [3, 'bytes'], [2, 'envelope'], [1, 'binary']] as const);
-    let text: string | Buffer = valid;
+    let text: string | Buffer;
     let what = `${method}: ${mode}`;
     if (mode === 'params') {
       const params = JSON.parse(JSON.stringify(ex[method] ?? {})) as JsonLike;

@@ -50,7 +50,7 @@ const before = new Map<string, Snapshot>();
 function watched(): [string, string, { hashBelow?: number; skip?: string[] }][] {
   return [
     ['beside the test folder', sb.root, { skip: ['work'] }],
-    ...REPO_DIRS.map((d) => [d, path.resolve(d), {}] as [string, string, {}]),
+    ...REPO_DIRS.map((d) => [d, path.resolve(d), {}] as [string, string, { hashBelow?: number; skip?: string[] }]),
     ['built-in datasets', builtinRoot(), { hashBelow: 0 }],
   ];
 }

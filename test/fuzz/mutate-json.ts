@@ -100,7 +100,12 @@ export function slots(root: JsonLike, limit = 5000): Slot[] {
     const v = queue.shift()!;
     if (v instanceof Raw || v instanceof Entries || v === null || typeof v !== 'object') continue;
     if (Array.isArray(v)) v.forEach((x, i) => (out.push({ parent: v, key: i, value: x }), queue.push(x)));
-    else for (const k of Object.keys(v)) (out.push({ parent: v, key: k, value: v[k] }), queue.push(v[k]));
+    else {
+      for (const k of Object.keys(v)) {
+        out.push({ parent: v, key: k, value: v[k] });
+        queue.push(v[k]);
+      }
+    }
   }
   return out;
 }

@@ -5,7 +5,7 @@
  * Node kinds and parameter names come from the engine's own catalog.
  */
 import { CATALOG } from '../../engine/graph/catalog.js';
-import { layerDefaults } from '../../engine/host/service.js';
+import { layerDefaults } from '../../engine/host/catalog-dto.js';
 import type { Gen } from './gen.js';
 import { deepNesting, describe, interestingValue, setOwn, type JsonLike } from './mutate-json.js';
 

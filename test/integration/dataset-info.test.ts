@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pngjs from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METHODS } from '../../engine/host/api.js';
+import { METHODS } from '../../engine/contract/api.js';
 import { startServer, type RunningServer } from '../../engine/host/serve.js';
-import { loadCsvDataset, loadImageFolderDataset } from '../../engine/train/job.js';
+import { loadCsvDataset, loadImageFolderDataset } from '../../engine/train/job-dataset.js';
 import { connectApi, type ApiClient } from './ws-client.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'netloom-dataset-info-'));
@@ -110,7 +110,7 @@ describe('datasetInfo: the project\'s own data', () => {
 
   it('a CSV for classification: the columns used, the rows as in the file, the standardisation statistics, class counts', async () => {
     const got = await info({ dataset: CLASSES, path: PROJECT, rows: 5 });
-    const ref = await loadCsvDataset({ ...CLASSES, path: join(DATA, 'table.csv'), standardize: true, validation_fraction: 0.2, header: true }, PROJECT);
+    const ref = await loadCsvDataset({ ...CLASSES, features: [...CLASSES.features], path: join(DATA, 'table.csv'), standardize: true, validation_fraction: 0.2, header: true }, PROJECT);
     expect(got).toMatchObject({ kind: 'csv', name: 'csv', title: 'table.csv', sampleShape: [3], classes: ['x', 'y', 'z'], testSplit: 'validation', samples: [] });
     expect(got.totals).toEqual({ train: 72, test: 18 });
     expect(got.counts).toEqual({ train: [24, 24, 24], test: [6, 6, 6] });
@@ -129,7 +129,7 @@ describe('datasetInfo: the project\'s own data', () => {
 
   it('a CSV for regression: the target\'s range and a histogram of both splits', async () => {
     const got = await info({ dataset: REGRESSION, path: PROJECT });
-    const ref = await loadCsvDataset({ ...REGRESSION, path: join(DATA, 'table.csv'), standardize: true, header: true }, PROJECT);
+    const ref = await loadCsvDataset({ ...REGRESSION, features: [...REGRESSION.features], path: join(DATA, 'table.csv'), standardize: true, header: true }, PROJECT);
     expect(got.classes).toEqual([]);
     expect(got.totals).toEqual({ train: ref.train.count, test: ref.test.count });
     const all = [...ref.train.y, ...ref.test.y];

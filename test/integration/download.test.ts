@@ -15,7 +15,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureBuiltin, RAW_FILES } from '../../engine/data/builtin.js';
 import { CIFAR_ARCHIVE, readTar } from '../../engine/data/cifar.js';
-import { dataDir, loadDataset, type DatasetDownloadProgress, type DatasetName } from '../../engine/data/datasets.js';
+import type { BuiltinDatasetName } from '../../engine/contract/datasets.js';
+import { dataDir, loadDataset, type DatasetDownloadProgress } from '../../engine/data/datasets.js';
 import { download, type DownloadProgress } from '../../engine/data/download.js';
 import { REGISTRY, type RemoteFile } from '../../engine/data/registry.js';
 import { NetloomError } from '../../engine/errors.js';
@@ -164,7 +165,7 @@ function fakeCifar(): Buffer {
 }
 
 /** The registry's files for an IDX dataset with the md5s of what this server serves. */
-function servedIdx(name: DatasetName): RemoteFile[] {
+function servedIdx(name: BuiltinDatasetName): RemoteFile[] {
   return REGISTRY[name].files.map((f) => ({ ...f, md5: md5(files.get(f.file)!) }));
 }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS, registerEngineIpc, type EngineIpc } from '../../electron/ipc.js';
 import { ensureBuiltin } from '../../engine/data/builtin.js';
-import { EngineEvent, METHODS } from '../../engine/host/api.js';
+import { EngineEvent, METHODS } from '../../engine/contract/api.js';
 import { EngineService } from '../../engine/host/service.js';
 import { loadSafetensors } from '../../engine/io/safetensors.js';
 import { StandInIpcMain, StandInPage } from './electron-standin.js';

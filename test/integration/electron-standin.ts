@@ -60,6 +60,7 @@ export class StandInIpcMain implements IpcMainLike {
     try {
       return structuredClone(await handler(event, ...structuredClone(args)));
     } catch (e) {
+      // eslint-disable-next-line preserve-caught-error -- Electron's invoke carries only the message across processes; so does its stand-in
       throw new Error(`Error invoking remote method '${channel}': ${e instanceof Error ? `Error: ${e.message}` : String(e)}`);
     }
   }

@@ -21,7 +21,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CHANNELS, registerEngineIpc } from '../../electron/ipc.js';
 import { ensureBuiltin } from '../../engine/data/builtin.js';
-import { EngineEvent } from '../../engine/host/api.js';
+import { EngineEvent } from '../../engine/contract/api.js';
 import { EngineService } from '../../engine/host/service.js';
 import { StandInIpcMain, StandInPage } from './electron-standin.js';
 

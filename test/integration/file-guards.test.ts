@@ -153,7 +153,7 @@ describe('reads: only the kind each method takes, and never a refused file\'s by
     expect(e.code).toBe('NL_UNSUPPORTED');
     expect(JSON.stringify(e)).not.toContain(SECRET);
     const project = await s.getTemplate({ id: 'iris-mlp' });
-    const e2 = await refusal(s.startRun({ project: { ...project, training: { ...project.training, dataset: { ...(project.training.dataset as object), path: dataset.path } } }, evaluateOnly: true }));
+    const e2 = await refusal(s.startRun({ project: { ...project, training: { ...project.training, dataset: { ...(project.training!.dataset as object), path: dataset.path } } }, evaluateOnly: true }));
     expect(e2.code).toBe('NL_UNSUPPORTED');
   });
 

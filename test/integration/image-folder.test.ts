@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import pngjs from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseProjectText, TrainingSchema, type ProjectDoc } from '../../engine/graph/document.js';
-import { prepareJob, runTraining } from '../../engine/train/job.js';
+import { prepareJob } from '../../engine/train/job.js';
+import { TrainingRun } from '../../engine/train/run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'netloom-imgfolder-'));
 const ROOT = join(tmp, 'shapes');
@@ -67,12 +68,15 @@ describe('training.dataset: image-folder', () => {
 
   it('trains a linear classifier to >90% on the validation split (used as the test split)', async () => {
     // a relative path is resolved against the project file's folder
-    const job = await prepareJob(project({ type: 'image-folder', path: 'shapes', validation_fraction: 0.2 }), join(tmp, 'p.netloom'), { threads: 1 });
+    const run = await TrainingRun.create(project({ type: 'image-folder', path: 'shapes', validation_fraction: 0.2 }), join(tmp, 'p.netloom'), { threads: 1 });
+    const job = run.job;
     expect(job.dataset.classes).toEqual(['bottom', 'top']);
     expect(job.dataset.sampleShape).toEqual([1, S, S]);
     expect(job.trainCount).toBe(48);
     expect(job.testCount).toBe(12);
-    const reports = await runTraining(job);
+    run.start();
+    await run.finished();
+    const reports = run.history.epochs;
     expect(reports).toHaveLength(8);
     expect(reports.at(-1)!.testAccuracy).toBeGreaterThan(0.9);
   });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectApi } from './ws-client.js';
 import { ensureBuiltin } from '../../engine/data/builtin.js';
-import { EngineEvent } from '../../engine/host/api.js';
+import { EngineEvent } from '../../engine/contract/api.js';
 import { startServer, type RunningServer } from '../../engine/host/serve.js';
 
 const quickstart = () => {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureBuiltin } from '../../engine/data/builtin.js';
-import type { EngineEvent } from '../../engine/host/api.js';
+import type { EngineEvent } from '../../engine/contract/api.js';
 import { startServer, type RunningServer } from '../../engine/host/serve.js';
 import { EngineService } from '../../engine/host/service.js';
 import { loadBinding } from '../../engine/runtime/binding.js';

@@ -106,7 +106,6 @@ describe('TrainingRun', () => {
   it('pause then resume gives EXACTLY the weights and losses of an uninterrupted run', async () => {
     const r = await run({ eventIntervalMs: 0 });
     let pausing: Promise<void> | undefined;
-    let pausedAt: { epoch: number; batch: number } | undefined;
     const off = r.onEvent((e) => {
       if (e.kind === 'progress' && e.epoch === 1 && e.batch >= 5 && !pausing) pausing = r.pause();
     });
@@ -115,7 +114,7 @@ describe('TrainingRun', () => {
     expect(r.state).toBe('paused');
     await pausing;
     off();
-    pausedAt = { epoch: r.position.epoch, batch: r.position.batch };
+    const pausedAt = { epoch: r.position.epoch, batch: r.position.batch };
     expect(pausedAt.epoch).toBe(0);
     expect(pausedAt.batch).toBeGreaterThan(4);
     expect(pausedAt.batch).toBeLessThan(r.batchesPerEpoch);

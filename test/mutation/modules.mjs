@@ -30,7 +30,7 @@ export const MODULES = {
   },
   checkpoints: {
     mutate: ['engine/train/checkpoints.ts'],
-    tests: ['test/unit/checkpoints.test.ts', 'test/integration/resume-metadata.test.ts'],
+    tests: ['test/addon/checkpoints.test.ts', 'test/integration/resume-metadata.test.ts'],
   },
 };
 

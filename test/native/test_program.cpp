@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -123,6 +124,30 @@ int main() {
     expect_error(b.words(IO), NL_STATUS_INVALID_PROGRAM, "linear_forward takes 4, 2 and 0", "wrong operand count");
 
     b = tiny();
+    b.fwd[0][4 + 2] = 3;  // bias -> y (per-sample): an optional operand is named by its ops.def name too
+    expect_error(b.words(IO), NL_STATUS_SHAPE_MISMATCH, "linear_forward): operand 'bias' (buffer 3) must be a fixed-size buffer",
+                 "optional operand named from ops.def");
+
+    // The op table: one name per position, as ops.def lists them, and the named indices agree.
+    for (int k = 0; k < nl::op_count(); k++) {
+        const nl::OpInfo & op = nl::op_info((nl::Op)k);
+        bool named = nl::op_list_name(op.operands, op.n_buffers) == "?" && nl::op_list_name(op.int_attrs, op.n_ints) == "?" &&
+                     nl::op_list_name(op.float_attrs, op.n_floats) == "?";
+        for (int j = 0; j < op.n_buffers; j++) named = named && nl::op_list_name(op.operands, j) != "?";
+        for (int j = 0; j < op.n_ints; j++) named = named && nl::op_list_name(op.int_attrs, j) != "?";
+        for (int j = 0; j < op.n_floats; j++) named = named && nl::op_list_name(op.float_attrs, j) != "?";
+        check(named && op.check != nullptr, std::string("op table: ") + op.name + " names each of its " + std::to_string(op.n_buffers) +
+                                                " operands and " + std::to_string(op.n_ints + op.n_floats) + " attributes, and has a check");
+    }
+    {
+        using BN = nl::op::BATCH_NORM_FORWARD;
+        const nl::OpInfo & op = nl::op_info(BN::code);
+        check(nl::op_list_name(op.operands, BN::save_invstd) == "save_invstd" && nl::op_list_name(op.int_attrs, BN::inner) == "inner" &&
+                  nl::op_list_name(op.float_attrs, BN::momentum) == "momentum" && op.n_buffers == 9 && op.n_ints == 2 && op.n_floats == 2,
+              "op table: named positions (op::BATCH_NORM_FORWARD) index ops.def's names");
+    }
+
+    b = tiny();
     b.step[0][4 + 3 + 2 + 0] = 0x7fc00000;  // lr = NaN
     expect_error(b.words(IO), NL_STATUS_INVALID_PROGRAM, "not a finite number", "NaN hyper-parameter");
 
@@ -201,18 +226,35 @@ int main() {
     check(s->run_epoch(nl::SPLIT_TRAIN, o, nullptr, nullptr, r).code == NL_STATUS_INVALID_ARGUMENT, "batch above the program's batch size is refused");
     o.batch = 2;
 
-    // Stop from another thread: the epoch returns within one batch, stopped = true.
+    // Stop from another thread: the epoch returns within one batch, stopped = true. No clock: the
+    // progress event of batch 10 hands over to the stopper thread and waits until it has asked to
+    // stop, so the request lands at a known batch however loaded the machine is.
     std::vector<uint8_t> big(200000 * 4), big_labels(200000);
     for (size_t i = 0; i < big_labels.size(); i++) big_labels[i] = (uint8_t)(i % 3);
     s->set_dataset(nl::SPLIT_TRAIN, big.data(), big_labels.data(), 200000, 4);
     o.count = 200000;
+    o.event_interval_s = 0;
+    struct Handover {
+        std::promise<void> reached, requested;
+        int64_t at = -1;
+    } hand;
     std::thread stopper([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        hand.reached.get_future().wait();
         s->request_stop();
+        hand.requested.set_value();
     });
-    st = s->run_epoch(nl::SPLIT_TRAIN, o, nullptr, nullptr, r);
+    auto at_batch_10 = [](void * ctx, const nl::ProgressEvent & ev) {
+        auto * h = static_cast<Handover *>(ctx);
+        if (ev.batch != 10 || h->at >= 0) return;
+        h->at = ev.batch;
+        h->reached.set_value();
+        h->requested.get_future().wait();
+    };
+    st = s->run_epoch(nl::SPLIT_TRAIN, o, at_batch_10, &hand, r);
     stopper.join();
-    check(st.ok() && r.stopped && r.batches < 100000, "stop is honoured within the epoch", std::to_string(r.batches) + " batches");
+    o.event_interval_s = 0.1;
+    check(st.ok() && r.stopped && hand.at == 10 && r.batches >= 10 && r.batches <= 11, "stop is honoured within the epoch (within one batch of the request)",
+          std::to_string(r.batches) + " batches, requested after batch " + std::to_string(hand.at));
 
     // A non-finite loss (here from a NaN weight): NON_FINITE at batch 1, nothing applied.
     Builder hot = tiny();

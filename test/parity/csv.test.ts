@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { TargetSpec } from '../../engine/compile/ir.js';
 import { loadCsv } from '../../engine/data/csv.js';
-import { OptimizerSchema, type GraphDoc } from '../../engine/graph/document.js';
+import { OptimizerSchema } from '../../engine/contract/optimizers.js';
+import type { GraphDoc } from '../../engine/graph/document.js';
 import { compileFor, expectKeys, hashInit, openSession, parityChecks, readGolden, tensor as goldenTensor, type Tol } from './helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

@@ -21,9 +21,10 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureBuiltin, RAW_FILES, TORCHVISION_FOLDERS } from '../../engine/data/builtin.js';
-import type { DatasetName } from '../../engine/data/datasets.js';
+import type { BundledDatasetName } from '../../engine/contract/datasets.js';
 import { readIdxFile } from '../../engine/data/idx.js';
-import { OptimizerSchema, parseProject } from '../../engine/graph/document.js';
+import { OptimizerSchema } from '../../engine/contract/optimizers.js';
+import { parseProject } from '../../engine/graph/document.js';
 import { compileFor, expectKeys, hashInit, openSession } from './helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -44,7 +45,7 @@ const THREADS = 4;
 const RTOL = 1e-4;
 
 interface Curve {
-  dataset: DatasetName;
+  dataset: BundledDatasetName;
   optimizer: Record<string, unknown>;
   batch: number;
   steps: number;

@@ -20,9 +20,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../../engine/compile/compile.js';
 import { analyzeForTraining } from '../../engine/graph/analyze.js';
-import { OptimizerSchema, type GraphDoc } from '../../engine/graph/document.js';
+import { OptimizerSchema } from '../../engine/contract/optimizers.js';
+import type { GraphDoc } from '../../engine/graph/document.js';
 import { Session } from '../../engine/runtime/session.js';
-import { lrSchedule, type SchedulerInput } from '../../engine/train/schedules.js';
+import type { SchedulerInput } from '../../engine/contract/schedulers.js';
+import { lrSchedule } from '../../engine/train/schedules.js';
 import { compileFor, expectKeys, openSession, parityChecks, readGolden, tensor as goldenTensor, type GoldenTensor, type Tol, type Typed } from './helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PREVIEW_ROWS, previewCsv } from '../../engine/data/csv-preview.js';
 import { loadCsv } from '../../engine/data/csv.js';
-import { CsvPreviewDto } from '../../engine/host/api.js';
+import { CsvPreviewDto } from '../../engine/contract/api.js';
 import { NetloomError } from '../../engine/errors.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'netloom-csv-preview-'));

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { isNetloomError } from '../../engine/errors.js';
 import { classCounts, describeDataset, firstPerClass, targetSummary } from '../../engine/train/dataset-info.js';
 import { datasetFingerprint, locateDataset, parseDatasetDoc } from '../../engine/train/dataset-load.js';
-import { loadCsvDataset, type ImageJobDataset } from '../../engine/train/job.js';
+import { loadCsvDataset, type ImageJobDataset } from '../../engine/train/job-dataset.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'netloom-dataset-summary-'));
 
@@ -160,7 +160,7 @@ describe('reading a project\'s dataset description', () => {
   it('a relative path resolves beside the project file; without one it is refused, saying what to do', () => {
     const doc = { type: 'image-folder' as const, path: 'data/pics', mode: 'grey' as const, validation_fraction: 0.1 };
     expect(locateDataset(doc, '/home/u/proj/p.netloom.json')).toEqual({ ...doc, path: '/home/u/proj/data/pics' });
-    expect(locateDataset({ ...doc, path: '/abs/pics' }, undefined).path).toBe('/abs/pics');
+    expect(locateDataset({ ...doc, path: '/abs/pics' }, undefined)).toMatchObject({ path: '/abs/pics' });
     expect(locateDataset({ type: 'torchvision', name: 'mnist', root: 'data', download: false }, '/p/x.json')).toMatchObject({ root: '/p/data' });
     const e = expectThrows(() => locateDataset(doc, undefined));
     expect(e.code).toBe('NL_INVALID_ARGUMENT');

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadDataset, type DatasetName } from '../../engine/data/datasets.js';
+import type { BuiltinDatasetName } from '../../engine/contract/datasets.js';
+import { loadDataset } from '../../engine/data/datasets.js';
 import { encodeIdx } from '../../engine/data/idx.js';
 import { NetloomError } from '../../engine/errors.js';
 
@@ -40,7 +41,7 @@ function fakeRoot(name: string, folder: string, opts: Fake = {}): string {
   return root;
 }
 
-async function failure(name: DatasetName, root: string): Promise<NetloomError> {
+async function failure(name: BuiltinDatasetName, root: string): Promise<NetloomError> {
   try {
     await loadDataset(name, { root });
   } catch (e) {
@@ -115,9 +116,9 @@ describe('loadDataset with a torchvision root', () => {
   });
 
   it('rejects an unknown dataset name', async () => {
-    const e = await failure('svhn' as DatasetName, tmp);
+    const e = await failure('svhn' as BuiltinDatasetName, tmp);
     expect(e.code).toBe('NL_INVALID_ARGUMENT');
-    expect(e.hint).toBe('Choose one of: mnist, fashion-mnist, kmnist, cifar10.');
+    expect(e.hint).toBe('Choose one of: fashion-mnist, mnist, kmnist, cifar10.');
   });
 });
 

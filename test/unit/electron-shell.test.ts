@@ -8,7 +8,7 @@ import type { MenuItemConstructorOptions } from 'electron';
 import { describe, expect, it } from 'vitest';
 import { commandForFile, filesInArgv } from '../../electron/files.js';
 import { isAppUrl } from '../../electron/ipc.js';
-import { MENU_ACTIONS } from '../../engine/host/api.js';
+import { MENU_ACTIONS } from '../../engine/contract/api.js';
 import { buildMenuTemplate, RENDERER_KEYS, type MenuHandlers } from '../../electron/menu.js';
 import { appResponse, CONTENT_SECURITY_POLICY, resolveAppRequest } from '../../electron/protocol.js';
 import { DEFAULT_SIZE, initialBounds } from '../../electron/window-state.js';

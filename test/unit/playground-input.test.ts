@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { luma, resizeBilinear, toPlanar } from '../../engine/data/images.js';
-import { METHODS, type DatasetInfoDto } from '../../engine/host/api.js';
+import { METHODS, type DatasetInfoDto } from '../../engine/contract/api.js';
 import { defaultChoice, infoRequest, viewChoices } from '../../renderer/state/datasetView';
 import { resizeChw } from '../../renderer/state/imageResize';
 import { DEFAULT_INPUT, padView, parseFeature, parseFeatureRow, pickRow, pilLuma, placeImage, playgroundInput, rgbaToChw, rowLabel } from '../../renderer/state/playground';

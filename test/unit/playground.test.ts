@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DATASET_CLASSES, rgbaToGrey } from '../../renderer/state/training';
+import { BUILTIN_DATASETS } from '../../engine/contract/datasets.js';
+import { rgbaToGrey } from '../../renderer/state/training';
 
 describe('rgbaToGrey (the inference playground)', () => {
   it('takes the luma of opaque pixels and treats transparent ones as black', () => {
@@ -12,6 +13,6 @@ describe('rgbaToGrey (the inference playground)', () => {
     expect(rgbaToGrey(rgba)).toEqual([255, 255, 255, 0]);
   });
   it('knows ten class names for each dataset', () => {
-    for (const names of Object.values(DATASET_CLASSES)) expect(names).toHaveLength(10);
+    for (const { classes } of Object.values(BUILTIN_DATASETS)) expect(classes).toHaveLength(10);
   });
 });

@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MENU_ACTIONS } from '../../engine/host/api.js';
+import { MENU_ACTIONS } from '../../engine/contract/api.js';
 import { buildAppState, DEFAULT_PANELS, hasUnsavedWork, needsSending, windowTitle } from '../../renderer/state/appState.js';
 import { planDrop } from '../../renderer/state/drop.js';
 import { checkpointFileName, dirName, isAbsolutePath, joinPath, projectFileName, proposedFile, resolveUserPath, startFolder } from '../../renderer/state/paths.js';

@@ -5,12 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EngineService } from '../../engine/host/service.js';
-import type { LayerDto } from '../../engine/host/api.js';
+import type { LayerDto } from '../../engine/contract/api.js';
 import { fieldSpecs, formatValue, parseText } from '../../renderer/panels/paramSchema.js';
 import { applyChanges, fromGraphDto, newName, toFlowEdge, toFlowNode, toGraphDto, uniqueName, wouldCycle } from '../../renderer/state/graph.js';
 import { emptyHistory, record, redo, undo } from '../../renderer/state/history.js';
 import { connectionProblem } from '../../renderer/canvas/isValidConnection.js';
-import { RunOverridesDto, ProjectDto } from '../../engine/host/api.js';
+import { RunOverridesDto, ProjectDto } from '../../engine/contract/api.js';
 import { effectiveSettings, fmtEta, runRequest, sampleToRgba } from '../../renderer/state/training.js';
 import { PointBuffer, metrics } from '../../renderer/charts/useMetricSeries.js';
 

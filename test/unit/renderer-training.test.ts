@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { EngineService } from '../../engine/host/service.js';
 import { DatasetSchema, TrainingSchema } from '../../engine/graph/document.js';
-import type { CsvPreviewDto, LayerDto } from '../../engine/host/api.js';
+import type { CsvPreviewDto, LayerDto } from '../../engine/contract/api.js';
 import { fieldSpecs, formatValue, parseText } from '../../renderer/panels/paramSchema.js';
 import { emptyHistory, record, undo } from '../../renderer/state/history.js';
 import {
@@ -65,7 +65,7 @@ describe('optimizer and scheduler forms from the engine', () => {
     expect(parseText('0.8, 1', adam.find((f) => f.name === 'betas')!)).toMatchObject({ ok: false });
     expect(parseText('0', TRAINING_FIELDS.epochs)).toMatchObject({ ok: false });
     expect(parseText('', TRAINING_FIELDS.clip_grad_norm)).toEqual({ ok: true, value: undefined });
-    // issue 10, item 9: the panel refuses what the engine would, with the engine's bounds (engine/train/settings.ts)
+    // issue 10, item 9: the panel refuses what the engine would, with the engine's bounds (engine/contract/settings.ts)
     expect(parseText('1e308', sgd.find((f) => f.name === 'lr')!)).toEqual({ ok: false, message: 'must be at most 100' });
     expect(parseText('1e9', TRAINING_FIELDS.epochs)).toEqual({ ok: false, message: 'must be at most 100000' });
     expect(parseText('2000000', TRAINING_FIELDS.batch_size)).toMatchObject({ ok: false });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -452,7 +452,7 @@ describe('loadSafetensors', () => {
     });
     expect((missing?.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
     const abs = path.join(dir, 'none.safetensors');
-    expect((await loadSafetensors(abs).catch((x: Error) => x))?.message).toBe(`${abs}: checkpoint file not found`);
+    expect((await loadSafetensors(abs).then(() => undefined, (x: Error) => x))?.message).toBe(`${abs}: checkpoint file not found`);
     const folder = path.join(dir, 'folder.safetensors');
     mkdirSync(folder);
     const e = await loadSafetensors(folder).then(() => undefined, (x: NetloomError) => x);

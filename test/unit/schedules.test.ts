@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { NetloomError } from '../../engine/errors.js';
-import { lrSchedule, parseScheduler, SchedulerSchema, validateScheduler } from '../../engine/train/schedules.js';
+import { SchedulerSchema } from '../../engine/contract/schedulers.js';
+import { lrSchedule, parseScheduler, validateScheduler } from '../../engine/train/schedules.js';
 import { PYTHON, itWithPython } from '../python-reference.js';
 
 // Expected sequences are torch 1.13's, from test/unit/gen_schedules.py: committed in

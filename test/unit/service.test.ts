@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CATALOG } from '../../engine/graph/catalog.js';
-import { API_VERSION, METHODS, type EngineEvent, type MethodName } from '../../engine/host/api.js';
-import { EngineService, layerDefaults } from '../../engine/host/service.js';
+import { API_VERSION, METHODS, type EngineEvent, type MethodName } from '../../engine/contract/api.js';
+import { EngineService } from '../../engine/host/service.js';
+import { layerDefaults } from '../../engine/host/catalog-dto.js';
 
 const service = new EngineService();
 const quickstart = () => JSON.parse(readFileSync('assets/templates/quickstart.json', 'utf8'));
@@ -115,7 +116,7 @@ describe('templates', () => {
     for (const t of await service.listTemplates({})) valid('getTemplate', await service.getTemplate({ id: t.id }));
     await expect(service.getTemplate({ id: 'nope' })).rejects.toMatchObject({ code: 'NL_INVALID_ARGUMENT', hint: expect.stringContaining('quickstart') });
     // A new project from a template has no file yet: the template's data path comes back absolute, beside the template.
-    const iris = (await service.getTemplate({ id: 'iris-mlp' })).training.dataset as { type: string; path: string };
+    const iris = (await service.getTemplate({ id: 'iris-mlp' })).training!.dataset as { type: string; path: string };
     expect(iris).toMatchObject({ type: 'csv', path: join(process.cwd(), 'assets', 'samples', 'iris.csv') });
     await expect(service.getTemplate({ id: '../../package' })).rejects.toMatchObject({ code: 'NL_INVALID_ARGUMENT' });
   });

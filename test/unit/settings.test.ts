@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../engine/graph/analyze.js';
 import { parseProject } from '../../engine/graph/document.js';
-import { checkRequest } from '../../engine/host/api.js';
+import { checkRequest } from '../../engine/contract/api.js';
 import { EngineService } from '../../engine/host/service.js';
-import { epochTables } from '../../engine/train/job.js';
+import { epochTables } from '../../engine/train/lr-tables.js';
 import { lrSchedule } from '../../engine/train/schedules.js';
 
 const quickstart = () => JSON.parse(readFileSync('assets/templates/quickstart.json', 'utf8'));

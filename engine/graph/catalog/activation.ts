@@ -2,9 +2,6 @@
 import { z } from 'zod';
 import { fail, float32, ok, type LayerSpec } from './types.js';
 
-/** Kernel codes: must match native Activation (kernels.h). */
-export const ACTIVATION_CODES = { LeakyReLU: 0, ELU: 1, GELU: 2, GELU_TANH: 3, SiLU: 4, Sigmoid: 5, Tanh: 6 } as const;
-
 function elementwise(type: string, doc: string, params: z.ZodType<Record<string, unknown>>, paramDocs: Record<string, string> = {}): LayerSpec {
   const inplace = { inplace: 'accepted for PyTorch compatibility; Netloom plans memory itself' };
   return { type, group: 'Activation', doc, paramDocs: { ...inplace, ...paramDocs }, params, arity: { min: 1, max: 1 }, ports: ['input'], infer: (_p, [inp]) => ok(inp) };

@@ -3,7 +3,7 @@
  * messages print them with the batch in front through ShapeCtx.fmt, e.g. [64,32,14,14].
  */
 import { z } from 'zod';
-import { FLOAT32_MAX } from '../../train/settings.js';
+import { FLOAT32_MAX } from '../../contract/settings.js';
 
 export type Shape = readonly number[];
 

@@ -3,8 +3,9 @@
  *
  * Both hosts implement it over one EngineService: Electron over IPC (electron/ipc.ts +
  * preload.ts) and `netloom serve` over a WebSocket (engine/host/serve.ts). The renderer imports
- * nothing from engine/ but this file. It is "common" code: no Node imports, only zod, so it
- * bundles into the browser.
+ * nothing from engine/ but the contract layer (engine/contract/: this file, the training settings,
+ * optimizers, schedulers and built-in datasets). Contract files are "common" code: no Node
+ * imports, only zod and each other, so they bundle into the browser.
  *
  * Wire format (both transports):
  *   request   { id: number, method: keyof EngineApi, params: <that method's params> }
@@ -14,11 +15,11 @@
  * response (code NL_BAD_REQUEST) and the connection keeps serving.
  */
 import { z } from 'zod';
-import { setting } from '../train/settings.js';
+import { BuiltinDatasetSchema } from './datasets.js';
+import { OptimizerFlagSchema } from './optimizers.js';
+import { setting } from './settings.js';
 
 export const API_VERSION = 1;
-// The training numbers' ranges and messages (zod only): the renderer's forms use them too.
-export { SETTINGS, type SettingName } from '../train/settings.js';
 
 // ---- shared documents ----------------------------------------------------------------------------
 
@@ -140,8 +141,8 @@ export const RunOverridesDto = z
     epochs: setting('epochs'),
     batchSize: setting('batch_size'),
     lr: setting('lr'),
-    optimizer: z.enum(['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad']),
-    dataset: z.enum(['mnist', 'fashion-mnist']),
+    optimizer: OptimizerFlagSchema,
+    dataset: BuiltinDatasetSchema,
     limitTrain: setting('limit'),
     limitTest: setting('limit'),
     seed: setting('seed'),
@@ -527,7 +528,7 @@ export const METHODS = {
     params: z
       .object({
         /** a built-in by name */
-        name: z.enum(['mnist', 'fashion-mnist', 'kmnist', 'cifar10']).optional(),
+        name: BuiltinDatasetSchema.optional(),
         /** a project's training.dataset: a built-in's name or a description (torchvision folder, image folder, CSV), checked by the engine */
         dataset: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
         /** the project's file, when saved: relative dataset paths resolve against its folder (else they must be absolute) */

@@ -1,7 +1,7 @@
 /**
  * The numbers a user sets for a training run, declared once: the range of each and the words that
- * say so. The project file's training section and optimizers (graph/document.ts), the schedulers'
- * learning rates (schedules.ts), the API's run overrides and resume edits (host/api.ts), the CLI's
+ * say so. The project file's training section (graph/document.ts), the optimizers (optimizers.ts),
+ * the schedulers' learning rates (schedulers.ts), the API's run overrides and resume edits (api.ts), the CLI's
  * flags (host/cli.ts) and the renderer's forms (trainingSchema's JSON Schema carries the bounds as
  * minimum / maximum) all take them from here. A value out of range is refused where it is entered,
  * naming the setting:
@@ -9,7 +9,7 @@
  *   Learning rate (lr) must be a positive number no larger than 100 (got 1e308)
  *
  * instead of reaching the native runtime as "instruction 12 (sgd_step): a hyper-parameter is not a
- * finite number". Zod only, no Node imports: host/api.ts bundles this into the browser.
+ * finite number". Zod only, no Node imports: the renderer bundles this (it is part of the contract).
  *
  * Why upper bounds at all (PyTorch takes any float): the engine computes in float32, so anything
  * above FLOAT32_MAX (3.4e38) is infinity there; and far below that, a value stops being a setting
@@ -88,6 +88,26 @@ export const SETTINGS = {
 } as const satisfies Record<string, SettingRange>;
 
 export type SettingName = keyof typeof SETTINGS;
+
+/** Where a run may train: auto = CUDA when a CUDA build and a GPU are present, else the CPU. */
+export const DEVICES = ['auto', 'cpu', 'cuda'] as const;
+
+/**
+ * The run's settings when a project leaves them out: the PyTorch quickstart's DataLoader(batch_size=64)
+ * and 5 epochs, no shuffling, no clipping, a constant lr. The project schema (graph/document.ts) and
+ * the renderer's training panel both read them from here; the dataset's and the optimizer's are
+ * DEFAULT_DATASET (datasets.ts) and DEFAULT_OPTIMIZER (optimizers.ts).
+ */
+export const RUN_DEFAULTS = {
+  batch_size: 64,
+  shuffle: false,
+  drop_last: false,
+  epochs: 5,
+  seed: 0,
+  clip_grad_norm: null,
+  scheduler: null,
+  device: 'auto',
+} as const satisfies { device: (typeof DEVICES)[number] } & Record<string, unknown>;
 
 /** A number as a user would type it: 1e308, 0.001, 100000 (no "e+", no grouping that reads as two numbers). */
 function shown(v: unknown): string {

@@ -12,7 +12,8 @@ import { NetloomError } from '../../engine/errors.js';
 import { thrown } from '../support/rejection.js';
 import { compileGraph } from '../../engine/compile/compile.js';
 import { analyzeForTraining } from '../../engine/graph/analyze.js';
-import { OptimizerSchema, parseProjectText } from '../../engine/graph/document.js';
+import { OptimizerSchema } from '../../engine/contract/optimizers.js';
+import { parseProjectText } from '../../engine/graph/document.js';
 import { loadSafetensors, saveSafetensors, type TensorF32 } from '../../engine/io/safetensors.js';
 import { Session } from '../../engine/runtime/session.js';
 import {

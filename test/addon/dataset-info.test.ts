@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../engine/data/datasets.js';
 import { isNetloomError } from '../../engine/errors.js';
-import { METHODS } from '../../engine/host/api.js';
+import { METHODS } from '../../engine/contract/api.js';
 import { EngineService } from '../../engine/host/service.js';
 import { invertChanges, trainingAfter, type GraphChange } from '../../renderer/state/graph';
 

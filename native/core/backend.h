@@ -1,0 +1,108 @@
+// Backend: the one way the runtime reaches a device (in the manner of ggml's ggml-backend.h).
+//
+// A Session (runtime.h) decodes and validates its Program, keeps the training state (step
+// counter, seed, lr overrides) and the epoch loop, and does everything that touches memory or
+// runs a kernel through its Backend:
+//   - the buffer plan:   alloc_buffers()      one arena holding every buffer at the planner's offsets
+//   - host -> device:    set_buffer()         parameters, checkpoints, optimizer state
+//                        set_dataset()        a split's samples (copied, or borrowed where the
+//                                             device can read host memory: the CPU)
+//                        gather_batch()       the batch's rows of a loaded split into the input,
+//                                             labels and targets buffers (device-side)
+//   - device -> host:    get_buffer()         parameters, the loss, the logits of a batch
+//   - the kernel table:  run()                one instruction; the backend looks its kernel up by
+//                                             opcode (validation is backend-independent: op-table.h)
+//   - gradient checks:   watch_gradients(), gradients_finite(), gradients_have_nan()
+//   - synchronisation:   synchronize()        returns when all queued work is done
+//
+// The CPU backend (cpu-backend.h) is the first implementation and the only one today. A CUDA
+// backend slots in as the second, with no change to Session or to the op checks:
+//   1. native/cuda/backend.cu: class CudaBackend : public Backend. alloc_buffers() makes one
+//      cudaMalloc arena (NL_STATUS_OUT_OF_MEMORY naming it when it fails), set_buffer()/get_buffer()
+//      are cudaMemcpy at the buffer's offset, set_dataset() uploads the split once, gather_batch()
+//      is a gather kernel on the device, synchronize() is cudaStreamSynchronize.
+//   2. native/cuda/ops/<family>.cu: one run function per opcode (template <class O> run over
+//      OperandsOf<O>, as ops/<family>.cpp does for the CPU), collected into its own kernel table
+//      by the ops.def X-macro, which makes a missing kernel a link error rather than a crash.
+//      Until every op has a CUDA kernel, supports_op() says which it lacks, so the engine can
+//      refuse (or fall back) before training starts.
+//   3. A factory beside cpu_backend_create(), chosen when the session is created; the library is
+//      loaded at run time only where a driver is (see DESIGN.md).
+// Every method returns a Status and never throws across this interface (an implementation runs
+// its work under guarded(), memory.h), so the session's error paths do not depend on the device.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+#include "program.h"
+
+namespace nl {
+
+enum Split : int { SPLIT_TRAIN = 0, SPLIT_TEST = 1 };
+
+// What a kernel needs besides its operands: the batch and the session's training state.
+struct StepState {
+    int n = 0;                // rows in this batch (<= the program's max_batch)
+    bool training = true;     // training mode (BatchNorm batch statistics, dropout on) or eval mode
+    float lr = -1.f;          // learning-rate override for this step (< 0: the program's)
+    float momentum = -1.f;    // momentum / beta1 override for this step (< 0: the program's)
+    int64_t step = 0;         // optimizer steps taken, this one included (bias correction, dropout's RNG counter)
+    uint64_t seed = 0;        // the run's seed (dropout)
+};
+
+// A split's samples as the host holds them: uint8 `images` (scaled by 1/255 when gathered) or
+// float `features`; class `labels` (one per sample) and/or float `targets` (target_size each).
+// The Session has validated them against the program before a backend sees them.
+struct DatasetView {
+    bool is_float = false;                 // features (true) or images (false), even when count is 0
+    const uint8_t * images = nullptr;
+    const float * features = nullptr;
+    const uint8_t * labels = nullptr;
+    const float * targets = nullptr;
+    int64_t count = 0, sample_size = 0, target_size = 0;
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual const char * name() const = 0;   // "CPU"
+    virtual int threads() const = 0;         // host threads the backend computes with
+
+    // The buffer plan: one zeroed arena for every buffer of `p`, at the planner's offsets. `p`
+    // outlives the backend (the Session owns both).
+    virtual Status alloc_buffers(const Program & p) = 0;
+
+    // Host <-> device copies of `bytes` from the start of buffer `id` (the Session checks ids and sizes).
+    virtual Status set_buffer(int32_t id, const void * src, size_t bytes) = 0;
+    virtual Status get_buffer(int32_t id, void * dst, size_t bytes) = 0;
+
+    // A split's samples (a replaced split is freed before its successor is allocated). borrow:
+    // keep the host's pointers instead of copying, where the device can read host memory; the
+    // caller then keeps that memory alive and unchanged until the split is set again or the
+    // session is freed.
+    virtual Status set_dataset(Split split, const DatasetView & data, bool borrow) = 0;
+    // Rows index[0..n) of a loaded split into the program's input buffer, and their labels and
+    // targets into its labels and targets buffers when it has them.
+    virtual Status gather_batch(Split split, const int32_t * index, int n) = 0;
+
+    // Runs one (validated) instruction: its kernel from the backend's kernel table.
+    virtual Status run(const Instr & in, const StepState & s) = 0;
+    // Whether this backend has a kernel for `op` (the CPU has them all).
+    virtual bool supports_op(Op op) const = 0;
+
+    // The buffers the non-finite check reads (the learnable gradients), set once; then per step,
+    // whether they are all finite (fast), and on failure whether a NaN is among them (slow).
+    virtual Status watch_gradients(const std::vector<int32_t> & ids) = 0;
+    virtual bool gradients_finite() = 0;
+    virtual bool gradients_have_nan() = 0;
+
+    // Returns when all work queued on the device is done (the CPU runs synchronously).
+    virtual Status synchronize() = 0;
+};
+
+// The CPU backend: `threads` workers in one pool (0 = all hardware threads; fewer start if the
+// system refuses some).
+Status cpu_backend_create(int threads, std::unique_ptr<Backend> & out);
+
+} // namespace nl
