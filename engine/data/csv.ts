@@ -99,7 +99,12 @@ export async function loadCsv(file: string, options: CsvOptions): Promise<Tabula
   } finally /* Stryker disable next-line BlockStatement: belt and braces: the read stream closes the handle itself at its end and when the loop leaves early (autoClose) */ {
     await handle.close().catch(() => undefined);
   }
-  if (decoder) pending += decoder.decode();
+  if (decoder) {
+    // the flush turns bytes cut off at the end of the file into U+FFFD too
+    const tail = decoder.decode();
+    if (tail.includes('\uFFFD')) replaced = true;
+    pending += tail;
+  }
   if (!parser) start(true);
   else parser.push(pending);
   parser!.end();

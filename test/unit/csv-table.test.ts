@@ -213,9 +213,10 @@ describe('the file', () => {
     expect(seen.at(-1)).toEqual([content.length, content.length]);
   });
 
-  it('a UTF-8 sequence cut off at the end of the file becomes U+FFFD in the last label', async () => {
+  it('a UTF-8 sequence cut off at the end of the file becomes U+FFFD in the last label, and the notes say so', async () => {
     const ds = await load(Buffer.concat([Buffer.from('a,y\n1,p\n2,caf'), Buffer.from([0xc3])]));
     expect(ds.classes).toEqual(['caf\uFFFD', 'p']);
+    expect(ds.notes).toEqual([`t${fileNo}.csv is not valid UTF-8: some characters were replaced with "\uFFFD". Save the file as UTF-8 if names or labels look wrong.`]);
   });
 });
 
