@@ -12,7 +12,8 @@ import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { NetloomError } from '../errors.js';
 import { openUserFile } from '../io/read-file.js';
-import { CsvParser, detectDelimiter, type CsvDelimiter, type TabularTask } from './csv.js';
+import { CsvParser, detectDelimiter, type CsvDelimiter } from './csv-parse.js';
+import type { TabularTask } from './csv-table.js';
 
 /** How much of the file is read. */
 export const PREVIEW_BYTES = 256 * 1024;

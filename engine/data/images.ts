@@ -40,7 +40,7 @@ import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { NetloomError } from '../errors.js';
 import { readUserFile } from '../io/read-file.js';
-import { codePointCompare } from './csv.js';
+import { codePointCompare } from './csv-table.js';
 import type { Split } from './image-split.js';
 import { checkValidationFraction, selectSamples, splitTrainVal } from './split.js';
 

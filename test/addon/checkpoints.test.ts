@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NetloomError } from '../../engine/errors.js';
+import { thrown } from '../support/rejection.js';
 import { compileGraph } from '../../engine/compile/compile.js';
 import { analyzeForTraining } from '../../engine/graph/analyze.js';
 import { OptimizerSchema } from '../../engine/contract/optimizers.js';
@@ -23,16 +24,6 @@ import {
 const tmp = mkdtempSync(path.join(tmpdir(), 'netloom-ckpt-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** What `f` throws, as a plain object (an Error's message is not enumerable, so toMatchObject would not see it). */
-function thrown(f: () => unknown): { code?: string; message: string; hint?: string } {
-  try {
-    f();
-  } catch (e) {
-    const x = e as NetloomError;
-    return { code: x.code, message: x.message, hint: x.hint };
-  }
-  throw new Error('expected a throw');
-}
 const refusal = (metadata: Record<string, string>) => thrown(() => checkNetloomMetadata(metadata, 'run.safetensors'));
 const accepts = (metadata: Record<string, string>) => expect(() => checkNetloomMetadata(metadata, 'run.safetensors'), JSON.stringify(metadata)).not.toThrow();
 const t = (shape: number[], values?: number[]): TensorF32 => ({ shape, data: Float32Array.from(values ?? Array(shape.reduce((a, b) => a * b, 1)).fill(0.5)) });

@@ -9,7 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAllOrFail } from '../support/setup.js';
 import { EngineService } from '../../engine/host/service.js';
 
 const SECRET = 'SECRET-7f3a-do-not-echo';
@@ -37,7 +38,7 @@ function file(name: string, content: string | Buffer = `${SECRET}\n`): string {
 
 const snapshot = (f: string) => ({ bytes: readFileSync(f), mtime: statSync(f).mtimeMs });
 
-beforeAll(async () => {
+beforeAllOrFail(async () => {
   process.env.NETLOOM_CONFIG_DIR = join(tmp, 'config');
   // a run that exists without training: the iris template's tiny CSV, weights as initialised
   const project = await s.getTemplate({ id: 'iris-mlp' });

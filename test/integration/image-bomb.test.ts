@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAllOrFail } from '../support/setup.js';
 import { loadImageFolder } from '../../engine/data/images.js';
 
 const CLI = join(process.cwd(), 'dist', 'engine', 'host', 'cli.js');
@@ -81,7 +82,7 @@ function folder(name: string, files: Record<string, Buffer>): string {
 }
 
 let shapes: string;
-beforeAll(() => {
+beforeAllOrFail(() => {
   const files: Record<string, Buffer> = { 'a/bomb.png': bombPng(12000, 12000), 'b/bomb.jpg': bombJpeg(12000, 12000) };
   for (let i = 0; i < 20; i++) {
     files[`a/s${String(i).padStart(2, '0')}.png`] = smallPng(10 + i);

@@ -7,7 +7,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAllOrFail } from '../support/setup.js';
 import { ensureBuiltin } from '../../engine/data/builtin.js';
 import { parseProjectText } from '../../engine/graph/document.js';
 import { loadSafetensors, saveSafetensors } from '../../engine/io/safetensors.js';
@@ -28,7 +29,7 @@ async function run(): Promise<TrainingRun> {
 let good: string;
 let meta: Record<string, string>;
 
-beforeAll(async () => {
+beforeAllOrFail(async () => {
   await ensureBuiltin('mnist');
   const r = await run();
   good = join(tmp, 'good.safetensors');

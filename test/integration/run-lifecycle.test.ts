@@ -12,40 +12,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureBuiltin } from '../../engine/data/builtin.js';
 import type { EngineEvent } from '../../engine/contract/api.js';
-import type { Timers } from '../../engine/host/run-keeper.js';
 import { startServer, type RunningServer } from '../../engine/host/serve.js';
 import { EngineService } from '../../engine/host/service.js';
 import { loadBinding } from '../../engine/runtime/binding.js';
 import { connectApi } from './ws-client.js';
+import { ManualTimers } from '../support/manual-timers.js';
 
 const IDLE = 60_000;
 const MNIST_BYTES = 60_000 * 785 + 10_000 * 785;
-
-/** A clock the test moves: advance(ms) runs the timers that fall due, in order. */
-class ManualTimers implements Timers {
-  now = 0;
-  private queue: { at: number; fn: () => void; id: number }[] = [];
-  private nextId = 1;
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.queue.push({ at: this.now + ms, fn, id });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.queue = this.queue.filter((t) => t.id !== h);
-  }
-  advance(ms: number): void {
-    const until = this.now + ms;
-    for (;;) {
-      const due = this.queue.filter((t) => t.at <= until).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.queue = this.queue.filter((t) => t !== due);
-      this.now = due.at;
-      due.fn();
-    }
-    this.now = until;
-  }
-}
 
 const project = (name = 'lifecycle') => {
   const p = JSON.parse(readFileSync('assets/templates/quickstart.json', 'utf8'));

@@ -10,7 +10,8 @@ import { linkSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAllOrFail } from '../support/setup.js';
 import { startServer, type RunningServer } from '../../engine/host/serve.js';
 import { type RawAnswer, rawRequest, upgradeStatus } from '../support/raw-http.js';
 
@@ -19,7 +20,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'netloom-serve-guards-'));
 const rendererDir = join(tmp, 'renderer');
 let server: RunningServer;
 
-beforeAll(async () => {
+beforeAllOrFail(async () => {
   mkdirSync(join(rendererDir, 'assets'), { recursive: true });
   writeFileSync(join(rendererDir, 'index.html'), FAKE_INDEX);
   writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log("hi")');

@@ -9,7 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { beforeAllOrFail } from '../support/setup.js';
 import WebSocket from 'ws';
 import { NetloomError } from '../../engine/errors.js';
 import { handleMessage, startServer, UNAUTHORIZED_PAGE, type RunningServer } from '../../engine/host/serve.js';
@@ -22,7 +23,7 @@ const rendererDir = join(tmp, 'renderer');
 const savedConfigDir = process.env.NETLOOM_CONFIG_DIR;
 let server: RunningServer;
 
-beforeAll(async () => {
+beforeAllOrFail(async () => {
   mkdirSync(join(rendererDir, 'assets'), { recursive: true });
   writeFileSync(join(rendererDir, 'index.html'), INDEX);
   writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
@@ -105,6 +106,21 @@ describe('serve over HTTP: each answer in full', () => {
       expect(a.body).toContain('<title>Netloom: the user interface is not built</title>');
       expect(a.body).toContain('Run <code>npm run build</code> (or <code>npm run build:renderer</code>) and restart <code>netloom serve</code>.');
       expect((await request('GET', '/', {}, s)).status).toBe(401);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a renderer folder without its page (a build cut short): its assets still load, a missing one is 404', async () => {
+    const half = join(tmp, 'half-built');
+    mkdirSync(join(half, 'assets'), { recursive: true });
+    writeFileSync(join(half, 'assets', 'app.js'), 'console.log(2)');
+    const s = await startServer({ port: 0, rendererDir: half, log: () => undefined });
+    try {
+      const asset = await request('GET', '/assets/app.js', {}, s);
+      expect({ status: asset.status, body: asset.body }).toEqual({ status: 200, body: 'console.log(2)' });
+      expect((await request('GET', '/assets/gone.js', {}, s)).status).toBe(404);
+      expect((await request('GET', `/?token=${s.token}`, {}, s)).status).toBe(503);
     } finally {
       await s.close();
     }
@@ -216,6 +232,15 @@ describe('serve: a server that cannot start says why', () => {
     }
   });
 
+  it('the ends of the range are ports too: 0 (any free port) and 65535', async () => {
+    for (const port of [0, 65535]) {
+      const s = await startServer({ port, rendererDir, log: () => undefined }).catch((e: NetloomError) => e);
+      // 65535 may be taken on this machine: then the refusal says so, and is not about the number
+      if (s instanceof NetloomError) expect({ port, code: s.code, message: s.message }).toEqual({ port, code: 'NL_IO', message: `port ${port} on 127.0.0.1 is already in use` });
+      else await s.close();
+    }
+  });
+
   it('a busy port, and an address this machine does not have', async () => {
     const busy = await startServer({ port: server.port, rendererDir }).then(() => undefined, (x: NetloomError) => x);
     expect({ code: busy?.code, message: busy?.message, hint: busy?.hint }).toEqual({
@@ -227,6 +252,7 @@ describe('serve: a server that cannot start says why', () => {
     expect({ code: absent?.code, message: absent?.message, hint: absent?.hint }).toEqual({
       code: 'NL_IO', message: 'cannot listen on 192.0.2.1: no such address on this machine', hint: "Pass --host 127.0.0.1, or an address of one of this machine's network interfaces.",
     });
+    expect((absent?.cause as NodeJS.ErrnoException).code).toBe('EADDRNOTAVAIL');
   });
 
   it('the printed address names a host a browser can open', async () => {
@@ -240,6 +266,26 @@ describe('serve: a server that cannot start says why', () => {
       } finally {
         await s.close();
       }
+    }
+  });
+
+  it('without a log option, what the server logs goes to stderr, a line each', async () => {
+    const s = await startServer({ port: 0, rendererDir, maxMessageBytes: 16 });
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${s.port}/api?token=${s.token}`);
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      const closed = new Promise((resolve) => ws.once('close', resolve));
+      ws.send('x'.repeat(64));
+      await closed;
+      await vi.waitFor(() => expect(written).toContain('netloom serve: connection error: Max payload size exceeded\n'));
+    } finally {
+      spy.mockRestore();
+      await s.close();
     }
   });
 

@@ -7,7 +7,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAllOrFail } from '../support/setup.js';
 import WebSocket from 'ws';
 import { connectApi, type ApiClient } from './ws-client.js';
 import { NetloomError } from '../../engine/errors.js';
@@ -25,7 +26,7 @@ const savedConfigDir = process.env.NETLOOM_CONFIG_DIR;
 const logs: string[] = [];
 let server: RunningServer;
 
-beforeAll(async () => {
+beforeAllOrFail(async () => {
   mkdirSync(join(rendererDir, 'assets'), { recursive: true });
   writeFileSync(join(rendererDir, 'index.html'), FAKE_INDEX);
   writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log("hi")');
@@ -164,7 +165,7 @@ describe('serve: WebSocket access', () => {
 
 describe('serve: the EngineApi', () => {
   let c: ApiClient;
-  beforeAll(async () => {
+  beforeAllOrFail(async () => {
     c = await connect();
   });
   afterAll(() => c.close());
@@ -262,7 +263,7 @@ describe('serve: the EngineApi', () => {
     const huge = await c.call('analyze', { graph: { nodes: [], edges: [] }, batchSize: 1, padding: 'x'.repeat(4 * 1024 * 1024) });
     expect(huge.result.batchSize).toBe(1); // unknown keys are dropped by the params schema
     const binary = await c.sendRaw(Buffer.from([0, 1, 2, 3]), true);
-    expect(binary).toMatchObject({ id: -1, error: { code: 'NL_BAD_REQUEST', message: 'binary messages are not supported' } });
+    expect(binary).toEqual({ id: -1, error: { code: 'NL_BAD_REQUEST', message: 'binary messages are not supported', hint: 'Send JSON text.' } });
     const hello = await c.call('hello');
     expect(hello.result.apiVersion).toBe(1);
   });
@@ -274,6 +275,8 @@ describe('serve: the EngineApi', () => {
       const closed = new Promise<number>((resolve) => small.ws.once('close', (code) => resolve(code)));
       small.ws.send('x'.repeat(4096));
       expect(await closed).toBe(1009);
+      // logged for whoever runs the server; a connection error with no listener would crash it instead
+      expect(logs).toContain('netloom serve: connection error: Max payload size exceeded');
       const again = await connect(s);
       expect((await again.call('hello')).result.apiVersion).toBe(1);
       again.close();

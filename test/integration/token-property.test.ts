@@ -17,7 +17,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAllOrFail } from '../support/setup.js';
 import { startServer, type RunningServer } from '../../engine/host/serve.js';
 import { upgradeStatus } from '../support/raw-http.js';
 
@@ -25,7 +26,7 @@ const PAGE = '<!doctype html><title>the netloom page</title>';
 const tmp = mkdtempSync(join(tmpdir(), 'netloom-token-'));
 let server: RunningServer;
 
-beforeAll(async () => {
+beforeAllOrFail(async () => {
   mkdirSync(join(tmp, 'renderer'));
   writeFileSync(join(tmp, 'renderer', 'index.html'), PAGE);
   server = await startServer({ host: '127.0.0.1', port: 0, rendererDir: join(tmp, 'renderer'), log: () => {} });

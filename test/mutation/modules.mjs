@@ -9,7 +9,7 @@ export const MODULES = {
     mutate: ['engine/host/serve.ts', 'engine/host/loopback.ts', 'engine/host/request-path.ts'],
     tests: [
       'test/unit/loopback.test.ts', 'test/unit/request-path.test.ts', 'test/integration/serve.test.ts', 'test/integration/serve-guards.test.ts',
-      'test/integration/serve-responses.test.ts', 'test/unit/json-depth.test.ts',
+      'test/integration/serve-responses.test.ts', 'test/integration/serve-connections.test.ts', 'test/integration/token-property.test.ts', 'test/unit/json-depth.test.ts',
     ],
   },
   io: {
@@ -21,8 +21,8 @@ export const MODULES = {
     ],
   },
   csv: {
-    mutate: ['engine/data/csv.ts'],
-    tests: ['test/unit/csv.test.ts', 'test/unit/csv-options.test.ts', 'test/unit/csv-preview.test.ts', 'test/unit/user-files.test.ts'],
+    mutate: ['engine/data/csv-parse.ts', 'engine/data/csv-table.ts', 'engine/data/csv.ts'],
+    tests: ['test/unit/csv.test.ts', 'test/unit/csv-property.test.ts', 'test/unit/csv-table.test.ts', 'test/unit/csv-options.test.ts', 'test/unit/csv-preview.test.ts', 'test/unit/user-files.test.ts'],
   },
   images: {
     mutate: ['engine/data/images.ts'],

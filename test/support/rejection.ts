@@ -7,3 +7,14 @@ export async function rejection(p: Promise<unknown>): Promise<{ code?: string; m
   }
   throw new Error('expected a rejection');
 }
+
+/** What `f` throws, as a plain {code, message, hint} (a NetloomError's fields), so one toEqual checks all three. */
+export function thrown(f: () => unknown): { code?: string; message: string; hint?: string } {
+  try {
+    f();
+  } catch (e) {
+    const x = e as { code?: string; message: string; hint?: string };
+    return { code: x.code, message: x.message, hint: x.hint };
+  }
+  throw new Error('expected a throw');
+}

@@ -4,8 +4,8 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { writeFileAtomic, writeFileAtomicSync, type SaveFs, type SaveFsSync } from '../../engine/io/atomic.js';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { STALE_TEMP_MS, writeFileAtomic, writeFileAtomicSync, type SaveFs, type SaveFsSync } from '../../engine/io/atomic.js';
 import { NetloomError } from '../../engine/errors.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'netloom-atomic-'));
@@ -99,6 +99,58 @@ describe.each(variants)('stale temp files of interrupted saves (%s)', (name, wri
     } finally {
       sleeper.kill();
     }
+  });
+});
+
+/**
+ * Which writer counts as gone, and when a leftover is too old to be a save in progress. As root (CI, containers)
+ * no process is out of reach, so "exists but belongs to another user" (EPERM from kill(pid, 0)) is simulated by
+ * answering process.kill for two made-up pids; the clock is pinned so that "a day old" is exact.
+ */
+describe.each(variants)('stale temp files: whose and how old (%s)', (name, write) => {
+  const OTHER_USERS = 4_000_000_001; // exists, but kill(pid, 0) is refused: EPERM
+  const GONE = 4_000_000_002; // no such process: ESRCH
+  afterEach(() => vi.restoreAllMocks());
+
+  function fakePids(): void {
+    const kill = process.kill.bind(process);
+    vi.spyOn(process, 'kill').mockImplementation((pid: number, signal?: string | number) => {
+      if (pid === OTHER_USERS) throw Object.assign(new Error('kill EPERM'), { code: 'EPERM' });
+      if (pid === GONE) throw Object.assign(new Error('kill ESRCH'), { code: 'ESRCH' });
+      return kill(pid, signal);
+    });
+  }
+
+  it("keeps a live writer's leftover that belongs to another user; removes one whose writer is gone", async () => {
+    fakePids();
+    const sub = path.join(dir, `whose-${name}`);
+    mkdirSync(sub);
+    const otherUsers = `.data.csv.${OTHER_USERS}.0a0b0c0d0e0f.tmp`;
+    const gone = `.data.csv.${GONE}.0a0b0c0d0e0f.tmp`;
+    for (const f of [otherUsers, gone]) writeFileSync(path.join(sub, f), 'partial');
+    await write(path.join(sub, 'data.csv'), 'whole');
+    expect(readdirSync(sub).sort()).toEqual([otherUsers, 'data.csv'].sort());
+  });
+
+  it('a live writer\'s leftover is kept up to a day old (a long save is still a save), removed once over a day', async () => {
+    const now = Math.floor(Date.now() / 1000) * 1000; // whole seconds: file times hold them exactly
+    vi.spyOn(Date, 'now').mockReturnValue(now);
+    const sub = path.join(dir, `age-${name}`);
+    mkdirSync(sub);
+    const ages: Record<string, number> = { hour: 3_600_000, almostADay: STALE_TEMP_MS - 1000, aDay: STALE_TEMP_MS, overADay: STALE_TEMP_MS + 1000 };
+    const names: Record<string, string> = {};
+    let i = 0;
+    for (const [k, age] of Object.entries(ages)) {
+      // this process's pid: a writer that is certainly alive
+      names[k] = `.log.json.${process.pid}.${String(++i).padStart(12, '0')}.tmp`;
+      writeFileSync(path.join(sub, names[k]), 'partial');
+      utimesSync(path.join(sub, names[k]), (now - age) / 1000, (now - age) / 1000);
+    }
+    expect(STALE_TEMP_MS, 'a day').toBe(86_400_000);
+    await write(path.join(sub, 'log.json'), 'whole');
+    const left = new Set(readdirSync(sub));
+    for (const k of ['hour', 'almostADay', 'aDay']) expect(left.has(names[k]), `${k} old`).toBe(true);
+    expect(left.has(names.overADay), 'over a day old').toBe(false);
   });
 });
 
@@ -243,6 +295,34 @@ describe.each(stepped)('an interrupted save leaves the old file (%s)', (_name, s
       expect(statSync(target).ino).toBe(ino);
       expect(readFileSync(link).equals(OLD)).toBe(true);
       expect(temps(target), SAVE_STEPS[k]).toEqual([]);
+    }
+  });
+
+  it("the NL_IO error carries the system's error as its cause (its code, ENOSPC here, reaches the log)", async () => {
+    const { target } = oldFile();
+    const injected = Object.assign(new Error('injected ENOSPC'), { code: 'ENOSPC' });
+    const e = await save(target, NEW, (s) => {
+      if (s === 'write temp') throw injected;
+    }).then(() => undefined, (x: unknown) => x);
+    expect((e as NetloomError).code).toBe('NL_IO');
+    expect((e as NetloomError).message).toBe(`Could not write ${target}: injected ENOSPC`);
+    expect((e as NetloomError).cause).toBe(injected);
+  });
+
+  it.runIf(existsSync('/proc/self/fd'))('a failed save closes the temp file it opened (no descriptor leaks, whichever step failed)', async () => {
+    const open = () => readdirSync('/proc/self/fd').length;
+    for (const step of ['write temp', 'fsync temp', 'close temp', 'rename temp target']) {
+      const { target } = oldFile();
+      const before = open();
+      let armed = true;
+      await save(target, NEW, (s) => {
+        if (armed && s === step) {
+          armed = false;
+          throw new Error(`injected EIO before "${s}"`);
+        }
+      }).then(() => undefined, () => undefined);
+      expect(armed).toBe(false);
+      expect(open(), `open descriptors after a failure before "${step}"`).toBe(before);
     }
   });
 

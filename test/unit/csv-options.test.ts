@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { codePointCompare, loadCsv, naturalCompare, sortLabels, type CsvOptions } from '../../engine/data/csv.js';
+import { codePointCompare, naturalCompare, sortLabels } from '../../engine/data/csv-table.js';
+import { loadCsv, type CsvOptions } from '../../engine/data/csv.js';
 import { NetloomError } from '../../engine/errors.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'netloom-csv-options-'));

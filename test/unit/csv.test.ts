@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CsvParser, detectDelimiter, loadCsv, naturalCompare, parseCsv, sortLabels, type CsvOptions } from '../../engine/data/csv.js';
+import { CsvParser, detectDelimiter, parseCsv } from '../../engine/data/csv-parse.js';
+import { naturalCompare, sortLabels } from '../../engine/data/csv-table.js';
+import { loadCsv, type CsvOptions } from '../../engine/data/csv.js';
 import { splitTrainVal } from '../../engine/data/split.js';
 import { NetloomError } from '../../engine/errors.js';
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NetloomError } from '../../engine/errors.js';
+import { thrown } from '../support/rejection.js';
 import { decodeSafetensors, encodeSafetensors, loadSafetensors, saveSafetensors, type TensorF32 } from '../../engine/io/safetensors.js';
 import { PYTHON, itWithPython } from '../python-reference.js';
 
@@ -254,16 +255,6 @@ print(json.dumps({k: {'shape': list(v.shape), 'values': v.float().flatten().toli
   });
 });
 
-/** What `f` throws, as a plain object (an Error's message is not enumerable). */
-function thrown(f: () => unknown): { code?: string; message: string; hint?: string } {
-  try {
-    f();
-  } catch (e) {
-    const x = e as NetloomError;
-    return { code: x.code, message: x.message, hint: x.hint };
-  }
-  throw new Error('expected a throw');
-}
 const SRC = '/models/net.safetensors';
 const REEXPORT = 'Save the checkpoint again; from PyTorch use safetensors.torch.save_file(model.state_dict(), path).';
 /** The refusal of decoding `bytes`, as a plain object. */
