@@ -229,138 +229,118 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string, body: str
 
 // ---- the server ----------------------------------------------------------------------------------
 
-// eslint-disable-next-line max-lines-per-function -- split in the lead's branch
-export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
-  const host = opts.host ?? DEFAULT_HOST;
-  const requestedPort = opts.port ?? DEFAULT_PORT;
-  if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535)
-    throw new NetloomError('NL_INVALID_ARGUMENT', `--port must be a whole number from 0 to 65535, got ${requestedPort}`, 'Use --port 0 to pick any free port.');
-  const rendererDir = path.resolve(opts.rendererDir ?? path.join(netloomRoot(), 'dist', 'renderer'));
-  const service = opts.service ?? new EngineService();
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const token = randomBytes(24).toString('base64url');
-  const loopbackOnly = isLoopbackBindAddress(host);
+/** What the request handlers share: where the page lives, the token, and the Host check. */
+interface ServerContext {
+  readonly rendererDir: string;
+  readonly token: string;
+  readonly hostAllowed: (req: http.IncomingMessage) => boolean;
+}
 
-  /** On a loopback bind, refuse Host headers naming anything else (DNS rebinding). */
-  const hostAllowed = (req: http.IncomingMessage) => !loopbackOnly || isLoopbackHostHeader(req.headers.host);
-
-  const server = http.createServer((req, res) => {
-    handleHttp(req, res).catch((e: unknown) => {
-      log(`netloom serve: ${req.method} ${req.url} failed: ${(e as Error)?.stack ?? String(e)}`);
-      if (!res.headersSent) sendText(res, 500, 'internal error', 'text/plain; charset=utf-8');
-      else res.destroy();
-    });
-  });
-
-  async function handleHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendText(res, 405, 'method not allowed', 'text/plain; charset=utf-8', { Allow: 'GET, HEAD' });
-      return;
-    }
-    if (!hostAllowed(req)) {
-      sendText(res, 403, 'Netloom answers only requests addressed to localhost.', 'text/plain; charset=utf-8');
-      return;
-    }
-    // One canonical path for every decision below (request-path.ts).
-    const target = parseRequestTarget(req.url);
-    if (!target) {
-      sendText(res, 400, 'bad request: not a valid path', 'text/plain; charset=utf-8');
-      return;
-    }
-    const pathname = target.path;
-    if (pathname === '/api') {
-      sendText(res, 426, 'this address takes WebSocket connections only', 'text/plain; charset=utf-8', { Upgrade: 'websocket' });
-      return;
-    }
-    const index = await fileInside(rendererDir, path.join(rendererDir, 'index.html'));
-    if (pathname === '/' || pathname === '/index.html') {
-      // The page: with the token in its address, else the 401 page.
-      if (!tokenMatches(queryToken(target.query), token)) {
-        sendText(res, 401, UNAUTHORIZED_PAGE);
-        return;
-      }
-      if (!index) {
-        sendText(res, 503, NOT_BUILT_PAGE);
-        return;
-      }
-      streamFile(res, index.file, index.size, { 'Cache-Control': 'no-store' });
-      return;
-    }
-    // Static assets: the renderer's public bundle; no token needed, never outside rendererDir, and never
-    // the page itself under another name (a case-insensitive file system's INDEX.HTML, a hard link).
-    const found = await fileInside(rendererDir, resolveInside(rendererDir, pathname));
-    const isIndex = index !== undefined && (found?.file === index.file || (index.ino !== 0 && found?.dev === index.dev && found?.ino === index.ino));
-    if (!found || isIndex) {
-      sendText(res, 404, 'not found', 'text/plain; charset=utf-8');
-      return;
-    }
-    // Vite names assets by content hash, so they never change under the same name.
-    const immutable = pathname.startsWith('/assets/');
-    streamFile(res, found.file, found.size, { 'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache' });
+/** Answers a plain HTTP request: the page (with the token), the renderer's static assets, or a refusal. */
+async function handleHttp(ctx: ServerContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const { rendererDir, token } = ctx;
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    sendText(res, 405, 'method not allowed', 'text/plain; charset=utf-8', { Allow: 'GET, HEAD' });
+    return;
   }
-
-  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes ?? MAX_MESSAGE_BYTES });
-
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
-    const target = parseRequestTarget(req.url);
-    if (!target) {
-      refuseUpgrade(socket, 400, 'Bad Request', 'bad request: not a valid path');
-      return;
-    }
-    if (target.path !== '/api') {
-      refuseUpgrade(socket, 404, 'Not Found', 'WebSocket connections go to /api');
-      return;
-    }
-    if (!hostAllowed(req)) {
-      refuseUpgrade(socket, 403, 'Forbidden', 'Netloom answers only requests addressed to localhost.');
-      return;
-    }
-    const origin = req.headers.origin;
-    if (origin !== undefined) {
-      let originHost: string | undefined;
-      try {
-        originHost = new URL(origin).host.toLowerCase();
-      } catch /* Stryker disable next-line BlockStatement: originHost is undefined already when the Origin does not parse */ {
-        originHost = undefined;
-      }
-      // Stryker disable next-line ConditionalExpression: undefined differs from any Host header anyway; this says so first
-      if (originHost === undefined || originHost !== (req.headers.host ?? '').toLowerCase()) {
-        refuseUpgrade(socket, 403, 'Forbidden', 'cross-site connections to Netloom are not allowed');
-        return;
-      }
-    }
+  if (!ctx.hostAllowed(req)) {
+    sendText(res, 403, 'Netloom answers only requests addressed to localhost.', 'text/plain; charset=utf-8');
+    return;
+  }
+  // One canonical path for every decision below (request-path.ts).
+  const target = parseRequestTarget(req.url);
+  if (!target) {
+    sendText(res, 400, 'bad request: not a valid path', 'text/plain; charset=utf-8');
+    return;
+  }
+  const pathname = target.path;
+  if (pathname === '/api') {
+    sendText(res, 426, 'this address takes WebSocket connections only', 'text/plain; charset=utf-8', { Upgrade: 'websocket' });
+    return;
+  }
+  const index = await fileInside(rendererDir, path.join(rendererDir, 'index.html'));
+  if (pathname === '/' || pathname === '/index.html') {
+    // The page: with the token in its address, else the 401 page.
     if (!tokenMatches(queryToken(target.query), token)) {
-      refuseUpgrade(socket, 401, 'Unauthorized', 'This Netloom server needs the link with its access token; copy the full URL printed in the terminal.');
+      sendText(res, 401, UNAUTHORIZED_PAGE);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-  });
-
-  wss.on('connection', (ws: WebSocket) => {
-    // a tab's runs are closed a while after it goes (closed, or its connection lost for good): run-keeper.ts
-    const client = service.openClient();
-    ws.on('close', () => client.close());
-    ws.on('error', (e) => log(`netloom serve: connection error: ${e.message}`));
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (isBinary) {
-        send(ws, { id: -1, error: badRequest('binary messages are not supported', 'Send JSON text.') }, log);
-        return;
-      }
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
-      void handleMessage(service, text, log, client).then((reply) => send(ws, reply, log));
-    });
-  });
-
-  const unsubscribe = service.onEvent((e) => {
-    const checked = EngineEvent.safeParse(e);
-    if (!checked.success) {
-      log(`netloom serve: dropped an event that does not match api.ts: ${checked.error.message}`);
+    if (!index) {
+      sendText(res, 503, NOT_BUILT_PAGE);
       return;
     }
-    for (const client of wss.clients) send(client, { event: checked.data }, log);
-  });
+    streamFile(res, index.file, index.size, { 'Cache-Control': 'no-store' });
+    return;
+  }
+  // Static assets: the renderer's public bundle; no token needed, never outside rendererDir, and never
+  // the page itself under another name (a case-insensitive file system's INDEX.HTML, a hard link).
+  const found = await fileInside(rendererDir, resolveInside(rendererDir, pathname));
+  const isIndex = index !== undefined && (found?.file === index.file || (index.ino !== 0 && found?.dev === index.dev && found?.ino === index.ino));
+  if (!found || isIndex) {
+    sendText(res, 404, 'not found', 'text/plain; charset=utf-8');
+    return;
+  }
+  // Vite names assets by content hash, so they never change under the same name.
+  const immutable = pathname.startsWith('/assets/');
+  streamFile(res, found.file, found.size, { 'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache' });
+}
 
+
+/** Lets a WebSocket upgrade through to `wss` only to /api, from this machine's own page, with the token; else a real HTTP refusal. */
+function handleUpgrade(ctx: ServerContext, wss: WebSocketServer, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  socket.on('error', () => socket.destroy());
+  const target = parseRequestTarget(req.url);
+  if (!target) {
+    refuseUpgrade(socket, 400, 'Bad Request', 'bad request: not a valid path');
+    return;
+  }
+  if (target.path !== '/api') {
+    refuseUpgrade(socket, 404, 'Not Found', 'WebSocket connections go to /api');
+    return;
+  }
+  if (!ctx.hostAllowed(req)) {
+    refuseUpgrade(socket, 403, 'Forbidden', 'Netloom answers only requests addressed to localhost.');
+    return;
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    let originHost: string | undefined;
+    try {
+      originHost = new URL(origin).host.toLowerCase();
+    } catch /* Stryker disable next-line BlockStatement: originHost is undefined already when the Origin does not parse */ {
+      originHost = undefined;
+    }
+    // Stryker disable next-line ConditionalExpression: undefined differs from any Host header anyway; this says so first
+    if (originHost === undefined || originHost !== (req.headers.host ?? '').toLowerCase()) {
+      refuseUpgrade(socket, 403, 'Forbidden', 'cross-site connections to Netloom are not allowed');
+      return;
+    }
+  }
+  if (!tokenMatches(queryToken(target.query), ctx.token)) {
+    refuseUpgrade(socket, 401, 'Unauthorized', 'This Netloom server needs the link with its access token; copy the full URL printed in the terminal.');
+    return;
+  }
+  wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+}
+
+/** One browser tab's connection: its messages go to the service; its runs are let go when it goes. */
+function serveConnection(service: EngineService, ws: WebSocket, log: (line: string) => void): void {
+  // a tab's runs are closed a while after it goes (closed, or its connection lost for good): run-keeper.ts
+  const client = service.openClient();
+  ws.on('close', () => client.close());
+  ws.on('error', (e) => log(`netloom serve: connection error: ${e.message}`));
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    if (isBinary) {
+      send(ws, { id: -1, error: badRequest('binary messages are not supported', 'Send JSON text.') }, log);
+      return;
+    }
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
+    void handleMessage(service, text, log, client).then((reply) => send(ws, reply, log));
+  });
+}
+
+/** Listens on host:port, turning the usual failures (port taken, no rights, no such address) into messages that say what to do. */
+async function listenOn(server: http.Server, requestedPort: number, host: string, cleanUp: () => void): Promise<void> {
   try {
     await new Promise<void>((resolve, reject) => {
       const onError = (e: NodeJS.ErrnoException) => {
@@ -378,8 +358,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       server.listen(requestedPort, host);
     });
   } catch (e) {
-    unsubscribe();
-    wss.close();
+    cleanUp();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
       throw new NetloomError('NL_IO', `port ${requestedPort} on ${host} is already in use`, 'Stop the other program (or the other `netloom serve`), or pass --port 0 to use any free port.', { cause: e });
@@ -389,6 +368,53 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       throw new NetloomError('NL_IO', `cannot listen on ${host}: no such address on this machine`, 'Pass --host 127.0.0.1, or an address of one of this machine\'s network interfaces.', { cause: e });
     throw e;
   }
+}
+
+export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
+  const host = opts.host ?? DEFAULT_HOST;
+  const requestedPort = opts.port ?? DEFAULT_PORT;
+  if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535)
+    throw new NetloomError('NL_INVALID_ARGUMENT', `--port must be a whole number from 0 to 65535, got ${requestedPort}`, 'Use --port 0 to pick any free port.');
+  const rendererDir = path.resolve(opts.rendererDir ?? path.join(netloomRoot(), 'dist', 'renderer'));
+  const service = opts.service ?? new EngineService();
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const token = randomBytes(24).toString('base64url');
+  const loopbackOnly = isLoopbackBindAddress(host);
+
+  const ctx: ServerContext = {
+    rendererDir,
+    token,
+    // on a loopback bind, refuse Host headers naming anything else (DNS rebinding)
+    hostAllowed: (req) => !loopbackOnly || isLoopbackHostHeader(req.headers.host),
+  };
+
+  const server = http.createServer((req, res) => {
+    handleHttp(ctx, req, res).catch((e: unknown) => {
+      log(`netloom serve: ${req.method} ${req.url} failed: ${(e as Error)?.stack ?? String(e)}`);
+      if (!res.headersSent) sendText(res, 500, 'internal error', 'text/plain; charset=utf-8');
+      else res.destroy();
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes ?? MAX_MESSAGE_BYTES });
+
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(ctx, wss, req, socket, head));
+
+  wss.on('connection', (ws: WebSocket) => serveConnection(service, ws, log));
+
+  const unsubscribe = service.onEvent((e) => {
+    const checked = EngineEvent.safeParse(e);
+    if (!checked.success) {
+      log(`netloom serve: dropped an event that does not match api.ts: ${checked.error.message}`);
+      return;
+    }
+    for (const client of wss.clients) send(client, { event: checked.data }, log);
+  });
+
+  await listenOn(server, requestedPort, host, () => {
+    unsubscribe();
+    wss.close();
+  });
   server.on('error', (e) => log(`netloom serve: server error: ${e.message}`));
 
   const port = (server.address() as net.AddressInfo).port;

@@ -29,8 +29,8 @@ export const MODULES = {
     tests: ['test/unit/images.test.ts', 'test/unit/playground-input.test.ts', 'test/unit/user-files.test.ts', 'test/integration/image-bomb.test.ts'],
   },
   checkpoints: {
-    mutate: ['engine/train/checkpoints.ts'],
-    tests: ['test/addon/checkpoints.test.ts', 'test/integration/resume-metadata.test.ts'],
+    mutate: ['engine/train/checkpoints.ts', 'engine/io/checkpoint.ts', 'engine/io/checkpoint-formats.ts'],
+    tests: ['test/addon/checkpoints.test.ts', 'test/unit/checkpoint-format.test.ts', 'test/integration/resume-metadata.test.ts'],
   },
 };
 
