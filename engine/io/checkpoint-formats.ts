@@ -54,10 +54,9 @@ function isOnnx(head: Uint8Array): boolean {
 
 /** Mostly printable text in the first bytes: a CSV, a project file, a log. */
 function isText(head: Uint8Array): boolean {
-  if (head.length === 0) return false;
   let printable = 0;
   for (const b of head) if (b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b < 0x7f) || b >= 0x80) printable++;
-  return printable / head.length > 0.95 && !head.includes(0);
+  return printable / head.length > 0.95 && !head.includes(0); // an empty head: NaN > 0.95 is false
 }
 
 /** Other files a user may pick by mistake, recognised to say what they are. */

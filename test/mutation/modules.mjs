@@ -30,7 +30,7 @@ export const MODULES = {
   },
   checkpoints: {
     mutate: ['engine/train/checkpoints.ts', 'engine/io/checkpoint.ts', 'engine/io/checkpoint-formats.ts'],
-    tests: ['test/addon/checkpoints.test.ts', 'test/unit/checkpoint-format.test.ts', 'test/integration/resume-metadata.test.ts'],
+    tests: ['test/addon/checkpoints.test.ts', 'test/unit/checkpoint-format.test.ts', 'test/unit/checkpoint-sniff.test.ts', 'test/integration/resume-metadata.test.ts'],
   },
 };
 
