@@ -60,6 +60,18 @@ struct SgdParams {
 // the (weight-decayed) gradient, as torch does. buf may be null when momentum == 0.
 void sgd_step(float * p, const float * g, float * buf, size_t count, const SgdParams & hp, int64_t step);
 
+// What an optimizer step would write that is not finite: the *_step_check functions compute every
+// value the matching *_step writes, with the same arithmetic (one loop body), store nothing and
+// return these bits OR-ed (0 = the step leaves everything finite). The runtime checks a step this
+// way before applying it, so a step never leaves a parameter or its optimizer state non-finite.
+enum StepNonFinite : unsigned {
+    NF_WEIGHTS = 1u,       // a parameter would become NaN or infinite
+    NF_WEIGHTS_NAN = 2u,   // ... and one of them NaN
+    NF_STATE = 4u,         // an optimizer state value (momentum buffer, moments, sums) would
+    NF_STATE_NAN = 8u,     // ... and one of them NaN
+};
+unsigned sgd_step_check(const float * p, const float * g, const float * buf, size_t count, const SgdParams & hp, int64_t step);
+
 struct AdamParams {
     float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.f;
     bool amsgrad = false, maximize = false;
@@ -69,6 +81,8 @@ struct AdamParams {
 // `step` counts from 1 (bias correction uses it).
 void adam_step(float * p, const float * g, float * m, float * v, float * vmax, size_t count,
                const AdamParams & hp, int64_t step);
+unsigned adam_step_check(const float * p, const float * g, const float * m, const float * v, const float * vmax, size_t count,
+                         const AdamParams & hp, int64_t step);
 
 // =================================================================================================
 //  The PyTorch layer set (convolution, pooling, normalization, activations, structure, losses,
@@ -240,12 +254,16 @@ struct RmspropParams {
 // square_avg always; momentum_buffer when momentum > 0; grad_avg when centered (others may be null).
 void rmsprop_step(float * p, const float * g, float * square_avg, float * momentum_buffer, float * grad_avg, size_t count,
                   const RmspropParams & hp, int64_t step);
+unsigned rmsprop_step_check(const float * p, const float * g, const float * square_avg, const float * momentum_buffer,
+                            const float * grad_avg, size_t count, const RmspropParams & hp, int64_t step);
 struct AdagradParams {
     float lr = 1e-2f, lr_decay = 0.f, weight_decay = 0.f, eps = 1e-10f;
     bool maximize = false;
 };
 // state_sum starts at initial_accumulator_value (set by the engine when the state is created).
 void adagrad_step(float * p, const float * g, float * state_sum, size_t count, const AdagradParams & hp, int64_t step);
+unsigned adagrad_step_check(const float * p, const float * g, const float * state_sum, size_t count, const AdagradParams & hp,
+                            int64_t step);
 // Sum of squares of g (accumulated in double), for clip_grad_norm_.
 double sum_squares(const float * g, size_t count);
 // g *= s

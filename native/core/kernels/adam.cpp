@@ -16,7 +16,8 @@
 // The float32 operation order is torch's: m.mul_(b1).add_(g, alpha=1-b1) (fused add),
 // v.mul_(b2).addcmul_(g, g, value=1-b2) (fused), (v.sqrt() / bc2_sqrt).add_(eps) with a true
 // division, p.addcdiv_(m, den, value=-step_size) = p + (s*m)/den. See optim-scalar.h for the
-// double-valued scalars and the fma.
+// double-valued scalars and the fma. adam_step_check runs the same loop without storing
+// (NonFiniteAcc there).
 #include "kernels.h"
 #include "optim-scalar.h"
 #include <cmath>
@@ -25,10 +26,13 @@ namespace nl {
 
 using optim_detail::fma_f;
 using optim_detail::hyper_double;
+using optim_detail::NonFiniteAcc;
 
-NL_VECTOR_CLONES
-void adam_step(float * __restrict p, const float * __restrict g, float * __restrict m, float * __restrict v,
-               float * __restrict vmax, size_t count, const AdamParams & hp, int64_t step) {
+namespace {
+// The one loop body of adam_step (Store) and adam_step_check (!Store: computes, writes nothing).
+template <bool Store>
+NL_OPTIM_INLINE unsigned adam_loop(float * __restrict p, const float * __restrict g, float * __restrict m, float * __restrict v,
+                                   float * __restrict vmax, size_t count, const AdamParams & hp, int64_t step) {
     const double lr = hyper_double(hp.lr);
     const double beta1 = hyper_double(hp.beta1);
     const double beta2 = hyper_double(hp.beta2);
@@ -56,6 +60,7 @@ void adam_step(float * __restrict p, const float * __restrict g, float * __restr
     const bool decoupled = hp.decoupled_weight_decay;   // torch multiplies even when wd == 0 (by 1: exact)
     const bool amsgrad = hp.amsgrad && vmax != nullptr;
 
+    NonFiniteAcc acc;
     for (size_t i = 0; i < count; i++) {
         float pi = p[i];
         float gi = sign * g[i];
@@ -63,17 +68,40 @@ void adam_step(float * __restrict p, const float * __restrict g, float * __restr
         if (decoupled) pi = pi * decay_f;
         const float mi = fma_f(one_minus_b1, gi, m[i] * b1_f);
         const float vi = fma_f(one_minus_b2 * gi, gi, v[i] * b2_f);
-        m[i] = mi;
-        v[i] = vi;
+        if (Store) {
+            m[i] = mi;
+            v[i] = vi;
+        } else {
+            acc.state(mi);
+            acc.state(vi);
+        }
         float vu = vi;
         if (amsgrad) {
             const float vm = vmax[i];
             vu = (vm > vi || vm != vm) ? vm : vi;      // torch.maximum: NaN propagates
-            vmax[i] = vu;
+            if (Store) vmax[i] = vu;
+            else acc.state(vu);
         }
         const float den = std::sqrt(vu) / bc2s_f + eps_f;
-        p[i] = pi + (neg_step * mi) / den;
+        const float pn = pi + (neg_step * mi) / den;
+        if (Store) p[i] = pn;
+        else acc.weights(pn);
     }
+    return acc.bits();
+}
+} // namespace
+
+NL_VECTOR_CLONES
+void adam_step(float * __restrict p, const float * __restrict g, float * __restrict m, float * __restrict v,
+               float * __restrict vmax, size_t count, const AdamParams & hp, int64_t step) {
+    adam_loop<true>(p, g, m, v, vmax, count, hp, step);
+}
+
+NL_VECTOR_CLONES
+unsigned adam_step_check(const float * p, const float * g, const float * m, const float * v, const float * vmax, size_t count,
+                         const AdamParams & hp, int64_t step) {
+    return adam_loop<false>(const_cast<float *>(p), g, const_cast<float *>(m), const_cast<float *>(v), const_cast<float *>(vmax),
+                            count, hp, step);
 }
 
 } // namespace nl

@@ -67,5 +67,32 @@ static inline float fma_f(float a, float b, float c) {
     return (float)((double)a * (double)b + (double)c);
 }
 
+// Each step kernel has one loop body, templated on Store: with Store it writes the new parameter
+// and state values; without it, it computes exactly the same values (the same operations in the
+// same order) and only notes which would be non-finite, writing nothing (the *_step_check
+// functions the runtime runs before it applies a step). A NonFiniteAcc gathers the bits of
+// StepNonFinite (kernels.h) branch-free, so the check loop vectorizes like the step's.
+struct NonFiniteAcc {
+    unsigned weights_bad = 0, weights_nan = 0, state_bad = 0, state_nan = 0;
+    // x - x is 0 for a finite x and NaN for inf or NaN (no -ffast-math here, so it is not folded).
+    void weights(float x) {
+        weights_bad |= (unsigned)!(x - x == 0.f);
+        weights_nan |= (unsigned)(x != x);
+    }
+    void state(float x) {
+        state_bad |= (unsigned)!(x - x == 0.f);
+        state_nan |= (unsigned)(x != x);
+    }
+    unsigned bits() const {
+        return (weights_bad ? 1u : 0u) | (weights_nan ? 2u : 0u) | (state_bad ? 4u : 0u) | (state_nan ? 8u : 0u);
+    }
+};
+
+#if defined(__GNUC__)
+#define NL_OPTIM_INLINE inline __attribute__((always_inline))
+#else
+#define NL_OPTIM_INLINE inline
+#endif
+
 } // namespace optim_detail
 } // namespace nl

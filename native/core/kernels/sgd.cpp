@@ -12,6 +12,7 @@
 //
 // Each line is evaluated in float32 in the same order and with the same fusing as torch's CPU
 // kernels; the scalars are formed in double first, as in Python (see optim-scalar.h).
+// sgd_step_check runs the same loop without storing (see NonFiniteAcc in optim-scalar.h).
 #include "kernels.h"
 #include "optim-scalar.h"
 
@@ -19,10 +20,13 @@ namespace nl {
 
 using optim_detail::fma_f;
 using optim_detail::hyper_double;
+using optim_detail::NonFiniteAcc;
 
-NL_VECTOR_CLONES
-void sgd_step(float * __restrict p, const float * __restrict g, float * __restrict buf, size_t count,
-              const SgdParams & hp, int64_t step) {
+namespace {
+// The one loop body of sgd_step (Store) and sgd_step_check (!Store: computes, writes nothing).
+template <bool Store>
+NL_OPTIM_INLINE unsigned sgd_loop(float * __restrict p, const float * __restrict g, float * __restrict buf, size_t count,
+                                  const SgdParams & hp, int64_t step) {
     const double lr = hyper_double(hp.lr);
     const double momentum = hyper_double(hp.momentum);
     const double dampening = hyper_double(hp.dampening);
@@ -39,16 +43,33 @@ void sgd_step(float * __restrict p, const float * __restrict g, float * __restri
     const bool first = step <= 1;
     const bool nesterov = hp.nesterov;
 
+    NonFiniteAcc acc;
     for (size_t i = 0; i < count; i++) {
         float d = sign * g[i];
         if (use_wd) d = fma_f(wd_f, p[i], d);
         if (use_momentum) {
             float b = first ? d : fma_f(damp_f, d, buf[i] * mom_f);
-            buf[i] = b;
+            if (Store) buf[i] = b;
+            else acc.state(b);
             d = nesterov ? fma_f(mom_f, b, d) : b;
         }
-        p[i] = fma_f(neg_lr, d, p[i]);
+        const float pn = fma_f(neg_lr, d, p[i]);
+        if (Store) p[i] = pn;
+        else acc.weights(pn);
     }
+    return acc.bits();
+}
+} // namespace
+
+NL_VECTOR_CLONES
+void sgd_step(float * __restrict p, const float * __restrict g, float * __restrict buf, size_t count,
+              const SgdParams & hp, int64_t step) {
+    sgd_loop<true>(p, g, buf, count, hp, step);
+}
+
+NL_VECTOR_CLONES
+unsigned sgd_step_check(const float * p, const float * g, const float * buf, size_t count, const SgdParams & hp, int64_t step) {
+    return sgd_loop<false>(const_cast<float *>(p), g, const_cast<float *>(buf), count, hp, step);
 }
 
 } // namespace nl
