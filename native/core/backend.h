@@ -13,6 +13,8 @@
 //   - the kernel table:  run()                one instruction; the backend looks its kernel up by
 //                                             opcode (validation is backend-independent: op-table.h)
 //   - gradient checks:   watch_gradients(), gradients_finite(), gradients_have_nan()
+//   - step checks:       check_step()         whether an optimizer step would leave a weight or
+//                                             its state non-finite (computed, nothing written)
 //   - synchronisation:   synchronize()        returns when all queued work is done
 //
 // The CPU backend (cpu-backend.h) is the first implementation and the only one today. A CUDA
@@ -96,6 +98,14 @@ public:
     virtual Status watch_gradients(const std::vector<int32_t> & ids) = 0;
     virtual bool gradients_finite() = 0;
     virtual bool gradients_have_nan() = 0;
+
+    // An optimizer-step instruction (SGD_STEP, ADAM_STEP, RMSPROP_STEP, ADAGRAD_STEP) checked
+    // before it runs: computes every value run(in, s) would write to the parameter and its optimizer
+    // state, with the same arithmetic, writes nothing, and sets `nonfinite` to the StepNonFinite bits
+    // (kernels.h) of those that would be NaN or infinite: 0 when the step is safe to apply. Any
+    // other opcode is NL_STATUS_INVALID_ARGUMENT. (A CUDA backend runs the step kernel in its check
+    // mode and reduces the bits on the device.)
+    virtual Status check_step(const Instr & in, const StepState & s, unsigned & nonfinite) = 0;
 
     // Returns when all work queued on the device is done (the CPU runs synchronously).
     virtual Status synchronize() = 0;

@@ -138,6 +138,17 @@ bool CpuBackend::gradients_finite() {
     return !bad.load();
 }
 
+Status CpuBackend::check_step(const Instr & in, const StepState & s, unsigned & nonfinite) {
+    switch (in.op) {
+        case Op::SGD_STEP: nonfinite = cpu_check_step(CpuArgs<op::SGD_STEP>{{in}, *this, s}); return {};
+        case Op::ADAM_STEP: nonfinite = cpu_check_step(CpuArgs<op::ADAM_STEP>{{in}, *this, s}); return {};
+        case Op::RMSPROP_STEP: nonfinite = cpu_check_step(CpuArgs<op::RMSPROP_STEP>{{in}, *this, s}); return {};
+        case Op::ADAGRAD_STEP: nonfinite = cpu_check_step(CpuArgs<op::ADAGRAD_STEP>{{in}, *this, s}); return {};
+        default:
+            return Status::error(NL_STATUS_INVALID_ARGUMENT, std::string(op_info(in.op).name) + " is not an optimizer step to check");
+    }
+}
+
 bool CpuBackend::gradients_have_nan() {
     for (const GradRange & g : grads_) {
         const float * p = f32(g.buffer);

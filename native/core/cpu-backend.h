@@ -39,6 +39,14 @@ template <class O> Status cpu_run(const CpuArgs<O> & a);
 #include "ops.def"
 #undef NL_OP
 
+// The optimizer ops' checks (CpuBackend::check_step), defined beside their cpu_run in ops/optim.cpp:
+// the StepNonFinite bits (kernels.h) of what the step would write, nothing written.
+template <class O> unsigned cpu_check_step(const CpuArgs<O> & a);
+template <> unsigned cpu_check_step<op::SGD_STEP>(const CpuArgs<op::SGD_STEP> & a);
+template <> unsigned cpu_check_step<op::ADAM_STEP>(const CpuArgs<op::ADAM_STEP> & a);
+template <> unsigned cpu_check_step<op::RMSPROP_STEP>(const CpuArgs<op::RMSPROP_STEP> & a);
+template <> unsigned cpu_check_step<op::ADAGRAD_STEP>(const CpuArgs<op::ADAGRAD_STEP> & a);
+
 class CpuBackend final : public Backend {
 public:
     explicit CpuBackend(int threads) : pool_(new ThreadPool(threads)) {}
@@ -54,6 +62,7 @@ public:
     Status watch_gradients(const std::vector<int32_t> & ids) override;
     bool gradients_finite() override;
     bool gradients_have_nan() override;
+    Status check_step(const Instr & in, const StepState & s, unsigned & nonfinite) override;
     Status synchronize() override { return {}; }
 
     // For the kernels (CpuArgs): buffer `id` in the arena (null for -1), the pool, and

@@ -1,7 +1,10 @@
 // Optimizer steps (SGD, Adam/AdamW, RMSprop, Adagrad) and gradient clipping (kernels/sgd.cpp,
 // adam.cpp, rmsprop.cpp, adagrad.cpp, grad-clip.cpp): checks and CPU calls. A step's state
 // buffers match its parameter's size; the update runs split over the pool for big tensors.
+// Each optimizer also has its cpu_check_step (CpuBackend::check_step): the same kernel loop, run
+// without storing, reporting whether the step would leave a value non-finite.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include "cpu-backend.h"
 #include "kernels.h"
@@ -18,6 +21,15 @@ template <class O> bool check_hyper(Checker & c, const OperandsOf<O> & a) {
 // The step's learning rate / momentum: the scheduler's override for this step when it sets one.
 float lr_or(const StepState & s, float programmed) { return s.lr >= 0.f ? s.lr : programmed; }
 float momentum_or(const StepState & s, float programmed) { return s.momentum >= 0.f ? s.momentum : programmed; }
+// A step check split over the pool as the step itself is: the StepNonFinite bits of every chunk, OR-ed.
+template <class O, class F> unsigned or_chunks(const CpuArgs<O> & a, size_t count, F && chunk) {
+    std::atomic<unsigned> bits{0};
+    a.be.for_chunks(count, [&](size_t at, size_t len) {
+        const unsigned b = chunk(at, len);
+        if (b) bits.fetch_or(b, std::memory_order_relaxed);
+    });
+    return bits.load();
+}
 } // namespace
 
 template <> void check_op<op::SGD_STEP>(Checker & c, const OperandsOf<op::SGD_STEP> & a) {
@@ -31,7 +43,8 @@ template <> void check_op<op::SGD_STEP>(Checker & c, const OperandsOf<op::SGD_ST
         c.invalid("Nesterov momentum requires a momentum and zero dampening");
 }
 
-template <> Status cpu_run<op::SGD_STEP>(const CpuArgs<op::SGD_STEP> & a) {
+namespace {
+SgdParams sgd_params(const CpuArgs<op::SGD_STEP> & a) {
     using O = op::SGD_STEP;
     SgdParams hp;
     hp.lr = lr_or(a.s, a.f(O::lr));
@@ -40,12 +53,29 @@ template <> Status cpu_run<op::SGD_STEP>(const CpuArgs<op::SGD_STEP> & a) {
     hp.weight_decay = a.f(O::weight_decay);
     hp.nesterov = a.flag(O::nesterov);
     hp.maximize = a.flag(O::maximize);
+    return hp;
+}
+} // namespace
+
+template <> Status cpu_run<op::SGD_STEP>(const CpuArgs<op::SGD_STEP> & a) {
+    using O = op::SGD_STEP;
+    const SgdParams hp = sgd_params(a);
     float * p = a.f32(O::param);
     const float * g = a.f32(O::grad);
     float * buf = a.f32(O::momentum_buffer);
     const int64_t step = a.s.step;
     a.be.for_chunks((size_t)a.elems(O::param), [&](size_t at, size_t len) { sgd_step(p + at, g + at, buf ? buf + at : nullptr, len, hp, step); });
     return {};
+}
+
+template <> unsigned cpu_check_step<op::SGD_STEP>(const CpuArgs<op::SGD_STEP> & a) {
+    using O = op::SGD_STEP;
+    const SgdParams hp = sgd_params(a);
+    const float *p = a.f32(O::param), *g = a.f32(O::grad), *buf = a.f32(O::momentum_buffer);
+    const int64_t step = a.s.step;
+    return or_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len) {
+        return sgd_step_check(p + at, g + at, buf ? buf + at : nullptr, len, hp, step);
+    });
 }
 
 template <> void check_op<op::ADAM_STEP>(Checker & c, const OperandsOf<op::ADAM_STEP> & a) {
@@ -56,7 +86,8 @@ template <> void check_op<op::ADAM_STEP>(Checker & c, const OperandsOf<op::ADAM_
     c.buf(a, O::max_exp_avg_sq, F32, FIXED, n, a.flag(O::amsgrad) ? REQUIRED : OPTIONAL);
 }
 
-template <> Status cpu_run<op::ADAM_STEP>(const CpuArgs<op::ADAM_STEP> & a) {
+namespace {
+AdamParams adam_params(const CpuArgs<op::ADAM_STEP> & a) {
     using O = op::ADAM_STEP;
     AdamParams hp;
     hp.lr = lr_or(a.s, a.f(O::lr));
@@ -67,6 +98,13 @@ template <> Status cpu_run<op::ADAM_STEP>(const CpuArgs<op::ADAM_STEP> & a) {
     hp.amsgrad = a.flag(O::amsgrad);
     hp.maximize = a.flag(O::maximize);
     hp.decoupled_weight_decay = a.flag(O::decoupled);
+    return hp;
+}
+} // namespace
+
+template <> Status cpu_run<op::ADAM_STEP>(const CpuArgs<op::ADAM_STEP> & a) {
+    using O = op::ADAM_STEP;
+    const AdamParams hp = adam_params(a);
     float *p = a.f32(O::param), *m = a.f32(O::exp_avg), *v = a.f32(O::exp_avg_sq), *vmax = a.f32(O::max_exp_avg_sq);
     const float * g = a.f32(O::grad);
     const int64_t step = a.s.step;
@@ -74,6 +112,17 @@ template <> Status cpu_run<op::ADAM_STEP>(const CpuArgs<op::ADAM_STEP> & a) {
         adam_step(p + at, g + at, m + at, v + at, vmax ? vmax + at : nullptr, len, hp, step);
     });
     return {};
+}
+
+template <> unsigned cpu_check_step<op::ADAM_STEP>(const CpuArgs<op::ADAM_STEP> & a) {
+    using O = op::ADAM_STEP;
+    const AdamParams hp = adam_params(a);
+    const float *p = a.f32(O::param), *m = a.f32(O::exp_avg), *v = a.f32(O::exp_avg_sq), *vmax = a.f32(O::max_exp_avg_sq);
+    const float * g = a.f32(O::grad);
+    const int64_t step = a.s.step;
+    return or_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len) {
+        return adam_step_check(p + at, g + at, m + at, v + at, vmax ? vmax + at : nullptr, len, hp, step);
+    });
 }
 
 template <> void check_op<op::RMSPROP_STEP>(Checker & c, const OperandsOf<op::RMSPROP_STEP> & a) {
@@ -85,7 +134,8 @@ template <> void check_op<op::RMSPROP_STEP>(Checker & c, const OperandsOf<op::RM
     c.buf(a, O::grad_avg, F32, FIXED, n, a.flag(O::centered) ? REQUIRED : OPTIONAL);
 }
 
-template <> Status cpu_run<op::RMSPROP_STEP>(const CpuArgs<op::RMSPROP_STEP> & a) {
+namespace {
+RmspropParams rmsprop_params(const CpuArgs<op::RMSPROP_STEP> & a) {
     using O = op::RMSPROP_STEP;
     RmspropParams hp;
     hp.lr = lr_or(a.s, a.f(O::lr));
@@ -95,6 +145,13 @@ template <> Status cpu_run<op::RMSPROP_STEP>(const CpuArgs<op::RMSPROP_STEP> & a
     hp.momentum = momentum_or(a.s, a.f(O::momentum));
     hp.centered = a.flag(O::centered);
     hp.maximize = a.flag(O::maximize);
+    return hp;
+}
+} // namespace
+
+template <> Status cpu_run<op::RMSPROP_STEP>(const CpuArgs<op::RMSPROP_STEP> & a) {
+    using O = op::RMSPROP_STEP;
+    const RmspropParams hp = rmsprop_params(a);
     float *p = a.f32(O::param), *sq = a.f32(O::square_avg), *mom = a.f32(O::momentum_buffer), *avg = a.f32(O::grad_avg);
     const float * g = a.f32(O::grad);
     const int64_t step = a.s.step;
@@ -104,6 +161,17 @@ template <> Status cpu_run<op::RMSPROP_STEP>(const CpuArgs<op::RMSPROP_STEP> & a
     return {};
 }
 
+template <> unsigned cpu_check_step<op::RMSPROP_STEP>(const CpuArgs<op::RMSPROP_STEP> & a) {
+    using O = op::RMSPROP_STEP;
+    const RmspropParams hp = rmsprop_params(a);
+    const float *p = a.f32(O::param), *sq = a.f32(O::square_avg), *mom = a.f32(O::momentum_buffer), *avg = a.f32(O::grad_avg);
+    const float * g = a.f32(O::grad);
+    const int64_t step = a.s.step;
+    return or_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len) {
+        return rmsprop_step_check(p + at, g + at, sq + at, mom ? mom + at : nullptr, avg ? avg + at : nullptr, len, hp, step);
+    });
+}
+
 template <> void check_op<op::ADAGRAD_STEP>(Checker & c, const OperandsOf<op::ADAGRAD_STEP> & a) {
     using O = op::ADAGRAD_STEP;
     if (!c.flag(a, O::maximize) || !check_hyper(c, a)) return;
@@ -111,7 +179,8 @@ template <> void check_op<op::ADAGRAD_STEP>(Checker & c, const OperandsOf<op::AD
     for (O::Buf k : {O::param, O::grad, O::sum}) c.buf(a, k, F32, FIXED, n);
 }
 
-template <> Status cpu_run<op::ADAGRAD_STEP>(const CpuArgs<op::ADAGRAD_STEP> & a) {
+namespace {
+AdagradParams adagrad_params(const CpuArgs<op::ADAGRAD_STEP> & a) {
     using O = op::ADAGRAD_STEP;
     AdagradParams hp;
     hp.lr = lr_or(a.s, a.f(O::lr));
@@ -119,11 +188,27 @@ template <> Status cpu_run<op::ADAGRAD_STEP>(const CpuArgs<op::ADAGRAD_STEP> & a
     hp.weight_decay = a.f(O::weight_decay);
     hp.eps = a.f(O::eps);
     hp.maximize = a.flag(O::maximize);
+    return hp;
+}
+} // namespace
+
+template <> Status cpu_run<op::ADAGRAD_STEP>(const CpuArgs<op::ADAGRAD_STEP> & a) {
+    using O = op::ADAGRAD_STEP;
+    const AdagradParams hp = adagrad_params(a);
     float *p = a.f32(O::param), *sum = a.f32(O::sum);
     const float * g = a.f32(O::grad);
     const int64_t step = a.s.step;
     a.be.for_chunks((size_t)a.elems(O::param), [&](size_t at, size_t len) { adagrad_step(p + at, g + at, sum + at, len, hp, step); });
     return {};
+}
+
+template <> unsigned cpu_check_step<op::ADAGRAD_STEP>(const CpuArgs<op::ADAGRAD_STEP> & a) {
+    using O = op::ADAGRAD_STEP;
+    const AdagradParams hp = adagrad_params(a);
+    const float *p = a.f32(O::param), *sum = a.f32(O::sum);
+    const float * g = a.f32(O::grad);
+    const int64_t step = a.s.step;
+    return or_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len) { return adagrad_step_check(p + at, g + at, sum + at, len, hp, step); });
 }
 
 template <> void check_op<op::GRAD_NORM_SQ>(Checker & c, const OperandsOf<op::GRAD_NORM_SQ> & a) {
