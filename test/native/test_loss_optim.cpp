@@ -9,6 +9,8 @@
 //   - RMSprop / Adagrad: several steps against a double transcription of torch.optim (1.13,
 //     single-tensor), and five steps recorded from PyTorch 1.13 that must match bit for bit.
 //   - sum_squares / scale_inplace composed into clip_grad_norm_, against PyTorch.
+//   - the optimizers' check modes (*_step_check): they predict exactly which non-finite values the
+//     step would write, and write nothing.
 // The values recorded from PyTorch are printed again by test/parity/gen_native_goldens.py and compared
 // with these sources by test/parity/native-goldens.test.ts.
 //
@@ -785,6 +787,127 @@ static void test_clip(Rng & r) {
     }
 }
 
+// ---- step checks: *_step_check agrees with *_step ------------------------------------------------
+// The runtime refuses a step that would leave a weight or optimizer state non-finite by running the
+// kernel's check mode first. Over random inputs, some with one value near FLT_MAX or a huge
+// learning rate, the check must predict exactly the non-finite bits the step then writes, and write
+// nothing itself.
+
+// The StepNonFinite bits of what a step left in `w` (weights) and `st` (state arrays).
+static unsigned nonfinite_bits(const std::vector<float> & w, const std::vector<std::vector<float>> & st) {
+    unsigned b = 0;
+    for (float x : w) b |= std::isfinite(x) ? 0u : (std::isnan(x) ? NF_WEIGHTS | NF_WEIGHTS_NAN : NF_WEIGHTS);
+    for (const auto & a : st)
+        for (float x : a) b |= std::isfinite(x) ? 0u : (std::isnan(x) ? NF_STATE | NF_STATE_NAN : NF_STATE);
+    return b;
+}
+
+// One random case of `n` values: weights, gradient and `states` state arrays (non-negative where
+// `positive`, e.g. Adam's v), ordinary values with, in most trials, one extreme at a random place.
+struct StepCase {
+    std::vector<float> p, g;
+    std::vector<std::vector<float>> st;
+};
+static StepCase step_case(Rng & r, size_t n, int states, int trial) {
+    StepCase c;
+    c.p = randv(r, n, 1.f);
+    c.g = randv(r, n, 1.f);
+    for (int k = 0; k < states; k++) {
+        std::vector<float> a = randv(r, n, 1.f);
+        for (float & x : a) x = std::fabs(x);   // every state here may be a square average
+        c.st.push_back(a);
+    }
+    if (trial % 4 != 0) {   // one extreme: a huge gradient, weight or state value
+        const size_t i = (size_t)r.below((int)n);
+        // 2^60 .. 2^126, or within a factor 2 of FLT_MAX
+        const float big = r.below(2) ? std::ldexp(1.f, 60 + r.below(67)) : FLT_MAX * r.uniform(0.5f, 1.f);
+        const float sign = r.uniform() < 0 ? -1.f : 1.f;
+        switch (trial % 4) {
+            case 1: c.g[i] = sign * big; break;
+            case 2:   // a weight near the edge, pushed outwards by its gradient
+                c.p[i] = sign * big;
+                c.g[i] = -sign * FLT_MAX * r.uniform(0.5f, 1.f);
+                break;
+            default: if (states) c.st[0][i] = big; else c.g[i] = sign * big; break;
+        }
+    }
+    return c;
+}
+
+// Runs check(c) on a copy, then step(c) on another; the check's bits must equal what the step wrote
+// and the check must leave its inputs untouched.
+static void check_step_agrees(const char * what, Rng & r, int states, const std::function<unsigned(StepCase &)> & check_fn,
+                              const std::function<void(StepCase &)> & step_fn) {
+    int agree = 0, untouched = 0, refused = 0;
+    const int trials = 400;
+    for (int t = 0; t < trials; t++) {
+        const size_t n = 1 + (size_t)r.below(200);
+        StepCase c = step_case(r, n, states, t);
+        StepCase checked = c, stepped = c;
+        const unsigned predicted = check_fn(checked);
+        step_fn(stepped);
+        const unsigned got = nonfinite_bits(stepped.p, stepped.st);
+        agree += predicted == got;
+        refused += predicted != 0;
+        bool same = std::memcmp(checked.p.data(), c.p.data(), n * 4) == 0 && std::memcmp(checked.g.data(), c.g.data(), n * 4) == 0;
+        for (int k = 0; k < states; k++) same = same && std::memcmp(checked.st[k].data(), c.st[k].data(), n * 4) == 0;
+        untouched += same;
+    }
+    check(agree == trials && untouched == trials && refused > 0,
+          "%s: the check predicts the step's non-finite values in %d of %d trials (%d refused), writes nothing in %d", what, agree,
+          trials, refused, untouched);
+}
+
+static void test_step_checks(Rng & r) {
+    for (int variant = 0; variant < 3; variant++) {
+        SgdParams hp;
+        hp.lr = variant == 2 ? 1e30f : 0.1f;
+        hp.momentum = variant ? 0.9f : 0.f;
+        hp.weight_decay = variant == 1 ? 0.01f : 0.f;
+        hp.nesterov = variant == 1;
+        const int st = variant ? 1 : 0;
+        const int64_t step = 2;
+        const char * names[3] = {"sgd_step_check (plain)", "sgd_step_check (momentum, nesterov, weight decay)", "sgd_step_check (momentum, lr 1e30)"};
+        check_step_agrees(names[variant], r, st,
+                          [&](StepCase & c) { return sgd_step_check(c.p.data(), c.g.data(), st ? c.st[0].data() : nullptr, c.p.size(), hp, step); },
+                          [&](StepCase & c) { sgd_step(c.p.data(), c.g.data(), st ? c.st[0].data() : nullptr, c.p.size(), hp, step); });
+    }
+    for (int variant = 0; variant < 3; variant++) {
+        AdamParams hp;
+        hp.lr = variant == 2 ? 1e38f : 1e-3f;
+        hp.amsgrad = variant == 1;
+        hp.decoupled_weight_decay = variant == 1;
+        hp.weight_decay = variant == 1 ? 0.01f : 0.f;
+        const int st = 3;   // v first (the state the extremes go to), then m, vmax
+        const char * names[3] = {"adam_step_check", "adam_step_check (AdamW, amsgrad)", "adam_step_check (lr 1e38)"};
+        check_step_agrees(names[variant], r, st,
+                          [&](StepCase & c) {
+                              return adam_step_check(c.p.data(), c.g.data(), c.st[1].data(), c.st[0].data(), hp.amsgrad ? c.st[2].data() : nullptr,
+                                                     c.p.size(), hp, 3);
+                          },
+                          [&](StepCase & c) {
+                              adam_step(c.p.data(), c.g.data(), c.st[1].data(), c.st[0].data(), hp.amsgrad ? c.st[2].data() : nullptr, c.p.size(), hp, 3);
+                          });
+    }
+    {
+        RmspropParams hp;
+        hp.momentum = 0.9f;
+        hp.centered = true;
+        check_step_agrees("rmsprop_step_check (centered, momentum)", r, 3,
+                          [&](StepCase & c) {
+                              return rmsprop_step_check(c.p.data(), c.g.data(), c.st[0].data(), c.st[1].data(), c.st[2].data(), c.p.size(), hp, 2);
+                          },
+                          [&](StepCase & c) { rmsprop_step(c.p.data(), c.g.data(), c.st[0].data(), c.st[1].data(), c.st[2].data(), c.p.size(), hp, 2); });
+    }
+    {
+        AdagradParams hp;
+        hp.weight_decay = 0.1f;
+        check_step_agrees("adagrad_step_check", r, 1,
+                          [&](StepCase & c) { return adagrad_step_check(c.p.data(), c.g.data(), c.st[0].data(), c.p.size(), hp, 2); },
+                          [&](StepCase & c) { adagrad_step(c.p.data(), c.g.data(), c.st[0].data(), c.p.size(), hp, 2); });
+    }
+}
+
 // ---- main ------------------------------------------------------------------------------------
 
 int main() {
@@ -812,6 +935,7 @@ int main() {
     test_optim_golden();
 
     test_clip(r);
+    test_step_checks(r);
 
     return finish();
 }
