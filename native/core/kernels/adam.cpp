@@ -21,6 +21,7 @@
 #include "kernels.h"
 #include "optim-scalar.h"
 #include <cmath>
+#include <type_traits>
 
 namespace nl {
 
@@ -60,34 +61,39 @@ NL_OPTIM_INLINE unsigned adam_loop(float * __restrict p, const float * __restric
     const bool decoupled = hp.decoupled_weight_decay;   // torch multiplies even when wd == 0 (by 1: exact)
     const bool amsgrad = hp.amsgrad && vmax != nullptr;
 
-    NonFiniteAcc acc;
-    for (size_t i = 0; i < count; i++) {
-        float pi = p[i];
-        float gi = sign * g[i];
-        if (l2) gi = fma_f(wd_f, pi, gi);
-        if (decoupled) pi = pi * decay_f;
-        const float mi = fma_f(one_minus_b1, gi, m[i] * b1_f);
-        const float vi = fma_f(one_minus_b2 * gi, gi, v[i] * b2_f);
-        if (Store) {
-            m[i] = mi;
-            v[i] = vi;
-        } else {
-            acc.state(mi);
-            acc.state(vi);
+    // The loop, unswitched on amsgrad (a conditional load of vmax inside would keep it scalar).
+    auto run = [&](auto ams) {
+        constexpr bool Ams = decltype(ams)::value;
+        NonFiniteAcc acc;
+        for (size_t i = 0; i < count; i++) {
+            float pi = p[i];
+            float gi = sign * g[i];
+            if (l2) gi = fma_f(wd_f, pi, gi);
+            if (decoupled) pi = pi * decay_f;
+            const float mi = fma_f(one_minus_b1, gi, m[i] * b1_f);
+            const float vi = fma_f(one_minus_b2 * gi, gi, v[i] * b2_f);
+            if (Store) {
+                m[i] = mi;
+                v[i] = vi;
+            } else {
+                acc.state(mi);
+                acc.state(vi);
+            }
+            float vu = vi;
+            if (Ams) {
+                const float vm = vmax[i];
+                vu = (vm > vi || vm != vm) ? vm : vi;      // torch.maximum: NaN propagates
+                if (Store) vmax[i] = vu;
+                else acc.state(vu);
+            }
+            const float den = std::sqrt(vu) / bc2s_f + eps_f;
+            const float pn = pi + (neg_step * mi) / den;
+            if (Store) p[i] = pn;
+            else acc.weights(pn);
         }
-        float vu = vi;
-        if (amsgrad) {
-            const float vm = vmax[i];
-            vu = (vm > vi || vm != vm) ? vm : vi;      // torch.maximum: NaN propagates
-            if (Store) vmax[i] = vu;
-            else acc.state(vu);
-        }
-        const float den = std::sqrt(vu) / bc2s_f + eps_f;
-        const float pn = pi + (neg_step * mi) / den;
-        if (Store) p[i] = pn;
-        else acc.weights(pn);
-    }
-    return acc.bits();
+        return acc.bits();
+    };
+    return amsgrad ? run(std::true_type{}) : run(std::false_type{});
 }
 } // namespace
 

@@ -19,6 +19,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 // Keep the compiler from contracting a*b+c into an fma on FMA-baseline targets (arm64): the
 // separate roundings are part of what is being replicated.
@@ -73,18 +74,27 @@ static inline float fma_f(float a, float b, float c) {
 // functions the runtime runs before it applies a step). A NonFiniteAcc gathers the bits of
 // StepNonFinite (kernels.h) branch-free, so the check loop vectorizes like the step's.
 struct NonFiniteAcc {
-    unsigned weights_bad = 0, weights_nan = 0, state_bad = 0, state_nan = 0;
-    // x - x is 0 for a finite x and NaN for inf or NaN (no -ffast-math here, so it is not folded).
+    // On the float's bits, so it vectorizes as plain integer SIMD: a = |x|'s bits; a + 2^23 carries
+    // into bit 31 exactly when the exponent is all ones (inf or NaN); 0x7f800000 - a borrows into
+    // bit 31 exactly when a > inf's bits (NaN). Bit 31 of each accumulator says whether any did.
+    uint32_t weights_bad = 0, weights_nan = 0, state_bad = 0, state_nan = 0;
+    static uint32_t abs_bits(float x) {
+        uint32_t u;
+        std::memcpy(&u, &x, 4);
+        return u & 0x7fffffffu;
+    }
     void weights(float x) {
-        weights_bad |= (unsigned)!(x - x == 0.f);
-        weights_nan |= (unsigned)(x != x);
+        const uint32_t a = abs_bits(x);
+        weights_bad |= a + 0x00800000u;
+        weights_nan |= 0x7f800000u - a;
     }
     void state(float x) {
-        state_bad |= (unsigned)!(x - x == 0.f);
-        state_nan |= (unsigned)(x != x);
+        const uint32_t a = abs_bits(x);
+        state_bad |= a + 0x00800000u;
+        state_nan |= 0x7f800000u - a;
     }
     unsigned bits() const {
-        return (weights_bad ? 1u : 0u) | (weights_nan ? 2u : 0u) | (state_bad ? 4u : 0u) | (state_nan ? 8u : 0u);
+        return (weights_bad >> 31 ? 1u : 0u) | (weights_nan >> 31 ? 2u : 0u) | (state_bad >> 31 ? 4u : 0u) | (state_nan >> 31 ? 8u : 0u);
     }
 };
 
