@@ -72,6 +72,35 @@ enum StepNonFinite : unsigned {
 };
 unsigned sgd_step_check(const float * p, const float * g, const float * buf, size_t count, const SgdParams & hp, int64_t step);
 
+// The cheap side of that check. A step's Store loop can report, at almost no cost, what it wrote
+// (StepStats: slot 0 the parameter, slots 1.. the state buffers in argument order); the runtime
+// keeps that per buffer while nothing else writes it. From those maxima and the gradient's (read by
+// the gradient check anyway), *_step_bounded proves with a conservative bound that every value the
+// step will write is finite (true), or cannot (false: run the exact *_step_check). Derivations
+// beside each function.
+struct StepStats {
+    uint32_t max_abs[4] = {0, 0, 0, 0};   // the largest |value|, as float bits (finite iff <= 0x7f7fffff)
+    uint32_t bits_or[4] = {0, 0, 0, 0};   // the OR of the values' bits: bit 31 clear when none is negative
+    unsigned written = 0;                  // bit k: slot k was written (a state the step does not use is not)
+    void merge(const StepStats & o) {
+        written |= o.written;
+        for (int k = 0; k < 4; k++) {
+            max_abs[k] = max_abs[k] > o.max_abs[k] ? max_abs[k] : o.max_abs[k];
+            bits_or[k] |= o.bits_or[k];
+        }
+    }
+};
+// What a bound reads: max |value| of the gradient, the parameter and each state buffer (state[k]
+// is slot k + 1 above; < 0 or NaN: unknown), and whether each state is known to hold no negative value.
+struct StepBounds {
+    double grad = -1, param = -1;
+    double state[3] = {-1, -1, -1};
+    bool state_nonneg[3] = {false, false, false};
+};
+// Optional stats of what sgd_step stored (slot 1: buf).
+void sgd_step(float * p, const float * g, float * buf, size_t count, const SgdParams & hp, int64_t step, StepStats * stats);
+bool sgd_step_bounded(const SgdParams & hp, bool has_buf, int64_t step, const StepBounds & b);
+
 struct AdamParams {
     float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.f;
     bool amsgrad = false, maximize = false;
@@ -83,6 +112,10 @@ void adam_step(float * p, const float * g, float * m, float * v, float * vmax, s
                const AdamParams & hp, int64_t step);
 unsigned adam_step_check(const float * p, const float * g, const float * m, const float * v, const float * vmax, size_t count,
                          const AdamParams & hp, int64_t step);
+// Slots 1, 2, 3: m, v, vmax.
+void adam_step(float * p, const float * g, float * m, float * v, float * vmax, size_t count, const AdamParams & hp, int64_t step,
+               StepStats * stats);
+bool adam_step_bounded(const AdamParams & hp, bool has_vmax, int64_t step, const StepBounds & b);
 
 // =================================================================================================
 //  The PyTorch layer set (convolution, pooling, normalization, activations, structure, losses,
@@ -256,6 +289,10 @@ void rmsprop_step(float * p, const float * g, float * square_avg, float * moment
                   const RmspropParams & hp, int64_t step);
 unsigned rmsprop_step_check(const float * p, const float * g, const float * square_avg, const float * momentum_buffer,
                             const float * grad_avg, size_t count, const RmspropParams & hp, int64_t step);
+// Slots 1, 2, 3: square_avg, momentum_buffer, grad_avg.
+void rmsprop_step(float * p, const float * g, float * square_avg, float * momentum_buffer, float * grad_avg, size_t count,
+                  const RmspropParams & hp, int64_t step, StepStats * stats);
+bool rmsprop_step_bounded(const RmspropParams & hp, bool has_momentum_buffer, bool has_grad_avg, int64_t step, const StepBounds & b);
 struct AdagradParams {
     float lr = 1e-2f, lr_decay = 0.f, weight_decay = 0.f, eps = 1e-10f;
     bool maximize = false;
@@ -264,12 +301,19 @@ struct AdagradParams {
 void adagrad_step(float * p, const float * g, float * state_sum, size_t count, const AdagradParams & hp, int64_t step);
 unsigned adagrad_step_check(const float * p, const float * g, const float * state_sum, size_t count, const AdagradParams & hp,
                             int64_t step);
+// Slot 1: state_sum.
+void adagrad_step(float * p, const float * g, float * state_sum, size_t count, const AdagradParams & hp, int64_t step,
+                  StepStats * stats);
+bool adagrad_step_bounded(const AdagradParams & hp, int64_t step, const StepBounds & b);
 // Sum of squares of g (accumulated in double), for clip_grad_norm_.
 double sum_squares(const float * g, size_t count);
 // g *= s
 void scale_inplace(float * g, size_t count, float s);
 // true when no x[i] is NaN or +-inf (the runtime's check of the gradients before a step)
 bool all_finite(const float * x, size_t count);
+// The largest |x[i]| as float bits (positive floats order as their bits): finite iff <= 0x7f7fffff
+// (FLT_MAX); inf is 0x7f800000, a NaN more. 0 for count 0.
+uint32_t max_abs_bits(const float * x, size_t count);
 
 // ---- predictions -----------------------------------------------------------------------------
 // out[r] = argmax_c x[r, c] for x [n, c]: the first maximum on ties, as torch.argmax; a row

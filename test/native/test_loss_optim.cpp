@@ -10,7 +10,8 @@
 //     single-tensor), and five steps recorded from PyTorch 1.13 that must match bit for bit.
 //   - sum_squares / scale_inplace composed into clip_grad_norm_, against PyTorch.
 //   - the optimizers' check modes (*_step_check): they predict exactly which non-finite values the
-//     step would write, and write nothing.
+//     step would write, and write nothing; and their bounds (*_step_bounded): a step they call safe
+//     writes only finite values, which its exact check confirms.
 // The values recorded from PyTorch are printed again by test/parity/gen_native_goldens.py and compared
 // with these sources by test/parity/native-goldens.test.ts.
 //
@@ -908,6 +909,199 @@ static void test_step_checks(Rng & r) {
     }
 }
 
+// ---- step bounds: whenever *_step_bounded vouches for a step, the exact check agrees ------------
+// The runtime skips the exact check when the bound proves a step finite, from max |value| of the
+// gradient, the weights and each state. Over random steps whose arrays and hyper-parameters span
+// many orders of magnitude (so a good share land near the bound's limit, FLT_MAX / 4, and past
+// FLT_MAX), every case the bound calls safe must have an exact check of 0 and a step that writes
+// only finite values, and the step's StepStats must report exactly the maxima and signs it wrote.
+
+// max |x| over arrays, and whether none is negative (as StepStats records them).
+static double max_abs(const std::vector<float> & a) {
+    double m = 0;
+    for (float x : a) m = std::max(m, (double)std::fabs(x));
+    return m;
+}
+static bool none_negative(const std::vector<float> & a) {
+    for (float x : a)
+        if (std::signbit(x)) return false;
+    return true;
+}
+// A random array of n values of magnitude up to 2^e for a random e in [-30, 127], non-negative
+// where `nonneg` (a square average), else of either sign; a quarter of them all zero.
+static std::vector<float> wide(Rng & r, size_t n, bool nonneg) {
+    std::vector<float> a = randv(r, n, 1.f);
+    if (r.below(4) == 0) return std::vector<float>(n, 0.f);
+    const int e = -30 + r.below(158);
+    for (float & x : a) x = std::ldexp(nonneg ? std::fabs(x) : x, e);
+    return a;
+}
+// A hyper-parameter: usually an ordinary value, sometimes a wide one of either sign.
+static float wide_hyper(Rng & r, float ordinary) {
+    switch (r.below(4)) {
+        case 0: return std::ldexp(r.uniform(0.5f, 1.f), -40 + r.below(170)) * (r.below(3) ? 1.f : -1.f);
+        case 1: return 0.f;
+        default: return ordinary;
+    }
+}
+
+struct BoundTally {
+    int safe = 0, unsafe = 0, agree = 0, stats_ok = 0, near_edge = 0;
+};
+// One case: StepBounds from the actual arrays (what the runtime would know), then if the bound
+// says safe, the exact check and the step must agree and the StepStats must be exact.
+// states[k] is state slot k + 1; `used` marks the slots the step writes.
+static void bound_case(BoundTally & t, const std::vector<float> & p, const std::vector<float> & g, const std::vector<std::vector<float>> & states,
+                       bool bounded, const std::function<unsigned()> & exact,
+                       const std::function<void(std::vector<float> &, std::vector<std::vector<float>> &, StepStats &)> & step, unsigned used) {
+    if (!bounded) {
+        t.unsafe++;
+        return;
+    }
+    t.safe++;
+    std::vector<float> p2 = p;
+    std::vector<std::vector<float>> s2 = states;
+    StepStats st;
+    step(p2, s2, st);
+    const unsigned bits = exact();
+    bool finite = nonfinite_bits(p2, {}) == 0;
+    double largest = max_abs(p2);
+    bool stats = st.max_abs[0] == [&] { float f = (float)max_abs(p2); uint32_t u; std::memcpy(&u, &f, 4); return u; }() && st.written == used;
+    for (size_t k = 0; k < s2.size(); k++) {
+        if (!(used >> (k + 1) & 1u)) continue;
+        finite = finite && nonfinite_bits(s2[k], {}) == 0;
+        largest = std::max(largest, max_abs(s2[k]));
+        const float f = (float)max_abs(s2[k]);
+        uint32_t u;
+        std::memcpy(&u, &f, 4);
+        stats = stats && st.max_abs[k + 1] == u && ((st.bits_or[k + 1] >> 31) == 0) == none_negative(s2[k]);
+    }
+    t.agree += bits == 0 && finite;
+    t.stats_ok += stats;
+    t.near_edge += largest > 1e36;
+}
+static void report(const char * what, const BoundTally & t) {
+    check(t.agree == t.safe && t.stats_ok == t.safe && t.safe >= 50 && t.unsafe >= 50 && t.near_edge >= 5,
+          "%s: the bound called %d steps safe (%d of them writing a value > 1e36) and %d not; the exact check and the step agree "
+          "on %d safe ones, the stats are exact on %d",
+          what, t.safe, t.near_edge, t.unsafe, t.agree, t.stats_ok);
+}
+
+static void test_step_bounds(Rng & r) {
+    const int trials = 3000;
+    {
+        BoundTally t;
+        for (int i = 0; i < trials; i++) {
+            const size_t n = 1 + (size_t)r.below(40);
+            SgdParams hp;
+            hp.lr = wide_hyper(r, 0.1f);
+            hp.momentum = r.below(3) ? wide_hyper(r, 0.9f) : 0.f;
+            hp.dampening = wide_hyper(r, 0.f);
+            hp.weight_decay = wide_hyper(r, 1e-4f);
+            hp.nesterov = r.below(2);
+            hp.maximize = r.below(2);
+            const bool has_buf = r.below(4) != 0;
+            const int64_t step = 1 + r.below(3);
+            std::vector<float> p = wide(r, n, false), g = wide(r, n, false);
+            std::vector<std::vector<float>> st = {wide(r, n, false)};
+            StepBounds b;
+            b.grad = max_abs(g), b.param = max_abs(p), b.state[0] = max_abs(st[0]);
+            const bool used_buf = has_buf && hp.momentum != 0.f;
+            bound_case(
+                t, p, g, st, sgd_step_bounded(hp, has_buf, step, b),
+                [&] { return sgd_step_check(p.data(), g.data(), has_buf ? st[0].data() : nullptr, n, hp, step); },
+                [&](std::vector<float> & p2, std::vector<std::vector<float>> & s2, StepStats & ss) {
+                    sgd_step(p2.data(), g.data(), has_buf ? s2[0].data() : nullptr, n, hp, step, &ss);
+                },
+                1u | (used_buf ? 2u : 0u));
+        }
+        report("sgd_step_bounded", t);
+    }
+    {
+        BoundTally t;
+        for (int i = 0; i < trials; i++) {
+            const size_t n = 1 + (size_t)r.below(40);
+            AdamParams hp;
+            hp.lr = wide_hyper(r, 1e-3f);
+            hp.beta1 = wide_hyper(r, 0.9f);
+            hp.beta2 = r.below(4) ? 0.999f : wide_hyper(r, 0.99f);
+            hp.eps = r.below(3) ? 1e-8f : wide_hyper(r, 1e-8f);
+            hp.weight_decay = wide_hyper(r, 0.01f);
+            hp.amsgrad = r.below(2);
+            hp.maximize = r.below(2);
+            hp.decoupled_weight_decay = r.below(2);
+            const int64_t step = 1 + r.below(5);
+            std::vector<float> p = wide(r, n, false), g = wide(r, n, false);
+            // v and vmax usually non-negative (as steps leave them), sometimes not (a checkpoint).
+            std::vector<std::vector<float>> st = {wide(r, n, false), wide(r, n, r.below(4) != 0), wide(r, n, r.below(4) != 0)};
+            StepBounds b;
+            b.grad = max_abs(g), b.param = max_abs(p);
+            for (int k = 0; k < 3; k++) b.state[k] = max_abs(st[k]), b.state_nonneg[k] = none_negative(st[k]);
+            bound_case(
+                t, p, g, st, adam_step_bounded(hp, true, step, b),
+                [&] { return adam_step_check(p.data(), g.data(), st[0].data(), st[1].data(), st[2].data(), n, hp, step); },
+                [&](std::vector<float> & p2, std::vector<std::vector<float>> & s2, StepStats & ss) {
+                    adam_step(p2.data(), g.data(), s2[0].data(), s2[1].data(), s2[2].data(), n, hp, step, &ss);
+                },
+                hp.amsgrad ? 15u : 7u);
+        }
+        report("adam_step_bounded", t);
+    }
+    {
+        BoundTally t;
+        for (int i = 0; i < trials; i++) {
+            const size_t n = 1 + (size_t)r.below(40);
+            RmspropParams hp;
+            hp.lr = wide_hyper(r, 1e-2f);
+            hp.alpha = r.below(4) ? 0.99f : wide_hyper(r, 0.9f);
+            hp.eps = r.below(3) ? 1e-8f : wide_hyper(r, 1e-8f);
+            hp.weight_decay = wide_hyper(r, 0.01f);
+            hp.momentum = r.below(2) ? wide_hyper(r, 0.9f) : 0.f;
+            hp.centered = r.below(4) == 0;
+            hp.maximize = r.below(2);
+            std::vector<float> p = wide(r, n, false), g = wide(r, n, false);
+            std::vector<std::vector<float>> st = {wide(r, n, r.below(4) != 0), wide(r, n, false), wide(r, n, false)};
+            StepBounds b;
+            b.grad = max_abs(g), b.param = max_abs(p);
+            for (int k = 0; k < 3; k++) b.state[k] = max_abs(st[k]), b.state_nonneg[k] = none_negative(st[k]);
+            const bool mom = hp.momentum > 0.f;
+            bound_case(
+                t, p, g, st, rmsprop_step_bounded(hp, true, true, 1, b),
+                [&] { return rmsprop_step_check(p.data(), g.data(), st[0].data(), st[1].data(), st[2].data(), n, hp, 1); },
+                [&](std::vector<float> & p2, std::vector<std::vector<float>> & s2, StepStats & ss) {
+                    rmsprop_step(p2.data(), g.data(), s2[0].data(), s2[1].data(), s2[2].data(), n, hp, 1, &ss);
+                },
+                3u | (mom ? 4u : 0u) | (hp.centered ? 8u : 0u));
+        }
+        report("rmsprop_step_bounded", t);
+    }
+    {
+        BoundTally t;
+        for (int i = 0; i < trials; i++) {
+            const size_t n = 1 + (size_t)r.below(40);
+            AdagradParams hp;
+            hp.lr = wide_hyper(r, 1e-2f);
+            hp.lr_decay = wide_hyper(r, 0.f);
+            hp.eps = r.below(3) ? 1e-10f : wide_hyper(r, 1e-10f);
+            hp.weight_decay = wide_hyper(r, 0.f);
+            hp.maximize = r.below(2);
+            const int64_t step = 1 + r.below(5);
+            std::vector<float> p = wide(r, n, false), g = wide(r, n, false);
+            std::vector<std::vector<float>> st = {wide(r, n, r.below(4) != 0)};
+            StepBounds b;
+            b.grad = max_abs(g), b.param = max_abs(p), b.state[0] = max_abs(st[0]), b.state_nonneg[0] = none_negative(st[0]);
+            bound_case(
+                t, p, g, st, adagrad_step_bounded(hp, step, b),
+                [&] { return adagrad_step_check(p.data(), g.data(), st[0].data(), n, hp, step); },
+                [&](std::vector<float> & p2, std::vector<std::vector<float>> & s2, StepStats & ss) {
+                    adagrad_step(p2.data(), g.data(), s2[0].data(), n, hp, step, &ss);
+                },
+                3u);
+        }
+        report("adagrad_step_bounded", t);
+    }
+}
+
 // ---- main ------------------------------------------------------------------------------------
 
 int main() {
@@ -936,6 +1130,7 @@ int main() {
 
     test_clip(r);
     test_step_checks(r);
+    test_step_bounds(r);
 
     return finish();
 }

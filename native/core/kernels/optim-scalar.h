@@ -98,6 +98,38 @@ struct NonFiniteAcc {
     }
 };
 
+// The Store loop's side of the bound (StepStats, kernels.h): for each buffer it writes (slot 0 the
+// parameter, 1.. the state in argument order), the max of |x|'s bits (positive floats order as
+// their bits, so this is max |x|, and NaN would exceed inf's bits) and the OR of x's bits (bit 31:
+// a negative value). Integer max/or on values already in registers: it vectorizes with the loop.
+struct StatAcc {
+    uint32_t mx[4] = {0, 0, 0, 0}, any[4] = {0, 0, 0, 0};
+    template <int K> void note(float x) {
+        uint32_t u;
+        std::memcpy(&u, &x, 4);
+        any[K] |= u;
+        u &= 0x7fffffffu;
+        mx[K] = mx[K] > u ? mx[K] : u;
+    }
+    void store(StepStats * out, unsigned written) const {
+        if (!out) return;
+        out->written = written;
+        for (int k = 0; k < 4; k++) {
+            out->max_abs[k] = mx[k];
+            out->bits_or[k] = any[k];
+        }
+    }
+};
+
+// The bound's arithmetic (the *_step_bounded functions): bounds on |value| are formed in double
+// from max-abs inputs and the float32 constants the loop uses, ignoring float rounding; every bound
+// must stay <= kBoundLimit = FLT_MAX / 4. Each float operation of a loop rounds its exact result by
+// a factor of at most (1 + 2^-24), and a loop does at most ~12 of them in a chain, so a value whose
+// exact-arithmetic bound is FLT_MAX / 4 is computed below FLT_MAX / 3.99: finite, with room to spare.
+// A NaN bound (inf * 0 from a huge constant and a zero maximum) fails the test, as it should.
+constexpr double kBoundLimit = 3.4028234663852886e38 / 4;
+inline bool within(double bound) { return bound <= kBoundLimit; }   // false for NaN
+
 #if defined(__GNUC__)
 #define NL_OPTIM_INLINE inline __attribute__((always_inline))
 #else
