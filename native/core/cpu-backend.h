@@ -1,9 +1,11 @@
 // The CPU backend: one arena in host memory, the persistent thread pool, and the CPU kernel table
 // (one run function per opcode, defined beside the op's check in ops/<family>.cpp).
 #pragma once
+#include <atomic>
 #include <memory>
 #include <vector>
 #include "backend.h"
+#include "kernels.h"
 #include "memory.h"
 #include "op-table.h"
 #include "threadpool.h"
@@ -41,11 +43,12 @@ template <class O> Status cpu_run(const CpuArgs<O> & a);
 
 // The optimizer ops' checks (CpuBackend::check_step), defined beside their cpu_run in ops/optim.cpp:
 // the StepNonFinite bits (kernels.h) of what the step would write, nothing written.
-template <class O> unsigned cpu_check_step(const CpuArgs<O> & a);
-template <> unsigned cpu_check_step<op::SGD_STEP>(const CpuArgs<op::SGD_STEP> & a);
-template <> unsigned cpu_check_step<op::ADAM_STEP>(const CpuArgs<op::ADAM_STEP> & a);
-template <> unsigned cpu_check_step<op::RMSPROP_STEP>(const CpuArgs<op::RMSPROP_STEP> & a);
-template <> unsigned cpu_check_step<op::ADAGRAD_STEP>(const CpuArgs<op::ADAGRAD_STEP> & a);
+// With use_bounds, the bound (*_step_bounded, kernels.h) is tried first.
+template <class O> unsigned cpu_check_step(const CpuArgs<O> & a, bool use_bounds);
+template <> unsigned cpu_check_step<op::SGD_STEP>(const CpuArgs<op::SGD_STEP> & a, bool use_bounds);
+template <> unsigned cpu_check_step<op::ADAM_STEP>(const CpuArgs<op::ADAM_STEP> & a, bool use_bounds);
+template <> unsigned cpu_check_step<op::RMSPROP_STEP>(const CpuArgs<op::RMSPROP_STEP> & a, bool use_bounds);
+template <> unsigned cpu_check_step<op::ADAGRAD_STEP>(const CpuArgs<op::ADAGRAD_STEP> & a, bool use_bounds);
 
 class CpuBackend final : public Backend {
 public:
@@ -62,7 +65,8 @@ public:
     Status watch_gradients(const std::vector<int32_t> & ids) override;
     bool gradients_finite() override;
     bool gradients_have_nan() override;
-    Status check_step(const Instr & in, const StepState & s, unsigned & nonfinite) override;
+    Status check_step(const Instr & in, const StepState & s, bool use_bounds, unsigned & nonfinite) override;
+    uint64_t exact_step_checks() const override { return exact_checks_; }
     Status synchronize() override { return {}; }
 
     // For the kernels (CpuArgs): buffer `id` in the arena (null for -1), the pool, and
@@ -72,6 +76,17 @@ public:
     int64_t elems(int32_t id) const { return prog_->buffers[id].elems; }
     ThreadPool * pool() const { return pool_.get(); }
     template <class F> void for_chunks(size_t count, F && fn);
+
+    // The step bound's inputs (check_step): max |value| of buffer `id` as the last optimizer step
+    // stored it, < 0 when unknown (never stored, or written since by set_buffer/alloc_buffers);
+    // whether it then held no negative value; max |gradient| from the last gradients_finite() that
+    // found them all finite, < 0 when unknown or stale (another kernel ran since: see run()).
+    double stored_max(int32_t id) const;
+    bool stored_nonneg(int32_t id) const;
+    double gradient_max(int32_t id) const;
+    // An optimizer step stored `st`: slot k (when written) is buffer ids[k].
+    void note_stored(const int32_t * ids, int n, const StepStats & st);
+    void count_exact_check() { exact_checks_++; }
 
 private:
     const Program * prog_ = nullptr;
@@ -95,6 +110,16 @@ private:
     struct GradRange { int32_t buffer; size_t start, elems; };
     std::vector<GradRange> grads_;
     size_t grad_total_ = 0;
+
+    // For the step bound. stats_[id]: what the last optimizer step stored in buffer id (known = false
+    // from alloc_buffers() and after any set_buffer() of it). grad_max_[k]: max |grad| bits of
+    // grads_[k] from the last gradients_finite(), valid while grad_max_valid_.
+    struct Stored { bool known = false; bool nonneg = false; uint32_t max_bits = 0; };
+    std::vector<Stored> stats_;
+    std::unique_ptr<std::atomic<uint32_t>[]> grad_max_;
+    std::vector<int32_t> grad_of_buffer_;   // buffer id -> index in grads_, or -1
+    bool grad_max_valid_ = false;
+    uint64_t exact_checks_ = 0;
 };
 
 template <class F> void CpuBackend::for_chunks(size_t count, F && fn) {

@@ -73,7 +73,64 @@ Status Session::find_optimizer_steps() {
             written.push_back(in.bufs[b]);
         }
     }
+    step_bounds_ok_ = bounds_are_sound(written);
     return {};
+}
+
+// Whether Backend::check_step may prove a step finite from the maxima the backend tracks (its
+// use_bounds): sound only if nothing but set_buffer() and its own step writes a parameter or state
+// buffer, and nothing but norm-preserving clipping writes a gradient between the gradient check and
+// the step check. Programs the engine compiles satisfy this; for any other the exact check runs.
+bool Session::bounds_are_sound(const std::vector<int32_t> & written) const {
+    const std::vector<Instr> & step = prog_.step;
+    const size_t nbuf = prog_.buffers.size();
+    std::vector<char> role(nbuf, 0);   // 1: written by an optimizer step, 2: the gradient of one
+    for (int32_t id : written) role[id] = 1;
+    for (size_t k = first_optimizer_step_; k < step.size(); k++)
+        if (step[k].bufs[1] >= 0 && !role[step[k].bufs[1]]) role[step[k].bufs[1]] = 2;
+    // 1. No other buffer shares their memory (the planner gives them their own), so a write to
+    //    another buffer (a kernel's output, set_buffer, the batch gather) never reaches them.
+    for (size_t a = 0; a < nbuf; a++) {
+        if (!role[a]) continue;
+        const BufferDesc & da = prog_.buffers[a];
+        const int64_t a0 = da.offset, a1 = da.offset + da.words(prog_.max_batch);
+        for (size_t b = 0; b < nbuf; b++) {
+            if (b == a) continue;
+            const BufferDesc & db = prog_.buffers[b];
+            if (db.offset < a1 && a0 < db.offset + db.words(prog_.max_batch)) return false;
+        }
+    }
+    // 2. A parameter or state buffer is none of the batch or output buffers the runtime writes...
+    for (int32_t id : {prog_.input, prog_.labels, prog_.targets, prog_.logits, prog_.probs, prog_.loss, prog_.correct})
+        if (id >= 0 && role[id] == 1) return false;
+    // ...and other instructions name it only as a `weight` or `bias` operand, which no kernel writes
+    // (engine/compile/ops.ts lists each op's writes: none of them is a weight or a bias).
+    auto reads_only = [&](const Instr & in) {
+        for (size_t k = 0; k < in.bufs.size(); k++) {
+            if (in.bufs[k] < 0 || role[in.bufs[k]] != 1) continue;
+            const std::string name = op_list_name(op_info(in.op).operands, (int)k);
+            if (name != "weight" && name != "bias") return false;
+        }
+        return true;
+    };
+    for (const std::vector<Instr> * section : {&prog_.forward, &prog_.backward})
+        for (const Instr & in : *section)
+            if (!reads_only(in)) return false;
+    // 3. Between the gradient check and the step checks run only gradient clipping's norm (writes
+    //    its norm_sq) and scale (by a factor in [0, 1] when max_norm >= 0, so no |g| grows), and
+    //    neither's norm_sq is one of these buffers.
+    for (size_t k = 0; k < first_optimizer_step_; k++) {
+        const Instr & in = step[k];
+        if (!reads_only(in)) return false;
+        if (in.op == Op::GRAD_NORM_SQ) {
+            if (role[in.bufs[op::GRAD_NORM_SQ::norm_sq]]) return false;
+        } else if (in.op == Op::CLIP_GRAD) {
+            if (role[in.bufs[op::CLIP_GRAD::norm_sq]] || !(in.floats[op::CLIP_GRAD::max_norm] >= 0.f)) return false;
+        } else {
+            return false;
+        }
+    }
+    return true;
 }
 
 // The step section for one batch: gradient clipping, then a check that no optimizer step would
@@ -90,7 +147,7 @@ Status Session::apply_step(int n, const std::string & where) {
     unsigned bad = 0;
     for (const Instr * in = opt; in != end; in++) {
         unsigned b = 0;
-        st = backend_->check_step(*in, state, b);
+        st = backend_->check_step(*in, state, step_bounds_ok_, b);
         if (!st.ok()) return st;
         bad |= b;
     }

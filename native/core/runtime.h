@@ -128,6 +128,11 @@ public:
     // optimizer state non-finite, refuse the step (NL_STATUS_NON_FINITE).
     Status run_step(int n, bool train, bool update = true, float lr = -1.f);
 
+    // How many optimizer-step checks ran the exact (full-cost) check so far; the others were proven
+    // finite by the cheap bound (Backend::check_step). For tests and benchmarks.
+    uint64_t exact_step_checks() const { return backend_->exact_step_checks(); }
+    bool step_bounds_enabled() const { return step_bounds_ok_; }
+
     void request_stop() { stop_.store(true); }
     void clear_stop() { stop_.store(false); }
 
@@ -146,6 +151,7 @@ private:
     Status check_gradients(const std::string & where);
     static bool is_optimizer_step(Op op);
     Status find_optimizer_steps();
+    bool bounds_are_sound(const std::vector<int32_t> & written) const;
     Status apply_step(int n, const std::string & where);
     Status check_dataset_args(Split split, int64_t count, int64_t sample_size, const uint8_t * labels) const;
     Status load_dataset(Split split, const DatasetView & v);
@@ -161,6 +167,7 @@ private:
     bool borrow_ = false;
     int64_t steps_ = 0;
     size_t first_optimizer_step_ = 0;   // prog_.step[first_optimizer_step_..] are the optimizer steps
+    bool step_bounds_ok_ = false;       // the step checks may use the backend's bound (bounds_are_sound)
     uint64_t seed_ = 0;
     bool training_ = true;   // mode of the section being executed
     float lr_ = -1.f;        // learning-rate override for this step (< 0: none)

@@ -166,6 +166,7 @@ static void overflow_case(Opt opt, float lr3, const std::string & expect, const 
     st = s->run_epoch(nl::SPLIT_TRAIN, eo, nullptr, nullptr, r);
     check(st.ok() && s->steps() == 2, what + ": the first two batches train", st.message);
     const std::vector<float> before = snapshot(*s, o);
+    const uint64_t exact_before = s->exact_step_checks();
     bool moved = false;   // the state holds the first two steps (so "as before" is not "as created")
     for (size_t i = 12 + 3; i < before.size(); i++) moved = moved || before[i] != 0.f;
     check(o.written.size() == 2 || moved, what + ": the optimizer state holds the first steps");
@@ -182,12 +183,79 @@ static void overflow_case(Opt opt, float lr3, const std::string & expect, const 
     check(std::isfinite(loss) && s->gradients_finite(), what + ": the loss and the gradients were finite (only the step overflows)");
     check(same && s->steps() == 2, what + ": every parameter and state value is byte-identical to before batch 3, steps() still 2",
           "steps " + std::to_string(s->steps()));
+    // The bound cannot vouch for a ~1e22 gradient at these rates: the refusal came from the exact check.
+    check(s->exact_step_checks() > exact_before, what + ": batch 3 went through the exact check");
     // run_step refuses the same step as well (the batch's rows are still in the input buffer).
     st = s->run_step(2, true, true, lr3);
     const std::vector<float> again = snapshot(*s, o);
     check(st.code == NL_STATUS_NON_FINITE && st.message.rfind(expect, 0) == 0 && st.message.find("the step was not applied") != std::string::npos &&
               std::memcmp(again.data(), before.data(), before.size() * 4) == 0 && s->steps() == 2,
           what + ": run_step refuses it too", st.message);
+}
+
+// The step bound's cache must be forgotten when a parameter is written from outside. tiny() with
+// SGD trains two batches (the first checked exactly, the second proven by the bound from the
+// stored maxima, |b| ~ 0.1); then the biases are set to 3.3e38 (equal, so the logits stay equal and
+// the loss log 3). With lr 1e38 the bias step b - lr * db (db = [-1/6, -1/6, 1/3]) overflows b[0];
+// with a stale max of 0.1 the bound would read 0.1 + 1e38 * 1/3 < FLT_MAX / 4 and let it through.
+static void set_buffer_forgets_bound() {
+    const std::string what = "set_buffer after bounded steps";
+    OptProgram o = tiny_with(Opt::Sgd);
+    auto w = o.b.words(IO);
+    std::unique_ptr<nl::Session> s;
+    nl::Status st = nl::Session::create(w.data(), w.size(), 2, s);
+    check(st.ok() && s->step_bounds_enabled(), what + ": the program creates, with the step bound enabled", st.message);
+    if (!s) return;
+    std::vector<float> W(12), bias = {0.1f, -0.05f, 0.02f};
+    for (int i = 0; i < 12; i++) W[i] = 0.01f * (float)((i * 7) % 5 - 2);
+    s->set_buffer(1, W.data(), 48);
+    s->set_buffer(2, bias.data(), 12);
+    const int N = 6;
+    std::vector<float> x(N * 4);
+    std::vector<uint8_t> lab(N);
+    for (int i = 0; i < N; i++) {
+        lab[i] = (uint8_t)(i % 2);   // batch 3: labels 0 and 1
+        for (int k = 0; k < 4; k++) x[i * 4 + k] = (k % 2 ? -1.f : 1.f) * (float)((i + k) % 3 + 1);
+    }
+    st = s->set_dataset_f32(nl::SPLIT_TRAIN, x.data(), lab.data(), nullptr, N, 4, 0);
+    check(st.ok(), what + ": the dataset loads", st.message);
+    std::vector<float> lr = {0.1f, 0.1f, 1e38f};
+    nl::EpochOptions eo;
+    eo.count = 4;
+    eo.batch = 2;
+    eo.lr = lr.data();
+    nl::EpochResult r;
+    st = s->run_epoch(nl::SPLIT_TRAIN, eo, nullptr, nullptr, r);
+    check(st.ok() && s->steps() == 2 && s->exact_step_checks() == 2,
+          what + ": two batches train; only the first step's two instructions ran the exact check", std::to_string(s->exact_step_checks()));
+    const std::vector<float> big = {3.3e38f, 3.3e38f, 3.3e38f};
+    s->set_buffer(2, big.data(), 12);
+    eo.count = N;
+    eo.start_batch = 2;
+    st = s->run_epoch(nl::SPLIT_TRAIN, eo, nullptr, nullptr, r);
+    std::vector<float> after(3);
+    s->get_buffer(2, after.data(), 12);
+    check(st.code == NL_STATUS_NON_FINITE && st.message.rfind("the weights would become infinite", 0) == 0 && after == big && s->steps() == 2,
+          what + ": biases near FLT_MAX set after bounded steps: the overflowing step is refused, nothing written",
+          std::string(nl_status_code(st.code)) + " " + st.message);
+}
+
+// Programs the bound cannot vouch for keep the exact check on every step: a parameter that another
+// instruction names at a position a kernel may write, or memory shared with another buffer.
+static void bounds_disabled_for_odd_programs() {
+    auto enabled = [](Builder b) {
+        auto w = b.words(IO);
+        std::unique_ptr<nl::Session> s;
+        nl::Status st = nl::Session::create(w.data(), w.size(), 1, s);
+        return st.ok() && s && s->step_bounds_enabled();
+    };
+    check(enabled(tiny()), "the step bound is enabled for an ordinary program");
+    Builder b = tiny();
+    b.bwd[1][4 + 5] = 2;   // linear_backward (words: op, counts, then operands) writes its dbias into the bias itself
+    check(!enabled(b), "the step bound is disabled when a kernel writes a parameter");
+    Builder c = tiny();
+    c.step.insert(c.step.begin(), Builder::ins(nl::Op::CLIP_GRAD, {8, 6}, {}, {-1.f}));
+    check(!enabled(c), "the step bound is disabled by a clip with a negative max_norm (it can grow a gradient)");
 }
 
 static nl::Status decode(const std::vector<int32_t> & w) {
@@ -551,6 +619,8 @@ int main() {
     overflow_case(Opt::AdamAmsgrad, 0.1f, "the optimizer state would become infinite", "AdamW with amsgrad, v overflows");
     overflow_case(Opt::Rmsprop, 0.1f, "the optimizer state would become infinite", "RMSprop (centered, momentum), the square average overflows");
     overflow_case(Opt::Adagrad, 0.1f, "the optimizer state would become infinite", "Adagrad, the sum overflows");
+    set_buffer_forgets_bound();
+    bounds_disabled_for_odd_programs();
     {
         // A step section whose optimizer steps do not come last cannot be checked before it runs.
         OptProgram o = tiny_with(Opt::Sgd);

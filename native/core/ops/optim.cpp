@@ -1,10 +1,14 @@
 // Optimizer steps (SGD, Adam/AdamW, RMSprop, Adagrad) and gradient clipping (kernels/sgd.cpp,
 // adam.cpp, rmsprop.cpp, adagrad.cpp, grad-clip.cpp): checks and CPU calls. A step's state
 // buffers match its parameter's size; the update runs split over the pool for big tensors.
-// Each optimizer also has its cpu_check_step (CpuBackend::check_step): the same kernel loop, run
-// without storing, reporting whether the step would leave a value non-finite.
+// Each optimizer also has its cpu_check_step (CpuBackend::check_step): the bound (*_step_bounded)
+// from the maxima the backend keeps, when allowed and when it proves the step finite; otherwise the
+// same kernel loop, run without storing, reporting whether the step would leave a value non-finite.
+// Each step records the maxima of what it stored (CpuBackend::note_stored) for the next bound.
 #include <algorithm>
 #include <atomic>
+#include <initializer_list>
+#include <mutex>
 #include <cmath>
 #include "cpu-backend.h"
 #include "kernels.h"
@@ -29,6 +33,40 @@ template <class O, class F> unsigned or_chunks(const CpuArgs<O> & a, size_t coun
         if (b) bits.fetch_or(b, std::memory_order_relaxed);
     });
     return bits.load();
+}
+// A step split over the pool as its check is, each chunk's StepStats merged: max |value| of what
+// it stored, kept by the backend for the next check's bound.
+template <class O, class F> StepStats stat_chunks(const CpuArgs<O> & a, size_t count, F && chunk) {
+    StepStats all;
+    std::mutex mu;
+    a.be.for_chunks(count, [&](size_t at, size_t len) {
+        StepStats st;
+        chunk(at, len, &st);
+        std::lock_guard<std::mutex> lock(mu);
+        all.merge(st);
+    });
+    return all;
+}
+// cpu_check_step: the bound when allowed and it proves the step finite, else the exact check.
+template <class O, class Bounded, class Exact> unsigned bound_or_check(const CpuArgs<O> & a, bool use_bounds, Bounded && bounded,
+                                                                       Exact && exact) {
+    if (use_bounds && bounded()) return 0;
+    a.be.count_exact_check();
+    return exact();
+}
+// The bound's inputs for an instruction: the gradient's and parameter's maxima, and state k from
+// operand states[k] (-1: none).
+template <class O> StepBounds bounds_of(const CpuArgs<O> & a, std::initializer_list<int32_t> states) {
+    StepBounds b;
+    b.grad = a.be.gradient_max(a.id(O::grad));
+    b.param = a.be.stored_max(a.id(O::param));
+    int k = 0;
+    for (int32_t id : states) {
+        b.state[k] = a.be.stored_max(id);
+        b.state_nonneg[k] = a.be.stored_nonneg(id);
+        k++;
+    }
+    return b;
 }
 } // namespace
 
@@ -64,18 +102,26 @@ template <> Status cpu_run<op::SGD_STEP>(const CpuArgs<op::SGD_STEP> & a) {
     const float * g = a.f32(O::grad);
     float * buf = a.f32(O::momentum_buffer);
     const int64_t step = a.s.step;
-    a.be.for_chunks((size_t)a.elems(O::param), [&](size_t at, size_t len) { sgd_step(p + at, g + at, buf ? buf + at : nullptr, len, hp, step); });
+    const StepStats st = stat_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len, StepStats * out) {
+        sgd_step(p + at, g + at, buf ? buf + at : nullptr, len, hp, step, out);
+    });
+    const int32_t ids[] = {a.id(O::param), a.id(O::momentum_buffer)};
+    a.be.note_stored(ids, 2, st);
     return {};
 }
 
-template <> unsigned cpu_check_step<op::SGD_STEP>(const CpuArgs<op::SGD_STEP> & a) {
+template <> unsigned cpu_check_step<op::SGD_STEP>(const CpuArgs<op::SGD_STEP> & a, bool use_bounds) {
     using O = op::SGD_STEP;
     const SgdParams hp = sgd_params(a);
     const float *p = a.f32(O::param), *g = a.f32(O::grad), *buf = a.f32(O::momentum_buffer);
     const int64_t step = a.s.step;
-    return or_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len) {
-        return sgd_step_check(p + at, g + at, buf ? buf + at : nullptr, len, hp, step);
-    });
+    return bound_or_check(
+        a, use_bounds, [&] { return sgd_step_bounded(hp, buf != nullptr, step, bounds_of(a, {a.id(O::momentum_buffer)})); },
+        [&] {
+            return or_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len) {
+                return sgd_step_check(p + at, g + at, buf ? buf + at : nullptr, len, hp, step);
+            });
+        });
 }
 
 template <> void check_op<op::ADAM_STEP>(Checker & c, const OperandsOf<op::ADAM_STEP> & a) {
@@ -108,21 +154,31 @@ template <> Status cpu_run<op::ADAM_STEP>(const CpuArgs<op::ADAM_STEP> & a) {
     float *p = a.f32(O::param), *m = a.f32(O::exp_avg), *v = a.f32(O::exp_avg_sq), *vmax = a.f32(O::max_exp_avg_sq);
     const float * g = a.f32(O::grad);
     const int64_t step = a.s.step;
-    a.be.for_chunks((size_t)a.elems(O::param), [&](size_t at, size_t len) {
-        adam_step(p + at, g + at, m + at, v + at, vmax ? vmax + at : nullptr, len, hp, step);
+    const StepStats st = stat_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len, StepStats * out) {
+        adam_step(p + at, g + at, m + at, v + at, vmax ? vmax + at : nullptr, len, hp, step, out);
     });
+    const int32_t ids[] = {a.id(O::param), a.id(O::exp_avg), a.id(O::exp_avg_sq), a.id(O::max_exp_avg_sq)};
+    a.be.note_stored(ids, 4, st);
     return {};
 }
 
-template <> unsigned cpu_check_step<op::ADAM_STEP>(const CpuArgs<op::ADAM_STEP> & a) {
+template <> unsigned cpu_check_step<op::ADAM_STEP>(const CpuArgs<op::ADAM_STEP> & a, bool use_bounds) {
     using O = op::ADAM_STEP;
     const AdamParams hp = adam_params(a);
     const float *p = a.f32(O::param), *m = a.f32(O::exp_avg), *v = a.f32(O::exp_avg_sq), *vmax = a.f32(O::max_exp_avg_sq);
     const float * g = a.f32(O::grad);
     const int64_t step = a.s.step;
-    return or_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len) {
-        return adam_step_check(p + at, g + at, m + at, v + at, vmax ? vmax + at : nullptr, len, hp, step);
-    });
+    return bound_or_check(
+        a, use_bounds,
+        [&] {
+            return adam_step_bounded(hp, vmax != nullptr, step,
+                                     bounds_of(a, {a.id(O::exp_avg), a.id(O::exp_avg_sq), a.id(O::max_exp_avg_sq)}));
+        },
+        [&] {
+            return or_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len) {
+                return adam_step_check(p + at, g + at, m + at, v + at, vmax ? vmax + at : nullptr, len, hp, step);
+            });
+        });
 }
 
 template <> void check_op<op::RMSPROP_STEP>(Checker & c, const OperandsOf<op::RMSPROP_STEP> & a) {
@@ -155,21 +211,31 @@ template <> Status cpu_run<op::RMSPROP_STEP>(const CpuArgs<op::RMSPROP_STEP> & a
     float *p = a.f32(O::param), *sq = a.f32(O::square_avg), *mom = a.f32(O::momentum_buffer), *avg = a.f32(O::grad_avg);
     const float * g = a.f32(O::grad);
     const int64_t step = a.s.step;
-    a.be.for_chunks((size_t)a.elems(O::param), [&](size_t at, size_t len) {
-        rmsprop_step(p + at, g + at, sq + at, mom ? mom + at : nullptr, avg ? avg + at : nullptr, len, hp, step);
+    const StepStats st = stat_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len, StepStats * out) {
+        rmsprop_step(p + at, g + at, sq + at, mom ? mom + at : nullptr, avg ? avg + at : nullptr, len, hp, step, out);
     });
+    const int32_t ids[] = {a.id(O::param), a.id(O::square_avg), a.id(O::momentum_buffer), a.id(O::grad_avg)};
+    a.be.note_stored(ids, 4, st);
     return {};
 }
 
-template <> unsigned cpu_check_step<op::RMSPROP_STEP>(const CpuArgs<op::RMSPROP_STEP> & a) {
+template <> unsigned cpu_check_step<op::RMSPROP_STEP>(const CpuArgs<op::RMSPROP_STEP> & a, bool use_bounds) {
     using O = op::RMSPROP_STEP;
     const RmspropParams hp = rmsprop_params(a);
     const float *p = a.f32(O::param), *sq = a.f32(O::square_avg), *mom = a.f32(O::momentum_buffer), *avg = a.f32(O::grad_avg);
     const float * g = a.f32(O::grad);
     const int64_t step = a.s.step;
-    return or_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len) {
-        return rmsprop_step_check(p + at, g + at, sq + at, mom ? mom + at : nullptr, avg ? avg + at : nullptr, len, hp, step);
-    });
+    return bound_or_check(
+        a, use_bounds,
+        [&] {
+            return rmsprop_step_bounded(hp, mom != nullptr, avg != nullptr, step,
+                                        bounds_of(a, {a.id(O::square_avg), a.id(O::momentum_buffer), a.id(O::grad_avg)}));
+        },
+        [&] {
+            return or_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len) {
+                return rmsprop_step_check(p + at, g + at, sq + at, mom ? mom + at : nullptr, avg ? avg + at : nullptr, len, hp, step);
+            });
+        });
 }
 
 template <> void check_op<op::ADAGRAD_STEP>(Checker & c, const OperandsOf<op::ADAGRAD_STEP> & a) {
@@ -198,17 +264,26 @@ template <> Status cpu_run<op::ADAGRAD_STEP>(const CpuArgs<op::ADAGRAD_STEP> & a
     float *p = a.f32(O::param), *sum = a.f32(O::sum);
     const float * g = a.f32(O::grad);
     const int64_t step = a.s.step;
-    a.be.for_chunks((size_t)a.elems(O::param), [&](size_t at, size_t len) { adagrad_step(p + at, g + at, sum + at, len, hp, step); });
+    const StepStats st = stat_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len, StepStats * out) {
+        adagrad_step(p + at, g + at, sum + at, len, hp, step, out);
+    });
+    const int32_t ids[] = {a.id(O::param), a.id(O::sum)};
+    a.be.note_stored(ids, 2, st);
     return {};
 }
 
-template <> unsigned cpu_check_step<op::ADAGRAD_STEP>(const CpuArgs<op::ADAGRAD_STEP> & a) {
+template <> unsigned cpu_check_step<op::ADAGRAD_STEP>(const CpuArgs<op::ADAGRAD_STEP> & a, bool use_bounds) {
     using O = op::ADAGRAD_STEP;
     const AdagradParams hp = adagrad_params(a);
     const float *p = a.f32(O::param), *sum = a.f32(O::sum);
     const float * g = a.f32(O::grad);
     const int64_t step = a.s.step;
-    return or_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len) { return adagrad_step_check(p + at, g + at, sum + at, len, hp, step); });
+    return bound_or_check(
+        a, use_bounds, [&] { return adagrad_step_bounded(hp, step, bounds_of(a, {a.id(O::sum)})); },
+        [&] {
+            return or_chunks(a, (size_t)a.elems(O::param),
+                             [&](size_t at, size_t len) { return adagrad_step_check(p + at, g + at, sum + at, len, hp, step); });
+        });
 }
 
 template <> void check_op<op::GRAD_NORM_SQ>(Checker & c, const OperandsOf<op::GRAD_NORM_SQ> & a) {
