@@ -184,7 +184,9 @@ double CpuBackend::gradient_max(int32_t id) const {
 void CpuBackend::note_stored(const int32_t * ids, int n, const StepStats & st) {
     for (int k = 0; k < n; k++) {
         if (ids[k] < 0 || !(st.written >> k & 1u)) continue;
-        stats_[ids[k]] = Stored{true, (st.bits_or[k] >> 31) == 0, st.max_abs[k]};
+        const bool raw = (st.raw >> k & 1u) != 0;
+        // A raw max above FLT_MAX's bits: a negative value among them, so nothing is known.
+        stats_[ids[k]] = raw ? Stored{st.max_bits[k] <= 0x7f7fffffu, true, st.max_bits[k]} : Stored{true, false, st.max_bits[k]};
     }
 }
 

@@ -79,15 +79,17 @@ unsigned sgd_step_check(const float * p, const float * g, const float * buf, siz
 // step will write is finite (true), or cannot (false: run the exact *_step_check). Derivations
 // beside each function.
 struct StepStats {
-    uint32_t max_abs[4] = {0, 0, 0, 0};   // the largest |value|, as float bits (finite iff <= 0x7f7fffff)
-    uint32_t bits_or[4] = {0, 0, 0, 0};   // the OR of the values' bits: bit 31 clear when none is negative
-    unsigned written = 0;                  // bit k: slot k was written (a state the step does not use is not)
+    // Slot k's largest |value| as float bits (finite iff <= 0x7f7fffff). For the slots in `raw`
+    // (a state whose bound needs it non-negative) the largest of the values' own bits instead, one
+    // operation cheaper: <= 0x7f7fffff says every value was a finite non-negative and gives max |x|;
+    // above says some value was negative (bit 31), and then nothing is known.
+    uint32_t max_bits[4] = {0, 0, 0, 0};
+    unsigned written = 0;   // bit k: slot k was written (a state the step does not use is not)
+    unsigned raw = 0;       // bit k: max_bits[k] is over the raw bits (see above)
     void merge(const StepStats & o) {
         written |= o.written;
-        for (int k = 0; k < 4; k++) {
-            max_abs[k] = max_abs[k] > o.max_abs[k] ? max_abs[k] : o.max_abs[k];
-            bits_or[k] |= o.bits_or[k];
-        }
+        raw |= o.raw;
+        for (int k = 0; k < 4; k++) max_bits[k] = max_bits[k] > o.max_bits[k] ? max_bits[k] : o.max_bits[k];
     }
 };
 // What a bound reads: max |value| of the gradient, the parameter and each state buffer (state[k]

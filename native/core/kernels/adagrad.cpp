@@ -62,7 +62,7 @@ NL_OPTIM_INLINE unsigned adagrad_loop(float * __restrict p, const float * __rest
         const float s = fma_f(gi, gi, state_sum[i]);
         if (Store) {
             state_sum[i] = s;
-            st.note<1>(s);
+            st.note_raw<1>(s);
         } else {
             acc.state(s);
         }
@@ -75,7 +75,7 @@ NL_OPTIM_INLINE unsigned adagrad_loop(float * __restrict p, const float * __rest
             acc.weights(pn);
         }
     }
-    if (Store) st.store(stats, 3u);
+    if (Store) st.store(stats, 3u, 2u);
     return acc.bits();
 }
 } // namespace

@@ -68,7 +68,7 @@ AdamConsts adam_consts(const AdamParams & hp, bool has_vmax, int64_t step) {
 }
 
 // The one loop body of adam_step (Store: writes, and notes max |p|, |m|, |v|, |vmax| and their
-// signs in `stats`) and adam_step_check (!Store: computes, writes nothing).
+// (v's sign) in `stats`) and adam_step_check (!Store: computes, writes nothing).
 template <bool Store>
 NL_OPTIM_INLINE unsigned adam_loop(float * __restrict p, const float * __restrict g, float * __restrict m, float * __restrict v,
                                    float * __restrict vmax, size_t count, const AdamParams & hp, int64_t step, StepStats * stats) {
@@ -93,7 +93,7 @@ NL_OPTIM_INLINE unsigned adam_loop(float * __restrict p, const float * __restric
                 m[i] = mi;
                 v[i] = vi;
                 st.note<1>(mi);
-                st.note<2>(vi);
+                st.note_raw<2>(vi);
             } else {
                 acc.state(mi);
                 acc.state(vi);
@@ -118,7 +118,7 @@ NL_OPTIM_INLINE unsigned adam_loop(float * __restrict p, const float * __restric
                 acc.weights(pn);
             }
         }
-        if (Store) st.store(stats, Ams ? 15u : 7u);
+        if (Store) st.store(stats, Ams ? 15u : 7u, 4u);
         return acc.bits();
     };
     return c.amsgrad ? run(std::true_type{}) : run(std::false_type{});

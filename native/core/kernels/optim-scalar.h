@@ -100,24 +100,28 @@ struct NonFiniteAcc {
 
 // The Store loop's side of the bound (StepStats, kernels.h): for each buffer it writes (slot 0 the
 // parameter, 1.. the state in argument order), the max of |x|'s bits (positive floats order as
-// their bits, so this is max |x|, and NaN would exceed inf's bits) and the OR of x's bits (bit 31:
-// a negative value). Integer max/or on values already in registers: it vectorizes with the loop.
+// their bits, so this is max |x|, and NaN would exceed inf's bits): note(). For a state whose bound
+// needs it non-negative, the max of x's raw bits (a negative x has bit 31 set, so it shows as a
+// max above every finite non-negative): note_raw(). An integer and+max, or a max, on values already
+// in registers: it vectorizes with the loop.
 struct StatAcc {
-    uint32_t mx[4] = {0, 0, 0, 0}, any[4] = {0, 0, 0, 0};
+    uint32_t mx[4] = {0, 0, 0, 0};
     template <int K> void note(float x) {
         uint32_t u;
         std::memcpy(&u, &x, 4);
-        any[K] |= u;
         u &= 0x7fffffffu;
         mx[K] = mx[K] > u ? mx[K] : u;
     }
-    void store(StepStats * out, unsigned written) const {
+    template <int K> void note_raw(float x) {
+        uint32_t u;
+        std::memcpy(&u, &x, 4);
+        mx[K] = mx[K] > u ? mx[K] : u;
+    }
+    void store(StepStats * out, unsigned written, unsigned raw) const {
         if (!out) return;
         out->written = written;
-        for (int k = 0; k < 4; k++) {
-            out->max_abs[k] = mx[k];
-            out->bits_or[k] = any[k];
-        }
+        out->raw = raw;
+        for (int k = 0; k < 4; k++) out->max_bits[k] = mx[k];
     }
 };
 

@@ -74,7 +74,7 @@ NL_OPTIM_INLINE unsigned rmsprop_loop(float * __restrict p, const float * __rest
         const float sa = fma_f(one_minus_alpha * gi, gi, square_avg[i] * alpha_f);
         if (Store) {
             square_avg[i] = sa;
-            st.note<1>(sa);
+            st.note_raw<1>(sa);
         } else {
             acc.state(sa);
         }
@@ -112,7 +112,7 @@ NL_OPTIM_INLINE unsigned rmsprop_loop(float * __restrict p, const float * __rest
             acc.weights(pn);
         }
     }
-    if (Store) st.store(stats, 1u | 2u | (use_momentum ? 4u : 0u) | (centered ? 8u : 0u));
+    if (Store) st.store(stats, 1u | 2u | (use_momentum ? 4u : 0u) | (centered ? 8u : 0u), 2u);
     return acc.bits();
 }
 } // namespace

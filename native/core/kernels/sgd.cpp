@@ -81,7 +81,7 @@ NL_OPTIM_INLINE unsigned sgd_loop(float * __restrict p, const float * __restrict
             acc.weights(pn);
         }
     }
-    if (Store) st.store(stats, 1u | (use_momentum ? 2u : 0u));
+    if (Store) st.store(stats, 1u | (use_momentum ? 2u : 0u), 0u);
     return acc.bits();
 }
 } // namespace
