@@ -48,6 +48,8 @@ Status CpuBackend::alloc_buffers(const Program & p) {
     if (!st.ok()) return st;
     arena_ = static_cast<float *>(arena_mem_.data());
     stats_.assign(p.buffers.size(), Stored{});   // nothing known until a step stores it
+    pending_.assign(p.buffers.size(), Stored{});
+    pending_set_.assign(p.buffers.size(), 0);
     grad_of_buffer_.assign(p.buffers.size(), -1);
     grad_max_valid_ = false;
     return {};
@@ -56,6 +58,7 @@ Status CpuBackend::alloc_buffers(const Program & p) {
 Status CpuBackend::set_buffer(int32_t id, const void * src, size_t bytes) {
     std::memcpy(f32(id), src, bytes);
     stats_[id].known = false;   // a checkpoint, JS, a test: whatever it holds now is unknown to the bound
+    pending_set_[id] = 0;
     return {};
 }
 
@@ -174,19 +177,38 @@ double from_bits(uint32_t u) {
 }
 } // namespace
 
-double CpuBackend::stored_max(int32_t id) const { return id >= 0 && stats_[id].known ? from_bits(stats_[id].max_bits) : -1.0; }
+double CpuBackend::stored_max(int32_t id) const { return id >= 0 && stats_[id].known ? stats_[id].max : -1.0; }
 bool CpuBackend::stored_nonneg(int32_t id) const { return id >= 0 && stats_[id].known && stats_[id].nonneg; }
 double CpuBackend::gradient_max(int32_t id) const {
     if (!grad_max_valid_ || id < 0 || grad_of_buffer_[id] < 0) return -1.0;
     return from_bits(grad_max_[grad_of_buffer_[id]].load(std::memory_order_relaxed));
 }
 
-void CpuBackend::note_stored(const int32_t * ids, int n, const StepStats & st) {
+void CpuBackend::expect_bounds(const int32_t * ids, int n, const StepBounds & after) {
     for (int k = 0; k < n; k++) {
-        if (ids[k] < 0 || !(st.written >> k & 1u)) continue;
-        const bool raw = (st.raw >> k & 1u) != 0;
-        // A raw max above FLT_MAX's bits: a negative value among them, so nothing is known.
-        stats_[ids[k]] = raw ? Stored{st.max_bits[k] <= 0x7f7fffffu, true, st.max_bits[k]} : Stored{true, false, st.max_bits[k]};
+        if (ids[k] < 0) continue;
+        const double m = k == 0 ? after.param : after.state[k - 1];
+        pending_[ids[k]] = Stored{m >= 0, k > 0 && after.state_nonneg[k - 1], m};
+        pending_set_[ids[k]] = 1;
+    }
+}
+
+void CpuBackend::expect_measured(const int32_t * ids, int n, const StepStats & st) {
+    for (int k = 0; k < n; k++) {
+        if (ids[k] < 0) continue;
+        const uint32_t bits = st.max_bits[k];
+        if (!(st.written >> k & 1u)) pending_[ids[k]] = stats_[ids[k]];   // not written: as it is
+        else if (st.raw >> k & 1u) pending_[ids[k]] = Stored{bits <= 0x7f7fffffu, true, from_bits(bits)};   // above: a negative value
+        else pending_[ids[k]] = Stored{bits <= 0x7f7fffffu, false, from_bits(bits)};
+        pending_set_[ids[k]] = 1;
+    }
+}
+
+void CpuBackend::step_stored(const int32_t * ids, int n) {
+    for (int k = 0; k < n; k++) {
+        if (ids[k] < 0) continue;
+        stats_[ids[k]] = pending_set_[ids[k]] ? pending_[ids[k]] : Stored{};
+        pending_set_[ids[k]] = 0;
     }
 }
 

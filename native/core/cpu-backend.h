@@ -78,14 +78,19 @@ public:
     template <class F> void for_chunks(size_t count, F && fn);
 
     // The step bound's inputs (check_step): max |value| of buffer `id` as the last optimizer step
-    // stored it, < 0 when unknown (never stored, or written since by set_buffer/alloc_buffers);
-    // whether it then held no negative value; max |gradient| from the last gradients_finite() that
-    // found them all finite, < 0 when unknown or stale (another kernel ran since: see run()).
+    // left it, < 0 when unknown (never stepped, or written since by set_buffer/alloc_buffers);
+    // whether it is known to hold no negative value; max |gradient| from the last gradients_finite()
+    // that found them all finite, < 0 when unknown or stale (another kernel ran since: see run()).
     double stored_max(int32_t id) const;
     bool stored_nonneg(int32_t id) const;
     double gradient_max(int32_t id) const;
-    // An optimizer step stored `st`: slot k (when written) is buffer ids[k].
-    void note_stored(const int32_t * ids, int n, const StepStats & st);
+    // A step check that passed leaves what the step will store, for its buffers ids[0] (the
+    // parameter) and ids[1..n) (state slots 1..): bounds (`after` of *_step_bounded) or measured
+    // maxima (the exact check's StepStats). The step's run() makes them current; without a passed
+    // check before it, its buffers become unknown.
+    void expect_bounds(const int32_t * ids, int n, const StepBounds & after);
+    void expect_measured(const int32_t * ids, int n, const StepStats & st);
+    void step_stored(const int32_t * ids, int n);
     void count_exact_check() { exact_checks_++; }
 
 private:
@@ -111,11 +116,12 @@ private:
     std::vector<GradRange> grads_;
     size_t grad_total_ = 0;
 
-    // For the step bound. stats_[id]: what the last optimizer step stored in buffer id (known = false
+    // For the step bound. stats_[id]: what the last optimizer step left in buffer id (known = false
     // from alloc_buffers() and after any set_buffer() of it). grad_max_[k]: max |grad| bits of
     // grads_[k] from the last gradients_finite(), valid while grad_max_valid_.
-    struct Stored { bool known = false; bool nonneg = false; uint32_t max_bits = 0; };
-    std::vector<Stored> stats_;
+    struct Stored { bool known = false; bool nonneg = false; double max = 0; };
+    std::vector<Stored> stats_, pending_;   // pending_[id]: what the checked step will leave (pending_set_)
+    std::vector<char> pending_set_;
     std::unique_ptr<std::atomic<uint32_t>[]> grad_max_;
     std::vector<int32_t> grad_of_buffer_;   // buffer id -> index in grads_, or -1
     bool grad_max_valid_ = false;

@@ -72,12 +72,12 @@ enum StepNonFinite : unsigned {
 };
 unsigned sgd_step_check(const float * p, const float * g, const float * buf, size_t count, const SgdParams & hp, int64_t step);
 
-// The cheap side of that check. A step's Store loop can report, at almost no cost, what it wrote
-// (StepStats: slot 0 the parameter, slots 1.. the state buffers in argument order); the runtime
-// keeps that per buffer while nothing else writes it. From those maxima and the gradient's (read by
-// the gradient check anyway), *_step_bounded proves with a conservative bound that every value the
-// step will write is finite (true), or cannot (false: run the exact *_step_check). Derivations
-// beside each function.
+// The cheap side of that check. From max |g| (read by the gradient check anyway) and max |p|,
+// max |state| as the runtime knows them, *_step_bounded proves with a conservative bound that every
+// value the step will write is finite (true), or cannot (false: run the exact *_step_check).
+// Derivations beside each function. The maxima after a step come at no cost to the step itself:
+// from the bound (`after`: bounds on what the step writes, with room for rounding) when it
+// succeeded, or measured by the exact check (StepStats: it computes every value the step stores).
 struct StepStats {
     // Slot k's largest |value| as float bits (finite iff <= 0x7f7fffff). For the slots in `raw`
     // (a state whose bound needs it non-negative) the largest of the values' own bits instead, one
@@ -93,15 +93,19 @@ struct StepStats {
     }
 };
 // What a bound reads: max |value| of the gradient, the parameter and each state buffer (state[k]
-// is slot k + 1 above; < 0 or NaN: unknown), and whether each state is known to hold no negative value.
+// is slot k + 1 above; < 0 or NaN: unknown), and whether each state is known to hold no negative
+// value. As a bound's `after`: the same for what the step leaves (grad unused; a slot the step does
+// not write keeps its input).
 struct StepBounds {
     double grad = -1, param = -1;
     double state[3] = {-1, -1, -1};
     bool state_nonneg[3] = {false, false, false};
 };
 // Optional stats of what sgd_step stored (slot 1: buf).
-void sgd_step(float * p, const float * g, float * buf, size_t count, const SgdParams & hp, int64_t step, StepStats * stats);
-bool sgd_step_bounded(const SgdParams & hp, bool has_buf, int64_t step, const StepBounds & b);
+// With the maxima of what the step would store (slot 1: buf).
+unsigned sgd_step_check(const float * p, const float * g, const float * buf, size_t count, const SgdParams & hp, int64_t step,
+                        StepStats * stats);
+bool sgd_step_bounded(const SgdParams & hp, bool has_buf, int64_t step, const StepBounds & b, StepBounds * after = nullptr);
 
 struct AdamParams {
     float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.f;
@@ -114,10 +118,10 @@ void adam_step(float * p, const float * g, float * m, float * v, float * vmax, s
                const AdamParams & hp, int64_t step);
 unsigned adam_step_check(const float * p, const float * g, const float * m, const float * v, const float * vmax, size_t count,
                          const AdamParams & hp, int64_t step);
-// Slots 1, 2, 3: m, v, vmax.
-void adam_step(float * p, const float * g, float * m, float * v, float * vmax, size_t count, const AdamParams & hp, int64_t step,
-               StepStats * stats);
-bool adam_step_bounded(const AdamParams & hp, bool has_vmax, int64_t step, const StepBounds & b);
+// Stats slots 1, 2, 3: m, v, vmax.
+unsigned adam_step_check(const float * p, const float * g, const float * m, const float * v, const float * vmax, size_t count,
+                         const AdamParams & hp, int64_t step, StepStats * stats);
+bool adam_step_bounded(const AdamParams & hp, bool has_vmax, int64_t step, const StepBounds & b, StepBounds * after = nullptr);
 
 // =================================================================================================
 //  The PyTorch layer set (convolution, pooling, normalization, activations, structure, losses,
@@ -291,10 +295,11 @@ void rmsprop_step(float * p, const float * g, float * square_avg, float * moment
                   const RmspropParams & hp, int64_t step);
 unsigned rmsprop_step_check(const float * p, const float * g, const float * square_avg, const float * momentum_buffer,
                             const float * grad_avg, size_t count, const RmspropParams & hp, int64_t step);
-// Slots 1, 2, 3: square_avg, momentum_buffer, grad_avg.
-void rmsprop_step(float * p, const float * g, float * square_avg, float * momentum_buffer, float * grad_avg, size_t count,
-                  const RmspropParams & hp, int64_t step, StepStats * stats);
-bool rmsprop_step_bounded(const RmspropParams & hp, bool has_momentum_buffer, bool has_grad_avg, int64_t step, const StepBounds & b);
+// Stats slots 1, 2, 3: square_avg, momentum_buffer, grad_avg.
+unsigned rmsprop_step_check(const float * p, const float * g, const float * square_avg, const float * momentum_buffer,
+                            const float * grad_avg, size_t count, const RmspropParams & hp, int64_t step, StepStats * stats);
+bool rmsprop_step_bounded(const RmspropParams & hp, bool has_momentum_buffer, bool has_grad_avg, int64_t step, const StepBounds & b,
+                          StepBounds * after = nullptr);
 struct AdagradParams {
     float lr = 1e-2f, lr_decay = 0.f, weight_decay = 0.f, eps = 1e-10f;
     bool maximize = false;
@@ -303,10 +308,10 @@ struct AdagradParams {
 void adagrad_step(float * p, const float * g, float * state_sum, size_t count, const AdagradParams & hp, int64_t step);
 unsigned adagrad_step_check(const float * p, const float * g, const float * state_sum, size_t count, const AdagradParams & hp,
                             int64_t step);
-// Slot 1: state_sum.
-void adagrad_step(float * p, const float * g, float * state_sum, size_t count, const AdagradParams & hp, int64_t step,
-                  StepStats * stats);
-bool adagrad_step_bounded(const AdagradParams & hp, int64_t step, const StepBounds & b);
+// Stats slot 1: state_sum.
+unsigned adagrad_step_check(const float * p, const float * g, const float * state_sum, size_t count, const AdagradParams & hp,
+                            int64_t step, StepStats * stats);
+bool adagrad_step_bounded(const AdagradParams & hp, int64_t step, const StepBounds & b, StepBounds * after = nullptr);
 // Sum of squares of g (accumulated in double), for clip_grad_norm_.
 double sum_squares(const float * g, size_t count);
 // g *= s

@@ -914,8 +914,9 @@ static void test_step_checks(Rng & r) {
 // gradient, the weights and each state. Over random steps whose arrays and hyper-parameters span
 // many orders of magnitude (so a good share land near the bound's limit, FLT_MAX / 4, and past
 // FLT_MAX), every case the bound calls safe must have an exact check of 0 and a step that writes
-// only finite values, and the step's StepStats must report exactly the maxima it wrote (and, for v and the other
-// square averages, whether a value was negative).
+// only finite values; the exact check must measure exactly the maxima the step wrote (StepStats:
+// and, for v and the other square averages, whether a value was negative); and the bound's `after`
+// (what the runtime hands on as the next step's input) must cover them.
 
 // max |x| over arrays, and whether none is negative (as StepStats records them).
 static double max_abs(const std::vector<float> & a) {
@@ -947,24 +948,27 @@ static float wide_hyper(Rng & r, float ordinary) {
 }
 
 struct BoundTally {
-    int safe = 0, unsafe = 0, agree = 0, stats_ok = 0, near_edge = 0;
+    int safe = 0, unsafe = 0, agree = 0, stats_ok = 0, after_ok = 0, near_edge = 0;
 };
-// One case: StepBounds from the actual arrays (what the runtime would know), then if the bound
-// says safe, the exact check and the step must agree and the StepStats must be exact.
+// One case, with `in` the StepBounds of the actual arrays (what the runtime would know): if the
+// bound says safe, the step must write only finite values, the exact check must return 0 and
+// measure exactly the maxima the step wrote (StepStats), and the bound's `after` must be at least
+// those maxima (its non-negative claims true; a slot the step does not write left as it was).
 // states[k] is state slot k + 1; `used` marks the slots the step writes.
-static void bound_case(BoundTally & t, const std::vector<float> & p, const std::vector<float> & g, const std::vector<std::vector<float>> & states,
-                       bool bounded, const std::function<unsigned()> & exact,
-                       const std::function<void(std::vector<float> &, std::vector<std::vector<float>> &, StepStats &)> & step, unsigned used) {
-    if (!bounded) {
+static void bound_case(BoundTally & t, const std::vector<float> & p, const std::vector<std::vector<float>> & states, const StepBounds & in,
+                       const std::function<bool(StepBounds *)> & bounded, const std::function<unsigned(StepStats *)> & exact,
+                       const std::function<void(std::vector<float> &, std::vector<std::vector<float>> &)> & step, unsigned used) {
+    StepBounds after;
+    if (!bounded(&after)) {
         t.unsafe++;
         return;
     }
     t.safe++;
     std::vector<float> p2 = p;
     std::vector<std::vector<float>> s2 = states;
+    step(p2, s2);
     StepStats st;
-    step(p2, s2, st);
-    const unsigned bits = exact();
+    const unsigned bits = exact(&st);
     bool finite = nonfinite_bits(p2, {}) == 0;
     double largest = max_abs(p2);
     // What StepStats must say of an array: max |x|'s bits, or for a raw slot those bits when no
@@ -977,21 +981,27 @@ static void bound_case(BoundTally & t, const std::vector<float> & p, const std::
         return st.max_bits[k] == u;
     };
     bool stats = st.written == used && stats_say(0, p2);
+    bool covers = after.param >= max_abs(p2);
     for (size_t k = 0; k < s2.size(); k++) {
-        if (!(used >> (k + 1) & 1u)) continue;
+        if (!(used >> (k + 1) & 1u)) {
+            covers = covers && after.state[k] == in.state[k] && after.state_nonneg[k] == in.state_nonneg[k];
+            continue;
+        }
         finite = finite && nonfinite_bits(s2[k], {}) == 0;
         largest = std::max(largest, max_abs(s2[k]));
         stats = stats && stats_say((int)k + 1, s2[k]);
+        covers = covers && after.state[k] >= max_abs(s2[k]) && (!after.state_nonneg[k] || none_negative(s2[k]));
     }
     t.agree += bits == 0 && finite;
     t.stats_ok += stats;
+    t.after_ok += covers;
     t.near_edge += largest > 1e36;
 }
 static void report(const char * what, const BoundTally & t) {
-    check(t.agree == t.safe && t.stats_ok == t.safe && t.safe >= 50 && t.unsafe >= 50 && t.near_edge >= 5,
+    check(t.agree == t.safe && t.stats_ok == t.safe && t.after_ok == t.safe && t.safe >= 50 && t.unsafe >= 50 && t.near_edge >= 5,
           "%s: the bound called %d steps safe (%d of them writing a value > 1e36) and %d not; the exact check and the step agree "
-          "on %d safe ones, the stats are exact on %d",
-          what, t.safe, t.near_edge, t.unsafe, t.agree, t.stats_ok);
+          "on %d safe ones, the check's stats are exact on %d, the bound's `after` covers what was written on %d",
+          what, t.safe, t.near_edge, t.unsafe, t.agree, t.stats_ok, t.after_ok);
 }
 
 static void test_step_bounds(Rng & r) {
@@ -1015,10 +1025,10 @@ static void test_step_bounds(Rng & r) {
             b.grad = max_abs(g), b.param = max_abs(p), b.state[0] = max_abs(st[0]);
             const bool used_buf = has_buf && hp.momentum != 0.f;
             bound_case(
-                t, p, g, st, sgd_step_bounded(hp, has_buf, step, b),
-                [&] { return sgd_step_check(p.data(), g.data(), has_buf ? st[0].data() : nullptr, n, hp, step); },
-                [&](std::vector<float> & p2, std::vector<std::vector<float>> & s2, StepStats & ss) {
-                    sgd_step(p2.data(), g.data(), has_buf ? s2[0].data() : nullptr, n, hp, step, &ss);
+                t, p, st, b, [&](StepBounds * after) { return sgd_step_bounded(hp, has_buf, step, b, after); },
+                [&](StepStats * ss) { return sgd_step_check(p.data(), g.data(), has_buf ? st[0].data() : nullptr, n, hp, step, ss); },
+                [&](std::vector<float> & p2, std::vector<std::vector<float>> & s2) {
+                    sgd_step(p2.data(), g.data(), has_buf ? s2[0].data() : nullptr, n, hp, step);
                 },
                 1u | (used_buf ? 2u : 0u));
         }
@@ -1045,10 +1055,10 @@ static void test_step_bounds(Rng & r) {
             b.grad = max_abs(g), b.param = max_abs(p);
             for (int k = 0; k < 3; k++) b.state[k] = max_abs(st[k]), b.state_nonneg[k] = none_negative(st[k]);
             bound_case(
-                t, p, g, st, adam_step_bounded(hp, true, step, b),
-                [&] { return adam_step_check(p.data(), g.data(), st[0].data(), st[1].data(), st[2].data(), n, hp, step); },
-                [&](std::vector<float> & p2, std::vector<std::vector<float>> & s2, StepStats & ss) {
-                    adam_step(p2.data(), g.data(), s2[0].data(), s2[1].data(), s2[2].data(), n, hp, step, &ss);
+                t, p, st, b, [&](StepBounds * after) { return adam_step_bounded(hp, true, step, b, after); },
+                [&](StepStats * ss) { return adam_step_check(p.data(), g.data(), st[0].data(), st[1].data(), st[2].data(), n, hp, step, ss); },
+                [&](std::vector<float> & p2, std::vector<std::vector<float>> & s2) {
+                    adam_step(p2.data(), g.data(), s2[0].data(), s2[1].data(), s2[2].data(), n, hp, step);
                 },
                 hp.amsgrad ? 15u : 7u);
         }
@@ -1073,10 +1083,10 @@ static void test_step_bounds(Rng & r) {
             for (int k = 0; k < 3; k++) b.state[k] = max_abs(st[k]), b.state_nonneg[k] = none_negative(st[k]);
             const bool mom = hp.momentum > 0.f;
             bound_case(
-                t, p, g, st, rmsprop_step_bounded(hp, true, true, 1, b),
-                [&] { return rmsprop_step_check(p.data(), g.data(), st[0].data(), st[1].data(), st[2].data(), n, hp, 1); },
-                [&](std::vector<float> & p2, std::vector<std::vector<float>> & s2, StepStats & ss) {
-                    rmsprop_step(p2.data(), g.data(), s2[0].data(), s2[1].data(), s2[2].data(), n, hp, 1, &ss);
+                t, p, st, b, [&](StepBounds * after) { return rmsprop_step_bounded(hp, true, true, 1, b, after); },
+                [&](StepStats * ss) { return rmsprop_step_check(p.data(), g.data(), st[0].data(), st[1].data(), st[2].data(), n, hp, 1, ss); },
+                [&](std::vector<float> & p2, std::vector<std::vector<float>> & s2) {
+                    rmsprop_step(p2.data(), g.data(), s2[0].data(), s2[1].data(), s2[2].data(), n, hp, 1);
                 },
                 3u | (mom ? 4u : 0u) | (hp.centered ? 8u : 0u));
         }
@@ -1098,11 +1108,9 @@ static void test_step_bounds(Rng & r) {
             StepBounds b;
             b.grad = max_abs(g), b.param = max_abs(p), b.state[0] = max_abs(st[0]), b.state_nonneg[0] = none_negative(st[0]);
             bound_case(
-                t, p, g, st, adagrad_step_bounded(hp, step, b),
-                [&] { return adagrad_step_check(p.data(), g.data(), st[0].data(), n, hp, step); },
-                [&](std::vector<float> & p2, std::vector<std::vector<float>> & s2, StepStats & ss) {
-                    adagrad_step(p2.data(), g.data(), s2[0].data(), n, hp, step, &ss);
-                },
+                t, p, st, b, [&](StepBounds * after) { return adagrad_step_bounded(hp, step, b, after); },
+                [&](StepStats * ss) { return adagrad_step_check(p.data(), g.data(), st[0].data(), n, hp, step, ss); },
+                [&](std::vector<float> & p2, std::vector<std::vector<float>> & s2) { adagrad_step(p2.data(), g.data(), s2[0].data(), n, hp, step); },
                 3u);
         }
         report("adagrad_step_bounded", t);

@@ -22,6 +22,7 @@ using optim_detail::hyper_double;
 using optim_detail::NonFiniteAcc;
 using optim_detail::StatAcc;
 using optim_detail::within;
+using optim_detail::rounded_up;
 
 namespace {
 // The float32 scalars, exactly as each tensor op receives them (shared by the loop and the bound).
@@ -62,38 +63,39 @@ NL_OPTIM_INLINE unsigned adagrad_loop(float * __restrict p, const float * __rest
         const float s = fma_f(gi, gi, state_sum[i]);
         if (Store) {
             state_sum[i] = s;
-            st.note_raw<1>(s);
         } else {
             acc.state(s);
+            st.note_raw<1>(s);
         }
         const float sd = std::sqrt(s) + eps_f;
         const float pn = p[i] + (neg_clr * gi) / sd;
         if (Store) {
             p[i] = pn;
-            st.note<0>(pn);
         } else {
             acc.weights(pn);
+            st.note<0>(pn);
         }
     }
-    if (Store) st.store(stats, 3u, 2u);
+    if (!Store) st.store(stats, 3u, 2u);
     return acc.bits();
 }
 } // namespace
 
 NL_VECTOR_CLONES
 void adagrad_step(float * __restrict p, const float * __restrict g, float * __restrict state_sum, size_t count,
-                  const AdagradParams & hp, int64_t step, StepStats * stats) {
-    adagrad_loop<true>(p, g, state_sum, count, hp, step, stats);
-}
-
-void adagrad_step(float * p, const float * g, float * state_sum, size_t count, const AdagradParams & hp, int64_t step) {
-    adagrad_step(p, g, state_sum, count, hp, step, nullptr);
+                  const AdagradParams & hp, int64_t step) {
+    adagrad_loop<true>(p, g, state_sum, count, hp, step, nullptr);
 }
 
 NL_VECTOR_CLONES
 unsigned adagrad_step_check(const float * p, const float * g, const float * state_sum, size_t count, const AdagradParams & hp,
+                            int64_t step, StepStats * stats) {
+    return adagrad_loop<false>(const_cast<float *>(p), g, const_cast<float *>(state_sum), count, hp, step, stats);
+}
+
+unsigned adagrad_step_check(const float * p, const float * g, const float * state_sum, size_t count, const AdagradParams & hp,
                             int64_t step) {
-    return adagrad_loop<false>(const_cast<float *>(p), g, const_cast<float *>(state_sum), count, hp, step, nullptr);
+    return adagrad_step_check(p, g, state_sum, count, hp, step, nullptr);
 }
 
 // The bound, following the loop with G = max|g|, P = max|p|, S = max|sum|:
@@ -103,13 +105,20 @@ unsigned adagrad_step_check(const float * p, const float * g, const float * stat
 //   p'  = p + (-clr*g')/sd                   |p'|  <= P + |clr| Gd / eps
 // sd >= eps > 0 needs s' >= 0: the sum known non-negative (g'*g' >= 0, and rounding keeps the
 // sign), and eps > 0. clr = lr / (1 + (step-1)*lr_decay) may be huge or negative: only |clr| counts.
-bool adagrad_step_bounded(const AdagradParams & hp, int64_t step, const StepBounds & b) {
+bool adagrad_step_bounded(const AdagradParams & hp, int64_t step, const StepBounds & b, StepBounds * after) {
     const AdagradConsts c = adagrad_consts(hp, step);
     const double G = b.grad, P = b.param, S = b.state[0];
     if (!(G >= 0) || !(P >= 0) || !(S >= 0) || !b.state_nonneg[0] || !(c.eps_f > 0.f)) return false;
     const double Gd = G + (c.use_wd ? std::fabs((double)c.wd_f) * P : 0.0);
     const double upd = std::fabs((double)c.neg_clr) * Gd;
-    return within(Gd) && within(Gd * Gd + S) && within(upd) && within(P + upd / (double)c.eps_f);
+    const double Sn = Gd * Gd + S, Pn = P + upd / (double)c.eps_f;
+    if (!(within(Gd) && within(Sn) && within(upd) && within(Pn))) return false;
+    if (after) {   // s' >= 0 (above)
+        *after = b;
+        after->param = rounded_up(Pn);
+        after->state[0] = rounded_up(Sn), after->state_nonneg[0] = true;
+    }
+    return true;
 }
 
 } // namespace nl

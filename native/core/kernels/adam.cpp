@@ -30,6 +30,7 @@ using optim_detail::hyper_double;
 using optim_detail::NonFiniteAcc;
 using optim_detail::StatAcc;
 using optim_detail::within;
+using optim_detail::rounded_up;
 
 namespace {
 // The float32 scalars, exactly as each tensor op receives them (shared by the loop and the bound).
@@ -92,11 +93,11 @@ NL_OPTIM_INLINE unsigned adam_loop(float * __restrict p, const float * __restric
             if (Store) {
                 m[i] = mi;
                 v[i] = vi;
-                st.note<1>(mi);
-                st.note_raw<2>(vi);
             } else {
                 acc.state(mi);
                 acc.state(vi);
+                st.note<1>(mi);
+                st.note_raw<2>(vi);
             }
             float vu = vi;
             if (Ams) {
@@ -104,21 +105,21 @@ NL_OPTIM_INLINE unsigned adam_loop(float * __restrict p, const float * __restric
                 vu = (vm > vi || vm != vm) ? vm : vi;      // torch.maximum: NaN propagates
                 if (Store) {
                     vmax[i] = vu;
-                    st.note<3>(vu);
                 } else {
                     acc.state(vu);
+                    st.note<3>(vu);
                 }
             }
             const float den = std::sqrt(vu) / bc2s_f + eps_f;
             const float pn = pi + (neg_step * mi) / den;
             if (Store) {
                 p[i] = pn;
-                st.note<0>(pn);
             } else {
                 acc.weights(pn);
+                st.note<0>(pn);
             }
         }
-        if (Store) st.store(stats, Ams ? 15u : 7u, 4u);
+        if (!Store) st.store(stats, Ams ? 15u : 7u, 4u);
         return acc.bits();
     };
     return c.amsgrad ? run(std::true_type{}) : run(std::false_type{});
@@ -127,19 +128,20 @@ NL_OPTIM_INLINE unsigned adam_loop(float * __restrict p, const float * __restric
 
 NL_VECTOR_CLONES
 void adam_step(float * __restrict p, const float * __restrict g, float * __restrict m, float * __restrict v,
-               float * __restrict vmax, size_t count, const AdamParams & hp, int64_t step, StepStats * stats) {
-    adam_loop<true>(p, g, m, v, vmax, count, hp, step, stats);
-}
-
-void adam_step(float * p, const float * g, float * m, float * v, float * vmax, size_t count, const AdamParams & hp, int64_t step) {
-    adam_step(p, g, m, v, vmax, count, hp, step, nullptr);
+               float * __restrict vmax, size_t count, const AdamParams & hp, int64_t step) {
+    adam_loop<true>(p, g, m, v, vmax, count, hp, step, nullptr);
 }
 
 NL_VECTOR_CLONES
 unsigned adam_step_check(const float * p, const float * g, const float * m, const float * v, const float * vmax, size_t count,
-                         const AdamParams & hp, int64_t step) {
+                         const AdamParams & hp, int64_t step, StepStats * stats) {
     return adam_loop<false>(const_cast<float *>(p), g, const_cast<float *>(m), const_cast<float *>(v), const_cast<float *>(vmax),
-                            count, hp, step, nullptr);
+                            count, hp, step, stats);
+}
+
+unsigned adam_step_check(const float * p, const float * g, const float * m, const float * v, const float * vmax, size_t count,
+                         const AdamParams & hp, int64_t step) {
+    return adam_step_check(p, g, m, v, vmax, count, hp, step, nullptr);
 }
 
 // The bound, following the loop with G = max|g|, P = max|p|, M = max|m|, V = max|v|, W = max|vmax|:
@@ -155,7 +157,7 @@ unsigned adam_step_check(const float * p, const float * g, const float * m, cons
 // when v is known non-negative and b2, 1-b2 >= 0 (each term is then >= 0, and rounding keeps
 // the sign); vu = max(vmax, v') >= v' whatever vmax holds. So: v known non-negative, b2 and 1-b2
 // non-negative, bc2s > 0 and eps > 0, else no bound. A den of +inf only makes the update 0.
-bool adam_step_bounded(const AdamParams & hp, bool has_vmax, int64_t step, const StepBounds & b) {
+bool adam_step_bounded(const AdamParams & hp, bool has_vmax, int64_t step, const StepBounds & b, StepBounds * after) {
     const AdamConsts c = adam_consts(hp, has_vmax, step);
     const double G = b.grad, P = b.param, M = b.state[0], V = b.state[1];
     if (!(G >= 0) || !(P >= 0) || !(M >= 0) || !(V >= 0) || !b.state_nonneg[1]) return false;
@@ -171,8 +173,16 @@ bool adam_step_bounded(const AdamParams & hp, bool has_vmax, int64_t step, const
         Vu = W > Vn ? W : Vn;
     }
     const double upd = std::fabs((double)c.neg_step) * Mn;
-    return within(Gd) && within(P1) && within(Mn) && within(Vn) && within(Vu) && within(upd) &&
-           within(P1 + upd / (double)c.eps_f);
+    const double Pn = P1 + upd / (double)c.eps_f;
+    if (!(within(Gd) && within(P1) && within(Mn) && within(Vn) && within(Vu) && within(upd) && within(Pn))) return false;
+    if (after) {   // v' >= 0 and vu >= v' (above): both known non-negative; m' of either sign
+        *after = b;
+        after->param = rounded_up(Pn);
+        after->state[0] = rounded_up(Mn), after->state_nonneg[0] = false;
+        after->state[1] = rounded_up(Vn), after->state_nonneg[1] = true;
+        if (c.amsgrad) after->state[2] = rounded_up(Vu), after->state_nonneg[2] = true;
+    }
+    return true;
 }
 
 } // namespace nl

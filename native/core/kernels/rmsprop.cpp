@@ -28,6 +28,7 @@ using optim_detail::hyper_double;
 using optim_detail::NonFiniteAcc;
 using optim_detail::StatAcc;
 using optim_detail::within;
+using optim_detail::rounded_up;
 
 namespace {
 // The float32 scalars, exactly as each tensor op receives them (shared by the loop and the bound).
@@ -74,18 +75,18 @@ NL_OPTIM_INLINE unsigned rmsprop_loop(float * __restrict p, const float * __rest
         const float sa = fma_f(one_minus_alpha * gi, gi, square_avg[i] * alpha_f);
         if (Store) {
             square_avg[i] = sa;
-            st.note_raw<1>(sa);
         } else {
             acc.state(sa);
+            st.note_raw<1>(sa);
         }
         float avg;
         if (centered) {
             const float ga = fma_f(one_minus_alpha, gi, grad_avg[i] * alpha_f);
             if (Store) {
                 grad_avg[i] = ga;
-                st.note<3>(ga);
             } else {
                 acc.state(ga);
+                st.note<3>(ga);
             }
             avg = std::sqrt(fma_f(-ga, ga, sa));
         } else {
@@ -97,9 +98,9 @@ NL_OPTIM_INLINE unsigned rmsprop_loop(float * __restrict p, const float * __rest
             const float b = momentum_buffer[i] * mom_f + gi / avg;
             if (Store) {
                 momentum_buffer[i] = b;
-                st.note<2>(b);
             } else {
                 acc.state(b);
+                st.note<2>(b);
             }
             pn = fma_f(neg_lr, b, p[i]);
         } else {
@@ -107,12 +108,12 @@ NL_OPTIM_INLINE unsigned rmsprop_loop(float * __restrict p, const float * __rest
         }
         if (Store) {
             p[i] = pn;
-            st.note<0>(pn);
         } else {
             acc.weights(pn);
+            st.note<0>(pn);
         }
     }
-    if (Store) st.store(stats, 1u | 2u | (use_momentum ? 4u : 0u) | (centered ? 8u : 0u), 2u);
+    if (!Store) st.store(stats, 1u | 2u | (use_momentum ? 4u : 0u) | (centered ? 8u : 0u), 2u);
     return acc.bits();
 }
 } // namespace
@@ -120,20 +121,20 @@ NL_OPTIM_INLINE unsigned rmsprop_loop(float * __restrict p, const float * __rest
 NL_VECTOR_CLONES
 void rmsprop_step(float * __restrict p, const float * __restrict g, float * __restrict square_avg,
                   float * __restrict momentum_buffer, float * __restrict grad_avg, size_t count,
-                  const RmspropParams & hp, int64_t step, StepStats * stats) {
-    rmsprop_loop<true>(p, g, square_avg, momentum_buffer, grad_avg, count, hp, step, stats);
-}
-
-void rmsprop_step(float * p, const float * g, float * square_avg, float * momentum_buffer, float * grad_avg, size_t count,
                   const RmspropParams & hp, int64_t step) {
-    rmsprop_step(p, g, square_avg, momentum_buffer, grad_avg, count, hp, step, nullptr);
+    rmsprop_loop<true>(p, g, square_avg, momentum_buffer, grad_avg, count, hp, step, nullptr);
 }
 
 NL_VECTOR_CLONES
 unsigned rmsprop_step_check(const float * p, const float * g, const float * square_avg, const float * momentum_buffer,
-                            const float * grad_avg, size_t count, const RmspropParams & hp, int64_t step) {
+                            const float * grad_avg, size_t count, const RmspropParams & hp, int64_t step, StepStats * stats) {
     return rmsprop_loop<false>(const_cast<float *>(p), g, const_cast<float *>(square_avg), const_cast<float *>(momentum_buffer),
-                               const_cast<float *>(grad_avg), count, hp, step, nullptr);
+                               const_cast<float *>(grad_avg), count, hp, step, stats);
+}
+
+unsigned rmsprop_step_check(const float * p, const float * g, const float * square_avg, const float * momentum_buffer,
+                            const float * grad_avg, size_t count, const RmspropParams & hp, int64_t step) {
+    return rmsprop_step_check(p, g, square_avg, momentum_buffer, grad_avg, count, hp, step, nullptr);
 }
 
 // The bound, following the loop with G = max|g|, P = max|p|, S = max|square_avg|, B = max|buf|:
@@ -147,7 +148,8 @@ unsigned rmsprop_step_check(const float * p, const float * g, const float * squa
 // Adam's v), and eps > 0. Centered RMSprop has no bound: sqrt(sa' - ga'^2) is NaN whenever rounding
 // leaves sa' a hair below ga'^2 (a steady gradient), whatever the magnitudes, so it always takes
 // the exact check.
-bool rmsprop_step_bounded(const RmspropParams & hp, bool has_momentum_buffer, bool has_grad_avg, int64_t, const StepBounds & b) {
+bool rmsprop_step_bounded(const RmspropParams & hp, bool has_momentum_buffer, bool has_grad_avg, int64_t, const StepBounds & b,
+                          StepBounds * after) {
     const RmspropConsts c = rmsprop_consts(hp, has_momentum_buffer, has_grad_avg);
     if (c.centered) return false;
     const double G = b.grad, P = b.param, S = b.state[0];
@@ -158,13 +160,25 @@ bool rmsprop_step_bounded(const RmspropParams & hp, bool has_momentum_buffer, bo
     const double lr = std::fabs((double)c.neg_lr);
     const double q = Gd / (double)c.eps_f;   // |g'/avg|
     bool ok = within(Gd) && within(Sn) && within(q);
+    double Bn = -1, Pn;
     if (c.use_momentum) {
         const double B = b.state[1];
         if (!(B >= 0)) return false;
-        const double Bn = std::fabs((double)c.mom_f) * B + q;
-        return ok && within(Bn) && within(P + lr * Bn);
+        Bn = std::fabs((double)c.mom_f) * B + q;
+        Pn = P + lr * Bn;
+        ok = ok && within(Bn);
+    } else {
+        Pn = P + lr * q;
+        ok = ok && within(lr * Gd);
     }
-    return ok && within(lr * Gd) && within(P + lr * q);
+    if (!ok || !within(Pn)) return false;
+    if (after) {   // sa' >= 0 (above); the momentum buffer of either sign
+        *after = b;
+        after->param = rounded_up(Pn);
+        after->state[0] = rounded_up(Sn), after->state_nonneg[0] = true;
+        if (c.use_momentum) after->state[1] = rounded_up(Bn), after->state_nonneg[1] = false;
+    }
+    return true;
 }
 
 } // namespace nl

@@ -24,6 +24,7 @@ using optim_detail::hyper_double;
 using optim_detail::NonFiniteAcc;
 using optim_detail::StatAcc;
 using optim_detail::within;
+using optim_detail::rounded_up;
 
 namespace {
 // The float32 scalars, exactly as each tensor op receives them (shared by the loop and the bound).
@@ -67,38 +68,39 @@ NL_OPTIM_INLINE unsigned sgd_loop(float * __restrict p, const float * __restrict
             float b = first ? d : fma_f(damp_f, d, buf[i] * mom_f);
             if (Store) {
                 buf[i] = b;
-                st.note<1>(b);
             } else {
                 acc.state(b);
+                st.note<1>(b);
             }
             d = nesterov ? fma_f(mom_f, b, d) : b;
         }
         const float pn = fma_f(neg_lr, d, p[i]);
         if (Store) {
             p[i] = pn;
-            st.note<0>(pn);
         } else {
             acc.weights(pn);
+            st.note<0>(pn);
         }
     }
-    if (Store) st.store(stats, 1u | (use_momentum ? 2u : 0u), 0u);
+    if (!Store) st.store(stats, 1u | (use_momentum ? 2u : 0u), 0u);
     return acc.bits();
 }
 } // namespace
 
 NL_VECTOR_CLONES
 void sgd_step(float * __restrict p, const float * __restrict g, float * __restrict buf, size_t count,
-              const SgdParams & hp, int64_t step, StepStats * stats) {
-    sgd_loop<true>(p, g, buf, count, hp, step, stats);
-}
-
-void sgd_step(float * p, const float * g, float * buf, size_t count, const SgdParams & hp, int64_t step) {
-    sgd_step(p, g, buf, count, hp, step, nullptr);
+              const SgdParams & hp, int64_t step) {
+    sgd_loop<true>(p, g, buf, count, hp, step, nullptr);
 }
 
 NL_VECTOR_CLONES
+unsigned sgd_step_check(const float * p, const float * g, const float * buf, size_t count, const SgdParams & hp, int64_t step,
+                        StepStats * stats) {
+    return sgd_loop<false>(const_cast<float *>(p), g, const_cast<float *>(buf), count, hp, step, stats);
+}
+
 unsigned sgd_step_check(const float * p, const float * g, const float * buf, size_t count, const SgdParams & hp, int64_t step) {
-    return sgd_loop<false>(const_cast<float *>(p), g, const_cast<float *>(buf), count, hp, step, nullptr);
+    return sgd_step_check(p, g, buf, count, hp, step, nullptr);
 }
 
 // The bound, following the loop with G = max|g|, P = max|p|, B = max|buf| (B only when the loop
@@ -109,15 +111,15 @@ unsigned sgd_step_check(const float * p, const float * g, const float * buf, siz
 //   p'  = p - lr*d'                             |p'|  <= P + |lr| D2
 // Every intermediate (the products too) is bounded by one of these sums, so all of them within
 // kBoundLimit means nothing the loop computes, and nothing it stores, overflows.
-bool sgd_step_bounded(const SgdParams & hp, bool has_buf, int64_t step, const StepBounds & b) {
+bool sgd_step_bounded(const SgdParams & hp, bool has_buf, int64_t step, const StepBounds & b, StepBounds * after) {
     const SgdConsts c = sgd_consts(hp, has_buf, step);
     const double G = b.grad, P = b.param;
     if (!(G >= 0) || !(P >= 0)) return false;
     const double D = G + (c.use_wd ? std::fabs((double)c.wd_f) * P : 0.0);
-    double D2 = D;
+    double D2 = D, Bn = -1;
     bool ok = within(D);
     if (c.use_momentum) {
-        double Bn = D;
+        Bn = D;
         if (!c.first) {
             const double B = b.state[0];
             if (!(B >= 0)) return false;
@@ -128,7 +130,14 @@ bool sgd_step_bounded(const SgdParams & hp, bool has_buf, int64_t step, const St
         D2 = c.nesterov ? D + std::fabs((double)c.mom_f) * Bn : Bn;
         ok = ok && within(Bn) && within(D2);
     }
-    return ok && within(P + std::fabs((double)c.neg_lr) * D2);
+    const double Pn = P + std::fabs((double)c.neg_lr) * D2;
+    if (!ok || !within(Pn)) return false;
+    if (after) {
+        *after = b;
+        after->param = rounded_up(Pn);
+        if (c.use_momentum) after->state[0] = rounded_up(Bn), after->state_nonneg[0] = false;
+    }
+    return true;
 }
 
 } // namespace nl

@@ -4,9 +4,10 @@
 // Each optimizer also has its cpu_check_step (CpuBackend::check_step): the bound (*_step_bounded)
 // from the maxima the backend keeps, when allowed and when it proves the step finite; otherwise the
 // same kernel loop, run without storing, reporting whether the step would leave a value non-finite.
-// Each step records the maxima of what it stored (CpuBackend::note_stored) for the next bound.
+// A passed check hands the step what it will leave (the bound's `after`, or the maxima the exact
+// check measured); the step makes that the next check's input (CpuBackend::step_stored). The step
+// loops themselves compute nothing extra.
 #include <algorithm>
-#include <atomic>
 #include <initializer_list>
 #include <mutex>
 #include <cmath>
@@ -25,34 +26,34 @@ template <class O> bool check_hyper(Checker & c, const OperandsOf<O> & a) {
 // The step's learning rate / momentum: the scheduler's override for this step when it sets one.
 float lr_or(const StepState & s, float programmed) { return s.lr >= 0.f ? s.lr : programmed; }
 float momentum_or(const StepState & s, float programmed) { return s.momentum >= 0.f ? s.momentum : programmed; }
-// A step check split over the pool as the step itself is: the StepNonFinite bits of every chunk, OR-ed.
-template <class O, class F> unsigned or_chunks(const CpuArgs<O> & a, size_t count, F && chunk) {
-    std::atomic<unsigned> bits{0};
-    a.be.for_chunks(count, [&](size_t at, size_t len) {
-        const unsigned b = chunk(at, len);
-        if (b) bits.fetch_or(b, std::memory_order_relaxed);
-    });
-    return bits.load();
-}
-// A step split over the pool as its check is, each chunk's StepStats merged: max |value| of what
-// it stored, kept by the backend for the next check's bound.
-template <class O, class F> StepStats stat_chunks(const CpuArgs<O> & a, size_t count, F && chunk) {
-    StepStats all;
+// The exact check split over the pool: the StepNonFinite bits OR-ed and the StepStats of what the
+// step would store merged, over every chunk.
+template <class O, class F> unsigned check_chunks(const CpuArgs<O> & a, size_t count, StepStats & all, F && chunk) {
+    unsigned bits = 0;
     std::mutex mu;
     a.be.for_chunks(count, [&](size_t at, size_t len) {
         StepStats st;
-        chunk(at, len, &st);
+        const unsigned b = chunk(at, len, &st);
         std::lock_guard<std::mutex> lock(mu);
+        bits |= b;
         all.merge(st);
     });
-    return all;
+    return bits;
 }
-// cpu_check_step: the bound when allowed and it proves the step finite, else the exact check.
-template <class O, class Bounded, class Exact> unsigned bound_or_check(const CpuArgs<O> & a, bool use_bounds, Bounded && bounded,
-                                                                       Exact && exact) {
-    if (use_bounds && bounded()) return 0;
+// cpu_check_step: the bound when allowed and it proves the step finite (the step will then leave
+// its `after`), else the exact check (the step will leave what it measured).
+template <class O, class Bounded, class Exact> unsigned bound_or_check(const CpuArgs<O> & a, bool use_bounds, const int32_t * ids, int n,
+                                                                       Bounded && bounded, Exact && exact) {
+    StepBounds after;
+    if (use_bounds && bounded(after)) {
+        a.be.expect_bounds(ids, n, after);
+        return 0;
+    }
     a.be.count_exact_check();
-    return exact();
+    StepStats st;
+    const unsigned bits = exact(st);
+    if (bits == 0) a.be.expect_measured(ids, n, st);
+    return bits;
 }
 // The bound's inputs for an instruction: the gradient's and parameter's maxima, and state k from
 // operand states[k] (-1: none).
@@ -102,11 +103,9 @@ template <> Status cpu_run<op::SGD_STEP>(const CpuArgs<op::SGD_STEP> & a) {
     const float * g = a.f32(O::grad);
     float * buf = a.f32(O::momentum_buffer);
     const int64_t step = a.s.step;
-    const StepStats st = stat_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len, StepStats * out) {
-        sgd_step(p + at, g + at, buf ? buf + at : nullptr, len, hp, step, out);
-    });
+    a.be.for_chunks((size_t)a.elems(O::param), [&](size_t at, size_t len) { sgd_step(p + at, g + at, buf ? buf + at : nullptr, len, hp, step); });
     const int32_t ids[] = {a.id(O::param), a.id(O::momentum_buffer)};
-    a.be.note_stored(ids, 2, st);
+    a.be.step_stored(ids, 2);
     return {};
 }
 
@@ -115,11 +114,13 @@ template <> unsigned cpu_check_step<op::SGD_STEP>(const CpuArgs<op::SGD_STEP> & 
     const SgdParams hp = sgd_params(a);
     const float *p = a.f32(O::param), *g = a.f32(O::grad), *buf = a.f32(O::momentum_buffer);
     const int64_t step = a.s.step;
+    const int32_t ids[] = {a.id(O::param), a.id(O::momentum_buffer)};
     return bound_or_check(
-        a, use_bounds, [&] { return sgd_step_bounded(hp, buf != nullptr, step, bounds_of(a, {a.id(O::momentum_buffer)})); },
-        [&] {
-            return or_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len) {
-                return sgd_step_check(p + at, g + at, buf ? buf + at : nullptr, len, hp, step);
+        a, use_bounds, ids, 2,
+        [&](StepBounds & after) { return sgd_step_bounded(hp, buf != nullptr, step, bounds_of(a, {ids[1]}), &after); },
+        [&](StepStats & st) {
+            return check_chunks(a, (size_t)a.elems(O::param), st, [&](size_t at, size_t len, StepStats * out) {
+                return sgd_step_check(p + at, g + at, buf ? buf + at : nullptr, len, hp, step, out);
             });
         });
 }
@@ -154,11 +155,11 @@ template <> Status cpu_run<op::ADAM_STEP>(const CpuArgs<op::ADAM_STEP> & a) {
     float *p = a.f32(O::param), *m = a.f32(O::exp_avg), *v = a.f32(O::exp_avg_sq), *vmax = a.f32(O::max_exp_avg_sq);
     const float * g = a.f32(O::grad);
     const int64_t step = a.s.step;
-    const StepStats st = stat_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len, StepStats * out) {
-        adam_step(p + at, g + at, m + at, v + at, vmax ? vmax + at : nullptr, len, hp, step, out);
+    a.be.for_chunks((size_t)a.elems(O::param), [&](size_t at, size_t len) {
+        adam_step(p + at, g + at, m + at, v + at, vmax ? vmax + at : nullptr, len, hp, step);
     });
     const int32_t ids[] = {a.id(O::param), a.id(O::exp_avg), a.id(O::exp_avg_sq), a.id(O::max_exp_avg_sq)};
-    a.be.note_stored(ids, 4, st);
+    a.be.step_stored(ids, 4);
     return {};
 }
 
@@ -168,15 +169,13 @@ template <> unsigned cpu_check_step<op::ADAM_STEP>(const CpuArgs<op::ADAM_STEP> 
     const float *p = a.f32(O::param), *m = a.f32(O::exp_avg), *v = a.f32(O::exp_avg_sq), *vmax = a.f32(O::max_exp_avg_sq);
     const float * g = a.f32(O::grad);
     const int64_t step = a.s.step;
+    const int32_t ids[] = {a.id(O::param), a.id(O::exp_avg), a.id(O::exp_avg_sq), a.id(O::max_exp_avg_sq)};
     return bound_or_check(
-        a, use_bounds,
-        [&] {
-            return adam_step_bounded(hp, vmax != nullptr, step,
-                                     bounds_of(a, {a.id(O::exp_avg), a.id(O::exp_avg_sq), a.id(O::max_exp_avg_sq)}));
-        },
-        [&] {
-            return or_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len) {
-                return adam_step_check(p + at, g + at, m + at, v + at, vmax ? vmax + at : nullptr, len, hp, step);
+        a, use_bounds, ids, 4,
+        [&](StepBounds & after) { return adam_step_bounded(hp, vmax != nullptr, step, bounds_of(a, {ids[1], ids[2], ids[3]}), &after); },
+        [&](StepStats & st) {
+            return check_chunks(a, (size_t)a.elems(O::param), st, [&](size_t at, size_t len, StepStats * out) {
+                return adam_step_check(p + at, g + at, m + at, v + at, vmax ? vmax + at : nullptr, len, hp, step, out);
             });
         });
 }
@@ -211,11 +210,11 @@ template <> Status cpu_run<op::RMSPROP_STEP>(const CpuArgs<op::RMSPROP_STEP> & a
     float *p = a.f32(O::param), *sq = a.f32(O::square_avg), *mom = a.f32(O::momentum_buffer), *avg = a.f32(O::grad_avg);
     const float * g = a.f32(O::grad);
     const int64_t step = a.s.step;
-    const StepStats st = stat_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len, StepStats * out) {
-        rmsprop_step(p + at, g + at, sq + at, mom ? mom + at : nullptr, avg ? avg + at : nullptr, len, hp, step, out);
+    a.be.for_chunks((size_t)a.elems(O::param), [&](size_t at, size_t len) {
+        rmsprop_step(p + at, g + at, sq + at, mom ? mom + at : nullptr, avg ? avg + at : nullptr, len, hp, step);
     });
     const int32_t ids[] = {a.id(O::param), a.id(O::square_avg), a.id(O::momentum_buffer), a.id(O::grad_avg)};
-    a.be.note_stored(ids, 4, st);
+    a.be.step_stored(ids, 4);
     return {};
 }
 
@@ -225,15 +224,15 @@ template <> unsigned cpu_check_step<op::RMSPROP_STEP>(const CpuArgs<op::RMSPROP_
     const float *p = a.f32(O::param), *sq = a.f32(O::square_avg), *mom = a.f32(O::momentum_buffer), *avg = a.f32(O::grad_avg);
     const float * g = a.f32(O::grad);
     const int64_t step = a.s.step;
+    const int32_t ids[] = {a.id(O::param), a.id(O::square_avg), a.id(O::momentum_buffer), a.id(O::grad_avg)};
     return bound_or_check(
-        a, use_bounds,
-        [&] {
-            return rmsprop_step_bounded(hp, mom != nullptr, avg != nullptr, step,
-                                        bounds_of(a, {a.id(O::square_avg), a.id(O::momentum_buffer), a.id(O::grad_avg)}));
+        a, use_bounds, ids, 4,
+        [&](StepBounds & after) {
+            return rmsprop_step_bounded(hp, mom != nullptr, avg != nullptr, step, bounds_of(a, {ids[1], ids[2], ids[3]}), &after);
         },
-        [&] {
-            return or_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len) {
-                return rmsprop_step_check(p + at, g + at, sq + at, mom ? mom + at : nullptr, avg ? avg + at : nullptr, len, hp, step);
+        [&](StepStats & st) {
+            return check_chunks(a, (size_t)a.elems(O::param), st, [&](size_t at, size_t len, StepStats * out) {
+                return rmsprop_step_check(p + at, g + at, sq + at, mom ? mom + at : nullptr, avg ? avg + at : nullptr, len, hp, step, out);
             });
         });
 }
@@ -264,11 +263,9 @@ template <> Status cpu_run<op::ADAGRAD_STEP>(const CpuArgs<op::ADAGRAD_STEP> & a
     float *p = a.f32(O::param), *sum = a.f32(O::sum);
     const float * g = a.f32(O::grad);
     const int64_t step = a.s.step;
-    const StepStats st = stat_chunks(a, (size_t)a.elems(O::param), [&](size_t at, size_t len, StepStats * out) {
-        adagrad_step(p + at, g + at, sum + at, len, hp, step, out);
-    });
+    a.be.for_chunks((size_t)a.elems(O::param), [&](size_t at, size_t len) { adagrad_step(p + at, g + at, sum + at, len, hp, step); });
     const int32_t ids[] = {a.id(O::param), a.id(O::sum)};
-    a.be.note_stored(ids, 2, st);
+    a.be.step_stored(ids, 2);
     return {};
 }
 
@@ -278,11 +275,13 @@ template <> unsigned cpu_check_step<op::ADAGRAD_STEP>(const CpuArgs<op::ADAGRAD_
     const float *p = a.f32(O::param), *sum = a.f32(O::sum);
     const float * g = a.f32(O::grad);
     const int64_t step = a.s.step;
+    const int32_t ids[] = {a.id(O::param), a.id(O::sum)};
     return bound_or_check(
-        a, use_bounds, [&] { return adagrad_step_bounded(hp, step, bounds_of(a, {a.id(O::sum)})); },
-        [&] {
-            return or_chunks(a, (size_t)a.elems(O::param),
-                             [&](size_t at, size_t len) { return adagrad_step_check(p + at, g + at, sum + at, len, hp, step); });
+        a, use_bounds, ids, 2, [&](StepBounds & after) { return adagrad_step_bounded(hp, step, bounds_of(a, {ids[1]}), &after); },
+        [&](StepStats & st) {
+            return check_chunks(a, (size_t)a.elems(O::param), st, [&](size_t at, size_t len, StepStats * out) {
+                return adagrad_step_check(p + at, g + at, sum + at, len, hp, step, out);
+            });
         });
 }
 
