@@ -112,7 +112,8 @@ public:
     // but gradient clipping (which only scales down) writes its gradient between gradients_finite()
     // and this call. The backend may then first try a cheap sufficient condition: a bound from the
     // max |value| of the gradient (taken by gradients_finite()) and of the parameter and state
-    // (taken as the last step stored them, forgotten by set_buffer() and alloc_buffers()); only
+    // (as the check before the last step handed them on: measured, or the bound's own bounds on what
+    // the step writes; forgotten by set_buffer() and alloc_buffers()); only
     // when the bound cannot prove every written value finite does it run the exact check. The
     // result is the same either way whenever the bound succeeds (nonfinite = 0).
     virtual Status check_step(const Instr & in, const StepState & s, bool use_bounds, unsigned & nonfinite) = 0;

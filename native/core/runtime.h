@@ -31,8 +31,10 @@
 // whose optimizer step would make a weight or an optimizer state value NaN/inf (a finite gradient
 // times a large learning rate can overflow), ends the epoch with NL_STATUS_NON_FINITE before that
 // batch's step is applied: no parameter or state is written and steps() is unchanged for it. The
-// gradient check is one vectorized read of the gradients, split over the pool; the step check runs
-// each optimizer kernel once without storing (Backend::check_step) before any step is applied.
+// gradient check is one vectorized read of the gradients, split over the pool, which also takes max
+// |g|; the step check (Backend::check_step, before any step is applied) first tries a bound from
+// those maxima and the parameter's and state's (known from the previous check), and only when the
+// bound cannot prove the step finite runs each optimizer kernel once without storing.
 #pragma once
 #include <atomic>
 #include <cstdint>

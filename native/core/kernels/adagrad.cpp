@@ -46,8 +46,8 @@ AdagradConsts adagrad_consts(const AdagradParams & hp, int64_t step) {
     return c;
 }
 
-// The one loop body of adagrad_step (Store: writes, and notes max |p|, |sum| and the sum's signs
-// in `stats`) and adagrad_step_check (!Store: computes, writes nothing).
+// The one loop body of adagrad_step (Store: writes) and adagrad_step_check (!Store: computes,
+// writes nothing, and notes max |p|, |sum| and whether a sum is negative in `stats`).
 template <bool Store>
 NL_OPTIM_INLINE unsigned adagrad_loop(float * __restrict p, const float * __restrict g, float * __restrict state_sum, size_t count,
                                       const AdagradParams & hp, int64_t step, StepStats * stats) {

@@ -68,8 +68,8 @@ AdamConsts adam_consts(const AdamParams & hp, bool has_vmax, int64_t step) {
     return c;
 }
 
-// The one loop body of adam_step (Store: writes, and notes max |p|, |m|, |v|, |vmax| and their
-// (v's sign) in `stats`) and adam_step_check (!Store: computes, writes nothing).
+// The one loop body of adam_step (Store: writes) and adam_step_check (!Store: computes, writes
+// nothing, and notes max |p|, |m|, |v|, |vmax| and whether a v is negative in `stats`).
 template <bool Store>
 NL_OPTIM_INLINE unsigned adam_loop(float * __restrict p, const float * __restrict g, float * __restrict m, float * __restrict v,
                                    float * __restrict vmax, size_t count, const AdamParams & hp, int64_t step, StepStats * stats) {

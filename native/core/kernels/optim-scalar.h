@@ -98,7 +98,7 @@ struct NonFiniteAcc {
     }
 };
 
-// The Store loop's side of the bound (StepStats, kernels.h): for each buffer it writes (slot 0 the
+// The exact check's side of the bound (StepStats, kernels.h): for each buffer the step writes (slot 0 the
 // parameter, 1.. the state in argument order), the max of |x|'s bits (positive floats order as
 // their bits, so this is max |x|, and NaN would exceed inf's bits): note(). For a state whose bound
 // needs it non-negative, the max of x's raw bits (a negative x has bit 31 set, so it shows as a

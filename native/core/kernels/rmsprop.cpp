@@ -56,8 +56,8 @@ RmspropConsts rmsprop_consts(const RmspropParams & hp, bool has_momentum_buffer,
     return c;
 }
 
-// The one loop body of rmsprop_step (Store: writes, and notes max |p| and |state| and the state's
-// signs in `stats`) and rmsprop_step_check (!Store: computes, writes nothing).
+// The one loop body of rmsprop_step (Store: writes) and rmsprop_step_check (!Store: computes,
+// writes nothing, and notes max |p|, |state| and whether a square average is negative in `stats`).
 template <bool Store>
 NL_OPTIM_INLINE unsigned rmsprop_loop(float * __restrict p, const float * __restrict g, float * __restrict square_avg,
                                       float * __restrict momentum_buffer, float * __restrict grad_avg, size_t count,

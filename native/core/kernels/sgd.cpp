@@ -50,8 +50,8 @@ SgdConsts sgd_consts(const SgdParams & hp, bool has_buf, int64_t step) {
     return c;
 }
 
-// The one loop body of sgd_step (Store: writes, and notes max |p|, |buf| in `stats`) and
-// sgd_step_check (!Store: computes, writes nothing).
+// The one loop body of sgd_step (Store: writes) and sgd_step_check (!Store: computes, writes
+// nothing, and notes max |p|, |buf| in `stats`).
 template <bool Store>
 NL_OPTIM_INLINE unsigned sgd_loop(float * __restrict p, const float * __restrict g, float * __restrict buf, size_t count,
                                   const SgdParams & hp, int64_t step, StepStats * stats) {
