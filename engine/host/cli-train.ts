@@ -37,7 +37,7 @@ function datasetLine(job: Job): string | undefined {
   return `${ds.features.length} feature${ds.features.length === 1 ? '' : 's'} (${ds.features.join(', ')})${ds.standardized ? ', standardised' : ''}; ${target}`;
 }
 
-/** The CLI's hint for a NaN or infinite loss: what to change, and what became of --save. */
+/** The CLI's hint for a NaN or infinite loss (or gradients, or a step refused for overflowing the weights): what to change, and what became of --save. */
 function nonFiniteHint(f: { lr?: number; save?: string }, saved: string | undefined): string {
   return `Lower the learning rate (try 10× smaller${f.lr !== undefined ? `, --lr ${Number((f.lr / 10).toPrecision(3))}` : ''}), turn on gradient clipping (training.clip_grad_norm in the project, e.g. 1.0), ` +
     `or check the data for extreme values.${saved ? ` ${saved}` : ''}`;
@@ -119,7 +119,10 @@ export async function trainProject(project: ProjectDoc, projectPath: string, opt
  */
 async function trainingFailed(run: TrainingRun, e: unknown, f: { lr?: number; save?: string; epoch: number; unsaved?: string }): Promise<never> {
   if (!isNetloomError(e) || e.code !== 'NL_NON_FINITE') throw e;
-  let saved = f.unsaved && `Nothing was saved: no epoch finished before the loss became ${/infinite/.test(e.message) ? 'infinite' : 'NaN'}, so there are no good weights to save; ${f.unsaved}.`;
+  // "the loss became NaN", "the gradients became infinite", or for a refused step "training diverged"
+  // (the engine's "the weights would become infinite" happened to no weights: the step was not applied).
+  const what = /the (loss|gradients) became (NaN|infinite)/.exec(e.message)?.[0] ?? 'training diverged';
+  let saved = f.unsaved && `Nothing was saved: no epoch finished before ${what}, so there are no good weights to save; ${f.unsaved}.`;
   const best = run.history.epochs.find((r) => r.epoch === run.bestEpoch);
   if (f.save && best) {
     await run.saveCheckpoint(f.save, { which: 'best', metadata: { epochs: String(best.epoch) } });

@@ -23,8 +23,9 @@
  * counter and the RNG seed; the change is recorded in history.changes with the step it applies
  * from, for chart markers. With an LR scheduler, a new lr becomes the schedule's base lr.
  *
- * Non-finite loss or gradients end the run as 'failed' (NL_NON_FINITE) with the weights from
- * before the failing batch, still usable for evaluation and checkpoints.
+ * Non-finite loss or gradients, or an optimizer step that would make a weight or its optimizer
+ * state non-finite, end the run as 'failed' (NL_NON_FINITE) with the weights from before the
+ * failing batch, still usable for evaluation and checkpoints.
  *
  * `netloom train` drives the same object: it prints the 'phase' and 'epoch' events, and on Ctrl-C
  * calls finishEarly() (the epoch's test pass still runs, then the run ends 'stopped').

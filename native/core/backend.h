@@ -13,6 +13,9 @@
 //   - the kernel table:  run()                one instruction; the backend looks its kernel up by
 //                                             opcode (validation is backend-independent: op-table.h)
 //   - gradient checks:   watch_gradients(), gradients_finite(), gradients_have_nan()
+//   - step checks:       check_step()         whether an optimizer step would leave a weight or
+//                                             its state non-finite (a bound first, else computed,
+//                                             nothing written)
 //   - synchronisation:   synchronize()        returns when all queued work is done
 //
 // The CPU backend (cpu-backend.h) is the first implementation and the only one today. A CUDA
@@ -96,6 +99,26 @@ public:
     virtual Status watch_gradients(const std::vector<int32_t> & ids) = 0;
     virtual bool gradients_finite() = 0;
     virtual bool gradients_have_nan() = 0;
+
+    // An optimizer-step instruction (SGD_STEP, ADAM_STEP, RMSPROP_STEP, ADAGRAD_STEP) checked
+    // before it runs: computes every value run(in, s) would write to the parameter and its optimizer
+    // state, with the same arithmetic, writes nothing, and sets `nonfinite` to the StepNonFinite bits
+    // (kernels.h) of those that would be NaN or infinite: 0 when the step is safe to apply. Any
+    // other opcode is NL_STATUS_INVALID_ARGUMENT. (A CUDA backend runs the step kernel in its check
+    // mode and reduces the bits on the device.)
+    //
+    // use_bounds: the Session has established (Session::find_optimizer_steps) that nothing but
+    // set_buffer() and the instruction itself writes its parameter and state buffers, and nothing
+    // but gradient clipping (which only scales down) writes its gradient between gradients_finite()
+    // and this call. The backend may then first try a cheap sufficient condition: a bound from the
+    // max |value| of the gradient (taken by gradients_finite()) and of the parameter and state
+    // (as the check before the last step handed them on: measured, or the bound's own bounds on what
+    // the step writes; forgotten by set_buffer() and alloc_buffers()); only
+    // when the bound cannot prove every written value finite does it run the exact check. The
+    // result is the same either way whenever the bound succeeds (nonfinite = 0).
+    virtual Status check_step(const Instr & in, const StepState & s, bool use_bounds, unsigned & nonfinite) = 0;
+    // How many check_step calls ran the exact check (the others were proven by the bound).
+    virtual uint64_t exact_step_checks() const = 0;
 
     // Returns when all work queued on the device is done (the CPU runs synchronously).
     virtual Status synchronize() = 0;

@@ -1,9 +1,11 @@
 // The CPU backend: one arena in host memory, the persistent thread pool, and the CPU kernel table
 // (one run function per opcode, defined beside the op's check in ops/<family>.cpp).
 #pragma once
+#include <atomic>
 #include <memory>
 #include <vector>
 #include "backend.h"
+#include "kernels.h"
 #include "memory.h"
 #include "op-table.h"
 #include "threadpool.h"
@@ -39,6 +41,15 @@ template <class O> Status cpu_run(const CpuArgs<O> & a);
 #include "ops.def"
 #undef NL_OP
 
+// The optimizer ops' checks (CpuBackend::check_step), defined beside their cpu_run in ops/optim.cpp:
+// the StepNonFinite bits (kernels.h) of what the step would write, nothing written.
+// With use_bounds, the bound (*_step_bounded, kernels.h) is tried first.
+template <class O> unsigned cpu_check_step(const CpuArgs<O> & a, bool use_bounds);
+template <> unsigned cpu_check_step<op::SGD_STEP>(const CpuArgs<op::SGD_STEP> & a, bool use_bounds);
+template <> unsigned cpu_check_step<op::ADAM_STEP>(const CpuArgs<op::ADAM_STEP> & a, bool use_bounds);
+template <> unsigned cpu_check_step<op::RMSPROP_STEP>(const CpuArgs<op::RMSPROP_STEP> & a, bool use_bounds);
+template <> unsigned cpu_check_step<op::ADAGRAD_STEP>(const CpuArgs<op::ADAGRAD_STEP> & a, bool use_bounds);
+
 class CpuBackend final : public Backend {
 public:
     explicit CpuBackend(int threads) : pool_(new ThreadPool(threads)) {}
@@ -54,6 +65,8 @@ public:
     Status watch_gradients(const std::vector<int32_t> & ids) override;
     bool gradients_finite() override;
     bool gradients_have_nan() override;
+    Status check_step(const Instr & in, const StepState & s, bool use_bounds, unsigned & nonfinite) override;
+    uint64_t exact_step_checks() const override { return exact_checks_; }
     Status synchronize() override { return {}; }
 
     // For the kernels (CpuArgs): buffer `id` in the arena (null for -1), the pool, and
@@ -63,6 +76,22 @@ public:
     int64_t elems(int32_t id) const { return prog_->buffers[id].elems; }
     ThreadPool * pool() const { return pool_.get(); }
     template <class F> void for_chunks(size_t count, F && fn);
+
+    // The step bound's inputs (check_step): max |value| of buffer `id` as the last optimizer step
+    // left it, < 0 when unknown (never stepped, or written since by set_buffer/alloc_buffers);
+    // whether it is known to hold no negative value; max |gradient| from the last gradients_finite()
+    // that found them all finite, < 0 when unknown or stale (another kernel ran since: see run()).
+    double stored_max(int32_t id) const;
+    bool stored_nonneg(int32_t id) const;
+    double gradient_max(int32_t id) const;
+    // A step check that passed leaves what the step will store, for its buffers ids[0] (the
+    // parameter) and ids[1..n) (state slots 1..): bounds (`after` of *_step_bounded) or measured
+    // maxima (the exact check's StepStats). The step's run() makes them current; without a passed
+    // check before it, its buffers become unknown.
+    void expect_bounds(const int32_t * ids, int n, const StepBounds & after);
+    void expect_measured(const int32_t * ids, int n, const StepStats & st);
+    void step_stored(const int32_t * ids, int n);
+    void count_exact_check() { exact_checks_++; }
 
 private:
     const Program * prog_ = nullptr;
@@ -86,6 +115,17 @@ private:
     struct GradRange { int32_t buffer; size_t start, elems; };
     std::vector<GradRange> grads_;
     size_t grad_total_ = 0;
+
+    // For the step bound. stats_[id]: what the last optimizer step left in buffer id (known = false
+    // from alloc_buffers() and after any set_buffer() of it). grad_max_[k]: max |grad| bits of
+    // grads_[k] from the last gradients_finite(), valid while grad_max_valid_.
+    struct Stored { bool known = false; bool nonneg = false; double max = 0; };
+    std::vector<Stored> stats_, pending_;   // pending_[id]: what the checked step will leave (pending_set_)
+    std::vector<char> pending_set_;
+    std::unique_ptr<std::atomic<uint32_t>[]> grad_max_;
+    std::vector<int32_t> grad_of_buffer_;   // buffer id -> index in grads_, or -1
+    bool grad_max_valid_ = false;
+    uint64_t exact_checks_ = 0;
 };
 
 template <class F> void CpuBackend::for_chunks(size_t count, F && fn) {

@@ -60,6 +60,53 @@ struct SgdParams {
 // the (weight-decayed) gradient, as torch does. buf may be null when momentum == 0.
 void sgd_step(float * p, const float * g, float * buf, size_t count, const SgdParams & hp, int64_t step);
 
+// What an optimizer step would write that is not finite: the *_step_check functions compute every
+// value the matching *_step writes, with the same arithmetic (one loop body), store nothing and
+// return these bits OR-ed (0 = the step leaves everything finite). The runtime checks a step this
+// way before applying it, so a step never leaves a parameter or its optimizer state non-finite.
+enum StepNonFinite : unsigned {
+    NF_WEIGHTS = 1u,       // a parameter would become NaN or infinite
+    NF_WEIGHTS_NAN = 2u,   // ... and one of them NaN
+    NF_STATE = 4u,         // an optimizer state value (momentum buffer, moments, sums) would
+    NF_STATE_NAN = 8u,     // ... and one of them NaN
+};
+unsigned sgd_step_check(const float * p, const float * g, const float * buf, size_t count, const SgdParams & hp, int64_t step);
+
+// The cheap side of that check. From max |g| (read by the gradient check anyway) and max |p|,
+// max |state| as the runtime knows them, *_step_bounded proves with a conservative bound that every
+// value the step will write is finite (true), or cannot (false: run the exact *_step_check).
+// Derivations beside each function. The maxima after a step come at no cost to the step itself:
+// from the bound (`after`: bounds on what the step writes, with room for rounding) when it
+// succeeded, or measured by the exact check (StepStats: it computes every value the step stores).
+struct StepStats {
+    // Slot k's largest |value| as float bits (finite iff <= 0x7f7fffff). For the slots in `raw`
+    // (a state whose bound needs it non-negative) the largest of the values' own bits instead, one
+    // operation cheaper: <= 0x7f7fffff says every value was a finite non-negative and gives max |x|;
+    // above says some value was negative (bit 31), and then nothing is known.
+    uint32_t max_bits[4] = {0, 0, 0, 0};
+    unsigned written = 0;   // bit k: slot k was written (a state the step does not use is not)
+    unsigned raw = 0;       // bit k: max_bits[k] is over the raw bits (see above)
+    void merge(const StepStats & o) {
+        written |= o.written;
+        raw |= o.raw;
+        for (int k = 0; k < 4; k++) max_bits[k] = max_bits[k] > o.max_bits[k] ? max_bits[k] : o.max_bits[k];
+    }
+};
+// What a bound reads: max |value| of the gradient, the parameter and each state buffer (state[k]
+// is slot k + 1 above; < 0 or NaN: unknown), and whether each state is known to hold no negative
+// value. As a bound's `after`: the same for what the step leaves (grad unused; a slot the step does
+// not write keeps its input).
+struct StepBounds {
+    double grad = -1, param = -1;
+    double state[3] = {-1, -1, -1};
+    bool state_nonneg[3] = {false, false, false};
+};
+// Optional stats of what sgd_step stored (slot 1: buf).
+// With the maxima of what the step would store (slot 1: buf).
+unsigned sgd_step_check(const float * p, const float * g, const float * buf, size_t count, const SgdParams & hp, int64_t step,
+                        StepStats * stats);
+bool sgd_step_bounded(const SgdParams & hp, bool has_buf, int64_t step, const StepBounds & b, StepBounds * after = nullptr);
+
 struct AdamParams {
     float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.f;
     bool amsgrad = false, maximize = false;
@@ -69,6 +116,12 @@ struct AdamParams {
 // `step` counts from 1 (bias correction uses it).
 void adam_step(float * p, const float * g, float * m, float * v, float * vmax, size_t count,
                const AdamParams & hp, int64_t step);
+unsigned adam_step_check(const float * p, const float * g, const float * m, const float * v, const float * vmax, size_t count,
+                         const AdamParams & hp, int64_t step);
+// Stats slots 1, 2, 3: m, v, vmax.
+unsigned adam_step_check(const float * p, const float * g, const float * m, const float * v, const float * vmax, size_t count,
+                         const AdamParams & hp, int64_t step, StepStats * stats);
+bool adam_step_bounded(const AdamParams & hp, bool has_vmax, int64_t step, const StepBounds & b, StepBounds * after = nullptr);
 
 // =================================================================================================
 //  The PyTorch layer set (convolution, pooling, normalization, activations, structure, losses,
@@ -240,18 +293,34 @@ struct RmspropParams {
 // square_avg always; momentum_buffer when momentum > 0; grad_avg when centered (others may be null).
 void rmsprop_step(float * p, const float * g, float * square_avg, float * momentum_buffer, float * grad_avg, size_t count,
                   const RmspropParams & hp, int64_t step);
+unsigned rmsprop_step_check(const float * p, const float * g, const float * square_avg, const float * momentum_buffer,
+                            const float * grad_avg, size_t count, const RmspropParams & hp, int64_t step);
+// Stats slots 1, 2, 3: square_avg, momentum_buffer, grad_avg.
+unsigned rmsprop_step_check(const float * p, const float * g, const float * square_avg, const float * momentum_buffer,
+                            const float * grad_avg, size_t count, const RmspropParams & hp, int64_t step, StepStats * stats);
+bool rmsprop_step_bounded(const RmspropParams & hp, bool has_momentum_buffer, bool has_grad_avg, int64_t step, const StepBounds & b,
+                          StepBounds * after = nullptr);
 struct AdagradParams {
     float lr = 1e-2f, lr_decay = 0.f, weight_decay = 0.f, eps = 1e-10f;
     bool maximize = false;
 };
 // state_sum starts at initial_accumulator_value (set by the engine when the state is created).
 void adagrad_step(float * p, const float * g, float * state_sum, size_t count, const AdagradParams & hp, int64_t step);
+unsigned adagrad_step_check(const float * p, const float * g, const float * state_sum, size_t count, const AdagradParams & hp,
+                            int64_t step);
+// Stats slot 1: state_sum.
+unsigned adagrad_step_check(const float * p, const float * g, const float * state_sum, size_t count, const AdagradParams & hp,
+                            int64_t step, StepStats * stats);
+bool adagrad_step_bounded(const AdagradParams & hp, int64_t step, const StepBounds & b, StepBounds * after = nullptr);
 // Sum of squares of g (accumulated in double), for clip_grad_norm_.
 double sum_squares(const float * g, size_t count);
 // g *= s
 void scale_inplace(float * g, size_t count, float s);
 // true when no x[i] is NaN or +-inf (the runtime's check of the gradients before a step)
 bool all_finite(const float * x, size_t count);
+// The largest |x[i]| as float bits (positive floats order as their bits): finite iff <= 0x7f7fffff
+// (FLT_MAX); inf is 0x7f800000, a NaN more. 0 for count 0.
+uint32_t max_abs_bits(const float * x, size_t count);
 
 // ---- predictions -----------------------------------------------------------------------------
 // out[r] = argmax_c x[r, c] for x [n, c]: the first maximum on ties, as torch.argmax; a row

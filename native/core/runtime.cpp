@@ -34,10 +34,11 @@ Status Session::create_unguarded(const int32_t * words, size_t n, int threads, s
     // The gradients the optimizer reads, each once (clip_grad/grad_norm_sq read the same ones).
     std::vector<int32_t> grads;
     for (const Instr & in : s->prog_.step) {
-        bool is_step = in.op == Op::SGD_STEP || in.op == Op::ADAM_STEP || in.op == Op::RMSPROP_STEP || in.op == Op::ADAGRAD_STEP;
-        if (!is_step || in.bufs.size() < 2 || in.bufs[1] < 0) continue;
+        if (!is_optimizer_step(in.op) || in.bufs.size() < 2 || in.bufs[1] < 0) continue;
         if (std::find(grads.begin(), grads.end(), in.bufs[1]) == grads.end()) grads.push_back(in.bufs[1]);
     }
+    st = s->find_optimizer_steps();
+    if (!st.ok()) return st;
     st = s->backend_->watch_gradients(grads);
     if (!st.ok()) return st;
     out = std::move(s);
@@ -45,6 +46,122 @@ Status Session::create_unguarded(const int32_t * words, size_t n, int threads, s
 }
 
 bool Session::gradients_finite() { return backend_->gradients_finite(); }
+
+bool Session::is_optimizer_step(Op op) {
+    return op == Op::SGD_STEP || op == Op::ADAM_STEP || op == Op::RMSPROP_STEP || op == Op::ADAGRAD_STEP;
+}
+
+// apply_step checks every optimizer step before it runs any, which is sound when the step section
+// ends with its optimizer steps (gradient clipping comes before them) and no two of them write the
+// same buffer: then each check reads exactly what its step will read. The compiler emits that shape.
+Status Session::find_optimizer_steps() {
+    const std::vector<Instr> & step = prog_.step;
+    size_t k = 0;
+    while (k < step.size() && !is_optimizer_step(step[k].op)) k++;
+    first_optimizer_step_ = k;
+    std::vector<int32_t> written;
+    for (; k < step.size(); k++) {
+        const Instr & in = step[k];
+        if (!is_optimizer_step(in.op))
+            return Status::error(NL_STATUS_INVALID_ARGUMENT, std::string("the step section runs ") + op_info(in.op).name +
+                                                                 " after an optimizer step; the optimizer steps must come last");
+        for (size_t b = 0; b < in.bufs.size(); b++) {
+            if (b == 1 || in.bufs[b] < 0) continue;   // operand 1 is the gradient, read only
+            if (std::find(written.begin(), written.end(), in.bufs[b]) != written.end())
+                return Status::error(NL_STATUS_INVALID_ARGUMENT, "buffer " + std::to_string(in.bufs[b]) +
+                                                                     " is updated by two optimizer steps of the step section");
+            written.push_back(in.bufs[b]);
+        }
+    }
+    step_bounds_ok_ = bounds_are_sound(written);
+    return {};
+}
+
+// Whether Backend::check_step may prove a step finite from the maxima the backend tracks (its
+// use_bounds): sound only if nothing but set_buffer() and its own step writes a parameter or state
+// buffer, and nothing but norm-preserving clipping writes a gradient between the gradient check and
+// the step check. Programs the engine compiles satisfy this; for any other the exact check runs.
+bool Session::bounds_are_sound(const std::vector<int32_t> & written) const {
+    const std::vector<Instr> & step = prog_.step;
+    const size_t nbuf = prog_.buffers.size();
+    std::vector<char> role(nbuf, 0);   // 1: written by an optimizer step, 2: the gradient of one
+    for (int32_t id : written) role[id] = 1;
+    for (size_t k = first_optimizer_step_; k < step.size(); k++)
+        if (step[k].bufs[1] >= 0 && !role[step[k].bufs[1]]) role[step[k].bufs[1]] = 2;
+    // 1. No other buffer shares their memory (the planner gives them their own), so a write to
+    //    another buffer (a kernel's output, set_buffer, the batch gather) never reaches them.
+    for (size_t a = 0; a < nbuf; a++) {
+        if (!role[a]) continue;
+        const BufferDesc & da = prog_.buffers[a];
+        const int64_t a0 = da.offset, a1 = da.offset + da.words(prog_.max_batch);
+        for (size_t b = 0; b < nbuf; b++) {
+            if (b == a) continue;
+            const BufferDesc & db = prog_.buffers[b];
+            if (db.offset < a1 && a0 < db.offset + db.words(prog_.max_batch)) return false;
+        }
+    }
+    // 2. A parameter or state buffer is none of the batch or output buffers the runtime writes...
+    for (int32_t id : {prog_.input, prog_.labels, prog_.targets, prog_.logits, prog_.probs, prog_.loss, prog_.correct})
+        if (id >= 0 && role[id] == 1) return false;
+    // ...and other instructions name it only as a `weight` or `bias` operand, which no kernel writes
+    // (engine/compile/ops.ts lists each op's writes: none of them is a weight or a bias).
+    auto reads_only = [&](const Instr & in) {
+        for (size_t k = 0; k < in.bufs.size(); k++) {
+            if (in.bufs[k] < 0 || role[in.bufs[k]] != 1) continue;
+            const std::string name = op_list_name(op_info(in.op).operands, (int)k);
+            if (name != "weight" && name != "bias") return false;
+        }
+        return true;
+    };
+    for (const std::vector<Instr> * section : {&prog_.forward, &prog_.backward})
+        for (const Instr & in : *section)
+            if (!reads_only(in)) return false;
+    // 3. Between the gradient check and the step checks run only gradient clipping's norm (writes
+    //    its norm_sq) and scale (by a factor in [0, 1] when max_norm >= 0, so no |g| grows), and
+    //    neither's norm_sq is one of these buffers.
+    for (size_t k = 0; k < first_optimizer_step_; k++) {
+        const Instr & in = step[k];
+        if (!reads_only(in)) return false;
+        if (in.op == Op::GRAD_NORM_SQ) {
+            if (role[in.bufs[op::GRAD_NORM_SQ::norm_sq]]) return false;
+        } else if (in.op == Op::CLIP_GRAD) {
+            if (role[in.bufs[op::CLIP_GRAD::norm_sq]] || !(in.floats[op::CLIP_GRAD::max_norm] >= 0.f)) return false;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The step section for one batch: gradient clipping, then a check that no optimizer step would
+// leave a weight or optimizer state NaN or infinite (a finite gradient times a large learning rate
+// can overflow), and only then the optimizer steps, counting the step. A refused step writes no
+// parameter or state and leaves steps() unchanged; `where` ends its message.
+Status Session::apply_step(int n, const std::string & where) {
+    const Instr * begin = prog_.step.data();
+    const Instr * opt = begin + first_optimizer_step_;
+    const Instr * end = begin + prog_.step.size();
+    Status st = exec_range(begin, opt, n, steps_ + 1);
+    if (!st.ok()) return st;
+    const StepState state = step_state(n, steps_ + 1);
+    unsigned bad = 0;
+    for (const Instr * in = opt; in != end; in++) {
+        unsigned b = 0;
+        st = backend_->check_step(*in, state, step_bounds_ok_, b);
+        if (!st.ok()) return st;
+        bad |= b;
+    }
+    if (bad) {
+        // What the user trains: the weights; a state value (Adam's v from a huge gradient squared,
+        // say) can overflow while the weights stay finite, and would stall every later step.
+        const bool weights = (bad & NF_WEIGHTS) != 0;
+        const bool nan = (bad & (weights ? NF_WEIGHTS_NAN : NF_STATE_NAN)) != 0;
+        return Status::error(NL_STATUS_NON_FINITE, std::string(weights ? "the weights" : "the optimizer state") + " would become " +
+                                                       (nan ? "NaN" : "infinite") + " " + where);
+    }
+    steps_++;
+    return exec_range(opt, end, n, steps_);
+}
 
 // NL_STATUS_NON_FINITE naming NaN or infinity (the slow search runs only on failure).
 Status Session::check_gradients(const std::string & where) {
@@ -163,20 +280,29 @@ Status Session::set_dataset_f32(Split split, const float * features, const uint8
 
 int64_t Session::dataset_count(Split split) const { return splits_[split == SPLIT_TEST].count; }
 
-Status Session::exec_all(const std::vector<Instr> & section, int n) {
+StepState Session::step_state(int n, int64_t step) const {
     StepState state;
     state.n = n;
     state.training = training_;
     state.lr = lr_;
     state.momentum = momentum_;
-    state.step = steps_;
+    state.step = step;
     state.seed = seed_;
-    for (const Instr & in : section) {
+    return state;
+}
+
+Status Session::exec_all(const std::vector<Instr> & section, int n) {
+    return exec_range(section.data(), section.data() + section.size(), n, steps_);
+}
+
+Status Session::exec_range(const Instr * begin, const Instr * end, int n, int64_t step) {
+    const StepState state = step_state(n, step);
+    for (const Instr * in = begin; in != end; in++) {
         Status st;
         try {
-            st = backend_->run(in, state);   // a kernel's exception (on any pool thread) is rethrown here by the pool
+            st = backend_->run(*in, state);   // a kernel's exception (on any pool thread) is rethrown here by the pool
         } catch (...) {
-            st = current_exception_status(std::string("in ") + op_info(in.op).name);
+            st = current_exception_status(std::string("in ") + op_info(in->op).name);
         }
         if (!st.ok()) return st;
     }
@@ -200,8 +326,7 @@ Status Session::run_step_unguarded(int n, bool train, bool update, float lr) {
     if (!st.ok() || !update) return st;
     st = check_gradients("in this step; the step was not applied");
     if (!st.ok()) return st;
-    steps_++;
-    st = exec_all(prog_.step, n);
+    st = apply_step(n, "in this step; the step was not applied");
     if (!st.ok()) return st;
     return backend_->synchronize();
 }
@@ -280,8 +405,7 @@ Status Session::run_epoch_unguarded(Split split, const EpochOptions & o, Progres
             st = exec_all(prog_.backward, n);
             if (!st.ok()) return st;
             if (!gradients_finite()) return check_gradients(at() + "; training stopped before applying that batch");
-            steps_++;
-            st = exec_all(prog_.step, n);
+            st = apply_step(n, at() + "; training stopped before applying that batch");
             if (!st.ok()) return st;
         }
         if (o.outputs && !(st = backend_->get_buffer(prog_.logits, o.outputs + first * classes, (size_t)n * (size_t)classes * sizeof(float))).ok())

@@ -26,10 +26,15 @@
 // also drives dropout's counter-based RNG) lives in the Session, so an epoch split into pieces
 // applies bit for bit the same updates as one uninterrupted epoch.
 //
-// Non-finite values never reach the weights: in training, a batch whose loss is NaN/inf, or any of
-// whose learnable gradients (the operands of the optimizer-step instructions) hold a NaN/inf, ends
-// the epoch with NL_STATUS_NON_FINITE before that batch's step is applied (steps() is unchanged
-// for it). The gradient check is one vectorized read of the gradients, split over the pool.
+// Non-finite values never reach the weights: in training, a batch whose loss is NaN/inf, any of
+// whose learnable gradients (the operands of the optimizer-step instructions) hold a NaN/inf, or
+// whose optimizer step would make a weight or an optimizer state value NaN/inf (a finite gradient
+// times a large learning rate can overflow), ends the epoch with NL_STATUS_NON_FINITE before that
+// batch's step is applied: no parameter or state is written and steps() is unchanged for it. The
+// gradient check is one vectorized read of the gradients, split over the pool, which also takes max
+// |g|; the step check (Backend::check_step, before any step is applied) first tries a bound from
+// those maxima and the parameter's and state's (known from the previous check), and only when the
+// bound cannot prove the step finite runs each optimizer kernel once without storing.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -121,8 +126,14 @@ public:
     // One step on whatever the input/labels buffers hold (n rows): forward, and when train also
     // backward and the optimizer step (training mode; else eval mode: BatchNorm uses running
     // statistics, dropout is off). Used by parity tests and single-batch inference. lr < 0 keeps
-    // the program's learning rate. Non-finite gradients refuse the step (NL_STATUS_NON_FINITE).
+    // the program's learning rate. Non-finite gradients, or a step that would make a weight or its
+    // optimizer state non-finite, refuse the step (NL_STATUS_NON_FINITE).
     Status run_step(int n, bool train, bool update = true, float lr = -1.f);
+
+    // How many optimizer-step checks ran the exact (full-cost) check so far; the others were proven
+    // finite by the cheap bound (Backend::check_step). For tests and benchmarks.
+    uint64_t exact_step_checks() const { return backend_->exact_step_checks(); }
+    bool step_bounds_enabled() const { return step_bounds_ok_; }
 
     void request_stop() { stop_.store(true); }
     void clear_stop() { stop_.store(false); }
@@ -136,8 +147,14 @@ private:
     static Status create_unguarded(const int32_t * words, size_t n, int threads, std::unique_ptr<Session> & out);
     Status run_epoch_unguarded(Split split, const EpochOptions & opts, ProgressFn progress, void * ctx, EpochResult & result);
     Status run_step_unguarded(int n, bool train, bool update, float lr);
-    Status exec_all(const std::vector<Instr> & section, int n);
+    StepState step_state(int n, int64_t step) const;
+    Status exec_all(const std::vector<Instr> & section, int n);   // at steps_
+    Status exec_range(const Instr * begin, const Instr * end, int n, int64_t step);
     Status check_gradients(const std::string & where);
+    static bool is_optimizer_step(Op op);
+    Status find_optimizer_steps();
+    bool bounds_are_sound(const std::vector<int32_t> & written) const;
+    Status apply_step(int n, const std::string & where);
     Status check_dataset_args(Split split, int64_t count, int64_t sample_size, const uint8_t * labels) const;
     Status load_dataset(Split split, const DatasetView & v);
     Status read_scalar(int32_t id, void * out) { return backend_->get_buffer(id, out, 4); }
@@ -151,6 +168,8 @@ private:
     } splits_[2];
     bool borrow_ = false;
     int64_t steps_ = 0;
+    size_t first_optimizer_step_ = 0;   // prog_.step[first_optimizer_step_..] are the optimizer steps
+    bool step_bounds_ok_ = false;       // the step checks may use the backend's bound (bounds_are_sound)
     uint64_t seed_ = 0;
     bool training_ = true;   // mode of the section being executed
     float lr_ = -1.f;        // learning-rate override for this step (< 0: none)

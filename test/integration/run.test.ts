@@ -237,7 +237,7 @@ describe('TrainingRun', () => {
     await r.finished();
     expect(r.state).toBe('failed');
     expect(r.error?.code).toBe('NL_NON_FINITE');
-    expect(r.error?.message).toMatch(/became (NaN|infinite) at batch \d+ of 94; training stopped before applying that batch/);
+    expect(r.error?.message).toMatch(/(became|would become) (NaN|infinite) at batch \d+ of 94; training stopped before applying that batch/);
     expect(r.error?.hint).toMatch(/Lower the learning rate/);
     expect(states.at(-1)).toEqual({ kind: 'state', state: 'failed', error: r.error });
     const failing = Number(/at batch (\d+)/.exec(r.error!.message)![1]);

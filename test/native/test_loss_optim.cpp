@@ -9,6 +9,9 @@
 //   - RMSprop / Adagrad: several steps against a double transcription of torch.optim (1.13,
 //     single-tensor), and five steps recorded from PyTorch 1.13 that must match bit for bit.
 //   - sum_squares / scale_inplace composed into clip_grad_norm_, against PyTorch.
+//   - the optimizers' check modes (*_step_check): they predict exactly which non-finite values the
+//     step would write, and write nothing; and their bounds (*_step_bounded): a step they call safe
+//     writes only finite values, which its exact check confirms.
 // The values recorded from PyTorch are printed again by test/parity/gen_native_goldens.py and compared
 // with these sources by test/parity/native-goldens.test.ts.
 //
@@ -785,6 +788,335 @@ static void test_clip(Rng & r) {
     }
 }
 
+// ---- step checks: *_step_check agrees with *_step ------------------------------------------------
+// The runtime refuses a step that would leave a weight or optimizer state non-finite by running the
+// kernel's check mode first. Over random inputs, some with one value near FLT_MAX or a huge
+// learning rate, the check must predict exactly the non-finite bits the step then writes, and write
+// nothing itself.
+
+// The StepNonFinite bits of what a step left in `w` (weights) and `st` (state arrays).
+static unsigned nonfinite_bits(const std::vector<float> & w, const std::vector<std::vector<float>> & st) {
+    unsigned b = 0;
+    for (float x : w) b |= std::isfinite(x) ? 0u : (std::isnan(x) ? NF_WEIGHTS | NF_WEIGHTS_NAN : NF_WEIGHTS);
+    for (const auto & a : st)
+        for (float x : a) b |= std::isfinite(x) ? 0u : (std::isnan(x) ? NF_STATE | NF_STATE_NAN : NF_STATE);
+    return b;
+}
+
+// One random case of `n` values: weights, gradient and `states` state arrays (non-negative where
+// `positive`, e.g. Adam's v), ordinary values with, in most trials, one extreme at a random place.
+struct StepCase {
+    std::vector<float> p, g;
+    std::vector<std::vector<float>> st;
+};
+static StepCase step_case(Rng & r, size_t n, int states, int trial) {
+    StepCase c;
+    c.p = randv(r, n, 1.f);
+    c.g = randv(r, n, 1.f);
+    for (int k = 0; k < states; k++) {
+        std::vector<float> a = randv(r, n, 1.f);
+        for (float & x : a) x = std::fabs(x);   // every state here may be a square average
+        c.st.push_back(a);
+    }
+    if (trial % 4 != 0) {   // one extreme: a huge gradient, weight or state value
+        const size_t i = (size_t)r.below((int)n);
+        // 2^60 .. 2^126, or within a factor 2 of FLT_MAX
+        const float big = r.below(2) ? std::ldexp(1.f, 60 + r.below(67)) : FLT_MAX * r.uniform(0.5f, 1.f);
+        const float sign = r.uniform() < 0 ? -1.f : 1.f;
+        switch (trial % 4) {
+            case 1: c.g[i] = sign * big; break;
+            case 2:   // a weight near the edge, pushed outwards by its gradient
+                c.p[i] = sign * big;
+                c.g[i] = -sign * FLT_MAX * r.uniform(0.5f, 1.f);
+                break;
+            default: if (states) c.st[0][i] = big; else c.g[i] = sign * big; break;
+        }
+    }
+    return c;
+}
+
+// Runs check(c) on a copy, then step(c) on another; the check's bits must equal what the step wrote
+// and the check must leave its inputs untouched.
+static void check_step_agrees(const char * what, Rng & r, int states, const std::function<unsigned(StepCase &)> & check_fn,
+                              const std::function<void(StepCase &)> & step_fn) {
+    int agree = 0, untouched = 0, refused = 0;
+    const int trials = 400;
+    for (int t = 0; t < trials; t++) {
+        const size_t n = 1 + (size_t)r.below(200);
+        StepCase c = step_case(r, n, states, t);
+        StepCase checked = c, stepped = c;
+        const unsigned predicted = check_fn(checked);
+        step_fn(stepped);
+        const unsigned got = nonfinite_bits(stepped.p, stepped.st);
+        agree += predicted == got;
+        refused += predicted != 0;
+        bool same = std::memcmp(checked.p.data(), c.p.data(), n * 4) == 0 && std::memcmp(checked.g.data(), c.g.data(), n * 4) == 0;
+        for (int k = 0; k < states; k++) same = same && std::memcmp(checked.st[k].data(), c.st[k].data(), n * 4) == 0;
+        untouched += same;
+    }
+    check(agree == trials && untouched == trials && refused > 0,
+          "%s: the check predicts the step's non-finite values in %d of %d trials (%d refused), writes nothing in %d", what, agree,
+          trials, refused, untouched);
+}
+
+static void test_step_checks(Rng & r) {
+    for (int variant = 0; variant < 3; variant++) {
+        SgdParams hp;
+        hp.lr = variant == 2 ? 1e30f : 0.1f;
+        hp.momentum = variant ? 0.9f : 0.f;
+        hp.weight_decay = variant == 1 ? 0.01f : 0.f;
+        hp.nesterov = variant == 1;
+        const int st = variant ? 1 : 0;
+        const int64_t step = 2;
+        const char * names[3] = {"sgd_step_check (plain)", "sgd_step_check (momentum, nesterov, weight decay)", "sgd_step_check (momentum, lr 1e30)"};
+        check_step_agrees(names[variant], r, st,
+                          [&](StepCase & c) { return sgd_step_check(c.p.data(), c.g.data(), st ? c.st[0].data() : nullptr, c.p.size(), hp, step); },
+                          [&](StepCase & c) { sgd_step(c.p.data(), c.g.data(), st ? c.st[0].data() : nullptr, c.p.size(), hp, step); });
+    }
+    for (int variant = 0; variant < 3; variant++) {
+        AdamParams hp;
+        hp.lr = variant == 2 ? 1e38f : 1e-3f;
+        hp.amsgrad = variant == 1;
+        hp.decoupled_weight_decay = variant == 1;
+        hp.weight_decay = variant == 1 ? 0.01f : 0.f;
+        const int st = 3;   // v first (the state the extremes go to), then m, vmax
+        const char * names[3] = {"adam_step_check", "adam_step_check (AdamW, amsgrad)", "adam_step_check (lr 1e38)"};
+        check_step_agrees(names[variant], r, st,
+                          [&](StepCase & c) {
+                              return adam_step_check(c.p.data(), c.g.data(), c.st[1].data(), c.st[0].data(), hp.amsgrad ? c.st[2].data() : nullptr,
+                                                     c.p.size(), hp, 3);
+                          },
+                          [&](StepCase & c) {
+                              adam_step(c.p.data(), c.g.data(), c.st[1].data(), c.st[0].data(), hp.amsgrad ? c.st[2].data() : nullptr, c.p.size(), hp, 3);
+                          });
+    }
+    {
+        RmspropParams hp;
+        hp.momentum = 0.9f;
+        hp.centered = true;
+        check_step_agrees("rmsprop_step_check (centered, momentum)", r, 3,
+                          [&](StepCase & c) {
+                              return rmsprop_step_check(c.p.data(), c.g.data(), c.st[0].data(), c.st[1].data(), c.st[2].data(), c.p.size(), hp, 2);
+                          },
+                          [&](StepCase & c) { rmsprop_step(c.p.data(), c.g.data(), c.st[0].data(), c.st[1].data(), c.st[2].data(), c.p.size(), hp, 2); });
+    }
+    {
+        AdagradParams hp;
+        hp.weight_decay = 0.1f;
+        check_step_agrees("adagrad_step_check", r, 1,
+                          [&](StepCase & c) { return adagrad_step_check(c.p.data(), c.g.data(), c.st[0].data(), c.p.size(), hp, 2); },
+                          [&](StepCase & c) { adagrad_step(c.p.data(), c.g.data(), c.st[0].data(), c.p.size(), hp, 2); });
+    }
+}
+
+// ---- step bounds: whenever *_step_bounded vouches for a step, the exact check agrees ------------
+// The runtime skips the exact check when the bound proves a step finite, from max |value| of the
+// gradient, the weights and each state. Over random steps whose arrays and hyper-parameters span
+// many orders of magnitude (so a good share land near the bound's limit, FLT_MAX / 4, and past
+// FLT_MAX), every case the bound calls safe must have an exact check of 0 and a step that writes
+// only finite values; the exact check must measure exactly the maxima the step wrote (StepStats:
+// and, for v and the other square averages, whether a value was negative); and the bound's `after`
+// (what the runtime hands on as the next step's input) must cover them.
+
+// max |x| over arrays, and whether none is negative (as StepStats records them).
+static double max_abs(const std::vector<float> & a) {
+    double m = 0;
+    for (float x : a) m = std::max(m, (double)std::fabs(x));
+    return m;
+}
+static bool none_negative(const std::vector<float> & a) {
+    for (float x : a)
+        if (std::signbit(x)) return false;
+    return true;
+}
+// A random array of n values of magnitude up to 2^e for a random e in [-30, 127], non-negative
+// where `nonneg` (a square average), else of either sign; a quarter of them all zero.
+static std::vector<float> wide(Rng & r, size_t n, bool nonneg) {
+    std::vector<float> a = randv(r, n, 1.f);
+    if (r.below(4) == 0) return std::vector<float>(n, 0.f);
+    const int e = -30 + r.below(158);
+    for (float & x : a) x = std::ldexp(nonneg ? std::fabs(x) : x, e);
+    return a;
+}
+// A hyper-parameter: usually an ordinary value, sometimes a wide one of either sign.
+static float wide_hyper(Rng & r, float ordinary) {
+    switch (r.below(4)) {
+        case 0: return std::ldexp(r.uniform(0.5f, 1.f), -40 + r.below(170)) * (r.below(3) ? 1.f : -1.f);
+        case 1: return 0.f;
+        default: return ordinary;
+    }
+}
+
+struct BoundTally {
+    int safe = 0, unsafe = 0, agree = 0, stats_ok = 0, after_ok = 0, near_edge = 0;
+};
+// One case, with `in` the StepBounds of the actual arrays (what the runtime would know): if the
+// bound says safe, the step must write only finite values, the exact check must return 0 and
+// measure exactly the maxima the step wrote (StepStats), and the bound's `after` must be at least
+// those maxima (its non-negative claims true; a slot the step does not write left as it was).
+// states[k] is state slot k + 1; `used` marks the slots the step writes.
+static void bound_case(BoundTally & t, const std::vector<float> & p, const std::vector<std::vector<float>> & states, const StepBounds & in,
+                       const std::function<bool(StepBounds *)> & bounded, const std::function<unsigned(StepStats *)> & exact,
+                       const std::function<void(std::vector<float> &, std::vector<std::vector<float>> &)> & step, unsigned used) {
+    StepBounds after;
+    if (!bounded(&after)) {
+        t.unsafe++;
+        return;
+    }
+    t.safe++;
+    std::vector<float> p2 = p;
+    std::vector<std::vector<float>> s2 = states;
+    step(p2, s2);
+    StepStats st;
+    const unsigned bits = exact(&st);
+    bool finite = nonfinite_bits(p2, {}) == 0;
+    double largest = max_abs(p2);
+    // What StepStats must say of an array: max |x|'s bits, or for a raw slot those bits when no
+    // value is negative and anything above FLT_MAX's bits when one is.
+    auto stats_say = [&](int k, const std::vector<float> & a) {
+        const float f = (float)max_abs(a);
+        uint32_t u;
+        std::memcpy(&u, &f, 4);
+        if ((st.raw >> k & 1u) && !none_negative(a)) return st.max_bits[k] > 0x7f7fffffu;
+        return st.max_bits[k] == u;
+    };
+    bool stats = st.written == used && stats_say(0, p2);
+    bool covers = after.param >= max_abs(p2);
+    for (size_t k = 0; k < s2.size(); k++) {
+        if (!(used >> (k + 1) & 1u)) {
+            covers = covers && after.state[k] == in.state[k] && after.state_nonneg[k] == in.state_nonneg[k];
+            continue;
+        }
+        finite = finite && nonfinite_bits(s2[k], {}) == 0;
+        largest = std::max(largest, max_abs(s2[k]));
+        stats = stats && stats_say((int)k + 1, s2[k]);
+        covers = covers && after.state[k] >= max_abs(s2[k]) && (!after.state_nonneg[k] || none_negative(s2[k]));
+    }
+    t.agree += bits == 0 && finite;
+    t.stats_ok += stats;
+    t.after_ok += covers;
+    t.near_edge += largest > 1e36;
+}
+static void report(const char * what, const BoundTally & t) {
+    check(t.agree == t.safe && t.stats_ok == t.safe && t.after_ok == t.safe && t.safe >= 50 && t.unsafe >= 50 && t.near_edge >= 5,
+          "%s: the bound called %d steps safe (%d of them writing a value > 1e36) and %d not; the exact check and the step agree "
+          "on %d safe ones, the check's stats are exact on %d, the bound's `after` covers what was written on %d",
+          what, t.safe, t.near_edge, t.unsafe, t.agree, t.stats_ok, t.after_ok);
+}
+
+static void test_step_bounds(Rng & r) {
+    const int trials = 3000;
+    {
+        BoundTally t;
+        for (int i = 0; i < trials; i++) {
+            const size_t n = 1 + (size_t)r.below(40);
+            SgdParams hp;
+            hp.lr = wide_hyper(r, 0.1f);
+            hp.momentum = r.below(3) ? wide_hyper(r, 0.9f) : 0.f;
+            hp.dampening = wide_hyper(r, 0.f);
+            hp.weight_decay = wide_hyper(r, 1e-4f);
+            hp.nesterov = r.below(2);
+            hp.maximize = r.below(2);
+            const bool has_buf = r.below(4) != 0;
+            const int64_t step = 1 + r.below(3);
+            std::vector<float> p = wide(r, n, false), g = wide(r, n, false);
+            std::vector<std::vector<float>> st = {wide(r, n, false)};
+            StepBounds b;
+            b.grad = max_abs(g), b.param = max_abs(p), b.state[0] = max_abs(st[0]);
+            const bool used_buf = has_buf && hp.momentum != 0.f;
+            bound_case(
+                t, p, st, b, [&](StepBounds * after) { return sgd_step_bounded(hp, has_buf, step, b, after); },
+                [&](StepStats * ss) { return sgd_step_check(p.data(), g.data(), has_buf ? st[0].data() : nullptr, n, hp, step, ss); },
+                [&](std::vector<float> & p2, std::vector<std::vector<float>> & s2) {
+                    sgd_step(p2.data(), g.data(), has_buf ? s2[0].data() : nullptr, n, hp, step);
+                },
+                1u | (used_buf ? 2u : 0u));
+        }
+        report("sgd_step_bounded", t);
+    }
+    {
+        BoundTally t;
+        for (int i = 0; i < trials; i++) {
+            const size_t n = 1 + (size_t)r.below(40);
+            AdamParams hp;
+            hp.lr = wide_hyper(r, 1e-3f);
+            hp.beta1 = wide_hyper(r, 0.9f);
+            hp.beta2 = r.below(4) ? 0.999f : wide_hyper(r, 0.99f);
+            hp.eps = r.below(3) ? 1e-8f : wide_hyper(r, 1e-8f);
+            hp.weight_decay = wide_hyper(r, 0.01f);
+            hp.amsgrad = r.below(2);
+            hp.maximize = r.below(2);
+            hp.decoupled_weight_decay = r.below(2);
+            const int64_t step = 1 + r.below(5);
+            std::vector<float> p = wide(r, n, false), g = wide(r, n, false);
+            // v and vmax usually non-negative (as steps leave them), sometimes not (a checkpoint).
+            std::vector<std::vector<float>> st = {wide(r, n, false), wide(r, n, r.below(4) != 0), wide(r, n, r.below(4) != 0)};
+            StepBounds b;
+            b.grad = max_abs(g), b.param = max_abs(p);
+            for (int k = 0; k < 3; k++) b.state[k] = max_abs(st[k]), b.state_nonneg[k] = none_negative(st[k]);
+            bound_case(
+                t, p, st, b, [&](StepBounds * after) { return adam_step_bounded(hp, true, step, b, after); },
+                [&](StepStats * ss) { return adam_step_check(p.data(), g.data(), st[0].data(), st[1].data(), st[2].data(), n, hp, step, ss); },
+                [&](std::vector<float> & p2, std::vector<std::vector<float>> & s2) {
+                    adam_step(p2.data(), g.data(), s2[0].data(), s2[1].data(), s2[2].data(), n, hp, step);
+                },
+                hp.amsgrad ? 15u : 7u);
+        }
+        report("adam_step_bounded", t);
+    }
+    {
+        BoundTally t;
+        for (int i = 0; i < trials; i++) {
+            const size_t n = 1 + (size_t)r.below(40);
+            RmspropParams hp;
+            hp.lr = wide_hyper(r, 1e-2f);
+            hp.alpha = r.below(4) ? 0.99f : wide_hyper(r, 0.9f);
+            hp.eps = r.below(3) ? 1e-8f : wide_hyper(r, 1e-8f);
+            hp.weight_decay = wide_hyper(r, 0.01f);
+            hp.momentum = r.below(2) ? wide_hyper(r, 0.9f) : 0.f;
+            hp.centered = r.below(4) == 0;
+            hp.maximize = r.below(2);
+            std::vector<float> p = wide(r, n, false), g = wide(r, n, false);
+            std::vector<std::vector<float>> st = {wide(r, n, r.below(4) != 0), wide(r, n, false), wide(r, n, false)};
+            StepBounds b;
+            b.grad = max_abs(g), b.param = max_abs(p);
+            for (int k = 0; k < 3; k++) b.state[k] = max_abs(st[k]), b.state_nonneg[k] = none_negative(st[k]);
+            const bool mom = hp.momentum > 0.f;
+            bound_case(
+                t, p, st, b, [&](StepBounds * after) { return rmsprop_step_bounded(hp, true, true, 1, b, after); },
+                [&](StepStats * ss) { return rmsprop_step_check(p.data(), g.data(), st[0].data(), st[1].data(), st[2].data(), n, hp, 1, ss); },
+                [&](std::vector<float> & p2, std::vector<std::vector<float>> & s2) {
+                    rmsprop_step(p2.data(), g.data(), s2[0].data(), s2[1].data(), s2[2].data(), n, hp, 1);
+                },
+                3u | (mom ? 4u : 0u) | (hp.centered ? 8u : 0u));
+        }
+        report("rmsprop_step_bounded", t);
+    }
+    {
+        BoundTally t;
+        for (int i = 0; i < trials; i++) {
+            const size_t n = 1 + (size_t)r.below(40);
+            AdagradParams hp;
+            hp.lr = wide_hyper(r, 1e-2f);
+            hp.lr_decay = wide_hyper(r, 0.f);
+            hp.eps = r.below(3) ? 1e-10f : wide_hyper(r, 1e-10f);
+            hp.weight_decay = wide_hyper(r, 0.f);
+            hp.maximize = r.below(2);
+            const int64_t step = 1 + r.below(5);
+            std::vector<float> p = wide(r, n, false), g = wide(r, n, false);
+            std::vector<std::vector<float>> st = {wide(r, n, r.below(4) != 0)};
+            StepBounds b;
+            b.grad = max_abs(g), b.param = max_abs(p), b.state[0] = max_abs(st[0]), b.state_nonneg[0] = none_negative(st[0]);
+            bound_case(
+                t, p, st, b, [&](StepBounds * after) { return adagrad_step_bounded(hp, step, b, after); },
+                [&](StepStats * ss) { return adagrad_step_check(p.data(), g.data(), st[0].data(), n, hp, step, ss); },
+                [&](std::vector<float> & p2, std::vector<std::vector<float>> & s2) { adagrad_step(p2.data(), g.data(), s2[0].data(), n, hp, step); },
+                3u);
+        }
+        report("adagrad_step_bounded", t);
+    }
+}
+
 // ---- main ------------------------------------------------------------------------------------
 
 int main() {
@@ -812,6 +1144,8 @@ int main() {
     test_optim_golden();
 
     test_clip(r);
+    test_step_checks(r);
+    test_step_bounds(r);
 
     return finish();
 }

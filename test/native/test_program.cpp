@@ -7,6 +7,7 @@
 #include <future>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 #include "netloom.h"
 #include "program-builder.h"
@@ -75,6 +76,186 @@ static std::unique_ptr<nl::Session> toy_session(const std::vector<uint8_t> & ima
     s->set_dataset(nl::SPLIT_TRAIN, images.data(), labels.data(), n, 4);
     s->set_dataset(nl::SPLIT_TEST, images.data(), labels.data(), n, 4);
     return s;
+}
+
+// tiny() with another optimizer, whose state buffers come after tiny()'s (ids 11..): one step
+// instruction for W and one for the bias, with `states` state buffers each (-1 where the op
+// allows none). Returns the program and the ids of every parameter and state buffer with its size.
+enum class Opt { Sgd, SgdMomentum, Adam, AdamAmsgrad, Rmsprop, Adagrad };
+struct OptProgram {
+    Builder b;
+    std::vector<std::pair<int, int>> written;   // {buffer id, floats}: the parameters and their state
+};
+static OptProgram tiny_with(Opt opt) {
+    OptProgram o{tiny(), {{1, 12}, {2, 3}}};
+    Builder & b = o.b;
+    b.step.clear();
+    for (auto [p, g, n] : {std::tuple<int, int, int>{1, 8, 12}, {2, 9, 3}}) {
+        auto state = [&] {
+            int id = b.add(0, 0, n);
+            o.written.push_back({id, n});
+            return id;
+        };
+        switch (opt) {
+            case Opt::Sgd: b.step.push_back(Builder::ins(nl::Op::SGD_STEP, {p, g, -1}, {0, 0}, {0.1f, 0, 0, 0})); break;
+            case Opt::SgdMomentum: b.step.push_back(Builder::ins(nl::Op::SGD_STEP, {p, g, state()}, {0, 0}, {0.1f, 0.9f, 0, 0})); break;
+            case Opt::Adam: {
+                int m = state(), v = state();
+                b.step.push_back(Builder::ins(nl::Op::ADAM_STEP, {p, g, m, v, -1}, {0, 0, 0}, {1e-3f, 0.9f, 0.999f, 1e-8f, 0}));
+                break;
+            }
+            case Opt::AdamAmsgrad: {
+                int m = state(), v = state(), vmax = state();
+                b.step.push_back(Builder::ins(nl::Op::ADAM_STEP, {p, g, m, v, vmax}, {1, 0, 1}, {1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f}));
+                break;
+            }
+            case Opt::Rmsprop: {
+                int sq = state(), mom = state(), avg = state();
+                b.step.push_back(Builder::ins(nl::Op::RMSPROP_STEP, {p, g, sq, mom, avg}, {1, 0}, {1e-2f, 0.99f, 1e-8f, 0, 0.9f}));
+                break;
+            }
+            case Opt::Adagrad: b.step.push_back(Builder::ins(nl::Op::ADAGRAD_STEP, {p, g, state()}, {0}, {1e-2f, 0, 0, 1e-10f})); break;
+        }
+    }
+    return o;
+}
+
+// Every parameter and optimizer state value of `o`, as bytes.
+static std::vector<float> snapshot(nl::Session & s, const OptProgram & o) {
+    std::vector<float> all;
+    for (auto [id, n] : o.written) {
+        std::vector<float> v((size_t)n);
+        s.get_buffer(id, v.data(), v.size() * 4);
+        all.insert(all.end(), v.begin(), v.end());
+    }
+    return all;
+}
+
+// A step whose gradients are finite but which would overflow a weight or a state value (huge
+// features times a large learning rate, or a huge gradient squared into Adam's v): batches 1 and 2
+// train normally, batch 3 (one sample of features ~1e22 under two labels, learning rate `lr3`)
+// must be refused before anything of
+// its step is written. `expect` is the start of the message.
+static void overflow_case(Opt opt, float lr3, const std::string & expect, const std::string & what) {
+    OptProgram o = tiny_with(opt);
+    auto w = o.b.words(IO);
+    std::unique_ptr<nl::Session> s;
+    nl::Status st = nl::Session::create(w.data(), w.size(), 2, s);
+    check(st.ok(), what + ": the program creates", st.message);
+    if (!s) return;
+    std::vector<float> W(12);
+    for (int i = 0; i < 12; i++) W[i] = 0.01f * (float)((i * 7) % 5 - 2);
+    s->set_buffer(1, W.data(), 48);
+    const int N = 8;
+    std::vector<float> x(N * 4);
+    std::vector<uint8_t> lab(N);
+    for (int i = 0; i < N; i++) {
+        lab[i] = (uint8_t)(i % 3);
+        // Batches 3 and 4 repeat one sample under two labels, so their gradient cannot vanish.
+        const int f = i >= 4 ? i - i % 2 : i;
+        for (int k = 0; k < 4; k++) x[i * 4 + k] = (k % 2 ? -1.f : 1.f) * (float)((f + k) % 3 + 1) * (i >= 4 ? 1e22f : 1.f);
+    }
+    st = s->set_dataset_f32(nl::SPLIT_TRAIN, x.data(), lab.data(), nullptr, N, 4, 0);
+    check(st.ok(), what + ": the dataset loads", st.message);
+    std::vector<float> lr = {0.1f, 0.1f, lr3, 0.1f};
+    nl::EpochOptions eo;
+    eo.count = 4;   // batches 1 and 2
+    eo.batch = 2;
+    eo.lr = lr.data();
+    nl::EpochResult r;
+    st = s->run_epoch(nl::SPLIT_TRAIN, eo, nullptr, nullptr, r);
+    check(st.ok() && s->steps() == 2, what + ": the first two batches train", st.message);
+    const std::vector<float> before = snapshot(*s, o);
+    const uint64_t exact_before = s->exact_step_checks();
+    bool moved = false;   // the state holds the first two steps (so "as before" is not "as created")
+    for (size_t i = 12 + 3; i < before.size(); i++) moved = moved || before[i] != 0.f;
+    check(o.written.size() == 2 || moved, what + ": the optimizer state holds the first steps");
+    eo.count = N;
+    eo.start_batch = 2;
+    st = s->run_epoch(nl::SPLIT_TRAIN, eo, nullptr, nullptr, r);
+    const std::vector<float> after = snapshot(*s, o);
+    float loss = NAN;
+    s->get_buffer(6, &loss, 4);
+    const bool same = after.size() == before.size() && std::memcmp(after.data(), before.data(), before.size() * 4) == 0;
+    check(st.code == NL_STATUS_NON_FINITE && st.message.rfind(expect, 0) == 0 &&
+              st.message.find(" at batch 3 of 4; training stopped before applying that batch") != std::string::npos,
+          what + ": NON_FINITE at batch 3, before applying it", std::string(nl_status_code(st.code)) + " " + st.message);
+    check(std::isfinite(loss) && s->gradients_finite(), what + ": the loss and the gradients were finite (only the step overflows)");
+    check(same && s->steps() == 2, what + ": every parameter and state value is byte-identical to before batch 3, steps() still 2",
+          "steps " + std::to_string(s->steps()));
+    // The bound cannot vouch for a ~1e22 gradient at these rates: the refusal came from the exact check.
+    check(s->exact_step_checks() > exact_before, what + ": batch 3 went through the exact check");
+    // run_step refuses the same step as well (the batch's rows are still in the input buffer).
+    st = s->run_step(2, true, true, lr3);
+    const std::vector<float> again = snapshot(*s, o);
+    check(st.code == NL_STATUS_NON_FINITE && st.message.rfind(expect, 0) == 0 && st.message.find("the step was not applied") != std::string::npos &&
+              std::memcmp(again.data(), before.data(), before.size() * 4) == 0 && s->steps() == 2,
+          what + ": run_step refuses it too", st.message);
+}
+
+// The step bound's cache must be forgotten when a parameter is written from outside. tiny() with
+// SGD trains two batches (the first checked exactly, the second proven by the bound from the
+// stored maxima, |b| ~ 0.1); then the biases are set to 3.3e38 (equal, so the logits stay equal and
+// the loss log 3). With lr 1e38 the bias step b - lr * db (db = [-1/6, -1/6, 1/3]) overflows b[0];
+// with a stale max of 0.1 the bound would read 0.1 + 1e38 * 1/3 < FLT_MAX / 4 and let it through.
+static void set_buffer_forgets_bound() {
+    const std::string what = "set_buffer after bounded steps";
+    OptProgram o = tiny_with(Opt::Sgd);
+    auto w = o.b.words(IO);
+    std::unique_ptr<nl::Session> s;
+    nl::Status st = nl::Session::create(w.data(), w.size(), 2, s);
+    check(st.ok() && s->step_bounds_enabled(), what + ": the program creates, with the step bound enabled", st.message);
+    if (!s) return;
+    std::vector<float> W(12), bias = {0.1f, -0.05f, 0.02f};
+    for (int i = 0; i < 12; i++) W[i] = 0.01f * (float)((i * 7) % 5 - 2);
+    s->set_buffer(1, W.data(), 48);
+    s->set_buffer(2, bias.data(), 12);
+    const int N = 6;
+    std::vector<float> x(N * 4);
+    std::vector<uint8_t> lab(N);
+    for (int i = 0; i < N; i++) {
+        lab[i] = (uint8_t)(i % 2);   // batch 3: labels 0 and 1
+        for (int k = 0; k < 4; k++) x[i * 4 + k] = (k % 2 ? -1.f : 1.f) * (float)((i + k) % 3 + 1);
+    }
+    st = s->set_dataset_f32(nl::SPLIT_TRAIN, x.data(), lab.data(), nullptr, N, 4, 0);
+    check(st.ok(), what + ": the dataset loads", st.message);
+    std::vector<float> lr = {0.1f, 0.1f, 1e38f};
+    nl::EpochOptions eo;
+    eo.count = 4;
+    eo.batch = 2;
+    eo.lr = lr.data();
+    nl::EpochResult r;
+    st = s->run_epoch(nl::SPLIT_TRAIN, eo, nullptr, nullptr, r);
+    check(st.ok() && s->steps() == 2 && s->exact_step_checks() == 2,
+          what + ": two batches train; only the first step's two instructions ran the exact check", std::to_string(s->exact_step_checks()));
+    const std::vector<float> big = {3.3e38f, 3.3e38f, 3.3e38f};
+    s->set_buffer(2, big.data(), 12);
+    eo.count = N;
+    eo.start_batch = 2;
+    st = s->run_epoch(nl::SPLIT_TRAIN, eo, nullptr, nullptr, r);
+    std::vector<float> after(3);
+    s->get_buffer(2, after.data(), 12);
+    check(st.code == NL_STATUS_NON_FINITE && st.message.rfind("the weights would become infinite", 0) == 0 && after == big && s->steps() == 2,
+          what + ": biases near FLT_MAX set after bounded steps: the overflowing step is refused, nothing written",
+          std::string(nl_status_code(st.code)) + " " + st.message);
+}
+
+// Programs the bound cannot vouch for keep the exact check on every step: a parameter that another
+// instruction names at a position a kernel may write, or memory shared with another buffer.
+static void bounds_disabled_for_odd_programs() {
+    auto enabled = [](Builder b) {
+        auto w = b.words(IO);
+        std::unique_ptr<nl::Session> s;
+        nl::Status st = nl::Session::create(w.data(), w.size(), 1, s);
+        return st.ok() && s && s->step_bounds_enabled();
+    };
+    check(enabled(tiny()), "the step bound is enabled for an ordinary program");
+    Builder b = tiny();
+    b.bwd[1][4 + 5] = 2;   // linear_backward (words: op, counts, then operands) writes its dbias into the bias itself
+    check(!enabled(b), "the step bound is disabled when a kernel writes a parameter");
+    Builder c = tiny();
+    c.step.insert(c.step.begin(), Builder::ins(nl::Op::CLIP_GRAD, {8, 6}, {}, {-1.f}));
+    check(!enabled(c), "the step bound is disabled by a clip with a negative max_norm (it can grow a gradient)");
 }
 
 static nl::Status decode(const std::vector<int32_t> & w) {
@@ -427,6 +608,30 @@ int main() {
         st = s3->run_epoch(nl::SPLIT_TRAIN, go, nullptr, nullptr, gr);
         check(st.ok() && s3->gradients_finite() && s3->steps() == 32, "finite gradients train normally", st.message);
     }
+    // ---- a step that would overflow a weight or its optimizer state: refused before it ----------
+    // Finite gradients (~1e22) times a learning rate of 1e17 overflow the weights; squared into
+    // Adam's v, RMSprop's square average or Adagrad's sum they overflow the state while the weights
+    // stay finite (the update divides by the root of the state). lr 1e38 overflows Adam's step size.
+    overflow_case(Opt::Sgd, 1e17f, "the weights would become infinite", "SGD, lr 1e17");
+    overflow_case(Opt::SgdMomentum, 1e17f, "the weights would become infinite", "SGD with momentum, lr 1e17");
+    overflow_case(Opt::Adam, 0.1f, "the optimizer state would become infinite", "Adam, a gradient squared overflows v");
+    overflow_case(Opt::Adam, 1e38f, "the weights would become", "Adam, lr 1e38");
+    overflow_case(Opt::AdamAmsgrad, 0.1f, "the optimizer state would become infinite", "AdamW with amsgrad, v overflows");
+    overflow_case(Opt::Rmsprop, 0.1f, "the optimizer state would become infinite", "RMSprop (centered, momentum), the square average overflows");
+    overflow_case(Opt::Adagrad, 0.1f, "the optimizer state would become infinite", "Adagrad, the sum overflows");
+    set_buffer_forgets_bound();
+    bounds_disabled_for_odd_programs();
+    {
+        // A step section whose optimizer steps do not come last cannot be checked before it runs.
+        OptProgram o = tiny_with(Opt::Sgd);
+        o.b.step.push_back(Builder::ins(nl::Op::GRAD_NORM_SQ, {8, 6}, {1}));
+        auto bad = o.b.words(IO);
+        std::unique_ptr<nl::Session> s;
+        st = nl::Session::create(bad.data(), bad.size(), 1, s);
+        check(st.code == NL_STATUS_INVALID_ARGUMENT && st.message.find("optimizer steps must come last") != std::string::npos,
+              "a step section with an instruction after its optimizer steps is refused", st.message);
+    }
+
     {
         // all_finite over long arrays: a single NaN or inf anywhere is found.
         std::vector<float> v(100003, 1.f);

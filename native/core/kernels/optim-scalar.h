@@ -19,6 +19,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 // Keep the compiler from contracting a*b+c into an fma on FMA-baseline targets (arm64): the
 // separate roundings are part of what is being replicated.
@@ -66,6 +67,83 @@ inline double hyper_double(float f) {
 static inline float fma_f(float a, float b, float c) {
     return (float)((double)a * (double)b + (double)c);
 }
+
+// Each step kernel has one loop body, templated on Store: with Store it writes the new parameter
+// and state values; without it, it computes exactly the same values (the same operations in the
+// same order) and only notes which would be non-finite, writing nothing (the *_step_check
+// functions the runtime runs before it applies a step). A NonFiniteAcc gathers the bits of
+// StepNonFinite (kernels.h) branch-free, so the check loop vectorizes like the step's.
+struct NonFiniteAcc {
+    // On the float's bits, so it vectorizes as plain integer SIMD: a = |x|'s bits; a + 2^23 carries
+    // into bit 31 exactly when the exponent is all ones (inf or NaN); 0x7f800000 - a borrows into
+    // bit 31 exactly when a > inf's bits (NaN). Bit 31 of each accumulator says whether any did.
+    uint32_t weights_bad = 0, weights_nan = 0, state_bad = 0, state_nan = 0;
+    static uint32_t abs_bits(float x) {
+        uint32_t u;
+        std::memcpy(&u, &x, 4);
+        return u & 0x7fffffffu;
+    }
+    void weights(float x) {
+        const uint32_t a = abs_bits(x);
+        weights_bad |= a + 0x00800000u;
+        weights_nan |= 0x7f800000u - a;
+    }
+    void state(float x) {
+        const uint32_t a = abs_bits(x);
+        state_bad |= a + 0x00800000u;
+        state_nan |= 0x7f800000u - a;
+    }
+    unsigned bits() const {
+        return (weights_bad >> 31 ? 1u : 0u) | (weights_nan >> 31 ? 2u : 0u) | (state_bad >> 31 ? 4u : 0u) | (state_nan >> 31 ? 8u : 0u);
+    }
+};
+
+// The exact check's side of the bound (StepStats, kernels.h): for each buffer the step writes (slot 0 the
+// parameter, 1.. the state in argument order), the max of |x|'s bits (positive floats order as
+// their bits, so this is max |x|, and NaN would exceed inf's bits): note(). For a state whose bound
+// needs it non-negative, the max of x's raw bits (a negative x has bit 31 set, so it shows as a
+// max above every finite non-negative): note_raw(). An integer and+max, or a max, on values already
+// in registers: it vectorizes with the loop.
+struct StatAcc {
+    uint32_t mx[4] = {0, 0, 0, 0};
+    template <int K> void note(float x) {
+        uint32_t u;
+        std::memcpy(&u, &x, 4);
+        u &= 0x7fffffffu;
+        mx[K] = mx[K] > u ? mx[K] : u;
+    }
+    template <int K> void note_raw(float x) {
+        uint32_t u;
+        std::memcpy(&u, &x, 4);
+        mx[K] = mx[K] > u ? mx[K] : u;
+    }
+    void store(StepStats * out, unsigned written, unsigned raw) const {
+        if (!out) return;
+        out->written = written;
+        out->raw = raw;
+        for (int k = 0; k < 4; k++) out->max_bits[k] = mx[k];
+    }
+};
+
+// The bound's arithmetic (the *_step_bounded functions): bounds on |value| are formed in double
+// from max-abs inputs and the float32 constants the loop uses, ignoring float rounding; every bound
+// must stay <= kBoundLimit = FLT_MAX / 4. Each float operation of a loop rounds its exact result by
+// a factor of at most (1 + 2^-24), and a loop does at most ~12 of them in a chain, so a value whose
+// exact-arithmetic bound is FLT_MAX / 4 is computed below FLT_MAX / 3.99: finite, with room to spare.
+// A NaN bound (inf * 0 from a huge constant and a zero maximum) fails the test, as it should.
+constexpr double kBoundLimit = 3.4028234663852886e38 / 4;
+inline bool within(double bound) { return bound <= kBoundLimit; }   // false for NaN
+// A bound handed on as the next step's input (the *_step_bounded `after`) must cover the rounded
+// value the loop stores, not just the exact-arithmetic one: (1 + 2^-24)^12 < 1 + 2^-20. Handed on
+// step after step it grows by that factor each time; when it nears the limit the bound fails once,
+// the exact check runs and measures the true maxima again.
+inline double rounded_up(double bound) { return bound * (1.0 + 0x1p-20); }
+
+#if defined(__GNUC__)
+#define NL_OPTIM_INLINE inline __attribute__((always_inline))
+#else
+#define NL_OPTIM_INLINE inline
+#endif
 
 } // namespace optim_detail
 } // namespace nl
