@@ -35,6 +35,16 @@ export interface OptimizerSpec {
 
 const maximize = z.boolean().default(false);
 
+/** Adam and AdamW take the same settings; they differ in how weight decay applies and in its default (unsetDefaults). */
+const adamParams = {
+  lr: setting('lr').default(1e-3),
+  betas: z.tuple([setting('beta1'), setting('beta2')]).default([0.9, 0.999]),
+  eps: setting('eps').default(1e-8),
+  weight_decay: setting('weight_decay').optional(),
+  amsgrad: z.boolean().default(false),
+  maximize,
+};
+
 /** Every optimizer by torch's class name; this order is the one lists show. */
 export const OPTIMIZERS = {
   SGD: {
@@ -52,28 +62,14 @@ export const OPTIMIZERS = {
   },
   Adam: {
     flag: 'adam',
-    params: {
-      lr: setting('lr').default(1e-3),
-      betas: z.tuple([setting('beta1'), setting('beta2')]).default([0.9, 0.999]),
-      eps: setting('eps').default(1e-8),
-      weight_decay: setting('weight_decay').optional(),
-      amsgrad: z.boolean().default(false),
-      maximize,
-    },
+    params: adamParams,
     unsetDefaults: { weight_decay: 0 },
     primary: ['lr', 'betas'],
     cycledMomentum: 'beta1',
   },
   AdamW: {
     flag: 'adamw',
-    params: {
-      lr: setting('lr').default(1e-3),
-      betas: z.tuple([setting('beta1'), setting('beta2')]).default([0.9, 0.999]),
-      eps: setting('eps').default(1e-8),
-      weight_decay: setting('weight_decay').optional(),
-      amsgrad: z.boolean().default(false),
-      maximize,
-    },
+    params: adamParams,
     unsetDefaults: { weight_decay: 0.01 },
     primary: ['lr', 'betas', 'weight_decay'],
     cycledMomentum: 'beta1',

@@ -12,22 +12,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { beforeAllOrFail } from '../support/setup.js';
 import { EngineService } from '../../engine/host/service.js';
+import { refusal } from '../support/rejection.js';
 
 const SECRET = 'SECRET-7f3a-do-not-echo';
 const tmp = mkdtempSync(join(tmpdir(), 'netloom-file-guards-'));
 const savedConfigDir = process.env.NETLOOM_CONFIG_DIR;
 const s = new EngineService();
 let runId: string;
-
-/** The rejection of a call (fails the test when the call succeeds). */
-async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string; hint?: string }> {
-  const r = await p.then(
-    () => undefined,
-    (e: unknown) => e as { code: string; message: string; hint?: string },
-  );
-  expect(r, 'the call was expected to fail').toBeDefined();
-  return r!;
-}
 
 /** A file with given bytes; returns its path. */
 function file(name: string, content: string | Buffer = `${SECRET}\n`): string {

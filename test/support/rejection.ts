@@ -18,3 +18,14 @@ export function thrown(f: () => unknown): { code?: string; message: string; hint
   }
   throw new Error('expected a throw');
 }
+
+/** What `p` rejects with, as a plain {code, message, hint} (a NetloomError's fields); fails when `p` succeeds. */
+export async function refusal(p: Promise<unknown>): Promise<{ code?: string; message: string; hint?: string }> {
+  try {
+    await p;
+  } catch (e) {
+    const x = e as { code?: string; message: string; hint?: string };
+    return { code: x.code, message: x.message, hint: x.hint };
+  }
+  throw new Error('expected a refusal');
+}

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONVERT_HINT, SNIFF_BYTES, sniffFormat } from '../../engine/io/checkpoint-formats.js';
 import { readCheckpointFile } from '../../engine/io/checkpoint.js';
+import { refusal } from '../support/rejection.js';
 
 const bytes = (...parts: (number[] | string)[]) => Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? Array.from(Buffer.from(p, 'latin1')) : p)));
 /** `head` followed by filler that is no format at all (so only the head decides), `length` bytes in all. */
@@ -19,16 +20,6 @@ const padded = (head: Uint8Array, length = 64) => {
   return out;
 };
 const looksLike = (head: Uint8Array) => sniffFormat(head).looksLike;
-/** What `p` rejects with, as a plain {code, message, hint}. */
-async function refusal(p: Promise<unknown>): Promise<{ code?: string; message: string; hint?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const x = e as { code?: string; message: string; hint?: string };
-    return { code: x.code, message: x.message, hint: x.hint };
-  }
-  throw new Error('expected a refusal');
-}
 const BINARY = 'binary data of no format Netloom knows (safetensors, PyTorch zip or pickle, ONNX)';
 
 describe('other files a user may pick by mistake', () => {
