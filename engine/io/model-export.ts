@@ -23,3 +23,17 @@ export interface ModelExportInput {
   /** CSV projects: the training split's per-feature statistics features are standardised with */
   standardize?: { columns: string[]; mean: number[]; std: number[] };
 }
+
+/** What `netloom export --format` and the app's File ▸ Export write. */
+export type ExportFormat = 'safetensors' | 'pt' | 'onnx' | 'pytorch';
+
+/**
+ * Writes `input` in `format` at `out` (a file; a folder for 'pytorch'), every file atomically; returns the
+ * paths written. SEAM STUB until the checkpoint/CLI work of issue 12 lands it.
+ */
+export async function writeModelExport(format: ExportFormat, input: ModelExportInput, out: string): Promise<string[]> {
+  void format;
+  void input;
+  void out;
+  throw new Error('writeModelExport is not built yet');
+}
