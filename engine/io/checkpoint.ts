@@ -1,9 +1,10 @@
 /**
  * The one way the engine reads and writes checkpoint files. A file's format is told from its first
  * bytes (checkpoint-formats.ts), then its reader decodes it into a state dict: tensors by key plus
- * string metadata. Netloom writes safetensors; it reads safetensors today, and recognises PyTorch's
- * zip and legacy pickle files and ONNX models to refuse them with what they are and how to convert
- * them. A reader for one of those goes into READERS and the rest of the engine needs no change.
+ * string metadata. Netloom reads safetensors and PyTorch's torch.save files (zip and legacy, through
+ * a restricted unpickler: torch-file.ts, torch-state.ts), and recognises ONNX models to refuse them
+ * with what they are. It writes safetensors, or torch.save's zip format for a `.pt`/`.pth` path. A
+ * reader for another format goes into READERS and the rest of the engine needs no change.
  *
  * What the state dict means (keys matching a model, Netloom's metadata, optimizer state) is
  * train/checkpoints.ts's business; this module only moves bytes.
@@ -11,7 +12,10 @@
 import { NetloomError } from '../errors.js';
 import { CONVERT_HINT, SNIFF_BYTES, sniffFormat, type CheckpointFormat } from './checkpoint-formats.js';
 import { openUserFile } from './read-file.js';
+import type { PyDict } from './pyvalue.js';
 import { loadSafetensors, saveSafetensors, type DecodedSafetensors, type TensorF32 } from './safetensors.js';
+import { readTorchFile, writeTorchFile } from './torch-file.js';
+import { stateDictFromTorch, torchStateDict } from './torch-state.js';
 
 export type { CheckpointFormat } from './checkpoint-formats.js';
 export type { TensorF32 } from './safetensors.js';
@@ -19,11 +23,25 @@ export type { TensorF32 } from './safetensors.js';
 /** A decoded checkpoint file: tensors by key (null-prototype objects) and its format. */
 export interface CheckpointFile extends DecodedSafetensors {
   format: CheckpointFormat;
+  /**
+   * A PyTorch file holding a checkpoint dict ({"model_state_dict", "optimizer_state_dict", "epoch",
+   * ...}; layout 2): the whole dict, for train/checkpoints.ts to read the optimizer state and position.
+   */
+  checkpoint?: PyDict;
+}
+
+type Decoded = DecodedSafetensors & { checkpoint?: PyDict };
+
+/** A torch.save file (zip or legacy) as a state dict. */
+async function loadTorch(path: string): Promise<Decoded> {
+  return stateDictFromTorch(await readTorchFile(path), path);
 }
 
 /** The formats Netloom reads, each by its own reader (which gives its own messages for a damaged file). */
-const READERS: Partial<Record<CheckpointFormat, (path: string) => Promise<DecodedSafetensors>>> = {
+const READERS: Partial<Record<CheckpointFormat, (path: string) => Promise<Decoded>>> = {
   safetensors: loadSafetensors,
+  'pytorch-zip': loadTorch,
+  'pytorch-pickle': loadTorch,
 };
 
 /**
@@ -57,10 +75,20 @@ export async function readCheckpointFile(path: string): Promise<CheckpointFile> 
   if (read) return { format, ...(await read(path)) };
   if (format === 'unknown')
     throw new NetloomError('NL_BAD_CHECKPOINT', `${path}: not a checkpoint Netloom can read: it looks like ${looksLike}`, CONVERT_HINT.unknown);
-  throw new NetloomError('NL_UNSUPPORTED', `${path}: this looks like ${looksLike}; Netloom reads safetensors checkpoints today`, CONVERT_HINT[format as Exclude<CheckpointFormat, 'safetensors'>]);
+  throw new NetloomError('NL_UNSUPPORTED', `${path}: this looks like ${looksLike}; Netloom reads checkpoints in safetensors and PyTorch .pt/.pth files`, CONVERT_HINT[format as Exclude<CheckpointFormat, 'safetensors'>]);
 }
 
-/** Writes a state dict as safetensors (replacing `path` only once the whole file is written). */
+/** The format a checkpoint saved to `path` gets: torch.save's for `.pt`/`.pth`, safetensors for any other name. */
+export function checkpointFormatForPath(path: string): 'pt' | 'safetensors' {
+  return /\.pth?$/i.test(path) ? 'pt' : 'safetensors';
+}
+
+/**
+ * Writes a state dict (replacing `path` only once the whole file is written): as torch.save(state_dict)
+ * writes it for a `.pt`/`.pth` path (layout 1, metadata in `_metadata["netloom"]`), else as safetensors.
+ * Tensors keep `tensors`' key order in a .pt file (torch's parameter order); safetensors sorts them.
+ */
 export async function writeCheckpointFile(path: string, tensors: Record<string, TensorF32>, metadata: Record<string, string>): Promise<void> {
-  await saveSafetensors(path, tensors, metadata);
+  if (checkpointFormatForPath(path) === 'pt') await writeTorchFile(path, torchStateDict(tensors, metadata));
+  else await saveSafetensors(path, tensors, metadata);
 }
