@@ -47,7 +47,8 @@ function readMetadata(v: PyValue | undefined, where: string, source: string, int
 }
 
 function toTensorF32(t: PyTensor): TensorF32 {
-  return INTEGER_DTYPES.has(t.dtype) ? { shape: [...t.shape], data: t.data, dtype: 'I64' } : { shape: [...t.shape], data: t.data };
+  // the dtype said outright, as the safetensors reader says it
+  return { shape: [...t.shape], data: t.data, dtype: INTEGER_DTYPES.has(t.dtype) ? 'I64' : 'F32' };
 }
 
 function readTensors(sd: PyDict, where: string, source: string): Record<string, TensorF32> {
