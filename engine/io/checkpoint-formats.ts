@@ -1,9 +1,9 @@
 /**
  * Which checkpoint format a file holds, told from its first bytes rather than its name: users rename
  * files, and PyTorch writes `.pt`, `.pth` and `.bin` for the same zip format. Each format Netloom
- * knows has a row here; the ones it cannot read yet are recognised all the same, so the user hears
- * "this is a PyTorch checkpoint" and how to convert it, not a safetensors parse error. A reader for a
- * format slots in beside its row (checkpoint.ts).
+ * knows has a row here; safetensors and PyTorch's zip and legacy pickle are read (checkpoint.ts),
+ * the others are recognised all the same, so the user hears "this is an ONNX model" and what to do,
+ * not a parse error. A reader for a format slots in beside its row (checkpoint.ts).
  *
  * Messages describe a file by its kind only and never quote its bytes (file-kinds.ts: a refused
  * file's content stays out of errors).
@@ -93,12 +93,15 @@ export function sniffFormat(head: Uint8Array): SniffResult {
   return { format: 'unknown', looksLike: 'binary data of no format Netloom knows (safetensors, PyTorch zip or pickle, ONNX)' };
 }
 
-/** What the user can do with a file of a format Netloom does not read yet. */
+/**
+ * What the user can do with a file Netloom refuses, by the format it looks like. The PyTorch rows are
+ * for files the torch reader refuses as a whole (torch-file.ts gives its own hint for a damaged one).
+ */
 export const CONVERT_HINT: Readonly<Record<Exclude<CheckpointFormat, 'safetensors'>, string>> = {
   'pytorch-zip':
-    'Convert it to safetensors in Python: from safetensors.torch import save_file; save_file(torch.load("model.pt", map_location="cpu"), "model.safetensors") (for a file holding a state dict; for a whole model, save model.state_dict()).',
+    'Choose a .pt/.pth file saved with torch.save(model.state_dict(), path); a zip archive of anything else is not a checkpoint.',
   'pytorch-pickle':
-    'Load it in PyTorch and save the state dict as safetensors: from safetensors.torch import save_file; save_file(torch.load("model.pt", map_location="cpu"), "model.safetensors").',
-  onnx: 'Export the weights from the framework that made the ONNX model as safetensors (PyTorch: safetensors.torch.save_file(model.state_dict(), "model.safetensors")).',
-  unknown: 'Choose a .safetensors file saved by Netloom (Save checkpoint, `netloom train --save`) or by PyTorch (safetensors.torch.save_file(model.state_dict(), path)).',
+    'Choose a .pt/.pth file saved with torch.save(model.state_dict(), path); Netloom reads pickles of tensors, dicts and lists only.',
+  onnx: 'Export the weights from the framework that made the ONNX model: in PyTorch, torch.save(model.state_dict(), "model.pt") or safetensors.torch.save_file(model.state_dict(), "model.safetensors").',
+  unknown: 'Choose a .safetensors file saved by Netloom (Save checkpoint, `netloom train --save`) or by PyTorch (safetensors.torch.save_file(model.state_dict(), path)), or a PyTorch .pt/.pth file (torch.save(model.state_dict(), path)).',
 };

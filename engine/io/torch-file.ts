@@ -13,6 +13,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { NetloomError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+import { CONVERT_HINT } from './checkpoint-formats.js';
 import { describePickled, unpickle, walkPickled, type PickleValue } from './pickle-read.js';
 import { PickleWriter } from './pickle-write.js';
 import type { PyTensor, PyValue, TorchDtype } from './pyvalue.js';
@@ -30,8 +31,7 @@ function readZipTorch(bytes: Uint8Array, source: string): PyValue {
   const entries = readZip(bytes, source);
   const pkl = [...entries.keys()].find((name) => /^[^/]+\/data\.pkl$/.test(name) || name === 'data.pkl');
   if (pkl === undefined)
-    throw new NetloomError('NL_BAD_CHECKPOINT', `${source}: this zip archive is not a torch.save checkpoint: it has no data.pkl entry`,
-      'Choose a .pt/.pth file saved with torch.save(model.state_dict(), path), or a .safetensors file.');
+    throw new NetloomError('NL_BAD_CHECKPOINT', `${source}: this zip archive is not a torch.save checkpoint: it has no data.pkl entry`, CONVERT_HINT['pytorch-zip']);
   const prefix = pkl.slice(0, pkl.length - 'data.pkl'.length);
   const byteorder = entries.get(`${prefix}byteorder`);
   if (byteorder !== undefined && new TextDecoder().decode(byteorder).trim() !== 'little')

@@ -11,6 +11,7 @@
  * Every pickle goes through the restricted unpickler; every length is checked against the file.
  */
 import { NetloomError } from '../errors.js';
+import { CONVERT_HINT } from './checkpoint-formats.js';
 import { describePickled, unpickle, type PickleValue, type UnpickleOptions } from './pickle-read.js';
 import { STORAGE_CLASS, STORAGE_DTYPES, TorchPickle, type StorageId, type StorageRef } from './torch-pickle.js';
 import { isPyDict, type PyValue } from './pyvalue.js';
@@ -34,8 +35,7 @@ export function readLegacyTorch(bytes: Uint8Array, source: string): PyValue {
     'The file is damaged or was not written by torch.save. Save it again with torch.save(model.state_dict(), path).');
   const magic = unpickle(bytes, plain(source));
   if (magic.value !== MAGIC)
-    throw new NetloomError('NL_BAD_CHECKPOINT', `${source}: this is a Python pickle of ${describePickled(magic.value)}, not a file torch.save wrote`,
-      'Choose a checkpoint saved with torch.save(model.state_dict(), path), or a .safetensors file.');
+    throw new NetloomError('NL_BAD_CHECKPOINT', `${source}: this is a Python pickle of ${describePickled(magic.value)}, not a file torch.save wrote`, CONVERT_HINT['pytorch-pickle']);
   const protocol = unpickle(bytes, plain(source), magic.end);
   if (protocol.value !== PROTOCOL_VERSION) throw bad(`the legacy torch.save format version is ${describePickled(protocol.value)}, not 1001`);
   const sysInfo = unpickle(bytes, plain(source), protocol.end);

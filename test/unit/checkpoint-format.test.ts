@@ -1,7 +1,7 @@
 /**
  * The checkpoint entry point (engine/io/checkpoint.ts): a file's format told from its first bytes, not
- * its name; safetensors read, PyTorch zip / legacy pickle / ONNX recognised and refused with what they
- * are and how to convert them, anything else described by its kind (never quoted). The PyTorch heads
+ * its name; safetensors and PyTorch zip / legacy pickle read (a damaged one refused by its own reader),
+ * ONNX recognised and refused with what it is, anything else described by its kind (never quoted). The PyTorch heads
  * are the first bytes of files torch.save (1.13) wrote: `torch.save(sd, "real.pt")` and the same with
  * `_use_new_zipfile_serialization=False`.
  */
@@ -73,17 +73,18 @@ describe('readCheckpointFile', () => {
     expect(Buffer.from((await import('node:fs')).readFileSync(again)).equals(Buffer.from(SAFETENSORS))).toBe(true);
   });
 
-  it('refuses a PyTorch zip naming it, with the conversion in the hint', async () => {
+  it('gives the first bytes of a PyTorch zip to the torch reader, which says what is wrong with the rest', async () => {
     const f = file('model.pt', Buffer.concat([Buffer.from(TORCH_ZIP_HEAD), Buffer.alloc(100)]));
     const e = await refusal(readCheckpointFile(f));
-    expect(e.code).toBe('NL_UNSUPPORTED');
-    expect(e.message).toBe(`${f}: this looks like a PyTorch checkpoint (a zip archive, as torch.save writes); Netloom reads safetensors checkpoints today`);
-    expect(e.hint).toMatch(/save_file\(torch\.load\("model\.pt", map_location="cpu"\), "model\.safetensors"\)/);
+    expect(e.code).toBe('NL_BAD_CHECKPOINT');
+    expect(e.message).toBe(`${f}: the zip archive is truncated: it has no end-of-central-directory record`);
+    expect(e.hint).toMatch(/torch\.save\(model\.state_dict\(\), path\)/);
   });
 
-  it('refuses a legacy PyTorch file and an ONNX model by what they are', async () => {
-    expect(await refusal(readCheckpointFile(file('old.pth', TORCH_LEGACY_HEAD)))).toMatchObject({ code: 'NL_UNSUPPORTED', message: expect.stringContaining('legacy format (torch.save before PyTorch 1.6)') });
-    expect(await refusal(readCheckpointFile(file('m.onnx', ONNX_HEAD)))).toMatchObject({ code: 'NL_UNSUPPORTED', message: expect.stringContaining('an ONNX model (protobuf)'), hint: expect.stringContaining('safetensors') });
+  it('gives a cut legacy PyTorch file to the torch reader; refuses an ONNX model by what it is', async () => {
+    expect(await refusal(readCheckpointFile(file('old.pth', TORCH_LEGACY_HEAD)))).toMatchObject({ code: 'NL_BAD_CHECKPOINT', message: expect.stringContaining('the pickle is truncated') });
+    const onnx = await refusal(readCheckpointFile(file('m.onnx', ONNX_HEAD)));
+    expect(onnx).toMatchObject({ code: 'NL_UNSUPPORTED', message: expect.stringContaining('an ONNX model (protobuf); Netloom reads checkpoints in safetensors and PyTorch .pt/.pth files'), hint: expect.stringContaining('safetensors') });
   });
 
   it('describes an unknown file by its kind and never quotes it', async () => {

@@ -126,9 +126,10 @@ describe('readCheckpointFile', () => {
   });
   it('a pickle and an unknown file get their own way out in the hint', async () => {
     const pickle = join(tmp, 'p.pkl');
-    writeFileSync(pickle, Uint8Array.of(0x80, 0x04, 0x95, 1, 2, 3, 4, 5, 6, 7, 8, 9));
-    expect(await refusal(readCheckpointFile(pickle))).toMatchObject({ code: 'NL_UNSUPPORTED', hint: CONVERT_HINT['pytorch-pickle'] });
-    expect(CONVERT_HINT['pytorch-pickle']).toContain('save_file(torch.load(');
+    // a protocol-4 pickle of a list: read by the restricted unpickler, then refused as no torch.save file
+    writeFileSync(pickle, Uint8Array.of(0x80, 0x04, 0x95, 2, 0, 0, 0, 0, 0, 0, 0, 0x5d, 0x2e));
+    expect(await refusal(readCheckpointFile(pickle))).toMatchObject({ code: 'NL_BAD_CHECKPOINT', hint: CONVERT_HINT['pytorch-pickle'] });
+    expect(CONVERT_HINT['pytorch-pickle']).toContain('torch.save(model.state_dict(), path)');
     const other = join(tmp, 'x.bin');
     writeFileSync(other, new Uint8Array(32).fill(1));
     expect(await refusal(readCheckpointFile(other))).toMatchObject({ code: 'NL_BAD_CHECKPOINT', hint: CONVERT_HINT.unknown });
