@@ -15,7 +15,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect } from 'vitest';
@@ -23,6 +23,7 @@ import { compileGraph } from '../../engine/compile/compile.js';
 import { analyzeForTraining } from '../../engine/graph/analyze.js';
 import { parseProjectText } from '../../engine/graph/document.js';
 import { readCheckpointFile, writeCheckpointFile, type TensorF32 } from '../../engine/io/checkpoint.js';
+import { isPyDict, isPyTensor } from '../../engine/io/pyvalue.js';
 import { PYTHON, itWithPython } from '../python-reference.js';
 import { refusal } from '../support/rejection.js';
 
@@ -193,6 +194,47 @@ describe('torch.save files from PyTorch, read by Netloom', () => {
       expect(e.code).toBe('NL_BAD_CHECKPOINT');
       expect(e.message).toMatch(/refusing to load: the pickle asks for __main__\.Net, which a checkpoint never needs/);
       expect(e.hint).toMatch(/torch\.save\(model\.state_dict\(\), path\)/);
+    }
+  }, 120_000);
+});
+
+/** A small state dict and a resumable checkpoint (Adam's own state_dict()), in both formats. */
+const PY_WRITE_SMALL = `
+import json, sys, torch
+d = json.load(sys.stdin)["dir"]
+torch.manual_seed(2)
+m = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+opt = torch.optim.Adam(m.parameters(), lr=0.01)
+m(torch.randn(4, 3)).sum().backward()
+opt.step()
+ckpt = {"model_state_dict": m.state_dict(), "optimizer_state_dict": opt.state_dict(), "epoch": 1, "batch": 0, "step": 1}
+for fmt, kw in (("zip", {}), ("legacy", {"_use_new_zipfile_serialization": False})):
+    torch.save(m.state_dict(), f"{d}/small.{fmt}.pt", **kw)
+    torch.save(ckpt, f"{d}/resume.{fmt}.pt", **kw)
+print(json.dumps({"exp_avg": opt.state_dict()["state"][0]["exp_avg"].flatten().tolist()}))
+`;
+
+describe('damaged and resumable files from PyTorch', () => {
+  withTorch('a state dict cut at every byte is refused, in both formats; a resumable checkpoint keeps torch.optim\'s state', async () => {
+    const { exp_avg: expAvg } = python(PY_WRITE_SMALL, { dir: tmp }) as { exp_avg: number[] };
+    for (const fmt of ['zip', 'legacy']) {
+      const whole = readFileSync(path.join(tmp, `small.${fmt}.pt`));
+      expect(Object.keys((await readCheckpointFile(path.join(tmp, `small.${fmt}.pt`))).tensors)).toEqual(['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked']);
+      const cut = path.join(tmp, `cut.${fmt}.pt`);
+      // every length for the legacy file; the zip's central directory is at its end, so a stride suffices there
+      for (let n = 0; n < whole.length; n += fmt === 'zip' ? 7 : 1) {
+        writeFileSync(cut, whole.subarray(0, n));
+        const e = await refusal(readCheckpointFile(cut));
+        expect(e.code, `${fmt} cut at ${n}: ${e.message}`).toBe('NL_BAD_CHECKPOINT');
+      }
+      const resume = await readCheckpointFile(path.join(tmp, `resume.${fmt}.pt`));
+      const opt = resume.checkpoint?.entries.get('optimizer_state_dict');
+      expect(isPyDict(opt)).toBe(true);
+      const state = isPyDict(opt) ? opt.entries.get('state') : undefined;
+      const first = isPyDict(state) ? state.entries.get(0n) : undefined;
+      const avg = isPyDict(first) ? first.entries.get('exp_avg') : undefined;
+      expect(isPyTensor(avg) && Array.from(avg.data)).toEqual(Array.from(Float32Array.from(expAvg)));
+      expect(isPyTensor(isPyDict(first) ? first.entries.get('step') : undefined)).toBe(true);
     }
   }, 120_000);
 });
