@@ -214,7 +214,6 @@ class Unpickler {
   }
 
   /** Reads one opcode; true at STOP. */
-  // eslint-disable-next-line complexity -- one case per opcode is the clearest form of a decoder
   private step(): boolean {
     this.opStart = this.pos;
     const op = this.u8();
