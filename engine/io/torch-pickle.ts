@@ -13,6 +13,7 @@
 import { NetloomError } from '../errors.js';
 import { describePickled, type PickleValue, type PyOpaque, type UnpickleOptions } from './pickle-read.js';
 import { pyDict, type PyKey, type PyTensor, type PyValue, type TorchDtype } from './pyvalue.js';
+import { MAX_CHECKPOINT_BYTES } from './safetensors.js';
 
 /** torch's typed storage classes and what they hold (element size in bytes). */
 export const STORAGE_DTYPES: Readonly<Record<string, { dtype: TorchDtype; size: number }>> = {
@@ -33,10 +34,13 @@ export const STORAGE_CLASS: Readonly<Record<TorchDtype, string>> = Object.fromEn
 ) as Record<TorchDtype, string>;
 
 /**
- * The most values all tensors of one file may hold together (1 GiB as float32): a tensor whose
- * strides repeat one stored value (stride 0) can claim far more values than its file has bytes.
+ * The most values all tensors of one file may hold together: as many float32 as the largest
+ * checkpoint holds (MAX_CHECKPOINT_BYTES). A tensor whose strides repeat one stored value (stride 0)
+ * can claim far more values than its file has bytes; this keeps such a file from filling memory.
  */
-export const MAX_TENSOR_VALUES = 1 << 28;
+export const MAX_TENSOR_VALUES = MAX_CHECKPOINT_BYTES / 4;
+// Stryker disable next-line all: only the fast path of gather depends on it, and both paths give the same values
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** A storage a persistent id names; its bytes are known at once (zip) or after the pickle (legacy). */
 export interface StorageRef {
@@ -214,6 +218,10 @@ function halfToFloat(h: number): number {
 /** The row-major values of the view (shape, stride, offset) of a storage. */
 function gather(bytes: Uint8Array, dtype: TorchDtype, shape: number[], stride: number[], offset: number): Float32Array {
   const count = shape.reduce((n, d) => n * d, 1);
+  const contiguous = shape.every((d, i) => d === 1 || stride[i] === shape.slice(i + 1).reduce((n, x) => n * x, 1));
+  const at0 = bytes.byteOffset + offset * 4;
+  // the common case, a contiguous aligned float32 tensor: one copy instead of a read per value
+  if (dtype === 'float32' && contiguous && LITTLE_ENDIAN && at0 % 4 === 0) return new Float32Array(bytes.buffer, at0, count).slice();
   const out = new Float32Array(count);
   if (count === 0) return out;
   const read = elementReader(bytes, dtype);
