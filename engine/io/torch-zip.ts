@@ -7,7 +7,7 @@
  * with a hard cap on its output, so a zip bomb is refused when it passes MAX_CHECKPOINT_BYTES, not
  * after filling memory. CRC-32s are checked: a flipped bit in a tensor is refused, not loaded.
  */
-import { inflateRawSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { NetloomError } from '../errors.js';
 import { MAX_CHECKPOINT_BYTES } from './safetensors.js';
 
@@ -25,20 +25,9 @@ function bad(source: string, message: string, hint = RESAVE): NetloomError {
   return new NetloomError('NL_BAD_CHECKPOINT', `${source}: ${message}`, hint);
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
+/** CRC-32 as zip stores it (node:zlib's, in every Node Netloom runs on: engines >= 20.19). */
 export function crc32(b: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return zlib.crc32(b) >>> 0;
 }
 
 interface CentralEntry {
@@ -140,7 +129,7 @@ function entryData(b: Uint8Array, e: CentralEntry, source: string): Uint8Array {
   } else if (e.method === 8) {
     if (e.size > MAX_CHECKPOINT_BYTES) throw bad(source, `the zip entry ${e.name} would inflate to ${e.size} bytes, more than a checkpoint may hold`, 'This is not a checkpoint Netloom can read (a zip bomb?).');
     try {
-      data = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) });
+      data = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) });
     } catch {
       throw bad(source, `the zip entry ${e.name} does not inflate to the ${e.size} bytes its header states`, 'This is not a checkpoint Netloom can read (damaged, or a zip bomb).');
     }
