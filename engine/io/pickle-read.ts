@@ -242,7 +242,8 @@ class Unpickler {
       case 0x88: this.push(true); return false;
       case 0x89: this.push(false); return false;
       case 0x4e: this.push(null); return false;
-      case 0x74: this.push(pyTuple(...(this.popMark() as PyValue[]))); return false;
+      // not pyTuple(...items): spreading a million items into arguments overflows the call stack
+      case 0x74: this.push({ kind: 'tuple', items: this.popMark() as PyValue[] }); return false;
       case 0x85: { const a = this.pop(); this.push(pyTuple(a as PyValue)); return false; }
       case 0x86: { const b = this.pop(); const a = this.pop(); this.push(pyTuple(a as PyValue, b as PyValue)); return false; }
       case 0x87: { const c = this.pop(); const b = this.pop(); const a = this.pop(); this.push(pyTuple(a as PyValue, b as PyValue, c as PyValue)); return false; }

@@ -65,7 +65,14 @@ function checkPlain(value: PickleValue, source: string): PyValue {
 /** The object of a torch.save file's bytes (zip or legacy); `source` names the file in messages. */
 export function decodeTorchFile(bytes: Uint8Array, source: string): PyValue {
   const zip = bytes.length >= 4 && ZIP_SIGNATURE.every((b, i) => bytes[i] === b);
-  return checkPlain(zip ? readZipTorch(bytes, source) : readLegacyTorch(bytes, source), source);
+  try {
+    return checkPlain(zip ? readZipTorch(bytes, source) : readLegacyTorch(bytes, source), source);
+  } catch (e) {
+    if (e instanceof NetloomError) throw e;
+    // every check above throws a NetloomError; this is the net under them (an allocation that fails, a
+    // limit of the JS engine), so that a file still never ends as an uncaught exception
+    throw new NetloomError('NL_BAD_CHECKPOINT', `${source}: could not be read as a torch.save file (${(e as Error).message})`, RESAVE, { cause: e });
+  }
 }
 
 /** Reads a torch.save file (zip, or the legacy pickle format) through a restricted unpickler. */

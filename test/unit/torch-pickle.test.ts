@@ -106,6 +106,13 @@ describe('refusals', () => {
     expect(refusal(bytes([0x80, 4, 0x8d, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x2e])).message).toMatch(/truncated/);
     expect(refusal(bytes([0x80, 4, 0x95, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x4e, 0x2e])).message).toMatch(/truncated/);
   });
+  it('a tuple and a list of half a million items are read (no argument-spreading limit)', () => {
+    const n = 500_000;
+    const items = new Array<number>(n).fill(0x4e); // None
+    const t = read(bytes([0x80, 2, 0x28], items, [0x74, 0x2e])) as { items: unknown[] };
+    expect(t.items.length).toBe(n);
+    expect((read(bytes([0x80, 2, 0x5d, 0x28], items, [0x65, 0x2e])) as unknown[]).length).toBe(n);
+  });
   it('MARKs nested past the cap', () => {
     const b = bytes([0x80, 2], new Array<number>(PICKLE_LIMITS.marks + 1).fill(0x28), [0x2e]);
     expect(refusal(b).message).toMatch(new RegExp(`MARKs nest deeper than ${PICKLE_LIMITS.marks}`));
