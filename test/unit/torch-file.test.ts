@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { NetloomError } from '../../engine/errors.js';
 import { checkpointFormatForPath, readCheckpointFile, writeCheckpointFile } from '../../engine/io/checkpoint.js';
 import { pyDict, pyTuple, type PyTensor, type PyValue } from '../../engine/io/pyvalue.js';
 import { MAX_CHECKPOINT_BYTES } from '../../engine/io/safetensors.js';
@@ -88,6 +89,19 @@ describe('damaged archives', () => {
       expect(e.code, `cut at ${n}`).toBe('NL_BAD_CHECKPOINT');
     }
     expect(thrown(() => decodeTorchFile(good.subarray(0, good.length - 1), 'cut.pt')).message).toBe('cut.pt: the zip archive is truncated: it has no end-of-central-directory record');
+  });
+  it('a zip with random bytes changed is read or refused with a NetloomError, never anything else', () => {
+    let seed = 777;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let trial = 0; trial < 3000; trial++) {
+      const b = good.slice();
+      for (let k = 1 + (next() % 3); k > 0; k--) b[next() % b.length] = next() % 256;
+      try {
+        readZip(b, 'fuzz.pt'); // the zip layer itself: decodeTorchFile's last-resort net would hide another kind of error
+      } catch (e) {
+        expect(e, `trial ${trial}`).toBeInstanceOf(NetloomError);
+      }
+    }
   });
   it('data.pkl points at a storage the archive does not have', () => {
     const f = rezip(good, (name, d) => (name === 'archive/data/3' ? undefined : d));

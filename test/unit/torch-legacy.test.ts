@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { PickleWriter } from '../../engine/io/pickle-write.js';
 import { pyDict, type PyValue } from '../../engine/io/pyvalue.js';
 import { decodeTorchFile } from '../../engine/io/torch-file.js';
+import { readLegacyTorch } from '../../engine/io/torch-legacy.js';
+import { NetloomError } from '../../engine/errors.js';
 import { thrown } from '../support/rejection.js';
 
 const MAGIC = 0x1950a86a20f9469cfc6cn;
@@ -112,5 +114,28 @@ describe('legacy torch.save files', () => {
     expect(refuse(whole.subarray(0, whole.length - 1))).toBe('old.pt: the file is truncated: storage 140 says it holds 10 values, more than the file has left');
     expect(refuse(plain(MAGIC))).toMatch(/the pickle is truncated/);
     expect(refuse(Uint8Array.from([...plain(MAGIC), ...plain(1000n)]))).toBe('old.pt: the legacy torch.save format version is an int, not 1001');
+  });
+
+  it('a file with random bytes changed is read or refused with a NetloomError, never anything else', () => {
+    const main = mainPickle({
+      a: { root: '140', rootNumel: 10, offset: 0, shape: [2, 5], stride: [5, 1] },
+      b: { root: '140', rootNumel: 10, view: ['141', 4, 4], offset: 1, shape: [3], stride: [1] },
+    });
+    const good = legacyFile(main, [ROOT]);
+    let seed = 12345;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    let refused = 0;
+    for (let trial = 0; trial < 3000; trial++) {
+      const b = good.slice();
+      for (let k = 1 + (next() % 4); k > 0; k--) b[next() % b.length] = next() % 256;
+      try {
+        // the reader itself, not decodeTorchFile, whose last-resort net would hide an error of another kind
+        readLegacyTorch(b, 'fuzz.pt');
+      } catch (e) {
+        expect(e, `trial ${trial}`).toBeInstanceOf(NetloomError);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(1000);
   });
 });
