@@ -43,7 +43,7 @@ export interface UnpickleOptions {
 }
 
 /** Caps far above what a state dict needs (torch's own pickles stay under a few thousand entries deep). */
-export const PICKLE_LIMITS = { stack: 1_000_000, memo: 1_000_000, marks: 1_000, nesting: 100 } as const;
+export const PICKLE_LIMITS = { stack: 1_000_000, memo: 1_000_000, marks: 1_000, nesting: 100, treeValues: 10_000_000 } as const;
 
 const isOpaque = (v: PickleValue | undefined): v is PyOpaque => typeof v === 'object' && v !== null && !Array.isArray(v) && v.kind === 'opaque';
 
@@ -360,4 +360,26 @@ export function walkPickled(root: PickleValue, source: string, visit: (v: Pickle
     open.delete(v);
   };
   walk(root, 'the root', 0);
+}
+
+/**
+ * How many values `root` holds counted as a tree, a shared value once per place it appears: what a
+ * consumer that recurses through the value (a converter, JSON) will visit. Memo references let a few
+ * bytes stand for 2^depth places, so walkPickled's single visit per value does not bound this; the
+ * count is refused past PICKLE_LIMITS.treeValues. `root` must have passed walkPickled (no cycles).
+ */
+export function checkTreeSize(root: PickleValue, source: string): void {
+  const sizes = new Map<object, number>();
+  const size = (v: PickleValue): number => {
+    if (typeof v !== 'object' || v === null || isOpaque(v) || (!Array.isArray(v) && v.kind === 'tensor')) return 1;
+    const known = sizes.get(v);
+    if (known !== undefined) return known;
+    let n = 1;
+    const items = Array.isArray(v) ? v : v.kind === 'tuple' ? v.items : [...v.entries.values(), ...(v.attributes?.values() ?? [])];
+    for (const item of items) n = Math.min(n + size(item), PICKLE_LIMITS.treeValues + 1);
+    sizes.set(v, n);
+    return n;
+  };
+  if (size(root) > PICKLE_LIMITS.treeValues)
+    throw new NetloomError('NL_BAD_CHECKPOINT', `${source}: the file's values, counted where each appears, number more than ${PICKLE_LIMITS.treeValues}`, DAMAGED_HINT);
 }

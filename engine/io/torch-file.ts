@@ -14,7 +14,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { NetloomError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { CONVERT_HINT } from './checkpoint-formats.js';
-import { describePickled, unpickle, walkPickled, type PickleValue } from './pickle-read.js';
+import { checkTreeSize, describePickled, unpickle, walkPickled, type PickleValue } from './pickle-read.js';
 import { PickleWriter } from './pickle-write.js';
 import type { PyTensor, PyValue, TorchDtype } from './pyvalue.js';
 import { readUserFile } from './read-file.js';
@@ -53,12 +53,17 @@ function readZipTorch(bytes: Uint8Array, source: string): PyValue {
   return value as PyValue;
 }
 
-/** A value is only tensors, dicts, lists, tuples and scalars: no storage or class left bare. */
+/**
+ * A value is only tensors, dicts, lists, tuples and scalars (no storage or class left bare), with no
+ * cycle, at most PICKLE_LIMITS.nesting deep and PICKLE_LIMITS.treeValues in all: safe for any consumer
+ * to recurse through.
+ */
 function checkPlain(value: PickleValue, source: string): PyValue {
   walkPickled(value, source, (v, path) => {
     if (typeof v === 'object' && v !== null && !Array.isArray(v) && v.kind === 'opaque')
       throw new NetloomError('NL_BAD_CHECKPOINT', `${source}: ${path} is ${describePickled(v)}, not a tensor or a plain value`, RESAVE);
   });
+  checkTreeSize(value, source);
   return value as PyValue;
 }
 

@@ -5,7 +5,7 @@
  * crash or a hang.
  */
 import { describe, expect, it } from 'vitest';
-import { PICKLE_LIMITS, unpickle, walkPickled, type UnpickleOptions } from '../../engine/io/pickle-read.js';
+import { PICKLE_LIMITS, checkTreeSize, unpickle, walkPickled, type UnpickleOptions } from '../../engine/io/pickle-read.js';
 import { PickleWriter } from '../../engine/io/pickle-write.js';
 import { pyDict, pyTuple, type PyValue } from '../../engine/io/pyvalue.js';
 import { thrown } from '../support/rejection.js';
@@ -130,8 +130,12 @@ describe('refusals', () => {
     for (let i = 1; i <= 60; i++) parts.push(0x71, i - 1, 0x68, i - 1, 0x86);
     parts.push(0x2e);
     let visits = 0;
-    walkPickled(read(Uint8Array.from(parts)), 'dag.pkl', () => visits++);
+    const dag = read(Uint8Array.from(parts));
+    walkPickled(dag, 'dag.pkl', () => visits++);
     expect(visits).toBe(1 + 2 * 60);
+    // but counted as a tree, as a consumer recursing through it would meet it, it is refused
+    expect(thrown(() => checkTreeSize(dag, 'dag.pkl')).message).toBe('dag.pkl: the file\'s values, counted where each appears, number more than 10000000');
+    expect(() => checkTreeSize(read(Uint8Array.from([...parts.slice(0, 3 + 5 * 20), 0x2e])), 'ok.pkl')).not.toThrow(); // 2^21 - 1 values
   });
   it('a refused global names itself and stops the pickle there', () => {
     let asked = 0;
