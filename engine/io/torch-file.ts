@@ -8,7 +8,7 @@
  *   <archive>/data.pkl      the pickled object; a storage is the persistent id
  *                           ('storage', torch.FloatStorage, key, location, numel)
  *   <archive>/data/<key>    each storage's bytes, little-endian
- *   <archive>/version       "3"; <archive>/byteorder "little" (torch >= 2.1; absent means little)
+ *   <archive>/version       "3"; <archive>/byteorder "little" (newer torch writes it; absent means little)
  */
 import { isAbsolute, resolve } from 'node:path';
 import { NetloomError } from '../errors.js';
@@ -38,6 +38,8 @@ function readZipTorch(bytes: Uint8Array, source: string): PyValue {
     throw new NetloomError('NL_BAD_CHECKPOINT', `${source}: the file was saved on a big-endian machine`, 'Load it in PyTorch and save it again with torch.save(model.state_dict(), path) on a little-endian machine (x86, ARM).');
   const storages = new Map<string, StorageRef>();
   const storage = (id: StorageId): StorageRef => {
+    // a storage view (the legacy format's view_metadata) has no place in a zip's persistent id
+    if (id.view !== null) throw new NetloomError('NL_BAD_CHECKPOINT', `${source}: data.pkl's persistent id for storage ${id.key} has a sixth field, which the zip format never writes`, RESAVE);
     const seen = storages.get(`${id.key}/${id.dtype}`);
     if (seen !== undefined) return seen;
     const data = entries.get(`${prefix}data/${id.key}`);
