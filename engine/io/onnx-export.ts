@@ -11,17 +11,12 @@ import type { AnalyzedNode } from '../graph/analyze.js';
 import type { Shape } from '../graph/catalog.js';
 import type { ModelExportInput } from './model-export.js';
 import { encodeModel } from './onnx/codec.js';
+import { NUM_BATCHES_KEY, ONNX_INPUT, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUT, STANDARDIZE_KEY } from './onnx/conventions.js';
 import { EMITTERS, type EmitCtx } from './onnx/export-ops.js';
 import { DataType, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx/schema.js';
 import { floatTensor, int64Tensor } from './onnx/tensors.js';
 
-export const ONNX_OPSET = 17;
-export const ONNX_IR_VERSION = 8;
-/** The graph's input and output names (what onnxruntime's session.run is given and returns). */
-export const ONNX_INPUT = 'input';
-export const ONNX_OUTPUT = 'output';
-/** metadata_props key: JSON {state-dict key: count} of the int64 scalars (num_batches_tracked) the graph does not use */
-export const NUM_BATCHES_KEY = 'netloom.num_batches_tracked';
+export { ONNX_INPUT, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUT } from './onnx/conventions.js';
 
 const valueInfo = (name: string, shape: Shape): ValueInfoProto => ({
   name,
@@ -60,7 +55,8 @@ class GraphWriter {
  * The state dict as initialisers, in Netloom's order; every entry must have its weights. Integer
  * state (BatchNorm's num_batches_tracked) is used by no ONNX operator, and runtimes warn about unused
  * initialisers: it goes into the metadata instead (NUM_BATCHES_KEY), where the ONNX checkpoint reader
- * finds it, so an export still loads back as a complete state dict.
+ * finds it, so an export still loads back as a complete state dict. Every other initialiser (a
+ * layer's constant, the standardisation) has a '/' in its name: no state-dict key has one.
  */
 function writeWeights(input: ModelExportInput, w: GraphWriter, source: string): Record<string, number> {
   const counters: Record<string, number> = {};
@@ -85,8 +81,8 @@ function writeStandardize(input: ModelExportInput, w: GraphWriter, inShape: Shap
   if (!s) return ONNX_INPUT;
   if (inShape.length !== 1 || s.mean.length !== inShape[0] || s.std.length !== inShape[0])
     throw new NetloomError('NL_INVALID_ARGUMENT', `${source}: the standardisation has ${s.mean.length} features but the Input takes [${inShape.join(', ')}]`, 'Check the CSV dataset\'s feature columns against the Input shape.');
-  const mean = w.initializer(floatTensor('standardize.mean', [s.mean.length], Float32Array.from(s.mean)));
-  const std = w.initializer(floatTensor('standardize.std', [s.std.length], Float32Array.from(s.std)));
+  const mean = w.initializer(floatTensor('standardize/mean', [s.mean.length], Float32Array.from(s.mean)));
+  const std = w.initializer(floatTensor('standardize/std', [s.std.length], Float32Array.from(s.std)));
   w.nodes.push({ name: 'standardize/Sub', op_type: 'Sub', input: [ONNX_INPUT, mean], output: ['standardize/centered'] });
   w.nodes.push({ name: 'standardize/Div', op_type: 'Div', input: ['standardize/centered', std], output: ['standardize/output'] });
   return 'standardize/output';
@@ -139,7 +135,7 @@ export function exportOnnx(input: ModelExportInput): Uint8Array {
 
   const metadata = [{ key: 'producer', value: 'netloom' }, { key: 'project', value: input.project.name }];
   if (Object.keys(counters).length) metadata.push({ key: NUM_BATCHES_KEY, value: JSON.stringify(counters) });
-  if (input.standardize) metadata.push({ key: 'netloom.standardize', value: JSON.stringify(input.standardize) });
+  if (input.standardize) metadata.push({ key: STANDARDIZE_KEY, value: JSON.stringify(input.standardize) });
   return encodeModel({
     ir_version: ONNX_IR_VERSION,
     opset_import: [{ domain: '', version: ONNX_OPSET }],
