@@ -10,6 +10,7 @@
  */
 import { NetloomError } from '../errors.js';
 import { CONVERT_HINT, SNIFF_BYTES, sniffFormat, type CheckpointFormat } from './checkpoint-formats.js';
+import { loadOnnxStateDict } from './onnx/state-dict.js';
 import { openUserFile } from './read-file.js';
 import { loadSafetensors, saveSafetensors, type DecodedSafetensors, type TensorF32 } from './safetensors.js';
 
@@ -24,6 +25,7 @@ export interface CheckpointFile extends DecodedSafetensors {
 /** The formats Netloom reads, each by its own reader (which gives its own messages for a damaged file). */
 const READERS: Partial<Record<CheckpointFormat, (path: string) => Promise<DecodedSafetensors>>> = {
   safetensors: loadSafetensors,
+  onnx: loadOnnxStateDict,
 };
 
 /**
