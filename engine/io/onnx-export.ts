@@ -103,7 +103,7 @@ function emitCtx(n: AnalyzedNode, input: ModelExportInput, w: GraphWriter, value
     constant: (suffix, dims, data) => w.initializer(floatTensor(`${name}/${suffix}`, dims, Float32Array.from(data))),
     int64: (suffix, v) => w.initializer(int64Tensor(`${name}/${suffix}`, [v.length], v)),
     add: (op, ins, outs, attrs = [], nodeName = name) => { w.nodes.push({ name: nodeName, op_type: op, input: ins, output: outs, attribute: attrs }); },
-    tmp: (suffix) => `${name}/${suffix}`,
+    tmp: (suffix) => `${name}/${suffix}_output`, // constants are `${name}/${suffix}`: no clash
     refuse: (why, hint) => { throw new NetloomError('NL_UNSUPPORTED', `${source}: ${n.doc.type} at node ${name} cannot be exported to ONNX: ${why}`, hint); },
   };
 }

@@ -264,6 +264,10 @@ export const READERS: Readonly<Record<string, Reader>> = {
   Div: patternOr(undefined),
   Mul: patternOr(undefined),
   Erf: patternOr(undefined),
+  // Sub is read only in a standardisation in front of the first layer (onnx-import.ts); anywhere else it is refused
+  Sub: (_b, n) => {
+    throw new NodeProblem(`${describe(n)}: Netloom has no layer for an elementwise Sub (it reads one only in an input standardisation)`);
+  },
   Flatten: flatten,
   Reshape: reshape,
   Add: add,

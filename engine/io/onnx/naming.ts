@@ -5,7 +5,8 @@
  * writes "/layer1/conv1/Conv" (scopes, then the operator), and for a module in an nn.Sequential the
  * child's scope repeats its parent's name ("/layer2/downsample/downsample.0/Conv" is
  * layer2.downsample.0). An operator called inside a module that holds others ("/layer1/Add") gets
- * the operator's name after the module's ("layer1.add"). Names are made valid (NODE_NAME_RE) and unique.
+ * the operator's name after the module's ("layer1.add"). A name without the leading '/' (Netloom's
+ * export, other tools) is used as it is. Names are made valid (NODE_NAME_RE) and unique.
  */
 import { NODE_NAME_RE } from '../../graph/document.js';
 
@@ -54,6 +55,8 @@ export class NodeNamer {
   /** A unique name: the initialiser prefix when given, else from the ONNX node's name, else `fallback`. */
   name(onnxName: string | undefined, prefix: string | undefined, fallback: string): string {
     let base = prefix;
+    // a name without torch's leading '/' is taken as it is (Netloom's own export names nodes so)
+    if (!base && onnxName && !onnxName.startsWith('/')) base = onnxName;
     if (!base && onnxName) {
       const { path, leaf } = scopeOf(onnxName);
       const own = sanitize(path);
