@@ -62,3 +62,47 @@ export function tinyModel(o: { nodes?: NodeProto[]; initializers?: TensorProto[]
     metadata_props: [{ key: 'producer', value: 'test' }],
   };
 }
+
+/** Every exportable layer type, with branches into Concat and Add. */
+export function zoo(): ProjectDoc {
+  const layers = [
+    { id: 'c1', type: 'Conv2d', name: 'features.0', params: { out_channels: 4, kernel_size: 3, padding: 1 } },
+    { id: 'bn', type: 'BatchNorm2d', name: 'features.1', params: {} },
+    { id: 'lr', type: 'LeakyReLU', name: 'features.2', params: { negative_slope: 0.2 } },
+    { id: 'ct', type: 'ConvTranspose2d', name: 'up', params: { out_channels: 2, kernel_size: 3, stride: 2, padding: 1, output_padding: 1 } },
+    { id: 'mp', type: 'MaxPool2d', name: 'pool', params: { kernel_size: 2 } },
+    { id: 'ap', type: 'AvgPool2d', name: 'smooth', params: { kernel_size: 3, stride: 1, padding: 1 } },
+    { id: 'aap', type: 'AdaptiveAvgPool2d', name: 'squeeze', params: { output_size: 2 } },
+    { id: 'fl', type: 'Flatten', name: 'flatten', params: {} },
+    { id: 'fc', type: 'Linear', name: 'fc', params: { out_features: 16 } },
+    { id: 'g1', type: 'GELU', name: 'gelu', params: {} },
+    { id: 'g2', type: 'GELU', name: 'gelu_tanh', params: { approximate: 'tanh' } },
+    { id: 'si', type: 'SiLU', name: 'silu', params: {} },
+    { id: 'cat', type: 'Concat', name: 'cat', params: { dim: 1 } },
+    { id: 'ln', type: 'LayerNorm', name: 'norm', params: { eps: 1e-6 } },
+    { id: 'bn1', type: 'BatchNorm1d', name: 'bn1d', params: {} },
+    { id: 'el', type: 'ELU', name: 'elu', params: { alpha: 0.5 } },
+    { id: 'sg', type: 'Sigmoid', name: 'gate', params: {} },
+    { id: 'th', type: 'Tanh', name: 'tanh', params: {} },
+    { id: 'add', type: 'Add', name: 'join', params: {} },
+    { id: 'rs', type: 'Reshape', name: 'seq', params: { shape: [3, 16] } },
+    { id: 'c1d', type: 'Conv1d', name: 'conv1d', params: { out_channels: 4, kernel_size: 3, padding: 1 } },
+    { id: 'sm', type: 'Softmax', name: 'attn', params: { dim: -1 } },
+    { id: 'fl2', type: 'Flatten', name: 'flat2', params: {} },
+    { id: 'dr', type: 'Dropout', name: 'drop', params: { p: 0.3 } },
+    { id: 'id', type: 'Identity', name: 'tap', params: {} },
+    { id: 'ls', type: 'LogSoftmax', name: 'logp', params: {} },
+    { id: 'out', type: 'Linear', name: 'head', params: { out_features: 10, bias: false } },
+  ];
+  const chain = (...ids: string[]) => ids.slice(1).map((t, i) => ({ source: ids[i], target: t }));
+  const edges = [
+    ...chain('input', 'c1', 'bn', 'lr', 'ct', 'mp', 'ap', 'aap', 'fl', 'fc', 'g1'),
+    ...chain('fc', 'g2'), ...chain('fc', 'si'),
+    { source: 'g1', target: 'cat', targetHandle: 'in0' }, { source: 'g2', target: 'cat', targetHandle: 'in1' }, { source: 'si', target: 'cat', targetHandle: 'in2' },
+    ...chain('cat', 'ln', 'bn1', 'el', 'sg'), ...chain('el', 'th'),
+    { source: 'sg', target: 'add', targetHandle: 'in0' }, { source: 'th', target: 'add', targetHandle: 'in1' },
+    ...chain('add', 'rs', 'c1d', 'sm', 'fl2', 'dr', 'id', 'ls', 'out', 'loss'),
+  ];
+  return project([1, 8, 8], layers, edges);
+}
+
