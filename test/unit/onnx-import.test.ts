@@ -101,3 +101,13 @@ describe('importOnnx reads other exporters\' patterns', () => {
     expect(analyzeForTraining(r.project.graph, 'pool').byId.get(r.project.graph.nodes[1].id)!.outShape).toEqual([2, 3, 3]);
   });
 });
+
+describe('weights that do not fit the layer are the node\'s problem', () => {
+  it('a Conv bias of the wrong length, named with its node', () => {
+    const bytes = model([1, 5, 5], [
+      node('Conv', ['x', 'c.weight', 'c.bias'], ['h'], '/c/Conv', { attribute: [{ name: 'kernel_shape', type: 7, ints: [3, 3] }] }),
+      node('Flatten', ['h'], ['y'], '/flatten/Flatten'),
+    ], [floatTensor('c.weight', [2, 1, 3, 3], seeded(18, 1)), floatTensor('c.bias', [3], seeded(3, 2))]);
+    expect(() => importOnnxBytes(bytes, 'c.onnx')).toThrow('c.onnx: Netloom cannot import 1 operator:\n  - Conv (node /c/Conv): its bias has the shape [3] where a Conv2d needs [2]');
+  });
+});

@@ -136,6 +136,7 @@ export class ImportBuilder {
     const shapes = ins.map((i) => i!.shape);
     const inferred = spec.infer({ ...parsed.data }, shapes, { fmt: (s) => fmtShape(s) });
     if (!inferred.ok) throw new NodeProblem(`${describe(r.node)}: as a ${r.type}, ${inferred.message}`);
+    this.checkTensors(r, { ...parsed.data, ...inferred.resolved }, shapes);
     const name = this.namer.name(r.node.name, r.prefix, r.type.toLowerCase());
     const id = `n${this.nodes.length}`;
     this.nodes.push({ id, type: r.type, name, params: r.params });
@@ -144,6 +145,24 @@ export class ImportBuilder {
     for (const [leaf, t] of Object.entries(r.tensors ?? {})) this.tensors[`${name}.${leaf}`] = t;
     this.values.set(r.output, { kind: 'layer', id, shape: inferred.shape });
     return true;
+  }
+
+  /**
+   * The weights read must be exactly the tensors the catalog gives the layer (keys and shapes), so the
+   * project's state dict loads strictly: a bias of the wrong length is this node's problem, not a
+   * failed load later.
+   */
+  private checkTensors(r: LayerRequest, params: Record<string, unknown>, shapes: Shape[]): void {
+    const want = layerSpec(r.type)!.tensors?.(params, shapes) ?? [];
+    const have = r.tensors ?? {};
+    for (const t of want) {
+      const got = have[t.key];
+      if (!got) throw new NodeProblem(`${describe(r.node)}: as a ${r.type} it needs a ${t.key} tensor, and the model has none`);
+      if (got.shape.length !== t.shape.length || got.shape.some((d, i) => d !== t.shape[i]))
+        throw new NodeProblem(`${describe(r.node)}: its ${t.key} has the shape [${got.shape.join(', ')}] where a ${r.type} needs [${t.shape.join(', ')}]`);
+    }
+    const extra = Object.keys(have).filter((k) => !want.some((t) => t.key === k));
+    if (extra.length) throw new NodeProblem(`${describe(r.node)}: as a ${r.type} it has no ${extra.join(', ')}`);
   }
 
   /** Throws every problem found, each on its own line; notes the layers named from their ONNX nodes. */
