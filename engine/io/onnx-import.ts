@@ -150,6 +150,6 @@ export function importOnnxBytes(bytes: Uint8Array, source: string): OnnxImport {
 
 /** Reads an ONNX model and turns it into a project; unsupported operators are refused, each by name and node. */
 export async function importOnnx(path: string): Promise<OnnxImport> {
-  const bytes = await readUserFile(path, { maxBytes: MAX_CHECKPOINT_BYTES, what: 'ONNX model', tooLarge: 'NL_BAD_CHECKPOINT', hint: 'Choose the .onnx model itself; Netloom reads models up to 2 GiB (ONNX files cannot be larger without external data).' });
+  const bytes = await readUserFile(path, { maxBytes: MAX_CHECKPOINT_BYTES, what: 'model file', tooLarge: 'NL_BAD_CHECKPOINT', hint: 'Choose the .onnx model itself; Netloom reads models up to 2 GiB (ONNX files cannot be larger without external data).' });
   return importOnnxBytes(bytes, path);
 }

@@ -276,5 +276,5 @@ describe('PyTorch 1.13 torch.onnx.export -> importOnnx -> Netloom', () => {
       expect(names).toContain(c.template === 'quickstart' ? 'linear_relu_stack.4' : c.template === 'lenet5' ? 'fc3' : 'layer2.downsample.0');
       if (c.template === 'resnet8') expect(imported.project.graph.nodes.filter((n) => n.type === 'BatchNorm2d').length).toBe(variant === 'kept' ? 9 : 0);
     }
-  }, 120_000);
+  }, 300_000); // PyTorch trains the model briefly first: tens of seconds on a busy machine
 });

@@ -3,11 +3,12 @@
  * refused (truncated, wrong wire types, external data, other operator sets, several unsupported
  * operators named at once), each with NL_BAD_CHECKPOINT / NL_UNSUPPORTED and what was wrong where.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCheckpointFile } from '../../engine/io/checkpoint.js';
+import { MAX_CHECKPOINT_BYTES } from '../../engine/io/safetensors.js';
 import { decodeModel, encodeModel } from '../../engine/io/onnx/codec.js';
 import { DataType } from '../../engine/io/onnx/schema.js';
 import { onnxStateDict } from '../../engine/io/onnx/state-dict.js';
@@ -150,6 +151,14 @@ describe('files', () => {
     expect(r.project.graph.nodes.map((n) => [n.type, n.name])).toEqual([['Input', 'input'], ['Linear', 'fc'], ['CrossEntropyLoss', 'loss_fn']]);
     writeFileSync(join(tmp, 'bad.onnx'), Uint8Array.of(0x08, 0x08, 0x3a, 0x40));
     expect(await refusal(importOnnx(join(tmp, 'bad.onnx')))).toMatchObject({ code: 'NL_BAD_CHECKPOINT', message: expect.stringContaining('truncated') });
+  });
+
+  it('a file over the checkpoint size cap is refused before it is read', async () => {
+    const f = join(tmp, 'huge.onnx');
+    writeFileSync(f, encodeModel(tinyModel()));
+    truncateSync(f, MAX_CHECKPOINT_BYTES + 1); // sparse: no disk space used
+    expect(await refusal(importOnnx(f))).toMatchObject({ code: 'NL_BAD_CHECKPOINT', message: `${f} is larger than 2 GiB, too large for a model file` });
+    rmSync(f);
   });
 
   it('readCheckpointFile reads an ONNX model (READERS onnx): its state-dict initialisers and metadata', async () => {
