@@ -179,11 +179,15 @@ const layerNorm: Reader = (b, n) => {
   b.addLayer({ type: 'LayerNorm', params: { normalized_shape: normalized, eps, elementwise_affine: true }, inputs: [n.input![0]], output: out(n), node: n, prefix: initialiserPrefix(n.input?.[1], 'weight'), tensors });
 };
 
-/** An activation, or the first node of a GELU/SiLU pattern: the layer is named by the pattern's last node (torch's "/act/Mul_1" scope is the module). */
+/** A one-operator activation. */
 function activation(type: string, params: (n: NodeProto) => Record<string, unknown> = () => ({})): Reader {
   return (b, n) => b.addLayer({ type, params: params(n), inputs: [n.input![0]], output: out(n), node: n });
 }
 
+/**
+ * A GELU or SiLU pattern starting at `n` on one of its inputs: one layer for the whole chain, named
+ * from the chain's last node (torch's "/act/Mul_1": the module's scope).
+ */
 function patterns(b: ImportBuilder, n: NodeProto): boolean {
   for (const x of new Set(n.input ?? [])) {
     if (b.values.get(x)?.kind !== 'layer') continue;
