@@ -97,11 +97,10 @@ export function sniffFormat(head: Uint8Array): SniffResult {
  * What the user can do with a file Netloom refuses, by the format it looks like. The PyTorch rows are
  * for files the torch reader refuses as a whole (torch-file.ts gives its own hint for a damaged one).
  */
-export const CONVERT_HINT: Readonly<Record<Exclude<CheckpointFormat, 'safetensors'>, string>> = {
+export const CONVERT_HINT: Readonly<Record<Exclude<CheckpointFormat, 'safetensors' | 'onnx'>, string>> = {
   'pytorch-zip':
     'Choose a .pt/.pth file saved with torch.save(model.state_dict(), path); a zip archive of anything else is not a checkpoint.',
   'pytorch-pickle':
     'Choose a .pt/.pth file saved with torch.save(model.state_dict(), path); Netloom reads pickles of tensors, dicts and lists only.',
-  onnx: 'Export the weights from the framework that made the ONNX model: in PyTorch, torch.save(model.state_dict(), "model.pt") or safetensors.torch.save_file(model.state_dict(), "model.safetensors").',
-  unknown: 'Choose a .safetensors file saved by Netloom (Save checkpoint, `netloom train --save`) or by PyTorch (safetensors.torch.save_file(model.state_dict(), path)), or a PyTorch .pt/.pth file (torch.save(model.state_dict(), path)).',
+  unknown: 'Choose a checkpoint saved by Netloom (Export, `netloom train --save`), a PyTorch .pt/.pth file (torch.save(model.state_dict(), path)), a .safetensors file (safetensors.torch.save_file(model.state_dict(), path)) or an ONNX model.',
 };

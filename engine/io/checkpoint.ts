@@ -2,15 +2,16 @@
  * The one way the engine reads and writes checkpoint files. A file's format is told from its first
  * bytes (checkpoint-formats.ts), then its reader decodes it into a state dict: tensors by key plus
  * string metadata. Netloom reads safetensors and PyTorch's torch.save files (zip and legacy, through
- * a restricted unpickler: torch-file.ts, torch-state.ts), and recognises ONNX models to refuse them
- * with what they are. It writes safetensors, or torch.save's zip format for a `.pt`/`.pth` path. A
- * reader for another format goes into READERS and the rest of the engine needs no change.
+ * a restricted unpickler: torch-file.ts, torch-state.ts) and an ONNX model's initialisers (onnx/state-dict.ts).
+ * It writes safetensors, or torch.save's zip format for a `.pt`/`.pth` path. A reader for another format
+ * goes into READERS and the rest of the engine needs no change.
  *
  * What the state dict means (keys matching a model, Netloom's metadata, optimizer state) is
  * train/checkpoints.ts's business; this module only moves bytes.
  */
 import { NetloomError } from '../errors.js';
 import { CONVERT_HINT, SNIFF_BYTES, sniffFormat, type CheckpointFormat } from './checkpoint-formats.js';
+import { loadOnnxStateDict } from './onnx/state-dict.js';
 import { openUserFile } from './read-file.js';
 import type { PyDict } from './pyvalue.js';
 import { loadSafetensors, saveSafetensors, type DecodedSafetensors, type TensorF32 } from './safetensors.js';
@@ -38,10 +39,11 @@ async function loadTorch(path: string): Promise<Decoded> {
 }
 
 /** The formats Netloom reads, each by its own reader (which gives its own messages for a damaged file). */
-const READERS: Partial<Record<CheckpointFormat, (path: string) => Promise<Decoded>>> = {
+const READERS: Record<Exclude<CheckpointFormat, 'unknown'>, (path: string) => Promise<Decoded>> = {
   safetensors: loadSafetensors,
   'pytorch-zip': loadTorch,
   'pytorch-pickle': loadTorch,
+  onnx: loadOnnxStateDict,
 };
 
 /**
@@ -66,16 +68,14 @@ async function readHead(path: string): Promise<Uint8Array | undefined> {
   }
 }
 
-/** Reads a checkpoint file of any format Netloom reads; other formats are refused naming what the file is. */
+/** Reads a checkpoint file of any format Netloom reads; any other file is refused naming what it looks like. */
 export async function readCheckpointFile(path: string): Promise<CheckpointFile> {
   const head = await readHead(path);
   // Stryker disable next-line StringLiteral: looksLike is read only for formats Netloom refuses, never for safetensors
   const { format, looksLike } = head === undefined ? { format: 'safetensors' as const, looksLike: '' } : sniffFormat(head);
-  const read = READERS[format];
-  if (read) return { format, ...(await read(path)) };
   if (format === 'unknown')
     throw new NetloomError('NL_BAD_CHECKPOINT', `${path}: not a checkpoint Netloom can read: it looks like ${looksLike}`, CONVERT_HINT.unknown);
-  throw new NetloomError('NL_UNSUPPORTED', `${path}: this looks like ${looksLike}; Netloom reads checkpoints in safetensors and PyTorch .pt/.pth files`, CONVERT_HINT[format as Exclude<CheckpointFormat, 'safetensors'>]);
+  return { format, ...(await READERS[format](path)) };
 }
 
 /** The format a checkpoint saved to `path` gets: torch.save's for `.pt`/`.pth`, safetensors for any other name. */
