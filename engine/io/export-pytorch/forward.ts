@@ -1,8 +1,8 @@
 /**
  * forward()'s body: the graph in Netloom's topological order, as a person writes it. A chain
- * reuses `x` (`x = self.fc1(x)`); a value that another branch still needs keeps its own name,
- * taken from its node (`layer1_conv1 = self.layer1.conv1(x)`), so a ResNet's skip reads
- * `x = layer1_bn2 + x`. A variable is overwritten only by the last step that reads it.
+ * reuses `x` (`x = self.fc1(x)`); a value that another branch still needs is kept under its node's
+ * name (`relu1 = x`) while the chain goes on in x, so a ResNet's skip reads `x = x + relu1`.
+ * A variable is overwritten only by the last step that reads it.
  */
 import type { Analysis, AnalyzedNode } from '../../graph/analyze.js';
 import { layerCode } from './layers.js';
@@ -55,17 +55,31 @@ export function forwardBody(a: Analysis, tree: ModuleTree): string[] {
   returned.forEach((i) => lastUse.set(i, list.length));
 
   const varOf = new Map<string, string>([[a.inputId!, 'x']]);
+  /** which value `x` holds now, and the node names values are called by */
+  let inX = a.inputId!;
+  const nameOf = new Map<string, string>([[a.inputId!, a.byId.get(a.inputId!)!.doc.name], ...list.map((s): [string, string] => [s.out, s.name])]);
   const taken = new Set(['x', 'self', 'torch', 'nn', 'F']);
+  const fresh = (name: string) => {
+    const v = variableName(name, taken);
+    taken.add(v);
+    return v;
+  };
   const lines: string[] = [];
   list.forEach((s, k) => {
     const args = s.inputs.map((i) => varOf.get(i)!);
     const dying = s.inputs.filter((i) => lastUse.get(i) === k).map((i) => varOf.get(i)!);
     let v = dying.includes('x') ? 'x' : dying[0];
-    if (v === undefined) {
-      v = variableName(s.name, taken);
-      taken.add(v);
+    if (v === undefined && args.includes('x')) {
+      // the chain goes on in x; the value x held is still needed by another branch (a ResNet's
+      // identity), so it keeps a name of its own
+      const kept = fresh(nameOf.get(inX)!);
+      lines.push(`${kept} = x`);
+      varOf.set(inX, kept);
+      v = 'x';
     }
+    v ??= fresh(s.name);
     varOf.set(s.out, v);
+    if (v === 'x') inX = s.out;
     lines.push(`${v} = ${s.call(args)}`);
   });
   lines.push(`return ${returned.map((i) => varOf.get(i)!).join(', ')}`);
