@@ -1,0 +1,264 @@
+/**
+ * PyTorch code export against real PyTorch and torchrun (/usr/bin/python3, PyTorch 1.13):
+ *
+ *   - every template's model.py, with the weights of a (briefly trained) Netloom run loaded by
+ *     load_state_dict(strict=True), gives Netloom's eval-mode outputs on 100 real test samples;
+ *   - the exported quickstart's train.py under `torchrun --nproc_per_node=2` (gloo, CPU) trains, prints the
+ *     test accuracy and writes checkpoints/last.pt in the agreed layout 2 with Netloom's keys and shapes;
+ *     Netloom's evaluation of that checkpoint equals the printed accuracy (once Netloom reads .pt);
+ *   - train.py --resume from its own epoch-1 checkpoint continues with epoch 2 exactly as an
+ *     uninterrupted run does.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect } from 'vitest';
+import { parseProjectText, type ProjectDoc } from '../../engine/graph/document.js';
+import { isNetloomError } from '../../engine/errors.js';
+import { readCheckpointFile } from '../../engine/io/checkpoint.js';
+import { exportPytorchCode } from '../../engine/io/export-pytorch.js';
+import { modelClassName } from '../../engine/io/export-pytorch/model-py.js';
+import type { ModelExportInput } from '../../engine/io/model-export.js';
+import { forwardOne } from '../../engine/train/evaluation.js';
+import { TrainingRun } from '../../engine/train/run.js';
+import { PYTHON, itWithPython } from '../python-reference.js';
+
+const ROOT = process.cwd();
+const TEMPLATES = join(ROOT, 'assets', 'templates');
+const DATASETS = join(ROOT, 'assets', 'datasets');
+const TORCHRUN = '/usr/bin/torchrun';
+const tmp = mkdtempSync(join(tmpdir(), 'netloom-pycode-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+// Netloom writes safetensors today. Once the torch-io branch lands (Netloom writes .pt), switch this one
+// line to 'weights.pt': the harness below then loads it with torch.load(weights_only=True).
+const WEIGHTS_FILE = 'weights.safetensors';
+
+const itTorch = itWithPython(['torch', 'numpy'], 'the PyTorch code export checks');
+
+/** Loads the exported model.py, Netloom's weights (strict), runs eval-mode forward on the samples. */
+const HARNESS = String.raw`
+import json, struct, sys
+import numpy as np, torch
+folder, cls, weights, xfile, n, out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]
+sys.path.insert(0, folder)
+import model as exported
+
+def read_safetensors(path):
+    raw = open(path, 'rb').read()
+    (hlen,) = struct.unpack('<Q', raw[:8])
+    header = json.loads(raw[8:8 + hlen])
+    header.pop('__metadata__', None)
+    sd = {}
+    for k, e in header.items():
+        b, t = e['data_offsets']
+        dtype = {'F32': '<f4', 'I64': '<i8'}[e['dtype']]  # I64: num_batches_tracked
+        sd[k] = torch.from_numpy(np.frombuffer(raw[8 + hlen + b:8 + hlen + t], dtype=dtype).copy().reshape(e['shape']))
+    return sd
+
+sd = torch.load(weights, weights_only=True) if weights.endswith('.pt') else read_safetensors(weights)
+model = getattr(exported, cls)()
+model.load_state_dict(sd, strict=True)
+model.eval()
+x = torch.from_numpy(np.fromfile(xfile, dtype='<f4')).reshape(n, -1)
+shape = json.loads(sys.argv[7])
+with torch.no_grad():
+    y = model(x.reshape([n] + shape))
+if isinstance(y, tuple):
+    y = y[0]
+y.reshape(n, -1).numpy().astype('<f4').tofile(out)
+order = list(getattr(exported, 'PARAMETER_ORDER', [k for k, _ in model.named_parameters()]))
+print(json.dumps({'state_dict': list(model.state_dict()), 'optimizer_order': order,
+                  'named_parameters': [k for k, _ in model.named_parameters()]}))
+`;
+
+function python(args: string[], cwd?: string, timeout = 120_000) {
+  const r = spawnSync(PYTHON, args, { encoding: 'utf8', cwd, timeout });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function readTemplate(name: string): { project: ProjectDoc; file: string } {
+  const file = join(TEMPLATES, `${name}.json`);
+  return { project: parseProjectText(readFileSync(file, 'utf8'), file), file };
+}
+
+/** The ModelExportInput of a run, built here from its analysis and compiled program (not buildExportInput). */
+function exportInput(run: TrainingRun, project: ProjectDoc): ModelExportInput {
+  const state = run.session.program.params.map((p) => ({ key: p.key, shape: [...p.shape], kind: p.learnable ? ('param' as const) : ('buffer' as const), dtype: p.dtype }));
+  return { project, analysis: run.job.analysis, state };
+}
+
+function writeFolder(dir: string, files: Record<string, string>): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+}
+
+/** The first `n` test samples as the model's float32 input (pixels / 255, or the standardised CSV row). */
+function testSamples(run: TrainingRun, n: number): Float32Array[] {
+  const ds = run.job.dataset;
+  const per = ds.sampleShape.reduce((a, b) => a * b, 1);
+  const count = Math.min(n, ds.test.count);
+  return Array.from({ length: count }, (_, i) => {
+    if (ds.kind === 'tabular') return ds.test.x.slice(i * per, (i + 1) * per);
+    return Float32Array.from(ds.test.images.subarray(i * per, (i + 1) * per), (v) => v / 255);
+  });
+}
+
+const TEMPLATE_NAMES = ['quickstart', 'fashion-cnn', 'lenet5', 'resnet8', 'autoencoder', 'iris-mlp'];
+
+describe('model.py loads Netloom\'s weights and computes Netloom\'s outputs', () => {
+  for (const name of TEMPLATE_NAMES) {
+    itTorch(`${name}: load_state_dict(strict=True), eval outputs on 100 test samples within 1e-5`, async () => {
+      const { project, file } = readTemplate(name);
+      // one short epoch, so the weights (and BatchNorm's running statistics) are not the initial ones
+      const run = await TrainingRun.create(project, file, { epochs: 1, limitTrain: 256, limitTest: 100, threads: 2 });
+      try {
+        run.start();
+        await run.finished();
+        expect(run.state).toBe('finished');
+        const input = exportInput(run, project);
+        const dir = join(tmp, name);
+        writeFolder(dir, exportPytorchCode(input));
+        const weights = join(dir, WEIGHTS_FILE);
+        await run.saveCheckpoint(weights);
+
+        const samples = testSamples(run, 100);
+        expect(samples.length).toBe(100);
+        const ours = samples.map((x) => Float32Array.from(forwardOne(run.job, x)));
+        const xfile = join(dir, 'x.f32');
+        writeFileSync(xfile, Buffer.concat(samples.map((x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength))));
+        const outFile = join(dir, 'y.f32');
+        const r = python(['-c', HARNESS, dir, modelClassName(project.name), weights, xfile, String(samples.length), outFile, JSON.stringify(run.job.dataset.sampleShape)]);
+        if (r.code !== 0) throw new Error(`PyTorch could not run the exported model.py:\n${r.err}`);
+        const info = JSON.parse(r.out) as { state_dict: string[]; optimizer_order: string[]; named_parameters: string[] };
+
+        // the state dict holds Netloom's keys; its order is Netloom's, or model.py says Netloom's parameter order
+        expect([...info.state_dict].sort()).toEqual(input.state.map((e) => e.key).sort());
+        const learnable = input.state.filter((e) => e.kind === 'param').map((e) => e.key);
+        expect(info.optimizer_order).toEqual(learnable);
+        if (info.named_parameters.join() === learnable.join()) expect(info.state_dict).toEqual(input.state.map((e) => e.key));
+
+        const theirs = new Float32Array(new Uint8Array(readFileSync(outFile)).buffer);
+        const width = ours[0].length;
+        expect(theirs.length).toBe(samples.length * width);
+        let worst = 0;
+        ours.forEach((row, i) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - theirs[i * width + j])))));
+        expect(worst, `${name}: largest |Netloom - PyTorch| over ${theirs.length} outputs`).toBeLessThanOrEqual(1e-5);
+      } finally {
+        await run.close();
+      }
+    }, 240_000);
+  }
+});
+
+/** The quickstart's "Accuracy: 9.0%" lines, in order. */
+const accuracies = (text: string) => [...text.matchAll(/Accuracy: ([\d.]+)%/g)].map((m) => m[1]);
+
+/** Checks a layout-2 checkpoint in Python: its keys, model_state_dict's keys and shapes, the optimizer's param groups. */
+const CHECKPOINT_INFO = String.raw`
+import json, sys, torch
+c = torch.load(sys.argv[1], map_location='cpu')
+print(json.dumps({'keys': list(c), 'epoch': c['epoch'], 'batch': c['batch'],
+                  'model': {k: list(v.shape) for k, v in c['model_state_dict'].items()},
+                  'dtypes': {k: str(v.dtype) for k, v in c['model_state_dict'].items()},
+                  'params': c['optimizer_state_dict']['param_groups'][0]['params']}))
+`;
+
+describe('train.py', () => {
+  itTorch('torchrun --nproc_per_node=2 (gloo, CPU) trains the quickstart, prints the test accuracy and saves Netloom\'s keys', async () => {
+    const { project, file } = readTemplate('quickstart');
+    const run = await TrainingRun.create(project, file, { limitTest: 500, threads: 2 });
+    const input = exportInput(run, project);
+    await run.close();
+    const dir = join(tmp, 'ddp');
+    writeFolder(dir, exportPytorchCode(input));
+    // --redirects 2 --tee 2: Debian's torch 1.13 on Python 3.11 reads torchrun's default "0" as None and stops
+    // (see the exported README); with them stderr is teed, stdout stays as train.py prints it
+    const r = spawnSync(TORCHRUN, ['--redirects', '2', '--tee', '2', '--nproc_per_node=2', 'train.py', '--epochs', '1', '--limit-train', '2000', '--limit-test', '500', '--data', DATASETS],
+      { cwd: dir, encoding: 'utf8', timeout: 300_000, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    if (r.status !== 0) throw new Error(`torchrun failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+    const printed = accuracies(r.stdout);
+    expect(printed, r.stdout).toHaveLength(1); // rank 0 alone prints
+    expect(r.stdout).toMatch(/loss: \d+\.\d{6} {2}\[ {2}128\/ 2000\]/);
+    expect(r.stdout.trimEnd().endsWith('Done!')).toBe(true);
+
+    const last = join(dir, 'checkpoints', 'last.pt');
+    const c = python(['-c', CHECKPOINT_INFO, last]);
+    if (c.code !== 0) throw new Error(c.err);
+    const info = JSON.parse(c.out) as { keys: string[]; epoch: number; batch: number; model: Record<string, number[]>; dtypes: Record<string, string>; params: number[] };
+    expect(info.keys).toEqual(['model_state_dict', 'optimizer_state_dict', 'epoch', 'batch', 'step']);
+    expect([info.epoch, info.batch]).toEqual([1, 0]);
+    expect(info.model).toEqual(Object.fromEntries(input.state.map((e) => [e.key, [...e.shape]])));
+    expect(info.params).toEqual(input.state.filter((e) => e.kind === 'param').map((_, i) => i));
+
+    // needs torch-io's .pt reader: until Netloom reads .pt, readCheckpointFile refuses it with NL_UNSUPPORTED and
+    // the comparison below cannot run. The integrator removes this condition after merging torch-io.
+    try {
+      await readCheckpointFile(last);
+    } catch (e) {
+      if (isNetloomError(e) && e.code === 'NL_UNSUPPORTED') return;
+      throw e;
+    }
+    const evaluated = await TrainingRun.create(project, file, { limitTest: 500, threads: 2, weights: last });
+    try {
+      const report = await evaluated.test();
+      expect((100 * report.accuracy!).toFixed(1)).toBe(printed[0]);
+    } finally {
+      await evaluated.close();
+    }
+  }, 360_000);
+
+  itTorch('--resume from its own epoch-1 checkpoint continues with epoch 2 as an uninterrupted run does', async () => {
+    // LeNet-5: shuffled batches, Adam and a OneCycleLR stepped every batch: all of it must be restored
+    const { project, file } = readTemplate('lenet5');
+    const run = await TrainingRun.create(project, file, { limitTest: 100, threads: 2 });
+    const input = exportInput(run, project);
+    await run.close();
+    const dir = join(tmp, 'resume');
+    writeFolder(dir, exportPytorchCode(input));
+    const common = ['train.py', '--epochs', '2', '--limit-train', '640', '--limit-test', '200', '--data', DATASETS];
+    const full = python([...common, '--checkpoint-dir', 'full'], dir);
+    if (full.code !== 0) throw new Error(full.err);
+    const resumed = python([...common, '--checkpoint-dir', 'resumed', '--resume', join('full', 'epoch_1.pt')], dir);
+    if (resumed.code !== 0) throw new Error(resumed.err);
+    const epoch2 = (text: string) => text.slice(text.indexOf('Epoch 2'));
+    expect(resumed.out).toMatch(/^Resuming from full.epoch_1\.pt: 1 epoch\(s\) done\nEpoch 2\n/);
+    expect(epoch2(resumed.out)).toBe(epoch2(full.out));
+    expect(resumed.out).not.toContain('Epoch 1\n');
+
+    // and the final weights agree bit for bit
+    const same = python(['-c', String.raw`
+import sys, torch
+a, b = (torch.load(p, map_location='cpu') for p in sys.argv[1:3])
+assert a['epoch'] == b['epoch'] == 2 and a['step'] == b['step'], (a['epoch'], b['epoch'], a['step'], b['step'])
+assert all(torch.equal(a['model_state_dict'][k], b['model_state_dict'][k]) for k in a['model_state_dict'])
+assert a['scheduler_state_dict']['last_epoch'] == b['scheduler_state_dict']['last_epoch']
+print('same')`, join(dir, 'full', 'last.pt'), join(dir, 'resumed', 'last.pt')]);
+    expect(same.out.trim(), same.err).toBe('same');
+  }, 240_000);
+
+  itTorch('refuses to resume mid-epoch when the batches are shuffled, and a file that is no resumable checkpoint', async () => {
+    const { project, file } = readTemplate('lenet5');
+    const run = await TrainingRun.create(project, file, { limitTest: 100, threads: 2 });
+    const input = exportInput(run, project);
+    await run.close();
+    const dir = join(tmp, 'refuse');
+    writeFolder(dir, exportPytorchCode(input));
+    const common = ['train.py', '--epochs', '1', '--limit-train', '128', '--limit-test', '64', '--data', DATASETS];
+    expect(python(common, dir).code).toBe(0);
+    const made = python(['-c', String.raw`
+import torch
+c = torch.load('checkpoints/last.pt')
+c['batch'] = 1
+torch.save(c, 'mid.pt')
+torch.save(c['model_state_dict'], 'plain.pt')`], dir);
+    expect(made.code, made.err).toBe(0);
+    const mid = python([...common, '--resume', 'mid.pt'], dir);
+    expect(mid.code).toBe(1);
+    expect(mid.err).toContain('mid.pt was saved 1 batches into epoch 2: resuming mid-epoch needs the same batches in the same order');
+    const plain = python([...common, '--resume', 'plain.pt'], dir);
+    expect(plain.code).toBe(1);
+    expect(plain.err).toContain('plain.pt is not a resumable checkpoint: it has no model_state_dict, optimizer_state_dict, epoch');
+  }, 240_000);
+});
