@@ -94,15 +94,19 @@ function writeFolder(dir: string, files: Record<string, string>): void {
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
 }
 
-/** The first `n` test samples as the model's float32 input (pixels / 255, or the standardised CSV row). */
+/**
+ * The first `n` test samples as the model's float32 input (pixels / 255, or the standardised CSV row); a
+ * CSV's held-out split can be smaller (Iris holds out 30 rows), and training rows make up the rest.
+ */
 function testSamples(run: TrainingRun, n: number): Float32Array[] {
   const ds = run.job.dataset;
   const per = ds.sampleShape.reduce((a, b) => a * b, 1);
-  const count = Math.min(n, ds.test.count);
-  return Array.from({ length: count }, (_, i) => {
-    if (ds.kind === 'tabular') return ds.test.x.slice(i * per, (i + 1) * per);
-    return Float32Array.from(ds.test.images.subarray(i * per, (i + 1) * per), (v) => v / 255);
-  });
+  if (ds.kind === 'tabular') {
+    const rows = (x: Float32Array, count: number) => Array.from({ length: count }, (_, i) => x.slice(i * per, (i + 1) * per));
+    const test = rows(ds.test.x, Math.min(n, ds.test.count));
+    return [...test, ...rows(ds.train.x, Math.min(n - test.length, ds.train.count))];
+  }
+  return Array.from({ length: Math.min(n, ds.test.count) }, (_, i) => Float32Array.from(ds.test.images.subarray(i * per, (i + 1) * per), (v) => v / 255));
 }
 
 const TEMPLATE_NAMES = ['quickstart', 'fashion-cnn', 'lenet5', 'resnet8', 'autoencoder', 'iris-mlp'];
@@ -150,6 +154,66 @@ describe('model.py loads Netloom\'s weights and computes Netloom\'s outputs', ()
       }
     }, 240_000);
   }
+});
+
+/** Imports the exported train.py and writes its load_data() splits: features float32, labels int64, for comparing. */
+const LOAD_DATA = String.raw`
+import sys
+sys.path.insert(0, sys.argv[1])
+import train
+for name, split in zip(('train', 'test'), train.load_data(sys.argv[2])):
+    if name not in sys.argv[4].split(','):
+        continue
+    x, y = split.tensors
+    x.numpy().astype('<f4').tofile(f'{sys.argv[3]}/{name}-x.f32')
+    y.numpy().astype('<i8').tofile(f'{sys.argv[3]}/{name}-y.i64')
+`;
+
+describe('train.py reads the data Netloom trains on', () => {
+  itTorch('a CSV: the same held-out rows (Netloom\'s stratified split), class indices and standardised features, bit for bit', async () => {
+    const { project, file } = readTemplate('iris-mlp');
+    const run = await TrainingRun.create(project, file, { threads: 2 });
+    try {
+      const ds = run.job.dataset;
+      if (ds.kind !== 'tabular') throw new Error('iris-mlp should be a CSV project');
+      const dir = join(tmp, 'iris-data');
+      writeFolder(dir, exportPytorchCode(exportInput(run, project)));
+      // the project's CSV path (../samples/iris.csv) is taken inside --data, here the templates' folder
+      const r = python(['-c', LOAD_DATA, dir, TEMPLATES, dir, 'train,test']);
+      if (r.code !== 0) throw new Error(r.err);
+      for (const [name, split] of [['train', ds.train], ['test', ds.test]] as const) {
+        const x = new Float32Array(new Uint8Array(readFileSync(join(dir, `${name}-x.f32`))).buffer);
+        const y = new BigInt64Array(new Uint8Array(readFileSync(join(dir, `${name}-y.i64`))).buffer);
+        expect(y.length, `${name} rows`).toBe(split.count);
+        expect(Array.from(y, Number), `${name} labels`).toEqual(Array.from(split.y as Uint8Array));
+        expect(Buffer.from(x.buffer).equals(Buffer.from(split.x.buffer, split.x.byteOffset, split.x.byteLength)), `${name} features bit for bit`).toBe(true);
+      }
+    } finally {
+      await run.close();
+    }
+  });
+
+  itTorch('a built-in dataset: torchvision\'s folder layout, pixels / 255 exactly as Netloom gathers them', async () => {
+    const { project, file } = readTemplate('quickstart');
+    const run = await TrainingRun.create(project, file, { threads: 2 });
+    try {
+      const ds = run.job.dataset;
+      if (ds.kind !== 'image') throw new Error('the quickstart should be an image project');
+      const dir = join(tmp, 'fashion-data');
+      writeFolder(dir, exportPytorchCode(exportInput(run, project)));
+      const r = python(['-c', LOAD_DATA, dir, DATASETS, dir, 'test']);
+      if (r.code !== 0) throw new Error(r.err);
+      const x = new Float32Array(new Uint8Array(readFileSync(join(dir, 'test-x.f32'))).buffer);
+      const y = new BigInt64Array(new Uint8Array(readFileSync(join(dir, 'test-y.i64'))).buffer);
+      expect(y.length).toBe(ds.test.count);
+      expect(Array.from(y, Number)).toEqual(Array.from(ds.test.labels));
+      // the native gather divides in float32 (pixel / 255.f); so does ToTensor
+      const want = Float32Array.from(ds.test.images, (v) => Math.fround(v / 255));
+      expect(Buffer.from(x.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    } finally {
+      await run.close();
+    }
+  });
 });
 
 /** The quickstart's "Accuracy: 9.0%" lines, in order. */
@@ -203,7 +267,7 @@ describe('train.py', () => {
     const evaluated = await TrainingRun.create(project, file, { limitTest: 500, threads: 2, weights: last });
     try {
       const report = await evaluated.test();
-      expect((100 * report.accuracy!).toFixed(1)).toBe(printed[0]);
+      expect((100 * report.accuracy).toFixed(1)).toBe(printed[0]);
     } finally {
       await evaluated.close();
     }
