@@ -42,9 +42,13 @@ function initBody(tree: ModuleTree): string[] {
   return lines;
 }
 
-/** A node's own state-dict keys (`fc1.weight`, `fc1.bias`), in Netloom's order. */
+/**
+ * A layer's own state-dict keys (`fc1.weight`, `fc1.bias`) as its torch module has them: the catalog's
+ * tensors, which follow torch's reset_parameters() and register order.
+ */
 function keysOf(input: ModelExportInput): (n: AnalyzedNode) => string[] {
-  return (n) => input.state.filter((e) => e.key.slice(0, e.key.lastIndexOf('.')) === n.doc.name).map((e) => e.key);
+  const shapeOf = (id: string) => input.analysis.byId.get(id)?.outShape ?? [];
+  return (n) => (n.spec.tensors?.(n.params, n.inputs.map(shapeOf)) ?? []).map((t) => `${n.doc.name}.${t.key}`);
 }
 
 /**

@@ -82,11 +82,21 @@ export function pyArgs(positional: readonly string[], keywords: ReadonlyArray<[s
   return [...positional, ...keywords.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`)].join(', ');
 }
 
-/** A local variable name from a node name: `layer1.conv2` -> layer1_conv2; never a keyword or a reserved name. */
+/** Python builtins a node name could shadow as a variable (`input`, `sum`, ...). */
+const BUILTINS = new Set([
+  'abs', 'all', 'any', 'bool', 'bytes', 'dict', 'dir', 'filter', 'float', 'format', 'hash', 'id', 'input', 'int', 'iter', 'len',
+  'list', 'map', 'max', 'min', 'next', 'object', 'open', 'pow', 'print', 'range', 'round', 'set', 'slice', 'str', 'sum', 'tuple',
+  'type', 'vars', 'zip',
+]);
+
+/**
+ * A local variable name from a node name: `layer1.conv2` -> layer1_conv2. A keyword or a builtin gets
+ * PEP 8's trailing underscore (`input_`); `taken` names get a number.
+ */
 export function variableName(nodeName: string, taken: ReadonlySet<string>): string {
   let base = nodeName.replace(/[^A-Za-z0-9_]/g, '_');
   if (!/^[A-Za-z_]/.test(base)) base = `out_${base}`;
-  if (!isIdentifier(base)) base = `${base}_`;
+  if (!isIdentifier(base) || BUILTINS.has(base)) base = `${base}_`;
   let name = base;
   for (let k = 2; taken.has(name); k++) name = `${base}_${k}`;
   return name;
