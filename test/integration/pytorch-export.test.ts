@@ -14,13 +14,18 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect } from 'vitest';
-import { parseProjectText, type ProjectDoc } from '../../engine/graph/document.js';
+import { ProjectSchema, parseProjectText, type ProjectDoc } from '../../engine/graph/document.js';
+import { compileGraph } from '../../engine/compile/compile.js';
+import { OptimizerSchema } from '../../engine/contract/optimizers.js';
 import { isNetloomError } from '../../engine/errors.js';
+import { analyzeForTraining } from '../../engine/graph/analyze.js';
 import { readCheckpointFile } from '../../engine/io/checkpoint.js';
 import { exportPytorchCode } from '../../engine/io/export-pytorch.js';
 import { modelClassName } from '../../engine/io/export-pytorch/model-py.js';
 import type { ModelExportInput } from '../../engine/io/model-export.js';
 import { forwardOne } from '../../engine/train/evaluation.js';
+import { baseMomentum } from '../../engine/train/lr-tables.js';
+import { lrSchedule, validateScheduler } from '../../engine/train/schedules.js';
 import { TrainingRun } from '../../engine/train/run.js';
 import { PYTHON, itWithPython } from '../python-reference.js';
 
@@ -87,6 +92,16 @@ function readTemplate(name: string): { project: ProjectDoc; file: string } {
 function exportInput(run: TrainingRun, project: ProjectDoc): ModelExportInput {
   const state = run.session.program.params.map((p) => ({ key: p.key, shape: [...p.shape], kind: p.learnable ? ('param' as const) : ('buffer' as const), dtype: p.dtype }));
   return { project, analysis: run.job.analysis, state };
+}
+
+function analyzeForTrainingOf(p: ProjectDoc) {
+  return analyzeForTraining(p.graph, p.name, { batchSize: p.training.batch_size });
+}
+
+/** The state entries of an analysed graph, from the compiled program (forward only). */
+function stateOf(analysis: ReturnType<typeof analyzeForTraining>): ModelExportInput['state'] {
+  const program = compileGraph(analysis, { batchSize: 2, optimizer: OptimizerSchema.parse({ type: 'SGD' }), train: false });
+  return program.params.map((p) => ({ key: p.key, shape: [...p.shape], kind: p.learnable ? ('param' as const) : ('buffer' as const), dtype: p.dtype }));
 }
 
 function writeFolder(dir: string, files: Record<string, string>): void {
@@ -214,6 +229,98 @@ describe('train.py reads the data Netloom trains on', () => {
       await run.close();
     }
   });
+});
+
+/**
+ * For each exported folder: train.py's make_optimizer() and make_scheduler() on its model, stepped through a
+ * run of EPOCHS x STEPS; prints the lr after each scheduler step, the optimizer's hyper-parameters, and whether
+ * the saved scheduler state is plain data that a fresh scheduler resumes from.
+ */
+const OPTIM_CHECK = String.raw`
+import importlib, io, json, pickle, sys, torch
+out = {}
+for folder in sys.argv[1:]:
+    sys.path.insert(0, folder)
+    for name in ('model', 'train'):
+        sys.modules.pop(name, None)
+    train = importlib.import_module('train')
+    sys.path.pop(0)
+    torch.manual_seed(0)
+    model = train.Model()
+    optimizer = train.make_optimizer(train.model_parameters(model), train.LEARNING_RATE)
+    # before the scheduler: OneCycleLR sets the momentum (Adam's beta1) it cycles
+    group = {k: v for k, v in optimizer.param_groups[0].items() if k not in ('params', 'lr')}
+    scheduler = train.make_scheduler(optimizer, 4, 3)
+    if scheduler is None:
+        out[folder] = {'lrs': [optimizer.param_groups[0]['lr']], 'plain': True, 'resumed_tail': [], 'group': group, 'interval': train.SCHEDULER_INTERVAL}
+        continue
+    n = 3 if train.SCHEDULER_INTERVAL == 'epoch' else 12
+    lrs = [optimizer.param_groups[0]['lr']]
+    state_mid = None
+    for k in range(n):
+        optimizer.step()
+        scheduler.step()
+        lrs.append(optimizer.param_groups[0]['lr'])
+        if k == n // 2:
+            state_mid = train.scheduler_state(scheduler)
+            optimizer_mid = optimizer.state_dict()
+    data = pickle.dumps(state_mid)
+    plain = b'torch' not in data and b'collections' not in data
+    # as train.py's --resume: optimizer and scheduler made, then their states loaded
+    resumed_optimizer = train.make_optimizer(train.model_parameters(train.Model()), train.LEARNING_RATE)
+    resumed = train.make_scheduler(resumed_optimizer, 4, 3)
+    resumed_optimizer.load_state_dict(optimizer_mid)
+    train.load_scheduler_state(resumed, pickle.loads(data))
+    tail = []
+    for k in range(n // 2 + 1, n):
+        resumed_optimizer.step()
+        resumed.step()
+        tail.append(resumed_optimizer.param_groups[0]['lr'])
+    out[folder] = {'lrs': lrs, 'plain': plain, 'resumed_tail': tail, 'group': group, 'interval': train.SCHEDULER_INTERVAL}
+print(json.dumps(out))
+`;
+
+describe('train.py\'s optimizer and scheduler are the project\'s', () => {
+  const configs: Array<[name: string, optimizer: Record<string, unknown>, scheduler: Record<string, unknown> | null]> = [
+    ['sgd-step', { type: 'SGD', lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 5e-4 }, { type: 'StepLR', step_size: 1, gamma: 0.5 }],
+    ['adam-onecycle', { type: 'Adam', lr: 0.01, amsgrad: true, betas: [0.8, 0.99] }, { type: 'OneCycleLR', max_lr: 0.05 }],
+    ['adamw-cosine', { type: 'AdamW', lr: 0.002 }, { type: 'CosineAnnealingLR', T_max: 3, eta_min: 1e-5 }],
+    ['rmsprop-multistep', { type: 'RMSprop', lr: 0.01, momentum: 0.5, centered: true }, { type: 'MultiStepLR', milestones: [1, 2], gamma: 0.3 }],
+    ['adagrad-sequential', { type: 'Adagrad', lr: 0.05, lr_decay: 0.01 }, { type: 'SequentialLR', interval: 'step', milestones: [2], schedulers: [{ type: 'LinearLR', total_iters: 2 }, { type: 'ExponentialLR', gamma: 0.9 }] }],
+    ['sgd-sequential-onecycle', { type: 'SGD', lr: 0.1, momentum: 0.9 }, { type: 'SequentialLR', interval: 'step', milestones: [4], schedulers: [{ type: 'LinearLR', total_iters: 4 }, { type: 'OneCycleLR', max_lr: 0.2, three_phase: true }] }],
+    ['adam-constant', { type: 'Adam', lr: 0.003, weight_decay: 0.1 }, null],
+  ];
+
+  itTorch('every optimizer with its hyper-parameters; every scheduler\'s lr sequence equals Netloom\'s, and resumes from its saved state', () => {
+    const { project: iris } = readTemplate('iris-mlp');
+    const folders = configs.map(([name, optimizer, scheduler]) => {
+      const p = ProjectSchema.parse({ ...iris, training: { ...iris.training, epochs: 3, optimizer, scheduler } });
+      const analysis = analyzeForTrainingOf(p);
+      const dir = join(tmp, `optim-${name}`);
+      writeFolder(dir, exportPytorchCode({ project: p, analysis, state: stateOf(analysis) }));
+      return { dir, p };
+    });
+    const r = python(['-c', OPTIM_CHECK, ...folders.map((f) => f.dir)]);
+    if (r.code !== 0) throw new Error(r.err);
+    const got = JSON.parse(r.out) as Record<string, { lrs: number[]; plain: boolean; resumed_tail: number[]; group: Record<string, unknown>; interval: string | null }>;
+    for (const { dir, p } of folders) {
+      const t = p.training;
+      const g = got[dir];
+      // every hyper-parameter the project sets (or leaves to torch's default) is the optimizer's
+      for (const [k, v] of Object.entries(t.optimizer)) if (k !== 'type' && k !== 'lr') expect(g.group[k], `${dir}: ${k}`).toEqual(v);
+      if (t.optimizer.type === 'AdamW' && !('weight_decay' in t.optimizer)) expect(g.group.weight_decay).toBe(0.01);
+      if (!t.scheduler) {
+        expect([g.lrs, g.interval]).toEqual([[t.optimizer.lr], null]);
+        continue;
+      }
+      expect(g.interval).toBe(t.scheduler.interval);
+      const { scheduler } = validateScheduler(t.scheduler, { epochs: 3, stepsPerEpoch: 4, optimizer: t.optimizer.type });
+      const ours = lrSchedule(scheduler, t.optimizer.lr, baseMomentum(t.optimizer));
+      g.lrs.forEach((lr, k) => expect(Math.abs(lr - ours.lrAt(k)), `${dir}: lr after ${k} scheduler steps`).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(lr))));
+      expect(g.plain, `${dir}: the saved scheduler state is plain data`).toBe(true);
+      expect(g.resumed_tail, `${dir}: a scheduler restored mid-run goes on as the original`).toEqual(g.lrs.slice(g.lrs.length - g.resumed_tail.length));
+    }
+  }, 120_000);
 });
 
 /** The quickstart's "Accuracy: 9.0%" lines, in order. */
