@@ -1,4 +1,5 @@
 /** README.md of the exported folder: what each file is, how to run, resume and bring the weights back into Netloom. */
+import { BUILTIN_DATASETS } from '../../contract/datasets.js';
 import type { ModelExportInput } from '../model-export.js';
 import { dataPy } from './data-py.js';
 import type { ModelPyInfo } from './train-py.js';
@@ -23,10 +24,16 @@ function dataSection(input: ModelExportInput): string[] {
       'Netloom with its own decoder: JPEG pixels can differ by a few levels; PNG is exact.',
     ];
   const data = dataPy(ds);
+  const name = typeof ds === 'string' ? ds : ds.name;
+  const title = BUILTIN_DATASETS[name].title;
+  const files = name === 'cifar10'
+    ? `\`<root>/${title}/raw/cifar-10-batches-bin/*.bin\` (or \`cifar-10-binary.tar.gz\` there: the binary version, as Netloom downloads it)`
+    : `\`<root>/${title}/raw/\` (\`train-images-idx3-ubyte\`, \`train-labels-idx1-ubyte\`, \`t10k-images-idx3-ubyte\`, \`t10k-labels-idx1-ubyte\`, each may be gzipped)`;
   return [
-    `\`--data\` is ${data.dataHelp}, default \`./data\` — the folder the PyTorch quickstart's`,
-    '`datasets.FashionMNIST(root="data", download=True)` fills. Netloom\'s own copy works too:',
-    'point `--data` at the folder above the dataset\'s folder. No torchvision is needed; the files may be gzipped.',
+    `\`--data\` is ${data.dataHelp}, default \`./data\` (the folder the PyTorch quickstart's \`datasets.FashionMNIST(root="data", download=True)\``,
+    `fills). train.py reads ${files}`,
+    'with no torchvision, images as `ToTensor()` gives them (pixels / 255). Netloom\'s own data folder works too: point `--data` at the',
+    'folder above the dataset\'s folder.',
   ];
 }
 
