@@ -82,8 +82,10 @@ function header(input: ModelExportInput, cls: string): string[] {
     '# Load weights Netloom saved (a .pt state dict):',
     `#     model = ${cls}()`,
     '#     model.load_state_dict(torch.load("model.pt", weights_only=True))',
-    '# A resumable checkpoint (train.py\'s, or Netloom\'s "with optimizer" .pt) holds them under "model_state_dict":',
-    '#     model.load_state_dict(torch.load("checkpoints/last.pt", weights_only=True)["model_state_dict"])',
+    '# A resumable checkpoint (train.py\'s, or Netloom\'s "with optimizer" .pt) holds them under "model_state_dict"',
+    '# (torch 1.13\'s weights_only=True loader cannot read the optimizer\'s float settings, newer ones can; without it,',
+    '# load only files you trust):',
+    '#     model.load_state_dict(torch.load("checkpoints/last.pt", map_location="cpu")["model_state_dict"])',
     '#',
     `# Input: float32, shape ${shape(inShape)}.`,
     target
