@@ -10,6 +10,7 @@
  */
 import { NetloomError } from '../errors.js';
 import type { ModelExportInput } from './model-export.js';
+import { layerCode } from './export-pytorch/layers.js';
 import { modelPy, moduleKeys } from './export-pytorch/model-py.js';
 import { readmeMd } from './export-pytorch/readme.js';
 import { trainPy } from './export-pytorch/train-py.js';
@@ -20,6 +21,11 @@ export function exportPytorchCode(input: ModelExportInput): Record<string, strin
   if (a.issues.length || a.inputId === undefined || a.lossId === undefined)
     throw new NetloomError('NL_BAD_GRAPH', `${input.project.name}: the network has ${a.issues.length || 'structural'} problem(s) and cannot be exported as PyTorch code${a.issues[0] ? `: ${a.issues[0].message}` : ''}`,
       'Fix the problems shown on the canvas (every node between one Input and one loss), then export again.');
+  // nn.Module.train()/eval() assign self.training on every module: a child of that name makes them fail
+  const training = a.order.find((n) => !n.spec.isLoss && layerCode(n).kind === 'module' && n.doc.name.split('.').includes('training'));
+  if (training)
+    throw new NetloomError('NL_UNSUPPORTED', `node ${training.doc.name}: PyTorch cannot hold a module named "training" (nn.Module keeps its train/eval flag under that name, and model.train() would fail)`,
+      'Rename the node (for example to "training_layer") and export again; its state-dict keys follow the new name.');
   // The generated module must hold exactly the state dict Netloom has, or load_state_dict(strict=True) fails later, far from here.
   const ours = input.state.map((e) => e.key).sort().join('\n');
   const theirs = moduleKeys(input).sort().join('\n');

@@ -23,6 +23,9 @@ import { readCheckpointFile } from '../../engine/io/checkpoint.js';
 import { exportPytorchCode } from '../../engine/io/export-pytorch.js';
 import { modelClassName } from '../../engine/io/export-pytorch/model-py.js';
 import type { ModelExportInput } from '../../engine/io/model-export.js';
+import { Rng } from '../../engine/rng.js';
+import { Session } from '../../engine/runtime/session.js';
+import { saveCheckpoint } from '../../engine/train/checkpoints.js';
 import { forwardOne } from '../../engine/train/evaluation.js';
 import { baseMomentum } from '../../engine/train/lr-tables.js';
 import { lrSchedule, validateScheduler } from '../../engine/train/schedules.js';
@@ -229,6 +232,77 @@ describe('train.py reads the data Netloom trains on', () => {
       await run.close();
     }
   });
+});
+
+/**
+ * A graph with the layers the templates leave out, in every way a name can be awkward: "0" and "class" (no
+ * attribute names), "eval" and "parameters" (nn.Module's own), "wrap.forward" nested, a numbered run that is no
+ * chain, a Sequential with indices 1, 2, 3, a skip joined by Concat, a Reshape. ("training" cannot be a
+ * module in PyTorch at all: the export refuses it, see test/unit/export-pytorch.test.ts.)
+ */
+function layerZoo(): ProjectDoc {
+  const chain: Array<[string, string, Record<string, unknown>?]> = [
+    ['input', 'Input', { shape: [2, 8, 8] }], ['0', 'Conv2d', { out_channels: 4, kernel_size: 3, padding: 1 }], ['class', 'BatchNorm2d', { momentum: null }],
+    ['eval', 'LeakyReLU', { negative_slope: 0.2 }], ['up', 'ConvTranspose2d', { out_channels: 2, kernel_size: 3, stride: 2, padding: 1, output_padding: 1 }],
+    ['pool.0', 'AvgPool2d', { kernel_size: 2, count_include_pad: false }], ['pool.1', 'ELU', { alpha: 0.5 }], ['parameters', 'Flatten'],
+    ['wrap.forward', 'Linear', { out_features: 16 }], ['wrap.norm', 'LayerNorm', { eps: 1e-3 }], ['wrap.act', 'GELU', { approximate: 'tanh' }],
+    ['cat', 'Concat'], ['view', 'Reshape', { shape: [2, 16] }], ['conv1d', 'Conv1d', { out_channels: 4, kernel_size: 3, dilation: 2 }],
+    ['bn1d', 'BatchNorm1d'], ['drop', 'Dropout', { p: 0.3 }], ['flat2', 'Flatten'], ['id', 'Identity'], ['head', 'Linear', { out_features: 5 }],
+    ['lsm', 'LogSoftmax', { dim: -1 }], ['loss', 'NLLLoss'],
+  ];
+  const side: Array<[string, string, Record<string, unknown>?]> = [['seq.1', 'Linear', { out_features: 16, bias: false }], ['seq.2', 'SiLU'], ['seq.3', 'Softmax']];
+  const nodes = [...chain, ...side].map(([name, type, params]) => ({ id: name, name, type, params: params ?? {} }));
+  const edges = chain.slice(1).map(([name], i) => ({ source: chain[i][0], target: name, ...(name === 'cat' ? { targetHandle: 'in0' } : {}) }));
+  edges.push({ source: 'parameters', target: 'seq.1' }, { source: 'seq.1', target: 'seq.2' }, { source: 'seq.2', target: 'seq.3' }, { source: 'seq.3', target: 'cat', targetHandle: 'in1' });
+  return ProjectSchema.parse({ format: 'netloom-project', version: 1, name: 'Layer zoo', graph: { nodes, edges } });
+}
+
+describe('the layers no template uses', () => {
+  itTorch('awkward names and the remaining layers: strict load, eval outputs within 1e-5 of Netloom\'s', async () => {
+    const project = layerZoo();
+    const n = 16;
+    const analysis = analyzeForTraining(project.graph, 'zoo', { batchSize: n });
+    const program = compileGraph(analysis, { batchSize: n, optimizer: OptimizerSchema.parse({ type: 'SGD' }), train: false });
+    const session = new Session(program, 2);
+    try {
+      const rng = new Rng(7);
+      const values = (count: number, lo: number, hi: number) => Float32Array.from({ length: count }, () => rng.uniform(lo, hi));
+      for (const p of program.params) {
+        const count = p.shape.reduce((a, b) => a * b, 1);
+        // every tensor away from its initial value: running variances positive, a count of batches
+        const data = p.key.endsWith('num_batches_tracked') ? Float32Array.of(3) : p.key.endsWith('running_var') ? values(count, 0.5, 1.5) : values(count, -0.6, 0.6);
+        session.setParam(p.key, data);
+      }
+      const dir = join(tmp, 'zoo');
+      const state = program.params.map((p) => ({ key: p.key, shape: [...p.shape], kind: p.learnable ? ('param' as const) : ('buffer' as const), dtype: p.dtype }));
+      writeFolder(dir, exportPytorchCode({ project, analysis, state }));
+      const weights = join(dir, WEIGHTS_FILE);
+      await saveCheckpoint(weights, session);
+
+      const x = values(n * 128, -1, 1);
+      session.native.setBuffer(program.io.input, x);
+      session.native.setBuffer(program.io.labels, new Int32Array(n));
+      session.native.runStep(n, false);
+      const ours = session.native.getBuffer(program.io.logits, n) as Float32Array;
+      const xfile = join(dir, 'x.f32');
+      writeFileSync(xfile, x);
+      const outFile = join(dir, 'y.f32');
+      const r = python(['-c', HARNESS, dir, 'LayerZooModel', weights, xfile, String(n), outFile, '[2, 8, 8]']);
+      if (r.code !== 0) throw new Error(`PyTorch could not run the exported model.py:\n${r.err}\n${readFileSync(join(dir, 'model.py'), 'utf8')}`);
+      const info = JSON.parse(r.out) as { state_dict: string[] };
+      expect([...info.state_dict].sort()).toEqual(state.map((e) => e.key).sort());
+      expect(info.state_dict).toContain('0.weight');
+      expect(info.state_dict).toContain('class.running_var');
+      expect(info.state_dict).toContain('wrap.forward.weight');
+      const theirs = new Float32Array(new Uint8Array(readFileSync(outFile)).buffer);
+      expect(theirs.length).toBe(ours.length);
+      let worst = 0;
+      ours.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - theirs[i]))));
+      expect(worst, 'largest |Netloom - PyTorch|').toBeLessThanOrEqual(1e-5);
+    } finally {
+      session.close();
+    }
+  }, 120_000);
 });
 
 /**

@@ -94,15 +94,15 @@ describe('module naming', () => {
   it('a name that is a Python keyword or no identifier uses add_module; one nn.Module owns goes into _modules', () => {
     const text = model(project([
       ['input', 'Input', { shape: [4] }], ['0', 'Linear', { out_features: 4 }], ['class', 'ReLU'], ['eval', 'Linear', { out_features: 4 }],
-      ['training', 'Sigmoid'], ['wrap.forward', 'Linear', { out_features: 2 }], ['loss', 'MSELoss'],
+      ['parameters', 'Sigmoid'], ['wrap.forward', 'Linear', { out_features: 2 }], ['loss', 'MSELoss'],
     ]));
     expect(text).toContain('self.add_module("0", nn.Linear(4, 4))');
     expect(text).toContain('self.add_module("class", nn.ReLU())');
     expect(text).toContain('self._modules["eval"] = nn.Linear(4, 4)  # "eval" is also an nn.Module attribute');
-    expect(text).toContain('self._modules["training"] = nn.Sigmoid()');
+    expect(text).toContain('self._modules["parameters"] = nn.Sigmoid()');
     expect(text).toContain('self.wrap._modules["forward"] = nn.Linear(4, 2)');
     expect(forward(text)).toEqual([
-      'x = getattr(self, "0")(x)', 'x = getattr(self, "class")(x)', 'x = self._modules["eval"](x)', 'x = self._modules["training"](x)',
+      'x = getattr(self, "0")(x)', 'x = getattr(self, "class")(x)', 'x = self._modules["eval"](x)', 'x = self._modules["parameters"](x)',
       'x = self.wrap._modules["forward"](x)', 'return x',
     ]);
   });
@@ -274,6 +274,18 @@ describe('refusals', () => {
     } catch (e) {
       expect(isNetloomError(e) && e.code).toBe('NL_BAD_GRAPH');
       expect((e as Error).message).toContain('the graph has no loss node');
+    }
+  });
+
+  it('a module named "training" (nn.Module\'s train/eval flag, which model.train() assigns) is refused with a rename hint', () => {
+    const input = exportInput(project([['input', 'Input', { shape: [4] }], ['block.training', 'Linear', { out_features: 2 }], ['loss', 'MSELoss']]));
+    try {
+      exportPytorchCode(input);
+      expect.unreachable();
+    } catch (e) {
+      expect(isNetloomError(e) && e.code).toBe('NL_UNSUPPORTED');
+      expect((e as Error).message).toContain('node block.training: PyTorch cannot hold a module named "training"');
+      expect(isNetloomError(e) && e.hint).toContain('Rename the node');
     }
   });
 
