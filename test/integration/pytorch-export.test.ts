@@ -211,6 +211,41 @@ describe('train.py reads the data Netloom trains on', () => {
     }
   });
 
+  itTorch('a regression CSV (semicolons, chosen features): the same random split, standardisation and float targets', async () => {
+    const dir = join(tmp, 'houses');
+    mkdirSync(dir, { recursive: true });
+    const rng = new Rng(3);
+    const rows = Array.from({ length: 53 }, (_, i) => [(50 + rng.uniform(0, 150)).toFixed(1), String(1 + (i % 5)), rng.uniform(-1, 1).toFixed(3), (rng.uniform(1, 9) * 1e5).toFixed(0)]);
+    writeFileSync(join(dir, 'houses.csv'), ['area;rooms;noise;price', ...rows.map((r) => r.join(';'))].join('\n') + '\n');
+    const project = ProjectSchema.parse({
+      format: 'netloom-project', version: 1, name: 'Houses',
+      graph: {
+        nodes: [{ id: 'in', name: 'in', type: 'Input', params: { shape: [2] } }, { id: 'fc', name: 'fc', type: 'Linear', params: { out_features: 1 } }, { id: 'loss', name: 'loss', type: 'MSELoss', params: {} }],
+        edges: [{ source: 'in', target: 'fc' }, { source: 'fc', target: 'loss' }],
+      },
+      training: { dataset: { type: 'csv', path: 'houses.csv', label: 'price', features: ['rooms', 'area'], task: 'regression', validation_fraction: 0.25 } },
+    });
+    const file = join(dir, 'houses.json');
+    writeFileSync(file, JSON.stringify(project));
+    const run = await TrainingRun.create(project, file, { threads: 2 });
+    try {
+      const ds = run.job.dataset;
+      if (ds.kind !== 'tabular') throw new Error('a CSV project should load as tabular');
+      writeFolder(dir, exportPytorchCode(exportInput(run, project)));
+      const r = python(['-c', LOAD_DATA.replace("astype('<i8')", "astype('<f4')"), dir, dir, dir, 'train,test']);
+      if (r.code !== 0) throw new Error(r.err);
+      for (const [name, split] of [['train', ds.train], ['test', ds.test]] as const) {
+        const x = readFileSync(join(dir, `${name}-x.f32`));
+        const y = readFileSync(join(dir, `${name}-y.i64`));
+        expect(split.count, name).toBe(name === 'test' ? 13 : 40);
+        expect(x.equals(Buffer.from(split.x.buffer, split.x.byteOffset, split.x.byteLength)), `${name} features bit for bit`).toBe(true);
+        expect(y.equals(Buffer.from(split.y.buffer, split.y.byteOffset, split.y.byteLength)), `${name} targets bit for bit`).toBe(true);
+      }
+    } finally {
+      await run.close();
+    }
+  });
+
   itTorch('a built-in dataset: torchvision\'s folder layout, pixels / 255 exactly as Netloom gathers them', async () => {
     const { project, file } = readTemplate('quickstart');
     const run = await TrainingRun.create(project, file, { threads: 2 });
@@ -481,6 +516,36 @@ assert all(torch.equal(a['model_state_dict'][k], b['model_state_dict'][k]) for k
 assert a['scheduler_state_dict']['last_epoch'] == b['scheduler_state_dict']['last_epoch']
 print('same')`, join(dir, 'full', 'last.pt'), join(dir, 'resumed', 'last.pt')]);
     expect(same.out.trim(), same.err).toBe('same');
+  }, 240_000);
+
+  itTorch('a checkpoint saved mid-epoch (batch > 0) resumes after the batches it had done when the order is fixed', async () => {
+    const { project, file } = readTemplate('quickstart'); // shuffle off
+    const run = await TrainingRun.create(project, file, { limitTest: 100, threads: 2 });
+    const input = exportInput(run, project);
+    await run.close();
+    const dir = join(tmp, 'mid-epoch');
+    writeFolder(dir, exportPytorchCode(input));
+    // 640 samples: 10 batches an epoch
+    const common = ['train.py', '--epochs', '2', '--limit-train', '640', '--limit-test', '64', '--data', DATASETS];
+    expect(python([...common, '--epochs', '1'], dir).code).toBe(0);
+    const made = python(['-c', String.raw`
+import torch
+c = torch.load('checkpoints/epoch_1.pt')
+for done in (4, 10):
+    c['batch'] = done
+    torch.save(c, f'done{done}.pt')`], dir);
+    expect(made.code, made.err).toBe(0);
+    const steps = (f: string) => python(['-c', `import torch; c = torch.load('${f}'); print(c['epoch'], c['batch'], c['step'])`], dir).out.trim();
+    const resumed = python([...common, '--resume', 'done4.pt', '--checkpoint-dir', 'after4'], dir);
+    expect(resumed.out, resumed.err).toContain('Resuming from done4.pt: 1 epoch(s) done, 4 batches into the next');
+    expect(steps('after4/last.pt')).toBe('2 0 16'); // 10 steps of epoch 1 and the 6 batches left of epoch 2
+    expect(python([...common, '--resume', 'done10.pt', '--checkpoint-dir', 'after10'], dir).code).toBe(0);
+    expect(steps('after10/last.pt')).toBe('2 0 10');
+    const same = python(['-c', String.raw`
+import torch
+a, b = torch.load('checkpoints/epoch_1.pt'), torch.load('after10/last.pt')
+print(all(torch.equal(a['model_state_dict'][k], b['model_state_dict'][k]) for k in a['model_state_dict']))`], dir);
+    expect(same.out.trim(), 'nothing left to train in epoch 2: the weights are epoch 1\'s').toBe('True');
   }, 240_000);
 
   itTorch('refuses to resume mid-epoch when the batches are shuffled, and a file that is no resumable checkpoint', async () => {

@@ -7,7 +7,7 @@ import type { ModelExportInput } from '../model-export.js';
 import { forwardBody, lossInputs } from './forward.js';
 import { layerCode } from './layers.js';
 import { buildModuleTree, moduleStateOrder, registration, type ModuleSlot, type ModuleTree } from './naming.js';
-import { commentText, pyStr } from './python.js';
+import { commentText, pyNum, pyStr } from './python.js';
 
 /** The class name: `ResNet-8 (FashionMNIST)` -> ResNet8Model; NeuralNetwork when the title gives no identifier. */
 export function modelClassName(projectName: string): string {
@@ -68,6 +68,17 @@ export function moduleKeys(input: ModelExportInput): string[] {
   return moduleStateOrder(buildModuleTree(input.analysis.order), keysOf(input));
 }
 
+/** For a CSV project: the statistics its features are standardised with before they reach the model. */
+function standardizeNote(input: ModelExportInput): string[] {
+  const st = input.standardize;
+  if (!st) return [];
+  const list = (xs: readonly number[]) => `[${xs.map((v) => pyNum(v, 'float')).join(', ')}]`;
+  return [
+    `# The features (${commentText(st.columns.join(', '))}) are standardised first, with the training split's statistics:`,
+    `#     x = (x - torch.tensor(${list(st.mean)})) / torch.tensor(${list(st.std)})`,
+  ];
+}
+
 function header(input: ModelExportInput, cls: string): string[] {
   const a = input.analysis;
   const inShape = a.byId.get(a.inputId!)!.outShape ?? [];
@@ -88,6 +99,7 @@ function header(input: ModelExportInput, cls: string): string[] {
     '#     model.load_state_dict(torch.load("checkpoints/last.pt", map_location="cpu")["model_state_dict"])',
     '#',
     `# Input: float32, shape ${shape(inShape)}.`,
+    ...standardizeNote(input),
     target
       ? `# forward() returns (output, target): the ${what} ${shape(outShape)} and what ${loss.doc.type} compares it with (${target.doc.name}'s output).`
       : `# Output: the ${what}, shape ${shape(outShape)}; the loss (${loss.doc.type}) is in train.py.`,
