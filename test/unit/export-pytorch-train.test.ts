@@ -130,7 +130,7 @@ describe('README.md', () => {
     for (const text of [
       '| `model.py` |', '| `train.py` |', 'python train.py --data ./data', 'torchrun --nproc_per_node=2 train.py --data ./data',
       'torchrun --nnodes=2 --node_rank=0', '--master_addr=', '--rdzv_endpoint=', 'python train.py --data ./data --resume checkpoints/last.pt',
-      '**Import Weights**', 'netloom eval project.json --weights checkpoints/last.pt', 'from model import PyTorchQuickstartModel',
+      '**File › Import Weights…**', 'netloom eval project.json --weights checkpoints/last.pt', 'from model import PyTorchQuickstartModel',
       'model.load_state_dict(torch.load("model.pt", weights_only=True))', '<root>/FashionMNIST/raw/',
     ])
       expect(readme, text).toContain(text);

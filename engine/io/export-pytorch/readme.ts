@@ -95,7 +95,7 @@ export function readmeMd(input: ModelExportInput, model: ModelPyInfo): string {
     '## Back into Netloom',
     '',
     'The keys of `model_state_dict` are Netloom\'s, so the weights go straight back: in the app, open the project and use',
-    '**Import Weights** on `checkpoints/last.pt`; on the command line,',
+    '**File › Import Weights…** on `checkpoints/last.pt`; on the command line,',
     '',
     '    netloom eval project.json --weights checkpoints/last.pt',
     '',
