@@ -39,9 +39,9 @@ const TORCHRUN = '/usr/bin/torchrun';
 const tmp = mkdtempSync(join(tmpdir(), 'netloom-pycode-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-// Netloom writes safetensors today. Once the torch-io branch lands (Netloom writes .pt), switch this one
-// line to 'weights.pt': the harness below then loads it with torch.load(weights_only=True).
-const WEIGHTS_FILE = 'weights.safetensors';
+// Netloom's .pt, which the harness below loads with torch.load(weights_only=True), as a PyTorch user would
+// ('weights.safetensors' makes it parse safetensors instead).
+const WEIGHTS_FILE = 'weights.pt';
 
 const itTorch = itWithPython(['torch', 'numpy'], 'the PyTorch code export checks');
 
@@ -472,14 +472,6 @@ describe('train.py', () => {
     expect(info.model).toEqual(Object.fromEntries(input.state.map((e) => [e.key, [...e.shape]])));
     expect(info.params).toEqual(input.state.filter((e) => e.kind === 'param').map((_, i) => i));
 
-    // needs torch-io's .pt reader: until Netloom reads .pt, readCheckpointFile refuses it with NL_UNSUPPORTED and
-    // the comparison below cannot run. The integrator removes this condition after merging torch-io.
-    try {
-      await readCheckpointFile(last);
-    } catch (e) {
-      if (isNetloomError(e) && e.code === 'NL_UNSUPPORTED') return;
-      throw e;
-    }
     const evaluated = await TrainingRun.create(project, file, { limitTest: 500, threads: 2, weights: last });
     try {
       const report = await evaluated.test();
