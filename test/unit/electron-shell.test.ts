@@ -111,6 +111,34 @@ describe('the application menu', () => {
     }
   });
 
+  it('File ▸ Import and File ▸ Export: the model formats, each a renderer action, with the Import/Export shortcuts', () => {
+    for (const platform of ['darwin', 'win32', 'linux'] as const) {
+      const m = menu(platform);
+      const sub = (id: string) => (m.byId(id).submenu as Item[]).map((i) => [i.id, i.label, i.accelerator]);
+      expect(sub('import')).toEqual([
+        ['loadCheckpoint', 'Weights…', 'CmdOrCtrl+I'],
+        ['importOnnx', 'ONNX Model…', undefined],
+      ]);
+      expect(sub('export')).toEqual([
+        ['saveCheckpoint', 'Checkpoint (safetensors)…', 'Shift+CmdOrCtrl+E'],
+        ['exportPt', 'PyTorch State Dict (.pt)…', undefined],
+        ['exportOnnx', 'ONNX Model…', undefined],
+        ['exportPytorch', 'PyTorch Code (folder)…', undefined],
+      ]);
+      // both sit in File, after Save As
+      const file = (m.template[platform === 'darwin' ? 1 : 0]!.submenu as Item[]).map((i) => i.id ?? i.type ?? i.role);
+      expect(file.indexOf('import')).toBeGreaterThan(file.indexOf('saveAs'));
+      expect(file.indexOf('export')).toBe(file.indexOf('import') + 1);
+      for (const id of ['loadCheckpoint', 'importOnnx', 'saveCheckpoint', 'exportPt', 'exportOnnx', 'exportPytorch']) {
+        m.click(id);
+        expect(m.calls.at(-1), id).toBe(`command:${id}`);
+      }
+    }
+    // disabled (no run to export) until the renderer says otherwise
+    const idle = menu('linux', { ...allEnabled, saveCheckpoint: false, exportPt: false, exportOnnx: false, exportPytorch: true });
+    expect(['saveCheckpoint', 'exportPt', 'exportOnnx', 'exportPytorch'].map((id) => idle.byId(id).enabled)).toEqual([false, false, false, true]);
+  });
+
   it('enables items from the app state and checks the panel toggles', () => {
     const enabled = { ...allEnabled, save: false, trainPause: false, trainResume: false, trainStop: false, saveCheckpoint: false };
     const m = menu('linux', enabled, { checked: { toggleSummary: true, toggleTraining: false } });
@@ -214,7 +242,9 @@ describe('files handed to the app', () => {
     expect(commandForFile('/p/MODEL.SafeTensors')).toEqual({ command: 'open-checkpoint', path: '/p/MODEL.SafeTensors' });
     expect(commandForFile('/p/shoe.jpeg')?.command).toBe('open-image');
     expect(commandForFile('/p/notes.txt')).toBeNull();
-    expect(commandForFile('/p/weights.pth')).toBeNull();
+    // every format the engine reads weights from gets the per-node report; an ONNX model is imported as a project
+    for (const f of ['/p/weights.pth', '/p/m.pt', '/p/pytorch_model.bin']) expect(commandForFile(f), f).toEqual({ command: 'open-checkpoint', path: f });
+    expect(commandForFile('/p/model.ONNX')).toEqual({ command: 'import-onnx', path: '/p/model.ONNX' });
   });
   it('finds the files on a second launch\'s command line', () => {
     expect(filesInArgv(['/opt/Netloom/netloom', '--no-sandbox', '/home/u/a.netloom', 'b.txt', '/home/u/m.safetensors'], 1)).toEqual(['/home/u/a.netloom', '/home/u/m.safetensors']);
