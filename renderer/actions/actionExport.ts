@@ -19,7 +19,7 @@ const noRunReason = (ctx: ActionContext) =>
   runSettled(ctx) ? null : training(ctx) ? 'Pause or stop training first.' : 'Train the model first (or load weights and evaluate them).';
 const codeReason = (ctx: ActionContext) => (ctx.state().nodes.length === 0 ? 'Draw or open a model first.' : training(ctx) ? 'Pause or stop training first.' : null);
 
-function exportAction(name: string, label: string, format: Exclude<ExportFormatDto, 'safetensors'>): Action {
+function exportAction({ name, label }: { name: string; label: string }, format: Exclude<ExportFormatDto, 'safetensors'>): Action {
   return register({
     name,
     label,
@@ -33,9 +33,9 @@ function exportAction(name: string, label: string, format: Exclude<ExportFormatD
   });
 }
 
-export const actionExportPt = exportAction('exportPt', 'Export PyTorch state dict (.pt)', 'pt');
-export const actionExportOnnx = exportAction('exportOnnx', 'Export ONNX model', 'onnx');
-export const actionExportPytorch = exportAction('exportPytorch', 'Export PyTorch code (folder)', 'pytorch');
+export const actionExportPt = exportAction({ name: 'exportPt', label: 'Export PyTorch state dict (.pt)' }, 'pt');
+export const actionExportOnnx = exportAction({ name: 'exportOnnx', label: 'Export ONNX model' }, 'onnx');
+export const actionExportPytorch = exportAction({ name: 'exportPytorch', label: 'Export PyTorch code (folder)' }, 'pytorch');
 
 /**
  * Opens an imported ONNX model (the engine's importOnnx answer for `path`): the project goes on the canvas, new and
