@@ -44,7 +44,7 @@ function CheckpointLoadDialogBody() {
   };
   return (
     <PathForm
-      title="Load checkpoint"
+      title="Import weights"
       testId="dialog-checkpoint-load"
       label={`checkpoint (safetensors, PyTorch .pt/.pth/.bin or ONNX) to compare with this graph, node by node${start ? ` (a file name alone is looked for in ${start})` : ''}`}
       path={path}

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { MenuItemConstructorOptions } from 'electron';
 import { describe, expect, it } from 'vitest';
 import { commandForFile, filesInArgv } from '../../electron/files.js';
+import { DesktopHost, dialogNoun } from '../../electron/desktop-host.js';
 import { isAppUrl } from '../../electron/ipc.js';
 import { MENU_ACTIONS } from '../../engine/contract/api.js';
 import { buildMenuTemplate, RENDERER_KEYS, type MenuHandlers } from '../../electron/menu.js';
@@ -248,5 +249,43 @@ describe('files handed to the app', () => {
   });
   it('finds the files on a second launch\'s command line', () => {
     expect(filesInArgv(['/opt/Netloom/netloom', '--no-sandbox', '/home/u/a.netloom', 'b.txt', '/home/u/m.safetensors'], 1)).toEqual(['/home/u/a.netloom', '/home/u/m.safetensors']);
+  });
+});
+
+describe('the native dialogs of File ▸ Import and Export', () => {
+  /** A DesktopHost whose dialog module records what it is asked and answers `answer`. */
+  function host(answer: string) {
+    const asked: { kind: 'open' | 'save'; options: Record<string, unknown> }[] = [];
+    const dialog = {
+      showOpenDialog: async (options: Record<string, unknown>) => (asked.push({ kind: 'open', options }), { canceled: false, filePaths: [answer] }),
+      showSaveDialog: async (options: Record<string, unknown>) => (asked.push({ kind: 'save', options }), { canceled: false, filePath: answer }),
+    };
+    const h = new DesktopHost({ dialog: dialog as never, window: () => null, emit: () => {}, onMenuState: () => {}, onProjectPath: () => {}, onCloseAnswer: () => {} });
+    return { h, asked };
+  }
+
+  it('saves each export with its own filters at the proposed name; PyTorch code picks a folder', async () => {
+    const pt = host('/home/ada/m.pt');
+    expect(await pt.h.pickPath({ mode: 'save', purpose: 'torch', defaultPath: '/home/ada/mnist.pt' })).toBe('/home/ada/m.pt');
+    expect(pt.asked).toEqual([{ kind: 'save', options: expect.objectContaining({ title: 'Save PyTorch state dict', defaultPath: '/home/ada/mnist.pt', filters: [{ name: 'PyTorch state dicts', extensions: ['pt', 'pth'] }] }) }]);
+    const onnx = host('/home/ada/m.onnx');
+    await onnx.h.pickPath({ mode: 'save', purpose: 'onnx', defaultPath: '/home/ada/mnist.onnx' });
+    expect(onnx.asked[0]!.options).toMatchObject({ title: 'Save ONNX model', filters: [{ name: 'ONNX models', extensions: ['onnx'] }] });
+    const code = host('/home/ada/mnist-pytorch');
+    expect(await code.h.pickPath({ mode: 'folder', purpose: 'pytorch-folder', defaultPath: '/home/ada/mnist-pytorch' })).toBe('/home/ada/mnist-pytorch');
+    expect(code.asked[0]).toMatchObject({ kind: 'open', options: { title: 'Choose folder for the PyTorch code', filters: [], properties: ['openDirectory', 'createDirectory'] } });
+  });
+
+  it('Import ▸ Weights opens every format the engine reads weights from', async () => {
+    const w = host('/home/ada/m.pth');
+    await w.h.pickPath({ mode: 'open', purpose: 'weights' });
+    expect(w.asked[0]!.options).toMatchObject({ title: 'Open weights', properties: ['openFile'] });
+    expect((w.asked[0]!.options.filters as { extensions: string[] }[])[0]!.extensions).toEqual(['safetensors', 'pt', 'pth', 'bin', 'onnx']);
+  });
+
+  it('titles keep names and acronyms', () => {
+    expect(['Checkpoint', 'Netloom project', 'ONNX model', 'PyTorch state dict', 'CSV table', 'Image folder (one sub-folder per class)'].map(dialogNoun)).toEqual([
+      'checkpoint', 'Netloom project', 'ONNX model', 'PyTorch state dict', 'CSV table', 'image folder (one sub-folder per class)',
+    ]);
   });
 });
