@@ -52,7 +52,8 @@ export function MenuButton({ label, icon, testId, items }: { label: string; icon
 
   useEffect(() => {
     if (!open) return;
-    focusItem((all) => all[0]);
+    // the first enabled item takes the focus, so the arrows and Enter work at once
+    menu.current?.querySelector<HTMLButtonElement>('[role="menuitem"]:not([aria-disabled="true"])')?.focus();
     const away = (e: PointerEvent) => {
       if (!menu.current?.contains(e.target as Node) && !button.current?.contains(e.target as Node)) setOpen(false);
     };
@@ -94,6 +95,10 @@ export function MenuButton({ label, icon, testId, items }: { label: string; icon
           if (e.key === 'ArrowDown' && !open) {
             e.preventDefault();
             setOpen(true);
+          } else if (e.key === 'Escape' && open) {
+            // every item disabled: the focus stayed on the button
+            e.preventDefault();
+            setOpen(false);
           }
         }}
       >
