@@ -136,7 +136,7 @@ function CheckpointDialogBody({ initial }: { initial: ExportFormatDto }) {
   };
   return (
     <PathForm
-      title={spec.title}
+      title={EXPORT_FORMATS[initial].title /* the item chosen, even when the file name then picks the other checkpoint format */}
       testId="dialog-checkpoint"
       label={start ? `${spec.fileLabel} (a ${spec.extension === null ? 'folder' : 'file'} name alone is saved in ${start})` : spec.fileLabel}
       path={path}

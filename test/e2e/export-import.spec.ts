@@ -87,6 +87,8 @@ test('the Export menu: disabled formats say why; keyboard access; safetensors ex
   await dialog.getByTestId('ckpt-with-optimizer').check();
   await expect(dialog.getByTestId('dialog-path')).toHaveValue(/\.pt$/);
   await expect(dialog.getByTestId('ckpt-format-pt')).toBeChecked();
+  await expect(dialog.getByRole('heading')).toHaveText('Save checkpoint');
+  await screenshot(page, 'export-checkpoint-dialog');
   await dialog.getByTestId('ckpt-with-optimizer').uncheck();
   const file = join(server.workDir, 'mlp.safetensors');
   await dialog.getByTestId('dialog-path').fill(file);
