@@ -492,9 +492,11 @@ export class EngineService implements EngineApi {
       await run.saveCheckpoint(out, { which, withOptimizer });
       return { files: [out] };
     }
-    // a run's project has absolute dataset paths already (startRun located them); a project sent alone is located here
+    // a run's project has absolute dataset paths already (startRun located them); a project sent alone is located here.
+    // Either way nothing relative is left to resolve, so an unsaved project's missing file can stand in as home/untitled.json
     const project = run ? run.job.project : locateDataPaths(projectIo.loadProjectJson(p.project, `project "${p.project!.name}"`), p.projectPath);
-    const input = await buildExportInput(project, p.projectPath ?? path.join(os.homedir(), 'untitled.json'), run ? { weights: run.getParams(which) } : {});
+    const projectFile = p.projectPath ?? path.join(os.homedir(), 'untitled.json');
+    const input = await buildExportInput(project, projectFile, run ? { weights: run.getParams(which) } : {});
     return { files: await writeModelExport(p.format, input, out) };
   }
 
