@@ -127,6 +127,9 @@ export const TemplateDto = z.object({ id: z.string(), name: z.string(), dataset:
 export type TemplateDto = z.infer<typeof TemplateDto>;
 
 export const DirEntryDto = z.object({ name: z.string(), path: z.string(), kind: z.enum(['dir', 'file']) });
+/** Which files a folder listing shows besides the folders: a file kind of the engine's (engine/io/file-kinds.ts), or none. */
+export const ListKindDto = z.enum(['project', 'checkpoint', 'weights', 'torch', 'onnx', 'csv', 'folders']);
+export type ListKindDto = z.infer<typeof ListKindDto>;
 
 export const RecoveryDto = z.object({ project: ProjectDto, path: z.string().nullable(), savedAt: z.string() });
 
@@ -455,8 +458,12 @@ export const METHODS = {
    *  ends in .json or .netloom. An existing file is replaced only with overwrite: true, else NL_EXISTS (ask, then retry) */
   saveProject: { params: z.object({ path: z.string().min(1), project: ProjectDto, overwrite: z.boolean().optional() }), result: z.object({ path: z.string() }) },
   recentProjects: { params: z.object({}), result: z.array(z.string()) },
-  /** a folder listing for the open/save dialogs (project files and folders only) */
-  listDir: { params: z.object({ path: z.string().optional() }), result: z.object({ path: z.string(), parent: z.string().nullable(), entries: z.array(DirEntryDto) }) },
+  /** a folder listing for the open/save dialogs: folders, and the files of one kind (engine/io/file-kinds.ts; default
+   *  project files; 'folders': none) */
+  listDir: {
+    params: z.object({ path: z.string().optional(), kind: ListKindDto.optional() }),
+    result: z.object({ path: z.string(), parent: z.string().nullable(), entries: z.array(DirEntryDto) }),
+  },
   /** autosave: the unsaved state, written every few seconds; read back after a crash */
   writeRecovery: { params: z.object({ project: ProjectDto, path: z.string().nullable() }), result: z.object({}) },
   readRecovery: { params: z.object({}), result: RecoveryDto.nullable() },

@@ -33,7 +33,7 @@ import { paramForms } from './settings-forms.js';
 import { listTemplates, readTemplate } from './templates.js';
 import { batchShape, paramCount, summarize } from '../graph/summary.js';
 import * as projectIo from '../io/project.js';
-import { checkRead, checkWrite } from '../io/file-kinds.js';
+import { FILE_KINDS, checkRead, checkWrite } from '../io/file-kinds.js';
 import { TrainingRun, type HyperEdit } from '../train/run.js';
 import { buildExportInput } from '../train/export-input.js';
 import { writeModelExport } from '../io/model-export.js';
@@ -318,8 +318,9 @@ export class EngineService implements EngineApi {
     return projectIo.readRecent();
   }
 
-  async listDir({ path: dir }: Params<'listDir'>): Promise<Result<'listDir'>> {
-    return projectIo.listDir(dir);
+  async listDir({ path: dir, kind }: Params<'listDir'>): Promise<Result<'listDir'>> {
+    // only the extensions of Netloom's own file kinds are ever listed: a client learns no other file's name
+    return projectIo.listDir(dir, kind === 'folders' ? [] : FILE_KINDS[kind ?? 'project'].extensions);
   }
 
   async writeRecovery({ project, path: file }: Params<'writeRecovery'>): Promise<Result<'writeRecovery'>> {

@@ -2,12 +2,13 @@
  * EngineService in process (no transport): the catalog as data for the palette and inspector,
  * analysis results, templates, and events. Every result must satisfy its api.ts schema.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CATALOG } from '../../engine/graph/catalog.js';
-import { API_VERSION, METHODS, checkRequest, type EngineEvent, type MethodName } from '../../engine/contract/api.js';
+import { API_VERSION, ListKindDto, METHODS, checkRequest, type EngineEvent, type MethodName } from '../../engine/contract/api.js';
+import { FILE_KINDS } from '../../engine/io/file-kinds.js';
 import { EngineService } from '../../engine/host/service.js';
 import { layerDefaults } from '../../engine/host/catalog-dto.js';
 import { refusal } from '../support/rejection.js';
@@ -195,6 +196,19 @@ describe('hello, files and events', () => {
   it('listDir answers in the API shape', async () => {
     valid('listDir', await service.listDir({ path: dir }));
     await expect(service.listDir({ path: join(dir, 'missing') })).rejects.toMatchObject({ code: 'NL_IO' });
+  });
+
+  it('listDir lists the files of one kind beside the folders (the in-page chooser of Import and Export)', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'netloom-list-'));
+    mkdirSync(join(folder, 'sub'));
+    for (const f of ['a.safetensors', 'b.PT', 'c.pth', 'pytorch_model.bin', 'd.onnx', 'p.netloom', 'notes.txt', 'id_rsa']) writeFileSync(join(folder, f), 'x');
+    const names = async (kind?: ListKindDto) => (await service.listDir({ path: folder, ...(kind ? { kind } : {}) })).entries.map((e) => e.name);
+    expect(await names()).toEqual(['sub', 'p.netloom']);
+    expect(await names('weights')).toEqual(['sub', 'a.safetensors', 'b.PT', 'c.pth', 'd.onnx', 'pytorch_model.bin']);
+    expect(await names('onnx')).toEqual(['sub', 'd.onnx']);
+    expect(await names('folders')).toEqual(['sub']);
+    // every kind the contract offers is one of the engine's file kinds (or folders alone)
+    expect(ListKindDto.options.filter((k) => k !== 'folders').sort()).toEqual(Object.keys(FILE_KINDS).sort());
   });
 });
 
