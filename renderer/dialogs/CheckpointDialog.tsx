@@ -148,6 +148,7 @@ function CheckpointDialogBody({ initial }: { initial: ExportFormatDto }) {
       confirmLabel={replacing ? 'Replace' : spec.extension === null ? 'Export' : initial === 'safetensors' ? 'Save' : 'Export'}
       error={error}
       browse={spec.browse}
+      list={{ kind: spec.list, mode: 'save' }}
     >
       {checkpoint && <CheckpointFormatChoice format={format as 'safetensors' | 'pt'} onChange={chooseFormat} />}
       {runId ? (

@@ -55,6 +55,7 @@ function CheckpointLoadDialogBody() {
       confirmLabel={busy ? 'Checking…' : 'Check'}
       error={error}
       browse={{ mode: 'open', purpose: 'weights' }}
+      list={{ kind: 'weights', mode: 'open' }}
     />
   );
 }

@@ -58,6 +58,7 @@ function ImportOnnxDialogBody() {
       confirmLabel={busy ? 'Importing…' : 'Import'}
       error={error}
       browse={{ mode: 'open', purpose: 'onnx' }}
+      list={{ kind: 'onnx', mode: 'open' }}
     />
   );
 }

@@ -4,7 +4,7 @@
  * (dialogs/CheckpointDialog.tsx) and the actions (actions/actionExport.ts) read these; nothing here
  * talks to the engine, so test/unit/renderer-export.test.ts checks it as is.
  */
-import type { ExportFormatDto, PathPurposeDto } from '../../engine/contract/api';
+import type { ExportFormatDto, ListKindDto, PathPurposeDto } from '../../engine/contract/api';
 import { baseName, slugOf } from './paths';
 
 export interface ExportFormatSpec {
@@ -16,6 +16,8 @@ export interface ExportFormatSpec {
   extension: string | null;
   /** what Browse… asks the operating system for */
   browse: { mode: 'save' | 'folder'; purpose: PathPurposeDto };
+  /** what a browser tab's in-page chooser lists beside the folders */
+  list: ListKindDto;
   /** the weights are optional (PyTorch code exports without them) */
   weightsOptional: boolean;
   /** the file can hold the optimizer state and the training position (resumable) */
@@ -30,6 +32,7 @@ export const EXPORT_FORMATS: Readonly<Record<ExportFormatDto, ExportFormatSpec>>
     fileLabel: 'safetensors file',
     extension: '.safetensors',
     browse: { mode: 'save', purpose: 'checkpoint' },
+    list: 'checkpoint',
     weightsOptional: false,
     resumable: true,
     noun: 'checkpoint',
@@ -39,6 +42,7 @@ export const EXPORT_FORMATS: Readonly<Record<ExportFormatDto, ExportFormatSpec>>
     fileLabel: 'PyTorch file (.pt or .pth)',
     extension: '.pt',
     browse: { mode: 'save', purpose: 'torch' },
+    list: 'torch',
     weightsOptional: false,
     resumable: true,
     noun: 'PyTorch state dict',
@@ -48,6 +52,7 @@ export const EXPORT_FORMATS: Readonly<Record<ExportFormatDto, ExportFormatSpec>>
     fileLabel: 'ONNX file',
     extension: '.onnx',
     browse: { mode: 'save', purpose: 'onnx' },
+    list: 'onnx',
     weightsOptional: false,
     resumable: false,
     noun: 'ONNX model',
@@ -57,6 +62,7 @@ export const EXPORT_FORMATS: Readonly<Record<ExportFormatDto, ExportFormatSpec>>
     fileLabel: 'folder for model.py and train.py (created if missing)',
     extension: null,
     browse: { mode: 'folder', purpose: 'pytorch-folder' },
+    list: 'folders',
     weightsOptional: true,
     resumable: false,
     noun: 'PyTorch code',

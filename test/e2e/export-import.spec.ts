@@ -103,7 +103,14 @@ test('the Export menu: disabled formats say why; keyboard access; safetensors ex
   await page.getByTestId('menu-import-weights').click();
   const load = page.getByTestId('dialog-checkpoint-load');
   await expect(load).toContainText('safetensors, PyTorch .pt/.pth/.bin or ONNX');
-  await load.getByTestId('dialog-path').fill(file);
+  // the in-page chooser follows the folder typed and lists the weights files there (and folders), nothing else
+  for (const other of ['notes.txt', 'model.pth', 'model.onnx']) writeFileSync(join(server.workDir, other), 'x');
+  await load.getByTestId('dialog-path').fill(`${server.workDir}/`);
+  const listing = load.getByTestId('dialog-listing');
+  await expect(listing.getByTestId('dialog-entry-mlp.safetensors')).toBeVisible();
+  await expect(listing.locator('.file-entry')).toHaveText(['◆mlp.safetensors', '◆model.onnx', '◆model.pth']);
+  await listing.getByTestId('dialog-entry-mlp.safetensors').click();
+  await expect(load.getByTestId('dialog-path')).toHaveValue(file);
   await screenshot(page, 'import-weights-dialog');
   await load.getByTestId('dialog-confirm').click();
   await expect(load).toBeHidden();
