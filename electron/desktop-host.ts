@@ -26,6 +26,14 @@ export interface DesktopHostOptions {
 
 const EMPTY_STATE: AppStateDto = { title: 'Netloom', projectPath: null, dirty: false, training: false, enabled: {}, checked: {} };
 
+/**
+ * A dialog title's noun after "Save"/"Open": a plain word lower-cased ("Checkpoint" -> "checkpoint"), names and
+ * acronyms kept ("Netloom project", "ONNX model", "PyTorch state dict", "CSV table").
+ */
+export function dialogNoun(title: string): string {
+  return /^[A-Z][a-z]+\b/.test(title) && !/^Netloom\b/.test(title) ? title[0]!.toLowerCase() + title.slice(1) : title;
+}
+
 export class DesktopHost implements HostBridge {
   state: AppStateDto = EMPTY_STATE;
   private ready = false;
@@ -43,12 +51,12 @@ export class DesktopHost implements HostBridge {
     // Start where the project lives; an unsaved project starts in the home folder, never the app's own folder.
     const start = defaultPath ?? (this.state.projectPath ? path.dirname(this.state.projectPath) : os.homedir());
     if (mode === 'save') {
-      const options: SaveDialogOptions = { title: `Save ${spec.title.toLowerCase()}`, defaultPath: start, filters: spec.filters, properties: ['createDirectory', 'showOverwriteConfirmation'] };
+      const options: SaveDialogOptions = { title: `Save ${dialogNoun(spec.title)}`, defaultPath: start, filters: spec.filters, properties: ['createDirectory', 'showOverwriteConfirmation'] };
       const r = win ? await this.opts.dialog.showSaveDialog(win, options) : await this.opts.dialog.showSaveDialog(options);
       return r.canceled || !r.filePath ? null : r.filePath;
     }
     const options: OpenDialogOptions = {
-      title: `Open ${spec.title.toLowerCase()}`,
+      title: `${mode === 'folder' ? 'Choose' : 'Open'} ${dialogNoun(spec.title)}`,
       defaultPath: start,
       filters: mode === 'folder' ? [] : spec.filters,
       properties: mode === 'folder' ? ['openDirectory', 'createDirectory'] : ['openFile'],

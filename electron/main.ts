@@ -144,7 +144,7 @@ function openLaunchFiles(ctx: AppContext): void {
 function openFile(ctx: AppContext, file: string): void {
   const c = commandForFile(file);
   if (!c) {
-    log(`netloom: not opening ${file}: Netloom opens projects (.netloom, .json), checkpoints (.safetensors) and images`);
+    log(`netloom: not opening ${file}: Netloom opens projects (.netloom, .json), checkpoints (.safetensors, .pt, .pth, .bin), ONNX models and images`);
     return;
   }
   ctx.host.command(c.command, c.path);

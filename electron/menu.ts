@@ -88,8 +88,21 @@ export function buildMenuTemplate(input: MenuInput, h: MenuHandlers): MenuItemCo
       action('save', 'Save', 'CmdOrCtrl+S'),
       action('saveAs', 'Save As…', 'Shift+CmdOrCtrl+S'),
       { type: 'separator' },
-      action('loadCheckpoint', 'Import Weights…', 'CmdOrCtrl+I'),
-      { label: 'Export', submenu: [action('saveCheckpoint', 'Checkpoint (safetensors)…', 'Shift+CmdOrCtrl+E')] },
+      {
+        id: 'import',
+        label: 'Import',
+        submenu: [action('loadCheckpoint', 'Weights…', 'CmdOrCtrl+I'), action('importOnnx', 'ONNX Model…')],
+      },
+      {
+        id: 'export',
+        label: 'Export',
+        submenu: [
+          action('saveCheckpoint', 'Checkpoint (safetensors)…', 'Shift+CmdOrCtrl+E'),
+          action('exportPt', 'PyTorch State Dict (.pt)…'),
+          action('exportOnnx', 'ONNX Model…'),
+          action('exportPytorch', 'PyTorch Code (folder)…'),
+        ],
+      },
       { type: 'separator' },
       { id: 'datasetFolder', label: 'Dataset Folder…', click: () => h.datasetFolder() },
       { type: 'separator' },

@@ -15,6 +15,7 @@ import { CheckpointLoadDialog } from './dialogs/CheckpointLoadDialog';
 import { ConfirmDialog } from './dialogs/ConfirmDialog';
 import { FileDialog } from './dialogs/FileDialog';
 import { HelpOverlay } from './dialogs/HelpOverlay';
+import { ImportOnnxDialog } from './dialogs/ImportOnnxDialog';
 import { NewDialog } from './dialogs/NewDialog';
 import { RecoverDialog } from './dialogs/RecoverDialog';
 import { useAnalysis } from './hooks/useAnalysis';
@@ -78,6 +79,7 @@ export function App({ client }: { client: EngineClient }) {
         <RecoverDialog />
         <CheckpointDialog />
         <CheckpointLoadDialog />
+        <ImportOnnxDialog />
         <HelpOverlay />
         <Toasts />
       </div>

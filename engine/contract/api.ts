@@ -127,6 +127,9 @@ export const TemplateDto = z.object({ id: z.string(), name: z.string(), dataset:
 export type TemplateDto = z.infer<typeof TemplateDto>;
 
 export const DirEntryDto = z.object({ name: z.string(), path: z.string(), kind: z.enum(['dir', 'file']) });
+/** Which files a folder listing shows besides the folders: a file kind of the engine's (engine/io/file-kinds.ts), or none. */
+export const ListKindDto = z.enum(['project', 'checkpoint', 'weights', 'torch', 'onnx', 'csv', 'folders']);
+export type ListKindDto = z.infer<typeof ListKindDto>;
 
 export const RecoveryDto = z.object({ project: ProjectDto, path: z.string().nullable(), savedAt: z.string() });
 
@@ -273,6 +276,13 @@ export const NodeLoadDto = z.object({
 
 const RunId = z.object({ runId: z.string().min(1) });
 
+/** What File ▸ Export writes: a safetensors or PyTorch (.pt) state dict, an ONNX model, or PyTorch code (a folder). */
+export const ExportFormatDto = z.enum(['safetensors', 'pt', 'onnx', 'pytorch']);
+export type ExportFormatDto = z.infer<typeof ExportFormatDto>;
+
+/** What the engine tells about a load beyond the per-node report (e.g. DataParallel's 'module.' prefix dropped). */
+const LoadNotes = z.array(z.string()).optional();
+
 /** One CSV row in the dataset view: feature values as the file has them; class index (classification) or target value (regression). */
 export const TableRowDto = z.object({ values: z.array(z.number()), label: z.number() });
 export type TableRowDto = z.infer<typeof TableRowDto>;
@@ -393,8 +403,12 @@ export const HostInfoDto = z.object({
 });
 export type HostInfoDto = z.infer<typeof HostInfoDto>;
 
-/** What a file dialog is for: it picks the title, the file filters and the starting folder. */
-export const PathPurposeDto = z.enum(['project', 'checkpoint', 'image-folder', 'csv', 'dataset-root', 'image']);
+/**
+ * What a file dialog is for: it picks the title, the file filters and the starting folder. 'checkpoint' saves a
+ * safetensors file; 'weights' opens a checkpoint of any format the engine reads (safetensors, .pt/.pth/.bin, .onnx);
+ * 'torch' saves a .pt/.pth, 'onnx' opens or saves an ONNX model, 'pytorch-folder' is the folder PyTorch code goes in.
+ */
+export const PathPurposeDto = z.enum(['project', 'checkpoint', 'weights', 'torch', 'onnx', 'pytorch-folder', 'image-folder', 'csv', 'dataset-root', 'image']);
 export type PathPurposeDto = z.infer<typeof PathPurposeDto>;
 
 /**
@@ -402,7 +416,7 @@ export type PathPurposeDto = z.infer<typeof PathPurposeDto>;
  * whether each is enabled (AppStateDto.enabled) and runs one when app.command names it.
  */
 export const MENU_ACTIONS = [
-  'new', 'open', 'save', 'saveAs', 'loadCheckpoint', 'saveCheckpoint',
+  'new', 'open', 'save', 'saveAs', 'loadCheckpoint', 'importOnnx', 'saveCheckpoint', 'exportPt', 'exportOnnx', 'exportPytorch',
   'undo', 'redo', 'copy', 'paste', 'delete', 'duplicate', 'selectAll',
   'zoomIn', 'zoomOut', 'fitView', 'autoLayout', 'toggleSummary', 'toggleTraining', 'toggleDataset', 'toggleTheme',
   'trainStart', 'trainPause', 'trainResume', 'trainStop', 'evaluate',
@@ -444,8 +458,12 @@ export const METHODS = {
    *  ends in .json or .netloom. An existing file is replaced only with overwrite: true, else NL_EXISTS (ask, then retry) */
   saveProject: { params: z.object({ path: z.string().min(1), project: ProjectDto, overwrite: z.boolean().optional() }), result: z.object({ path: z.string() }) },
   recentProjects: { params: z.object({}), result: z.array(z.string()) },
-  /** a folder listing for the open/save dialogs (project files and folders only) */
-  listDir: { params: z.object({ path: z.string().optional() }), result: z.object({ path: z.string(), parent: z.string().nullable(), entries: z.array(DirEntryDto) }) },
+  /** a folder listing for the open/save dialogs: folders, and the files of one kind (engine/io/file-kinds.ts; default
+   *  project files; 'folders': none) */
+  listDir: {
+    params: z.object({ path: z.string().optional(), kind: ListKindDto.optional() }),
+    result: z.object({ path: z.string(), parent: z.string().nullable(), entries: z.array(DirEntryDto) }),
+  },
   /** autosave: the unsaved state, written every few seconds; read back after a crash */
   writeRecovery: { params: z.object({ project: ProjectDto, path: z.string().nullable() }), result: z.object({}) },
   readRecovery: { params: z.object({}), result: RecoveryDto.nullable() },
@@ -514,12 +532,39 @@ export const METHODS = {
     params: RunId.extend({ path: z.string().min(1), dryRun: z.boolean().optional() }),
     result: z.object({ ok: z.boolean(), loaded: z.boolean(), nodes: z.array(NodeLoadDto), unassigned: z.array(z.string()), problems: z.array(z.string()), hasOptimizerState: z.boolean(),
       /** saved with the training position (withOptimizer): startRun can resume from it */
-      resumable: z.boolean() }),
+      resumable: z.boolean(), notes: LoadNotes }),
   },
   /** compares a checkpoint with a graph (no run needed): the same per-node report; loads nothing */
   graphCheckpointReport: {
     params: z.object({ graph: GraphDto, path: z.string().min(1) }),
-    result: z.object({ ok: z.boolean(), nodes: z.array(NodeLoadDto), unassigned: z.array(z.string()), problems: z.array(z.string()), hasOptimizerState: z.boolean(), resumable: z.boolean() }),
+    result: z.object({ ok: z.boolean(), nodes: z.array(NodeLoadDto), unassigned: z.array(z.string()), problems: z.array(z.string()), hasOptimizerState: z.boolean(), resumable: z.boolean(), notes: LoadNotes }),
+  },
+  /** File ▸ Export: the run's weights (last or best) as a safetensors or .pt state dict (withOptimizer, last only: resumable,
+   *  the .pt in PyTorch's checkpoint layout), an ONNX model, or PyTorch code in a folder (with model.pt when there are
+   *  weights). The run's own project is exported (its weights fit it); without a run only 'pytorch' works (code only),
+   *  from `project` (saved at `projectPath`, which relative dataset paths resolve against). A file gets the format's
+   *  extension unless it has one; an existing file is replaced only with overwrite: true, else NL_EXISTS */
+  exportModel: {
+    params: z
+      .object({
+        format: ExportFormatDto,
+        path: z.string().min(1),
+        runId: z.string().min(1).optional(),
+        project: ProjectDto.optional(),
+        projectPath: z.string().min(1).optional(),
+        which: z.enum(['last', 'best']).default('last'),
+        withOptimizer: z.boolean().default(false),
+        overwrite: z.boolean().optional(),
+      })
+      .refine((p) => p.runId !== undefined || p.project !== undefined, { message: 'give runId (a run\'s weights) or project (PyTorch code without weights)' }),
+    result: z.object({ files: z.array(z.string()) }),
+  },
+  /** File ▸ Import ▸ ONNX Model: the model as a new, unsaved project (layers, names, training defaults), its weights
+   *  written to a safetensors file (`weights`, in the engine's temporary folder) to compare with the graph and load
+   *  (graphCheckpointReport, startRun's checkpoint), and what the user should know about the import */
+  importOnnx: {
+    params: z.object({ path: z.string().min(1) }),
+    result: z.object({ project: ProjectDto, weights: z.string(), notes: z.array(z.string()) }),
   },
 
   /** a dataset at a glance: classes, per-class counts of both splits, the first perClass training images of each class,

@@ -33,8 +33,11 @@ import { paramForms } from './settings-forms.js';
 import { listTemplates, readTemplate } from './templates.js';
 import { batchShape, paramCount, summarize } from '../graph/summary.js';
 import * as projectIo from '../io/project.js';
-import { checkRead, checkWrite } from '../io/file-kinds.js';
+import { FILE_KINDS, checkRead, checkWrite } from '../io/file-kinds.js';
 import { TrainingRun, type HyperEdit } from '../train/run.js';
+import { buildExportInput } from '../train/export-input.js';
+import { writeModelExport } from '../io/model-export.js';
+import { checkExportRequest, exportTarget, importOnnxProject } from './model-files.js';
 import { DatasetCache, datasetBytes } from '../train/dataset-cache.js';
 import { RUN_IDLE_MS, RunKeeper, SYSTEM_TIMERS, type RunClient, type Timers } from './run-keeper.js';
 import { withAbsoluteDataPaths } from '../train/job-dataset.js';
@@ -81,6 +84,8 @@ export interface EngineServiceOptions {
   runIdleMs?: number;
   /** the clock for that (tests pass their own) */
   timers?: Timers;
+  /** where File ▸ Import ▸ ONNX Model puts the imported weights (default: <os temp>/netloom-imports) */
+  importsDir?: string;
 }
 
 /**
@@ -116,9 +121,11 @@ export class EngineService implements EngineApi {
   private readonly datasetCache = new DatasetCache();
   /** closes the runs whose clients (tabs of `netloom serve`) are gone */
   private readonly keeper: RunKeeper;
+  private readonly importsDir: string;
 
   constructor(opts: EngineServiceOptions = {}) {
     this.templatesDirOption = opts.templatesDir;
+    this.importsDir = opts.importsDir ?? path.join(os.tmpdir(), 'netloom-imports');
     this.datasetLoad = opts.datasetLoad;
     this.host = opts.host;
     this.keeper = new RunKeeper({
@@ -311,8 +318,9 @@ export class EngineService implements EngineApi {
     return projectIo.readRecent();
   }
 
-  async listDir({ path: dir }: Params<'listDir'>): Promise<Result<'listDir'>> {
-    return projectIo.listDir(dir);
+  async listDir({ path: dir, kind }: Params<'listDir'>): Promise<Result<'listDir'>> {
+    // only the extensions of Netloom's own file kinds are ever listed: a client learns no other file's name
+    return projectIo.listDir(dir, kind === 'folders' ? [] : FILE_KINDS[kind ?? 'project'].extensions);
   }
 
   async writeRecovery({ project, path: file }: Params<'writeRecovery'>): Promise<Result<'writeRecovery'>> {
@@ -351,7 +359,7 @@ export class EngineService implements EngineApi {
   async startRun({ project, overrides, checkpoint, evaluateOnly, tag, path: file }: Params<'startRun'>): Promise<Result<'startRun'>> {
     const doc = locateDataPaths(projectIo.loadProjectJson(project, `project "${project.name}"`), file);
     await checkDatasetFile(doc.training.dataset);
-    if (checkpoint) await checkRead('checkpoint', checkpoint.path);
+    if (checkpoint) await checkRead('weights', checkpoint.path);
     // This service is an interactive host's (the desktop app, netloom serve): its training yields the CPU to the
     // host's event loop and the UI. The command line trains at normal priority.
     loadBinding().setBackgroundPriority(true);
@@ -459,15 +467,43 @@ export class EngineService implements EngineApi {
 
   async checkpointReport({ runId, path: file, dryRun }: Params<'checkpointReport'>): Promise<Result<'checkpointReport'>> {
     const { run } = this.getRunEntry(runId);
-    return run.loadCheckpointReport(await checkRead('checkpoint', file), { dryRun });
+    return run.loadCheckpointReport(await checkRead('weights', file), { dryRun });
   }
 
   /** The per-node report against a graph as drawn: its state-dict keys come from compiling it (no data, no run). */
   async graphCheckpointReport({ graph, path: file }: Params<'graphCheckpointReport'>): Promise<Result<'graphCheckpointReport'>> {
     const analysis = analyzeForTraining(graph as GraphDoc, 'the canvas', { batchSize: 1 });
     const program = compileGraph(analysis, { batchSize: 1, optimizer: OptimizerSchema.parse({ type: DEFAULT_OPTIMIZER }), train: false });
-    const { tensors, metadata } = await readCheckpoint(await checkRead('checkpoint', file));
+    const { tensors, metadata } = await readCheckpoint(await checkRead('weights', file));
     return { ...loadReport((graph as GraphDoc).nodes, program.params, tensors), resumable: 'netloom.step' in metadata };
+  }
+
+  /**
+   * File ▸ Export. A run's project is exported with its weights (they fit it by construction, whatever the canvas
+   * shows now); safetensors and .pt go through the run's own checkpoint writer, so a resumable file (withOptimizer)
+   * is written exactly as Save checkpoint and `netloom train --save` write it. Without a run, PyTorch code only.
+   */
+  async exportModel(p: Params<'exportModel'>): Promise<Result<'exportModel'>> {
+    const which = p.which ?? 'last';
+    const withOptimizer = p.withOptimizer ?? false;
+    const run = p.runId !== undefined ? this.getRunEntry(p.runId).run : undefined;
+    checkExportRequest(p.format, { hasRun: run !== undefined, withOptimizer });
+    const out = await exportTarget(p.format, p.path, p.overwrite);
+    if (run && (p.format === 'safetensors' || p.format === 'pt')) {
+      await run.saveCheckpoint(out, { which, withOptimizer });
+      return { files: [out] };
+    }
+    // a run's project has absolute dataset paths already (startRun located them); a project sent alone is located here.
+    // Either way nothing relative is left to resolve, so an unsaved project's missing file can stand in as home/untitled.json
+    const project = run ? run.job.project : locateDataPaths(projectIo.loadProjectJson(p.project, `project "${p.project!.name}"`), p.projectPath);
+    const projectFile = p.projectPath ?? path.join(os.homedir(), 'untitled.json');
+    const input = await buildExportInput(project, projectFile, run ? { weights: run.getParams(which) } : {});
+    return { files: await writeModelExport(p.format, input, out) };
+  }
+
+  /** File ▸ Import ▸ ONNX Model: a new project and its weights (written to a file of their own, see model-files.ts). */
+  async importOnnx({ path: file }: Params<'importOnnx'>): Promise<Result<'importOnnx'>> {
+    return importOnnxProject(file, this.importsDir);
   }
 
   // ---- training settings -----------------------------------------------------------------------

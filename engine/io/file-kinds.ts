@@ -19,7 +19,7 @@ import { NetloomError } from '../errors.js';
 import { PROJECT_EXTENSIONS } from './project.js';
 import { kindOf } from './read-file.js';
 
-export type FileKind = 'project' | 'checkpoint' | 'csv';
+export type FileKind = 'project' | 'checkpoint' | 'weights' | 'torch' | 'onnx' | 'csv';
 
 export interface FileKindSpec {
   /** "Netloom projects", as in "Netloom opens Netloom projects only from …" */
@@ -31,7 +31,14 @@ export interface FileKindSpec {
 export const FILE_KINDS: Readonly<Record<FileKind, FileKindSpec>> = {
   // .json first: what a name without an extension has always been saved as
   project: { plural: 'projects', extensions: ['.json', ...PROJECT_EXTENSIONS.filter((e) => e !== '.json')] },
+  // what Save checkpoint writes (Netloom's own format)
   checkpoint: { plural: 'checkpoints', extensions: ['.safetensors'] },
+  // what is read as weights: readCheckpointFile tells the format from the bytes; these are the names PyTorch,
+  // Hugging Face (pytorch_model.bin) and ONNX give the files it reads
+  weights: { plural: 'checkpoints', extensions: ['.safetensors', '.pt', '.pth', '.bin', '.onnx'] },
+  // File ▸ Export: a PyTorch state dict (torch.save's zip) and an ONNX model
+  torch: { plural: 'PyTorch state dicts', extensions: ['.pt', '.pth'] },
+  onnx: { plural: 'ONNX models', extensions: ['.onnx'] },
   // not .txt: too many other files (recovery codes, notes) end in it; a table is one rename away
   csv: { plural: 'CSV tables', extensions: ['.csv', '.tsv'] },
 };

@@ -324,18 +324,19 @@ function expandHome(p: string): string {
   return p;
 }
 
-function isProjectName(name: string): boolean {
+function hasExtension(name: string, extensions: readonly string[]): boolean {
   const lower = name.toLowerCase();
-  return PROJECT_EXTENSIONS.some((e) => lower.endsWith(e));
+  return extensions.some((e) => lower.endsWith(e));
 }
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
 /**
- * A folder's sub-folders and project files (.json, .netloom), folders first, each sorted by
- * name; hidden entries (dot names) are left out. Default: the home folder, else the cwd.
+ * A folder's sub-folders and project files (.json, .netloom; or the files of `extensions`: the app's in-page
+ * file chooser lists checkpoints too), folders first, each sorted by name; hidden entries (dot names) are
+ * left out. Default: the home folder, else the cwd.
  */
-export async function listDir(dir?: string): Promise<DirListing> {
+export async function listDir(dir?: string, extensions: readonly string[] = PROJECT_EXTENSIONS): Promise<DirListing> {
   const start = dir !== undefined && dir !== '' ? dir : os.homedir() || process.cwd();
   const abs = path.resolve(expandHome(start));
   let dirents: import('node:fs').Dirent[];
@@ -362,7 +363,7 @@ export async function listDir(dir?: string): Promise<DirListing> {
       const st = await fsp.stat(full).catch(() => undefined);
       kind = st?.isDirectory() ? 'dir' : st?.isFile() ? 'file' : undefined;
     }
-    if (kind === 'dir' || (kind === 'file' && isProjectName(d.name))) entries.push({ name: d.name, path: full, kind });
+    if (kind === 'dir' || (kind === 'file' && hasExtension(d.name, extensions))) entries.push({ name: d.name, path: full, kind });
   }
   entries.sort((a, b) => (a.kind === b.kind ? collator.compare(a.name, b.name) : a.kind === 'dir' ? -1 : 1));
   const up = path.dirname(abs);

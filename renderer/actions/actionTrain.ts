@@ -222,5 +222,5 @@ export const actionLoadCheckpoint = register({
  */
 export async function checkpointReportForGraph(ctx: ActionContext, path: string): Promise<CheckpointReportView> {
   const r = await ctx.api.graphCheckpointReport({ graph: ctx.state().toProject().graph, path });
-  return { path, ok: r.ok, nodes: r.nodes, unassigned: r.unassigned, problems: r.problems, resumable: r.resumable };
+  return { path, ok: r.ok, nodes: r.nodes, unassigned: r.unassigned, problems: r.problems, resumable: r.resumable, ...(r.notes?.length ? { notes: r.notes } : {}) };
 }

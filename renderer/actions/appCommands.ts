@@ -8,6 +8,8 @@
  *                       (the main process already did the edit in it through Chromium); cut = copy + delete
  *   open-project        open that file (after the unsaved-changes question)
  *   open-checkpoint     compare it with the graph, node by node (as Load checkpoint's Check), in the Training panel
+ *   import-onnx         import the ONNX model as a new project (after the unsaved-changes question), its weights
+ *                       waiting in the per-node report (File ▸ Import ▸ ONNX Model)
  *   open-image          the engine has no way to hand the page an image file's pixels: say to drop it on the
  *                       window instead (hooks/useGlobalDrop.ts takes dropped images)
  *   close-request       actions/closeRequest.ts
@@ -22,6 +24,7 @@ import { actionPaste } from './actionPaste';
 import { actionRedo } from './actionRedo';
 import { actionSelectAll } from './actionSelectAll';
 import { checkpointReportForGraph } from './actionTrain';
+import { importOnnxModel } from './actionExport';
 import { actionUndo } from './actionUndo';
 import { closeRequest } from './closeRequest';
 import { guardUnsaved, openPath } from './projectOps';
@@ -90,6 +93,9 @@ export async function handleAppCommand(command: string, path?: string): Promise<
         return;
       case 'open-checkpoint':
         if (needPath(command, path)) await openCheckpoint(ctx, path);
+        return;
+      case 'import-onnx':
+        if (needPath(command, path)) guardUnsaved(() => void importOnnxModel(ctx, path).catch((e) => reportError(e, 'Import ONNX model')), 'Importing an ONNX model');
         return;
       case 'open-image':
         if (needPath(command, path)) openImage(path);

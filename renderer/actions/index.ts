@@ -17,6 +17,7 @@ export { actionZoomIn, actionZoomOut } from './actionZoom';
 export { actionToggleSummary, actionToggleTraining, actionToggleDataset } from './actionPanels';
 export { actionToggleTheme } from './actionToggleTheme';
 export { actionTrainStart, actionTrainPause, actionTrainResume, actionTrainStop, actionEvaluate, actionSaveCheckpoint, actionLoadCheckpoint, actionTrainFromCheckpoint } from './actionTrain';
+export { actionImportOnnx, actionExportPt, actionExportOnnx, actionExportPytorch } from './actionExport';
 export { actionHelp } from './actionHelp';
 export { actionAddLayer } from './actionAddLayer';
 export { actionConnect } from './actionConnect';

@@ -1,6 +1,8 @@
 /**
- * Load checkpoint: a safetensors path (the engine machine's) compared with the current graph node
- * by node (a dry run: nothing is loaded). The report shows in the Training panel and on the nodes.
+ * File ▸ Import ▸ Weights (the Training panel's Load checkpoint): a checkpoint path (the engine machine's) in any
+ * format the engine reads (safetensors, PyTorch .pt/.pth/.bin, ONNX: it tells them by their bytes) compared with
+ * the current graph node by node (a dry run: nothing is loaded). The report, with the engine's notes (a
+ * DataParallel 'module.' prefix dropped), shows in the Training panel and on the nodes.
  */
 import { useState } from 'react';
 import { checkpointReportForGraph } from '../actions/actionTrain';
@@ -42,9 +44,9 @@ function CheckpointLoadDialogBody() {
   };
   return (
     <PathForm
-      title="Load checkpoint"
+      title="Import weights"
       testId="dialog-checkpoint-load"
-      label={`safetensors file to compare with this graph, node by node${start ? ` (a file name alone is looked for in ${start})` : ''}`}
+      label={`checkpoint (safetensors, PyTorch .pt/.pth/.bin or ONNX) to compare with this graph, node by node${start ? ` (a file name alone is looked for in ${start})` : ''}`}
       path={path}
       onPathChange={setPath}
       onSubmit={() => void check()}
@@ -52,7 +54,8 @@ function CheckpointLoadDialogBody() {
       busy={busy}
       confirmLabel={busy ? 'Checking…' : 'Check'}
       error={error}
-      browse={{ mode: 'open', purpose: 'checkpoint' }}
+      browse={{ mode: 'open', purpose: 'weights' }}
+      list={{ kind: 'weights', mode: 'open' }}
     />
   );
 }

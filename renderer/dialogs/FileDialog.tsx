@@ -15,8 +15,8 @@ import { baseName, isAbsolutePath, joinPath as join, projectFileName as fileName
 import { useStore } from '../state/store';
 import { Modal } from './Modal';
 
-type Listing = { path: string; parent: string | null; entries: { name: string; path: string; kind: 'dir' | 'file' }[] };
-type DirEntry = Listing['entries'][number];
+export type Listing = { path: string; parent: string | null; entries: { name: string; path: string; kind: 'dir' | 'file' }[] };
+export type DirEntry = Listing['entries'][number];
 type DialogProblem = { message: string; hint?: string };
 
 // '~' is expanded by the engine for project files (openProject, saveProject): not joined to the folder shown
@@ -179,7 +179,7 @@ function DialogError({ error }: { error: DialogProblem }) {
   );
 }
 
-interface FolderBrowserProps {
+export interface FolderBrowserProps {
   listing: Listing | null;
   /** the path in the field: its entry shows as picked */
   picked: string;
@@ -187,10 +187,12 @@ interface FolderBrowserProps {
   onPick: (e: DirEntry) => void;
   /** a file double-clicked */
   onOpen: (file: string) => void;
+  /** what an empty folder says (default: no folders or project files) */
+  emptyText?: string;
 }
 
-/** The folder shown (with a button up one level) and its folders and project files. */
-function FolderBrowser({ listing, picked, onUp, onPick, onOpen }: FolderBrowserProps) {
+/** The folder shown (with a button up one level) and its folders and project files (the checkpoint dialogs list theirs: PathForm). */
+export function FolderBrowser({ listing, picked, onUp, onPick, onOpen, emptyText = 'No folders or project files here.' }: FolderBrowserProps) {
   return (
     <div className="file-browser">
       <div className="file-crumb">
@@ -202,7 +204,7 @@ function FolderBrowser({ listing, picked, onUp, onPick, onOpen }: FolderBrowserP
         </span>
       </div>
       <ul className="file-list" data-testid="dialog-listing">
-        {listing?.entries.length === 0 && <li className="muted small pad">No folders or project files here.</li>}
+        {listing?.entries.length === 0 && <li className="muted small pad">{emptyText}</li>}
         {listing?.entries.map((e) => (
           <li
             key={e.path}

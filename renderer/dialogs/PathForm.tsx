@@ -2,14 +2,16 @@
  * A modal with one path field (the engine machine's), Cancel / confirm buttons and an error block:
  * the shared frame of the checkpoint and dataset dialogs. Enter in the field submits. In the desktop
  * app (HostInfo.nativeDialogs) a "Browse…" button beside the field opens the operating system's
- * dialog (pickPath) and fills the field; a browser tab has none and keeps the typed path.
+ * dialog (pickPath) and fills the field; a browser tab has none and keeps the typed path, and the
+ * Import/Export dialogs (`list`) show the engine's folder listing under the field instead.
  */
 import { useState, type ReactNode } from 'react';
-import type { PathPurposeDto } from '../../engine/contract/api';
+import type { ListKindDto, PathPurposeDto } from '../../engine/contract/api';
 import { dialogStart, pickPath } from '../actions/hostDialogs';
 import { actionContext, reportError } from '../actions/registry';
 import { isAbsolutePath, resolveUserPath } from '../state/paths';
 import { useStore } from '../state/store';
+import { InlineBrowser } from './InlineBrowser';
 import { Modal } from './Modal';
 
 export interface PathFormError {
@@ -53,10 +55,16 @@ export interface PathFormProps {
   placeholder?: string;
   /** the native dialog behind Browse… (desktop app only) */
   browse?: BrowseSpec;
+  /** a browser tab's stand-in for it: the engine's listing of folders and these files under the field (InlineBrowser) */
+  list?: { kind: ListKindDto; mode: 'open' | 'save' };
 }
 
-export function PathForm({ title, testId, label, path, onPathChange, onPicked, onSubmit, onClose, busy, confirmLabel, error, children, canSubmit = true, wide, placeholder, browse }: PathFormProps) {
+export function PathForm({ title, testId, label, path, onPathChange, onPicked, onSubmit, onClose, busy, confirmLabel, error, children, canSubmit = true, wide, placeholder, browse, list }: PathFormProps) {
   const native = useStore((s) => s.host?.nativeDialogs === true);
+  const home = useStore((s) => s.host?.home);
+  // once the host has said it is a browser tab (a desktop window gets Browse… instead, never both)
+  const browserTab = useStore((s) => s.host?.kind === 'browser');
+  const [listStart] = useState(() => dialogStart());
   const [picking, setPicking] = useState(false);
   const onBrowse = async () => {
     const ctx = actionContext();
@@ -116,6 +124,7 @@ export function PathForm({ title, testId, label, path, onPathChange, onPicked, o
             )}
           </span>
         </label>
+        {browserTab && list && <InlineBrowser key={list.kind} kind={list.kind} mode={list.mode} path={resolveUserPath(path, listStart, home)} start={listStart} onPath={onPathChange} />}
         {children}
         {error && (
           <div className="dialog-error" data-testid="dialog-error">

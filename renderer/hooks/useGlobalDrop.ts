@@ -86,7 +86,7 @@ export function useGlobalDrop(): void {
           break;
         case 'checkpoint':
           s.setPanel('training', true);
-          s.toast({ kind: 'info', message: `A browser cannot tell the engine where ${plan.name} is.`, hint: 'Use Load checkpoint… in the Training panel and type the file’s path on the engine’s machine.' });
+          s.toast({ kind: 'info', message: `A browser cannot tell the engine where ${plan.name} is.`, hint: /\.onnx$/i.test(plan.name) ? 'Use Import › ONNX Model… in the toolbar (or Load checkpoint… in the Training panel for its weights alone) and type the file’s path on the engine’s machine.' : 'Use Load checkpoint… in the Training panel and type the file’s path on the engine’s machine.' });
           break;
         case 'unsupported':
           s.toast({ kind: 'error', message: `Netloom does not open ${plan.name}.`, hint: 'Drop a project (.netloom.json, .netloom), or a PNG/JPEG image to try in the inference playground.' });

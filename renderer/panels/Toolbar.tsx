@@ -1,4 +1,7 @@
-/** The toolbar: File, Edit and View actions as buttons (each runs the registered action). */
+/**
+ * The toolbar: File, Edit and View actions as buttons (each runs the registered action), and File's Import and
+ * Export as menus (the desktop menu's File ▸ Import / Export submenus, which a browser tab has no other place for).
+ */
 import type { ReactNode } from 'react';
 import { actionAutoLayout } from '../actions/actionAutoLayout';
 import { actionFitView } from '../actions/actionFitView';
@@ -10,10 +13,25 @@ import { actionSave } from '../actions/actionSave';
 import { actionSaveAs } from '../actions/actionSaveAs';
 import { actionToggleTheme } from '../actions/actionToggleTheme';
 import { actionUndo } from '../actions/actionUndo';
+import { actionExportOnnx, actionExportPt, actionExportPytorch, actionImportOnnx } from '../actions/actionExport';
+import { actionLoadCheckpoint, actionSaveCheckpoint } from '../actions/actionTrain';
+import { MenuButton, type MenuItemSpec } from './MenuButton';
 import { run } from '../actions/registry';
 import type { Action } from '../actions/types';
 import { selectCanRedo, selectCanUndo, selectDirty, useStore } from '../state/store';
-import { IconFit, IconHelp, IconLayout, IconMoon, IconNew, IconOpen, IconRedo, IconSave, IconSaveAs, IconSun, IconUndo } from './icons';
+import { IconExport, IconFit, IconHelp, IconImport, IconLayout, IconMoon, IconNew, IconOpen, IconRedo, IconSave, IconSaveAs, IconSun, IconUndo } from './icons';
+
+/** The desktop menu's labels (electron/menu.ts), so both hosts name the formats alike. */
+const IMPORT_ITEMS: readonly MenuItemSpec[] = [
+  { action: actionLoadCheckpoint, label: 'Weights…', testId: 'menu-import-weights' },
+  { action: actionImportOnnx, label: 'ONNX Model…', testId: 'menu-import-onnx' },
+];
+const EXPORT_ITEMS: readonly MenuItemSpec[] = [
+  { action: actionSaveCheckpoint, label: 'Checkpoint (safetensors)…', testId: 'menu-export-safetensors' },
+  { action: actionExportPt, label: 'PyTorch State Dict (.pt)…', testId: 'menu-export-pt' },
+  { action: actionExportOnnx, label: 'ONNX Model…', testId: 'menu-export-onnx' },
+  { action: actionExportPytorch, label: 'PyTorch Code (folder)…', testId: 'menu-export-pytorch' },
+];
 
 function ToolButton({ action, testId, icon, disabled, text }: { action: Action; testId: string; icon: ReactNode; disabled?: boolean; text?: string }) {
   const tip = `${action.label}${action.keys ? `  (${action.keys.join(' / ')})` : ''}`;
@@ -50,6 +68,10 @@ export function Toolbar() {
         <ToolButton action={actionOpen} testId="btn-open" icon={<IconOpen />} text="Open" disabled={!connected} />
         <ToolButton action={actionSave} testId="btn-save" icon={<IconSave />} text="Save" disabled={!connected} />
         <ToolButton action={actionSaveAs} testId="btn-save-as" icon={<IconSaveAs />} disabled={!connected} />
+      </div>
+      <div className="tool-group">
+        <MenuButton label="Import" icon={<IconImport />} testId="btn-import" items={IMPORT_ITEMS} />
+        <MenuButton label="Export" icon={<IconExport />} testId="btn-export" items={EXPORT_ITEMS} />
       </div>
       <div className="tool-group">
         <ToolButton action={actionUndo} testId="btn-undo" icon={<IconUndo />} disabled={!canUndo} />

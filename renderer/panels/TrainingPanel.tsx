@@ -34,7 +34,13 @@ function CheckpointReport() {
     <div className={`ckpt-report${report.ok ? ' ok' : ''}`} data-testid="ckpt-report" data-ok={report.ok}>
       <div className="ckpt-report-head">
         <span>
-          checkpoint <strong title={report.path}>{report.path.split(/[\\/]/).pop()}</strong>{' '}
+          {report.label ? (
+            <strong title={report.path}>{report.label}</strong>
+          ) : (
+            <>
+              checkpoint <strong title={report.path}>{report.path.split(/[\\/]/).pop()}</strong>
+            </>
+          )}{' '}
           {report.ok ? <span className="ckpt-ok">fits this graph ({report.nodes.length} nodes with weights)</span> : <span className="ckpt-bad">does not fit this graph</span>}
         </span>
         <span className="ckpt-report-buttons">
@@ -53,6 +59,13 @@ function CheckpointReport() {
           </button>
         </span>
       </div>
+      {report.notes && report.notes.length > 0 && (
+        <ul className="ckpt-notes" data-testid="ckpt-notes">
+          {report.notes.map((n) => (
+            <li key={n}>{n}</li>
+          ))}
+        </ul>
+      )}
       {bad.length > 0 && (
         <ul className="ckpt-nodes">
           {bad.map((n) => (

@@ -18,3 +18,5 @@ export const IconMoon = () => <Icon><path d="M21 12.8A9 9 0 1 1 11.2 3a7 7 0 0 0
 export const IconSun = () => <Icon><circle cx="12" cy="12" r="4" /><path d="M12 2v2M12 20v2M4.9 4.9l1.4 1.4M17.7 17.7l1.4 1.4M2 12h2M20 12h2M4.9 19.1l1.4-1.4M17.7 6.3l1.4-1.4" /></Icon>;
 export const IconHelp = () => <Icon><circle cx="12" cy="12" r="9" /><path d="M9.5 9a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .9-1 1.6V14M12 17.5h.01" /></Icon>;
 export const IconSaveAs = () => <Icon><path d="M5 3h11l5 5v5" /><path d="M3 5v14a2 2 0 0 0 2 2h7M7 3v5h8V3" /><path d="m18 15 3 3-4 4h-3v-3z" /></Icon>;
+export const IconImport = () => <Icon><path d="M12 3v12M7 10l5 5 5-5" /><path d="M4 17v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-2" /></Icon>;
+export const IconExport = () => <Icon><path d="M12 15V3M7 8l5-5 5 5" /><path d="M4 17v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-2" /></Icon>;

@@ -30,7 +30,8 @@ export type DropPlan =
 const IMAGE_TYPES = /^image\/(png|jpeg)$/;
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
 const PROJECT_EXT = /\.(json|netloom)$/i;
-const CHECKPOINT_EXT = /\.safetensors$/i;
+// every format the engine reads weights from (engine/io/file-kinds.ts 'weights'), ONNX models included
+const CHECKPOINT_EXT = /\.(safetensors|pt|pth|bin|onnx)$/i;
 
 export const isImageFile = (f: DroppedFile) => IMAGE_TYPES.test(f.type) || IMAGE_EXT.test(f.name);
 const isProjectFile = (f: DroppedFile) => PROJECT_EXT.test(f.name);

@@ -5,7 +5,7 @@
  */
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from '@xyflow/react';
 import { create, type StateCreator } from 'zustand';
-import type { AnalysisDto, DevicesDto, EngineApi, EvaluationDto, HostInfoDto, HyperDto, IssueDto, LayerDto, ParamsFormDto, ProjectDto, RunStateDto, TrainingIssueDto } from '../../engine/contract/api';
+import type { AnalysisDto, DevicesDto, EngineApi, EvaluationDto, ExportFormatDto, HostInfoDto, HyperDto, IssueDto, LayerDto, ParamsFormDto, ProjectDto, RunStateDto, TrainingIssueDto } from '../../engine/contract/api';
 import { RUN_DEFAULTS } from '../../engine/contract/settings';
 import type { ConnectionState } from '../api/client';
 import { DEFAULT_PANELS, hasUnsavedWork, type PanelName, type Panels } from './appState';
@@ -63,8 +63,11 @@ export type Dialog =
   | { kind: 'new' }
   | { kind: 'recover'; savedAt: string; project: ProjectDto; path: string | null }
   | ConfirmDialogSpec
-  | { kind: 'checkpoint' }
+  /** File ▸ Export: the run's weights (or, for PyTorch code, the model alone) in one of the formats; default safetensors */
+  | { kind: 'checkpoint'; format?: ExportFormatDto }
   | { kind: 'checkpoint-load' }
+  /** File ▸ Import ▸ ONNX Model: the model's file, opened as a new project with its weights pending */
+  | { kind: 'import-onnx' }
   /** choose a dataset of one's own for training (Training panel) */
   | { kind: 'dataset'; mode: 'torchvision' | 'image-folder' | 'csv' };
 
@@ -100,6 +103,10 @@ export interface CheckpointReportView {
   unassigned: string[];
   problems: string[];
   resumable: boolean;
+  /** what the engine says about the load beyond the per-node report (a 'module.' prefix dropped, an ONNX import's notes) */
+  notes?: string[];
+  /** how the header names the weights when the file is not the user's own (an ONNX import's weights: "weights of model.onnx") */
+  label?: string;
 }
 
 /**

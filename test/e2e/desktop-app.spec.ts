@@ -94,7 +94,7 @@ test('desktop: AppState reports, menu commands, native dialogs and Browse…, fi
   desk.answerNextPick('/data/weights/picked.safetensors');
   await load.getByTestId('dialog-browse').click();
   await expect(load.getByTestId('dialog-path')).toHaveValue('/data/weights/picked.safetensors');
-  expect(desk.picks.at(-1)).toEqual({ mode: 'open', purpose: 'checkpoint', defaultPath: join(server.workDir, `${SLUG}.safetensors`) });
+  expect(desk.picks.at(-1)).toEqual({ mode: 'open', purpose: 'weights', defaultPath: join(server.workDir, `${SLUG}.safetensors`) });
   desk.answerNextPick(null); // cancelled: the field keeps its path
   await load.getByTestId('dialog-browse').click();
   await expect.poll(() => desk.picks.length).toBe(3);

@@ -29,6 +29,8 @@ function examples(g: Gen, ctx: CaseContext, seed: number): Record<string, JsonLi
     runSamples: { runId, actual: 0, predicted: 0, limit: 5 },
     predict: { runId, features: [5.1, 3.5, 1.4, 0.2] },
     saveRunCheckpoint: { runId, path: writeTarget(g, ctx, seed, '.safetensors', true), which: g.pick(['last', 'best']), withOptimizer: g.chance(0.5) },
+    exportModel: { runId, format: g.pick(['safetensors', 'pt', 'onnx', 'pytorch']), path: writeTarget(g, ctx, seed, g.pick(['.safetensors', '.pt', '.onnx', '']), true), which: g.pick(['last', 'best']) },
+    importOnnx: { path: path.join(ctx.corpus.seeds, 'model.onnx') },
     checkpointReport: { runId, path: ctx.irisCheckpoint.path, dryRun: true },
     graphCheckpointReport: { graph: iris.json.graph, path: ctx.irisCheckpoint.path },
     datasetInfo: { dataset: iris.json.training.dataset, rows: 5, perClass: 2 },
@@ -40,7 +42,7 @@ function examples(g: Gen, ctx: CaseContext, seed: number): Record<string, JsonLi
   };
 }
 
-const WRITERS = new Set(['saveProject', 'saveRunCheckpoint']);
+const WRITERS = new Set(['saveProject', 'saveRunCheckpoint', 'exportModel']);
 
 /**
  * A frame is sent only if what it would write stays in out/, it closes no run but its own, and a run it
@@ -126,10 +128,10 @@ export const serveApi: Group = {
   },
 };
 
-/** Each special path against each method that reads a path: case = seed mod the combinations (11 paths x 6 methods where mkfifo and /dev/zero exist). */
+/** Each special path against each method that reads a path: case = seed mod the combinations (11 paths x 7 methods where mkfifo and /dev/zero exist). */
 export const serveSpecial: Group = {
   channel: 'serve',
-  cases: 66,
+  cases: 77,
   make(_g, ctx, seed) {
     const sp = ctx.sb.specialPaths;
     const iris = ctx.corpus.iris;
@@ -140,6 +142,7 @@ export const serveSpecial: Group = {
       ['datasetInfo', (p) => ({ dataset: { type: 'csv', path: p, label: 'species' }, fresh: true })],
       ['startRun', (p) => ({ project: iris.json, path: iris.path, checkpoint: { path: p, resume: false }, evaluateOnly: true, overrides: TINY_RUN })],
       ['listDir', (p) => ({ path: p })],
+      ['importOnnx', (p) => ({ path: p })],
     ];
     const k = seed % (sp.length * methods.length);
     const p = sp[k % sp.length];

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { MenuItemConstructorOptions } from 'electron';
 import { describe, expect, it } from 'vitest';
 import { commandForFile, filesInArgv } from '../../electron/files.js';
+import { DesktopHost, dialogNoun } from '../../electron/desktop-host.js';
 import { isAppUrl } from '../../electron/ipc.js';
 import { MENU_ACTIONS } from '../../engine/contract/api.js';
 import { buildMenuTemplate, RENDERER_KEYS, type MenuHandlers } from '../../electron/menu.js';
@@ -109,6 +110,34 @@ describe('the application menu', () => {
       // Edit keys: macOS routes them to the menu when the page did not use them (text fields need that)
       expect(m.byId('edit.copy').registerAccelerator).toBe(platform === 'darwin');
     }
+  });
+
+  it('File ▸ Import and File ▸ Export: the model formats, each a renderer action, with the Import/Export shortcuts', () => {
+    for (const platform of ['darwin', 'win32', 'linux'] as const) {
+      const m = menu(platform);
+      const sub = (id: string) => (m.byId(id).submenu as Item[]).map((i) => [i.id, i.label, i.accelerator]);
+      expect(sub('import')).toEqual([
+        ['loadCheckpoint', 'Weights…', 'CmdOrCtrl+I'],
+        ['importOnnx', 'ONNX Model…', undefined],
+      ]);
+      expect(sub('export')).toEqual([
+        ['saveCheckpoint', 'Checkpoint (safetensors)…', 'Shift+CmdOrCtrl+E'],
+        ['exportPt', 'PyTorch State Dict (.pt)…', undefined],
+        ['exportOnnx', 'ONNX Model…', undefined],
+        ['exportPytorch', 'PyTorch Code (folder)…', undefined],
+      ]);
+      // both sit in File, after Save As
+      const file = (m.template[platform === 'darwin' ? 1 : 0]!.submenu as Item[]).map((i) => i.id ?? i.type ?? i.role);
+      expect(file.indexOf('import')).toBeGreaterThan(file.indexOf('saveAs'));
+      expect(file.indexOf('export')).toBe(file.indexOf('import') + 1);
+      for (const id of ['loadCheckpoint', 'importOnnx', 'saveCheckpoint', 'exportPt', 'exportOnnx', 'exportPytorch']) {
+        m.click(id);
+        expect(m.calls.at(-1), id).toBe(`command:${id}`);
+      }
+    }
+    // disabled (no run to export) until the renderer says otherwise
+    const idle = menu('linux', { ...allEnabled, saveCheckpoint: false, exportPt: false, exportOnnx: false, exportPytorch: true });
+    expect(['saveCheckpoint', 'exportPt', 'exportOnnx', 'exportPytorch'].map((id) => idle.byId(id).enabled)).toEqual([false, false, false, true]);
   });
 
   it('enables items from the app state and checks the panel toggles', () => {
@@ -214,9 +243,49 @@ describe('files handed to the app', () => {
     expect(commandForFile('/p/MODEL.SafeTensors')).toEqual({ command: 'open-checkpoint', path: '/p/MODEL.SafeTensors' });
     expect(commandForFile('/p/shoe.jpeg')?.command).toBe('open-image');
     expect(commandForFile('/p/notes.txt')).toBeNull();
-    expect(commandForFile('/p/weights.pth')).toBeNull();
+    // every format the engine reads weights from gets the per-node report; an ONNX model is imported as a project
+    for (const f of ['/p/weights.pth', '/p/m.pt', '/p/pytorch_model.bin']) expect(commandForFile(f), f).toEqual({ command: 'open-checkpoint', path: f });
+    expect(commandForFile('/p/model.ONNX')).toEqual({ command: 'import-onnx', path: '/p/model.ONNX' });
   });
   it('finds the files on a second launch\'s command line', () => {
     expect(filesInArgv(['/opt/Netloom/netloom', '--no-sandbox', '/home/u/a.netloom', 'b.txt', '/home/u/m.safetensors'], 1)).toEqual(['/home/u/a.netloom', '/home/u/m.safetensors']);
+  });
+});
+
+describe('the native dialogs of File ▸ Import and Export', () => {
+  /** A DesktopHost whose dialog module records what it is asked and answers `answer`. */
+  function host(answer: string) {
+    const asked: { kind: 'open' | 'save'; options: Record<string, unknown> }[] = [];
+    const dialog = {
+      showOpenDialog: async (options: Record<string, unknown>) => (asked.push({ kind: 'open', options }), { canceled: false, filePaths: [answer] }),
+      showSaveDialog: async (options: Record<string, unknown>) => (asked.push({ kind: 'save', options }), { canceled: false, filePath: answer }),
+    };
+    const h = new DesktopHost({ dialog: dialog as never, window: () => null, emit: () => {}, onMenuState: () => {}, onProjectPath: () => {}, onCloseAnswer: () => {} });
+    return { h, asked };
+  }
+
+  it('saves each export with its own filters at the proposed name; PyTorch code picks a folder', async () => {
+    const pt = host('/home/ada/m.pt');
+    expect(await pt.h.pickPath({ mode: 'save', purpose: 'torch', defaultPath: '/home/ada/mnist.pt' })).toBe('/home/ada/m.pt');
+    expect(pt.asked).toEqual([{ kind: 'save', options: expect.objectContaining({ title: 'Save PyTorch state dict', defaultPath: '/home/ada/mnist.pt', filters: [{ name: 'PyTorch state dicts', extensions: ['pt', 'pth'] }] }) }]);
+    const onnx = host('/home/ada/m.onnx');
+    await onnx.h.pickPath({ mode: 'save', purpose: 'onnx', defaultPath: '/home/ada/mnist.onnx' });
+    expect(onnx.asked[0]!.options).toMatchObject({ title: 'Save ONNX model', filters: [{ name: 'ONNX models', extensions: ['onnx'] }] });
+    const code = host('/home/ada/mnist-pytorch');
+    expect(await code.h.pickPath({ mode: 'folder', purpose: 'pytorch-folder', defaultPath: '/home/ada/mnist-pytorch' })).toBe('/home/ada/mnist-pytorch');
+    expect(code.asked[0]).toMatchObject({ kind: 'open', options: { title: 'Choose folder for the PyTorch code', filters: [], properties: ['openDirectory', 'createDirectory'] } });
+  });
+
+  it('Import ▸ Weights opens every format the engine reads weights from', async () => {
+    const w = host('/home/ada/m.pth');
+    await w.h.pickPath({ mode: 'open', purpose: 'weights' });
+    expect(w.asked[0]!.options).toMatchObject({ title: 'Open weights', properties: ['openFile'] });
+    expect((w.asked[0]!.options.filters as { extensions: string[] }[])[0]!.extensions).toEqual(['safetensors', 'pt', 'pth', 'bin', 'onnx']);
+  });
+
+  it('titles keep names and acronyms', () => {
+    expect(['Checkpoint', 'Netloom project', 'ONNX model', 'PyTorch state dict', 'CSV table', 'Image folder (one sub-folder per class)'].map(dialogNoun)).toEqual([
+      'checkpoint', 'Netloom project', 'ONNX model', 'PyTorch state dict', 'CSV table', 'image folder (one sub-folder per class)',
+    ]);
   });
 });

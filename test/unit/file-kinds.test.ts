@@ -69,6 +69,9 @@ describe('the kinds, in the words the messages use', () => {
     expect(FILE_KINDS).toEqual({
       project: { plural: 'projects', extensions: ['.json', '.netloom'] },
       checkpoint: { plural: 'checkpoints', extensions: ['.safetensors'] },
+      weights: { plural: 'checkpoints', extensions: ['.safetensors', '.pt', '.pth', '.bin', '.onnx'] },
+      torch: { plural: 'PyTorch state dicts', extensions: ['.pt', '.pth'] },
+      onnx: { plural: 'ONNX models', extensions: ['.onnx'] },
       csv: { plural: 'CSV tables', extensions: ['.csv', '.tsv'] },
     });
   });
@@ -76,6 +79,14 @@ describe('the kinds, in the words the messages use', () => {
   it('a bare extension, or an extension after a separator, is no name of the kind', () => {
     for (const f of ['.safetensors', '/a/.safetensors', 'a/.safetensors', 'a\\.safetensors', '/a/b/.SAFETENSORS']) expect(hasKind('checkpoint', f), f).toBe(false);
     for (const f of ['x.safetensors', 'a.b.safetensors', '.x.safetensors']) expect(hasKind('checkpoint', f), f).toBe(true);
+  });
+
+  it('weights are read from every checkpoint format; a PyTorch export is written as .pt unless it says .pth', () => {
+    for (const f of ['m.safetensors', 'm.PT', 'm.pth', 'pytorch_model.bin', 'm.onnx']) expect(hasKind('weights', f), f).toBe(true);
+    for (const f of ['m.json', 'm.pt.txt', 'm.npy', 'm.h5']) expect(hasKind('weights', f), f).toBe(false);
+    expect(writePath('torch', '/a/model')).toBe('/a/model.pt');
+    expect(writePath('torch', '/a/model.pth')).toBe('/a/model.pth');
+    expect(writePath('onnx', '/a/model.pt')).toBe('/a/model.pt.onnx');
   });
 
   it('"~" alone, "~/x" and "~\\x" are in the home folder; no other "~" is', () => {

@@ -116,6 +116,7 @@ describe('files dropped on the window', () => {
     expect(planDrop([project], 'browser')).toEqual({ kind: 'project', index: 0 });
     expect(planDrop([{ name: 'a.netloom', type: '' }], 'browser')).toEqual({ kind: 'project', index: 0 });
     expect(planDrop([ckpt], 'browser')).toEqual({ kind: 'checkpoint', name: 'w.safetensors' });
+    for (const name of ['w.pt', 'w.PTH', 'pytorch_model.bin', 'model.onnx']) expect(planDrop([{ name, type: '' }], 'browser'), name).toEqual({ kind: 'checkpoint', name });
     expect(planDrop([{ name: 'notes.txt', type: 'text/plain' }], 'browser')).toEqual({ kind: 'unsupported', name: 'notes.txt' });
   });
   it('a drag without files is not ours', () => {
