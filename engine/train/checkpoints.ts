@@ -21,7 +21,7 @@ import { TOO_DEEP, scanJson } from '../io/json-limits.js';
 import { readCheckpointFile, writeCheckpointFile, type CheckpointFile, type TensorF32 } from '../io/checkpoint.js';
 import { isPyDict, type PyDict } from '../io/pyvalue.js';
 import type { Session } from '../runtime/session.js';
-import { checkStandardizeField, STANDARDIZE_FIELD, MAX_STANDARDIZE_CHARS } from './standardize.js';
+import { checkStandardizeField, STANDARDIZE_FIELD, MAX_STANDARDIZE_CHARS } from '../io/standardize.js';
 import { checkpointMetadata } from './torch-checkpoint.js';
 
 /**

@@ -23,7 +23,7 @@ import type { SchedulerDoc } from '../contract/schedulers.js';
 import { settingHint, settingProblem, type SettingName } from '../contract/settings.js';
 import { batchCount } from '../data/loader.js';
 import { loadCheckpoint } from './checkpoints.js';
-import { standardizeNotes } from './standardize.js';
+import { standardizeNotes } from '../io/standardize.js';
 import { openProjectFile } from '../io/project.js';
 import { checkRead } from '../io/file-kinds.js';
 import { checkMemory } from './memory.js';

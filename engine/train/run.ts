@@ -53,7 +53,7 @@ import {
 import { prepareJob, type Job } from './job.js';
 import { baseMomentum, epochTables } from './lr-tables.js';
 import { checkResumable, restoreOptimizerState, torchResumeState, torchTrainingCheckpoint, trainingState } from './run-checkpoints.js';
-import { STANDARDIZE_FIELD, standardizeField, standardizeNotes } from './standardize.js';
+import { STANDARDIZE_FIELD, standardizeField, standardizeNotes } from '../io/standardize.js';
 import { writeTorchFile } from '../io/torch-file.js';
 import { editedOptimizer, switchOptimizer } from './run-hyper.js';
 import type { HyperChange, HyperEdit, Position, RunCreateOptions, RunEpoch, RunError, RunEvent, RunProgress, RunState } from './run-types.js';

@@ -4,7 +4,7 @@
  * the training split's per-feature mean and the divisor actually used (1 for a constant column), so
  * the weights say what their inputs were and an exported model can standardise new rows itself.
  */
-import { TOO_DEEP, scanJson } from '../io/json-limits.js';
+import { TOO_DEEP, scanJson } from './json-limits.js';
 import type { NetloomError } from '../errors.js';
 
 export const STANDARDIZE_FIELD = 'netloom.standardize';
