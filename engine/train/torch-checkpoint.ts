@@ -83,7 +83,8 @@ export function checkpointMetadata(source: string, dict: PyDict): Record<string,
       out[k] = v;
     }
   }
-  if (!dict.entries.has('optimizer_state_dict') || 'netloom.step' in out) return out;
+  // Netloom's own position (checked with the other fields) is never replaced by one derived here
+  if (!dict.entries.has('optimizer_state_dict') || 'netloom.step' in out || 'netloom.epoch' in out) return out;
   const epoch = wholeNumber(source, dict, 'epoch');
   if (epoch === undefined) return out;
   const batch = wholeNumber(source, dict, 'batch') ?? 0;
