@@ -45,7 +45,8 @@ import { batchCount, epochOrder } from '../data/loader.js';
 import type { NativeProgress } from '../runtime/binding.js';
 import type { Session } from '../runtime/session.js';
 import { keepBest, type BestEpoch } from './best.js';
-import { loadReport, mismatchError, readCheckpoint, requireFinite, saveCheckpoint, splitCheckpoint, type LoadReport } from './checkpoints.js';
+import { loadReport, mismatchError, readCheckpoint, requireFinite, saveCheckpoint, splitCheckpoint, type LoadReport, type ReadCheckpoint } from './checkpoints.js';
+import type { PyDict } from '../io/pyvalue.js';
 import {
   confusionCellSamples, evaluateTestSplit, finiteOutput, forwardOne, requireConfusionCells, sampleInput, softmax, testPass,
   type EvaluatedSplit, type Evaluation, type SampleView, type TestReport,
@@ -469,20 +470,40 @@ export class TrainingRun {
       const metadata: Record<string, string> = { project: this.job.project.name, ...this.standardizeMetadata(), ...o.metadata };
       if (which === 'best') metadata['netloom.best_epoch'] = String(this.best!.epoch);
       let extra = {};
+      if (o.withOptimizer && /\.pth?$/i.test(path)) {
+        await writeTorchFile(path, this.trainingCheckpointDict(values, metadata));
+        return;
+      }
       if (o.withOptimizer) {
-        const schedulerStep = this.schedule?.interval === 'step' ? this.pos.epoch * this.batchesPerEpoch + this.pos.batch : this.pos.epoch;
-        const state = trainingState(this.session, { position: this.pos, schedulerStep, optimizer: this.optimizer });
-        if (/\.pth?$/i.test(path)) {
-          const scheduler = this.job.scheduler && this.schedule ? { doc: this.job.scheduler, schedule: this.schedule, steps: schedulerStep } : undefined;
-          const dict = torchTrainingCheckpoint(this.session, { values, metadata: { producer: 'netloom', ...metadata }, training: state, position: this.pos, optimizer: this.optimizer, scheduler });
-          await writeTorchFile(path, dict);
-          return;
-        }
+        const state = trainingState(this.session, { position: this.pos, schedulerStep: this.schedulerStep(), optimizer: this.optimizer });
         Object.assign(metadata, state.metadata);
         extra = state.tensors;
       }
       await saveCheckpoint(path, this.session, metadata, values, extra);
     });
+  }
+
+  /** scheduler.step() calls so far: one per epoch, or per optimizer step for interval 'step'. */
+  private schedulerStep(): number {
+    return this.schedule?.interval === 'step' ? this.pos.epoch * this.batchesPerEpoch + this.pos.batch : this.pos.epoch;
+  }
+
+  /** The last weights with the optimizer state as PyTorch's checkpoint dict (what a .pt saved withOptimizer holds). */
+  private trainingCheckpointDict(values: Map<string, Float32Array>, metadata: Record<string, string>): PyDict {
+    const steps = this.schedulerStep();
+    const state = trainingState(this.session, { position: this.pos, schedulerStep: steps, optimizer: this.optimizer });
+    const scheduler = this.job.scheduler && this.schedule ? { doc: this.job.scheduler, schedule: this.schedule, steps } : undefined;
+    return torchTrainingCheckpoint(this.session, { values, metadata: { producer: 'netloom', ...metadata }, training: state, position: this.pos, optimizer: this.optimizer, scheduler });
+  }
+
+  /**
+   * The checkpoint dict saveCheckpoint(path.pt, {withOptimizer: true}) writes, without writing it
+   * (torch.save's file format is engine/io/torch-file.ts's business).
+   */
+  async checkpointDict(o: { metadata?: Record<string, string> } = {}): Promise<PyDict> {
+    this.requireNotRunning('save the last weights');
+    return this.serial(async () =>
+      this.trainingCheckpointDict(this.getParams('last'), { project: this.job.project.name, ...this.standardizeMetadata(), ...o.metadata }));
   }
 
   /** A CSV project's standardisation (the training split's statistics), for every checkpoint it saves. */
@@ -520,7 +541,12 @@ export class TrainingRun {
    */
   async loadCheckpoint(path: string, o: { resume?: boolean } = {}): Promise<Record<string, string>> {
     this.requireNotRunning('load a checkpoint');
-    const file = await readCheckpoint(path);
+    return this.loadCheckpointFile(path, await readCheckpoint(path), o);
+  }
+
+  /** loadCheckpoint for a file already read and interpreted (readCheckpoint / interpretCheckpoint); `path` names it in messages. */
+  async loadCheckpointFile(path: string, file: ReadCheckpoint, o: { resume?: boolean } = {}): Promise<Record<string, string>> {
+    this.requireNotRunning('load a checkpoint');
     const { tensors } = file;
     let { metadata } = file;
     // NaN weights (or, to resume, optimizer state) are the file's problem, said before the key comparison is
