@@ -61,19 +61,15 @@ function needsWeights(format: ExportFormat, input: ModelExportInput): ReadonlyMa
 }
 
 /**
- * A 'pytorch' export's folder: created if missing; an existing one must be empty or a previous export
- * (its marker file), so that exporting never overwrites a folder of the user's own files.
+ * A 'pytorch' export's folder, checked before anything is generated: missing (it is created), or empty,
+ * or a previous export (its marker file), so that exporting never overwrites a folder of the user's own files.
  */
-async function exportFolder(out: string): Promise<void> {
+async function checkExportFolder(out: string): Promise<void> {
   const entries = await fs.readdir(out).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
-    throw new NetloomError('NL_IO', `${out} cannot be read as a folder: ${e.message}`, 'Give the path of a new or empty folder for the PyTorch code.');
+    throw new NetloomError('NL_IO', `${out} cannot be used as the export's folder: ${e.code === 'ENOTDIR' ? 'it is a file' : e.message}`, 'Give the path of a new or empty folder for the PyTorch code.');
   });
-  if (entries === undefined) {
-    await fs.mkdir(out, { recursive: true });
-    return;
-  }
-  if (entries.length && !entries.includes(EXPORT_MARKER))
+  if (entries?.length && !entries.includes(EXPORT_MARKER))
     throw new NetloomError('NL_EXISTS', `${out} is a folder that holds other files (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}) and no earlier PyTorch export`,
       'Export into a new or empty folder (it is created if missing), or into the folder of an earlier export to replace it.');
 }
@@ -98,8 +94,9 @@ export async function writeModelExport(format: ExportFormat, input: ModelExportI
     }
     return [out];
   }
+  await checkExportFolder(out);
   const files = exportPytorchCode(input);
-  await exportFolder(out);
+  await fs.mkdir(out, { recursive: true });
   const written: string[] = [];
   for (const [name, text] of Object.entries(files)) {
     const target = path.join(out, name);
