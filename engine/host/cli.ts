@@ -163,10 +163,10 @@ function downloadProgress(): NonNullable<JobOptions['onDownloadProgress']> {
 }
 
 async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & { save?: string }): Promise<void> {
-  // the extension chooses the format: a wrong one is refused before anything is loaded or trained
-  if (f.save !== undefined) saveFormat(f.save);
   const project = await readProject(projectPath);
   await preflight(f);
+  // the extension chooses the format: a wrong one is refused before the dataset is loaded or anything trained
+  if (f.save !== undefined) saveFormat(f.save);
   await trainProject(project, projectPath, jobOptions(f), f);
 }
 
