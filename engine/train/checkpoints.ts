@@ -318,8 +318,13 @@ export function mismatchError(path: string, problems: readonly string[]): Netloo
       : 'The checkpoint was saved from a different network: load it onto the graph it came from, or rename nodes so their names match the keys.');
 }
 
-/** Loads a state dict onto the session, strictly (nothing unless every key matches); returns the file's metadata and the load's notes. */
-export async function loadCheckpoint(path: string, session: Session): Promise<{ metadata: Record<string, string>; notes: string[] }> {
+/** Loads a state dict onto the session, strictly (nothing unless every key matches); returns the file's metadata. */
+export async function loadCheckpoint(path: string, session: Session): Promise<Record<string, string>> {
+  return (await loadWeights(path, session)).metadata;
+}
+
+/** loadCheckpoint, with what the load noticed for the user (DataParallel's prefix removed). */
+export async function loadWeights(path: string, session: Session): Promise<{ metadata: Record<string, string>; notes: string[] }> {
   const { tensors: all, metadata, notes } = await readCheckpoint(path);
   // A training checkpoint loads here as weights only.
   const tensors = splitCheckpoint(all).model;

@@ -94,10 +94,10 @@ describe("torch.optim's state_dict() layout", () => {
   });
 
   it('refuses what does not fit the run, naming the field: another optimizer, another lr, a wrong shape, two groups, other parameters, uneven steps', () => {
-    const adam = OPTIMIZERS[2];
+    const adam = OPTIMIZERS[2] as Extract<OptimizerDoc, { type: 'Adam' }>;
     const { params, stateNames } = compiled(adam);
     const sd = () => optimizerStateDict({ optimizer: adam, params, state: internalState(adam), steps: 3 });
-    const read = (v: PyValue, opt = adam) => readOptimizerStateDict('ck.pt', v, { optimizer: opt, params, stateNames });
+    const read = (v: PyValue, opt: OptimizerDoc = adam) => readOptimizerStateDict('ck.pt', v, { optimizer: opt, params, stateNames });
     expectRefused(() => read(sd(), OPTIMIZERS[0]), 'NL_CHECKPOINT_MISMATCH', /optimizer_state_dict is Adam's, but this project trains with SGD/);
     expectRefused(() => read(sd(), { ...adam, lr: 0.5 }), 'NL_CHECKPOINT_MISMATCH', /param_groups\[0\]\.lr is 0\.01, but this project's Adam has lr = 0\.5/);
     expectRefused(() => read(sd(), { ...adam, betas: [0.5, 0.999] }), 'NL_CHECKPOINT_MISMATCH', /param_groups\[0\]\.betas/);
