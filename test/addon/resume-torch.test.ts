@@ -17,6 +17,8 @@ import type { TensorF32 } from '../../engine/io/checkpoint.js';
 import { isPyDict, isPyTensor, pyDict, type PyDict } from '../../engine/io/pyvalue.js';
 import { interpretCheckpoint, MODULE_PREFIX_NOTE, type ReadCheckpoint } from '../../engine/train/checkpoints.js';
 import { TrainingRun, type RunOverrides } from '../../engine/train/run.js';
+import { itWithPython } from '../python-reference.js';
+import { pySource, runPython } from '../support/pyliteral.js';
 
 const IRIS = join(process.cwd(), 'assets', 'templates', 'iris-mlp.json');
 const QUICKSTART = join(process.cwd(), 'assets', 'templates', 'quickstart.json');
@@ -137,6 +139,40 @@ describe.each(OPTIMIZERS)('resuming from the checkpoint dict: %s', (_name, optim
     // the weights alone load
     await b.loadCheckpointFile('x.pt', asRead(dict, 'x.pt'));
     expectSameParams(b.getParams(), a.getParams());
+  });
+});
+
+describe('PyTorch takes the checkpoint dict as train.py does', () => {
+  const withTorch = itWithPython(['torch'], "loading Netloom's checkpoint dict in PyTorch");
+  withTorch('load_state_dict (strict) on the model, the optimizer and the scheduler; the next step and lr follow Netloom\'s', async () => {
+    const a = await finish(await run((p) => (p.training.optimizer = { type: 'Adam', lr: 0.01, amsgrad: true }), { epochs: 2 }));
+    const dict = await a.checkpointDict();
+    const theirs = runPython(`
+from torch import nn
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
+model = Model()
+ckpt = ${pySource(dict)}
+model.load_state_dict(ckpt["model_state_dict"])
+loaded = {k: v.clone() for k, v in model.state_dict().items()}
+optimizer = torch.optim.Adam(model.parameters(), lr=0.01, amsgrad=True)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
+optimizer.load_state_dict(ckpt["optimizer_state_dict"])
+scheduler.load_state_dict(ckpt["scheduler_state_dict"])
+lrs = [optimizer.param_groups[0]["lr"]]
+model.net(torch.ones(2, 4)).sum().backward()
+optimizer.step()
+scheduler.step()
+lrs.append(optimizer.param_groups[0]["lr"])
+print(to_json({"loaded": loaded, "lrs": lrs, "step": optimizer.state_dict()["state"][0]["step"], "epoch": ckpt["epoch"]}))`) as PyDict;
+    const loaded = theirs.entries.get('loaded') as PyDict;
+    for (const [k, v] of a.getParams()) expect(Array.from((loaded.entries.get(k) as { data: Float32Array }).data), k).toEqual(Array.from(v));
+    const schedule = a.job.schedule!;
+    expect(theirs.entries.get('lrs')).toEqual([schedule.lrAt(2), schedule.lrAt(3)]);
+    expect((theirs.entries.get('step') as { data: Float32Array }).data[0]).toBe(a.session.native.steps + 1);
+    expect(theirs.entries.get('epoch')).toBe(2n);
   });
 });
 

@@ -25,7 +25,10 @@ export function pySource(v: PyValue): string {
     return `torch.tensor([${Array.from(v.data, float).join(', ')}], dtype=${dtype}).reshape([${v.shape.join(', ')}])`;
   }
   const items = [...v.entries].map(([k, x]) => `(${key(k)}, ${pySource(x)})`).join(', ');
-  return v.ordered ? `collections.OrderedDict([${items}])` : `dict([${items}])`;
+  const dict = v.ordered ? `collections.OrderedDict([${items}])` : `dict([${items}])`;
+  // an OrderedDict's attributes (state_dict()'s _metadata) set as torch.load would
+  const attrs = [...(v.attributes ?? [])].map(([k, x]) => `setattr(d, ${JSON.stringify(k)}, ${pySource(x)})`);
+  return attrs.length ? `(lambda d: [${attrs.join(', ')}] and d)(${dict})` : dict;
 }
 
 /** Python: `to_json(x)` turns torch's values into the tagged JSON fromTagged reads. */
