@@ -124,6 +124,11 @@ export function torchTrainingCheckpoint(session: Session, o: {
 export function torchResumeState(path: string, checkpoint: PyDict, metadata: Record<string, string>, run: {
   program: CompiledProgram; optimizer: OptimizerDoc; scheduler?: Omit<RunScheduler, 'steps'>; batchesPerEpoch: number;
 }): { optimizer: Record<string, TensorF32>; metadata: Record<string, string> } {
+  // param_groups cannot tell Adam from AdamW (the same keys): a file that names its optimizer can
+  const saved = metadata['netloom.optimizer'] === undefined ? undefined : savedOptimizer(metadata);
+  if (saved !== undefined && saved !== run.optimizer.type)
+    throw new NetloomError('NL_CHECKPOINT_MISMATCH', `${path} was saved by a run training with ${saved}, but this project trains with ${run.optimizer.type}`,
+      `Resume with the optimizer it was saved with (training.optimizer.type "${saved}"), or load the weights only.`);
   const group = run.scheduler ? schedulerGroup(run.scheduler.doc, run.scheduler.schedule, 0, run.optimizer) : undefined;
   const { state, step } = readOptimizerStateDict(path, checkpoint.entries.get('optimizer_state_dict'), {
     optimizer: run.optimizer, params: learnable(run.program), stateNames: run.program.states, expectedGroup: group?.expected, driven: group?.driven,

@@ -20,6 +20,7 @@ import { lrSchedule, parseScheduler } from '../../engine/train/schedules.js';
 import { checkpointDict, checkpointMetadata, plainStateDict } from '../../engine/train/torch-checkpoint.js';
 import { hyperparameters, optimizerStateDict, readOptimizerStateDict } from '../../engine/train/torch-optimizer-state.js';
 import { schedulerGroup, schedulerStateDict } from '../../engine/train/torch-scheduler-state.js';
+import { torchResumeState } from '../../engine/train/run-checkpoints.js';
 import type { TensorF32 } from '../../engine/io/checkpoint.js';
 import { itWithPython } from '../python-reference.js';
 import { pySource, runPython } from '../support/pyliteral.js';
@@ -130,6 +131,35 @@ describe("torch.optim's state_dict() layout", () => {
     expect(() => readOptimizerStateDict('x.pt', sd, { optimizer: sgd, params, stateNames, expectedGroup: group.expected, driven: group.driven })).not.toThrow();
     expectRefused(() => readOptimizerStateDict('x.pt', sd, { optimizer: { ...sgd, lr: 0.2 }, params, stateNames, expectedGroup: { initial_lr: 0.2 }, driven: group.driven }),
       'NL_CHECKPOINT_MISMATCH', /initial_lr is 0\.1, but .* has initial_lr = 0\.2/);
+  });
+});
+
+describe('torchResumeState: a checkpoint dict in the run\'s terms', () => {
+  const program = (opt: OptimizerDoc) => compileGraph(analyzeForTraining(IRIS.graph, 'iris', { batchSize: 1 }), { batchSize: 1, optimizer: opt });
+  const dictFor = (opt: OptimizerDoc, steps: number) => {
+    const { params } = compiled(opt);
+    return pyDict([['optimizer_state_dict', optimizerStateDict({ optimizer: opt, params, state: internalState(opt), steps })]]);
+  };
+  const sgd = OPTIMIZERS[0];
+  const adam = OPTIMIZERS[2];
+
+  it("SGD keeps no step: it is the position's, epoch x batches per epoch + batch", () => {
+    const r = torchResumeState('x.pt', dictFor(sgd, 23), { 'netloom.epoch': '2', 'netloom.batch': '3' }, { program: program(sgd), optimizer: sgd, batchesPerEpoch: 10 });
+    expect(r.metadata['netloom.step']).toBe('23');
+    expect(Object.keys(r.optimizer).length).toBe(4);
+  });
+
+  it("Adam's step comes from its state, and a \"step\" that disagrees with it is refused", () => {
+    expect(torchResumeState('x.pt', dictFor(adam, 9), { 'netloom.epoch': '0', 'netloom.batch': '9' }, { program: program(adam), optimizer: adam, batchesPerEpoch: 10 }).metadata['netloom.step']).toBe('9');
+    expectRefused(() => torchResumeState('x.pt', dictFor(adam, 9), { 'netloom.epoch': '0', 'netloom.batch': '9', 'netloom.step': '12' }, { program: program(adam), optimizer: adam, batchesPerEpoch: 10 }),
+      'NL_BAD_CHECKPOINT', /"step" is 12, but the optimizer's state is at step 9/);
+  });
+
+  it('Adam and AdamW share param_groups\' keys: a file that names its optimizer is held to it', () => {
+    const adamw = OptimizerSchema.parse({ type: 'AdamW', lr: 0.01, amsgrad: true, weight_decay: 0 });
+    const md = { 'netloom.epoch': '0', 'netloom.batch': '1', 'netloom.step': '1', 'netloom.optimizer': JSON.stringify(adam) };
+    expectRefused(() => torchResumeState('x.pt', dictFor(adam, 1), md, { program: program(adamw), optimizer: adamw, batchesPerEpoch: 10 }),
+      'NL_CHECKPOINT_MISMATCH', /x\.pt was saved by a run training with Adam, but this project trains with AdamW/);
   });
 });
 
