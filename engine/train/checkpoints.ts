@@ -152,6 +152,15 @@ export async function readCheckpoint(path: string): Promise<ReadCheckpoint> {
   return interpretCheckpoint(await readCheckpointFile(path) as CheckpointFile & { checkpoint?: PyDict }, path);
 }
 
+/**
+ * Whether a checkpoint says where training stood, so a run can resume from it: Netloom's own files
+ * record the step; train.py's dict gives its epoch (an SGD one without a step is at epoch x batches
+ * per epoch + batch, which only the run resuming it knows).
+ */
+export function isResumable(metadata: Record<string, string>): boolean {
+  return 'netloom.step' in metadata || 'netloom.epoch' in metadata;
+}
+
 export interface ResumePosition {
   epoch: number;
   batch: number;

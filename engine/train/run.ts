@@ -45,7 +45,7 @@ import { batchCount, epochOrder } from '../data/loader.js';
 import type { NativeProgress } from '../runtime/binding.js';
 import type { Session } from '../runtime/session.js';
 import { keepBest, type BestEpoch } from './best.js';
-import { loadReport, mismatchError, readCheckpoint, requireFinite, saveCheckpoint, splitCheckpoint, type LoadReport, type ReadCheckpoint } from './checkpoints.js';
+import { isResumable, loadReport, mismatchError, readCheckpoint, requireFinite, saveCheckpoint, splitCheckpoint, type LoadReport, type ReadCheckpoint } from './checkpoints.js';
 import type { PyDict } from '../io/pyvalue.js';
 import {
   confusionCellSamples, evaluateTestSplit, finiteOutput, forwardOne, requireConfusionCells, sampleInput, softmax, testPass,
@@ -522,7 +522,7 @@ export class TrainingRun {
   async loadCheckpointReport(path: string, o: { dryRun?: boolean } = {}): Promise<LoadReport & { loaded: boolean; resumable: boolean }> {
     const file = await readCheckpoint(path);
     const { tensors, metadata } = file;
-    const report = { ...loadReport(this.job.project.graph.nodes, this.session.program.params, tensors, { ...file, notes: this.notesOf(path, file) }), resumable: 'netloom.step' in metadata };
+    const report = { ...loadReport(this.job.project.graph.nodes, this.session.program.params, tensors, { ...file, notes: this.notesOf(path, file) }), resumable: isResumable(metadata) };
     if (!report.ok || o.dryRun) return { ...report, loaded: false };
     this.requireNotRunning('load weights');
     await this.serial(async () => this.setWeights(splitCheckpoint(tensors).model));
