@@ -13,7 +13,7 @@
  * layout's `optimizer.state.*` keys without the prefix) and one global step counter.
  */
 import { NetloomError } from '../errors.js';
-import { optimizerDefaults, type OptimizerDoc, type OptimizerType } from '../contract/optimizers.js';
+import { OptimizerSchema, optimizerDefaults, type OptimizerDoc, type OptimizerType } from '../contract/optimizers.js';
 import type { TensorF32 } from '../io/checkpoint.js';
 import { isPyDict, isPyTensor, pyDict, pyTuple, type PyDict, type PyValue } from '../io/pyvalue.js';
 
@@ -105,24 +105,31 @@ const show = (v: PyValue | undefined) => (typeof v === 'bigint' ? String(v) : is
  */
 function checkGroup(source: string, group: PyDict, opt: OptimizerDoc, expected: Map<string, PyValue>, skip: ReadonlySet<string>): void {
   const family = familyOf(group);
+  // a setting an older torch did not have yet (maximize before 1.11) means its default
+  const defaults = hyperparameters(OptimizerSchema.parse({ type: opt.type }) as OptimizerDoc);
   const ours = opt.type === 'AdamW' ? 'Adam' : opt.type;
   if (family !== ours)
     throw new NetloomError('NL_CHECKPOINT_MISMATCH', `${source}: optimizer_state_dict is ${family ? `${family}'s` : "an unknown optimizer's"}, but this project trains with ${opt.type}`,
       `Resume with the optimizer it was saved with (training.optimizer.type${family ? ` "${family}"` : ''}), or load the weights only.`);
   for (const [k, want] of expected) {
     if (k in IMPLEMENTATION[opt.type] || skip.has(k)) continue;
-    const got = field(group, k);
-    const wantItems = typeof want === 'object' && want !== null && !Array.isArray(want) && want.kind === 'tuple' ? want.items : [want];
-    const gotItems = typeof got === 'object' && got !== null && !Array.isArray(got) && got.kind === 'tuple' ? got.items : Array.isArray(got) ? got : [got];
-    const same = wantItems.length === gotItems.length && wantItems.every((w, i) => {
-      const a = asNumber(w);
-      const b = asNumber(gotItems[i]);
-      return a !== undefined && b !== undefined ? sameNumber(a, b) : w === gotItems[i];
-    });
-    if (!same)
+    const got = group.entries.has(k) || !defaults.has(k) ? field(group, k) : defaults.get(k);
+    if (!samePyValue(want, got))
       throw new NetloomError('NL_CHECKPOINT_MISMATCH', `${source}: optimizer_state_dict's param_groups[0].${k} is ${show(got)}, but this project's ${opt.type} has ${k} = ${show(want)}`,
         `Resume with the settings the run was saved with (set training.optimizer.${k === 'initial_lr' ? 'lr' : k} in the project to the file's value), or load the weights only.`);
   }
+}
+
+/** Two settings alike: numbers to 1e-12 relative (Python int or float), tuples and lists item by item, the rest exactly. */
+function samePyValue(want: PyValue | undefined, got: PyValue | undefined): boolean {
+  const items = (v: PyValue | undefined) => (typeof v === 'object' && v !== null && !Array.isArray(v) && v.kind === 'tuple' ? v.items : Array.isArray(v) ? v : [v]);
+  const w = items(want);
+  const g = items(got);
+  return w.length === g.length && w.every((x, i) => {
+    const a = asNumber(x);
+    const b = asNumber(g[i]);
+    return a !== undefined && b !== undefined ? sameNumber(a, b) : x === g[i];
+  });
 }
 
 /** A scalar step: a tensor of one element, a Python int or float; a whole number or undefined. */

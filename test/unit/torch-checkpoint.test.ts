@@ -118,6 +118,11 @@ describe("torch.optim's state_dict() layout", () => {
     ((uneven.entries.get('state') as PyDict).entries.get(1n) as PyDict).entries.set('step', { kind: 'tensor', dtype: 'float32', shape: [], data: Float32Array.of(2) });
     expectRefused(() => read(uneven), 'NL_BAD_CHECKPOINT', /different steps \(3, 2\)/);
     expectRefused(() => read('not a dict'), 'NL_BAD_CHECKPOINT', /optimizer_state_dict is not a dict/);
+    // an older torch wrote no "maximize": it means the default, false
+    const older = sd();
+    ((older.entries.get('param_groups') as PyDict[])[0]).entries.delete('maximize');
+    expect(() => read(older)).not.toThrow();
+    expectRefused(() => read(older, { ...adam, maximize: true }), 'NL_CHECKPOINT_MISMATCH', /param_groups\[0\]\.maximize is false, but this project's Adam has maximize = true/);
   });
 
   it("a scheduler's lr fields: the group's lr is the scheduled one, and resuming compares initial_lr (the project's lr), not it", () => {
