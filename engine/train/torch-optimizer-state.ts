@@ -114,6 +114,10 @@ function checkGroup(source: string, group: PyDict, opt: OptimizerDoc, expected: 
   for (const [k, want] of expected) {
     if (k in IMPLEMENTATION[opt.type] || skip.has(k)) continue;
     const got = group.entries.has(k) || !defaults.has(k) ? field(group, k) : defaults.get(k);
+    // a scheduler sets initial_lr in the group: without one, the file's run had no schedule
+    if (k === 'initial_lr' && got === undefined)
+      throw new NetloomError('NL_CHECKPOINT_MISMATCH', `${source}: optimizer_state_dict's param_groups[0] has no initial_lr: the run that saved it had no learning-rate scheduler, but this project has one`,
+        'Resume without the scheduler (remove training.scheduler), or load the weights only.');
     if (!samePyValue(want, got))
       throw new NetloomError('NL_CHECKPOINT_MISMATCH', `${source}: optimizer_state_dict's param_groups[0].${k} is ${show(got)}, but this project's ${opt.type} has ${k} = ${show(want)}`,
         `Resume with the settings the run was saved with (set training.optimizer.${k === 'initial_lr' ? 'lr' : k} in the project to the file's value), or load the weights only.`);

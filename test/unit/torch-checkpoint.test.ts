@@ -136,6 +136,9 @@ describe("torch.optim's state_dict() layout", () => {
     expect(() => readOptimizerStateDict('x.pt', sd, { optimizer: sgd, params, stateNames, expectedGroup: group.expected, driven: group.driven })).not.toThrow();
     expectRefused(() => readOptimizerStateDict('x.pt', sd, { optimizer: { ...sgd, lr: 0.2 }, params, stateNames, expectedGroup: { initial_lr: 0.2 }, driven: group.driven }),
       'NL_CHECKPOINT_MISMATCH', /initial_lr is 0\.1, but .* has initial_lr = 0\.2/);
+    const unscheduled = optimizerStateDict({ optimizer: sgd, params, state: internalState(sgd), steps: 2 });
+    expectRefused(() => readOptimizerStateDict('x.pt', unscheduled, { optimizer: sgd, params, stateNames, expectedGroup: group.expected, driven: group.driven }),
+      'NL_CHECKPOINT_MISMATCH', /has no initial_lr: the run that saved it had no learning-rate scheduler, but this project has one/);
   });
 });
 
