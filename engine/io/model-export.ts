@@ -64,7 +64,7 @@ function needsWeights(format: ExportFormat, input: ModelExportInput): ReadonlyMa
  * A 'pytorch' export's folder, checked before anything is generated: missing (it is created), or empty,
  * or a previous export (its marker file), so that exporting never overwrites a folder of the user's own files.
  */
-async function checkExportFolder(out: string): Promise<void> {
+async function checkExportFolder(out: string): Promise<string[]> {
   const entries = await fs.readdir(out).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
     throw new NetloomError('NL_IO', `${out} cannot be used as the export's folder: ${e.code === 'ENOTDIR' ? 'it is a file' : e.message}`, 'Give the path of a new or empty folder for the PyTorch code.');
@@ -72,6 +72,17 @@ async function checkExportFolder(out: string): Promise<void> {
   if (entries?.length && !entries.includes(EXPORT_MARKER))
     throw new NetloomError('NL_EXISTS', `${out} is a folder that holds other files (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}) and no earlier PyTorch export`,
       'Export into a new or empty folder (it is created if missing), or into the folder of an earlier export to replace it.');
+  return entries?.includes(EXPORT_MARKER) ? previousFiles(path.join(out, EXPORT_MARKER)) : [];
+}
+
+/** The files an earlier export wrote, as its marker lists them: plain names in the folder, nothing else. */
+async function previousFiles(marker: string): Promise<string[]> {
+  try {
+    const files = (JSON.parse(await fs.readFile(marker, 'utf8')) as { files?: unknown }).files;
+    return Array.isArray(files) ? files.filter((f): f is string => typeof f === 'string' && f === path.basename(f) && f !== '.' && f !== '..') : [];
+  } catch {
+    return []; // an unreadable marker: nothing is removed
+  }
 }
 
 /**
@@ -94,7 +105,7 @@ export async function writeModelExport(format: ExportFormat, input: ModelExportI
     }
     return [out];
   }
-  await checkExportFolder(out);
+  const previous = await checkExportFolder(out);
   const files = exportPytorchCode(input);
   await fs.mkdir(out, { recursive: true });
   const written: string[] = [];
@@ -113,6 +124,9 @@ export async function writeModelExport(format: ExportFormat, input: ModelExportI
     await writeCheckpointFile(target, tensors, metadata);
     written.push(target);
   }
+  // an earlier export's files this one does not write (its model.pt, when exported now without weights) would be stale
+  const names = new Set(written.map((f) => path.basename(f)));
+  for (const f of previous) if (!names.has(f)) await fs.rm(path.join(out, f), { force: true });
   await writeFileAtomic(path.join(out, EXPORT_MARKER), JSON.stringify({ producer: 'netloom', project: input.project.name, files: written.map((f) => path.basename(f)) }, null, 2) + '\n');
   return written;
 }
