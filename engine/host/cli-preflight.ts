@@ -38,7 +38,7 @@ async function checkSaveTarget(file: string): Promise<void> {
   const d = await statOf(dir);
   if (!d) throw io(`the folder ${dir} does not exist`, `Create it first (mkdir -p ${dir}), or save somewhere else; nothing has been trained yet.`);
   if (!d.isDirectory()) throw io(`${dir} is not a folder`, 'Save into a folder; nothing has been trained yet.');
-  if ((await statOf(abs))?.isDirectory()) throw io(`${abs} is a folder`, `Give a file name, e.g. --save ${path.join(file, 'model.safetensors')}.`);
+  if ((await statOf(abs))?.isDirectory()) throw io(`${abs} is a folder`, `Give a file name, e.g. --save ${path.join(file, 'model.pth')}.`);
   try {
     await fsp.access(dir, fsp.constants.W_OK);
   } catch {
@@ -51,8 +51,8 @@ async function checkWeightsFile(file: string): Promise<void> {
   const st = await statOf(file);
   if (!st)
     throw new NetloomError('NL_IO', `--weights ${file}: no such file${located(file)}`,
-      'Give the path of a checkpoint (.safetensors) written by `netloom train --save <file>` (it writes where --save says, relative to the folder netloom ran in) or saved from the app.');
-  if (!st.isFile()) throw new NetloomError('NL_IO', `--weights ${file}: not a file${located(file)}`, 'Give the path of a .safetensors file.');
+      'Give the path of a checkpoint (.safetensors, .pt or .pth) written by `netloom train --save <file>` (it writes where --save says, relative to the folder netloom ran in), saved from the app or by PyTorch (torch.save(model.state_dict(), path)).');
+  if (!st.isFile()) throw new NetloomError('NL_IO', `--weights ${file}: not a file${located(file)}`, 'Give the path of a checkpoint file (.safetensors, .pt or .pth).');
   try {
     await fsp.access(file, fsp.constants.R_OK);
   } catch {

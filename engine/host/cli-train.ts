@@ -12,6 +12,7 @@ import type { Job, JobOptions } from '../train/job.js';
 import type { RegressionMetrics } from '../train/metrics.js';
 import { TrainingRun, type RunEpoch } from '../train/run.js';
 import { ProgressLine } from './progress.js';
+import { savedLine } from './cli-export.js';
 
 function deviceLine(threads: number): string {
   const d = loadBinding().deviceInfo();
@@ -107,7 +108,7 @@ export async function trainProject(project: ProjectDoc, projectPath: string, opt
   process.off('SIGINT', onSigint);
   if (f.save) {
     await run.saveCheckpoint(f.save, { metadata: { epochs: String(run.history.epochs.length) } });
-    console.log(`Saved PyTorch state dict to ${f.save}`);
+    console.log(savedLine(f.save));
   }
   console.log('Done!');
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * `netloom`: the command line. train / eval / devices / serve, printing what the PyTorch quickstart
+ * `netloom`: the command line. train / eval / export / import / devices / serve, printing what the PyTorch quickstart
  * prints. User mistakes end with one message (`error [NL_CODE]: ...`, the code the README's
  * troubleshooting lists), a hint and exit code 1; a mistyped flag gets one line pointing at --help.
  * Every path on the command line is checked before anything is loaded or trained (cli-preflight.ts),
  * so a run is never lost to a typo; nothing is written unless the whole write succeeds. train and
- * eval drive the app's run object (cli-train.ts); this file holds the commands and their flags.
+ * eval drive the app's run object (cli-train.ts), export and import the model writers (cli-export.ts);
+ * this file holds the commands and their flags.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +22,7 @@ import { settingHint, settingProblem, type SettingName } from '../contract/setti
 import { ProgressLine } from './progress.js';
 import { preflight } from './cli-preflight.js';
 import { evaluateProject, trainProject } from './cli-train.js';
+import { addExportCommands, saveFormat } from './cli-export.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from './serve.js';
 import { isLoopbackBindAddress } from './loopback.js';
 
@@ -163,6 +165,8 @@ function downloadProgress(): NonNullable<JobOptions['onDownloadProgress']> {
 async function train(projectPath: string, f: Parameters<typeof jobOptions>[0] & { save?: string }): Promise<void> {
   const project = await readProject(projectPath);
   await preflight(f);
+  // the extension chooses the format: a wrong one is refused before the dataset is loaded or anything trained
+  if (f.save !== undefined) saveFormat(f.save);
   await trainProject(project, projectPath, jobOptions(f), f);
 }
 
@@ -261,9 +265,9 @@ export function buildCli(): Command {
       .option('--lr <x>', 'learning rate', settingFlag('--lr', 'lr'))
       .option('--optimizer <name>', OPTIMIZER_FLAGS.join(' | '), choice(OPTIMIZER_FLAGS))
       .option('--seed <n>', 'random seed for initialisation and shuffling', settingFlag('--seed', 'seed'))
-      .option('--weights <file>', 'start from these weights (safetensors) instead of a fresh initialisation')
+      .option('--weights <file>', 'start from these weights (a .safetensors, .pt or .pth state dict, from Netloom or PyTorch) instead of a fresh initialisation')
       .option('--limit-train <n>', 'use only the first N training samples', settingFlag('--limit-train', 'limit'))
-      .option('--save <file>', 'save the trained state dict (safetensors) here; the folder must exist (checked before training)')
+      .option('--save <file>', 'save the trained state dict here, in the format its extension names: .pt / .pth (torch.save\'s, for torch.load) or .safetensors; the folder must exist (checked before training)')
       .showHelpAfterError(helpPointer('train')),
   ).action(withFlagSources(train));
   common(
@@ -271,9 +275,10 @@ export function buildCli(): Command {
       .command('eval')
       .description('evaluate saved weights on the test split')
       .argument('<project>', 'project file')
-      .requiredOption('--weights <file>', 'state dict to evaluate (safetensors)')
+      .requiredOption('--weights <file>', 'state dict to evaluate (.safetensors, .pt or .pth, from Netloom or PyTorch: train.py\'s checkpoints/last.pt too)')
       .showHelpAfterError(helpPointer('eval')),
   ).action(withFlagSources(evaluate));
+  addExportCommands(program, helpPointer);
   program.command('devices').description('list compute devices').showHelpAfterError(helpPointer('devices')).action(devices);
   program
     .command('serve')

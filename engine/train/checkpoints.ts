@@ -9,12 +9,20 @@
  * and, in the metadata, where training stood (`netloom.step`, `netloom.epoch`, `netloom.batch`,
  * `netloom.scheduler_step`, `netloom.optimizer`), so a run can continue exactly. Those keys are
  * Netloom's own: a plain load (weights only) ignores them; to load such a file in PyTorch, save
- * it without the optimizer state.
+ * it without the optimizer state, or as .pt, whose training checkpoint is PyTorch's own checkpoint
+ * dict (torch-checkpoint.ts): a file read from it carries that dict (`checkpoint`), and its
+ * position, from Netloom or from train.py, becomes the same netloom.* fields.
+ *
+ * Keys saved from a model wrapped in DataParallel or DistributedDataParallel all start with
+ * `module.`: such a file loads without the prefix, and the load says so (a note).
  */
 import { NetloomError } from '../errors.js';
 import { TOO_DEEP, scanJson } from '../io/json-limits.js';
 import { readCheckpointFile, writeCheckpointFile, type CheckpointFile, type TensorF32 } from '../io/checkpoint.js';
+import { isPyDict, type PyDict } from '../io/pyvalue.js';
 import type { Session } from '../runtime/session.js';
+import { checkStandardizeField, STANDARDIZE_FIELD, MAX_STANDARDIZE_CHARS } from '../io/standardize.js';
+import { checkpointMetadata } from './torch-checkpoint.js';
 
 /**
  * Saves the session's weights now, or `values` (e.g. the best epoch's copy) in the session's layout;
@@ -86,6 +94,12 @@ function checkOptimizerField(v: string, source: string): void {
 export function checkNetloomMetadata(metadata: Record<string, string>, source: string): void {
   for (const [k, v] of Object.entries(metadata)) {
     if (!k.startsWith('netloom.')) continue;
+    if (k === STANDARDIZE_FIELD) {
+      // one mean and one divisor per feature column: a wide CSV's are longer than any other field
+      if (v.length > MAX_STANDARDIZE_CHARS) throw badField(source, `${k} is ${v.length} characters long; at most ${MAX_STANDARDIZE_CHARS} are allowed`);
+      checkStandardizeField(v, (message) => badField(source, `${k} ${message}`));
+      continue;
+    }
     if (v.length > MAX_FIELD_CHARS) throw badField(source, `${k} is ${v.length} characters long; at most ${MAX_FIELD_CHARS} are allowed`);
     const max = WHOLE_NUMBERS[k];
     if (max !== undefined && !(/^(0|[1-9][0-9]*)$/.test(v) && Number(v) <= max))
@@ -95,11 +109,56 @@ export function checkNetloomMetadata(metadata: Record<string, string>, source: s
   }
 }
 
-/** A checkpoint file with its netloom.* metadata checked (checkNetloomMetadata). */
-export async function readCheckpoint(path: string): Promise<CheckpointFile> {
-  const decoded = await readCheckpointFile(path);
-  checkNetloomMetadata(decoded.metadata, path);
-  return decoded;
+/** A checkpoint file as the engine uses it: keys as the model names them, metadata checked, notes for the user. */
+export interface ReadCheckpoint extends CheckpointFile {
+  /** PyTorch's checkpoint dict, when the file holds one (a .pt saved with the optimizer, train.py's) */
+  checkpoint?: PyDict;
+  /** what the load changed or noticed, for the user ("the keys had DataParallel's 'module.' prefix; ...") */
+  notes: string[];
+}
+
+/** The prefix DataParallel and DistributedDataParallel put before every key of the model they wrap. */
+export const MODULE_PREFIX = 'module.';
+export const MODULE_PREFIX_NOTE = "the keys had DataParallel's 'module.' prefix; loaded without it";
+
+/**
+ * The state dict without DataParallel's prefix when every key of it (the optimizer state of a
+ * safetensors training checkpoint aside) has it; a file where only some keys do is left as it is,
+ * and its mismatch says why (mismatchError).
+ */
+export function withoutModulePrefix(tensors: Record<string, TensorF32>): { tensors: Record<string, TensorF32>; stripped: boolean } {
+  const keys = Object.keys(tensors).filter((k) => !k.startsWith(OPTIMIZER_PREFIX));
+  if (!keys.length || !keys.every((k) => k.startsWith(MODULE_PREFIX))) return { tensors, stripped: false };
+  const out: Record<string, TensorF32> = Object.create(null);
+  for (const [k, t] of Object.entries(tensors)) out[k.startsWith(OPTIMIZER_PREFIX) ? k : k.slice(MODULE_PREFIX.length)] = t;
+  return { tensors: out, stripped: true };
+}
+
+/**
+ * A decoded file as the engine uses it: a checkpoint dict's own metadata and position merged into
+ * the metadata (checkpointMetadata), DataParallel's prefix removed, every netloom.* field checked.
+ */
+export function interpretCheckpoint(file: CheckpointFile & { checkpoint?: PyDict }, source: string): ReadCheckpoint {
+  const checkpoint = isPyDict(file.checkpoint) ? file.checkpoint : undefined;
+  const metadata: Record<string, string> = Object.assign(Object.create(null), file.metadata, checkpoint ? checkpointMetadata(source, checkpoint) : {});
+  checkNetloomMetadata(metadata, source);
+  const { tensors, stripped } = withoutModulePrefix(file.tensors);
+  return { ...file, tensors, metadata, ...(checkpoint ? { checkpoint } : {}), notes: stripped ? [MODULE_PREFIX_NOTE] : [] };
+}
+
+/** A checkpoint file of any format Netloom reads, interpreted (interpretCheckpoint). */
+export async function readCheckpoint(path: string): Promise<ReadCheckpoint> {
+  // the torch-io reader adds `checkpoint` (the dict) to what it decodes from a .pt checkpoint dict
+  return interpretCheckpoint(await readCheckpointFile(path) as CheckpointFile & { checkpoint?: PyDict }, path);
+}
+
+/**
+ * Whether a checkpoint says where training stood, so a run can resume from it: Netloom's own files
+ * record the step; train.py's dict gives its epoch (an SGD one without a step is at epoch x batches
+ * per epoch + batch, which only the run resuming it knows).
+ */
+export function isResumable(metadata: Record<string, string>): boolean {
+  return 'netloom.step' in metadata || 'netloom.epoch' in metadata;
 }
 
 export interface ResumePosition {
@@ -183,6 +242,8 @@ export interface LoadReport {
   problems: string[];
   /** the file holds optimizer state (a training checkpoint) */
   hasOptimizerState: boolean;
+  /** what the load changed or noticed (DataParallel's prefix removed, other standardisation statistics) */
+  notes: string[];
 }
 
 /**
@@ -193,6 +254,7 @@ export function loadReport(
   nodes: readonly { id: string; name: string; type: string }[],
   model: readonly { key: string; shape: readonly number[] }[],
   tensors: Record<string, TensorF32>,
+  read: { notes?: readonly string[]; checkpoint?: PyDict } = {},
 ): LoadReport {
   const { model: file, optimizer } = splitCheckpoint(tensors);
   const owner = (key: string) => key.slice(0, Math.max(key.lastIndexOf('.'), 0));
@@ -221,7 +283,8 @@ export function loadReport(
   }
   for (const r of out) r.ok = !r.missing.length && !r.unexpected.length && !r.mismatched.length;
   const problems = [...stateDictProblems(model, file), ...nonFiniteTensors(file)];
-  return { ok: problems.length === 0, nodes: out, unassigned, problems, hasOptimizerState: Object.keys(optimizer).length > 0 };
+  const hasOptimizerState = Object.keys(optimizer).length > 0 || !!read.checkpoint?.entries.has('optimizer_state_dict');
+  return { ok: problems.length === 0, nodes: out, unassigned, problems, hasOptimizerState, notes: [...(read.notes ?? [])] };
 }
 
 /**
@@ -256,18 +319,27 @@ export function requireFinite(path: string, tensors: Record<string, TensorF32>):
 
 /** load_state_dict's strict refusal: every problem line of the comparison, PyTorch's wording. */
 export function mismatchError(path: string, problems: readonly string[]): NetloomError {
+  // every key prefixed loads (withoutModulePrefix): some prefixed and some not is a file worth explaining
+  const partialPrefix = problems.some((l) => l.startsWith('Unexpected key(s)') && l.includes(`"${MODULE_PREFIX}`));
   return new NetloomError('NL_CHECKPOINT_MISMATCH', `Error(s) in loading state_dict from ${path}:\n  ${problems.join('\n  ')}`,
-    'The checkpoint was saved from a different network: load it onto the graph it came from, or rename nodes so their names match the keys.');
+    partialPrefix
+      ? "Some keys start with 'module.' (the prefix DataParallel and DistributedDataParallel add) and some do not: save model.module.state_dict() in PyTorch, or remove the prefix from every key."
+      : 'The checkpoint was saved from a different network: load it onto the graph it came from, or rename nodes so their names match the keys.');
 }
 
 /** Loads a state dict onto the session, strictly (nothing unless every key matches); returns the file's metadata. */
 export async function loadCheckpoint(path: string, session: Session): Promise<Record<string, string>> {
-  const { tensors: all, metadata } = await readCheckpoint(path);
+  return (await loadWeights(path, session)).metadata;
+}
+
+/** loadCheckpoint, with what the load noticed for the user (DataParallel's prefix removed). */
+export async function loadWeights(path: string, session: Session): Promise<{ metadata: Record<string, string>; notes: string[] }> {
+  const { tensors: all, metadata, notes } = await readCheckpoint(path);
   // A training checkpoint loads here as weights only.
   const tensors = splitCheckpoint(all).model;
   const problems = stateDictProblems(session.program.params, tensors);
   if (problems.length) throw mismatchError(path, problems);
   requireFinite(path, tensors);
   for (const p of session.program.params) session.setParam(p.key, tensors[p.key].data);
-  return metadata;
+  return { metadata, notes };
 }

@@ -22,7 +22,8 @@ import { lrSchedule, validateScheduler, type LrSchedule } from './schedules.js';
 import type { SchedulerDoc } from '../contract/schedulers.js';
 import { settingHint, settingProblem, type SettingName } from '../contract/settings.js';
 import { batchCount } from '../data/loader.js';
-import { loadCheckpoint } from './checkpoints.js';
+import { loadWeights } from './checkpoints.js';
+import { standardizeNotes } from '../io/standardize.js';
 import { openProjectFile } from '../io/project.js';
 import { checkRead } from '../io/file-kinds.js';
 import { checkMemory } from './memory.js';
@@ -176,11 +177,15 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
     checkMemory(program, { loadedBytes: datasetBytes(dataset), copyBytes: 0 }, { threads: o.threads });
     session = new Session(program, o.threads ?? 0);
     session.native.seed = loader.seed;
-    if (o.weights) await loadCheckpoint(o.weights, session);
-    else for (const p of program.params) session.setParam(p.key, initTensor(p.key, p.shape.reduce((a, b) => a * b, 1), p.init, loader.seed));
+    // what loading the weights noticed (DataParallel's prefix, other standardisation statistics) is printed with the notes
+    const loadNotes: string[] = [];
+    if (o.weights) {
+      const loaded = await loadWeights(o.weights, session);
+      loadNotes.push(...loaded.notes, ...standardizeNotes(o.weights, loaded.metadata, dataset.kind === 'tabular' ? dataset : undefined));
+    } else for (const p of program.params) session.setParam(p.key, initTensor(p.key, p.shape.reduce((a, b) => a * b, 1), p.init, loader.seed));
 
     const epochs = o.epochs ?? t.epochs;
-    const warnings: string[] = [...(dataset.notes ?? [])];
+    const warnings: string[] = [...(dataset.notes ?? []), ...loadNotes];
     let schedule: LrSchedule | undefined;
     let scheduler: SchedulerDoc | undefined;
     if (t.scheduler) {

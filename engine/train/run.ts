@@ -45,14 +45,17 @@ import { batchCount, epochOrder } from '../data/loader.js';
 import type { NativeProgress } from '../runtime/binding.js';
 import type { Session } from '../runtime/session.js';
 import { keepBest, type BestEpoch } from './best.js';
-import { loadReport, mismatchError, readCheckpoint, requireFinite, saveCheckpoint, splitCheckpoint, type LoadReport } from './checkpoints.js';
+import { isResumable, loadReport, mismatchError, readCheckpoint, requireFinite, saveCheckpoint, splitCheckpoint, type LoadReport, type ReadCheckpoint } from './checkpoints.js';
+import type { PyDict } from '../io/pyvalue.js';
 import {
   confusionCellSamples, evaluateTestSplit, finiteOutput, forwardOne, requireConfusionCells, sampleInput, softmax, testPass,
   type EvaluatedSplit, type Evaluation, type SampleView, type TestReport,
 } from './evaluation.js';
 import { prepareJob, type Job } from './job.js';
 import { baseMomentum, epochTables } from './lr-tables.js';
-import { checkResumable, restoreOptimizerState, trainingState } from './run-checkpoints.js';
+import { checkResumable, restoreOptimizerState, torchResumeState, torchTrainingCheckpoint, trainingState } from './run-checkpoints.js';
+import { STANDARDIZE_FIELD, standardizeField, standardizeNotes } from '../io/standardize.js';
+import { writeTorchFile } from '../io/torch-file.js';
 import { editedOptimizer, switchOptimizer } from './run-hyper.js';
 import type { HyperChange, HyperEdit, Position, RunCreateOptions, RunEpoch, RunError, RunEvent, RunProgress, RunState } from './run-types.js';
 import { lrSchedule, type LrSchedule } from './schedules.js';
@@ -101,6 +104,8 @@ export class TrainingRun {
   private best: BestEpoch | undefined;
   /** bumped whenever the weights change; evaluation caches key on it */
   private paramsVersion = 0;
+  /** what the last loadCheckpoint noticed (DataParallel's prefix, other standardisation statistics) */
+  private notes: string[] = [];
   private evalCache: ({ version: number } & EvaluatedSplit) | undefined;
 
   /** Everything the charts and the run record need, kept for the whole run. */
@@ -159,6 +164,10 @@ export class TrainingRun {
   }
   get currentOptimizer(): OptimizerDoc {
     return this.optimizer;
+  }
+  /** What the last loadCheckpoint() noticed, for the user: "the keys had DataParallel's 'module.' prefix; loaded without it". */
+  get lastLoadNotes(): readonly string[] {
+    return this.notes;
   }
 
   onEvent(listener: (e: RunEvent) => void): () => void {
@@ -444,9 +453,12 @@ export class TrainingRun {
   }
 
   /**
-   * Saves a safetensors state dict (PyTorch's keys). withOptimizer (last weights only) adds the
-   * optimizer state and where training stands, so loadCheckpoint(path, {resume: true}) continues.
-   * `metadata` goes after the project's name (`netloom train --save` adds the epochs it trained).
+   * Saves the state dict (PyTorch's keys): a .pt/.pth path gets torch.save's format, any other
+   * safetensors. withOptimizer (last weights only) adds the optimizer state and where training
+   * stands, so loadCheckpoint(path, {resume: true}) continues: in a .pt as PyTorch's checkpoint dict
+   * (torch.optim's layout, which the exported train.py resumes from too), in safetensors as
+   * Netloom's optimizer.state.* tensors. `metadata` goes after the project's name (`netloom train
+   * --save` adds the epochs it trained); a CSV project's standardisation always goes in.
    */
   async saveCheckpoint(path: string, o: { which?: 'last' | 'best'; withOptimizer?: boolean; metadata?: Record<string, string> } = {}): Promise<void> {
     const which = o.which ?? 'last';
@@ -455,12 +467,15 @@ export class TrainingRun {
     if (which === 'last') this.requireNotRunning('save the last weights');
     await this.serial(async () => {
       const values = this.getParams(which);
-      const metadata: Record<string, string> = { project: this.job.project.name, ...o.metadata };
+      const metadata: Record<string, string> = { project: this.job.project.name, ...this.standardizeMetadata(), ...o.metadata };
       if (which === 'best') metadata['netloom.best_epoch'] = String(this.best!.epoch);
       let extra = {};
+      if (o.withOptimizer && /\.pth?$/i.test(path)) {
+        await writeTorchFile(path, this.trainingCheckpointDict(values, metadata));
+        return;
+      }
       if (o.withOptimizer) {
-        const schedulerStep = this.schedule?.interval === 'step' ? this.pos.epoch * this.batchesPerEpoch + this.pos.batch : this.pos.epoch;
-        const state = trainingState(this.session, { position: this.pos, schedulerStep, optimizer: this.optimizer });
+        const state = trainingState(this.session, { position: this.pos, schedulerStep: this.schedulerStep(), optimizer: this.optimizer });
         Object.assign(metadata, state.metadata);
         extra = state.tensors;
       }
@@ -468,10 +483,46 @@ export class TrainingRun {
     });
   }
 
+  /** scheduler.step() calls so far: one per epoch, or per optimizer step for interval 'step'. */
+  private schedulerStep(): number {
+    return this.schedule?.interval === 'step' ? this.pos.epoch * this.batchesPerEpoch + this.pos.batch : this.pos.epoch;
+  }
+
+  /** The last weights with the optimizer state as PyTorch's checkpoint dict (what a .pt saved withOptimizer holds). */
+  private trainingCheckpointDict(values: Map<string, Float32Array>, metadata: Record<string, string>): PyDict {
+    const steps = this.schedulerStep();
+    const state = trainingState(this.session, { position: this.pos, schedulerStep: steps, optimizer: this.optimizer });
+    const scheduler = this.job.scheduler && this.schedule ? { doc: this.job.scheduler, schedule: this.schedule, steps } : undefined;
+    return torchTrainingCheckpoint(this.session, { values, metadata: { producer: 'netloom', ...metadata }, training: state, position: this.pos, optimizer: this.optimizer, scheduler });
+  }
+
+  /**
+   * The checkpoint dict saveCheckpoint(path.pt, {withOptimizer: true}) writes, without writing it
+   * (torch.save's file format is engine/io/torch-file.ts's business).
+   */
+  async checkpointDict(o: { metadata?: Record<string, string> } = {}): Promise<PyDict> {
+    this.requireNotRunning('save the last weights');
+    return this.serial(async () =>
+      this.trainingCheckpointDict(this.getParams('last'), { project: this.job.project.name, ...this.standardizeMetadata(), ...o.metadata }));
+  }
+
+  /** A CSV project's standardisation (the training split's statistics), for every checkpoint it saves. */
+  private standardizeMetadata(): Record<string, string> {
+    const ds = this.job.dataset;
+    return ds.kind === 'tabular' && ds.standardized ? { [STANDARDIZE_FIELD]: standardizeField({ columns: ds.features, mean: ds.stats.mean, std: ds.stats.std }) } : {};
+  }
+
+  /** The load's notes: the file's own (DataParallel's prefix) and a standardisation that differs from this dataset's. */
+  private notesOf(path: string, file: { notes: string[]; metadata: Record<string, string> }): string[] {
+    const ds = this.job.dataset;
+    return [...file.notes, ...standardizeNotes(path, file.metadata, ds.kind === 'tabular' ? ds : undefined)];
+  }
+
   /** Per-node comparison of a checkpoint with the model; loads it only when everything matches (unless dryRun). */
   async loadCheckpointReport(path: string, o: { dryRun?: boolean } = {}): Promise<LoadReport & { loaded: boolean; resumable: boolean }> {
-    const { tensors, metadata } = await readCheckpoint(path);
-    const report = { ...loadReport(this.job.project.graph.nodes, this.session.program.params, tensors), resumable: 'netloom.step' in metadata };
+    const file = await readCheckpoint(path);
+    const { tensors, metadata } = file;
+    const report = { ...loadReport(this.job.project.graph.nodes, this.session.program.params, tensors, { ...file, notes: this.notesOf(path, file) }), resumable: isResumable(metadata) };
     if (!report.ok || o.dryRun) return { ...report, loaded: false };
     this.requireNotRunning('load weights');
     await this.serial(async () => this.setWeights(splitCheckpoint(tensors).model));
@@ -490,16 +541,31 @@ export class TrainingRun {
    */
   async loadCheckpoint(path: string, o: { resume?: boolean } = {}): Promise<Record<string, string>> {
     this.requireNotRunning('load a checkpoint');
-    const { tensors, metadata } = await readCheckpoint(path);
+    return this.loadCheckpointFile(path, await readCheckpoint(path), o);
+  }
+
+  /** loadCheckpoint for a file already read and interpreted (readCheckpoint / interpretCheckpoint); `path` names it in messages. */
+  async loadCheckpointFile(path: string, file: ReadCheckpoint, o: { resume?: boolean } = {}): Promise<Record<string, string>> {
+    this.requireNotRunning('load a checkpoint');
+    const { tensors } = file;
+    let { metadata } = file;
     // NaN weights (or, to resume, optimizer state) are the file's problem, said before the key comparison is
     requireFinite(path, o.resume ? tensors : splitCheckpoint(tensors).model);
     const program = this.session.program;
-    const report = loadReport(this.job.project.graph.nodes, program.params, tensors);
+    const report = loadReport(this.job.project.graph.nodes, program.params, tensors, file);
     if (!report.ok) throw mismatchError(path, report.problems);
-    const { model, optimizer } = splitCheckpoint(tensors);
+    this.notes = this.notesOf(path, file);
+    const split = splitCheckpoint(tensors);
+    const model = split.model;
+    let optimizer = split.optimizer;
     if (!o.resume) {
       await this.serial(async () => this.setWeights(model));
       return metadata;
+    }
+    if (file.checkpoint?.entries.has('optimizer_state_dict')) {
+      const scheduler = this.job.scheduler && this.schedule ? { doc: this.job.scheduler, schedule: this.schedule } : undefined;
+      ({ optimizer, metadata } = torchResumeState(path, file.checkpoint, metadata, { program, optimizer: this.optimizer, scheduler, batchesPerEpoch: this.batchesPerEpoch }));
+      requireFinite(path, optimizer);
     }
     const { epoch, batch, step, phase } = checkResumable(path, { metadata, optimizer, report },
       { program, optimizer: this.optimizer, epochs: this.job.epochs, batchesPerEpoch: this.batchesPerEpoch });
