@@ -20,9 +20,17 @@ import { NetloomError } from '../errors.js';
 import { TOO_DEEP, scanJson } from '../io/json-limits.js';
 import { readCheckpointFile, writeCheckpointFile, type CheckpointFile, type TensorF32 } from '../io/checkpoint.js';
 import { isPyDict, type PyDict } from '../io/pyvalue.js';
+import type { CompiledProgram } from '../compile/ir.js';
 import type { Session } from '../runtime/session.js';
 import { checkStandardizeField, STANDARDIZE_FIELD, MAX_STANDARDIZE_CHARS } from '../io/standardize.js';
 import { checkpointMetadata } from './torch-checkpoint.js';
+
+/** The program's parameters as state-dict tensors, in its order (int64 buffers such as num_batches_tracked as I64). */
+export function paramTensors(program: CompiledProgram, values: Map<string, Float32Array>): Record<string, TensorF32> {
+  const tensors: Record<string, TensorF32> = {};
+  for (const p of program.params) tensors[p.key] = { shape: [...p.shape], data: values.get(p.key)!, dtype: p.dtype === 'i64' ? 'I64' : 'F32' };
+  return tensors;
+}
 
 /**
  * Saves the session's weights now, or `values` (e.g. the best epoch's copy) in the session's layout;
@@ -31,9 +39,7 @@ import { checkpointMetadata } from './torch-checkpoint.js';
 export async function saveCheckpoint(
   path: string, session: Session, metadata: Record<string, string> = {}, values: Map<string, Float32Array> = session.getParams(), extra: Record<string, TensorF32> = {},
 ): Promise<void> {
-  const tensors: Record<string, TensorF32> = {};
-  for (const p of session.program.params) tensors[p.key] = { shape: [...p.shape], data: values.get(p.key)!, dtype: p.dtype === 'i64' ? 'I64' : 'F32' };
-  await writeCheckpointFile(path, { ...tensors, ...extra }, { format: 'pt', producer: 'netloom', ...metadata });
+  await writeCheckpointFile(path, { ...paramTensors(session.program, values), ...extra }, { format: 'pt', producer: 'netloom', ...metadata });
 }
 
 // ---- Netloom's metadata -------------------------------------------------------------------------

@@ -11,11 +11,12 @@ import type { OptimizerDoc } from '../contract/optimizers.js';
 import type { SchedulerDoc } from '../contract/schedulers.js';
 import type { TensorF32 } from '../io/checkpoint.js';
 import type { PyDict } from '../io/pyvalue.js';
+import { torchStateDict } from '../io/torch-state.js';
 import { native, type Session } from '../runtime/session.js';
-import { OPTIMIZER_PREFIX, resumePosition, type LoadReport, type ResumePosition } from './checkpoints.js';
+import { OPTIMIZER_PREFIX, paramTensors, resumePosition, type LoadReport, type ResumePosition } from './checkpoints.js';
 import type { Position } from './run-types.js';
 import type { LrSchedule } from './schedules.js';
-import { checkpointDict, plainStateDict } from './torch-checkpoint.js';
+import { checkpointDict } from './torch-checkpoint.js';
 import { optimizerStateDict, readOptimizerStateDict } from './torch-optimizer-state.js';
 import { schedulerGroup, schedulerStateDict } from './torch-scheduler-state.js';
 
@@ -99,7 +100,7 @@ export function torchTrainingCheckpoint(session: Session, o: {
   optimizer: OptimizerDoc; scheduler?: RunScheduler;
 }): PyDict {
   const program = session.program;
-  const model = plainStateDict(program.params.map((p) => ({ key: p.key, shape: p.shape, dtype: p.dtype, data: o.values.get(p.key)! })), o.metadata);
+  const model = torchStateDict(paramTensors(program, o.values), o.metadata);
   const state: Record<string, TensorF32> = {};
   for (const [k, t] of Object.entries(o.training.tensors)) state[k.slice(OPTIMIZER_PREFIX.length)] = t;
   const steps = session.native.steps;

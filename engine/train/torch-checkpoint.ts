@@ -7,32 +7,12 @@
  *    "epoch": whole epochs completed, "batch": batches done in the current one, "step": optimizer steps,
  *    "netloom": {<str>: <str>} Netloom's metadata (absent from a file train.py wrote)}
  *
- * Building it from a run, and reading where such a file stood, in Netloom's metadata terms
+ * Building it from a run (the model_state_dict is io/torch-state.ts's torchStateDict), and reading where such a file stood, in Netloom's metadata terms
  * (netloom.epoch/batch/step/phase), so that the rest of the resume path treats a .pt like a
  * safetensors training checkpoint.
  */
 import { NetloomError } from '../errors.js';
 import { isPyDict, isPyTensor, pyDict, type PyDict, type PyValue } from '../io/pyvalue.js';
-
-/** A state-dict tensor to write: int64 buffers (num_batches_tracked) as torch's LongStorage. */
-export interface StateTensor {
-  key: string;
-  shape: readonly number[];
-  dtype: 'f32' | 'i64';
-  data: Float32Array;
-}
-
-/** Netloom's string metadata as the place state_dict() keeps per-module data: `_metadata = OrderedDict({"netloom": {...}})`. */
-export function netloomAttribute(metadata: Record<string, string>): Map<string, PyValue> {
-  return new Map([['_metadata', pyDict([['netloom', pyDict(Object.entries(metadata))]], true)]]);
-}
-
-/** model.state_dict() (AGREED FILE LAYOUT 1): an OrderedDict in Netloom's (= the exported model's) order. */
-export function plainStateDict(tensors: readonly StateTensor[], metadata: Record<string, string>): PyDict {
-  const sd = pyDict(tensors.map((t): [string, PyValue] => [t.key, { kind: 'tensor', dtype: t.dtype === 'i64' ? 'int64' : 'float32', shape: [...t.shape], data: t.data }]), true);
-  sd.attributes = netloomAttribute(metadata);
-  return sd;
-}
 
 /** The checkpoint dict of a run at `position` (batch: batches done in the current epoch). */
 export function checkpointDict(o: {

@@ -13,11 +13,12 @@ import type { SchedulerInput } from '../../engine/contract/schedulers.js';
 import { analyzeForTraining } from '../../engine/graph/analyze.js';
 import { loadProjectJson } from '../../engine/io/project.js';
 import { isPyDict, isPyTensor, pyDict, type PyDict, type PyValue } from '../../engine/io/pyvalue.js';
+import { torchStateDict } from '../../engine/io/torch-state.js';
 import { checkStandardizeField, standardizeField, standardizeNotes } from '../../engine/io/standardize.js';
 import { NetloomError } from '../../engine/errors.js';
 import { interpretCheckpoint, mismatchError, stateDictProblems, MODULE_PREFIX_NOTE, MAX_FIELD_CHARS } from '../../engine/train/checkpoints.js';
 import { lrSchedule, parseScheduler } from '../../engine/train/schedules.js';
-import { checkpointDict, checkpointMetadata, plainStateDict } from '../../engine/train/torch-checkpoint.js';
+import { checkpointDict, checkpointMetadata } from '../../engine/train/torch-checkpoint.js';
 import { hyperparameters, optimizerStateDict, readOptimizerStateDict } from '../../engine/train/torch-optimizer-state.js';
 import { schedulerGroup, schedulerStateDict } from '../../engine/train/torch-scheduler-state.js';
 import { torchResumeState } from '../../engine/train/run-checkpoints.js';
@@ -172,10 +173,10 @@ describe('torchResumeState: a checkpoint dict in the run\'s terms', () => {
 });
 
 describe('the checkpoint dict', () => {
-  const model = plainStateDict([
-    { key: 'net.0.weight', shape: [1, 2], dtype: 'f32', data: Float32Array.of(1, 2) },
-    { key: 'bn.num_batches_tracked', shape: [], dtype: 'i64', data: Float32Array.of(5) },
-  ], { producer: 'netloom' });
+  const model = torchStateDict({
+    'net.0.weight': { shape: [1, 2], dtype: 'F32', data: Float32Array.of(1, 2) },
+    'bn.num_batches_tracked': { shape: [], dtype: 'I64', data: Float32Array.of(5) },
+  }, { producer: 'netloom' });
 
   it("holds the plain state dict (an OrderedDict, int64 buffers as int64, Netloom's metadata in _metadata), the position and the netloom entry", () => {
     expect(model.ordered).toBe(true);
