@@ -5,16 +5,17 @@
  * long enough to pause in), and from the dict train.py writes at an epoch boundary (the iris MLP, a
  * standardised CSV; no "netloom" entry, keys with DataParallel's prefix).
  *
- * The dict goes through interpretCheckpoint, not a file: the .pt reader/writer (engine/io/torch-file.ts)
- * is the torch-io work's, and the file round trip is the it.todo at the end.
+ * Netloom's own dict is resumed both as the dict (interpretCheckpoint) and through a real .pt file
+ * (saveCheckpoint(path, {withOptimizer: true}) -> torch-file.ts's writer and reader -> loadCheckpoint).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuiltin } from '../../engine/data/builtin.js';
 import { parseProjectText, type ProjectDoc } from '../../engine/graph/document.js';
-import type { TensorF32 } from '../../engine/io/checkpoint.js';
-import { isPyDict, isPyTensor, pyDict, type PyDict } from '../../engine/io/pyvalue.js';
+import { pyDict, type PyDict } from '../../engine/io/pyvalue.js';
+import { stateDictFromTorch } from '../../engine/io/torch-state.js';
 import { interpretCheckpoint, MODULE_PREFIX_NOTE, type ReadCheckpoint } from '../../engine/train/checkpoints.js';
 import { TrainingRun, type RunOverrides } from '../../engine/train/run.js';
 import { itWithPython } from '../python-reference.js';
@@ -35,6 +36,9 @@ const run = (mutate: (p: any) => void, over: RunOverrides = {}) => TrainingRun.c
 const mnistRun = (mutate: (p: any) => void) =>
   TrainingRun.create(project(QUICKSTART, mutate), QUICKSTART, { dataset: 'mnist', limitTrain: 3000, limitTest: 500, epochs: 2, threads: 2, eventIntervalMs: 0 });
 
+const tmp = mkdtempSync(join(tmpdir(), 'netloom-resume-torch-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
 beforeAll(async () => {
   await ensureBuiltin('mnist');
 });
@@ -51,20 +55,9 @@ function expectSameParams(a: Map<string, Float32Array>, b: Map<string, Float32Ar
   for (const [k, v] of a) expect(Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(b.get(k)!.buffer)), k).toBe(true);
 }
 
-/**
- * What the .pt reader gives for a checkpoint dict: the model_state_dict's tensors, its
- * _metadata["netloom"] as metadata, the dict itself. It stands in for the torch-io reader here
- * (stateDictFromTorch) until the file round trip below replaces it.
- */
+/** What reading a .pt that holds `dict` gives: the .pt reader's interpretation (stateDictFromTorch), as loadCheckpoint sees it. */
 function asRead(dict: PyDict, source: string): ReadCheckpoint {
-  const sd = dict.entries.get('model_state_dict') as PyDict;
-  const tensors: Record<string, TensorF32> = Object.create(null);
-  for (const [k, t] of sd.entries) if (isPyTensor(t)) tensors[k as string] = { shape: [...t.shape], data: t.data, dtype: t.dtype === 'int64' ? 'I64' : 'F32' };
-  const meta = sd.attributes?.get('_metadata');
-  const own = isPyDict(meta) ? meta.entries.get('netloom') : undefined;
-  const metadata: Record<string, string> = Object.create(null);
-  if (isPyDict(own)) for (const [k, v] of own.entries) metadata[k as string] = v as string;
-  return interpretCheckpoint({ format: 'pytorch-zip', tensors, metadata, checkpoint: dict } as ReadCheckpoint, source);
+  return interpretCheckpoint({ format: 'pytorch-zip', ...stateDictFromTorch(dict, source) }, source);
 }
 
 const OPTIMIZERS: [string, (p: any) => void][] = [
@@ -73,7 +66,7 @@ const OPTIMIZERS: [string, (p: any) => void][] = [
 ];
 
 describe.each(OPTIMIZERS)('resuming from the checkpoint dict: %s', (_name, optimizer) => {
-  it("Netloom's own dict, saved mid-epoch, continues exactly (optimizer state, step, position, scheduler)", async () => {
+  it.each(['the dict', 'a .pt file'] as const)("Netloom's own dict, saved mid-epoch, continues exactly through %s (optimizer state, step, position, scheduler)", async (through) => {
     const whole = await finish(await mnistRun(optimizer));
     const a = await mnistRun(optimizer);
     let pausing: Promise<void> | undefined;
@@ -96,7 +89,13 @@ describe.each(OPTIMIZERS)('resuming from the checkpoint dict: %s', (_name, optim
     expect(file.metadata['netloom.phase']).toBe('train');
 
     const b = await mnistRun(optimizer);
-    await b.loadCheckpointFile('a.pt', file, { resume: true });
+    if (through === 'the dict') await b.loadCheckpointFile('a.pt', file, { resume: true });
+    else {
+      const path = join(tmp, `${optimizer === OPTIMIZERS[0][1] ? 'adam' : 'sgd'}-mid-epoch.pt`);
+      await a.saveCheckpoint(path, { withOptimizer: true });
+      expect(readFileSync(path).subarray(0, 2).toString('latin1'), 'a zip, as torch.save writes').toBe('PK');
+      await b.loadCheckpoint(path, { resume: true });
+    }
     expect(b.position).toEqual(a.position);
     expect(b.session.native.steps).toBe(a.session.native.steps);
     await finish(b);
@@ -175,7 +174,3 @@ print(to_json({"loaded": loaded, "lrs": lrs, "step": optimizer.state_dict()["sta
     expect(theirs.entries.get('epoch')).toBe(2n);
   });
 });
-
-// Replace with a test that saves run.saveCheckpoint('x.pt', {withOptimizer: true}), reads it with loadCheckpoint(path, {resume: true})
-// and compares with the uninterrupted run as above, once engine/io/torch-file.ts's writeTorchFile/readTorchFile land.
-it.todo('a .pt saved withOptimizer resumes through the file (needs the torch-io reader/writer: writeTorchFile is a stub until merged)');
