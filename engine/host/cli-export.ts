@@ -83,7 +83,16 @@ export async function importModel(file: string, f: { out: string }): Promise<voi
   console.log(`Wrote ${saved.path}`);
   console.log(`Wrote ${weights}`);
   for (const n of imported.notes) console.log(`note: ${n}`);
-  console.log(`Next: netloom eval ${path.relative(process.cwd(), saved.path) || saved.path} --weights ${path.relative(process.cwd(), weights) || weights}`);
+  const evalCommand = `netloom eval ${path.relative(process.cwd(), saved.path) || saved.path} --weights ${path.relative(process.cwd(), weights) || weights}`;
+  // importOnnx sets a dataset only for a 1x28x28 input; any other model needs the user's data named first
+  const hasDataset = JSON.stringify(importedInputShape(saved.project)) === '[1,28,28]';
+  console.log(hasDataset ? `Next: ${evalCommand}`
+    : `Next: give it data of its input shape, e.g. ${evalCommand} --csv <file> --label <column> (or --dataset, --image-folder), or set the dataset in the project`);
+}
+
+/** The per-sample shape of the imported project's Input node. */
+function importedInputShape(project: { graph: { nodes: readonly { type: string; params: Record<string, unknown> }[] } }): unknown {
+  return project.graph.nodes.find((n) => n.type === 'Input')?.params.shape;
 }
 
 function exportFormat(v: string): ExportFormat {

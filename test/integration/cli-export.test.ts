@@ -309,4 +309,16 @@ print(to_json(model.state_dict()))`) as PyDict;
     expect(testLine(imported.out)).toMatch(/Accuracy: [\d.]+%, Avg loss: [\d.]+/);
     expect(testLine(imported.out)).toBe(testLine(original.out));
   }, 120_000);
+
+  it('import of a model whose input is no image says to give it data of its shape before evaluating', () => {
+    const onnx = join(tmp, 'iris.onnx');
+    expect(netloom('export', IRIS, '--format', 'onnx', '--weights', WEIGHTS, '--out', onnx).code).toBe(0);
+    const r = netloom('import', onnx, '--out', 'iris-imported.json');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^note: The input is \[4\]: choose a dataset of that shape/m);
+    expect(r.out).toMatch(/^Next: give it data of its input shape, e\.g\. netloom eval iris-imported\.json --weights iris-imported\.safetensors --csv <file> --label <column>/m);
+    const withData = netloom('eval', 'iris-imported.json', '--weights', 'iris-imported.safetensors', '--csv', IRIS_CSV, '--label', 'species');
+    expect(withData.code, withData.err).toBe(0);
+    expect(testLine(withData.out)).toMatch(/Accuracy: [\d.]+%/);
+  }, 120_000);
 });
