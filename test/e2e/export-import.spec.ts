@@ -4,9 +4,8 @@
  * each format through the UI, the files checked on disk by their own bytes, and weights imported back through the
  * UI with the per-node load report. The menus work from the keyboard.
  *
- * The tests marked fixme need a format writer or reader that lands with another branch of issue 12 (the torch-io,
- * ONNX and PyTorch-code work); the integrator removes the marks once those are merged. Screenshots of the Export
- * menu and the import dialogs go to test-results/e2e/screens/.
+ * Every format is the real writer and reader (.pt, ONNX, PyTorch code). Screenshots of the Export menu and the
+ * import dialogs go to test-results/e2e/screens/.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -149,8 +148,7 @@ test('Import ▸ ONNX Model…: keyboard access, and a file that is not an ONNX 
   await expect(dialog).toBeHidden();
 });
 
-test.fixme('a .pt export is torch.save\'s zip and imports back with the load report', async ({ page, server }) => {
-  // fixme: needs the torch-io branch (writeTorchFile and the .pt reader behind readCheckpointFile)
+test('a .pt export is torch.save\'s zip and imports back with the load report', async ({ page, server }) => {
   await openApp(page, server);
   await trainedQuickstart(page);
   const pt = join(server.workDir, 'mlp.pt');
@@ -169,8 +167,7 @@ test.fixme('a .pt export is torch.save\'s zip and imports back with the load rep
   await expect(page.getByTestId('ckpt-report')).toHaveAttribute('data-ok', 'true');
 });
 
-test.fixme('an ONNX export is a model file that imports back as weights and as a project', async ({ page, server }) => {
-  // fixme: needs the ONNX branch (exportOnnx, the ONNX reader, importOnnx) and writeModelExport/buildExportInput
+test('an ONNX export is a model file that imports back as weights and as a project', async ({ page, server }) => {
   await openApp(page, server);
   await trainedQuickstart(page);
   const onnx = join(server.workDir, 'model.onnx');
@@ -194,8 +191,7 @@ test.fixme('an ONNX export is a model file that imports back as weights and as a
   await expect(page.getByTestId('eval-accuracy')).toBeVisible();
 });
 
-test.fixme('PyTorch code goes into a folder: with model.pt after training, code only before', async ({ page, server }) => {
-  // fixme: needs the PyTorch-code branch (exportPytorchCode) and writeModelExport/buildExportInput
+test('PyTorch code goes into a folder: with model.pt after training, code only before', async ({ page, server }) => {
   await openApp(page, server);
   await newFromTemplate(page, 'quickstart');
   const codeOnly = join(server.workDir, 'code-only');
