@@ -7,15 +7,25 @@
  * Every format is the real writer and reader (.pt, ONNX, PyTorch code). Screenshots of the Export menu and the
  * import dialogs go to test-results/e2e/screens/.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, screenshot, test } from './fixture';
 import { expectTrainState, newFromTemplate, openApp, setTrainingFields, submitPathDialog } from './helpers';
+import { writeCheckpointFile } from '../../engine/io/checkpoint';
+import { MODULE_PREFIX_NOTE, readCheckpoint } from '../../engine/train/checkpoints';
 
-/** New quickstart, a short epoch of training, finished. */
-async function trainedQuickstart(page: Page): Promise<void> {
-  await newFromTemplate(page, 'quickstart');
+/** Issue 12's screenshots of the Import/Export flows, looked at by eye (test-results/issue12/). */
+const ISSUE12 = join(process.cwd(), 'test-results', 'issue12');
+
+async function issue12Shot(page: Page, name: string): Promise<void> {
+  mkdirSync(ISSUE12, { recursive: true });
+  await page.screenshot({ path: join(ISSUE12, `${name}.png`), fullPage: false });
+}
+
+/** A new project from a template (the quickstart unless said), a short epoch of training, finished. */
+async function trainedQuickstart(page: Page, template = 'quickstart'): Promise<void> {
+  await newFromTemplate(page, template);
   await page.getByTestId('summary-toggle').click(); // room for the Training panel
   await page.getByTestId('training-toggle').click();
   await setTrainingFields(page, { dataset: 'mnist', limitTrain: '640', epochs: '1', batchSize: '64' });
@@ -211,4 +221,48 @@ test('PyTorch code goes into a folder: with model.pt after training, code only b
   const folder = join(server.workDir, 'mlp-code');
   await exportThroughMenu(page, 'pytorch', folder, `Exported PyTorch code to ${folder}: `);
   for (const f of ['model.py', 'train.py', 'model.pt']) expect(existsSync(join(folder, f)), f).toBe(true);
+});
+
+test('the Export menu and the PyTorch code dialog; LeNet-5 through ONNX onto the canvas; a DataParallel .pt\'s load report', async ({ page, server }) => {
+  await openApp(page, server);
+  await trainedQuickstart(page, 'lenet5');
+
+  await page.getByTestId('btn-export').click();
+  const menu = page.getByTestId('btn-export-menu');
+  for (const item of ['safetensors', 'pt', 'onnx', 'pytorch']) await expect(menu.getByTestId(`menu-export-${item}`)).toHaveAttribute('aria-disabled', 'false');
+  await issue12Shot(page, 'export-menu');
+  await menu.getByTestId('menu-export-pytorch').click();
+  const dialog = page.getByTestId('dialog-checkpoint');
+  await expect(dialog.getByRole('heading')).toHaveText('Export PyTorch code');
+  await expect(dialog.getByTestId('dialog-path')).toHaveValue(/-pytorch$/);
+  await issue12Shot(page, 'export-pytorch-code-dialog');
+  await dialog.getByTestId('dialog-cancel').click();
+
+  // LeNet-5 exported as ONNX by Netloom, then imported as a new project: its layers on the canvas, its weights fitting
+  const onnx = join(server.workDir, 'lenet5.onnx');
+  await exportThroughMenu(page, 'onnx', onnx, `Exported ONNX model to ${onnx} (last weights)`);
+  const pt = join(server.workDir, 'lenet5.pt');
+  await exportThroughMenu(page, 'pt', pt, `Exported PyTorch state dict to ${pt} (last weights)`);
+  await page.getByTestId('btn-import').click();
+  await page.getByTestId('menu-import-onnx').click();
+  const discard = page.getByTestId('dialog-confirm-discard');
+  if (await discard.isVisible().catch(() => false)) await discard.getByTestId('dialog-confirm').click();
+  await submitPathDialog(page.getByTestId('dialog-import-onnx'), onnx);
+  await expect(page.getByTestId('toast').filter({ hasText: `Imported ONNX model ${onnx}` })).toBeVisible();
+  await expect(page.getByTestId('ckpt-report')).toHaveAttribute('data-ok', 'true');
+  await expect(page.locator('.react-flow__node')).toHaveCount(await page.locator('.react-flow__node').count());
+  expect(await page.locator('.react-flow__node').count()).toBeGreaterThanOrEqual(8); // conv, pool, ..., linear, loss
+  await issue12Shot(page, 'onnx-imported-lenet5');
+
+  // the same weights as a DataParallel model saves them ('module.' before every key): they fit, and the report says why
+  const { tensors } = await readCheckpoint(pt);
+  const dp = join(server.workDir, 'lenet5-dataparallel.pt');
+  await writeCheckpointFile(dp, Object.fromEntries(Object.entries(tensors).map(([k, t]) => [`module.${k}`, t])), { format: 'pt' });
+  await importWeights(page, dp);
+  const report = page.getByTestId('ckpt-report');
+  await expect(report).toHaveAttribute('data-ok', 'true');
+  await expect(report).toContainText('checkpoint lenet5-dataparallel.pt fits this graph');
+  await expect(page.getByTestId('ckpt-notes')).toContainText(MODULE_PREFIX_NOTE);
+  await report.scrollIntoViewIfNeeded();
+  await issue12Shot(page, 'load-report-module-prefix');
 });
