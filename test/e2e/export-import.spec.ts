@@ -18,6 +18,13 @@ import { MODULE_PREFIX_NOTE, readCheckpoint } from '../../engine/train/checkpoin
 /** Issue 12's screenshots of the Import/Export flows, looked at by eye (test-results/issue12/). */
 const ISSUE12 = join(process.cwd(), 'test-results', 'issue12');
 
+/** Dismisses the toasts of the steps before (already checked): they would cover what a screenshot shows. */
+async function dismissToasts(page: Page): Promise<void> {
+  const toasts = page.getByTestId('toast');
+  for (let n = await toasts.count(); n > 0; n--) await toasts.first().getByRole('button', { name: 'dismiss' }).click();
+  await expect(toasts).toHaveCount(0);
+}
+
 async function issue12Shot(page: Page, name: string): Promise<void> {
   mkdirSync(ISSUE12, { recursive: true });
   await page.screenshot({ path: join(ISSUE12, `${name}.png`), fullPage: false });
@@ -227,6 +234,7 @@ test('the Export menu and the PyTorch code dialog; LeNet-5 through ONNX onto the
   await openApp(page, server);
   await trainedQuickstart(page, 'lenet5');
 
+  await dismissToasts(page);
   await page.getByTestId('btn-export').click();
   const menu = page.getByTestId('btn-export-menu');
   for (const item of ['safetensors', 'pt', 'onnx', 'pytorch']) await expect(menu.getByTestId(`menu-export-${item}`)).toHaveAttribute('aria-disabled', 'false');
@@ -250,9 +258,15 @@ test('the Export menu and the PyTorch code dialog; LeNet-5 through ONNX onto the
   await submitPathDialog(page.getByTestId('dialog-import-onnx'), onnx);
   await expect(page.getByTestId('toast').filter({ hasText: `Imported ONNX model ${onnx}` })).toBeVisible();
   await expect(page.getByTestId('ckpt-report')).toHaveAttribute('data-ok', 'true');
-  await expect(page.locator('.react-flow__node')).toHaveCount(await page.locator('.react-flow__node').count());
-  expect(await page.locator('.react-flow__node').count()).toBeGreaterThanOrEqual(8); // conv, pool, ..., linear, loss
+  await expect(page.getByTestId('project-title')).toContainText('unsaved');
+  await expect(page.locator('.react-flow__node')).toHaveCount(14); // LeNet-5's 13 layers and the loss the import adds
+  await dismissToasts(page);
+  await issue12Shot(page, 'onnx-imported-lenet5-report');
+  // the whole graph: the Training panel folded away, the canvas fitted
+  await page.getByTestId('training-toggle').click();
+  await page.locator('.react-flow__controls-fitview').click();
   await issue12Shot(page, 'onnx-imported-lenet5');
+  await page.getByTestId('training-toggle').click();
 
   // the same weights as a DataParallel model saves them ('module.' before every key): they fit, and the report says why
   const { tensors } = await readCheckpoint(pt);
@@ -263,6 +277,7 @@ test('the Export menu and the PyTorch code dialog; LeNet-5 through ONNX onto the
   await expect(report).toHaveAttribute('data-ok', 'true');
   await expect(report).toContainText('checkpoint lenet5-dataparallel.pt fits this graph');
   await expect(page.getByTestId('ckpt-notes')).toContainText(MODULE_PREFIX_NOTE);
+  await dismissToasts(page);
   await report.scrollIntoViewIfNeeded();
   await issue12Shot(page, 'load-report-module-prefix');
 });
