@@ -108,6 +108,23 @@ export const actionTrainFromCheckpoint = register<string>({
 });
 
 /**
+ * Resumes the training a checkpoint saved with its optimizer state and position (Netloom's "with the optimizer
+ * state", or the exported train.py's checkpoints): the run continues from that epoch and batch with the
+ * project's optimizer and schedule, up to the project's epochs.
+ */
+export const actionResumeFromCheckpoint = register<string>({
+  name: 'resumeFromCheckpoint',
+  label: 'Resume training from checkpoint',
+  category: 'Train',
+  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0 && settingsBlock(ctx.state()) === null,
+  disabledReason: (ctx) => settingsBlock(ctx.state()),
+  async perform(ctx, path) {
+    await startCurrent(ctx, { path, resume: true });
+    ctx.state().setCkptReport(null);
+  },
+});
+
+/**
  * Evaluates a checkpoint's weights without training: an evaluate-only run of the current graph
  * and panel settings (created stopped, the weights loaded), then the usual evaluation view.
  */

@@ -180,8 +180,16 @@ test('a .pt export is torch.save\'s zip and imports back with the load report', 
   await expect(page.getByTestId('toast').filter({ hasText: `Exported PyTorch state dict to ${resumable} (last weights and optimizer state)` })).toBeVisible();
   await importWeights(page, pt);
   await expect(page.getByTestId('ckpt-report')).toHaveAttribute('data-ok', 'true');
+  await expect(page.getByTestId('btn-checkpoint-resume')).toHaveCount(0); // weights alone: no run to continue
   await importWeights(page, resumable);
   await expect(page.getByTestId('ckpt-report')).toHaveAttribute('data-ok', 'true');
+
+  // the file saved with the optimizer state continues its run: a second epoch, not two new ones
+  await page.getByTestId('train-epochs').fill('2');
+  await page.getByTestId('btn-checkpoint-resume').click();
+  await expectTrainState(page, 'finished', 30_000);
+  await expect(page.getByTestId('train-progress')).toContainText('epoch 2/2');
+  await expect(page.getByTestId('chart-accuracy')).toHaveAttribute('data-points', '1'); // epoch 2's test accuracy alone
 });
 
 test('an ONNX export is a model file that imports back as weights and as a project', async ({ page, server }) => {
