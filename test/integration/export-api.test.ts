@@ -15,6 +15,8 @@ import { EngineService } from '../../engine/host/service.js';
 import { refusal } from '../support/rejection.js';
 import { saveSafetensors } from '../../engine/io/safetensors.js';
 import { MODULE_PREFIX_NOTE, readCheckpoint } from '../../engine/train/checkpoints.js';
+import { startServer } from '../../engine/host/serve.js';
+import { connectApi } from './ws-client.js';
 
 const quickstart = () => {
   const p = JSON.parse(readFileSync('assets/templates/quickstart.json', 'utf8'));
@@ -90,5 +92,34 @@ describe('exportModel with a run', () => {
       code: 'NL_INVALID_ARGUMENT', message: 'the optimizer state is kept for the last weights only',
     });
     expect(existsSync(join(dir, 'best.pt'))).toBe(false);
+  });
+});
+
+describe('File ▸ Import ▸ ONNX Model through netloom serve', () => {
+  it("the imported weights' temporary file lives until the server stops, then is removed", async () => {
+    const onnx = (await service.exportModel({ format: 'onnx', path: join(dir, 'served.onnx'), runId })).files[0]!;
+    // the server's own service puts its imports under the temporary folder of the moment (os.tmpdir)
+    const temp = mkdtempSync(join(tmpdir(), 'netloom-serve-temp-'));
+    const savedTmp = process.env.TMPDIR;
+    process.env.TMPDIR = temp;
+    const server = await startServer({ port: 0, log: () => undefined });
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+    const client = await connectApi(server);
+    try {
+      const reply = await client.call('importOnnx', { path: onnx });
+      const weights: string = reply.result.weights;
+      expect(weights.startsWith(join(temp, 'netloom-imports'))).toBe(true);
+      expect(existsSync(weights)).toBe(true);
+      // still there for the canvas to compare and load
+      expect((await client.call('graphCheckpointReport', { graph: reply.result.project.graph, path: weights })).result).toMatchObject({ ok: true });
+      client.close();
+      await server.close();
+      expect(existsSync(weights)).toBe(false);
+      expect(existsSync(onnx)).toBe(true);
+    } finally {
+      client.close();
+      await server.close();
+    }
   });
 });
