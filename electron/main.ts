@@ -58,7 +58,7 @@ interface AppContext {
   win: BrowserWindow | null;
   /** the page answered a close request with yes: the next close goes through */
   closeApproved: boolean;
-  /** training is being stopped for a quit: the quit that follows goes through */
+  /** the engine is being shut down for a quit (runs stopped, temporary files removed): the quit that follows goes through */
   quitting: boolean;
   /** a quit waits for the window's close (which may ask the page first) */
   quitRequested: boolean;
@@ -291,11 +291,12 @@ function guardWebContents(): void {
 function handleLifecycle(ctx: AppContext): void {
   app.on('before-quit', (event) => {
     ctx.quitRequested = true;
-    if (ctx.quitting || !ctx.service.hasActiveRuns()) return;
-    // Stop training cleanly (its native threads finish the current batch) before the process goes.
+    if (ctx.quitting) return;
+    // Stop training cleanly (its native threads finish the current batch) and remove the engine's temporary files
+    // (ONNX imports' weights) before the process goes; the second quit finds ctx.quitting set and goes on.
     event.preventDefault();
     ctx.quitting = true;
-    ctx.service.stopAllRuns().finally(() => app.quit());
+    ctx.service.stopAllRuns().then(() => ctx.service.close()).finally(() => app.quit());
   });
 
   app.on('window-all-closed', () => {

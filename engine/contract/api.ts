@@ -280,8 +280,9 @@ const RunId = z.object({ runId: z.string().min(1) });
 export const ExportFormatDto = z.enum(['safetensors', 'pt', 'onnx', 'pytorch']);
 export type ExportFormatDto = z.infer<typeof ExportFormatDto>;
 
-/** What the engine tells about a load beyond the per-node report (e.g. DataParallel's 'module.' prefix dropped). */
-const LoadNotes = z.array(z.string()).optional();
+/** What the engine tells about a load beyond the per-node report (e.g. DataParallel's 'module.' prefix dropped, a CSV
+ *  standardisation that differs from the dataset's); always present, empty when there is nothing to say. */
+const LoadNotes = z.array(z.string());
 
 /** One CSV row in the dataset view: feature values as the file has them; class index (classification) or target value (regression). */
 export const TableRowDto = z.object({ values: z.array(z.number()), label: z.number() });
@@ -484,7 +485,8 @@ export const METHODS = {
       /** the project's file, when it has been saved: relative dataset paths (CSV, image folder, torchvision root) resolve against its folder */
       path: z.string().min(1).optional(),
     }),
-    result: z.object({ runId: z.string() }),
+    /** notes: what loading `checkpoint` said (DataParallel's 'module.' prefix dropped, other CSV statistics); empty without one */
+    result: z.object({ runId: z.string(), notes: z.array(z.string()) }),
   },
   /** stops after the current batch, remembering where; resolves once paused */
   pauseRun: { params: RunId, result: RunSummaryDto },
@@ -521,8 +523,9 @@ export const METHODS = {
       output: z.array(z.number()).optional(),
     }),
   },
-  /** safetensors state dict: the last or the best-test-loss weights; withOptimizer (last only) makes it resumable.
-   *  The path gets .safetensors unless it ends in it; an existing file is replaced only with overwrite: true, else NL_EXISTS */
+  /** a state dict of the last or the best-test-loss weights; withOptimizer (last only) makes it resumable. A path ending
+   *  in .pt/.pth is PyTorch's format (the checkpoint dict when withOptimizer), any other safetensors: it gets .safetensors
+   *  unless it ends in it; an existing file is replaced only with overwrite: true, else NL_EXISTS */
   saveRunCheckpoint: {
     params: RunId.extend({ path: z.string().min(1), which: z.enum(['last', 'best']).default('last'), withOptimizer: z.boolean().default(false), overwrite: z.boolean().optional() }),
     result: z.object({ path: z.string() }),

@@ -71,3 +71,17 @@ export async function importOnnxProject(file: string, tempDir: string): Promise<
   await writeCheckpointFile(weights, imported.tensors, { project: imported.project.name, imported_from: abs });
   return { project: imported.project as ProjectDto, weights, notes: imported.notes };
 }
+
+/**
+ * Removes the temporary weights files of ONNX imports (importOnnxProject's), e.g. when the engine shuts down. A file
+ * already gone is fine; one that cannot be removed is only logged: shutting down goes on.
+ */
+export async function removeImportedWeights(files: readonly string[]): Promise<void> {
+  await Promise.all(files.map(async (f) => {
+    try {
+      await fsp.rm(f, { force: true });
+    } catch (e) {
+      process.stderr.write(`netloom: could not remove the imported weights ${f}: ${(e as Error).message}\n`);
+    }
+  }));
+}

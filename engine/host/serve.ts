@@ -426,7 +426,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       unsubscribe();
       for (const client of wss.clients) client.terminate();
       wss.close();
-      server.close(() => resolve());
+      // a service of its own is shut down with the server (the ONNX imports' temporary weights); a caller's is the caller's
+      server.close(() => void (opts.service ? Promise.resolve() : service.close()).finally(resolve));
       server.closeAllConnections();
     });
     return closing;

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { NetloomError } from '../errors.js';
 import { analyzeForTraining, analyzeGraph } from '../graph/analyze.js';
 import { compileGraph } from '../compile/compile.js';
-import { loadReport, readCheckpoint } from '../train/checkpoints.js';
+import { isResumable, loadReport, readCheckpoint } from '../train/checkpoints.js';
 import { CATALOG } from '../graph/catalog.js';
 import { TrainingSchema, type GraphDoc, type ProjectDoc } from '../graph/document.js';
 import { DEFAULT_OPTIMIZER, OptimizerSchema } from '../contract/optimizers.js';
@@ -33,11 +33,11 @@ import { paramForms } from './settings-forms.js';
 import { listTemplates, readTemplate } from './templates.js';
 import { batchShape, paramCount, summarize } from '../graph/summary.js';
 import * as projectIo from '../io/project.js';
-import { FILE_KINDS, checkRead, checkWrite } from '../io/file-kinds.js';
+import { FILE_KINDS, checkRead, checkWrite, hasKind } from '../io/file-kinds.js';
 import { TrainingRun, type HyperEdit } from '../train/run.js';
 import { buildExportInput } from '../train/export-input.js';
 import { writeModelExport } from '../io/model-export.js';
-import { checkExportRequest, exportTarget, importOnnxProject } from './model-files.js';
+import { checkExportRequest, exportTarget, importOnnxProject, removeImportedWeights } from './model-files.js';
 import { DatasetCache, datasetBytes } from '../train/dataset-cache.js';
 import { RUN_IDLE_MS, RunKeeper, SYSTEM_TIMERS, type RunClient, type Timers } from './run-keeper.js';
 import { withAbsoluteDataPaths } from '../train/job-dataset.js';
@@ -122,6 +122,8 @@ export class EngineService implements EngineApi {
   /** closes the runs whose clients (tabs of `netloom serve`) are gone */
   private readonly keeper: RunKeeper;
   private readonly importsDir: string;
+  /** the weights files importOnnx wrote to importsDir: temporary, removed by close() */
+  private readonly importedWeights = new Set<string>();
 
   constructor(opts: EngineServiceOptions = {}) {
     this.templatesDirOption = opts.templatesDir;
@@ -396,7 +398,8 @@ export class EngineService implements EngineApi {
     if (evaluateOnly) await run.stop(); // weights only: 'stopped' (evaluate, predict, save), never trained
     else if (run.state === 'paused') await run.resume(); // resumed from a checkpoint's position
     else run.start();
-    return { runId };
+    // what the load of the checkpoint said (DataParallel's prefix dropped, other CSV statistics): the user sees it
+    return { runId, notes: [...run.lastLoadNotes] };
   }
 
   async pauseRun({ runId }: Params<'pauseRun'>): Promise<Result<'pauseRun'>> {
@@ -460,7 +463,8 @@ export class EngineService implements EngineApi {
 
   async saveRunCheckpoint({ runId, path: file, which, withOptimizer, overwrite }: Params<'saveRunCheckpoint'>): Promise<Result<'saveRunCheckpoint'>> {
     const { run } = this.getRunEntry(runId);
-    const abs = await checkWrite('checkpoint', file, { overwrite });
+    // a .pt/.pth name is PyTorch's format (run.saveCheckpoint writes by the extension); any other name gets .safetensors
+    const abs = await checkWrite(hasKind('torch', file) ? 'torch' : 'checkpoint', file, { overwrite });
     await run.saveCheckpoint(abs, { which: which ?? 'last', withOptimizer: withOptimizer ?? false });
     return { path: abs };
   }
@@ -474,8 +478,9 @@ export class EngineService implements EngineApi {
   async graphCheckpointReport({ graph, path: file }: Params<'graphCheckpointReport'>): Promise<Result<'graphCheckpointReport'>> {
     const analysis = analyzeForTraining(graph as GraphDoc, 'the canvas', { batchSize: 1 });
     const program = compileGraph(analysis, { batchSize: 1, optimizer: OptimizerSchema.parse({ type: DEFAULT_OPTIMIZER }), train: false });
-    const { tensors, metadata } = await readCheckpoint(await checkRead('weights', file));
-    return { ...loadReport((graph as GraphDoc).nodes, program.params, tensors), resumable: 'netloom.step' in metadata };
+    const read = await readCheckpoint(await checkRead('weights', file));
+    // the read file's notes (DataParallel's 'module.' prefix dropped) and its checkpoint dict go into the report
+    return { ...loadReport((graph as GraphDoc).nodes, program.params, read.tensors, read), resumable: isResumable(read.metadata) };
   }
 
   /**
@@ -503,7 +508,20 @@ export class EngineService implements EngineApi {
 
   /** File ▸ Import ▸ ONNX Model: a new project and its weights (written to a file of their own, see model-files.ts). */
   async importOnnx({ path: file }: Params<'importOnnx'>): Promise<Result<'importOnnx'>> {
-    return importOnnxProject(file, this.importsDir);
+    const imported = await importOnnxProject(file, this.importsDir);
+    this.importedWeights.add(imported.weights);
+    return imported;
+  }
+
+  /**
+   * The host is shutting down (the app quits, `netloom serve` stops): removes the temporary weights files of the
+   * ONNX imports. They are kept until then, not dropped when a document is replaced: another window or tab of the
+   * same engine may still be looking at one. Runs are the host's to stop first (stopAllRuns).
+   */
+  async close(): Promise<void> {
+    const files = [...this.importedWeights];
+    this.importedWeights.clear();
+    await removeImportedWeights(files);
   }
 
   // ---- training settings -----------------------------------------------------------------------

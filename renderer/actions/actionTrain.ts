@@ -10,6 +10,7 @@ import { blockingReason, effectiveSettings, hyperDiff, hyperOf, runRequest } fro
 import { hyperChangeLabel } from '../state/runs';
 import { EngineCallError, type HyperDto } from '../../engine/contract/api';
 import { divergedEvaluationError } from '../state/evaluation';
+import { baseName } from '../state/paths';
 import { register } from './registry';
 import type { ActionContext } from './types';
 import type { CheckpointReportView } from '../state/store';
@@ -61,8 +62,10 @@ async function startCurrent(ctx: ActionContext, checkpoint?: { path: string; res
   });
   if (previous) ctx.api.closeRun({ runId: previous }).catch(() => {}); // frees the old run's memory
   try {
-    const { runId } = await ctx.api.startRun({ ...req, tag, ...(s.project.path ? { path: s.project.path } : {}), ...(checkpoint ? { checkpoint, ...(evaluateOnly ? { evaluateOnly } : {}) } : {}) });
+    const { runId, notes } = await ctx.api.startRun({ ...req, tag, ...(s.project.path ? { path: s.project.path } : {}), ...(checkpoint ? { checkpoint, ...(evaluateOnly ? { evaluateOnly } : {}) } : {}) });
     adoptRun(runId);
+    // what the engine said about the checkpoint it loaded (a 'module.' prefix dropped, other CSV statistics)
+    if (checkpoint && notes.length > 0) ctx.state().toast({ kind: 'info', message: `Loaded ${baseName(checkpoint.path)}`, hint: notes.join(' ') });
     // an evaluate-only run is created stopped (its run.state event may have come first)
     if (evaluateOnly) ctx.state().setRun({ state: 'stopped' });
     return runId;
@@ -100,6 +103,23 @@ export const actionTrainFromCheckpoint = register<string>({
   disabledReason: (ctx) => settingsBlock(ctx.state()),
   async perform(ctx, path) {
     await startCurrent(ctx, { path, resume: false });
+    ctx.state().setCkptReport(null);
+  },
+});
+
+/**
+ * Resumes the training a checkpoint saved with its optimizer state and position (Netloom's "with the optimizer
+ * state", or the exported train.py's checkpoints): the run continues from that epoch and batch with the
+ * project's optimizer and schedule, up to the project's epochs.
+ */
+export const actionResumeFromCheckpoint = register<string>({
+  name: 'resumeFromCheckpoint',
+  label: 'Resume training from checkpoint',
+  category: 'Train',
+  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0 && settingsBlock(ctx.state()) === null,
+  disabledReason: (ctx) => settingsBlock(ctx.state()),
+  async perform(ctx, path) {
+    await startCurrent(ctx, { path, resume: true });
     ctx.state().setCkptReport(null);
   },
 });
@@ -222,5 +242,5 @@ export const actionLoadCheckpoint = register({
  */
 export async function checkpointReportForGraph(ctx: ActionContext, path: string): Promise<CheckpointReportView> {
   const r = await ctx.api.graphCheckpointReport({ graph: ctx.state().toProject().graph, path });
-  return { path, ok: r.ok, nodes: r.nodes, unassigned: r.unassigned, problems: r.problems, resumable: r.resumable, ...(r.notes?.length ? { notes: r.notes } : {}) };
+  return { path, ok: r.ok, nodes: r.nodes, unassigned: r.unassigned, problems: r.problems, resumable: r.resumable, ...(r.notes.length ? { notes: r.notes } : {}) };
 }

@@ -12,6 +12,18 @@ export function cssVar(name: string, fallback: string): string {
   return v || fallback;
 }
 
+/**
+ * A y-axis tick's label, short enough for a narrow chart: three significant digits, and an exponent for tiny
+ * values (a learning rate annealed to 4e-8 would otherwise be labelled "4.00000000E-8" and cut at the chart's edge).
+ */
+export function tickLabel(v: number): string {
+  if (v === 0 || !Number.isFinite(v)) return String(v);
+  if (Math.abs(v) < 1e-3) return v.toExponential(1).replace(/\.0e/, 'e');
+  const short = Number(v.toPrecision(3));
+  // thousands separated (samples/s), small values as they are (toLocaleString would round 0.0015 to 0.002)
+  return Math.abs(short) >= 1000 ? short.toLocaleString('en-US') : String(short);
+}
+
 /** Options shared by every training chart: no animation, pre-parsed {x, y} points, lttb decimation. */
 export function lineOptions(opts: { xTitle: string; yTitle: string; xMin?: number; yMin?: number; yMax?: number }): ChartOptions<'line'> {
   const text = cssVar('--text-2', '#535b6d');
@@ -32,7 +44,7 @@ export function lineOptions(opts: { xTitle: string; yTitle: string; xMin?: numbe
         min: opts.yMin,
         max: opts.yMax,
         title: { display: true, text: opts.yTitle, color: text, font: { size: 11 } },
-        ticks: { color: text, maxTicksLimit: 5, font: { size: 10 } },
+        ticks: { color: text, maxTicksLimit: 5, font: { size: 10 }, callback: (v) => tickLabel(Number(v)) },
         grid: { color: grid },
       },
     },

@@ -31,7 +31,7 @@ function WeightsFields(p: { failed: boolean; bestEpoch: number | null; which: Wh
   return (
     <>
       <fieldset className="ckpt-which">
-        <legend className="muted small">weights</legend>
+        <legend className="muted small">{p.format === 'pytorch' ? 'weights (saved as model.pt beside the code)' : 'weights'}</legend>
         <label className="checkbox-line">
           <input type="radio" name="ckpt-which" data-testid="ckpt-which-last" checked={p.which === 'last'} onChange={() => p.setWhich('last')} />
           last weights{p.failed ? ' (the last good ones, from before the failing batch)' : ''}

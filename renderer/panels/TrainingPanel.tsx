@@ -5,7 +5,7 @@
  */
 import { actionToggleTraining } from '../actions/actionPanels';
 import { actionContext, run } from '../actions/registry';
-import { actionEvaluate, actionEvaluateCheckpoint, actionLoadCheckpoint, actionSaveCheckpoint, actionTrainFromCheckpoint, actionTrainPause, actionTrainResume, actionTrainStart, actionTrainStop } from '../actions/actionTrain';
+import { actionEvaluate, actionEvaluateCheckpoint, actionLoadCheckpoint, actionResumeFromCheckpoint, actionSaveCheckpoint, actionTrainFromCheckpoint, actionTrainPause, actionTrainResume, actionTrainStart, actionTrainStop } from '../actions/actionTrain';
 import { Playground } from './Playground';
 import { Evaluation } from './Evaluation';
 import { RunError } from './RunError';
@@ -44,8 +44,13 @@ function CheckpointReport() {
           {report.ok ? <span className="ckpt-ok">fits this graph ({report.nodes.length} nodes with weights)</span> : <span className="ckpt-bad">does not fit this graph</span>}
         </span>
         <span className="ckpt-report-buttons">
+          {report.ok && report.resumable && (
+            <button className="primary" data-testid="btn-checkpoint-resume" disabled={!canStart} title="continue the saved run: its optimizer state, epoch and batch" onClick={() => run(actionResumeFromCheckpoint, report.path)}>
+              Resume training
+            </button>
+          )}
           {report.ok && (
-            <button className="primary" data-testid="btn-checkpoint-start" disabled={!canStart} onClick={() => run(actionTrainFromCheckpoint, report.path)}>
+            <button className={report.resumable ? undefined : 'primary'} data-testid="btn-checkpoint-start" disabled={!canStart} onClick={() => run(actionTrainFromCheckpoint, report.path)}>
               Start from these weights
             </button>
           )}

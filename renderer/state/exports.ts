@@ -59,7 +59,7 @@ export const EXPORT_FORMATS: Readonly<Record<ExportFormatDto, ExportFormatSpec>>
   },
   pytorch: {
     title: 'Export PyTorch code',
-    fileLabel: 'folder for model.py and train.py (created if missing)',
+    fileLabel: 'folder for model.py and train.py, created if missing',
     extension: null,
     browse: { mode: 'folder', purpose: 'pytorch-folder' },
     list: 'folders',

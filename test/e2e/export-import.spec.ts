@@ -4,19 +4,35 @@
  * each format through the UI, the files checked on disk by their own bytes, and weights imported back through the
  * UI with the per-node load report. The menus work from the keyboard.
  *
- * The tests marked fixme need a format writer or reader that lands with another branch of issue 12 (the torch-io,
- * ONNX and PyTorch-code work); the integrator removes the marks once those are merged. Screenshots of the Export
- * menu and the import dialogs go to test-results/e2e/screens/.
+ * Every format is the real writer and reader (.pt, ONNX, PyTorch code). Screenshots of the Export menu and the
+ * import dialogs go to test-results/e2e/screens/.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, screenshot, test } from './fixture';
 import { expectTrainState, newFromTemplate, openApp, setTrainingFields, submitPathDialog } from './helpers';
+import { writeCheckpointFile } from '../../engine/io/checkpoint';
+import { MODULE_PREFIX_NOTE, readCheckpoint } from '../../engine/train/checkpoints';
 
-/** New quickstart, a short epoch of training, finished. */
-async function trainedQuickstart(page: Page): Promise<void> {
-  await newFromTemplate(page, 'quickstart');
+/** Issue 12's screenshots of the Import/Export flows, looked at by eye (test-results/issue12/). */
+const ISSUE12 = join(process.cwd(), 'test-results', 'issue12');
+
+/** Dismisses the toasts of the steps before (already checked): they would cover what a screenshot shows. */
+async function dismissToasts(page: Page): Promise<void> {
+  const toasts = page.getByTestId('toast');
+  for (let n = await toasts.count(); n > 0; n--) await toasts.first().getByRole('button', { name: 'dismiss' }).click();
+  await expect(toasts).toHaveCount(0);
+}
+
+async function issue12Shot(page: Page, name: string): Promise<void> {
+  mkdirSync(ISSUE12, { recursive: true });
+  await page.screenshot({ path: join(ISSUE12, `${name}.png`), fullPage: false });
+}
+
+/** A new project from a template (the quickstart unless said), a short epoch of training, finished. */
+async function trainedQuickstart(page: Page, template = 'quickstart'): Promise<void> {
+  await newFromTemplate(page, template);
   await page.getByTestId('summary-toggle').click(); // room for the Training panel
   await page.getByTestId('training-toggle').click();
   await setTrainingFields(page, { dataset: 'mnist', limitTrain: '640', epochs: '1', batchSize: '64' });
@@ -149,8 +165,7 @@ test('Import ▸ ONNX Model…: keyboard access, and a file that is not an ONNX 
   await expect(dialog).toBeHidden();
 });
 
-test.fixme('a .pt export is torch.save\'s zip and imports back with the load report', async ({ page, server }) => {
-  // fixme: needs the torch-io branch (writeTorchFile and the .pt reader behind readCheckpointFile)
+test('a .pt export is torch.save\'s zip and imports back with the load report', async ({ page, server }) => {
   await openApp(page, server);
   await trainedQuickstart(page);
   const pt = join(server.workDir, 'mlp.pt');
@@ -165,12 +180,19 @@ test.fixme('a .pt export is torch.save\'s zip and imports back with the load rep
   await expect(page.getByTestId('toast').filter({ hasText: `Exported PyTorch state dict to ${resumable} (last weights and optimizer state)` })).toBeVisible();
   await importWeights(page, pt);
   await expect(page.getByTestId('ckpt-report')).toHaveAttribute('data-ok', 'true');
+  await expect(page.getByTestId('btn-checkpoint-resume')).toHaveCount(0); // weights alone: no run to continue
   await importWeights(page, resumable);
   await expect(page.getByTestId('ckpt-report')).toHaveAttribute('data-ok', 'true');
+
+  // the file saved with the optimizer state continues its run: a second epoch, not two new ones
+  await page.getByTestId('train-epochs').fill('2');
+  await page.getByTestId('btn-checkpoint-resume').click();
+  await expectTrainState(page, 'finished', 30_000);
+  await expect(page.getByTestId('train-progress')).toContainText('epoch 2/2');
+  await expect(page.getByTestId('chart-accuracy')).toHaveAttribute('data-points', '1'); // epoch 2's test accuracy alone
 });
 
-test.fixme('an ONNX export is a model file that imports back as weights and as a project', async ({ page, server }) => {
-  // fixme: needs the ONNX branch (exportOnnx, the ONNX reader, importOnnx) and writeModelExport/buildExportInput
+test('an ONNX export is a model file that imports back as weights and as a project', async ({ page, server }) => {
   await openApp(page, server);
   await trainedQuickstart(page);
   const onnx = join(server.workDir, 'model.onnx');
@@ -194,8 +216,7 @@ test.fixme('an ONNX export is a model file that imports back as weights and as a
   await expect(page.getByTestId('eval-accuracy')).toBeVisible();
 });
 
-test.fixme('PyTorch code goes into a folder: with model.pt after training, code only before', async ({ page, server }) => {
-  // fixme: needs the PyTorch-code branch (exportPytorchCode) and writeModelExport/buildExportInput
+test('PyTorch code goes into a folder: with model.pt after training, code only before', async ({ page, server }) => {
   await openApp(page, server);
   await newFromTemplate(page, 'quickstart');
   const codeOnly = join(server.workDir, 'code-only');
@@ -215,4 +236,56 @@ test.fixme('PyTorch code goes into a folder: with model.pt after training, code 
   const folder = join(server.workDir, 'mlp-code');
   await exportThroughMenu(page, 'pytorch', folder, `Exported PyTorch code to ${folder}: `);
   for (const f of ['model.py', 'train.py', 'model.pt']) expect(existsSync(join(folder, f)), f).toBe(true);
+});
+
+test('the Export menu and the PyTorch code dialog; LeNet-5 through ONNX onto the canvas; a DataParallel .pt\'s load report', async ({ page, server }) => {
+  await openApp(page, server);
+  await trainedQuickstart(page, 'lenet5');
+
+  await dismissToasts(page);
+  await page.getByTestId('btn-export').click();
+  const menu = page.getByTestId('btn-export-menu');
+  for (const item of ['safetensors', 'pt', 'onnx', 'pytorch']) await expect(menu.getByTestId(`menu-export-${item}`)).toHaveAttribute('aria-disabled', 'false');
+  await issue12Shot(page, 'export-menu');
+  await menu.getByTestId('menu-export-pytorch').click();
+  const dialog = page.getByTestId('dialog-checkpoint');
+  await expect(dialog.getByRole('heading')).toHaveText('Export PyTorch code');
+  await expect(dialog.getByTestId('dialog-path')).toHaveValue(/-pytorch$/);
+  await issue12Shot(page, 'export-pytorch-code-dialog');
+  await dialog.getByTestId('dialog-cancel').click();
+
+  // LeNet-5 exported as ONNX by Netloom, then imported as a new project: its layers on the canvas, its weights fitting
+  const onnx = join(server.workDir, 'lenet5.onnx');
+  await exportThroughMenu(page, 'onnx', onnx, `Exported ONNX model to ${onnx} (last weights)`);
+  const pt = join(server.workDir, 'lenet5.pt');
+  await exportThroughMenu(page, 'pt', pt, `Exported PyTorch state dict to ${pt} (last weights)`);
+  await page.getByTestId('btn-import').click();
+  await page.getByTestId('menu-import-onnx').click();
+  const discard = page.getByTestId('dialog-confirm-discard');
+  if (await discard.isVisible().catch(() => false)) await discard.getByTestId('dialog-confirm').click();
+  await submitPathDialog(page.getByTestId('dialog-import-onnx'), onnx);
+  await expect(page.getByTestId('toast').filter({ hasText: `Imported ONNX model ${onnx}` })).toBeVisible();
+  await expect(page.getByTestId('ckpt-report')).toHaveAttribute('data-ok', 'true');
+  await expect(page.getByTestId('project-title')).toContainText('unsaved');
+  await expect(page.locator('.react-flow__node')).toHaveCount(14); // LeNet-5's 13 layers and the loss the import adds
+  await dismissToasts(page);
+  await issue12Shot(page, 'onnx-imported-lenet5-report');
+  // the whole graph: the Training panel folded away, the canvas fitted
+  await page.getByTestId('training-toggle').click();
+  await page.locator('.react-flow__controls-fitview').click();
+  await issue12Shot(page, 'onnx-imported-lenet5');
+  await page.getByTestId('training-toggle').click();
+
+  // the same weights as a DataParallel model saves them ('module.' before every key): they fit, and the report says why
+  const { tensors } = await readCheckpoint(pt);
+  const dp = join(server.workDir, 'lenet5-dataparallel.pt');
+  await writeCheckpointFile(dp, Object.fromEntries(Object.entries(tensors).map(([k, t]) => [`module.${k}`, t])), { format: 'pt' });
+  await importWeights(page, dp);
+  const report = page.getByTestId('ckpt-report');
+  await expect(report).toHaveAttribute('data-ok', 'true');
+  await expect(report).toContainText('checkpoint lenet5-dataparallel.pt fits this graph');
+  await expect(page.getByTestId('ckpt-notes')).toContainText(MODULE_PREFIX_NOTE);
+  await dismissToasts(page);
+  await report.scrollIntoViewIfNeeded();
+  await issue12Shot(page, 'load-report-module-prefix');
 });

@@ -2,8 +2,8 @@
  * File ▸ Export's checkpoint formats through EngineService with a real (tiny) run: the run's weights written as
  * safetensors and as .pt (through the run's own checkpoint writer, so a resumable file is what Save checkpoint
  * writes), names given the format's extension, existing files replaced only on request, and each file read back
- * as weights by the per-node report and by a run started from it. (ONNX and PyTorch code, whose writers land with
- * other branches of issue 12, are covered end to end by test/e2e/export-import.spec.ts.)
+ * as weights by the per-node report and by a run started from it, with what the load said (startRun's notes).
+ * (ONNX and PyTorch code through the UI: test/e2e/export-import.spec.ts; through the service: test/unit/service.test.ts.)
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,10 @@ import { ensureBuiltin } from '../../engine/data/builtin.js';
 import type { EngineEvent } from '../../engine/contract/api.js';
 import { EngineService } from '../../engine/host/service.js';
 import { refusal } from '../support/rejection.js';
+import { saveSafetensors } from '../../engine/io/safetensors.js';
+import { MODULE_PREFIX_NOTE, readCheckpoint } from '../../engine/train/checkpoints.js';
+import { startServer } from '../../engine/host/serve.js';
+import { connectApi } from './ws-client.js';
 
 const quickstart = () => {
   const p = JSON.parse(readFileSync('assets/templates/quickstart.json', 'utf8'));
@@ -67,6 +71,18 @@ describe('exportModel with a run', () => {
     await service.closeRun({ runId: again });
   });
 
+  it("startRun says what loading its checkpoint said: a DataParallel file's 'module.' prefix dropped; nothing without a note", async () => {
+    const pt = (await service.exportModel({ format: 'pt', path: join(dir, 'dp-source.pt'), runId })).files[0]!;
+    const { tensors } = await readCheckpoint(pt);
+    const dp = join(dir, 'dp.safetensors');
+    await saveSafetensors(dp, Object.fromEntries(Object.entries(tensors).map(([k, t]) => [`module.${k}`, t])));
+    for (const [path, notes] of [[dp, [MODULE_PREFIX_NOTE]], [pt, []]] as const) {
+      const started = await service.startRun({ project: quickstart(), overrides: { limitTest: 128 }, checkpoint: { path, resume: false }, evaluateOnly: true });
+      expect(started.notes, path).toEqual(notes);
+      await service.closeRun({ runId: started.runId });
+    }
+  });
+
   it('an existing file is replaced only with overwrite; the best epoch has no optimizer state to export', async () => {
     const file = join(dir, 'twice.safetensors');
     await service.exportModel({ format: 'safetensors', path: file, runId });
@@ -76,5 +92,34 @@ describe('exportModel with a run', () => {
       code: 'NL_INVALID_ARGUMENT', message: 'the optimizer state is kept for the last weights only',
     });
     expect(existsSync(join(dir, 'best.pt'))).toBe(false);
+  });
+});
+
+describe('File ▸ Import ▸ ONNX Model through netloom serve', () => {
+  it("the imported weights' temporary file lives until the server stops, then is removed", async () => {
+    const onnx = (await service.exportModel({ format: 'onnx', path: join(dir, 'served.onnx'), runId })).files[0]!;
+    // the server's own service puts its imports under the temporary folder of the moment (os.tmpdir)
+    const temp = mkdtempSync(join(tmpdir(), 'netloom-serve-temp-'));
+    const savedTmp = process.env.TMPDIR;
+    process.env.TMPDIR = temp;
+    const server = await startServer({ port: 0, log: () => undefined });
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+    const client = await connectApi(server);
+    try {
+      const reply = await client.call('importOnnx', { path: onnx });
+      const weights: string = reply.result.weights;
+      expect(weights.startsWith(join(temp, 'netloom-imports'))).toBe(true);
+      expect(existsSync(weights)).toBe(true);
+      // still there for the canvas to compare and load
+      expect((await client.call('graphCheckpointReport', { graph: reply.result.project.graph, path: weights })).result).toMatchObject({ ok: true });
+      client.close();
+      await server.close();
+      expect(existsSync(weights)).toBe(false);
+      expect(existsSync(onnx)).toBe(true);
+    } finally {
+      client.close();
+      await server.close();
+    }
   });
 });

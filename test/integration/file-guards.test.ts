@@ -1,7 +1,7 @@
 /**
  * What a client of the engine (a browser tab holding the token, the desktop window) may touch on disk,
  * through the real EngineService on real files: it writes only files of Netloom's own kinds
- * (projects, .safetensors checkpoints) and never replaces an existing file unless the call says
+ * (projects, .safetensors and .pt/.pth checkpoints) and never replaces an existing file unless the call says
  * `overwrite` (the UI asks first); it reads only files of the kind each method takes (projects,
  * checkpoints, CSV tables), regular files only; and a refused file's bytes never appear in an error.
  */
@@ -52,6 +52,18 @@ describe('writes: only our kinds, never over an existing file unless asked', () 
     expect(snapshot(notes)).toEqual(before);
     // a name without an extension gets .safetensors, too
     expect((await s.saveRunCheckpoint({ runId, path: join(tmp, 'weights') })).path).toBe(join(tmp, 'weights.safetensors'));
+  });
+
+  it('saveRunCheckpoint keeps a .pt/.pth name (PyTorch\'s zip, resumable with the optimizer state); other names get .safetensors', async () => {
+    for (const name of ['plain.pt', 'plain.PTH']) {
+      const r = await s.saveRunCheckpoint({ runId, path: join(tmp, name) });
+      expect(r.path).toBe(join(tmp, name));
+      expect(readFileSync(r.path).subarray(0, 4).toString('latin1')).toBe('PK\x03\x04'); // torch.save's zip
+    }
+    const resumable = await s.saveRunCheckpoint({ runId, path: join(tmp, 'resume.pth'), withOptimizer: true });
+    expect(resumable.path).toBe(join(tmp, 'resume.pth'));
+    expect(await s.checkpointReport({ runId, path: resumable.path, dryRun: true })).toMatchObject({ ok: true, resumable: true, loaded: false });
+    expect((await s.saveRunCheckpoint({ runId, path: join(tmp, 'model.pt.bak') })).path).toBe(join(tmp, 'model.pt.bak.safetensors'));
   });
 
   it('saveRunCheckpoint refuses an existing checkpoint without overwrite (NL_EXISTS, file unchanged); with it, replaces it', async () => {
@@ -148,13 +160,28 @@ describe('reads: only the kind each method takes, and never a refused file\'s by
     expect(e2.code).toBe('NL_UNSUPPORTED');
   });
 
-  it('checkpoint readers: only .safetensors; a damaged header is not echoed', async () => {
+  it('checkpoint readers: the weights names (.safetensors, .pt, .pth, .bin, .onnx) are read by their bytes, another name is refused unread; no bytes are echoed', async () => {
     const notes = file('ckpt-notes.txt');
     const graph = (await s.getTemplate({ id: 'iris-mlp' })).graph;
     for (const call of [() => s.checkpointReport({ runId, path: notes, dryRun: true }), () => s.graphCheckpointReport({ graph, path: notes })]) {
       const e = await refusal(call());
-      expect(e.code).toBe('NL_UNSUPPORTED');
+      expect(e).toMatchObject({ code: 'NL_UNSUPPORTED', message: 'Netloom reads checkpoints only from .safetensors, .pt, .pth, .bin, .onnx files, and ckpt-notes.txt is not one' });
       expect(JSON.stringify(e)).not.toContain(SECRET);
+    }
+    // each accepted name gets to the readers, which tell the format from the bytes: these are no weights of any format
+    for (const ext of ['.safetensors', '.pt', '.pth', '.bin', '.onnx', '.PT']) {
+      const bogus = file(`bogus${ext}`);
+      for (const call of [() => s.checkpointReport({ runId, path: bogus, dryRun: true }), () => s.graphCheckpointReport({ graph, path: bogus })]) {
+        const e = await refusal(call());
+        expect(e.code, ext).not.toBe('NL_UNSUPPORTED');
+        expect(e.message, ext).not.toMatch(/reads checkpoints only from/);
+        expect(JSON.stringify(e), ext).not.toContain(SECRET);
+      }
+    }
+    // and real weights under each PyTorch name are read: the run's own, saved as .pt and as .pth
+    for (const name of ['real.pt', 'real.pth']) {
+      const saved = (await s.saveRunCheckpoint({ runId, path: join(tmp, name) })).path;
+      expect(await s.graphCheckpointReport({ graph, path: saved })).toMatchObject({ ok: true, problems: [], notes: [] });
     }
     const header = Buffer.from(`{"w": ${SECRET}}`);
     const len = Buffer.alloc(8);

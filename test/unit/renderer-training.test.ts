@@ -182,3 +182,10 @@ describe('datasets, the Input shape and the loss', () => {
     expect(regression.find((c) => c.type === 'CrossEntropyLoss')).toMatchObject({ enabled: false, reason: expect.stringMatching(/regression/) });
   });
 });
+
+describe('chart tick labels', () => {
+  it('stay short: three significant digits, an exponent for tiny values (an annealed learning rate)', async () => {
+    const { tickLabel } = await import('../../renderer/charts/chartSetup.js');
+    expect([0, 0.002, 0.0015, 0.123456, 2.5, 30000, 4e-8, 1.25e-5, -3e-9].map(tickLabel)).toEqual(['0', '0.002', '0.0015', '0.123', '2.5', '30,000', '4e-8', '1.3e-5', '-3e-9']);
+  });
+});

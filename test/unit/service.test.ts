@@ -2,40 +2,20 @@
  * EngineService in process (no transport): the catalog as data for the palette and inspector,
  * analysis results, templates, and events. Every result must satisfy its api.ts schema.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CATALOG } from '../../engine/graph/catalog.js';
 import { API_VERSION, ListKindDto, METHODS, checkRequest, type EngineEvent, type MethodName } from '../../engine/contract/api.js';
 import { FILE_KINDS } from '../../engine/io/file-kinds.js';
 import { EngineService } from '../../engine/host/service.js';
 import { layerDefaults } from '../../engine/host/catalog-dto.js';
 import { refusal } from '../support/rejection.js';
-
-/*
- * SEAM STAND-INS (issue 12): buildExportInput / writeModelExport (engine/train/export-input.ts, engine/io/
- * model-export.ts: the checkpoint engineer's) and importOnnx (engine/io/onnx-import.ts: the ONNX engineer's) are
- * stubs on this branch. Each stays its real self unless a test below hands it a one-off implementation
- * (mockImplementationOnce), and each such test says which seam it stands in for. The integrator replaces them with
- * the real modules once merged (the e2e test test/e2e/export-import.spec.ts runs the real flow).
- */
-const seams = vi.hoisted(() => ({ buildExportInput: vi.fn(), writeModelExport: vi.fn(), importOnnx: vi.fn() }));
-vi.mock('../../engine/train/export-input.js', async (actual) => {
-  const real = await actual<typeof import('../../engine/train/export-input.js')>();
-  seams.buildExportInput.mockImplementation(real.buildExportInput);
-  return { ...real, buildExportInput: seams.buildExportInput };
-});
-vi.mock('../../engine/io/model-export.js', async (actual) => {
-  const real = await actual<typeof import('../../engine/io/model-export.js')>();
-  seams.writeModelExport.mockImplementation(real.writeModelExport);
-  return { ...real, writeModelExport: seams.writeModelExport };
-});
-vi.mock('../../engine/io/onnx-import.js', async (actual) => {
-  const real = await actual<typeof import('../../engine/io/onnx-import.js')>();
-  seams.importOnnx.mockImplementation(real.importOnnx);
-  return { ...real, importOnnx: seams.importOnnx };
-});
+import { saveSafetensors } from '../../engine/io/safetensors.js';
+import { MODULE_PREFIX_NOTE } from '../../engine/train/checkpoints.js';
+import { buildExportInput } from '../../engine/train/export-input.js';
+import { writeModelExport } from '../../engine/io/model-export.js';
 
 const service = new EngineService();
 const quickstart = () => JSON.parse(readFileSync('assets/templates/quickstart.json', 'utf8'));
@@ -236,6 +216,27 @@ describe('graphCheckpointReport', () => {
     const node = r.nodes.find((n) => n.name === 'linear_relu_stack.2')!;
     expect(node.mismatched.map((m) => m.key)).toEqual(['linear_relu_stack.2.weight', 'linear_relu_stack.2.bias']);
     expect(r.nodes.find((n) => n.name === 'linear_relu_stack.0')!.ok).toBe(true);
+    // nothing to say about this file: the notes are there, empty
+    expect(same.notes).toEqual([]);
+    valid('graphCheckpointReport', same);
+  });
+
+  it("a DataParallel state dict ('module.' before every key) fits, and the report says the prefix was dropped", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'netloom-ckpt-')), 'dp.safetensors');
+    await saveSafetensors(file, Object.fromEntries(Object.entries(quickstartTensors()).map(([k, v]) => [`module.${k}`, v])));
+    const r = await service.graphCheckpointReport({ graph: quickstart().graph, path: file });
+    valid('graphCheckpointReport', r);
+    expect(r).toMatchObject({ ok: true, problems: [], unassigned: [], resumable: false, notes: [MODULE_PREFIX_NOTE] });
+  });
+
+  it('resumable: a file with the training position (netloom.epoch alone, as a train.py checkpoint gives it) can resume', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netloom-ckpt-'));
+    const epochOnly = join(dir, 'epoch.safetensors');
+    await saveSafetensors(epochOnly, quickstartTensors(), { 'netloom.epoch': '2' });
+    expect((await service.graphCheckpointReport({ graph: quickstart().graph, path: epochOnly })).resumable).toBe(true);
+    const plain = join(dir, 'plain.safetensors');
+    await saveSafetensors(plain, quickstartTensors(), { project: 'q' });
+    expect((await service.graphCheckpointReport({ graph: quickstart().graph, path: plain })).resumable).toBe(false);
   });
 });
 
@@ -252,6 +253,12 @@ function quickstartTensors() {
 describe('exportModel', () => {
   const dir = mkdtempSync(join(tmpdir(), 'netloom-export-'));
   const csvProject = () => ({ ...quickstart(), training: { ...quickstart().training, dataset: { type: 'csv', path: 'data/iris.csv', label: 'species' } } });
+  /** the iris template with its table at data/iris.csv, relative to the project's file */
+  const irisProject = () => {
+    const p = JSON.parse(readFileSync('assets/templates/iris-mlp.json', 'utf8'));
+    p.training.dataset.path = 'data/iris.csv';
+    return p;
+  };
 
   it('the contract: a run (its weights) or a project (code only), one of four formats', () => {
     expect(checkRequest('exportModel', { format: 'onnx', path: '/a/m.onnx', runId: 'run-1' })).toMatchObject({ ok: true, params: { which: 'last', withOptimizer: false } });
@@ -281,20 +288,19 @@ describe('exportModel', () => {
     expect(readFileSync(file, 'utf8')).toBe('notes');
   });
 
-  it('without a run, PyTorch code is exported from the project, its dataset located beside its file', async () => {
-    // stands in for buildExportInput and writeModelExport (checkpoint engineer's seams, stubs on this branch)
-    const input = { marker: 'export input' };
-    seams.buildExportInput.mockImplementationOnce(async () => input);
-    seams.writeModelExport.mockImplementationOnce(async (_f: string, _i: unknown, out: string) => [join(out, 'model.py'), join(out, 'train.py')]);
+  it('without a run, PyTorch code is exported from the project (no model.pt), its dataset located beside its file', async () => {
+    // the iris project saved in <dir>/iris with its table in <dir>/iris/data: the export reads the table's header
+    // and statistics (its standardisation) from there, so a wrongly located path fails here
     const projectPath = join(dir, 'iris', 'iris.netloom');
-    const r = await service.exportModel({ format: 'pytorch', path: join(dir, 'iris-code'), project: csvProject(), projectPath });
+    mkdirSync(join(dir, 'iris', 'data'), { recursive: true });
+    copyFileSync('assets/samples/iris.csv', join(dir, 'iris', 'data', 'iris.csv'));
+    const r = await service.exportModel({ format: 'pytorch', path: join(dir, 'iris-code'), project: irisProject(), projectPath });
     valid('exportModel', r);
-    expect(r.files).toEqual([join(dir, 'iris-code', 'model.py'), join(dir, 'iris-code', 'train.py')]);
-    const [project, where, opts] = seams.buildExportInput.mock.lastCall!;
-    expect(project.training.dataset).toMatchObject({ type: 'csv', path: join(dir, 'iris', 'data', 'iris.csv') });
-    expect(where).toBe(projectPath);
-    expect(opts).toEqual({}); // no weights: code only
-    expect(seams.writeModelExport.mock.lastCall).toEqual(['pytorch', input, join(dir, 'iris-code')]);
+    expect(r.files).toEqual(expect.arrayContaining([join(dir, 'iris-code', 'model.py'), join(dir, 'iris-code', 'train.py')]));
+    expect(r.files.every((f) => existsSync(f))).toBe(true);
+    expect(existsSync(join(dir, 'iris-code', 'model.pt'))).toBe(false); // no weights: code only
+    // train.py reads the table where the project's file says it is
+    expect(readFileSync(join(dir, 'iris-code', 'train.py'), 'utf8')).toContain(`CSV_PATH = ${JSON.stringify(join(dir, 'iris', 'data', 'iris.csv'))}`);
   });
 
   it('an unsaved project whose dataset path is relative is refused: there is no folder to resolve it against', async () => {
@@ -314,21 +320,27 @@ describe('importOnnx', () => {
     });
   });
 
-  it('hands the project to the canvas and its weights over as a file the per-node report loads', async () => {
-    // stands in for importOnnx (the ONNX engineer's seam, a stub on this branch)
-    const project = quickstart();
-    seams.importOnnx.mockImplementationOnce(async () => ({ project, tensors: quickstartTensors(), notes: ['assumed a CrossEntropyLoss after the last layer'] }));
-    const s = new EngineService({ importsDir: join(importsDir, 'sub') });
+  it('hands the project to the canvas and its weights over as a file the per-node report loads; close() removes that file', async () => {
+    // a real ONNX model: the quickstart with its (zero) weights, as File ▸ Export writes it
     const onnx = join(importsDir, 'mlp.onnx');
+    const weights = new Map(Object.entries(quickstartTensors()).map(([k, t]) => [k, t.data]));
+    await writeModelExport('onnx', await buildExportInput(quickstart(), join(importsDir, 'mlp.json'), { weights }), onnx);
+    const s = new EngineService({ importsDir: join(importsDir, 'sub') });
     const r = await s.importOnnx({ path: onnx });
     valid('importOnnx', r);
-    expect(seams.importOnnx.mock.lastCall).toEqual([onnx]);
-    expect(r.project).toEqual(project);
-    expect(r.notes).toEqual(['assumed a CrossEntropyLoss after the last layer']);
+    expect(r.project.graph.nodes.filter((n) => n.type === 'Linear')).toHaveLength(3);
+    expect(r.notes.length).toBeGreaterThan(0); // what the import assumed (the loss, at least)
     expect(dirname(r.weights)).toBe(join(importsDir, 'sub'));
-    expect(r.weights).toMatch(/pytorch-quickstart-fashionmnist-mlp-[0-9a-f]{8}\.safetensors$/);
+    expect(r.weights).toMatch(/-[0-9a-f]{8}\.safetensors$/);
     const report = await s.graphCheckpointReport({ graph: r.project.graph, path: r.weights });
     expect(report).toMatchObject({ ok: true, problems: [], unassigned: [] });
+    // a second import gets a file of its own; shutting the engine down removes both, and only them
+    const again = await s.importOnnx({ path: onnx });
+    expect(again.weights).not.toBe(r.weights);
+    await s.close();
+    expect(existsSync(r.weights) || existsSync(again.weights)).toBe(false);
+    expect(existsSync(onnx)).toBe(true);
+    await s.close(); // twice is fine
   });
 });
 
