@@ -11,7 +11,7 @@ import type { AnalyzedNode } from '../graph/analyze.js';
 import type { Shape } from '../graph/catalog.js';
 import type { ModelExportInput } from './model-export.js';
 import { encodeModel } from './onnx/codec.js';
-import { NUM_BATCHES_KEY, ONNX_INPUT, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUT, STANDARDIZE_KEY } from './onnx/conventions.js';
+import { DATASET_KEY, NUM_BATCHES_KEY, ONNX_INPUT, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUT, STANDARDIZE_KEY } from './onnx/conventions.js';
 import { EMITTERS, type EmitCtx } from './onnx/export-ops.js';
 import { DataType, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx/schema.js';
 import { floatTensor, int64Tensor } from './onnx/tensors.js';
@@ -136,6 +136,8 @@ export function exportOnnx(input: ModelExportInput): Uint8Array {
   const metadata = [{ key: 'producer', value: 'netloom' }, { key: 'project', value: input.project.name }];
   if (Object.keys(counters).length) metadata.push({ key: NUM_BATCHES_KEY, value: JSON.stringify(counters) });
   if (input.standardize) metadata.push({ key: STANDARDIZE_KEY, value: JSON.stringify(input.standardize) });
+  // a built-in dataset's name, so that an import of this file trains and evaluates on it again
+  if (typeof input.project.training.dataset === 'string') metadata.push({ key: DATASET_KEY, value: input.project.training.dataset });
   return encodeModel({
     ir_version: ONNX_IR_VERSION,
     opset_import: [{ domain: '', version: ONNX_OPSET }],

@@ -12,7 +12,8 @@ import { parseProject, PROJECT_FORMAT, PROJECT_VERSION, type ProjectDoc } from '
 import { readUserFile } from './read-file.js';
 import { MAX_CHECKPOINT_BYTES, type TensorF32 } from './safetensors.js';
 import { decodeModel } from './onnx/codec.js';
-import { NUM_BATCHES_KEY, STANDARDIZE_KEY } from './onnx/conventions.js';
+import { DATASET_KEY, NUM_BATCHES_KEY, STANDARDIZE_KEY } from './onnx/conventions.js';
+import { BUILTIN_DATASETS, isBuiltinDataset, type BuiltinDatasetName } from '../contract/datasets.js';
 import { badModel, describe, ImportBuilder, NodeProblem } from './onnx/import-graph.js';
 import { READERS } from './onnx/import-ops.js';
 import { layoutTopDown } from './onnx/layout.js';
@@ -101,6 +102,17 @@ function dropStandardize(b: ImportBuilder, input: string, metadata: Map<string, 
   b.notes.push(`The model standardises its input ((x - mean) / std) before the first layer; those nodes were left out because a CSV dataset with standardize: true does it in Netloom${metadata.has(STANDARDIZE_KEY) ? ` (the statistics: ${metadata.get(STANDARDIZE_KEY)})` : ''}.`);
 }
 
+/**
+ * The built-in dataset an imported model gets: the one Netloom's own export named (netloom.dataset) when
+ * its samples have the model's input shape, else FashionMNIST for a 1x28x28 input; none for other shapes.
+ */
+function datasetFor(shape: readonly number[], metadata: Map<string, string>): BuiltinDatasetName | undefined {
+  const fits = (name: BuiltinDatasetName) => BUILTIN_DATASETS[name].sampleShape.join() === shape.join();
+  const named = metadata.get(DATASET_KEY);
+  if (isBuiltinDataset(named) && fits(named)) return named;
+  return fits('fashion-mnist') ? 'fashion-mnist' : undefined;
+}
+
 /** Netloom's own export keeps BatchNorm's num_batches_tracked in its metadata: put the counts back. */
 function restoreCounters(tensors: Record<string, TensorF32>, metadata: Map<string, string>): void {
   let counts: unknown;
@@ -136,14 +148,14 @@ export function importOnnxBytes(bytes: Uint8Array, source: string): OnnxImport {
   const lossType = classes ? 'CrossEntropyLoss' : 'MSELoss';
   b.nodes.push({ id: 'loss', type: lossType, name: b.namer.reserve('loss_fn'), params: {} });
   b.edges.push({ id: `e${b.edges.length}`, source: logits.id, target: 'loss' });
-  b.notes.push(`ONNX models hold no loss: Netloom added a ${lossType} after the output ${outputs[0].name}${classes ? '' : ' (its output is not a vector of class scores)'}; change it if the model was trained with another.`);
-  const mnistLike = input.shape.length === 3 && input.shape[0] === 1 && input.shape[1] === 28 && input.shape[2] === 28;
-  if (!mnistLike) b.notes.push(`The input is [${input.shape.join(', ')}]: choose a dataset of that shape in the training settings (the default, FashionMNIST, is 1x28x28).`);
+  b.notes.push(`ONNX models hold no loss: Netloom added a ${lossType} after the model's output "${outputs[0].name}"${classes ? '' : ' (it is not a vector of class scores)'}; change it if the model was trained with another.`);
+  const dataset = datasetFor(input.shape, metadata);
+  if (!dataset) b.notes.push(`The input is [${input.shape.join(', ')}]: choose a dataset of that shape in the training settings (the default, FashionMNIST, is 1x28x28).`);
   restoreCounters(b.tensors, metadata);
 
   layoutTopDown(b.nodes, b.edges);
   const name = graph.name && graph.name !== 'main_graph' && graph.name !== 'torch_jit' ? graph.name : basename(source).replace(/\.onnx$/i, '');
-  const project = parseProject({ format: PROJECT_FORMAT, version: PROJECT_VERSION, name, graph: { nodes: b.nodes, edges: b.edges }, training: mnistLike ? { dataset: 'fashion-mnist' } : {} }, source);
+  const project = parseProject({ format: PROJECT_FORMAT, version: PROJECT_VERSION, name, graph: { nodes: b.nodes, edges: b.edges }, training: dataset ? { dataset } : {} }, source);
   analyzeForTraining(project.graph, source);
   return { project, tensors: b.tensors, notes: b.notes };
 }

@@ -54,7 +54,7 @@ describe('exportOnnx -> importOnnx', () => {
     const report = loadReport(r.project.graph.nodes, program.params, r.tensors);
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(r.notes).toEqual(['ONNX models hold no loss: Netloom added a CrossEntropyLoss after the output output; change it if the model was trained with another.',
+    expect(r.notes).toEqual(['ONNX models hold no loss: Netloom added a CrossEntropyLoss after the model\'s output "output"; change it if the model was trained with another.',
       'The input is [1, 8, 8]: choose a dataset of that shape in the training settings (the default, FashionMNIST, is 1x28x28).']);
   });
 
@@ -84,6 +84,21 @@ describe('exportOnnx -> importOnnx', () => {
 describe('export refusals name the node and the layer', () => {
   const one = (layer: Record<string, unknown>, shape = [2, 8, 8]) =>
     project(shape, [layer as never, { type: 'Flatten', name: 'flat', params: {} } as never, { type: 'Linear', name: 'fc', params: { out_features: 3 } } as never]);
+
+  it('a built-in dataset comes back with the model when its samples fit the input; otherwise a note asks for one', () => {
+    const mnist = project([1, 28, 28], [{ type: 'Flatten', name: 'flatten' }, { type: 'Linear', name: 'fc', params: { in_features: 'auto', out_features: 10 } } as never]);
+    mnist.training.dataset = 'mnist';
+    const back = importOnnxBytes(exportOnnx(exportInput(mnist)), 'mnist.onnx');
+    expect(back.project.training.dataset).toBe('mnist');
+    expect(back.notes.join('\n')).not.toMatch(/choose a dataset/);
+    expect(back.notes.join('\n')).toMatch(/added a CrossEntropyLoss after the model's output "output";/);
+
+    // the name is kept only where it fits: a dataset whose samples have another shape is not chosen
+    const wide = project([1, 8, 8], [{ type: 'Flatten', name: 'flatten' }, { type: 'Linear', name: 'fc', params: { in_features: 'auto', out_features: 3 } } as never]);
+    wide.training.dataset = 'mnist';
+    const other = importOnnxBytes(exportOnnx(exportInput(wide)), 'wide.onnx');
+    expect(other.notes.join('\n')).toMatch(/The input is \[1, 8, 8\]: choose a dataset of that shape/);
+  });
 
   it('without weights', () => {
     const { weights: _w, ...input } = exportInput(one({ type: 'ReLU', name: 'act', params: {} }));

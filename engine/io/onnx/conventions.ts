@@ -9,3 +9,5 @@ export const ONNX_OUTPUT = 'output';
 export const NUM_BATCHES_KEY = 'netloom.num_batches_tracked';
 /** metadata_props key of a CSV project's standardisation (layout.md item 3) */
 export const STANDARDIZE_KEY = 'netloom.standardize';
+/** the built-in dataset a model was trained on (a name such as "mnist"), for the import to choose it again */
+export const DATASET_KEY = 'netloom.dataset';
