@@ -121,7 +121,7 @@ describe('serve compresses the app', () => {
   it('If-None-Match with the ETag of the encoding sent: 304 with no body; the ETag of another encoding: the full body', async () => {
     const [script] = appFiles().filter((f) => f.target.endsWith('.js'));
     for (const accept of ['br', 'gzip', '']) {
-      const headers = accept ? { 'accept-encoding': accept } : {};
+      const headers: Record<string, string> = accept ? { 'accept-encoding': accept } : {};
       const first = await get(app, script.target, headers);
       const again = await get(app, script.target, { ...headers, 'if-none-match': first.headers.etag! });
       expect({ status: again.status, length: again.body.length }).toEqual({ status: 304, length: 0 });
@@ -143,7 +143,7 @@ describe('serve compresses the app', () => {
   it('HEAD: the headers GET sends (Content-Length of the encoded body, Content-Encoding, ETag, Vary), no body', async () => {
     for (const { target } of appFiles())
       for (const accept of ['br', 'gzip', '']) {
-        const headers = accept ? { 'accept-encoding': accept } : {};
+        const headers: Record<string, string> = accept ? { 'accept-encoding': accept } : {};
         const g = await get(app, target, headers);
         const h = await get(app, target, headers, 'HEAD');
         expect(h.status).toBe(200);
