@@ -6,12 +6,13 @@
  * scratch folder checks what is never compressed (tiny files, PNG) and that a rebuilt file is
  * compressed again.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MIN_COMPRESS_BYTES } from '../../engine/host/compression.js';
 import { startServer, type RunningServer } from '../../engine/host/serve.js';
 import { beforeAllOrFail } from '../support/setup.js';
 
@@ -49,11 +50,13 @@ function decode(a: Answer): Buffer {
   return a.body;
 }
 
-/** The app's files as index.html names them: its entry script and style sheet. */
-function appFiles(): { target: string; disk: string }[] {
+/** The app's files as index.html names them (entry script, preloaded modules, style sheet), the entry script first. */
+function appFiles(): { target: string; disk: string; size: number }[] {
   const html = readFileSync(join(APP, 'index.html'), 'utf8');
+  const entry = /<script type="module"[^>]* src="\.\/(assets\/[\w.-]+\.js)"/.exec(html)?.[1];
+  expect(entry, 'index.html names its entry script').toBeDefined();
   const names = [...html.matchAll(/(?:src|href)="\.\/(assets\/[\w.-]+\.(?:js|css))"/g)].map((m) => m[1]);
-  return names.map((n) => ({ target: `/${n}`, disk: join(APP, n) }));
+  return [entry!, ...names.filter((n) => n !== entry)].map((n) => ({ target: `/${n}`, disk: join(APP, n), size: statSync(join(APP, n)).size }));
 }
 
 const SAFE_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'content-security-policy': "frame-ancestors 'none'" };
@@ -81,7 +84,8 @@ afterAll(async () => {
 
 describe('serve compresses the app', () => {
   it('the page, its script and its style sheet: br for a browser, gzip when only gzip is accepted, identity without the header; each decodes to the file', async () => {
-    const files = [{ target: `/?token=${app.token}`, disk: join(APP, 'index.html') }, ...appFiles()];
+    // (rolldown's runtime, under 1 KiB, is sent as it is: the next test)
+    const files = [{ target: `/?token=${app.token}`, disk: join(APP, 'index.html') }, ...appFiles().filter((f) => f.size >= MIN_COMPRESS_BYTES)];
     expect(files.map((f) => f.target.split('.').pop())).toEqual(expect.arrayContaining(['js', 'css']));
     const cases: [Record<string, string>, string | undefined][] = [
       [{ 'accept-encoding': CHROMIUM }, 'br'],
@@ -109,8 +113,17 @@ describe('serve compresses the app', () => {
     }
   });
 
+  it('a preloaded module under 1 KiB is sent as it is, with no Vary', async () => {
+    for (const f of appFiles().filter((f) => f.size < MIN_COMPRESS_BYTES)) {
+      const a = await get(app, f.target, { 'accept-encoding': CHROMIUM });
+      expect(a.headers['content-encoding']).toBeUndefined();
+      expect(a.headers.vary).toBeUndefined();
+      expect(a.body.equals(readFileSync(f.disk))).toBe(true);
+    }
+  });
+
   it('the entry script shrinks to well under half (it was sent as 818 KiB of plain text)', async () => {
-    const [script] = appFiles().filter((f) => f.target.endsWith('.js'));
+    const [script] = appFiles();
     const raw = readFileSync(script.disk).length;
     const br = await get(app, script.target, { 'accept-encoding': 'br' });
     const gz = await get(app, script.target, { 'accept-encoding': 'gzip' });
@@ -119,7 +132,7 @@ describe('serve compresses the app', () => {
   });
 
   it('If-None-Match with the ETag of the encoding sent: 304 with no body; the ETag of another encoding: the full body', async () => {
-    const [script] = appFiles().filter((f) => f.target.endsWith('.js'));
+    const [script] = appFiles();
     for (const accept of ['br', 'gzip', '']) {
       const headers: Record<string, string> = accept ? { 'accept-encoding': accept } : {};
       const first = await get(app, script.target, headers);
