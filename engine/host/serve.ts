@@ -6,6 +6,9 @@
  *   GET  /?token=T          the renderer (dist/renderer/index.html); its assets load without a token
  *   WS   /api?token=T       the EngineApi: {id, method, params} -> {id, result} | {id, error}; {event}
  *
+ * Files go out brotli- or gzip-compressed when the browser accepts it (compression.ts), with an
+ * ETag per encoding and 304 for a cached copy.
+ *
  * Security: the server listens on 127.0.0.1 unless told otherwise, and a random token made at
  * start is required for the page and for every WebSocket (exactly one `?token=`, compared in constant time). The token
  * lives only in the address (the page's `?token=`, which the renderer never removes, so a reload
@@ -25,6 +28,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { NetloomError } from '../errors.js';
+import { CompressedFiles, chooseEncoding, etagMatches, etagOf, isCompressible } from './compression.js';
 import { contentType } from './content-types.js';
 import { dispatch } from './dispatch.js';
 import { TOO_DEEP, scanJson } from '../io/json-limits.js';
@@ -134,29 +138,61 @@ function resolveInside(root: string, canonicalPath: string): string {
   return path.join(root, ...canonicalPath.split('/').filter((s) => s !== ''));
 }
 
-async function fileInside(root: string, full: string): Promise<{ file: string; size: number; dev: number; ino: number } | undefined> {
+/** A file found inside the renderer folder, with the stat the answer is built from. */
+interface FoundFile {
+  file: string;
+  size: number;
+  mtimeMs: number;
+  dev: number;
+  ino: number;
+}
+
+async function fileInside(root: string, full: string): Promise<FoundFile | undefined> {
   try {
     const [realRoot, realFile] = await Promise.all([fsp.realpath(root), fsp.realpath(full)]);
     const rel = path.relative(realRoot, realFile);
     if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined; // a link pointing out
     const st = await fsp.stat(realFile);
-    return st.isFile() ? { file: realFile, size: st.size, dev: st.dev, ino: st.ino } : undefined;
+    return st.isFile() ? { file: realFile, size: st.size, mtimeMs: st.mtimeMs, dev: st.dev, ino: st.ino } : undefined;
   } catch /* Stryker disable next-line BlockStatement: an empty catch returns undefined too */ {
     return undefined;
   }
 }
 
-function streamFile(res: http.ServerResponse, file: string, size: number, headers: http.OutgoingHttpHeaders): void {
-  const type = contentType(file);
-  res.writeHead(200, { ...BASE_HEADERS, 'Content-Type': type, 'Content-Length': size, ...headers });
-  // Stryker disable next-line ConditionalExpression,StringLiteral,BlockStatement: Node's server sends no body to HEAD either way (this only spares reading the file)
-  if (res.req.method === 'HEAD') {
+/**
+ * Sends a file: compressed when its type shrinks and the client accepts br or gzip (compression.ts;
+ * each encoded body is made once and kept), with an ETag per version and encoding, and a 304 when
+ * If-None-Match names it. Answers that depend on Accept-Encoding say so with Vary.
+ */
+async function sendFile(res: http.ServerResponse, found: FoundFile, files: CompressedFiles, headers: http.OutgoingHttpHeaders): Promise<void> {
+  const req = res.req;
+  const compressible = isCompressible(found.file, found.size);
+  const encoding = compressible ? chooseEncoding(req.headers['accept-encoding']) : 'identity';
+  const etag = etagOf(found, encoding);
+  const common: http.OutgoingHttpHeaders = { ...BASE_HEADERS, ETag: etag, ...(compressible ? { Vary: 'Accept-Encoding' } : {}), ...headers };
+  if (etagMatches(req.headers['if-none-match'], etag)) {
+    res.writeHead(304, common);
     res.end();
     return;
   }
-  const stream = createReadStream(file);
-  stream.on('error', () => res.destroy());
-  stream.pipe(res);
+  const type = contentType(found.file);
+  if (encoding === 'identity') {
+    res.writeHead(200, { ...common, 'Content-Type': type, 'Content-Length': found.size });
+    // Stryker disable next-line ConditionalExpression,StringLiteral,BlockStatement: Node's server sends no body to HEAD either way (this only spares reading the file)
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const stream = createReadStream(found.file);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+    return;
+  }
+  // HEAD too: its Content-Length is the encoded body's, so the body is made (once) either way
+  const body = await files.body(found.file, found, encoding);
+  res.writeHead(200, { ...common, 'Content-Type': type, 'Content-Encoding': encoding, 'Content-Length': body.length });
+  // Stryker disable next-line ConditionalExpression,StringLiteral: Node's server sends no body to HEAD either way
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 // ---- the API over a WebSocket --------------------------------------------------------------------
@@ -234,6 +270,8 @@ interface ServerContext {
   readonly rendererDir: string;
   readonly token: string;
   readonly hostAllowed: (req: http.IncomingMessage) => boolean;
+  /** the compressed bodies of the renderer's files, made once each */
+  readonly files: CompressedFiles;
 }
 
 /** Answers a plain HTTP request: the page (with the token), the renderer's static assets, or a refusal. */
@@ -269,7 +307,7 @@ async function handleHttp(ctx: ServerContext, req: http.IncomingMessage, res: ht
       sendText(res, 503, NOT_BUILT_PAGE);
       return;
     }
-    streamFile(res, index.file, index.size, { 'Cache-Control': 'no-store' });
+    await sendFile(res, index, ctx.files, { 'Cache-Control': 'no-store' });
     return;
   }
   // Static assets: the renderer's public bundle; no token needed, never outside rendererDir, and never
@@ -282,7 +320,7 @@ async function handleHttp(ctx: ServerContext, req: http.IncomingMessage, res: ht
   }
   // Vite names assets by content hash, so they never change under the same name.
   const immutable = pathname.startsWith('/assets/');
-  streamFile(res, found.file, found.size, { 'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache' });
+  await sendFile(res, found, ctx.files, { 'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache' });
 }
 
 
@@ -386,6 +424,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     token,
     // on a loopback bind, refuse Host headers naming anything else (DNS rebinding)
     hostAllowed: (req) => !loopbackOnly || isLoopbackHostHeader(req.headers.host),
+    files: new CompressedFiles(),
   };
 
   const server = http.createServer((req, res) => {

@@ -5,7 +5,7 @@ import { Modal } from './Modal';
 
 const GESTURES: [string, string][] = [
   ['Drag from the palette', 'Add a layer where you drop it'],
-  ['Drag output → input', 'Connect two layers (refused with a reason if invalid)'],
+  ['Drag output → input', 'Connect two layers: shapes that do not fit are kept and flagged red with the reason and a fix; only a cycle or an input already in use is refused'],
   ['Drag output → empty canvas', 'Quick-add a layer there, already connected'],
   ['Shift+click', 'Add to / remove from the selection'],
   ['Shift+drag on the canvas', 'Box select'],

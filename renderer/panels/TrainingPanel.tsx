@@ -12,10 +12,26 @@ import { RunError } from './RunError';
 import { ActionButton } from './ActionButton';
 import { TrainingSettings } from './TrainingSettings';
 import { TrainProgress } from './TrainProgress';
-import { TrainingCharts } from '../charts/TrainingCharts';
+import { lazy, Suspense } from 'react';
 import { useStore } from '../state/store';
 import { OVERLAY_COLOURS, storedBestEpoch, storedRuns } from '../state/runs';
-import '../charts/chartSetup';
+
+// chart.js and react-chartjs-2 are a fifth of the app's code and only this panel draws with them:
+// they load as their own chunk when the panel first opens, so the canvas never waits for them.
+const TrainingCharts = lazy(() => import('../charts/TrainingCharts').then((m) => ({ default: m.TrainingCharts })));
+
+/** Where the charts will be while their chunk loads: the same four boxes, so nothing below jumps. */
+function ChartsLoading() {
+  return (
+    <div className="training-charts" data-testid="training-charts-loading" aria-busy="true" aria-label="loading the charts">
+      {['loss', 'accuracy', 'learning rate', 'throughput'].map((name) => (
+        <div key={name} className="chart-box muted">
+          Loading the {name} chart…
+        </div>
+      ))}
+    </div>
+  );
+}
 
 const fmtDims = (d: number[]) => `[${d.join(', ')}]`;
 
@@ -178,7 +194,9 @@ export function TrainingPanel() {
             <RunError />
             <CheckpointReport />
           </div>
-          <TrainingCharts />
+          <Suspense fallback={<ChartsLoading />}>
+            <TrainingCharts />
+          </Suspense>
           <RunsList />
           <Playground />
           <Evaluation />

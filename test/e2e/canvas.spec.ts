@@ -465,6 +465,8 @@ test('? opens the shortcuts help; the theme button switches to dark and back', a
   await expect(help.locator('.help-row').filter({ hasText: 'Undo' })).toContainText('Ctrl+Z');
   await expect(help).toContainText('Redo');
   await expect(help).toContainText('Keyboard shortcuts');
+  // a connection whose shapes do not fit is kept and flagged (the test above draws one), not refused
+  await expect(help.locator('.help-row').filter({ hasText: 'Drag output → input' })).toContainText('shapes that do not fit are kept and flagged red');
   await page.keyboard.press('Escape');
   await expect(help).toBeHidden();
 
