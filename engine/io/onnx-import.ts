@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { NetloomError } from '../errors.js';
 import { analyzeForTraining } from '../graph/analyze.js';
 import { parseProject, PROJECT_FORMAT, PROJECT_VERSION, type ProjectDoc } from '../graph/document.js';
-import { readUserFile } from './read-file.js';
+import { readNamedFile } from './read-file.js';
 import { MAX_CHECKPOINT_BYTES, type TensorF32 } from './safetensors.js';
 import { decodeModel } from './onnx/codec.js';
 import { DATASET_KEY, NUM_BATCHES_KEY, STANDARDIZE_KEY } from './onnx/conventions.js';
@@ -162,6 +162,7 @@ export function importOnnxBytes(bytes: Uint8Array, source: string): OnnxImport {
 
 /** Reads an ONNX model and turns it into a project; unsupported operators are refused, each by name and node. */
 export async function importOnnx(path: string): Promise<OnnxImport> {
-  const bytes = await readUserFile(path, { maxBytes: MAX_CHECKPOINT_BYTES, what: 'model file', tooLarge: 'NL_BAD_CHECKPOINT', hint: 'Choose the .onnx model itself; Netloom reads models up to 2 GiB (ONNX files cannot be larger without external data).' });
+  const bytes = await readNamedFile(path, { maxBytes: MAX_CHECKPOINT_BYTES, what: 'model file', tooLarge: 'NL_BAD_CHECKPOINT', hint: 'Choose the .onnx model itself; Netloom reads models up to 2 GiB (ONNX files cannot be larger without external data).',
+    notFound: 'ONNX model not found', ioHint: 'Check the path: choose the .onnx file that torch.onnx.export or Netloom wrote.' });
   return importOnnxBytes(bytes, path);
 }

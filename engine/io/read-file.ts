@@ -17,6 +17,7 @@
  */
 import { constants, type Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import { NetloomError, type ErrorCode } from '../errors.js';
 
 /** O_NONBLOCK does not exist on Windows, where opening a named pipe does not wait for a writer anyway. */
@@ -98,3 +99,20 @@ export async function readUserFile(file: string, o: ReadUserFileOptions): Promis
     await handle.close().catch(() => undefined);
   }
 }
+
+/**
+ * readUserFile for a file the user named: the system's refusals (a missing file, no permission) become
+ * NL_IO errors naming the file, e.g. "model.pt: checkpoint file not found (looked for /home/me/model.pt)".
+ */
+export async function readNamedFile(file: string, o: ReadUserFileOptions & { notFound: string; ioHint: string }): Promise<Buffer> {
+  try {
+    return await readUserFile(file, o);
+  } catch (cause) {
+    if (cause instanceof NetloomError) throw cause;
+    const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new NetloomError('NL_IO',
+      missing ? `${file}: ${o.notFound}${isAbsolute(file) ? '' : ` (looked for ${resolve(file)})`}` : `Could not read ${file}: ${(cause as Error).message}`,
+      o.ioHint, { cause });
+  }
+}
+

@@ -10,12 +10,11 @@
  * We write F32 (and I64 for integer state such as BatchNorm's num_batches_tracked, which torch
  * stores as int64); we read F32, F64, F16, BF16 and I64 (converted to f32) so PyTorch exports load as-is.
  */
-import { isAbsolute, resolve } from 'node:path';
 import { NetloomError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { describeJsonError } from './json-error.js';
 import { TOO_DEEP, scanJson } from './json-limits.js';
-import { readUserFile } from './read-file.js';
+import { readNamedFile } from './read-file.js';
 
 export interface TensorF32 {
   shape: number[];
@@ -342,18 +341,7 @@ export async function saveSafetensors(path: string, tensors: Record<string, Tens
 }
 
 export async function loadSafetensors(path: string): Promise<DecodedSafetensors> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readUserFile(path, { maxBytes: MAX_CHECKPOINT_BYTES, what: 'checkpoint', tooLarge: 'NL_BAD_CHECKPOINT', hint: 'Choose the .safetensors file of a model trained in Netloom or exported from PyTorch.' });
-  } catch (cause) {
-    if (cause instanceof NetloomError) throw cause;
-    const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new NetloomError(
-      'NL_IO',
-      missing ? `${path}: checkpoint file not found${isAbsolute(path) ? '' : ` (looked for ${resolve(path)})`}` : `Could not read ${path}: ${(cause as Error).message}`,
-      'Check the path: a checkpoint is in the file it was saved to.',
-      { cause },
-    );
-  }
+  const bytes = await readNamedFile(path, { maxBytes: MAX_CHECKPOINT_BYTES, what: 'checkpoint', tooLarge: 'NL_BAD_CHECKPOINT', hint: 'Choose the .safetensors file of a model trained in Netloom or exported from PyTorch.',
+    notFound: 'checkpoint file not found', ioHint: 'Check the path: a checkpoint is in the file it was saved to.' });
   return decodeSafetensors(bytes, path);
 }

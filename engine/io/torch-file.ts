@@ -10,14 +10,13 @@
  *   <archive>/data/<key>    each storage's bytes, little-endian
  *   <archive>/version       "3"; <archive>/byteorder "little" (newer torch writes it; absent means little)
  */
-import { isAbsolute, resolve } from 'node:path';
 import { NetloomError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { CONVERT_HINT } from './checkpoint-formats.js';
 import { checkTreeSize, describePickled, unpickle, walkPickled, type PickleValue } from './pickle-read.js';
 import { PickleWriter } from './pickle-write.js';
 import type { PyTensor, PyValue, TorchDtype } from './pyvalue.js';
-import { readUserFile } from './read-file.js';
+import { readNamedFile } from './read-file.js';
 import { MAX_CHECKPOINT_BYTES } from './safetensors.js';
 import { readLegacyTorch } from './torch-legacy.js';
 import { STORAGE_CLASS, TorchPickle, type StorageId, type StorageRef } from './torch-pickle.js';
@@ -84,16 +83,8 @@ export function decodeTorchFile(bytes: Uint8Array, source: string): PyValue {
 
 /** Reads a torch.save file (zip, or the legacy pickle format) through a restricted unpickler. */
 export async function readTorchFile(path: string): Promise<PyValue> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readUserFile(path, { maxBytes: MAX_CHECKPOINT_BYTES, what: 'checkpoint', tooLarge: 'NL_BAD_CHECKPOINT', hint: 'Choose the .pt/.pth file of a state dict, not another kind of file.' });
-  } catch (cause) {
-    if (cause instanceof NetloomError) throw cause;
-    const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new NetloomError('NL_IO',
-      missing ? `${path}: checkpoint file not found${isAbsolute(path) ? '' : ` (looked for ${resolve(path)})`}` : `Could not read ${path}: ${(cause as Error).message}`,
-      'Check the path: a checkpoint is in the file it was saved to.', { cause });
-  }
+  const bytes = await readNamedFile(path, { maxBytes: MAX_CHECKPOINT_BYTES, what: 'checkpoint', tooLarge: 'NL_BAD_CHECKPOINT', hint: 'Choose the .pt/.pth file of a state dict, not another kind of file.',
+    notFound: 'checkpoint file not found', ioHint: 'Check the path: a checkpoint is in the file it was saved to.' });
   return decodeTorchFile(bytes, path);
 }
 

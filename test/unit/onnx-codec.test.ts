@@ -153,6 +153,12 @@ describe('files', () => {
     expect(await refusal(importOnnx(join(tmp, 'bad.onnx')))).toMatchObject({ code: 'NL_BAD_CHECKPOINT', message: expect.stringContaining('truncated') });
   });
 
+  it('a missing file is an NL_IO error naming it, not an internal error (found by the API fuzzer)', async () => {
+    const missing = join(tmp, 'nowhere', 'model.onnx');
+    expect(await refusal(importOnnx(missing))).toMatchObject({ code: 'NL_IO', message: `${missing}: ONNX model not found`, hint: expect.stringContaining('.onnx') });
+    expect(await refusal(importOnnx('relative-missing.onnx'))).toMatchObject({ code: 'NL_IO', message: expect.stringMatching(/^relative-missing\.onnx: ONNX model not found \(looked for \/.*relative-missing\.onnx\)$/) });
+  });
+
   it('a file over the checkpoint size cap is refused before it is read', async () => {
     const f = join(tmp, 'huge.onnx');
     writeFileSync(f, encodeModel(tinyModel()));

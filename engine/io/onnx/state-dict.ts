@@ -7,7 +7,7 @@
  * num_batches_tracked in its metadata (no ONNX operator uses it): it comes back as an int64 tensor.
  */
 import { NODE_NAME_RE } from '../../graph/document.js';
-import { readUserFile } from '../read-file.js';
+import { readNamedFile } from '../read-file.js';
 import { MAX_CHECKPOINT_BYTES, type DecodedSafetensors, type TensorF32 } from '../safetensors.js';
 import { decodeModel } from './codec.js';
 import { NUM_BATCHES_KEY } from './conventions.js';
@@ -46,6 +46,6 @@ export function onnxStateDict(bytes: Uint8Array, source: string): DecodedSafeten
 
 /** Reads an ONNX model file as a checkpoint (at most MAX_CHECKPOINT_BYTES). */
 export async function loadOnnxStateDict(path: string): Promise<DecodedSafetensors> {
-  const bytes = await readUserFile(path, { maxBytes: MAX_CHECKPOINT_BYTES, what: 'checkpoint', tooLarge: 'NL_BAD_CHECKPOINT' });
+  const bytes = await readNamedFile(path, { maxBytes: MAX_CHECKPOINT_BYTES, what: 'checkpoint', tooLarge: 'NL_BAD_CHECKPOINT', notFound: 'checkpoint file not found', ioHint: 'Check the path: a checkpoint is in the file it was saved to.' });
   return onnxStateDict(bytes, path);
 }
