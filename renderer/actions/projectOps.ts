@@ -35,6 +35,7 @@ let loads = 0;
 export async function showProject(ctx: ActionContext, project: ProjectDto, path: string | null, opts: { dirty?: boolean; layout?: boolean } = {}) {
   const s = ctx.state();
   const mine = ++loads;
+  setArranging(true);
   const { hadPositions } = s.loadProject(project, path, { dirty: opts.dirty });
   // a deliberately loaded project supersedes any autosaved work
   if (!opts.dirty) ctx.api.clearRecovery({}).catch(() => {});
@@ -52,8 +53,19 @@ export async function showProject(ctx: ActionContext, project: ProjectDto, path:
     useStore.setState((cur) => ({ nodes: cur.nodes.map((n) => (pos.has(n.id) ? { ...n, position: pos.get(n.id)! } : n)) }));
   }
   requestAnimationFrame(() => {
-    if (mine === loads) fitReadable(ctx);
+    if (mine !== loads) return;
+    fitReadable(ctx);
+    setArranging(false);
   });
+}
+
+/**
+ * aria-busy on the canvas while a loaded project is laid out and fitted (the layout engine is a chunk
+ * loaded on first use, so this can take a moment): assistive technology, and the browser tests, wait
+ * for the view to settle instead of guessing how long it takes.
+ */
+function setArranging(busy: boolean) {
+  document.querySelector('.canvas')?.setAttribute('aria-busy', String(busy));
 }
 
 export async function openPath(ctx: ActionContext, path: string) {

@@ -138,7 +138,9 @@ test('panels and zoom are actions: Ctrl+= zooms the canvas, not the page; the sh
   await newFromTemplate(page, 'quickstart');
   const viewport = page.locator('.react-flow__viewport');
   const scale = async () => Number(/scale\(([\d.]+)\)/.exec((await viewport.getAttribute('style'))!)![1]);
-  // the template's layout and fit animate the viewport: wait until it has not moved for 10 frames
+  // the template's layout (elk, a chunk loaded on first use) and fit move the viewport: wait until the canvas
+  // says they are done, then until it has not moved for 10 frames
+  await expect(page.getByTestId('canvas')).toHaveAttribute('aria-busy', 'false');
   await page.evaluate(
     () =>
       new Promise<void>((resolve) => {
