@@ -29,6 +29,9 @@ export function fixLabel(fix: { param: string; value: unknown }): string {
   return `Fix: set ${fix.param} = ${v}`;
 }
 
+/** The message without its "Code at node x:" prefix: the node already says which it is. */
+const shortMessage = (m: string) => m.replace(/^[A-Za-z0-9]+ at node [^:]+: /, '');
+
 function LayerNodeView({ id, data, selected }: NodeProps<LayerNodeType>) {
   const layer = useStore((s) => s.catalogByType[data.type]);
   const info = useStore((s) => s.analysis?.nodes[id]);
@@ -94,14 +97,24 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerNodeType>) {
         {isLoss ? (shape ? 'loss: scalar' : '—') : shape ? fmtShape(shape) : '?'}
       </div>
       {problem && (
+        // Inside the node's box, one line: a callout beside the node spilled over its neighbours
+        // and under the minimap. The full text is the tooltip and the inspector's issue list.
         <div className="layer-issue nodrag" data-testid={`issue-${data.name}`}>
-          <div className="issue-message">{problem.message.replace(/^[A-Za-z0-9]+ at node [^:]+: /, '')}</div>
+          <div className="issue-line">
+            <div className="issue-message" title={issues.map((i) => i.message).join('\n')}>
+              {shortMessage(problem.message)}
+            </div>
+            {issues.length > 1 && (
+              <span className="issue-more" title={`${issues.length - 1} more in the inspector`}>
+                +{issues.length - 1}
+              </span>
+            )}
+          </div>
           {problem.fix && (
             <button className="btn-fix nodrag" data-testid={`fix-${data.name}`} onClick={() => run(actionApplyFix, problem)}>
               {fixLabel(problem.fix)}
             </button>
           )}
-          {issues.length > 1 && <div className="issue-more">+{issues.length - 1} more in the inspector</div>}
         </div>
       )}
       {!isLoss && <Handle id="out" type="source" position={Position.Bottom} className="port port-out" data-testid={`handle-${data.name}-out`} />}
