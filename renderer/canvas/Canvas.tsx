@@ -21,7 +21,7 @@ import { actionAddLayer } from '../actions/actionAddLayer';
 import { actionConnect } from '../actions/actionConnect';
 import { run, setFlow } from '../actions/registry';
 import { useStore } from '../state/store';
-import { useLabelledEdges } from './edgeAria';
+import { useLabelledEdges } from './useLabelledEdges';
 import { EmptyState } from './EmptyState';
 import { connectionProblem } from './isValidConnection';
 import { edgeTypes, nodeTypes } from './nodeTypes';

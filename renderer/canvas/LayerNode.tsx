@@ -10,6 +10,7 @@ import { actionApplyFix } from '../actions/actionApplyFix';
 import { run } from '../actions/registry';
 import { fmtCount, fmtShape, targetHandles, type LayerNode as LayerNodeType } from '../state/graph';
 import { useStore } from '../state/store';
+import { shortMessage } from './issueText';
 
 const EMPTY: IssueDto[] = [];
 
@@ -28,9 +29,6 @@ export function fixLabel(fix: { param: string; value: unknown }): string {
   const v = Array.isArray(fix.value) ? `[${fix.value.join(', ')}]` : typeof fix.value === 'string' ? `"${fix.value}"` : String(fix.value);
   return `Fix: set ${fix.param} = ${v}`;
 }
-
-/** The message without its "Code at node x:" prefix: the node already says which it is. */
-const shortMessage = (m: string) => m.replace(/^[A-Za-z0-9]+ at node [^:]+: /, '');
 
 function LayerNodeView({ id, data, selected }: NodeProps<LayerNodeType>) {
   const layer = useStore((s) => s.catalogByType[data.type]);

@@ -123,6 +123,13 @@ test.describe('workspace canvas (issue 13)', () => {
     const first = issues.first().locator('.issue-message');
     expect((await first.getAttribute('title'))?.length ?? 0).toBeGreaterThan(10);
     await shot(page, 'callouts-side-by-side');
+    // at a readable zoom: still inside their nodes, still uncovered
+    for (let i = 0; i < 3; i++) await page.getByRole('button', { name: /zoom in/i }).click();
+    await page.waitForTimeout(400);
+    expect(await calloutProblems(page)).toEqual([]);
+    await shot(page, 'callouts-zoomed');
+    await page.getByRole('button', { name: /fit view/i }).click();
+    await page.waitForTimeout(400);
 
     // pan a callout into the minimap's corner: the minimap moves out of its way
     const mini = page.locator('.react-flow__minimap');
