@@ -91,29 +91,31 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerNodeType>) {
       <div className="layer-name" title="name: the state-dict prefix">
         {data.name}
       </div>
-      <div className="layer-shape" data-testid={`shape-${data.name}`} title={batch ? `output shape at batch size ${batch}` : 'output shape'}>
-        {isLoss ? (shape ? 'loss: scalar' : '—') : shape ? fmtShape(shape) : '?'}
-      </div>
-      {problem && (
-        // Inside the node's box, one line: a callout beside the node spilled over its neighbours
-        // and under the minimap. The full text is the tooltip and the inspector's issue list.
-        <div className="layer-issue nodrag" data-testid={`issue-${data.name}`}>
-          <div className="issue-line">
-            <div className="issue-message" title={issues.map((i) => i.message).join('\n')}>
+      {/* The problem sits on the shape's line, inside the node: a callout beside the node spilled
+          over its neighbours and under the minimap, and an extra line would make the node grow
+          when the analysis lands, moving its output handle from under the user's pointer. One
+          line with an ellipsis; the full text is the tooltip and the inspector's issue list. */}
+      <div className="layer-foot">
+        <div className="layer-shape" data-testid={`shape-${data.name}`} title={batch ? `output shape at batch size ${batch}` : 'output shape'}>
+          {isLoss ? (shape ? 'loss: scalar' : '—') : shape ? fmtShape(shape) : '?'}
+        </div>
+        {problem && (
+          <div className="layer-issue nodrag" data-testid={`issue-${data.name}`}>
+            <span className="issue-message" title={issues.map((i) => i.message).join('\n')}>
               {shortMessage(problem.message)}
-            </div>
+            </span>
             {issues.length > 1 && (
               <span className="issue-more" title={`${issues.length - 1} more in the inspector`}>
                 +{issues.length - 1}
               </span>
             )}
           </div>
-          {problem.fix && (
-            <button className="btn-fix nodrag" data-testid={`fix-${data.name}`} onClick={() => run(actionApplyFix, problem)}>
-              {fixLabel(problem.fix)}
-            </button>
-          )}
-        </div>
+        )}
+      </div>
+      {problem?.fix && (
+        <button className="btn-fix nodrag" data-testid={`fix-${data.name}`} onClick={() => run(actionApplyFix, problem)}>
+          {fixLabel(problem.fix)}
+        </button>
       )}
       {!isLoss && <Handle id="out" type="source" position={Position.Bottom} className="port port-out" data-testid={`handle-${data.name}-out`} />}
     </div>

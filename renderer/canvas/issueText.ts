@@ -2,9 +2,8 @@
 
 /**
  * The message without its "Conv2d at node conv1" prefix (the node already says which it is):
- * "Does not lead to the loss loss_fn" fits the node's one line, "ReLU at node relu1 does…" did not.
+ * "does not lead to the loss loss_fn" fits the node's one line, "ReLU at node relu1 does…" did not.
  */
 export function shortMessage(m: string): string {
-  const rest = m.replace(/^[A-Za-z0-9]+ at node [^\s:]+:? /, '');
-  return rest.charAt(0).toUpperCase() + rest.slice(1);
+  return m.replace(/^[A-Za-z0-9]+ at node [^\s:]+:? /, '');
 }

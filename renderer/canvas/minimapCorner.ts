@@ -1,7 +1,7 @@
 /**
  * Where the minimap may sit: a corner of the canvas where it covers no problem callout. The
  * minimap is an overlay, so wherever it sits some of the graph is under it; a callout is what
- * the user must read, so the minimap gets out of its way (and hides if every corner is taken).
+ * the user must read, so the minimap gets out of its way (and hides if no corner will do).
  */
 export type Corner = 'bottom-right' | 'top-right' | 'top-left';
 
@@ -26,11 +26,15 @@ export function cornerRect(pane: Rect, corner: Corner, box = MINIMAP_BOX): Rect 
 const meets = (a: Rect, b: Rect) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 
 /**
- * The corner to use: the current one while it is free (so the minimap does not jump about),
- * else the first free one in CORNERS order, else null (hide it).
+ * The corner to use. No corner may have a callout under it. The minimap stays where it is while
+ * it can (it must not jump about), and goes back to bottom-right, where React Flow puts it, when
+ * it can; it moves to another corner only where it covers no node at all: a minimap that jumps
+ * onto a node would land under the user's pointer (on the handle they were about to drag).
+ * null: no corner will do; hide it until one does.
  */
-export function chooseCorner(pane: Rect, callouts: readonly Rect[], current: Corner | null, box = MINIMAP_BOX): Corner | null {
-  const free = (c: Corner) => !callouts.some((r) => meets(r, cornerRect(pane, c, box)));
-  if (current && free(current)) return current;
-  return CORNERS.find(free) ?? null;
+export function chooseCorner(pane: Rect, callouts: readonly Rect[], nodes: readonly Rect[], current: Corner | null, box = MINIMAP_BOX): Corner | null {
+  const clear = (c: Corner, rs: readonly Rect[]) => !rs.some((r) => meets(r, cornerRect(pane, c, box)));
+  const ok = (c: Corner) => clear(c, callouts) && (c === current || c === 'bottom-right' || clear(c, nodes));
+  if (current && ok(current)) return current;
+  return CORNERS.find(ok) ?? null;
 }

@@ -21,8 +21,8 @@ export function useMinimapCorner(): Corner | null {
     const frame = requestAnimationFrame(() => {
       const el = pane;
       if (!el) return;
-      const callouts = [...el.querySelectorAll('.layer-issue')].map((c) => rectOf(c.getBoundingClientRect()));
-      setCorner((current) => chooseCorner(rectOf(el.getBoundingClientRect()), callouts, current));
+      const rects = (selector: string) => [...el.querySelectorAll(selector)].map((c) => rectOf(c.getBoundingClientRect()));
+      setCorner((current) => chooseCorner(rectOf(el.getBoundingClientRect()), rects('.layer-issue'), rects('.react-flow__node'), current));
     });
     return () => cancelAnimationFrame(frame);
   }, [pane, transform, size, nodes, analysis]);

@@ -73,15 +73,21 @@ describe('delete and reconnect', () => {
 describe('minimap corner', () => {
   const pane: Rect = { left: 0, top: 0, right: 800, bottom: 500 };
   const inside = (r: Rect): Rect => ({ left: r.left + 10, top: r.top + 10, right: r.left + 60, bottom: r.top + 30 });
-  it('stays put while free, moves to a free corner, and hides when none is', () => {
-    expect(chooseCorner(pane, [], 'bottom-right')).toBe('bottom-right');
-    expect(chooseCorner(pane, [], 'top-left')).toBe('top-left');
+  it('stays put while free, moves only onto empty corners, and hides when none will do', () => {
+    expect(chooseCorner(pane, [], [], 'bottom-right')).toBe('bottom-right');
+    expect(chooseCorner(pane, [], [], 'top-left')).toBe('top-left');
     const br = inside(cornerRect(pane, 'bottom-right'));
-    expect(chooseCorner(pane, [br], 'bottom-right')).toBe('top-right');
     const tr = inside(cornerRect(pane, 'top-right'));
-    expect(chooseCorner(pane, [br, tr], 'bottom-right')).toBe('top-left');
-    expect(chooseCorner(pane, [br, tr, inside(cornerRect(pane, 'top-left'))], 'bottom-right')).toBeNull();
-    expect(chooseCorner(pane, [], null)).toBe('bottom-right');
+    const tl = inside(cornerRect(pane, 'top-left'));
+    expect(chooseCorner(pane, [br], [br], 'bottom-right')).toBe('top-right');
+    expect(chooseCorner(pane, [br, tr], [br, tr], 'bottom-right')).toBe('top-left');
+    expect(chooseCorner(pane, [br, tr, tl], [], 'bottom-right')).toBeNull();
+    // a node (without a callout) in a corner: the minimap does not jump onto it
+    expect(chooseCorner(pane, [br], [br, tr, tl], 'bottom-right')).toBeNull();
+    // where it already is, or back home, nodes under it are fine (it is an overlay)
+    expect(chooseCorner(pane, [], [tl], 'top-left')).toBe('top-left');
+    expect(chooseCorner(pane, [tl], [tl, br], 'top-left')).toBe('bottom-right');
+    expect(chooseCorner(pane, [], [br], null)).toBe('bottom-right');
   });
   it('places the corners inside the pane, 15 px from its edges', () => {
     expect(cornerRect(pane, 'bottom-right')).toEqual({ left: 583, top: 333, right: 785, bottom: 485 });
@@ -102,8 +108,8 @@ describe('edge names for screen readers', () => {
 
 describe('one-line problem text on a node', () => {
   it('drops the "Type at node name" prefix the node already shows', () => {
-    expect(shortMessage('ReLU at node relu1 does not lead to the loss loss_fn')).toBe('Does not lead to the loss loss_fn');
-    expect(shortMessage('Conv2d at node features.0: expects an image input')).toBe('Expects an image input');
+    expect(shortMessage('ReLU at node relu1 does not lead to the loss loss_fn')).toBe('does not lead to the loss loss_fn');
+    expect(shortMessage('Conv2d at node features.0: expects an image input')).toBe('expects an image input');
     expect(shortMessage('Something else')).toBe('Something else');
   });
 });
