@@ -103,6 +103,8 @@ test.describe('workspace canvas (issue 13)', () => {
     await openApp(page, server);
     await newFromTemplate(page, 'lenet5', { discardAfter: true });
     await settled(page);
+    const heightOf = async (name: string) => (await page.getByTestId(`node-${name}`).boundingBox())!.height;
+    const before = await heightOf('relu2');
     // break the chain in two places: many amber callouts, on nodes next to each other
     await selectNode(page, 'conv2');
     await page.getByTestId('canvas').press('Shift+Delete');
@@ -110,6 +112,9 @@ test.describe('workspace canvas (issue 13)', () => {
     await page.getByTestId('canvas').press('Shift+Delete');
     await page.getByTestId('canvas').locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
     await expect(page.locator('.layer-issue').first()).toBeVisible();
+    // a problem does not make its node grow (its handles stay where the pointer is)
+    await expect(page.getByTestId('issue-relu2')).toBeVisible();
+    expect(Math.abs((await heightOf('relu2')) - before)).toBeLessThan(1);
     await page.getByRole('button', { name: /fit view/i }).click();
     await page.waitForTimeout(400); // the fit animates
 
@@ -128,6 +133,9 @@ test.describe('workspace canvas (issue 13)', () => {
     await page.waitForTimeout(400);
     expect(await calloutProblems(page)).toEqual([]);
     await shot(page, 'callouts-zoomed');
+    for (let i = 0; i < 3; i++) await page.getByRole('button', { name: /zoom in/i }).click();
+    await page.waitForTimeout(400);
+    await page.getByTestId('node-relu2').screenshot({ path: join(SHOTS, 'callout-node-close-up.png') });
     await page.getByRole('button', { name: /fit view/i }).click();
     await page.waitForTimeout(400);
 
