@@ -155,7 +155,7 @@ export function ParamField({ nodeId, spec, doc, value, resolved, engineError }: 
         {spec.required && <span className="param-required" title="required">*</span>}
         {!isSet && spec.hasDefault && <span className="param-default">default</span>}
         {isSet && spec.hasDefault && !sameJson(value, spec.default) && (
-          <button type="button" className="param-reset" title={`reset to the default (${formatValue(spec.default) || 'None'})`} onClick={() => {
+          <button type="button" className="param-reset" aria-label={`reset ${spec.name}`} title={`reset to the default (${formatValue(spec.default) || 'None'})`} onClick={() => {
             setText(formatValue(spec.default));
             setLocalError(null);
             set(undefined);
