@@ -1,20 +1,48 @@
-import { docEdge, docNode, type GraphChange } from '../state/graph';
+/**
+ * Delete and "delete, keeping the chain". A plain Delete on a layer in the middle of a chain
+ * (one edge in, one edge out) reconnects its input to its output, as node editors do
+ * (Blender's dissolve, Unreal's delete-and-reconnect): what a user deleting conv2 out of
+ * LeNet-5 means is "the network without conv2", not two halves and a dozen amber callouts.
+ * Shift+Delete deletes without reconnecting, for the rare case where the break is wanted.
+ * Either way it is one undo step; the new edge is re-inferred like any other and flagged red
+ * (never refused) when its shapes do not fit.
+ */
+import { planDeletion } from '../canvas/deletion';
 import { register } from './registry';
+import type { ActionContext } from './types';
 
-/** Deletes the selected nodes (with their edges) and the selected edges, as one undo step. */
+function performDelete(ctx: ActionContext, reconnect: boolean): void {
+  const s = ctx.state();
+  const plan = planDeletion(s, reconnect);
+  s.commit(plan.changes, reconnect && plan.bridges.length ? 'Delete and reconnect' : 'Delete');
+  if (plan.bridges.length) {
+    const what = plan.deleted.length <= 3 ? plan.deleted.join(', ') : `${plan.deleted.length} layers`;
+    const joined = plan.bridges.map((b) => `${b.from} → ${b.to}`).join(', ');
+    s.toast({ kind: 'info', message: `Deleted ${what}; reconnected ${joined} (Ctrl+Z to undo, Shift+Delete deletes without reconnecting)` });
+  }
+}
+
+const hasSelection = (ctx: ActionContext) => ctx.state().nodes.some((n) => n.selected) || ctx.state().edges.some((e) => e.selected);
+const plainKey = (e: KeyboardEvent) => (e.key === 'Delete' || e.key === 'Backspace') && !e.ctrlKey && !e.metaKey && !e.altKey;
+
+/** Deletes the selected nodes (with their edges) and edges; a run in the middle of a chain is bridged. */
 export const actionDelete = register({
   name: 'delete',
-  label: 'Delete selection',
+  label: 'Delete selection, reconnecting a layer in the middle of a chain (its input to its output)',
   category: 'Edit',
   keys: ['Delete', 'Backspace'],
-  keyTest: (e) => (e.key === 'Delete' || e.key === 'Backspace') && !e.ctrlKey && !e.metaKey && !e.altKey,
-  predicate: (ctx) => ctx.state().nodes.some((n) => n.selected) || ctx.state().edges.some((e) => e.selected),
-  perform(ctx) {
-    const s = ctx.state();
-    const ids = new Set(s.nodes.filter((n) => n.selected).map((n) => n.id));
-    const changes: GraphChange[] = [];
-    for (const e of s.edges) if (e.selected || ids.has(e.source) || ids.has(e.target)) changes.push({ kind: 'removeEdge', edge: docEdge(e) });
-    for (const n of s.nodes) if (ids.has(n.id)) changes.push({ kind: 'removeNode', node: docNode(n) });
-    s.commit(changes, 'Delete');
-  },
+  keyTest: (e) => plainKey(e) && !e.shiftKey,
+  predicate: hasSelection,
+  perform: (ctx) => performDelete(ctx, true),
+});
+
+/** Deletes the selection and leaves the chain broken. */
+export const actionDeleteOnly = register({
+  name: 'deleteOnly',
+  label: 'Delete selection without reconnecting',
+  category: 'Edit',
+  keys: ['Shift+Delete', 'Shift+Backspace'],
+  keyTest: (e) => plainKey(e) && e.shiftKey,
+  predicate: hasSelection,
+  perform: (ctx) => performDelete(ctx, false),
 });

@@ -21,11 +21,13 @@ import { actionAddLayer } from '../actions/actionAddLayer';
 import { actionConnect } from '../actions/actionConnect';
 import { run, setFlow } from '../actions/registry';
 import { useStore } from '../state/store';
+import { useLabelledEdges } from './useLabelledEdges';
 import { EmptyState } from './EmptyState';
 import { connectionProblem } from './isValidConnection';
 import { edgeTypes, nodeTypes } from './nodeTypes';
 import { setPane, trackPointer } from './pointer';
 import { QuickAdd } from './QuickAdd';
+import { useMinimapCorner } from './useMinimapCorner';
 import type { GraphEdge, LayerNode } from '../state/graph';
 import { groupClass, isIncomplete } from './LayerNode';
 
@@ -48,9 +50,17 @@ function minimapColor(n: LayerNode): string {
   return `var(--${groupClass(s.catalogByType[n.data.type]?.group)})`;
 }
 
+/** The minimap, in a corner where it covers no problem callout (hidden while none is free). */
+function CanvasMinimap() {
+  const corner = useMinimapCorner();
+  if (!corner) return null;
+  return <MiniMap position={corner} pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} maskColor="var(--minimap-mask)" />;
+}
+
 export function Canvas() {
   const nodes = useStore((s) => s.nodes);
-  const edges = useStore((s) => s.edges);
+  // edges named by their layers for screen readers (React Flow's default names them by id)
+  const edges = useLabelledEdges(useStore((s) => s.edges));
   const theme = useStore((s) => s.theme);
   const onNodesChange = useStore((s) => s.onNodesChange);
   const onEdgesChange = useStore((s) => s.onEdgesChange);
@@ -139,7 +149,7 @@ export function Canvas() {
         connectionRadius={28}
       >
         <Background variant={BackgroundVariant.Dots} gap={16} size={1.2} />
-        {nodes.length > 0 && <MiniMap pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} maskColor="var(--minimap-mask)" />}
+        {nodes.length > 0 && <CanvasMinimap />}
         <Controls showInteractive={false} fitViewOptions={FIT_OPTIONS} />
       </ReactFlow>
       {nodes.length === 0 && <EmptyState />}

@@ -10,6 +10,7 @@ import { actionApplyFix } from '../actions/actionApplyFix';
 import { run } from '../actions/registry';
 import { fmtCount, fmtShape, targetHandles, type LayerNode as LayerNodeType } from '../state/graph';
 import { useStore } from '../state/store';
+import { shortMessage } from './issueText';
 
 const EMPTY: IssueDto[] = [];
 
@@ -90,19 +91,31 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerNodeType>) {
       <div className="layer-name" title="name: the state-dict prefix">
         {data.name}
       </div>
-      <div className="layer-shape" data-testid={`shape-${data.name}`} title={batch ? `output shape at batch size ${batch}` : 'output shape'}>
-        {isLoss ? (shape ? 'loss: scalar' : '—') : shape ? fmtShape(shape) : '?'}
-      </div>
-      {problem && (
-        <div className="layer-issue nodrag" data-testid={`issue-${data.name}`}>
-          <div className="issue-message">{problem.message.replace(/^[A-Za-z0-9]+ at node [^:]+: /, '')}</div>
-          {problem.fix && (
-            <button className="btn-fix nodrag" data-testid={`fix-${data.name}`} onClick={() => run(actionApplyFix, problem)}>
-              {fixLabel(problem.fix)}
-            </button>
-          )}
-          {issues.length > 1 && <div className="issue-more">+{issues.length - 1} more in the inspector</div>}
+      {/* The problem sits on the shape's line, inside the node: a callout beside the node spilled
+          over its neighbours and under the minimap, and an extra line would make the node grow
+          when the analysis lands, moving its output handle from under the user's pointer. One
+          line with an ellipsis; the full text is the tooltip and the inspector's issue list. */}
+      <div className="layer-foot">
+        <div className="layer-shape" data-testid={`shape-${data.name}`} title={batch ? `output shape at batch size ${batch}` : 'output shape'}>
+          {isLoss ? (shape ? 'loss: scalar' : '—') : shape ? fmtShape(shape) : '?'}
         </div>
+        {problem && (
+          <div className="layer-issue nodrag" data-testid={`issue-${data.name}`}>
+            <span className="issue-message" title={issues.map((i) => i.message).join('\n')}>
+              {shortMessage(problem.message)}
+            </span>
+            {issues.length > 1 && (
+              <span className="issue-more" title={`${issues.length - 1} more in the inspector`}>
+                +{issues.length - 1}
+              </span>
+            )}
+          </div>
+        )}
+      </div>
+      {problem?.fix && (
+        <button className="btn-fix nodrag" data-testid={`fix-${data.name}`} onClick={() => run(actionApplyFix, problem)}>
+          {fixLabel(problem.fix)}
+        </button>
       )}
       {!isLoss && <Handle id="out" type="source" position={Position.Bottom} className="port port-out" data-testid={`handle-${data.name}-out`} />}
     </div>

@@ -3,7 +3,7 @@
  * the layer's paramsSchema, PyTorch names verbatim, each with its one-line doc; the node's
  * problems with their fixes. With nothing selected: the project and the graph's problems.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useId, useMemo, useState } from 'react';
 import type { IssueDto } from '../../engine/contract/api';
 import { actionApplyFix } from '../actions/actionApplyFix';
 import { actionRenameNode, nameProblem } from '../actions/actionRenameNode';
@@ -41,6 +41,7 @@ function MultiSelection({ count }: { count: number }) {
 function NameField({ id, name, hasParams }: { id: string; name: string; hasParams: boolean }) {
   const [text, setText] = useState(name);
   const [error, setError] = useState<string | null>(null);
+  const uid = useId();
   useEffect(() => {
     setText(name);
     setError(null);
@@ -48,9 +49,13 @@ function NameField({ id, name, hasParams }: { id: string; name: string; hasParam
   return (
     <div className={`param-field${error ? ' has-error' : ''}`}>
       <div className="param-label">
-        <span className="param-name">name</span>
+        <label className="param-name" htmlFor={`${uid}-name`}>
+          name
+        </label>
       </div>
       <input
+        id={`${uid}-name`}
+        aria-describedby={error ? `${uid}-doc ${uid}-error` : `${uid}-doc`}
         type="text"
         spellCheck={false}
         data-testid="node-name"
@@ -72,7 +77,7 @@ function NameField({ id, name, hasParams }: { id: string; name: string; hasParam
           }
         }}
       />
-      <div className="param-doc">
+      <div className="param-doc" id={`${uid}-doc`}>
         {hasParams ? (
           <>
             state-dict keys: <code>{text || '…'}.weight</code>, …
@@ -82,7 +87,7 @@ function NameField({ id, name, hasParams }: { id: string; name: string; hasParam
         )}
       </div>
       {error && (
-        <div className="param-error" data-testid="node-name-error" role="alert">
+        <div className="param-error" id={`${uid}-error`} data-testid="node-name-error" role="alert">
           {error}
         </div>
       )}

@@ -3,7 +3,7 @@
  * box, a checkbox, or a select, with toggles for "auto", "none" and string modes like "same".
  * What the user types stays in the box while it does not parse; the message shows inline.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { actionSetParam } from '../actions/actionSetParam';
 import { run } from '../actions/registry';
 import { formatValue, hasTextValue, parseText, placeholder, type FieldSpec } from './paramSchema';
@@ -61,21 +61,30 @@ export function ParamField({ nodeId, spec, doc, value, resolved, engineError }: 
   };
 
   const testId = `param-${spec.name}`;
+  // accessible name = the parameter's name, description = its doc (and the error, when there is one);
+  // aria-labelledby, so the checkbox's True/False text is not read as its name
+  const uid = useId();
+  const ids = { control: `${uid}-control`, name: `${uid}-name`, doc: `${uid}-doc`, error: `${uid}-error` };
   const error = localError ?? engineError;
+  const a11y = {
+    id: ids.control,
+    'aria-labelledby': ids.name,
+    'aria-describedby': [doc ? ids.doc : '', error ? ids.error : ''].filter(Boolean).join(' ') || undefined,
+  };
   const modes = [...(spec.consts.length === 1 && !hasTextValue(spec) && !spec.enumValues ? [] : spec.consts), ...(spec.nullable ? ['none'] : [])];
 
   let control: React.ReactNode;
   if (spec.boolean && !hasTextValue(spec)) {
     control = (
       <label className="switch">
-        <input type="checkbox" data-testid={testId} checked={effective === true} onChange={(e) => set(e.target.checked)} />
+        <input type="checkbox" {...a11y} data-testid={testId} checked={effective === true} onChange={(e) => set(e.target.checked)} />
         <span>{effective === true ? 'True' : 'False'}</span>
       </label>
     );
   } else if (spec.enumValues || (spec.consts.length > 0 && !hasTextValue(spec) && !spec.nullable)) {
     const options = spec.enumValues ?? spec.consts;
     control = (
-      <select data-testid={testId} value={String(effective ?? '')} disabled={options.length < 2} onChange={(e) => set(e.target.value)}>
+      <select {...a11y} data-testid={testId} value={String(effective ?? '')} disabled={options.length < 2} onChange={(e) => set(e.target.value)}>
         {options.map((o) => (
           <option key={o} value={o}>
             {o}
@@ -91,6 +100,7 @@ export function ParamField({ nodeId, spec, doc, value, resolved, engineError }: 
           type="text"
           inputMode="decimal"
           spellCheck={false}
+          {...a11y}
           data-testid={testId}
           className={error ? 'invalid' : ''}
           aria-invalid={!!error}
@@ -109,6 +119,7 @@ export function ParamField({ nodeId, spec, doc, value, resolved, engineError }: 
             className={`mode-toggle${mode === m ? ' on' : ''}`}
             data-testid={`${testId}-${m}`}
             aria-pressed={mode === m}
+            aria-label={`${spec.name}: ${m === 'none' ? 'None' : m}`}
             title={mode === m ? `use a value instead of ${m}` : `set ${spec.name} to ${m === 'none' ? 'None' : `"${m}"`}`}
             onClick={() => {
               if (mode === m) {
@@ -138,11 +149,13 @@ export function ParamField({ nodeId, spec, doc, value, resolved, engineError }: 
   return (
     <div className={`param-field${error ? ' has-error' : ''}`}>
       <div className="param-label">
-        <span className="param-name">{spec.name}</span>
+        <label className="param-name" id={ids.name} htmlFor={ids.control}>
+          {spec.name}
+        </label>
         {spec.required && <span className="param-required" title="required">*</span>}
         {!isSet && spec.hasDefault && <span className="param-default">default</span>}
         {isSet && spec.hasDefault && !sameJson(value, spec.default) && (
-          <button type="button" className="param-reset" title={`reset to the default (${formatValue(spec.default) || 'None'})`} onClick={() => {
+          <button type="button" className="param-reset" aria-label={`reset ${spec.name}`} title={`reset to the default (${formatValue(spec.default) || 'None'})`} onClick={() => {
             setText(formatValue(spec.default));
             setLocalError(null);
             set(undefined);
@@ -152,9 +165,13 @@ export function ParamField({ nodeId, spec, doc, value, resolved, engineError }: 
         )}
       </div>
       {control}
-      {doc && <div className="param-doc">{doc}</div>}
+      {doc && (
+        <div className="param-doc" id={ids.doc}>
+          {doc}
+        </div>
+      )}
       {error && (
-        <div className="param-error" data-testid={`${testId}-error`} role="alert">
+        <div className="param-error" id={ids.error} data-testid={`${testId}-error`} role="alert">
           {error}
         </div>
       )}

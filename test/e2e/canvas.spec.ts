@@ -156,6 +156,9 @@ async function newEmptyProject(page: Page): Promise<void> {
   await expect(dialog).toBeHidden();
   await expect(page.getByTestId('empty-state')).toBeVisible();
   await expect(flowNodes(page)).toHaveCount(0);
+  // New lays the (empty) project out and fits it once the layout engine has loaded: a layer
+  // dropped before that is moved by the late fit (the view centres on it)
+  await expect(page.getByTestId('canvas')).toHaveAttribute('aria-busy', 'false');
 }
 
 /** Loads an example from the empty canvas's template chips. */
@@ -247,7 +250,7 @@ test('a Conv2d after a Flatten turns red with a readable message; undo restores 
   expect(before.graph.edges).toHaveLength(1);
   const canvasBefore = await canvasSnapshot(page);
 
-  // up and to the left, so the node's problem callout (drawn to its right) has room on screen
+  // up and to the left
   await dropLayer(page, 'Conv2d', 'conv1', { x: 150, y: 60 });
   await connect(page, 'flatten', 'conv1');
   const node = page.getByTestId('node-conv1');
