@@ -78,13 +78,15 @@ async function startCurrent(ctx: ActionContext, checkpoint?: { path: string; res
       ctx.api.stopRun({ runId }).catch(() => {}).finally(() => ctx.api.closeRun({ runId }).catch(() => {}));
       return '';
     }
-    if (previous) ctx.api.closeRun({ runId: previous }).catch(() => {}); // frees the old run's memory
     metrics.reset();
     adoptRun(runId);
     // what the engine said about the checkpoint it loaded (a 'module.' prefix dropped, other CSV statistics)
     if (checkpoint && notes.length > 0) ctx.state().toast({ kind: 'info', message: `Loaded ${baseName(checkpoint.path)}`, hint: notes.join(' ') });
     // an evaluate-only run is created stopped (its run.state event may have come first)
     if (evaluateOnly) ctx.state().setRun({ state: 'stopped' });
+    // frees the old run's memory, now that the new one is accepted; awaited, so that what the caller does
+    // next (an evaluation) does not share the engine with the freeing (an evaluation beside it took seconds longer)
+    if (previous) await ctx.api.closeRun({ runId: previous }).catch(() => {});
     return runId;
   } catch (e) {
     // another project replaced this one while the run prepared: nothing of this start is shown
