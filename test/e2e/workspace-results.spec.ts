@@ -164,3 +164,27 @@ test('New while a run trains asks first, then stops the run; nothing of it lands
   expect(await plotted(page)).toBe(0);
   await expect(page.getByTestId('btn-train-start')).toBeEnabled();
 });
+
+test('Import ONNX Model: the per-node report counts layers and tensors, and the old project\'s run is gone', async ({ page, server }) => {
+  await openApp(page, server);
+  await trainQuickstart(page);
+  await page.getByTestId('btn-evaluate').click();
+  await expect(page.getByTestId('evaluation')).toBeVisible();
+  const onnx = join(server.workDir, 'quick.onnx');
+  await page.getByTestId('btn-export').click();
+  await page.getByTestId('menu-export-onnx').click();
+  await submitPathDialog(page.getByTestId('dialog-checkpoint'), onnx);
+
+  await page.getByTestId('btn-import').click();
+  await page.getByTestId('menu-import-onnx').click();
+  const discard = page.getByTestId('dialog-confirm-discard');
+  await discard.getByTestId('dialog-confirm').click(); // the run record made the project dirty
+  await submitPathDialog(page.getByTestId('dialog-import-onnx'), onnx);
+  const report = page.getByTestId('ckpt-report');
+  await expect(report).toContainText('weights of quick.onnx');
+  await expect(report).toContainText('fits this graph (3 layers with weights, 6 tensors)');
+  await expect(page.getByTestId('evaluation')).toHaveCount(0);
+  await expect(page.getByTestId('runs-list')).toHaveCount(0);
+  await expect(page.getByTestId('train-state')).toHaveText('idle');
+  await shot(page, 'onnx-import-count');
+});
