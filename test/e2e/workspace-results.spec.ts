@@ -19,8 +19,9 @@ const SHOTS = join(process.cwd(), 'test-results', 'issue13');
 mkdirSync(SHOTS, { recursive: true });
 async function shot(page: Page, name: string): Promise<void> {
   // the toasts are not what these pictures show (and would cover it)
-  // (a toast may go by itself meanwhile: its button is then gone, which is as good)
-  for (const close of await page.getByTestId('toast').getByLabel('dismiss').all()) await close.click({ timeout: 1000 }).catch(() => {});
+  // first one first (the others move up); a toast may go by itself meanwhile, which is as good
+  const close = page.getByTestId('toast').getByLabel('dismiss');
+  for (let i = 0; i < 6 && (await close.count()) > 0; i++) await close.first().click({ timeout: 1000 }).catch(() => {});
   copyFileSync(await screenshot(page, name), join(SHOTS, `${name}.png`));
 }
 
@@ -186,5 +187,6 @@ test('Import ONNX Model: the per-node report counts layers and tensors, and the 
   await expect(page.getByTestId('evaluation')).toHaveCount(0);
   await expect(page.getByTestId('runs-list')).toHaveCount(0);
   await expect(page.getByTestId('train-state')).toHaveText('idle');
+  await report.scrollIntoViewIfNeeded(); // the panel keeps its scroll from before the import
   await shot(page, 'onnx-import-count');
 });
