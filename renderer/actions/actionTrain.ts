@@ -6,7 +6,7 @@
 import { metrics } from '../charts/useMetricSeries';
 import { adoptRun, clearHeldRunEvents } from '../hooks/useRunEvents';
 import { emptyRun, graphKey, type State } from '../state/store';
-import { blockingReason, effectiveSettings, hyperDiff, hyperOf, runRequest } from '../state/training';
+import { blockingReason, effectiveSettings, graphBlockingReason, hyperDiff, hyperOf, runRequest } from '../state/training';
 import { hyperChangeLabel } from '../state/runs';
 import { EngineCallError, type HyperDto } from '../../engine/contract/api';
 import { divergedEvaluationError } from '../state/evaluation';
@@ -35,6 +35,15 @@ export function settingsBlock(s: State): string | null {
   return blockingReason(current, s.settingsErrors);
 }
 
+/**
+ * Why the graph cannot train (the engine refuses any graph its analysis finds a problem in: NL_BAD_GRAPH), or
+ * null: the first problem, as the canvas shows it in red. Start shows it as its tooltip while disabled.
+ */
+export const graphBlock = (s: State): string | null => graphBlockingReason(s.analysis?.issues);
+
+/** Why no run can start now: the graph's first problem, else the settings' (graphBlock, settingsBlock). */
+export const startBlock = (s: State): string | null => graphBlock(s) ?? settingsBlock(s);
+
 /** What checkTraining was asked about: the training section and the samples per epoch. */
 export function trainingCheckKey(s: State): string {
   return JSON.stringify([s.project.training ?? {}, s.trainSettings.limitTrain]);
@@ -48,7 +57,9 @@ async function startCurrent(ctx: ActionContext, checkpoint?: { path: string; res
   const req = runRequest(s.toProject(), s.trainSettings);
   // names this start in its dataset.download events, which come before startRun answers
   const tag = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-  metrics.reset();
+  // the last run stays whole (its weights open, its charts drawn) until the new one is accepted: a start the
+  // engine refuses wipes nothing. Events of the new run that come first are held (useRunEvents) until then.
+  const before = s.run;
   clearHeldRunEvents();
   s.setRun({
     ...emptyRun(),
@@ -60,17 +71,28 @@ async function startCurrent(ctx: ActionContext, checkpoint?: { path: string; res
     hyper: hyperOf(s.project.training),
     tag,
   });
-  if (previous) ctx.api.closeRun({ runId: previous }).catch(() => {}); // frees the old run's memory
   try {
     const { runId, notes } = await ctx.api.startRun({ ...req, tag, ...(s.project.path ? { path: s.project.path } : {}), ...(checkpoint ? { checkpoint, ...(evaluateOnly ? { evaluateOnly } : {}) } : {}) });
+    if (ctx.state().run.tag !== tag) {
+      // the project was replaced while the run prepared (its runs went with it): this run belongs to nobody
+      ctx.api.stopRun({ runId }).catch(() => {}).finally(() => ctx.api.closeRun({ runId }).catch(() => {}));
+      return '';
+    }
+    metrics.reset();
     adoptRun(runId);
     // what the engine said about the checkpoint it loaded (a 'module.' prefix dropped, other CSV statistics)
     if (checkpoint && notes.length > 0) ctx.state().toast({ kind: 'info', message: `Loaded ${baseName(checkpoint.path)}`, hint: notes.join(' ') });
     // an evaluate-only run is created stopped (its run.state event may have come first)
     if (evaluateOnly) ctx.state().setRun({ state: 'stopped' });
+    // frees the old run's memory, now that the new one is accepted; awaited, so that what the caller does
+    // next (an evaluation) does not share the engine with the freeing (an evaluation beside it took seconds longer)
+    if (previous) await ctx.api.closeRun({ runId: previous }).catch(() => {});
     return runId;
   } catch (e) {
-    ctx.state().setRun({ ...emptyRun() });
+    // another project replaced this one while the run prepared: nothing of this start is shown
+    if (ctx.state().run.tag !== tag) return '';
+    // refused (or stopped while preparing): the last run comes back as it was
+    ctx.state().setRun(before);
     // Stop while preparing: the engine abandoned the run on request; say so quietly, not as a failure
     if (e instanceof EngineCallError && e.code === 'NL_STOPPED') {
       ctx.state().toast({ kind: 'info', message: e.message, hint: e.hint });
@@ -87,8 +109,8 @@ export const actionTrainStart = register({
   name: 'trainStart',
   label: 'Start training',
   category: 'Train',
-  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0 && settingsBlock(ctx.state()) === null,
-  disabledReason: (ctx) => settingsBlock(ctx.state()),
+  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0 && startBlock(ctx.state()) === null,
+  disabledReason: (ctx) => startBlock(ctx.state()),
   async perform(ctx) {
     await startCurrent(ctx);
   },
@@ -99,8 +121,8 @@ export const actionTrainFromCheckpoint = register<string>({
   name: 'trainFromCheckpoint',
   label: 'Start training from checkpoint weights',
   category: 'Train',
-  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0 && settingsBlock(ctx.state()) === null,
-  disabledReason: (ctx) => settingsBlock(ctx.state()),
+  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0 && startBlock(ctx.state()) === null,
+  disabledReason: (ctx) => startBlock(ctx.state()),
   async perform(ctx, path) {
     await startCurrent(ctx, { path, resume: false });
     ctx.state().setCkptReport(null);
@@ -116,8 +138,8 @@ export const actionResumeFromCheckpoint = register<string>({
   name: 'resumeFromCheckpoint',
   label: 'Resume training from checkpoint',
   category: 'Train',
-  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0 && settingsBlock(ctx.state()) === null,
-  disabledReason: (ctx) => settingsBlock(ctx.state()),
+  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0 && startBlock(ctx.state()) === null,
+  disabledReason: (ctx) => startBlock(ctx.state()),
   async perform(ctx, path) {
     await startCurrent(ctx, { path, resume: true });
     ctx.state().setCkptReport(null);
@@ -132,7 +154,8 @@ export const actionEvaluateCheckpoint = register<string>({
   name: 'evaluateCheckpoint',
   label: 'Evaluate checkpoint weights on the test split',
   category: 'Train',
-  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0,
+  predicate: (ctx) => !active(ctx) && ctx.state().nodes.length > 0 && graphBlock(ctx.state()) === null,
+  disabledReason: (ctx) => graphBlock(ctx.state()),
   async perform(ctx, path) {
     const runId = await startCurrent(ctx, { path, resume: false }, true);
     if (!runId) return; // stopped while preparing
@@ -207,7 +230,8 @@ export const actionEvaluate = register({
     const run = ctx.state().run;
     try {
       const evaluation = await ctx.api.evaluateRun({ runId: run.runId! });
-      ctx.state().setRun({ evaluation, cell: null });
+      // the project may have been replaced meanwhile: its run's evaluation went with it
+      if (ctx.state().run.runId === run.runId) ctx.state().setRun({ evaluation, cell: null });
     } catch (e) {
       // a run that diverged may hold weights that overflow on the test split as well: say so in its terms
       if (run.state === 'failed' && e instanceof EngineCallError && e.code === 'NL_NON_FINITE') throw new EngineCallError(divergedEvaluationError(e));

@@ -4,25 +4,57 @@
  * and the unsaved-changes guard.
  */
 import { EngineCallError, type ProjectDto } from '../../engine/contract/api';
-import { selectDirty, useStore } from '../state/store';
+import { metrics } from '../charts/useMetricSeries';
+import { clearHeldRunEvents } from '../hooks/useRunEvents';
+import { selectDirty, selectTraining, useStore, type RunView } from '../state/store';
 import { layoutPositions } from './actionAutoLayout';
 import { fitReadable } from '../canvas/fit';
 import type { ActionContext } from './types';
 
-/** Runs `then` now, or after the user agrees to drop unsaved changes. */
+/**
+ * Runs `then` now, or after the user agrees to drop unsaved changes, or to stop a run that is training
+ * (the run belongs to the project being replaced: showProject ends it).
+ */
 export function guardUnsaved(then: () => void, doing: string): void {
   const s = useStore.getState();
-  if (!selectDirty(s) || s.nodes.length === 0) {
+  const training = selectTraining(s);
+  if (!training && (!selectDirty(s) || s.nodes.length === 0)) {
     then();
     return;
   }
-  s.setDialog({
-    kind: 'confirm',
-    title: 'Discard unsaved changes?',
-    message: `"${s.project.name}" has changes that are not saved. ${doing} will discard them.`,
-    confirmLabel: 'Discard changes',
-    onConfirm: then,
-  });
+  s.setDialog(
+    training
+      ? {
+          kind: 'confirm',
+          title: 'Stop training?',
+          message: `A run of "${s.project.name}" is ${s.run.state === 'paused' ? 'paused' : 'training'}. ${doing} stops it and discards it with the project's unsaved changes.`,
+          confirmLabel: 'Stop and discard',
+          onConfirm: then,
+        }
+      : {
+          kind: 'confirm',
+          title: 'Discard unsaved changes?',
+          message: `"${s.project.name}" has changes that are not saved. ${doing} will discard them.`,
+          confirmLabel: 'Discard changes',
+          onConfirm: then,
+        },
+  );
+}
+
+/**
+ * A project's run, charts and evaluation belong to it: when another project replaces it they go too. The
+ * engine's run is stopped (if it trains or prepares) and closed, freeing its memory; its late events find no
+ * app run to land in (useRunEvents), so nothing of it is recorded in the new project.
+ */
+function endProjectRun(ctx: ActionContext, run: RunView): void {
+  metrics.reset();
+  clearHeldRunEvents();
+  const runId = run.runId ?? run.preparingRunId;
+  if (!runId) return;
+  const live = run.starting || run.state === 'running' || run.state === 'paused' || run.state === 'ready';
+  const stopped = live ? ctx.api.stopRun({ runId }).then(() => {}, () => {}) : Promise.resolve();
+  // a run still preparing has no run to close yet: startRun's answer is dropped by its caller (actionTrain)
+  if (run.runId) void stopped.then(() => ctx.api.closeRun({ runId }).catch(() => {}));
 }
 
 /** The engine refused to replace an existing file (a save without overwrite): ask the user, then retry with it. */
@@ -36,7 +68,9 @@ export async function showProject(ctx: ActionContext, project: ProjectDto, path:
   const s = ctx.state();
   const mine = ++loads;
   setArranging(true);
+  const run = s.run;
   const { hadPositions } = s.loadProject(project, path, { dirty: opts.dirty });
+  endProjectRun(ctx, run);
   // a deliberately loaded project supersedes any autosaved work
   if (!opts.dirty) ctx.api.clearRecovery({}).catch(() => {});
   // wait one frame so React Flow measures the nodes: both the layout and the fit need their

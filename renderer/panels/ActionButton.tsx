@@ -16,6 +16,7 @@ export function ActionButton({ action, testId, primary, label }: { action: Actio
     void s.project.training;
     void s.trainingCheck;
     void s.settingsErrors;
+    void s.analysis; // a graph error blocks Start
     const ctx = actionContext();
     const ok = !!ctx && (!action.predicate || action.predicate(ctx));
     return { enabled: ok, reason: !ok && ctx && action.disabledReason ? action.disabledReason(ctx) : null };

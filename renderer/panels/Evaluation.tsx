@@ -5,7 +5,7 @@
  * probabilities. Regression (no accuracy, no matrix): avg loss and, when the engine sends them,
  * MAE, RMSE and R².
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { EvaluationDto } from '../../engine/contract/api';
 import { actionContext } from '../actions/registry';
 import { accuracyHue, classNamesOf, fmtPercent, isRegression, macroAccuracy, perClassRows, regressionMetrics, type PerClassRow } from '../state/evaluation';
@@ -60,10 +60,31 @@ function Gallery({ classNames }: { classNames: string[] }) {
   );
 }
 
+/**
+ * The evaluation sits below the charts, out of view on most screens: each new result is scrolled into view
+ * (smoothly, unless the user asked for reduced motion) and its heading takes the focus, so keyboard and
+ * screen-reader users land on it too.
+ */
 export function Evaluation() {
   const ev = useStore((s) => s.run.evaluation);
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    const h = heading.current;
+    if (!ev || !h) return;
+    const reduced = window.matchMedia?.('(prefers-reduced-motion: reduce)').matches ?? false;
+    h.closest('.evaluation-section')?.scrollIntoView({ behavior: reduced ? 'auto' : 'smooth', block: 'start' });
+    // the scroll above is the one the user sees; focusing must not jump ahead of it
+    h.focus({ preventScroll: true });
+  }, [ev]);
   if (!ev) return null;
-  return isRegression(ev) ? <RegressionSummary ev={ev} /> : <ClassificationEvaluation ev={ev} />;
+  return (
+    <section className="evaluation-section" aria-labelledby="evaluation-heading">
+      <h3 id="evaluation-heading" className="evaluation-title" data-testid="evaluation-heading" tabIndex={-1} ref={heading}>
+        Evaluation on the test split
+      </h3>
+      {isRegression(ev) ? <RegressionSummary ev={ev} /> : <ClassificationEvaluation ev={ev} />}
+    </section>
+  );
 }
 
 function ClassificationEvaluation({ ev }: { ev: EvaluationDto }) {

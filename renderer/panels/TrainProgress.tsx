@@ -11,7 +11,9 @@ import { effectiveSettings, fmtEta } from '../state/training';
 export function TrainProgress() {
   const state = useStore((s) => s.run.state);
   const starting = useStore((s) => s.run.starting);
-  const p = useMetricSeries((m) => m.progress);
+  // while a new run prepares, the last run's numbers (kept until the engine accepts the new one) are not its own
+  const last = useMetricSeries((m) => m.progress);
+  const p = starting ? null : last;
   const training = useStore((s) => s.project.training);
   const download = useStore((s) => (s.run.starting ? s.run.download : null));
   // the run's own epoch count (a paused run's edits never change it)

@@ -15,6 +15,7 @@ import { TrainProgress } from './TrainProgress';
 import { lazy, Suspense } from 'react';
 import { useStore } from '../state/store';
 import { OVERLAY_COLOURS, storedBestEpoch, storedRuns } from '../state/runs';
+import { weightsCount } from '../state/checkpointReport';
 
 // chart.js and react-chartjs-2 are a fifth of the app's code and only this panel draws with them:
 // they load as their own chunk when the panel first opens, so the canvas never waits for them.
@@ -40,6 +41,7 @@ function CheckpointReport() {
   const report = useStore((s) => s.ckptReport);
   const canStart = useStore((s) => {
     void s.run;
+    void s.analysis;
     const ctx = actionContext();
     return !!ctx && (!actionTrainFromCheckpoint.predicate || actionTrainFromCheckpoint.predicate(ctx));
   });
@@ -57,7 +59,7 @@ function CheckpointReport() {
               checkpoint <strong title={report.path}>{report.path.split(/[\\/]/).pop()}</strong>
             </>
           )}{' '}
-          {report.ok ? <span className="ckpt-ok">fits this graph ({report.nodes.length} nodes with weights)</span> : <span className="ckpt-bad">does not fit this graph</span>}
+          {report.ok ? <span className="ckpt-ok">fits this graph ({weightsCount(report)})</span> : <span className="ckpt-bad">does not fit this graph</span>}
         </span>
         <span className="ckpt-report-buttons">
           {report.ok && report.resumable && (

@@ -467,6 +467,8 @@ const projectSlice: SliceCreator<ProjectSlice> = (set, get) => ({
       settingsErrors: {},
       ckptReport: null,
       overlayRuns: [],
+      // the app's run, its evaluation and gallery belong to the project it trained (the caller ends the run itself)
+      run: emptyRun(),
     });
     return { hadPositions };
   },

@@ -5,7 +5,7 @@
  * the panel shows and sends: the run request (only run-only options are overrides), the optimizer
  * values that may change on resume, the Input shape a dataset implies, and the losses that fit.
  */
-import { HyperDto, type LayerDto, type ProjectDto, type RunOverridesDto, type TrainingIssueDto } from '../../engine/contract/api';
+import { HyperDto, type IssueDto, type LayerDto, type ProjectDto, type RunOverridesDto, type TrainingIssueDto } from '../../engine/contract/api';
 import { BUILTIN_DATASETS, DEFAULT_DATASET, isBuiltinDataset, type BuiltinDatasetName } from '../../engine/contract/datasets';
 import { DEFAULT_OPTIMIZER, OPTIMIZERS, isOptimizerType, optimizerDefaults, type OptimizerFlag } from '../../engine/contract/optimizers';
 import { RUN_DEFAULTS } from '../../engine/contract/settings';
@@ -252,6 +252,15 @@ export function blockingReason(issues: readonly TrainingIssueDto[], local: Reado
   const i = issues[0];
   if (!i) return null;
   return `Cannot start: ${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`;
+}
+
+/**
+ * Why the graph cannot train, or null: the engine refuses any graph its analysis finds a problem in
+ * (NL_BAD_GRAPH), so the first problem, as the canvas shows it in red, says why Start is disabled.
+ */
+export function graphBlockingReason(issues: readonly Pick<IssueDto, 'message'>[] | undefined): string | null {
+  const first = issues?.[0];
+  return first ? `Cannot start: ${first.message}` : null;
 }
 
 /** "1m 05s" / "42s" */
