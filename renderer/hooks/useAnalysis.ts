@@ -1,7 +1,8 @@
 /**
  * Validation as you type: re-runs api.analyze({graph, batchSize}) ~100 ms after the graph's
- * content or the batch size last changed (not on drags or selection). Answers to older requests
- * are dropped, so a slow reply never overwrites a newer one.
+ * content or the batch size last changed (not on drags or selection), and after a project is loaded
+ * (which clears the analysis, even when the graph is the same). Answers to older requests are dropped,
+ * so a slow reply never overwrites a newer one.
  */
 import { useEffect } from 'react';
 import { EngineCallError } from '../../engine/contract/api';
@@ -36,11 +37,13 @@ export function useAnalysis() {
       if (!ready) return;
       const graph = toGraphDto(s.nodes, s.edges);
       const key = JSON.stringify([graph.nodes.map((n) => [n.id, n.type, n.name, n.params]), graph.edges, s.batchSize]);
-      if (key === lastKey) return;
+      // the same graph again (a project reopened) is analysed again when loading it cleared the analysis
+      if (key === lastKey && s.analysis !== null) return;
       lastKey = key;
       clearTimeout(timer);
+      // counted now, not when the request goes out: an answer for the graph before this change is dropped too
+      const mine = ++seq;
       timer = setTimeout(() => {
-        const mine = ++seq;
         const batchSize = s.batchSize;
         s.api!.analyze({ graph, batchSize }).then(
           (a) => {

@@ -469,6 +469,9 @@ const projectSlice: SliceCreator<ProjectSlice> = (set, get) => ({
       overlayRuns: [],
       // the app's run, its evaluation and gallery belong to the project it trained (the caller ends the run itself)
       run: emptyRun(),
+      // so is the analysis: the previous graph's problems must not disable Start (or mark nodes) until this graph's arrives
+      analysis: null,
+      analysisError: null,
     });
     return { hadPositions };
   },
