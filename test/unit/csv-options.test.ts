@@ -3,23 +3,16 @@
  * about the file and its header in their own words, and the order of class labels. (csv.test.ts
  * covers the parser and the columns' values.)
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { codePointCompare, naturalCompare, sortLabels } from '../../engine/data/csv-table.js';
 import { loadCsv, type CsvOptions } from '../../engine/data/csv.js';
 import { NetloomError } from '../../engine/errors.js';
+import { tempFiles } from '../support/temp-files.js';
 
-const tmp = mkdtempSync(path.join(tmpdir(), 'netloom-csv-options-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-let fileNo = 0;
-function csvFile(content: string | Uint8Array): string {
-  const file = path.join(tmp, `t${++fileNo}.csv`);
-  writeFileSync(file, content);
-  return file;
-}
+const files = tempFiles('netloom-csv-options-');
+const csvFile = files.write;
 const base: CsvOptions = { features: 'all-but-label', label: 'y', task: 'classification', standardize: false };
 const GOOD = 'a,b,y\n1,2,p\n3,4,q\n';
 
@@ -34,7 +27,7 @@ async function refusal(file: string, opts: Partial<CsvOptions>): Promise<{ code?
 }
 
 describe('loadCsv: options it refuses, before reading the file', () => {
-  const file = path.join(tmp, 'never-read.csv'); // does not exist: the options are checked first
+  const file = path.join(files.dir, 'never-read.csv'); // does not exist: the options are checked first
 
   it('a task, a label, features, a delimiter or a seed that cannot be', async () => {
     const cases: [Partial<CsvOptions>, string, string][] = [
@@ -73,11 +66,11 @@ describe('loadCsv: options it refuses, before reading the file', () => {
 
 describe('loadCsv: the file', () => {
   it('missing, a folder: what is wrong and what to do', async () => {
-    const missing = path.join(tmp, 'nope.csv');
+    const missing = path.join(files.dir, 'nope.csv');
     const e = await refusal(missing, {});
     expect({ code: e.code, message: e.message, hint: e.hint }).toEqual({ code: 'NL_DATASET_MISSING', message: `CSV file ${missing} does not exist`, hint: 'Check the path, or choose the file again.' });
     expect((e.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
-    const folder = path.join(tmp, 'folder.csv');
+    const folder = path.join(files.dir, 'folder.csv');
     mkdirSync(folder);
     const f = await refusal(folder, {});
     expect({ code: f.code, message: f.message, hint: f.hint }).toEqual({ code: 'NL_DATASET_MISSING', message: `${folder} is not a file`, hint: 'Choose a .csv file, not a folder.' });

@@ -3,24 +3,17 @@
  * (code, message and hint: the hint is what the user acts on), what `notes` holds (nothing, for a plain
  * file), the statistics against a direct computation on the training rows, and the order of labels.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { codePointCompare, naturalCompare, sortLabels } from '../../engine/data/csv-table.js';
 import { loadCsv, type CsvOptions, type TabularDataset } from '../../engine/data/csv.js';
 import { splitTrainVal } from '../../engine/data/split.js';
 import { NetloomError } from '../../engine/errors.js';
+import { tempFiles } from '../support/temp-files.js';
 
-const tmp = mkdtempSync(path.join(tmpdir(), 'netloom-csv-table-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-let fileNo = 0;
-function csvFile(content: string | Uint8Array): string {
-  const file = path.join(tmp, `t${++fileNo}.csv`);
-  writeFileSync(file, content);
-  return file;
-}
+const files = tempFiles('netloom-csv-table-');
+const csvFile = files.write;
 const classify: CsvOptions = { features: 'all-but-label', label: 'y', task: 'classification', standardize: false };
 const regress: CsvOptions = { ...classify, task: 'regression' };
 const load = (content: string | Uint8Array, opts: Partial<CsvOptions> = {}) => loadCsv(csvFile(content), { ...classify, ...opts });
@@ -47,7 +40,7 @@ describe('numbers: what a feature or target cell may hold', () => {
   it('a decimal comma with ";" or tab, whatever its digits and sign; with "," a quoted 3,5 is text', async () => {
     const ds = await load('a;y\n-3,5;p\n12,5;q\n3,25;p\n,5;q\n', { delimiter: ';' });
     expect(features(ds)).toEqual([-3.5, 12.5, 3.25, 0.5]);
-    expect(ds.notes).toEqual([`t${fileNo}.csv: some numbers use a decimal comma (3,5); they were read as decimal points (3.5).`]);
+    expect(ds.notes).toEqual([`${files.last()}: some numbers use a decimal comma (3,5); they were read as decimal points (3.5).`]);
     expect((await refusal('a,y\n"3,5",p\n')).message).toBe('F, line 2, column "a" (column 1): "3,5" is not a number');
   });
 
@@ -216,7 +209,7 @@ describe('the file', () => {
   it('a UTF-8 sequence cut off at the end of the file becomes U+FFFD in the last label, and the notes say so', async () => {
     const ds = await load(Buffer.concat([Buffer.from('a,y\n1,p\n2,caf'), Buffer.from([0xc3])]));
     expect(ds.classes).toEqual(['caf\uFFFD', 'p']);
-    expect(ds.notes).toEqual([`t${fileNo}.csv is not valid UTF-8: some characters were replaced with "\uFFFD". Save the file as UTF-8 if names or labels look wrong.`]);
+    expect(ds.notes).toEqual([`${files.last()} is not valid UTF-8: some characters were replaced with "\uFFFD". Save the file as UTF-8 if names or labels look wrong.`]);
   });
 });
 
