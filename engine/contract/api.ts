@@ -30,6 +30,17 @@ export const NodeDto = z.object({
   name: z.string(),
   params: z.record(z.string(), z.unknown()),
   position: z.object({ x: z.number(), y: z.number() }).optional(),
+  /** the innermost group holding the node; `name` is then relative to it */
+  group: z.string().optional(),
+});
+/** A group: a PyTorch submodule (engine/graph/groups.ts); `repeat` makes it an nn.Sequential of N copies. */
+export const GroupDto = z.object({
+  id: z.string(),
+  name: z.string(),
+  parent: z.string().optional(),
+  collapsed: z.boolean().optional(),
+  repeat: z.number().int().optional(),
+  position: z.object({ x: z.number(), y: z.number() }).optional(),
 });
 export const EdgeDto = z.object({
   id: z.string().optional(),
@@ -37,7 +48,7 @@ export const EdgeDto = z.object({
   target: z.string(),
   targetHandle: z.string().optional(),
 });
-export const GraphDto = z.object({ nodes: z.array(NodeDto), edges: z.array(EdgeDto) });
+export const GraphDto = z.object({ nodes: z.array(NodeDto), edges: z.array(EdgeDto), groups: z.array(GroupDto).optional() });
 /** The project's JSON; its `training` section and version are checked by the engine. */
 export const ProjectDto = z
   .object({
@@ -51,6 +62,7 @@ export const ProjectDto = z
 
 export type NodeDto = z.infer<typeof NodeDto>;
 export type EdgeDto = z.infer<typeof EdgeDto>;
+export type GroupDto = z.infer<typeof GroupDto>;
 export type GraphDto = z.infer<typeof GraphDto>;
 export type ProjectDto = z.infer<typeof ProjectDto>;
 
@@ -93,6 +105,10 @@ export const SummaryRowDto = z.object({
   params: z.number(),
   /** multiply-adds x 2 of one forward pass over the batch */
   flops: z.number(),
+  /** torchinfo's depth: 0 at the top level, +1 inside each group (a group's own row has its depth, its layers one more) */
+  depth: z.number().int().optional(),
+  /** set on a group's own row (type "Sequential" for a repeat, else "Module"): its id; nodeId is then "" */
+  groupId: z.string().optional(),
 });
 
 export const AnalysisDto = z.object({
@@ -109,6 +125,22 @@ export const AnalysisDto = z.object({
   ),
   /** the shape each edge carries (its source's output), e.g. [64, 784] */
   edges: z.array(z.object({ id: z.string(), shape: z.array(z.number()).nullable() })),
+  /**
+   * Each group as its collapsed node shows it: its full module path ("layer1", "encoder.block"), the shape
+   * entering and leaving it (batch in front; null when not inferable or not one), its parameters (all copies).
+   */
+  groups: z
+    .array(
+      z.object({
+        id: z.string(),
+        path: z.string(),
+        inShape: z.array(z.number()).nullable(),
+        outShape: z.array(z.number()).nullable(),
+        paramCount: z.number(),
+        copies: z.number().int(),
+      }),
+    )
+    .optional(),
   issues: z.array(IssueDto),
   summary: z.object({
     rows: z.array(SummaryRowDto),

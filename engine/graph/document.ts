@@ -25,6 +25,28 @@ export const NodeSchema = z.object({
   name: z.string().regex(NODE_NAME_RE, 'must look like a PyTorch module name (letters, digits, _ and dots)'),
   params: z.record(z.string(), z.unknown()).default({}),
   position: z.object({ x: z.number(), y: z.number() }).optional(),
+  /** the innermost group (submodule) holding this node; its `name` is then relative to that group (engine/graph/groups.ts) */
+  group: z.string().min(1).optional(),
+});
+
+/** One attribute name of an nn.Module path: `encoder`, `layer1`, `downsample`, or nn.Sequential's `0`. */
+export const GROUP_NAME_RE = /^[A-Za-z0-9_]+$/;
+
+/**
+ * A group is a PyTorch submodule (engine/graph/groups.ts has the rules): its name is the state-dict prefix of
+ * everything in it; `repeat` makes it an nn.Sequential of that many copies (`layer1.0.`, `layer1.1.`).
+ */
+export const GroupSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().regex(GROUP_NAME_RE, 'must be one PyTorch attribute name (letters, digits and _)'),
+  /** the enclosing group; absent at the top level */
+  parent: z.string().min(1).optional(),
+  /** drawn as one node on the canvas */
+  collapsed: z.boolean().default(false),
+  /** absent: a plain submodule; N >= 1: an nn.Sequential of N copies chained output to input, each with its own weights */
+  repeat: z.number().int().min(1).max(64).optional(),
+  /** where the collapsed node sits */
+  position: z.object({ x: z.number(), y: z.number() }).optional(),
 });
 
 export const EdgeSchema = z.object({
@@ -108,12 +130,13 @@ export const ProjectSchema = z.object({
   format: z.literal(PROJECT_FORMAT),
   version: z.number().int().positive(),
   name: z.string().default('Untitled'),
-  graph: z.object({ nodes: z.array(NodeSchema), edges: z.array(EdgeSchema) }),
+  graph: z.object({ nodes: z.array(NodeSchema), edges: z.array(EdgeSchema), groups: z.array(GroupSchema).optional() }),
   training: TrainingSchema.default(TrainingSchema.parse({})),
 });
 
 export type NodeDoc = z.infer<typeof NodeSchema>;
 export type EdgeDoc = z.infer<typeof EdgeSchema>;
+export type GroupDoc = z.infer<typeof GroupSchema>;
 export type TrainingDoc = z.infer<typeof TrainingSchema>;
 export type DatasetDoc = z.infer<typeof DatasetSchema>;
 export type ImageFolderDatasetDoc = z.infer<typeof ImageFolderDatasetSchema>;
@@ -123,6 +146,8 @@ export type ProjectDoc = z.infer<typeof ProjectSchema>;
 export interface GraphDoc {
   nodes: NodeDoc[];
   edges: EdgeDoc[];
+  /** submodules (engine/graph/groups.ts); absent or empty: every node name is already its full path */
+  groups?: GroupDoc[];
 }
 
 /** Turns a zod issue path into words: `graph.nodes[2].params` -> "graph.nodes[2].params". */
