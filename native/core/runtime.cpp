@@ -19,16 +19,25 @@ Session::~Session() = default;
 
 Status Session::create(const int32_t * words, size_t n, int threads, std::unique_ptr<Session> & out) {
     // Nothing may throw past this function: a failed allocation anywhere below is a Status.
-    return guarded("creating the session", [&] { return create_unguarded(words, n, threads, out); });
+    return guarded("creating the session", [&] {
+        if (threads < 0) return Status::error(NL_STATUS_INVALID_ARGUMENT, "thread count must be >= 0");
+        std::unique_ptr<Backend> cpu;
+        Status st = cpu_backend_create(threads, cpu);
+        if (!st.ok()) return st;
+        return create_unguarded(words, n, std::move(cpu), out);
+    });
 }
 
-Status Session::create_unguarded(const int32_t * words, size_t n, int threads, std::unique_ptr<Session> & out) {
-    if (threads < 0) return Status::error(NL_STATUS_INVALID_ARGUMENT, "thread count must be >= 0");
+Status Session::create(const int32_t * words, size_t n, std::unique_ptr<Backend> backend, std::unique_ptr<Session> & out) {
+    return guarded("creating the session", [&] { return create_unguarded(words, n, std::move(backend), out); });
+}
+
+Status Session::create_unguarded(const int32_t * words, size_t n, std::unique_ptr<Backend> backend, std::unique_ptr<Session> & out) {
+    if (!backend) return Status::error(NL_STATUS_INVALID_ARGUMENT, "no backend to create the session on");
     std::unique_ptr<Session> s(new Session());
     Status st = program_decode(words, n, s->prog_);
     if (!st.ok()) return st;
-    st = cpu_backend_create(threads, s->backend_);
-    if (!st.ok()) return st;
+    s->backend_ = std::move(backend);
     st = s->backend_->alloc_buffers(s->prog_);
     if (!st.ok()) return st;
     // The gradients the optimizer reads, each once (clip_grad/grad_norm_sq read the same ones).

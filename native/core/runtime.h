@@ -92,7 +92,10 @@ typedef void (*ProgressFn)(void * ctx, const ProgressEvent & ev);
 class Session {
 public:
     static Status create(const int32_t * words, size_t n, int threads, std::unique_ptr<Session> & out);
+    // The same on a backend the caller made (cuda_backend_create, cuda-loader.h); the session owns it.
+    static Status create(const int32_t * words, size_t n, std::unique_ptr<Backend> backend, std::unique_ptr<Session> & out);
     ~Session();
+    const char * backend_name() const { return backend_->name(); }
 
     const Program & program() const { return prog_; }
     int threads() const { return backend_->threads(); }
@@ -144,7 +147,7 @@ public:
 private:
     Session() = default;
     // The public calls run these under guarded() (memory.h): no exception crosses the API.
-    static Status create_unguarded(const int32_t * words, size_t n, int threads, std::unique_ptr<Session> & out);
+    static Status create_unguarded(const int32_t * words, size_t n, std::unique_ptr<Backend> backend, std::unique_ptr<Session> & out);
     Status run_epoch_unguarded(Split split, const EpochOptions & opts, ProgressFn progress, void * ctx, EpochResult & result);
     Status run_step_unguarded(int n, bool train, bool update, float lr);
     StepState step_state(int n, int64_t step) const;
