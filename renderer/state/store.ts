@@ -52,6 +52,8 @@ export interface AnalysisView {
   graphIssues: IssueDto[];
   issues: IssueDto[];
   summary: AnalysisDto['summary'];
+  /** each group as its collapsed node shows it (path, shapes in and out, parameters of all copies), by group id */
+  groups: Record<string, NonNullable<AnalysisDto['groups']>[number]>;
 }
 
 export interface Toast {
@@ -74,7 +76,9 @@ export type Dialog =
   /** File ▸ Import ▸ ONNX Model: the model's file, opened as a new project with its weights pending */
   | { kind: 'import-onnx' }
   /** choose a dataset of one's own for training (Training panel) */
-  | { kind: 'dataset'; mode: 'torchvision' | 'image-folder' | 'csv' };
+  | { kind: 'dataset'; mode: 'torchvision' | 'image-folder' | 'csv' }
+  /** Group (Ctrl+G): the new submodule's name, checked as it is typed; `selected` are the layers to group */
+  | { kind: 'group-name'; selected: string[]; suggested: string };
 
 /**
  * A question with a confirm button, optionally a third "discard" answer (Save / Discard / Cancel).
@@ -373,6 +377,7 @@ const engineSlice: SliceCreator<EngineSlice> = (set) => ({
         graphIssues,
         issues: a.issues,
         summary: a.summary,
+        groups: Object.fromEntries((a.groups ?? []).map((g) => [g.id, g])),
       },
       analysisError: null,
     });
