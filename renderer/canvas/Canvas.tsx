@@ -17,7 +17,7 @@ import {
   type OnConnectEnd,
   type ReactFlowInstance,
 } from '@xyflow/react';
-import { useCallback, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useCallback, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import { actionAddLayer } from '../actions/actionAddLayer';
 import { actionConnect } from '../actions/actionConnect';
 import { run, setFlow } from '../actions/registry';
@@ -77,6 +77,11 @@ export function Canvas() {
     const layerChanges = changes.filter((c) => !('id' in c) || groupOfViewId(c.id) === null) as NodeChange<LayerNode>[];
     useStore.getState().onNodesChange(layerChanges);
     routeGroupChanges(changes, setSizes);
+  }, []);
+  // a click on a layer of the selected group selects that layer alone (React Flow sends no change: it was selected)
+  const onNodeClick = useCallback((e: ReactMouseEvent, n: CanvasNode) => {
+    const s = useStore.getState();
+    if (s.selectedGroup && groupOfViewId(n.id) === null && !(e.shiftKey || e.metaKey || e.ctrlKey)) s.select([n.id]);
   }, []);
   const onEdgesChange = useStore((s) => s.onEdgesChange);
   const flowRef = useRef<ReactFlowInstance<CanvasNode, GraphEdge> | null>(null);
@@ -144,6 +149,7 @@ export function Canvas() {
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
+        onNodeClick={onNodeClick}
         onNodeDragStart={(_e, _n, dragged) => useStore.getState().beginDrag(dragged.map((n) => n.id))}
         onNodeDragStop={() => useStore.getState().endDrag()}
         onInit={(inst) => {

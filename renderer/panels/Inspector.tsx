@@ -13,6 +13,7 @@ import { fmtCount, fmtShape } from '../state/graph';
 import { selectSelectedCount, selectSingleSelectedId, useStore } from '../state/store';
 import { ParamField } from './ParamField';
 import { GroupInspector, GroupButton, FullPath } from './GroupInspector';
+import { fullName } from '../state/groups';
 import { fieldSpecs } from './paramSchema';
 
 const EMPTY: IssueDto[] = [];
@@ -42,6 +43,8 @@ function MultiSelection({ count }: { count: number }) {
 }
 
 function NameField({ id, name, hasParams, group }: { id: string; name: string; hasParams: boolean; group?: string }) {
+  // in a group the name is relative: the keys start with the group's path (copy 0's for a repeat)
+  const keyPrefix = useStore((s) => (group ? fullName(s.groups, group, '') : ''));
   const [text, setText] = useState(name);
   const [error, setError] = useState<string | null>(null);
   const uid = useId();
@@ -84,7 +87,7 @@ function NameField({ id, name, hasParams, group }: { id: string; name: string; h
       <div className="param-doc" id={`${uid}-doc`}>
         {hasParams ? (
           <>
-            state-dict keys: <code>{text || '…'}.weight</code>, …
+            state-dict keys: <code>{keyPrefix}{text || '…'}.weight</code>, …
           </>
         ) : (
           'the module name: it prefixes this layer\'s state-dict keys (name.weight, name.bias)'

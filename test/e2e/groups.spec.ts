@@ -1,0 +1,175 @@
+/**
+ * Groups are PyTorch submodules (issue 13), in a real browser against a real `netloom serve`: select two
+ * layers of the quickstart MLP, group them as `block` (the name checked as it is typed), nest a group in it
+ * and undo that, collapse it to one node showing its shapes and parameters, expand it, repeat it ×3, train
+ * a few batches, save the checkpoint (its keys are block.0.fc.weight ... block.2.fc.weight) and the project,
+ * reload the page and open the project: the group comes back collapsed, as it was saved.
+ * Screenshots: test-results/issue13/group-expanded.png and group-collapsed.png.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Locator, Page } from '@playwright/test';
+import { expect, test } from './fixture';
+import { expectTrainState, newFromTemplate, openApp, submitPathDialog } from './helpers';
+
+const SHOTS = join(process.cwd(), 'test-results', 'issue13');
+mkdirSync(SHOTS, { recursive: true });
+
+/** 512 -> 512 Linear: weight and bias */
+const BLOCK_PARAMS = 512 * 512 + 512;
+const MLP_PARAMS = 784 * 512 + 512 + BLOCK_PARAMS + 512 * 10 + 10;
+
+async function rename(page: Page, from: string, to: string) {
+  await page.getByTestId(`node-${from}`).click();
+  await page.getByTestId('node-name').fill(to);
+  await expect(page.getByTestId(`node-${to}`)).toBeVisible();
+}
+
+/** Ctrl+G on the selection, then the name; returns the dialog for more checks. */
+async function groupAs(page: Page, name: string): Promise<Locator> {
+  await page.keyboard.press('Control+g');
+  const dialog = page.getByTestId('group-name-dialog');
+  await expect(dialog).toBeVisible();
+  await dialog.getByTestId('group-name-input').fill(name);
+  await expect(dialog.getByTestId('group-name-ok')).toBeEnabled();
+  await dialog.getByTestId('group-name-ok').click();
+  await expect(dialog).toBeHidden();
+  return dialog;
+}
+
+async function fileDialog(page: Page, button: 'btn-open' | 'btn-save-as', path: string) {
+  await page.getByTestId(button).click();
+  const dialog = page.getByTestId(button === 'btn-open' ? 'dialog-open' : 'dialog-save');
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByTestId('dialog-listing')).toBeVisible();
+  await submitPathDialog(dialog, path);
+}
+
+/** The tensor names in a safetensors file, read independently of the engine: 8-byte header length, JSON header. */
+function safetensorsKeys(path: string): string[] {
+  const buf = readFileSync(path);
+  const len = Number(buf.readBigUInt64LE(0));
+  return Object.keys(JSON.parse(buf.subarray(8, 8 + len).toString('utf8'))).filter((k) => k !== '__metadata__');
+}
+
+const params = (page: Page) => page.getByTestId('summary-total-params').textContent().then((t) => Number(t!.replace(/\D/g, '')));
+
+test('groups: create, nest, collapse and expand, repeat ×3, train, checkpoint keys, save and open', async ({ page, server }) => {
+  test.setTimeout(120_000);
+  await page.addLocatorHandler(page.getByTestId('dialog-recover'), async (d) => {
+    await d.getByTestId('dialog-discard').click();
+  });
+  await openApp(page, server);
+  await newFromTemplate(page, 'quickstart');
+  await rename(page, 'linear_relu_stack.2', 'fc');
+  await rename(page, 'linear_relu_stack.3', 'act');
+  await expect.poll(() => params(page)).toBe(MLP_PARAMS);
+
+  // select fc and act, Ctrl+G: the name is checked as it is typed
+  await page.getByTestId('node-fc').click();
+  await page.getByTestId('node-act').click({ modifiers: ['Shift'] });
+  await page.keyboard.press('Control+g');
+  const dialog = page.getByTestId('group-name-dialog');
+  await expect(dialog).toBeVisible();
+  const input = dialog.getByTestId('group-name-input');
+  await input.fill('a.b');
+  await expect(dialog.getByTestId('group-name-error')).toContainText('no dots');
+  await expect(dialog.getByTestId('group-name-ok')).toBeDisabled();
+  await input.fill('flatten');
+  await expect(dialog.getByTestId('group-name-error')).toContainText('already used');
+  await dialog.getByTestId('group-name-cancel').click();
+  await groupAs(page, 'block');
+
+  // a frame around the two layers; their names stay, their keys get the prefix
+  const frame = page.getByTestId('group-frame-block');
+  await expect(frame).toBeVisible();
+  await expect(page.getByTestId('group-inspector')).toBeVisible();
+  await expect(page.getByTestId('group-path')).toContainText('block');
+  await page.getByTestId('node-fc').click();
+  await expect(page.getByTestId('node-full-path')).toHaveText('block.fc');
+  // the engine sees the same model: same parameters, the group analysed
+  await expect(page.getByTestId('group-params-block')).toHaveText(BLOCK_PARAMS.toLocaleString('en-US'));
+  await expect.poll(() => params(page)).toBe(MLP_PARAMS);
+  // the summary nests it like torchinfo: the group's row, its layers one level in
+  await expect(page.getByTestId('summary-row-block')).toHaveAttribute('data-depth', '0');
+  await expect(page.getByTestId('summary-row-block.fc')).toHaveAttribute('data-depth', '1');
+  await page.getByTestId('summary-depth').selectOption('1');
+  await expect(page.getByTestId('summary-row-block.fc')).toHaveCount(0);
+  await page.getByTestId('summary-depth').selectOption('all');
+
+  // nest: act alone, grouped again, lands inside block; one undo takes the nesting back
+  await page.getByTestId('node-act').click();
+  await groupAs(page, 'post');
+  await expect(page.getByTestId('group-frame-post')).toBeVisible();
+  await expect(page.getByTestId('group-path')).toContainText('block.post');
+  await page.getByTestId('node-act').click();
+  await expect(page.getByTestId('node-full-path')).toHaveText('block.post.act');
+  await page.keyboard.press('Control+z');
+  await expect(page.getByTestId('group-frame-post')).toHaveCount(0);
+  await page.getByTestId('node-act').click();
+  await expect(page.getByTestId('node-full-path')).toHaveText('block.act');
+
+  // collapse: one node with the shapes in and out and the parameter count; the layers are hidden
+  await page.getByTestId('group-collapse-block').click();
+  const node = page.getByTestId('group-node-block');
+  await expect(node).toBeVisible();
+  await expect(page.getByTestId('node-fc')).toHaveCount(0);
+  await expect(page.getByTestId('group-in-block')).toHaveText('64×512');
+  await expect(page.getByTestId('group-out-block')).toHaveText('64×512');
+  await expect(page.getByTestId('group-node-params-block')).toHaveText(BLOCK_PARAMS.toLocaleString('en-US'));
+  await page.getByTestId('btn-fit').click();
+  await page.screenshot({ path: join(SHOTS, 'group-collapsed.png') });
+  await page.getByTestId('group-expand-block').click();
+  await expect(page.getByTestId('node-fc')).toBeVisible();
+  await expect(frame).toBeVisible();
+
+  // repeat ×3: three chained copies, each with its own weights
+  await page.getByTestId('group-header-block').click();
+  await page.getByTestId('group-repeat').fill('3');
+  await expect(page.getByTestId('group-repeat-block')).toHaveText('×3');
+  await expect(page.getByTestId('group-copies')).toContainText('block.0., block.1., block.2.');
+  await expect(page.getByTestId('group-header-block')).toHaveAttribute('title', /block\.0\., block\.1\., block\.2\./);
+  await expect(page.getByTestId('group-params-block')).toHaveText((3 * BLOCK_PARAMS).toLocaleString('en-US'));
+  await expect.poll(() => params(page)).toBe(MLP_PARAMS + 2 * BLOCK_PARAMS);
+  await page.getByTestId('node-fc').click();
+  await expect(page.getByTestId('node-full-path')).toHaveText('block.0.fc');
+  await page.getByTestId('btn-fit').click();
+  await page.screenshot({ path: join(SHOTS, 'group-expanded.png') });
+
+  // train a few batches
+  await page.getByTestId('summary-toggle').click();
+  await page.getByTestId('training-toggle').click();
+  await page.getByTestId('limit-train').fill('256');
+  await page.getByTestId('train-epochs').fill('1');
+  await page.getByTestId('btn-train-start').click();
+  await expectTrainState(page, 'finished', 60_000);
+
+  // the checkpoint's keys are the submodule's: block.<copy>.fc.weight
+  const ckpt = join(server.workDir, 'grouped.safetensors');
+  await page.getByTestId('btn-checkpoint-save').click();
+  await submitPathDialog(page.getByTestId('dialog-checkpoint'), ckpt);
+  await expect(page.getByTestId('toast').filter({ hasText: 'Checkpoint saved' })).toBeVisible();
+  const keys = safetensorsKeys(ckpt);
+  for (const k of ['block.0.fc.weight', 'block.1.fc.bias', 'block.2.fc.weight', 'linear_relu_stack.0.weight', 'linear_relu_stack.4.bias']) expect(keys).toContain(k);
+  expect(keys.some((k) => k.startsWith('fc.'))).toBe(false);
+
+  // save collapsed, reload, open: the group comes back as it was saved
+  await page.getByTestId('group-collapse-block').click();
+  await expect(node).toBeVisible();
+  const file = join(server.workDir, 'grouped.netloom.json');
+  await fileDialog(page, 'btn-save-as', file);
+  await expect(page.getByTestId('dirty-indicator')).toHaveCount(0);
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { graph: { groups: { id: string; name: string; repeat?: number; collapsed?: boolean }[]; nodes: { name: string; group?: string }[] } };
+  expect(saved.graph.groups).toHaveLength(1);
+  expect(saved.graph.groups[0]).toMatchObject({ name: 'block', repeat: 3, collapsed: true });
+  expect(saved.graph.nodes.find((n) => n.name === 'fc')?.group).toBe(saved.graph.groups[0].id);
+
+  await page.reload();
+  await expect(page.getByTestId('btn-open')).toBeEnabled();
+  await fileDialog(page, 'btn-open', file);
+  await expect(page.getByTestId('group-node-block')).toBeVisible();
+  await expect(page.getByTestId('group-node-params-block')).toHaveText((3 * BLOCK_PARAMS).toLocaleString('en-US'));
+  await page.getByTestId('group-expand-block').click();
+  await expect(page.getByTestId('group-repeat-block')).toHaveText('×3');
+  await expect(page.getByTestId('node-fc')).toBeVisible();
+});
