@@ -80,7 +80,7 @@ export async function showProject(ctx: ActionContext, project: ProjectDto, path:
   if (opts.layout || !hadPositions) {
     // lay out without an undo step
     const now = ctx.state();
-    const pos = await layoutPositions(now.nodes, now.edges);
+    const pos = await layoutPositions(now.nodes, now.edges, now.groups);
     if (mine !== loads) return;
     // only the positions, onto the nodes as they are now: a click or an edit made while the
     // layout ran (selection, parameters) must survive it

@@ -7,9 +7,11 @@ import { describe, expect, it } from 'vitest';
 import type { SummaryRowDto } from '../../engine/contract/api.js';
 import { pasteChanges, wholeGroups } from '../../renderer/actions/clipboard.js';
 import { planDeletion } from '../../renderer/canvas/deletion.js';
+import type { ElkNode } from 'elkjs/lib/elk-api';
+import { absolutePositions, elkGraphParts } from '../../renderer/canvas/groupLayout.js';
 import { collapsedId, frameId, groupView } from '../../renderer/canvas/groupView.js';
 import { visibleRows } from '../../renderer/panels/summaryDepth.js';
-import { applyChanges, applyGroupChanges, docNode, invertChanges, toFlowEdge, toFlowNode, type DocGroup, type GraphChange } from '../../renderer/state/graph.js';
+import { applyChanges, applyGroupChanges, docNode, invertChanges, toFlowEdge, toFlowNode, type DocGroup, type GraphChange, type GraphEdge, type LayerNode } from '../../renderer/state/graph.js';
 import { fullName } from '../../renderer/state/groups.js';
 
 /** input -> a -> b -> head, with a and b in group g1 (and b also in g2 inside it) */
@@ -101,5 +103,33 @@ describe('copy, paste and delete with groups', () => {
     const after = applyGroupChanges(f.groups, plan.changes);
     expect(after.map((g) => g.id)).toEqual(['g1']);
     expect(applyGroupChanges(after, invertChanges(plan.changes)).map((g) => g.id).sort()).toEqual(['g1', 'g2']);
+  });
+});
+
+describe('auto-layout with groups', () => {
+  it('keeps a group\'s layers together: no other layer lands inside the group\'s box', async () => {
+    // the graph actionAutoLayout hands ELK (its layout options with the hierarchy included)
+    const elkMod = (await import('elkjs/lib/elk.bundled.js')) as unknown as { default: new () => { layout(g: ElkNode): Promise<ElkNode> } };
+    const elk = new elkMod.default();
+    const layoutPositions = async (ns: LayerNode[], es: GraphEdge[], gs: DocGroup[]) =>
+      absolutePositions(await elk.layout({ id: 'root', layoutOptions: { 'elk.algorithm': 'layered', 'elk.direction': 'DOWN', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN' }, ...elkGraphParts(ns, es, gs) }));
+    // input -> a -> x -> b -> head, with a and b in one group and x outside it between them: a flat layout
+    // puts x in the middle of the group's column; the group's box must keep it out
+    const groups: DocGroup[] = [{ id: 'g1', name: 'enc', collapsed: false }];
+    const spec: [string, string | undefined][] = [['input', undefined], ['a', 'g1'], ['b', 'g1'], ['x', undefined], ['head', undefined]];
+    const nodes = spec.map(([id, group], i) => toFlowNode({ id, name: id, type: 'Linear', params: {}, position: { x: 0, y: i * 10 }, ...(group ? { group } : {}) }));
+    const edges = [['input', 'a'], ['a', 'x'], ['x', 'b'], ['b', 'head']].map(([s, t]) => toFlowEdge({ id: `${s}-${t}`, source: s, target: t, targetHandle: 'input' }));
+    const pos = await layoutPositions(nodes, edges, groups);
+    expect([...pos.keys()].sort()).toEqual(['a', 'b', 'head', 'input', 'x']);
+    const moved = nodes.map((n) => ({ ...n, position: pos.get(n.id)! }));
+    const inGroup = moved.filter((n) => n.data.group === 'g1');
+    const box = { x: Math.min(...inGroup.map((n) => n.position.x)), y: Math.min(...inGroup.map((n) => n.position.y)), x2: Math.max(...inGroup.map((n) => n.position.x + 220)), y2: Math.max(...inGroup.map((n) => n.position.y + 84)) };
+    for (const n of moved.filter((m) => !m.data.group)) {
+      const overlaps = n.position.x < box.x2 && n.position.x + 220 > box.x && n.position.y < box.y2 && n.position.y + 84 > box.y;
+      expect(overlaps, `${n.id} inside the group's box`).toBe(false);
+    }
+    // a collapsed group is laid out as one node
+    const collapsed = await layoutPositions(nodes, edges, [{ ...groups[0], collapsed: true }]);
+    expect([...collapsed.keys()].sort()).toEqual(['group:g1', 'head', 'input', 'x']);
   });
 });
