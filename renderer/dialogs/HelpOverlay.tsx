@@ -11,6 +11,8 @@ const GESTURES: [string, string][] = [
   ['Shift+drag on the canvas', 'Box select'],
   ['Arrow keys', 'Nudge the selected layers'],
   ['Scroll / pinch', 'Zoom; drag the canvas to pan'],
+  ['Click a group’s header', 'Select the group (a PyTorch submodule): its layers, its name and Repeat in the inspector; drag one of its layers to move it, Delete removes it with its layers, Ctrl+Shift+G ungroups it'],
+  ['▾ / ▸ on a group', 'Collapse it to one node (shapes in and out, parameters) / expand it'],
 ];
 
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
