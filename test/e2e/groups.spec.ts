@@ -173,3 +173,63 @@ test('groups: create, nest, collapse and expand, repeat ×3, train, checkpoint k
   await expect(page.getByTestId('group-repeat-block')).toHaveText('×3');
   await expect(page.getByTestId('node-fc')).toBeVisible();
 });
+
+test('groups: suggested name, copy and paste as a new group, delete and undo, ungroup keeps the keys, layout keeps the group together', async ({ page, server }) => {
+  await openApp(page, server);
+  await newFromTemplate(page, 'quickstart');
+  // the whole nn.Sequential: a part of it could not be the submodule linear_relu_stack while
+  // linear_relu_stack.2 ... stay outside it (one attribute cannot be two modules)
+  await page.getByTestId('node-linear_relu_stack.0').click();
+  for (const i of [1, 2, 3, 4]) await page.getByTestId(`node-linear_relu_stack.${i}`).click({ modifiers: ['Shift'] });
+  await page.getByTestId('btn-group').click();
+  // the shared prefix is offered, and the names lose it: the keys stay linear_relu_stack.0.weight
+  await expect(page.getByTestId('group-name-input')).toHaveValue('linear_relu_stack');
+  await page.getByTestId('group-name-ok').click();
+  await expect(page.getByTestId('group-frame-linear_relu_stack')).toBeVisible();
+  await expect(page.getByTestId('node-0')).toBeVisible();
+  await page.getByTestId('node-0').click();
+  await expect(page.getByTestId('node-full-path')).toHaveText('linear_relu_stack.0');
+  await expect.poll(() => params(page)).toBe(MLP_PARAMS);
+
+  // copy the group (its header selects it) and paste: a second group with a unique name
+  await page.getByTestId('group-header-linear_relu_stack').click();
+  await page.keyboard.press('Control+c');
+  await page.keyboard.press('Control+v');
+  await expect(page.getByTestId('group-frame-linear_relu_stack_1')).toBeVisible();
+  await page.keyboard.press('Control+z');
+  await expect(page.getByTestId('group-frame-linear_relu_stack_1')).toHaveCount(0);
+
+  // delete the selected group: it goes with its layers, the chain is reconnected; undo brings all back
+  await page.getByTestId('group-header-linear_relu_stack').click();
+  await page.keyboard.press('Delete');
+  await expect(page.getByTestId('group-frame-linear_relu_stack')).toHaveCount(0);
+  await expect(page.getByTestId('node-0')).toHaveCount(0);
+  await page.keyboard.press('Control+z');
+  await expect(page.getByTestId('group-frame-linear_relu_stack')).toBeVisible();
+  await expect(page.getByTestId('node-0')).toBeVisible();
+
+  // ungroup: the layers get their full names back
+  await page.getByTestId('group-header-linear_relu_stack').click();
+  await page.keyboard.press('Control+Shift+g');
+  await expect(page.getByTestId('group-frame-linear_relu_stack')).toHaveCount(0);
+  await expect(page.getByTestId('node-linear_relu_stack.0')).toBeVisible();
+  await expect(page.getByTestId('node-linear_relu_stack.4')).toBeVisible();
+  await page.keyboard.press('Control+z');
+  await expect(page.getByTestId('group-frame-linear_relu_stack')).toBeVisible();
+
+  // layout: the group's frame holds its layers and no other layer
+  await page.getByTestId('btn-layout').click();
+  await page.getByTestId('btn-fit').click();
+  // read frame and layers in one go (the view may still be moving into place after the fit)
+  const inside = () =>
+    page.evaluate(() => {
+      const box = (sel: string) => document.querySelector(sel)!.getBoundingClientRect();
+      const f = box('[data-testid="group-frame-linear_relu_stack"]');
+      const within = (name: string) => {
+        const n = box(`[data-testid="node-${name}"]`);
+        return n.left < f.right && f.left < n.right && n.top < f.bottom && f.top < n.bottom;
+      };
+      return ['0', '1', '2', '3', '4', 'input', 'flatten', 'loss_fn'].filter(within).join(',');
+    });
+  await expect.poll(inside).toBe('0,1,2,3,4');
+});
