@@ -3,7 +3,9 @@
  * one level deeper; engine/graph/summary-groups.ts). Which rows show for a depth choice ("1": the top
  * level only, like torchinfo's depth=1 under the model) and for the group rows the user folded.
  */
-import type { SummaryRowDto } from '../../engine/contract/api';
+import type { AnalysisDto } from '../../engine/contract/api';
+
+type SummaryRowDto = AnalysisDto['summary']['rows'][number];
 
 export const DEPTH_CHOICES = ['1', '2', 'all'] as const;
 export type DepthChoice = (typeof DEPTH_CHOICES)[number];

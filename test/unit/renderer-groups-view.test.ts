@@ -4,7 +4,9 @@
  * and delete removing the groups it leaves empty.
  */
 import { describe, expect, it } from 'vitest';
-import type { SummaryRowDto } from '../../engine/contract/api.js';
+import type { AnalysisDto } from '../../engine/contract/api.js';
+
+type SummaryRowDto = AnalysisDto['summary']['rows'][number];
 import { pasteChanges, wholeGroups } from '../../renderer/actions/clipboard.js';
 import { planDeletion } from '../../renderer/canvas/deletion.js';
 import type { ElkNode } from 'elkjs/lib/elk-api';
