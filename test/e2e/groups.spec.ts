@@ -119,9 +119,24 @@ test('groups: create, nest, collapse and expand, repeat ×3, train, checkpoint k
   await expect(page.getByTestId('group-node-params-block')).toHaveText(BLOCK_PARAMS.toLocaleString('en-US'));
   await page.getByTestId('btn-fit').click();
   await page.screenshot({ path: join(SHOTS, 'group-collapsed.png') });
+  // drag the collapsed group: expanded, its layers have moved with it
+  const before = (await node.boundingBox())!;
+  await page.mouse.move(before.x + before.width / 2, before.y + 12);
+  await page.mouse.down();
+  await page.mouse.move(before.x + before.width / 2 + 160, before.y + 12, { steps: 8 });
+  await page.mouse.up();
+  await expect.poll(async () => (await node.boundingBox())!.x - before.x).toBeGreaterThan(100);
   await page.getByTestId('group-expand-block').click();
   await expect(page.getByTestId('node-fc')).toBeVisible();
   await expect(frame).toBeVisible();
+  expect((await page.getByTestId('node-fc').boundingBox())!.x).toBeGreaterThan(before.x + 100);
+  // one undo takes the expand back, the next the drag
+  await page.keyboard.press('Control+z');
+  await expect(node).toBeVisible();
+  await page.keyboard.press('Control+z');
+  await expect.poll(async () => Math.abs((await node.boundingBox())!.x - before.x)).toBeLessThan(4);
+  await page.getByTestId('group-expand-block').click();
+  await expect(page.getByTestId('node-fc')).toBeVisible();
 
   // repeat ×3: three chained copies, each with its own weights
   await page.getByTestId('group-header-block').click();
