@@ -52,6 +52,14 @@ function safetensorsKeys(path: string): string[] {
   return Object.keys(JSON.parse(buf.subarray(8, 8 + len).toString('utf8'))).filter((k) => k !== '__metadata__');
 }
 
+/** The canvas, fitted and zoomed in one step so the group's header is readable, saved under test-results/issue13/. */
+async function shot(page: Page, name: string) {
+  await page.getByTestId('btn-fit').click();
+  await page.locator('.react-flow__controls-zoomin').click();
+  await page.waitForTimeout(400); // the zoom animates
+  await page.getByTestId('canvas').screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
 const params = (page: Page) => page.getByTestId('summary-total-params').textContent().then((t) => Number(t!.replace(/\D/g, '')));
 
 test('groups: create, nest, collapse and expand, repeat ×3, train, checkpoint keys, save and open', async ({ page, server }) => {
@@ -117,8 +125,7 @@ test('groups: create, nest, collapse and expand, repeat ×3, train, checkpoint k
   await expect(page.getByTestId('group-in-block')).toHaveText('64×512');
   await expect(page.getByTestId('group-out-block')).toHaveText('64×512');
   await expect(page.getByTestId('group-node-params-block')).toHaveText(BLOCK_PARAMS.toLocaleString('en-US'));
-  await page.getByTestId('btn-fit').click();
-  await page.screenshot({ path: join(SHOTS, 'group-collapsed.png') });
+  await shot(page, 'group-collapsed');
   // drag the collapsed group: expanded, its layers have moved with it
   const before = (await node.boundingBox())!;
   await page.mouse.move(before.x + before.width / 2, before.y + 12);
@@ -148,8 +155,7 @@ test('groups: create, nest, collapse and expand, repeat ×3, train, checkpoint k
   await expect.poll(() => params(page)).toBe(MLP_PARAMS + 2 * BLOCK_PARAMS);
   await page.getByTestId('node-fc').click();
   await expect(page.getByTestId('node-full-path')).toHaveText('block.0.fc');
-  await page.getByTestId('btn-fit').click();
-  await page.screenshot({ path: join(SHOTS, 'group-expanded.png') });
+  await shot(page, 'group-expanded');
 
   // train a few batches
   await page.getByTestId('summary-toggle').click();
