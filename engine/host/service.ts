@@ -32,6 +32,7 @@ import { netloomRoot, netloomVersion } from './install.js';
 import { paramForms } from './settings-forms.js';
 import { listTemplates, readTemplate } from './templates.js';
 import { batchShape, paramCount, summarize } from '../graph/summary.js';
+import { groupInfos } from '../graph/group-info.js';
 import * as projectIo from '../io/project.js';
 import { FILE_KINDS, checkRead, checkWrite, hasKind } from '../io/file-kinds.js';
 import { TrainingRun, type HyperEdit } from '../train/run.js';
@@ -259,15 +260,18 @@ export class EngineService implements EngineApi {
 
   async analyze({ graph, batchSize }: Params<'analyze'>): Promise<Result<'analyze'>> {
     const analysis = analyzeGraph(graph as GraphDoc, { batchSize });
-    const nodes = graph.nodes.map((doc) => {
+    // The flat graph keeps the drawn nodes and edges in place (their copies come after): index k is copy 0 of k.
+    const flat = analysis.flat.graph;
+    const nodes = graph.nodes.map((doc, k) => {
       const n = analysis.byId.get(doc.id);
       // A node that did not parse (unknown type, bad params, duplicate id) has no shape.
-      if (!n || n.doc !== doc) return { id: doc.id, outShape: null, paramCount: 0, resolved: { ...doc.params } };
+      if (!n || n.doc !== flat.nodes[k]) return { id: doc.id, outShape: null, paramCount: 0, resolved: { ...doc.params } };
       const resolved = Object.fromEntries(Object.entries(n.params).filter(([k]) => !k.startsWith('_')));
       return { id: doc.id, outShape: batchShape(n, batchSize), paramCount: paramCount(analysis, n), resolved };
     });
+    // An edge leaving a repeated group leaves from its last copy: the flat edge (same id, or same place) knows.
     const edges = graph.edges.map((e, k) => {
-      const src = analysis.byId.get(e.source);
+      const src = analysis.byId.get(flat.edges[k].source);
       return { id: e.id ?? `edge #${k}`, shape: src ? batchShape(src, batchSize) : null };
     });
     const issues = analysis.issues.map((i) => ({
@@ -278,7 +282,8 @@ export class EngineService implements EngineApi {
       ...(i.edgeId !== undefined ? { edgeId: i.edgeId } : {}),
       ...(i.fix !== undefined ? { fix: i.fix } : {}),
     }));
-    return { batchSize, nodes, edges, issues, summary: summarize(analysis, batchSize) };
+    const groups = groupInfos(graph as GraphDoc, analysis, batchSize);
+    return { batchSize, nodes, edges, ...(groups.length ? { groups } : {}), issues, summary: summarize(analysis, batchSize) };
   }
 
   async listTemplates(_params: Params<'listTemplates'>): Promise<Result<'listTemplates'>> {
