@@ -485,7 +485,7 @@ export class EngineService implements EngineApi {
     const program = compileGraph(analysis, { batchSize: 1, optimizer: OptimizerSchema.parse({ type: DEFAULT_OPTIMIZER }), train: false });
     const read = await readCheckpoint(await checkRead('weights', file));
     // the read file's notes (DataParallel's 'module.' prefix dropped) and its checkpoint dict go into the report
-    return { ...loadReport((graph as GraphDoc).nodes, program.params, read.tensors, read), resumable: isResumable(read.metadata) };
+    return { ...loadReport(analysis.flat.graph.nodes, program.params, read.tensors, read), resumable: isResumable(read.metadata) };
   }
 
   /**
