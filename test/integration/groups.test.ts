@@ -1,8 +1,10 @@
 /**
  * Groups end to end (issue 13, engine/graph/groups.ts): a project with nested groups and a repeat x3 round-trips
  * through the project file, trains a few batches on the native engine, saves a checkpoint whose keys are the
- * flat full names (`stage.2.block.fc.weight`), and loads it back into a new run, weights equal.
+ * flat full names (`stage.2.block.fc.weight`), and loads it back into a new run, weights equal; `netloom summary`
+ * prints it nested like torchinfo.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,4 +74,28 @@ describe('a project with nested groups and a repeat x3', () => {
       await again.close();
     }
   }, 120_000);
+});
+
+describe('netloom summary', () => {
+  const netloom = (...args: string[]) => spawnSync(process.execPath, [join(process.cwd(), 'dist', 'engine', 'host', 'cli.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+
+  it('prints the groups as torchinfo\'s inner rows, each copy with its index', async () => {
+    const file = (await saveProjectFile(join(tmp, 'summary.netloom'), groupedProject())).path;
+    const r = netloom('summary', file, '--batch-size', '4');
+    expect(r.status, r.stderr).toBe(0);
+    const rows = r.stdout.split('\n').map((l) => l.replace(/\s+$/, ''));
+    expect(rows.some((l) => /^├─stage \(Sequential\): 1-4 +\[4, 16\]/.test(l))).toBe(true);
+    expect(rows.filter((l) => /^│ {4}└─\d \(Module\): 2-\d/.test(l))).toHaveLength(GROUPED_REPEAT);
+    expect(rows.filter((l) => l.startsWith('│    │    │    └─fc (Linear): 4-1'))).toHaveLength(GROUPED_REPEAT);
+  });
+
+  it('a broken repeat: the table, then the problem and exit code 1', async () => {
+    const project = groupedProject();
+    project.graph.edges.push({ id: 'out2', source: 'fc', target: 'head' }); // a second layer leading out of stage
+    const file = (await saveProjectFile(join(tmp, 'broken.netloom'), project)).path;
+    const r = netloom('summary', file);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('Total params');
+    expect(r.stderr).toMatch(/NL_BAD_GRAPH[\s\S]*group stage repeats its contents 3 times/);
+  });
 });
