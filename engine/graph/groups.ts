@@ -30,7 +30,7 @@ export interface FlatOrigin {
 /** A group problem found while flattening; analysis turns each into an issue on the group's nodes. */
 export interface GroupProblem {
   groupId: string;
-  code: 'GROUP_UNKNOWN' | 'GROUP_CYCLE' | 'GROUP_REPEAT_PORTS' | 'GROUP_DUPLICATE_NAME';
+  code: 'GROUP_UNKNOWN' | 'GROUP_CYCLE' | 'GROUP_REPEAT_PORTS' | 'GROUP_DUPLICATE_NAME' | 'GROUP_TOO_LARGE';
   message: string;
   hint: string;
 }
@@ -59,6 +59,12 @@ export interface FlatGraph {
   scopes: Map<string, GroupScope[]>;
   problems: GroupProblem[];
 }
+
+/**
+ * The most nodes a flat graph may have. Nested repeats multiply (64 x 64 x 64 copies of a block is millions of
+ * layers): past this the outer repeat is refused as a problem, before anything that large is built.
+ */
+export const MAX_FLAT_NODES = 20_000;
 
 /** A node while repeats are expanded: `copies` holds its copy index in every repeated group it was copied through. */
 interface WorkNode {
@@ -241,7 +247,11 @@ export function flattenGroups(graph: GraphDoc): FlatGraph {
   for (const g of repeats) {
     if (!nodes.some((n) => n.chain.includes(g.id))) continue;
     const ports = repeatPorts(g, nodes, edges);
+    const size = nodes.length + nodes.filter((n) => n.chain.includes(g.id)).length * (g.repeat! - 1);
     if ('code' in ports) problems.push(ports);
+    else if (size > MAX_FLAT_NODES)
+      problems.push(groupProblem(g.id, 'GROUP_TOO_LARGE', `group ${g.name} repeated ${g.repeat} times would make ${size.toLocaleString('en-US')} layers (the most Netloom builds is ${MAX_FLAT_NODES.toLocaleString('en-US')})`,
+        'Lower its repeat, or the repeat of a group inside it.'));
     else {
       counts.set(g.id, g.repeat!);
       expandRepeat(g, g.repeat!, ports, nodes, edges);

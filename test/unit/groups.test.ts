@@ -3,7 +3,7 @@
  * flat ids, and every malformed group reported as a problem rather than thrown.
  */
 import { describe, expect, it } from 'vitest';
-import { flattenGroups, flatOrigin } from '../../engine/graph/groups.js';
+import { MAX_FLAT_NODES, flattenGroups, flatOrigin } from '../../engine/graph/groups.js';
 import type { EdgeDoc, GraphDoc, GroupDoc, NodeDoc } from '../../engine/graph/document.js';
 
 const node = (id: string, type: string, group?: string, name = id): NodeDoc => ({ id, type, name, params: {}, ...(group ? { group } : {}) });
@@ -185,6 +185,17 @@ describe('problems instead of throws', () => {
     expect(codes(two)).toEqual(['GROUP_REPEAT_PORTS G']);
     const none = chained([node('in', 'Input'), node('a', 'ReLU', 'G')], [group('G', { repeat: 2 })]);
     expect(flattenGroups(none).problems[0].message).toContain('1 feed it (in) and 0 lead out');
+  });
+
+  it('nested repeats past MAX_FLAT_NODES: the outer repeat is refused before anything that large is built', () => {
+    // 64 x 64 x 64 copies of one node would be 262,144 layers
+    const g = chained([node('in', 'Input'), node('a', 'ReLU', 'c'), node('o', 'Linear')],
+      [group('a1', { repeat: 64 }), group('b', { parent: 'a1', repeat: 64 }), group('c', { parent: 'b', repeat: 64 })]);
+    const f = flattenGroups(g);
+    expect(codes(g)).toEqual(['GROUP_TOO_LARGE a1']);
+    expect(f.problems[0].message).toBe('group a1 repeated 64 times would make 262,146 layers (the most Netloom builds is 20,000)');
+    expect(f.graph.nodes).toHaveLength(2 + 64 * 64);
+    expect(f.graph.nodes.length).toBeLessThanOrEqual(MAX_FLAT_NODES);
   });
 
   it('duplicate group ids are reported', () => {
