@@ -30,7 +30,7 @@ export interface FlatOrigin {
 /** A group problem found while flattening; analysis turns each into an issue on the group's nodes. */
 export interface GroupProblem {
   groupId: string;
-  code: 'GROUP_UNKNOWN' | 'GROUP_CYCLE' | 'GROUP_REPEAT_PORTS' | 'GROUP_DUPLICATE_NAME' | 'GROUP_TOO_LARGE';
+  code: 'GROUP_UNKNOWN' | 'GROUP_CYCLE' | 'GROUP_REPEAT_PORTS' | 'GROUP_DUPLICATE_NAME' | 'GROUP_TOO_LARGE' | 'GROUP_BAD_REPEAT';
   message: string;
   hint: string;
 }
@@ -246,6 +246,12 @@ export function flattenGroups(graph: GraphDoc): FlatGraph {
   const repeats = [...t.byId.values()].filter((g) => g.repeat !== undefined).sort((a, b) => t.chain.get(b.id)!.length - t.chain.get(a.id)!.length);
   for (const g of repeats) {
     if (!nodes.some((n) => n.chain.includes(g.id))) continue;
+    // the document's schema allows 1 to 64; a canvas edit reaches analysis through the API unchecked
+    if (!Number.isInteger(g.repeat) || g.repeat! < 1 || g.repeat! > 64) {
+      problems.push(groupProblem(g.id, 'GROUP_BAD_REPEAT', `group ${g.name} repeats its contents ${g.repeat} times; a repeat is a whole number from 1 to 64`,
+        'Set the repeat to a number from 1 to 64, or remove it.'));
+      continue;
+    }
     const ports = repeatPorts(g, nodes, edges);
     const size = nodes.length + nodes.filter((n) => n.chain.includes(g.id)).length * (g.repeat! - 1);
     if ('code' in ports) problems.push(ports);

@@ -198,6 +198,14 @@ describe('problems instead of throws', () => {
     expect(f.graph.nodes.length).toBeLessThanOrEqual(MAX_FLAT_NODES);
   });
 
+  it('a repeat outside 1..64 (the API does not check it) is reported and not expanded', () => {
+    for (const repeat of [0, -2, 1.5, 65]) {
+      const g = chained([node('in', 'Input'), node('a', 'ReLU', 'G'), node('o', 'Linear')], [group('G', { repeat })]);
+      expect(codes(g), String(repeat)).toEqual(['GROUP_BAD_REPEAT G']);
+      expect(names(g)).toEqual(['in', 'G.0.a', 'o']);
+    }
+  });
+
   it('duplicate group ids are reported', () => {
     expect(codes(chained([node('in', 'Input')], [group('g'), group('g', { name: 'other' })]))).toEqual(['GROUP_DUPLICATE_NAME g']);
   });
