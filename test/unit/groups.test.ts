@@ -241,6 +241,56 @@ describe('properties', () => {
     }
   });
 
+  /** Any document at all: random groups (unknown parents, loops, repeats 1..4), random extra edges (dangling ones too). */
+  function randomDocument(seed: number): GraphDoc {
+    let s = seed;
+    // an LCG's low bits cycle quickly: the high ones pick
+    const rand = (n: number) => ((s = (s * 1103515245 + 12345) % 2 ** 31), Math.floor(s / 2 ** 16) % n);
+    const count = 1 + rand(4);
+    const groups: GroupDoc[] = Array.from({ length: count }, (_, k) => {
+      const parent = rand(2) ? undefined : rand(8) === 0 ? 'nowhere' : `g${rand(count)}`;
+      const repeat = rand(2) ? 1 + rand(4) : undefined;
+      return group(`g${k}`, { name: `m${rand(4)}`, ...(parent ? { parent } : {}), ...(repeat ? { repeat } : {}) });
+    });
+    // a chain whose layers sit in runs of one group (so repeats can expand), plus a few random edges
+    let current: string | undefined;
+    const nodes = Array.from({ length: 2 + rand(7) }, (_, k) => {
+      if (rand(3) === 0) current = rand(3) ? `g${rand(count + 1)}` : undefined;
+      return node(`n${k}`, 'ReLU', current, `l${rand(4)}`);
+    });
+    const edges = nodes.slice(1).map((n, k) => edge(nodes[k].id, n.id, `c${k}`));
+    for (let k = rand(4) - 1; k > 0; k--) edges.push(edge(`n${rand(nodes.length + 1)}`, `n${rand(nodes.length)}`, `e${k}`));
+    return { nodes, edges, groups };
+  }
+
+  it('any document flattens without throwing: flat ids unique, edges between flat nodes, every copy traced back', () => {
+    let expanded = 0;
+    for (let seed = 1; seed <= 1000; seed++) {
+      const g = randomDocument(seed);
+      const f = flattenGroups(g);
+      const ids = f.graph.nodes.map((n) => n.id);
+      expect(new Set(ids).size, `seed ${seed}`).toBe(ids.length);
+      const edgeIds = f.graph.edges.map((e) => e.id);
+      expect(new Set(edgeIds).size, `seed ${seed}`).toBe(edgeIds.length);
+      // an edge to a node that does not exist stays as drawn (analysis reports it); every other endpoint is a flat node
+      const drawn = new Set(g.nodes.map((n) => n.id));
+      const known = new Set([...ids, ...g.edges.flatMap((e) => [e.source, e.target]).filter((id) => !drawn.has(id))]);
+      for (const e of f.graph.edges) expect(known.has(e.source) && known.has(e.target), `seed ${seed}: ${e.source}->${e.target}`).toBe(true);
+      for (const n of f.graph.nodes) expect(g.nodes.some((d) => d.id === flatOrigin(n.id).id), `seed ${seed}: ${n.id}`).toBe(true);
+      // without problems, full names are what make keys: two equal ones come only from two equal drawn names
+      if (f.problems.length === 0) {
+        const byName = new Map<string, string>();
+        for (const n of f.graph.nodes) {
+          const other = byName.get(n.name);
+          if (other !== undefined) expect(g.nodes.find((d) => d.id === flatOrigin(other).id)!.name, `seed ${seed}`).toBe(g.nodes.find((d) => d.id === flatOrigin(n.id).id)!.name);
+          byName.set(n.name, n.id);
+        }
+        if (f.graph.nodes.length > g.nodes.length) expanded++;
+      }
+    }
+    expect(expanded, 'clean documents whose repeats expanded').toBeGreaterThan(3);
+  });
+
   it('a group-free graph flattens to itself', () => {
     const g = chained([node('in', 'Input'), node('a', 'Linear', undefined, 'seq.0'), node('loss', 'CrossEntropyLoss')]);
     delete g.groups;
