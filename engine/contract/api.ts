@@ -492,6 +492,7 @@ export type PathPurposeDto = z.infer<typeof PathPurposeDto>;
  */
 export const MENU_ACTIONS = [
   'new', 'open', 'save', 'saveAs', 'loadCheckpoint', 'importOnnx', 'saveCheckpoint', 'exportPt', 'exportOnnx', 'exportPytorch',
+  'compareSaved', 'compareProject', 'compareCheckpoint',
   'undo', 'redo', 'copy', 'paste', 'delete', 'duplicate', 'selectAll',
   'zoomIn', 'zoomOut', 'fitView', 'autoLayout', 'toggleSummary', 'toggleTraining', 'toggleDataset', 'toggleTheme',
   'trainStart', 'trainPause', 'trainResume', 'trainStop', 'evaluate',
