@@ -12,6 +12,8 @@ import { CHECKPOINT_NOTE, diffCheckpoint, diffGraphs, type GraphDiff } from '../
 import { EngineService } from '../../engine/host/service.js';
 import { saveSafetensors } from '../../engine/io/safetensors.js';
 import { refusal } from '../support/rejection.js';
+import { changeText, marksOf, runGraph, summaryText } from '../../renderer/state/diff';
+import { makeRunRecord } from '../../renderer/state/runs';
 
 const quickstart = (): GraphDoc => JSON.parse(readFileSync('assets/templates/quickstart.json', 'utf8')).graph;
 const node = (g: GraphDoc, name: string): NodeDoc => g.nodes.find((n) => n.name === name)!;
@@ -200,5 +202,40 @@ describe('diffGraph (API)', () => {
     expect(e.code).toBe('NL_UNSUPPORTED');
     expect(e.hint).toBeTruthy();
     expect(checkRequest('diffGraph', { graph: quickstart(), against: { kind: 'folder', path: '/' } }).ok).toBe(false);
+  });
+});
+
+describe('the diff in the app (renderer/state/diff.ts, runs.ts)', () => {
+  const sample = () => {
+    const cur = quickstart();
+    node(cur, 'linear_relu_stack.0').params.out_features = 256;
+    node(cur, 'linear_relu_stack.4').name = 'head';
+    cut(cur, 'relu2');
+    return diffGraphs(cur, quickstart());
+  };
+
+  it('marks added, changed and renamed nodes by id; removed and unchanged layers get no mark', () => {
+    expect(marksOf(sample())).toEqual({ fc1: 'changed', fc2: 'changed', fc3: 'renamed' });
+  });
+
+  it('words a change and the counts as the panel shows them', () => {
+    expect(changeText({ param: 'out_features', from: 512, to: 256 })).toBe('out_features 512 → 256');
+    expect(changeText({ param: 'fc1.weight', from: null, to: [10, 512] })).toBe('fc1.weight absent → [10, 512]');
+    expect(summaryText(sample())).toBe('1 removed · 2 changed · 1 renamed · 3 connections changed');
+    expect(summaryText(diffGraphs(quickstart(), quickstart()))).toBe('no differences');
+  });
+
+  it('a stored run keeps the graph it trained without positions; a run stored before that has none', () => {
+    const g = quickstart();
+    const rec = makeRunRecord({
+      runId: 'r', index: 1, startedAt: 0, state: 'finished', epochs: [], loss: [], changes: [], graph: g,
+      settings: { dataset: 'mnist', epochs: 1, batchSize: 1, optimizer: 'sgd', lr: 0.001, limitTrain: null },
+    });
+    expect(runGraph(rec)!.nodes.map((n) => n.name)).toEqual(g.nodes.map((n) => n.name));
+    expect(rec.graph!.nodes.some((n) => 'position' in n)).toBe(false);
+    expect(diffGraphs(g, rec.graph as GraphDoc).summary.same).toBe(8);
+    const { graph: _g, ...old } = rec;
+    expect(runGraph(old as { graph?: unknown })).toBeNull();
+    expect(runGraph({ graph: { nodes: 'x' } })).toBeNull();
   });
 });
