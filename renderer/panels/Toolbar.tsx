@@ -20,7 +20,7 @@ import { MenuButton, type MenuItemSpec } from './MenuButton';
 import { run } from '../actions/registry';
 import type { Action } from '../actions/types';
 import { selectCanRedo, selectCanUndo, selectDirty, useStore } from '../state/store';
-import { IconExport, IconFit, IconHelp, IconImport, IconLayout, IconMoon, IconNew, IconOpen, IconRedo, IconSave, IconSaveAs, IconSun, IconUndo } from './icons';
+import { IconCompare, IconExport, IconFit, IconHelp, IconImport, IconLayout, IconMoon, IconNew, IconOpen, IconRedo, IconSave, IconSaveAs, IconSun, IconUndo } from './icons';
 
 /** The desktop menu's labels (electron/menu.ts), so both hosts name the formats alike. */
 const IMPORT_ITEMS: readonly MenuItemSpec[] = [
@@ -79,7 +79,7 @@ export function Toolbar() {
       <div className="tool-group">
         <MenuButton label="Import" icon={<IconImport />} testId="btn-import" items={IMPORT_ITEMS} />
         <MenuButton label="Export" icon={<IconExport />} testId="btn-export" items={EXPORT_ITEMS} />
-        <MenuButton label="Compare" testId="btn-compare" items={COMPARE_ITEMS} />
+        <MenuButton label="Compare" icon={<IconCompare />} testId="btn-compare" items={COMPARE_ITEMS} />
       </div>
       <div className="tool-group">
         <ToolButton action={actionUndo} testId="btn-undo" icon={<IconUndo />} disabled={!canUndo} />
