@@ -11,16 +11,21 @@ import { dialogStart, hasNativeDialogs, pickPath } from './hostDialogs';
 import { register } from './registry';
 import type { ActionContext } from './types';
 
+/** Counts comparisons asked for: only the latest one's answer is shown (an edit's recompute can overtake another). */
+let asked = 0;
+
 /** Asks the engine for the diff of the canvas against `source` and shows it (or why it failed) in the panel. */
 export async function compareWith(ctx: ActionContext, source: DiffSource): Promise<void> {
+  const mine = ++asked;
   useDiff.setState({ source, busy: true, picking: null });
+  // another comparison, a newer recompute or Close came in while this one ran: its answer is not this one's to show
+  const stale = () => mine !== asked || useDiff.getState().source !== source;
   try {
     const result = await ctx.api.diffGraph({ graph: ctx.state().toProject().graph, against: source.against });
-    // another comparison (or Close) came in while this one ran: its answer is not this one's to show
-    if (useDiff.getState().source !== source) return;
+    if (stale()) return;
     setDiffResult(source, result);
   } catch (e) {
-    if (useDiff.getState().source !== source) return;
+    if (stale()) return;
     setDiffError(source, e instanceof EngineCallError ? { message: e.message, ...(e.hint ? { hint: e.hint } : {}) } : { message: String(e) });
   }
 }
