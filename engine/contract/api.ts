@@ -183,6 +183,8 @@ export const DiffDto = z.object({
       baseName: z.string().optional(),
       /** '' when a checkpoint does not say */
       type: z.string(),
+      /** a removed layer's place in the reference drawing (its ghost on the canvas); absent when not known */
+      position: z.object({ x: z.number(), y: z.number() }).optional(),
       status: LayerStatusDto,
       /** param: a parameter name, 'type', 'inputs', or (checkpoints) a state-dict key; null = absent on that side */
       changes: z.array(z.object({ param: z.string(), from: z.unknown(), to: z.unknown() })),

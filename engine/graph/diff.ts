@@ -42,6 +42,8 @@ export interface LayerDiff {
   baseName?: string;
   /** the current type (the reference's for a removed layer); '' when a checkpoint does not say */
   type: string;
+  /** a removed layer's place in the reference drawing, where the canvas shows its ghost */
+  position?: { x: number; y: number };
   status: LayerStatus;
   changes: LayerChange[];
 }
@@ -196,7 +198,8 @@ export function diffGraphs(current: GraphDoc, reference: GraphDoc): GraphDiff {
     const status: LayerStatus = renamed ? 'renamed' : changes.length > 0 ? 'changed' : 'same';
     layers.push({ name: c.name, nodeId, ...(renamed ? { baseName: b.name } : {}), type: c.type, status, changes });
   }
-  for (const b of base.nodes) if (!match.has(b.id)) layers.push({ name: b.name, type: b.type, status: 'removed', changes: [] });
+  for (const b of base.nodes)
+    if (!match.has(b.id)) layers.push({ name: b.name, type: b.type, status: 'removed', changes: [], ...(b.position ? { position: { ...b.position } } : {}) });
   const before = edgeKeys(base, baseName);
   const after = edgeKeys(cur, curName);
   const edges = {

@@ -5,9 +5,10 @@
  *
  * It follows the graph (useDiffFollow): each edit recomputes the diff against the same reference, so the marks on
  * the canvas always describe the graph as it is; opening another project closes it (its reference belonged to
- * the project that was open). Also here: the compare dialog of a browser tab (the desktop app uses the
+ * the project that was open). Removed layers are drawn as ghosts where the reference had them. Also here: the compare dialog of a browser tab (the desktop app uses the
  * operating system's).
  */
+import { ViewportPortal } from '@xyflow/react';
 import { useEffect, useState } from 'react';
 import '../styles/diff.css';
 import { actionCloseDiff, compareWith, fileSource } from '../actions/actionCompare';
@@ -130,6 +131,27 @@ function DiffBody() {
   );
 }
 
+/**
+ * Removed layers drawn where the reference had them, faded and dashed, in the canvas's own coordinates (React
+ * Flow's viewport portal: they pan and zoom with the nodes), and never in the way: no pointer events.
+ */
+function Ghosts() {
+  const result = useDiff((d) => d.result);
+  const ghosts = result?.layers.filter((l) => l.status === 'removed' && l.position) ?? [];
+  if (ghosts.length === 0) return null;
+  return (
+    <ViewportPortal>
+      {ghosts.map((l) => (
+        <div key={l.name} className="diff-ghost" data-testid={`diff-ghost-${l.name}`} style={{ transform: `translate(${l.position!.x}px, ${l.position!.y}px)` }} aria-hidden="true">
+          <span className="diff-badge diff-removed">removed</span>
+          <div className="layer-type">{l.type}</div>
+          <div className="layer-name">{l.name}</div>
+        </div>
+      ))}
+    </ViewportPortal>
+  );
+}
+
 /** A browser tab's compare dialog: a project file or a checkpoint on the engine's machine. */
 function CompareDialog({ kind }: { kind: 'project' | 'checkpoint' }) {
   const [start] = useState(() => dialogStart());
@@ -181,6 +203,7 @@ export function DiffPanel() {
   return (
     <>
       {picking && <CompareDialog key={picking} kind={picking} />}
+      {source && <Ghosts />}
       {source && (
         <aside className="diff-panel" data-testid="diff-panel" aria-label="Graph comparison">
           <header className="diff-head">

@@ -35,7 +35,7 @@ export interface StoredRun {
   /** the epoch with the lowest test loss (whose weights the run kept as its best); null when no epoch finished. Absent in runs stored before it was recorded. */
   bestEpoch?: number | null;
   changes: { step: number; epoch: number; batch: number; changes: Record<string, { from: unknown; to: unknown }> }[];
-  /** the graph the run trained (its layers, connections and groups; positions dropped). Absent in runs stored before it was recorded. */
+  /** the graph the run trained (layers, connections, groups, positions). Absent in runs stored before it was recorded. */
   graph?: GraphDto;
 }
 
@@ -83,13 +83,9 @@ export function makeRunRecord(o: {
   };
 }
 
-/** A run's graph as stored: positions dropped (the diff does not compare them, and each run would carry them again). */
+/** A run's graph as stored: a copy, positions kept (the diff does not compare them, but a removed layer's ghost is drawn there). */
 export function graphSnapshot(g: GraphDto): GraphDto {
-  return {
-    nodes: g.nodes.map(({ position: _p, ...n }) => n),
-    edges: g.edges.map((e) => ({ ...e })),
-    ...(g.groups && g.groups.length > 0 ? { groups: g.groups.map(({ position: _p, ...gr }) => gr) } : {}),
-  };
+  return structuredClone({ nodes: g.nodes, edges: g.edges, ...(g.groups && g.groups.length > 0 ? { groups: g.groups } : {}) });
 }
 
 /** The project's stored runs (the file's `runs`, entries that do not look like runs skipped). */

@@ -3,7 +3,7 @@
  * every difference (removed layers too) in a panel that follows the graph as it is edited; a stored run's
  * "Compare with current" compares the graph it trained; a checkpoint is compared by state-dict keys and shapes.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import { expect, test } from './fixture';
@@ -34,6 +34,11 @@ async function compareMenu(page: Page, item: 'saved' | 'project' | 'checkpoint')
 
 const entry = (page: Page, name: string): Locator => page.getByTestId(`diff-item-${name}`);
 
+/** Waits until a loaded template has been laid out and fitted (projectOps.ts marks the canvas aria-busy meanwhile). */
+async function layoutSettled(page: Page): Promise<void> {
+  await expect(page.getByTestId('canvas')).toHaveAttribute('aria-busy', 'false');
+}
+
 async function saveAs(page: Page, file: string): Promise<void> {
   await page.getByTestId('btn-save-as').click();
   const dialog = page.getByTestId('dialog-save');
@@ -49,7 +54,9 @@ test('Compare with the saved file: a changed, a deleted and an added layer are m
   await page.getByTestId('btn-compare').click();
   await expect(page.getByTestId('menu-compare-saved')).toHaveAttribute('aria-disabled', 'true');
   await page.keyboard.press('Escape');
-  await saveAs(page, join(server.workDir, 'quickstart.netloom.json'));
+  await layoutSettled(page);
+  const file = join(server.workDir, 'quickstart.netloom.json');
+  await saveAs(page, file);
 
   await setParam(page, 'linear_relu_stack.2', 'out_features', '256');
   await selectNode(page, 'linear_relu_stack.3');
@@ -76,6 +83,21 @@ test('Compare with the saved file: a changed, a deleted and an added layer are m
   await expect(page.getByTestId(`node-${dropoutName}`)).toHaveAttribute('data-diff', 'added');
   await expect(page.getByTestId('diff-badge-linear_relu_stack.2')).toHaveText('changed');
   await expect(page.getByTestId('node-linear_relu_stack.0')).not.toHaveAttribute('data-diff', /./);
+  // the deleted layer's ghost sits where the saved file had it
+  await expect(page.getByTestId('diff-ghost-linear_relu_stack.3')).toBeAttached();
+  await expect(page.getByTestId('diff-ghost-linear_relu_stack.3')).toContainText('ReLU');
+  const saved = JSON.parse(readFileSync(file, 'utf8')).graph.nodes.find((n: { name: string }) => n.name === 'linear_relu_stack.3').position;
+  await expect(page.getByTestId('diff-ghost-linear_relu_stack.3')).toHaveCSS('transform', `matrix(1, 0, 0, 1, ${saved.x}, ${saved.y})`);
+  // the layout had settled before the save: the ghost fills the gap the deleted layer left (measured in one frame)
+  const [above, ghost, below] = await page.evaluate(() =>
+    ['node-linear_relu_stack.2', 'diff-ghost-linear_relu_stack.3', 'node-linear_relu_stack.4'].map((id) => {
+      const r = document.querySelector(`[data-testid="${id}"]`)!.getBoundingClientRect();
+      return { x: r.x, y: r.y, height: r.height };
+    }),
+  );
+  expect(ghost.y).toBeGreaterThan(above.y + above.height);
+  expect(ghost.y + ghost.height).toBeLessThan(below.y);
+  expect(Math.abs(ghost.x - above.x)).toBeLessThan(4);
 
   // a list entry selects its node
   await page.locator('.react-flow__pane').click({ position: { x: 10, y: 10 } });
@@ -93,6 +115,7 @@ test('Compare with the saved file: a changed, a deleted and an added layer are m
   await page.getByTestId('diff-close').click();
   await expect(panel).toHaveCount(0);
   await expect(page.locator('.layer-node[data-diff]')).toHaveCount(0);
+  await expect(page.locator('.diff-ghost')).toHaveCount(0);
 });
 
 test("a run's Compare with current shows what changed since it trained; a checkpoint of another graph is compared by keys and shapes", async ({ page, server }) => {

@@ -62,6 +62,7 @@ describe('diffGraphs', () => {
     cur.edges.push({ id: 'e-drop', source: 'relu1', target: 'drop' });
     const d = diffGraphs(cur, quickstart());
     expect(statusOf(d)).toMatchObject({ dropout: 'added', 'linear_relu_stack.3': 'removed' });
+    expect(layer(d, 'linear_relu_stack.3').position).toEqual({ x: 0, y: 500 }); // where its ghost goes
     expect(layer(d, 'dropout').nodeId).toBe('drop');
     expect(layer(d, 'linear_relu_stack.3').nodeId).toBeUndefined();
     expect(layer(d, 'linear_relu_stack.2').changes).toEqual([{ param: 'inputs', from: 'linear_relu_stack.1', to: 'dropout' }]);
@@ -226,14 +227,15 @@ describe('the diff in the app (renderer/state/diff.ts, runs.ts)', () => {
     expect(summaryText(diffGraphs(quickstart(), quickstart()))).toBe('no differences');
   });
 
-  it('a stored run keeps the graph it trained without positions; a run stored before that has none', () => {
+  it('a stored run keeps a copy of the graph it trained; a run stored before that has none', () => {
     const g = quickstart();
     const rec = makeRunRecord({
       runId: 'r', index: 1, startedAt: 0, state: 'finished', epochs: [], loss: [], changes: [], graph: g,
       settings: { dataset: 'mnist', epochs: 1, batchSize: 1, optimizer: 'sgd', lr: 0.001, limitTrain: null },
     });
     expect(runGraph(rec)!.nodes.map((n) => n.name)).toEqual(g.nodes.map((n) => n.name));
-    expect(rec.graph!.nodes.some((n) => 'position' in n)).toBe(false);
+    expect(rec.graph).toEqual({ nodes: g.nodes, edges: g.edges });
+    expect(rec.graph!.nodes[0]).not.toBe(g.nodes[0]);
     expect(diffGraphs(g, rec.graph as GraphDoc).summary.same).toBe(8);
     const { graph: _g, ...old } = rec;
     expect(runGraph(old as { graph?: unknown })).toBeNull();
