@@ -15,8 +15,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { NetloomError } from '../errors.js';
 import { analyzeForTraining, analyzeGraph } from '../graph/analyze.js';
+import { diffCheckpoint, diffGraphs } from '../graph/diff.js';
+import { flattenGroups } from '../graph/groups.js';
 import { compileGraph } from '../compile/compile.js';
-import { isResumable, loadReport, readCheckpoint } from '../train/checkpoints.js';
+import { isResumable, loadReport, readCheckpoint, splitCheckpoint } from '../train/checkpoints.js';
 import { CATALOG } from '../graph/catalog.js';
 import { TrainingSchema, type GraphDoc, type ProjectDoc } from '../graph/document.js';
 import { DEFAULT_OPTIMIZER, OptimizerSchema } from '../contract/optimizers.js';
@@ -486,6 +488,27 @@ export class EngineService implements EngineApi {
     const read = await readCheckpoint(await checkRead('weights', file));
     // the read file's notes (DataParallel's 'module.' prefix dropped) and its checkpoint dict go into the report
     return { ...loadReport(analysis.flat.graph.nodes, program.params, read.tensors, read), resumable: isResumable(read.metadata) };
+  }
+
+  /**
+   * The graph diff (engine/graph/diff.ts). A project file is read as Open reads it (migrated; nothing written, not
+   * added to the recent list); a checkpoint is compared by state-dict keys and shapes with the graph as compiled.
+   */
+  async diffGraph({ graph, against }: Params<'diffGraph'>): Promise<Result<'diffGraph'>> {
+    const current = graph as GraphDoc;
+    if (against.kind === 'graph') return diffGraphs(current, against.graph as GraphDoc);
+    if (against.kind === 'project') {
+      const { project } = await projectIo.openProjectFile(await checkRead('project', against.path));
+      return diffGraphs(current, project.graph as GraphDoc);
+    }
+    // the checkpoint's keys are the flat graph's full names (`encoder.conv1.weight`)
+    const flat = current.groups && current.groups.length > 0 ? flattenGroups(current).graph : current;
+    const analysis = analyzeForTraining(flat, 'the canvas', { batchSize: 1 });
+    const program = compileGraph(analysis, { batchSize: 1, optimizer: OptimizerSchema.parse({ type: DEFAULT_OPTIMIZER }), train: false });
+    const read = await readCheckpoint(await checkRead('weights', against.path));
+    const report = loadReport(flat.nodes, program.params, read.tensors, read);
+    const diff = diffCheckpoint(report, splitCheckpoint(read.tensors).model, new Map(program.params.map((p) => [p.key, p.shape])));
+    return { ...diff, notes: [...diff.notes, ...report.notes] };
   }
 
   /**
