@@ -26,6 +26,7 @@ import { useEngineSession } from './hooks/useEngineSession';
 import { useRunEvents } from './hooks/useRunEvents';
 import { ConnectionBanner } from './panels/ConnectionBanner';
 import { DatasetPanel } from './panels/DatasetPanel';
+import { DiffPanel } from './panels/DiffPanel';
 import { Inspector } from './panels/Inspector';
 import { Palette } from './panels/Palette';
 import { Summary } from './panels/Summary';
@@ -67,6 +68,7 @@ export function App({ client }: { client: EngineClient }) {
           <Palette />
           <main className="center">
             <Canvas />
+            <DiffPanel />
             <Summary />
             <TrainingPanel />
             <DatasetPanel />
