@@ -141,3 +141,24 @@ export function reroute(edges: GraphEdge[], hidden: ReadonlyMap<string, string>)
   }
   return out;
 }
+
+/**
+ * Whether some group's frame, drawn where its layers are, would cover a layer outside that group: a
+ * project whose positions were written without frames in mind (a hand-written template, a file from
+ * before groups) is then laid out on opening, as one without positions is.
+ */
+export function framesCrowd(nodes: LayerNode[], groups: readonly DocGroup[]): boolean {
+  if (groups.length === 0) return false;
+  const view = groupView(nodes, [], groups);
+  const layers = view.nodes.filter((n): n is LayerNode => n.type === 'layer');
+  for (const f of view.nodes) {
+    if (f.type !== 'groupFrame') continue;
+    const box = { x: f.position.x, y: f.position.y, x2: f.position.x + f.width!, y2: f.position.y + f.height! };
+    for (const n of layers) {
+      if (ancestors(groups, n.data.group).includes(f.data.groupId)) continue;
+      const s = n.measured?.width ? (n.measured as Size) : LAYER_SIZE;
+      if (n.position.x < box.x2 && n.position.x + s.width > box.x && n.position.y < box.y2 && n.position.y + s.height > box.y) return true;
+    }
+  }
+  return false;
+}

@@ -60,6 +60,20 @@ async function shot(page: Page, name: string) {
   await page.getByTestId('canvas').screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
+/** The canvas zoomed in around `target` (the wheel zooms at the pointer), saved under test-results/issue13/. */
+async function shotAt(page: Page, target: Locator, name: string, steps = 4) {
+  await page.getByTestId('btn-fit').click();
+  await page.waitForTimeout(300);
+  const b = (await target.boundingBox())!;
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2);
+  for (let i = 0; i < steps; i++) {
+    await page.mouse.wheel(0, -240);
+    await page.waitForTimeout(120);
+  }
+  await page.waitForTimeout(300);
+  await page.getByTestId('canvas').screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
 const params = (page: Page) => page.getByTestId('summary-total-params').textContent().then((t) => Number(t!.replace(/\D/g, '')));
 
 test('groups: create, nest, collapse and expand, repeat ×3, train, checkpoint keys, save and open', async ({ page, server }) => {
@@ -253,4 +267,32 @@ test('groups: suggested name, copy and paste as a new group, delete and undo, un
       return ['0', '1', '2', '3', '4', 'input', 'flatten', 'loss_fn'].filter(within).join(',');
     });
   await expect.poll(inside).toBe('0,1,2,3,4');
+});
+
+test('the ResNet-8 template: its stages drawn as groups (downsample nested), one collapsed to a node with its shapes and parameters', async ({ page, server }) => {
+  await openApp(page, server);
+  await newFromTemplate(page, 'resnet8');
+  // laid out and fitted (projectOps.ts marks the canvas aria-busy meanwhile)
+  await expect(page.getByTestId('canvas')).toHaveAttribute('aria-busy', 'false');
+  for (const name of ['layer1', 'layer2', 'layer3']) await expect(page.getByTestId(`group-frame-${name}`)).toBeVisible();
+  await expect(page.getByTestId('group-frame-downsample')).toHaveCount(2);
+  await expect(page.getByTestId('group-repeat-layer2')).toHaveText('×1');
+  // the template's layout keeps each stage's layers in its own frame: the stages' frames do not overlap
+  const boxes = await Promise.all(['layer1', 'layer2', 'layer3'].map(async (n) => (await page.getByTestId(`group-frame-${n}`).boundingBox())!));
+  for (let i = 0; i < 2; i++) expect(boxes[i].y + boxes[i].height).toBeLessThanOrEqual(boxes[i + 1].y + 1);
+  await page.getByTestId('summary-depth').selectOption('2');
+  await expect(page.getByTestId('summary-row-layer2.0')).toHaveAttribute('data-depth', '1');
+  await expect(page.getByTestId('summary-row-layer2.0.conv1')).toHaveCount(0);
+  await page.getByTestId('group-header-layer2').click();
+  await expect(page.getByTestId('group-path')).toContainText('layer2');
+  await shotAt(page, page.getByTestId('group-frame-layer2'), 'resnet8-groups-expanded');
+
+  await page.getByTestId('group-collapse-layer2').click();
+  await expect(page.getByTestId('group-node-layer2')).toBeVisible();
+  // the template's batch is 128; layer2 halves the 28×28 map and doubles the channels (torchvision's stage 2)
+  await expect(page.getByTestId('group-in-layer2')).toHaveText('128×16×28×28');
+  await expect(page.getByTestId('group-out-layer2')).toHaveText('128×32×14×14');
+  await expect(page.getByTestId('group-node-params-layer2')).toHaveText('14,528');
+  await expect(page.getByTestId('group-frame-downsample')).toHaveCount(1); // layer2's is hidden with it
+  await shotAt(page, page.getByTestId('group-node-layer2'), 'resnet8-groups-collapsed');
 });

@@ -135,3 +135,16 @@ describe('auto-layout with groups', () => {
     expect([...collapsed.keys()].sort()).toEqual(['group:g1', 'head', 'input', 'x']);
   });
 });
+
+describe('framesCrowd', () => {
+  it('says when a frame drawn around its layers would cover a layer outside the group', async () => {
+    const { framesCrowd } = await import('../../renderer/canvas/groupView.js');
+    const at = (id: string, y: number, group?: string) => toFlowNode({ id, name: id, type: 'Linear', params: {}, position: { x: 0, y }, ...(group ? { group } : {}) });
+    const groups: DocGroup[] = [{ id: 'g1', name: 'enc', collapsed: false }];
+    // 100 px apart: the frame's header and padding reach the layer above
+    expect(framesCrowd([at('a', 0), at('b', 100, 'g1'), at('c', 200, 'g1')], groups)).toBe(true);
+    // room for the header: no layer under a frame it is not in
+    expect(framesCrowd([at('a', 0), at('b', 150, 'g1'), at('c', 250, 'g1')], groups)).toBe(false);
+    expect(framesCrowd([at('a', 0), at('b', 100)], [])).toBe(false);
+  });
+});
