@@ -93,7 +93,7 @@ CudaBackend::~CudaBackend() {
 
 Status CudaBackend::enter() {
     if (!broken_.ok()) return broken_;
-    return ck(cudaSetDevice(device_), "selecting cuda:" + std::to_string(device_));
+    return ck(cudaSetDevice(device_), "selecting the device");
 }
 
 Status CudaBackend::ck(cudaError_t e, const std::string & doing) {
@@ -105,7 +105,7 @@ Status CudaBackend::ck(cudaError_t e, const std::string & doing) {
         return broken_;
     }
     return Status::error(e == cudaErrorMemoryAllocation ? NL_STATUS_OUT_OF_MEMORY : NL_STATUS_INTERNAL,
-                         "CUDA failed " + doing + " on cuda:" + std::to_string(device_) + ": " + cuda_text(e));
+                         "CUDA failed " + doing + " (cuda:" + std::to_string(device_) + "): " + cuda_text(e));
 }
 
 Status CudaBackend::init() {

@@ -24,8 +24,10 @@ std::string runtime_error(cudaError_t e, const char * doing) {
     if (e == cudaErrorInsufficientDriver) {
         int driver = 0;
         cudaDriverGetVersion(&driver);
-        s += "; the driver supports CUDA " + std::to_string(driver / 1000) + "." + std::to_string(driver % 1000 / 10) +
-             ", this library needs CUDA " + std::to_string(CUDART_VERSION / 1000) + "." + std::to_string(CUDART_VERSION % 1000 / 10);
+        const std::string need = std::to_string(CUDART_VERSION / 1000) + "." + std::to_string(CUDART_VERSION % 1000 / 10);
+        s += driver ? "; the driver supports CUDA " + std::to_string(driver / 1000) + "." + std::to_string(driver % 1000 / 10) +
+                          ", this library needs CUDA " + need
+                    : "; no NVIDIA driver is installed (this library needs one for CUDA " + need + ")";
     }
     return s;
 }

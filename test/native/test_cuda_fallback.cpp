@@ -3,6 +3,7 @@
 // cuda_backend_create() fails with that reason and a Status instead of crashing. The probe is cached
 // once per process, so each scenario runs in a forked child with its own environment; the child's
 // checks print their own lines and its exit status counts as one check here.
+#include <dlfcn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include "../../native/cuda/cuda-backend.h"
 #include "cuda-loader.h"
 #include "test-util.h"
 
@@ -70,9 +72,36 @@ void expect_consistent() {
     check(st.ok() && b && std::string(b->name()).find("CUDA") == 0, "cuda:0 makes a CUDA backend: %s", st.message.c_str());
 }
 
+// The built library itself (NETLOOM_CUDA_LIBRARY, set by ctest when CUDA is built): it loads without
+// the toolkit (static runtime), exports this build's ABI, and without a usable GPU answers a reason
+// and a failed create instead of crashing.
+void check_library(const char * path) {
+    void * h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    check(h != nullptr, "%s loads: %s", path, h ? "ok" : dlerror());
+    if (!h) return;
+    auto abi = reinterpret_cast<int (*)()>(dlsym(h, "netloom_cuda_abi_version"));
+    auto devices = reinterpret_cast<int (*)(NlCudaDevice *, int, char *, size_t)>(dlsym(h, "netloom_cuda_devices"));
+    auto create = reinterpret_cast<int (*)(int, int, nl::Backend **, char *, size_t)>(dlsym(h, "netloom_cuda_backend_create"));
+    check(abi && devices && create && dlsym(h, "netloom_cuda_runtime_version"), "the four entry points are exported");
+    check(dlsym(h, "cuda_launched") == nullptr && dlsym(h, "_ZN2nl13cuda_launchedEPKc") == nullptr, "nothing else of the backend is");
+    if (!abi || !devices || !create) return;
+    check(abi() == NETLOOM_CUDA_ABI_VERSION, "its ABI version is this build's (%d)", abi());
+    NlCudaDevice list[8];
+    char reason[512] = {0};
+    const int n = devices(list, 8, reason, sizeof reason);
+    std::printf("library: %d device(s), reason \"%s\"\n", n, reason);
+    check(n > 0 || (n < 0 && reason[0]), "it lists devices or says why there are none");
+    if (n > 0) return;
+    nl::Backend * b = nullptr;
+    char message[512] = {0};
+    const int code = create(0, 1, &b, message, sizeof message);
+    check(code != NL_STATUS_OK && !b && message[0], "with no device, create fails with a message: %s", message);
+}
+
 } // namespace
 
 int main() {
+    if (const char * lib = std::getenv("NETLOOM_CUDA_LIBRARY")) check_library(lib);
     check(in_child("NETLOOM_CUDA_DRIVER", "/nonexistent/libcuda.so.1", [] { expect_fallback("no NVIDIA driver found"); }),
           "no driver: the CPU fallback with a reason");
     // A library that loads but is not a driver (libm has no cuInit).
