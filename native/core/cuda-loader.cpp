@@ -8,12 +8,26 @@
 //   NETLOOM_CUDA_LIBRARY  the path of libnetloom_cuda.so (default: next to the binary holding this code)
 //   NETLOOM_CUDA_DRIVER   the driver library to open instead of libcuda.so.1
 #include "cuda-loader.h"
-#include <dlfcn.h>
-#include <sys/stat.h>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include "../cuda/cuda-backend.h"
+
+#if defined(_WIN32)
+// The CUDA library is built and loaded on Linux only (the release's Windows and macOS builds have
+// none): the probe says so and the factory refuses, as it does on Linux without a driver.
+namespace nl {
+const CudaProbe & cuda_probe() {
+    static const CudaProbe probe{{}, "this build of Netloom has no CUDA support (CUDA is supported on Linux)", ""};
+    return probe;
+}
+Status cuda_backend_create(int, bool, std::unique_ptr<Backend> &) {
+    return Status::error(NL_STATUS_INVALID_ARGUMENT, "CUDA is not available: " + cuda_probe().reason);
+}
+} // namespace nl
+#else
+#include <dlfcn.h>
+#include <sys/stat.h>
 
 namespace nl {
 namespace {
@@ -223,3 +237,4 @@ Status cuda_backend_create(int index, bool tf32, std::unique_ptr<Backend> & out)
 }
 
 } // namespace nl
+#endif // _WIN32
