@@ -18,19 +18,12 @@
 //                                             nothing written)
 //   - synchronisation:   synchronize()        returns when all queued work is done
 //
-// The CPU backend (cpu-backend.h) is the first implementation and the only one today. A CUDA
-// backend slots in as the second, with no change to Session or to the op checks:
-//   1. native/cuda/backend.cu: class CudaBackend : public Backend. alloc_buffers() makes one
-//      cudaMalloc arena (NL_STATUS_OUT_OF_MEMORY naming it when it fails), set_buffer()/get_buffer()
-//      are cudaMemcpy at the buffer's offset, set_dataset() uploads the split once, gather_batch()
-//      is a gather kernel on the device, synchronize() is cudaStreamSynchronize.
-//   2. native/cuda/ops/<family>.cu: one run function per opcode (template <class O> run over
-//      OperandsOf<O>, as ops/<family>.cpp does for the CPU), collected into its own kernel table
-//      by the ops.def X-macro, which makes a missing kernel a link error rather than a crash.
-//      Until every op has a CUDA kernel, supports_op() says which it lacks, so the engine can
-//      refuse (or fall back) before training starts.
-//   3. A factory beside cpu_backend_create(), chosen when the session is created; the library is
-//      loaded at run time only where a driver is (see DESIGN.md).
+// Two implementations, with no difference to Session or to the op checks:
+//   - the CPU backend (cpu-backend.h): host memory, the thread pool, the CPU kernel table;
+//   - the CUDA backend (native/cuda/cuda-backend-impl.h, in libnetloom_cuda.so, which the core
+//     loads at run time only where a driver is: cuda-loader.h): one cudaMalloc arena, datasets
+//     uploaded once, a gather kernel, the CUDA kernel table generated from ops.def (a missing
+//     kernel is a link error of the library), and the device-resident epoch loop below.
 // Every method returns a Status and never throws across this interface (an implementation runs
 // its work under guarded(), memory.h), so the session's error paths do not depend on the device.
 #pragma once
