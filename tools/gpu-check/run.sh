@@ -28,7 +28,8 @@ done
 step "build (cmake + ninja, CUDA for this GPU)"
 NVCC=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
 CC_ARCH=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d '.')
-cmake -S native -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNETLOOM_CUDA=ON -DCMAKE_CUDA_COMPILER="$NVCC" \
+# WERROR off: another machine's compilers may warn where ours do not, and this run must not stop on it.
+cmake -S native -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNETLOOM_CUDA=ON -DNETLOOM_WERROR=OFF -DCMAKE_CUDA_COMPILER="$NVCC" \
   -DNETLOOM_CUDA_ARCHITECTURES="${CC_ARCH}-real" >/dev/null
 cmake --build "$BUILD" -j "$JOBS" --target netloom_cuda test_cuda_fallback parity bench_cuda
 export NETLOOM_CUDA_LIBRARY=$BUILD/Release/libnetloom_cuda.so
