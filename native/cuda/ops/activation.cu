@@ -232,8 +232,7 @@ void launch_softmax_backward(const float * dy, const float * y, float * dx, int6
     if (inner == 1)
         softmax_backward_rows_kernel<Log, Acc><<<elementwise_blocks(outer * 32, sm), kThreads, 0, st>>>(dy, y, dx, outer, dim);
     else
-        softmax_backward_columns_kernel<Log, Acc>
-            <<<elementwise_blocks(outer * inner, sm), kThreads, 0, st>>>(dy, y, dx, outer, dim, inner);
+        softmax_backward_columns_kernel<Log, Acc><<<elementwise_blocks(outer * inner, sm), kThreads, 0, st>>>(dy, y, dx, outer, dim, inner);
 }
 
 } // namespace
