@@ -288,8 +288,8 @@ template <> Status cuda_run<op::LAYER_NORM_FORWARD>(const CudaArgs<op::LAYER_NOR
     using O = op::LAYER_NORM_FORWARD;
     const int64_t rows = (int64_t)a.n() * a.i(O::rows), cols = a.i(O::cols);
     if (rows > 0 && cols > 0)
-        ln_forward_kernel<<<warp_row_blocks(rows, a.sm_count()), kThreads, 0, a.stream()>>>(a.f32(O::x), a.f32(O::weight), a.f32(O::bias), a.f32(O::y),
-                                                                                             a.f32(O::mean), a.f32(O::rstd), rows, cols, a.f(O::eps));
+        ln_forward_kernel<<<warp_row_blocks(rows, a.sm_count()), kThreads, 0, a.stream()>>>(
+            a.f32(O::x), a.f32(O::weight), a.f32(O::bias), a.f32(O::y), a.f32(O::mean), a.f32(O::rstd), rows, cols, a.f(O::eps));
     return cuda_launched("layer_norm_forward");
 }
 template <> size_t cuda_workspace<op::LAYER_NORM_FORWARD>(const OperandsOf<op::LAYER_NORM_FORWARD> &, int) { return 0; }

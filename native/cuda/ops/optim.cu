@@ -341,7 +341,8 @@ template <bool Store> Status launch_adam(const CudaArgs<op::ADAM_STEP> & a, unsi
     const int64_t count = a.elems(O::param);
     if (count > 0)
         adam_kernel<Store><<<elementwise_blocks(count, a.sm_count()), kThreads, 0, a.stream()>>>(
-            a.f32(O::param), a.f32(O::grad), a.f32(O::exp_avg), a.f32(O::exp_avg_sq), a.f32(O::max_exp_avg_sq), count, adam_hyper(a), a.dstep(), bits);
+            a.f32(O::param), a.f32(O::grad), a.f32(O::exp_avg), a.f32(O::exp_avg_sq), a.f32(O::max_exp_avg_sq), count, adam_hyper(a),
+            a.dstep(), bits);
     return cuda_launched(Store ? "adam_step" : "adam_step (check)");
 }
 template <bool Store> Status launch_rmsprop(const CudaArgs<op::RMSPROP_STEP> & a, unsigned * bits) {
