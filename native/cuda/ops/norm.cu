@@ -67,7 +67,7 @@ __global__ void bn_forward_train_kernel(const float * x, const float * gamma, co
     if (threadIdx.x == 0) {
         if (save_mean) save_mean[ch] = mean;
         if (save_invstd) save_invstd[ch] = invstd;
-        if (!dstep->halted) {
+        if ((run.mean || run.var) && !dstep->halted) {   // dstep is read only when there is state to write
             // the counter as the CPU sees it after its increment (bn_count_kernel bumps it next)
             float m = run.momentum;
             if (run.tracked) {
