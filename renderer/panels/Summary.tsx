@@ -7,6 +7,7 @@ import { actionToggleSummary } from '../actions/actionPanels';
 import { run } from '../actions/registry';
 import { fmtBytes, fmtCount, fmtFlops } from '../state/graph';
 import { useStore } from '../state/store';
+import { SummaryDeviceFit } from './SummaryDeviceFit';
 
 function BatchSizeInput() {
   const batchSize = useStore((s) => s.batchSize);
@@ -61,6 +62,7 @@ export function Summary() {
         )}
         <BatchSizeInput />
       </header>
+      <SummaryDeviceFit />
       {open && (
         <div className="summary-body">
           {!summary ? (
