@@ -9,7 +9,8 @@ import { compileGraph } from '../../engine/compile/compile.js';
 import type { CompiledProgram } from '../../engine/compile/ir.js';
 import { MAX_BATCH } from '../../engine/contract/settings.js';
 import { analyzeForTraining } from '../../engine/graph/analyze.js';
-import type { GraphDoc } from '../../engine/graph/document.js';
+import { parseProjectText, type GraphDoc } from '../../engine/graph/document.js';
+import { deviceFitOf } from '../../engine/host/device-fit.js';
 import { arenaBytesAt, CONTEXT_BYTES, deviceDatasetBytes, fitText, gpuFit, WORKSPACE_BYTES } from '../../engine/runtime/gpu-fit.js';
 
 const ADAM = { type: 'Adam', lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false, maximize: false } as const;
@@ -66,5 +67,34 @@ describe('gpuFit', () => {
   it('says it in one line: total, free, batch, verdict and the largest batch', () => {
     const f = gpuFit(program, { batch: 64, datasetBytes: FASHION, freeBytes: 80 * 2 ** 30 });
     expect(fitText(f)).toMatch(/^\d+ MiB of 80\.0 GiB free at batch 64: fits \(the largest batch that fits is [\d,]+\)$/);
+  });
+});
+
+describe("the API's deviceFit (engine/host/device-fit.ts) on a described machine", () => {
+  const h100 = { index: 0, name: 'NVIDIA H100 80GB HBM3', totalBytes: 85_520_809_984, freeBytes: 84_929_216_512, computeCapability: '9.0', smCount: 132 };
+  const machine = (devices: (typeof h100)[]) => ({ cpu: { model: 'AMD EPYC', simd: 'avx512', threads: 2 }, cuda: { available: devices.length > 0, reason: devices.length ? null : 'no NVIDIA driver found', devices } });
+  const project = (mutate: (p: any) => void = () => {}) => {
+    const p = JSON.parse(readFileSync('assets/templates/quickstart.json', 'utf8'));
+    mutate(p);
+    return parseProjectText(JSON.stringify(p), 'test');
+  };
+
+  it('on a GPU: the estimate at the batch, FashionMNIST counted, the line the summary shows', () => {
+    const doc = project();
+    const r = deviceFitOf(doc, 64, machine([h100]));
+    // the project's own optimizer (the quickstart's SGD: no state), not the Adam the tests above use
+    const program = compileGraph(analyzeForTraining(doc.graph, 'test', { batchSize: 64 }), { batchSize: 64, optimizer: doc.training.optimizer });
+    const expected = gpuFit(program, { batch: 64, datasetBytes: FASHION, freeBytes: h100.freeBytes });
+    expect(r).toEqual({ device: 'cuda:0', name: h100.name, note: null, fit: { ...expected, text: fitText(expected) } });
+  });
+
+  it('on the CPU, nothing to estimate (auto says why); a missing GPU or a graph with a problem is a note', () => {
+    expect(deviceFitOf(project(), 64, machine([]))).toEqual({ device: 'cpu', name: 'AMD EPYC', note: 'no NVIDIA driver found', fit: null });
+    expect(deviceFitOf(project((p) => (p.training.device = 'cuda:3')), 64, machine([h100])).note).toMatch(/^the device is "cuda:3" but this machine has 1 GPU \(cuda:0\)/);
+    const broken = deviceFitOf(project((p) => (p.graph.edges = [])), 64, machine([h100]));
+    expect(broken).toMatchObject({ device: 'cuda:0', fit: null, note: expect.stringMatching(/^no estimate until the model compiles: /) });
+    const csv = deviceFitOf(project((p) => (p.training.dataset = { type: 'csv', path: 'x.csv', label: 'y' })), 64, machine([h100]));
+    expect(csv.note).toMatch(/not counted/);
+    expect(csv.fit!.datasetBytes).toBe(0);
   });
 });
