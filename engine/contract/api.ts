@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import { BuiltinDatasetSchema } from './datasets.js';
 import { OptimizerFlagSchema } from './optimizers.js';
-import { setting } from './settings.js';
+import { deviceSetting, setting } from './settings.js';
 
 export const API_VERSION = 1;
 
@@ -181,6 +181,10 @@ export const RunOverridesDto = z
     limitTrain: setting('limit'),
     limitTest: setting('limit'),
     seed: setting('seed'),
+    /** where to train (the CLI's --device): auto, cpu, cuda, cuda:N; default the project's training.device */
+    device: deviceSetting(),
+    /** false: exact float32 on a GPU (the CLI's --no-tf32); default the project's training.allow_tf32 */
+    tf32: z.boolean(),
     /** least milliseconds between run.progress events (default 100) */
     eventIntervalMs: setting('eventIntervalMs'),
   })

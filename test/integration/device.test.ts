@@ -83,6 +83,10 @@ describe.runIf(NO_GPU)('without a GPU', () => {
     expect((await service.checkTraining({ training: { device: 'auto' } })).issues).toEqual([]);
     expect(await service.devices({})).toMatchObject({ cuda: { available: false, reason: reason(), devices: [] } });
     expect(await service.deviceFit({ project: quickstart().json })).toEqual({ device: 'cpu', name: loadBinding().deviceInfo().cpuModel, note: reason(), fit: null });
+    // the API's run overrides take a device too (the CLI's --device)
+    await expect(service.startRun({ project: quickstart().json, overrides: { device: 'cuda', tf32: false } })).rejects.toMatchObject({
+      code: 'NL_INVALID_ARGUMENT', message: `the device is "cuda" but this machine has no usable GPU: ${reason()}`,
+    });
   });
 });
 
