@@ -26,6 +26,7 @@ import type { LoadOptions } from '../data/datasets.js';
 import { loadBinding } from '../runtime/binding.js';
 import { deviceLabel, deviceProblemFor, machineDevices } from '../runtime/devices.js';
 import { deviceFitOf } from './device-fit.js';
+import { parseDevice } from '../contract/settings.js';
 import { validateScheduler } from '../train/schedules.js';
 import { SchedulerSchema } from '../contract/schedulers.js';
 import { downloadReporter } from './download-events.js';
@@ -549,7 +550,8 @@ export class EngineService implements EngineApi {
     const t = parsed.data;
     const issues: TrainingIssueDto[] = [];
     const warnings: string[] = [];
-    const device = deviceProblemFor(t.device, machineDevices());
+    // only a GPU request needs the probe (auto and cpu always resolve)
+    const device = parseDevice(t.device)?.kind === 'cuda' ? deviceProblemFor(t.device, machineDevices()) : undefined;
     if (device) issues.push({ path: ['device'], message: device.message, hint: device.hint });
     // a training-sample limit above the dataset's size trains on the whole split
     const known = builtinTrainSamples(t.dataset);
