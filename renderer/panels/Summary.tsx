@@ -10,6 +10,7 @@ import { run } from '../actions/registry';
 import { fmtBytes, fmtCount, fmtFlops } from '../state/graph';
 import { useStore } from '../state/store';
 import { DEPTH_CHOICES, rowKey, visibleRows, type DepthChoice } from './summaryDepth';
+import { SummaryDeviceFit } from './SummaryDeviceFit';
 
 function BatchSizeInput() {
   const batchSize = useStore((s) => s.batchSize);
@@ -87,6 +88,7 @@ export function Summary() {
         )}
         <BatchSizeInput />
       </header>
+      <SummaryDeviceFit />
       {open && (
         <div className="summary-body">
           {!summary ? (

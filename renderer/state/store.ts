@@ -179,11 +179,13 @@ export interface RunView {
   preparingRunId: string | null;
   /** the dataset file being downloaded while the run prepares */
   download: DownloadView | null;
+  /** where the run trains, as the engine said when it started ("cuda:0 (NVIDIA H100 ...)", "CPU (...): no NVIDIA driver found") */
+  device: string | null;
 }
 
 export const emptyRun = (): RunView => ({
   runId: null, starting: false, state: null, epochs: 0, error: null, evaluation: null, cell: null, graphKey: null, settings: null, startedAt: null, graph: null, hyper: null,
-  tag: null, preparingRunId: null, download: null,
+  tag: null, preparingRunId: null, download: null, device: null,
 });
 export const emptyTrainSettings = (): TrainSettings => ({ limitTrain: null });
 
