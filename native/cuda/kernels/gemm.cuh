@@ -240,8 +240,9 @@ template <bool TF32> __global__ void __launch_bounds__(kThreads) gemm_kernel(con
 }
 
 // dst[e] = alpha * sum over s of part[s*count + e] (s in order) + beta * dst[e]   (beta == 0: dst not read)
-__global__ void gemm_reduce_slices_kernel(const float * part, int64_t count, int64_t ns, float alpha, float beta, float * dst) {
-    for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < count; e += (int64_t)gridDim.x * blockDim.x) {
+// (a template, as every kernel in this header: one definition however many .cu files include it)
+template <int Threads> __global__ void __launch_bounds__(Threads) gemm_reduce_slices_kernel(const float * part, int64_t count, int64_t ns, float alpha, float beta, float * dst) {
+    for (int64_t e = (int64_t)blockIdx.x * Threads + threadIdx.x; e < count; e += (int64_t)gridDim.x * Threads) {
         float sum = 0.f;
         for (int64_t s = 0; s < ns; s++) sum += part[s * count + e];
         float o = alpha * sum;
@@ -271,7 +272,7 @@ inline void gemm_reduce_slices(const float * part, int64_t count, int64_t ns, fl
     int64_t blocks = (count + 255) / 256;
     const int64_t cap = (int64_t)(sm_count > 0 ? sm_count : 80) * 8;
     if (blocks > cap) blocks = cap;
-    gemm_reduce_slices_kernel<<<(unsigned)blocks, 256, 0, stream>>>(part, count, ns, alpha, beta, dst);
+    gemm_reduce_slices_kernel<256><<<(unsigned)blocks, 256, 0, stream>>>(part, count, ns, alpha, beta, dst);
 }
 
 } // namespace gemm_cuda

@@ -28,7 +28,12 @@ namespace {
 
 using gemm_cuda::GemmDesc;
 
-constexpr int64_t kColBudget = (int64_t)1 << 24;   // floats of im2col columns per chunk (64 MiB)
+// floats of im2col columns per chunk (64 MiB); the emulation test sets it small to walk the batch in chunks
+#ifdef NL_CUDA_CONV_COL_BUDGET
+constexpr int64_t kColBudget = NL_CUDA_CONV_COL_BUDGET;
+#else
+constexpr int64_t kColBudget = (int64_t)1 << 24;
+#endif
 constexpr int64_t kPartBudget = (int64_t)1 << 22;  // floats of weight-gradient partials (16 MiB)
 constexpr int64_t kMaxSlices = 32;
 constexpr int kThreads = 256;
