@@ -9,10 +9,11 @@
 // Batched and strided, for convolutions: one launch computes every item z = (b, g, s) of
 // nb x ng x ns, each with its own offsets (b: sample, g: group, s: slice of a split reduction):
 //   A_z = A + b*a_b + g*a_g,  B_z = B + b*b_b + g*b_g,  C_z = C + b*c_b + g*c_g + s*c_s
-// and a "reduce" dimension r in [0, R): item z sums op(A_z + r*a_r) . op(B_z + r*b_r) over the r of
-// its slice s (slices split [0, R) evenly). A conv's weight gradient is this with r = sample: the sum
-// over the batch stays in registers (deterministic, no atomics); split into ns slices it writes ns
-// partials that gemm_reduce_slices() sums in slice order (deterministic too).
+// and a "reduce" dimension r in [0, R): item z sums op(A_z + r*a_r) . op(B_z + r*b_r) over r. A conv's
+// weight gradient is this with r = sample: the sum over the batch stays in registers (deterministic,
+// no atomics). With ns > 1 slices, the R x ceil(K/16) K-tiles of the sum are split evenly between
+// the slices (split-K, for GEMMs with too few output tiles to fill the GPU); each slice writes its
+// partial C and gemm_reduce_slices() sums them in slice order (deterministic too).
 //
 // Two kernels on one 64x64x16 tile scheme (128 threads, register prefetch of the next tile while
 // the current one is multiplied from shared memory):
@@ -69,10 +70,10 @@ __device__ __forceinline__ void tile_pos(bool kmajor, int j, int wide, int * row
     }
 }
 
-// The tile t of this block: r = the reduce item, k0 = its K offset. Loads into registers (masked).
+// Tile t of the item's R x nk tiles: r = the reduce item, k0 = the K offset. Loads into registers (masked).
 __device__ __forceinline__ void load_tile(const GemmDesc & d, const float * A, const float * B, int64_t t, int64_t nk,
-                                          int64_t r0, int64_t m0, int64_t n0, float * ra, float * rb) {
-    const int64_t r = r0 + t / nk, k0 = (t % nk) * kBK;
+                                          int64_t m0, int64_t n0, float * ra, float * rb) {
+    const int64_t r = t / nk, k0 = (t % nk) * kBK;
     const float * Ar = A + r * d.a_r;
     const float * Br = B + r * d.b_r;
 #pragma unroll
@@ -219,18 +220,17 @@ template <bool TF32> __global__ void __launch_bounds__(kThreads) gemm_kernel(con
     const int64_t nk = (d.K + kBK - 1) / kBK, items = d.nb * d.ng * d.ns;
     for (int64_t z = blockIdx.z; z < items; z += gridDim.z) {
         const int64_t sl = z % d.ns, g = (z / d.ns) % d.ng, b = z / (d.ns * d.ng);
-        const int64_t r0 = d.R * sl / d.ns, r1 = d.R * (sl + 1) / d.ns;
+        const int64_t t0 = d.R * nk * sl / d.ns, t1 = d.R * nk * (sl + 1) / d.ns;   // this slice's tiles
         const float * A = d.A + b * d.a_b + g * d.a_g;
         const float * B = d.B + b * d.b_b + g * d.b_g;
         float * C = d.C + b * d.c_b + g * d.c_g + sl * d.c_s;
         Acc<TF32> acc = {};
-        const int64_t T = (r1 - r0) * nk;
         float ra[kLoads], rb[kLoads];
-        if (T > 0) load_tile(d, A, B, 0, nk, r0, m0, n0, ra, rb);
-        for (int64_t t = 0; t < T; t++) {
+        if (t0 < t1) load_tile(d, A, B, t0, nk, m0, n0, ra, rb);
+        for (int64_t t = t0; t < t1; t++) {
             store_tile<TF32>(d, s, ra, rb);
             __syncthreads();
-            if (t + 1 < T) load_tile(d, A, B, t + 1, nk, r0, m0, n0, ra, rb); // in flight during the multiply
+            if (t + 1 < t1) load_tile(d, A, B, t + 1, nk, m0, n0, ra, rb); // in flight during the multiply
             if constexpr (TF32) mma_tf32(s, acc.v);
             else mma_simt(s, acc.v);
             __syncthreads();
@@ -239,14 +239,18 @@ template <bool TF32> __global__ void __launch_bounds__(kThreads) gemm_kernel(con
     }
 }
 
-// dst[e] = alpha * sum over s of part[s*count + e] (s in order) + beta * dst[e]   (beta == 0: dst not read)
-// (a template, as every kernel in this header: one definition however many .cu files include it)
-template <int Threads> __global__ void __launch_bounds__(Threads) gemm_reduce_slices_kernel(const float * part, int64_t count, int64_t ns, float alpha, float beta, float * dst) {
+// dst[e] = alpha * sum over s of part[s*count + e] (s in order) + beta * dst[e] + bias[e % cols]
+// (beta == 0: dst not read; bias may be null). A template, as every kernel in this header: one
+// definition however many .cu files include it.
+template <int Threads>
+__global__ void __launch_bounds__(Threads) gemm_reduce_slices_kernel(const float * part, int64_t count, int64_t ns, float alpha, float beta,
+                                                                     const float * bias, int64_t cols, float * dst) {
     for (int64_t e = (int64_t)blockIdx.x * Threads + threadIdx.x; e < count; e += (int64_t)gridDim.x * Threads) {
         float sum = 0.f;
         for (int64_t s = 0; s < ns; s++) sum += part[s * count + e];
         float o = alpha * sum;
         if (beta != 0.f) o += beta * dst[e];
+        if (bias) o += bias[e % cols];
         dst[e] = o;
     }
 }
@@ -266,13 +270,64 @@ inline void gemm(const GemmDesc & d, bool tf32, int cc_major, cudaStream_t strea
     else gemm_kernel<false><<<grid, kThreads, 0, stream>>>(d);
 }
 
-inline void gemm_reduce_slices(const float * part, int64_t count, int64_t ns, float alpha, float beta, float * dst, int sm_count,
-                               cudaStream_t stream) {
+inline void gemm_reduce_slices(const float * part, int64_t count, int64_t ns, float alpha, float beta, const float * bias, int64_t cols,
+                               float * dst, int sm_count, cudaStream_t stream) {
     if (count <= 0) return;
     int64_t blocks = (count + 255) / 256;
     const int64_t cap = (int64_t)(sm_count > 0 ? sm_count : 80) * 8;
     if (blocks > cap) blocks = cap;
-    gemm_reduce_slices_kernel<256><<<(unsigned)blocks, 256, 0, stream>>>(part, count, ns, alpha, beta, dst);
+    gemm_reduce_slices_kernel<256><<<(unsigned)blocks, 256, 0, stream>>>(part, count, ns, alpha, beta, bias, cols, dst);
+}
+
+// Split-K for one plain GEMM (nb = ng = 1, R = 1) whose output tiles are too few to fill the GPU.
+// kMaxSplit: most slices; a GEMM's workspace is split_cap(M, N) * M * N floats (split_gemm's partials).
+constexpr int64_t kMaxSplit = 16;
+constexpr int64_t kSplitBudget = (int64_t)1 << 22;   // floats of partials (16 MiB)
+
+inline int64_t split_cap(int64_t M, int64_t N) {
+    const int64_t mn = M * N;
+    int64_t s = mn > 0 ? kSplitBudget / mn : 1;
+    return s < 1 ? 1 : s > kMaxSplit ? kMaxSplit : s;
+}
+
+// The slices to use: enough blocks for every SM, at least 4 K-tiles per slice, within split_cap.
+inline int64_t split_count(int64_t M, int64_t N, int64_t K, int sm_count) {
+    const int64_t tiles = ((M + kBM - 1) / kBM) * ((N + kBN - 1) / kBN), sms = sm_count > 0 ? sm_count : 80;
+    if (tiles <= 0 || tiles >= sms) return 1;
+    int64_t s = (sms + tiles - 1) / tiles;
+    const int64_t by_k = ((K + kBK - 1) / kBK) / 4;
+    if (s > by_k) s = by_k;
+    const int64_t cap = split_cap(M, N);
+    if (s > cap) s = cap;
+    return s < 1 ? 1 : s;
+}
+
+// Bytes of partials split_gemm may use for an M x N output (0: it never splits).
+inline size_t split_workspace(int64_t M, int64_t N) {
+    const int64_t cap = split_cap(M, N);
+    return cap > 1 ? (size_t)(cap * M * N) * sizeof(float) : 0;
+}
+
+// d (nb = ng = 1, R = 1, C contiguous: ldc == N) split over split_count() slices into `part` (room for
+// part_floats), then summed in slice order with beta and the bias (Col) applied once. Not split (one
+// plain launch) when the output already fills the GPU or the partials do not fit.
+inline void split_gemm(const GemmDesc & d, float * part, size_t part_floats, bool tf32, int cc_major, int sm_count, cudaStream_t stream) {
+    int64_t ns = part && d.ldc == d.N && d.bias_mode != Bias::Row ? split_count(d.M, d.N, d.K, sm_count) : 1;
+    if (ns > 1 && (size_t)(ns * d.M * d.N) > part_floats) ns = (int64_t)(part_floats / (size_t)(d.M * d.N));
+    if (ns <= 1) {
+        gemm(d, tf32, cc_major, stream);
+        return;
+    }
+    GemmDesc p = d;
+    p.C = part;
+    p.c_s = d.M * d.N;
+    p.alpha = 1.f;
+    p.beta = 0.f;
+    p.bias = nullptr;
+    p.bias_mode = Bias::None;
+    p.ns = ns;
+    gemm(p, tf32, cc_major, stream);
+    gemm_reduce_slices(part, d.M * d.N, ns, d.alpha, d.beta, d.bias_mode == Bias::Col ? d.bias : nullptr, d.N, d.C, sm_count, stream);
 }
 
 } // namespace gemm_cuda

@@ -97,7 +97,6 @@ Plan make_plan(const Geom & g, int64_t groups, int64_t M, Needs nd, int64_t max_
         const int64_t wsize = groups * M * g.Kc();
         int64_t s = wsize > 0 ? kPartBudget / wsize : 1;
         s = s < 1 ? 1 : s > kMaxSlices ? kMaxSlices : s;
-        if (s > p.chunk) s = p.chunk;
         p.slices_cap = s;
         p.part_floats = s > 1 ? s * wsize : 0;
     }
@@ -218,7 +217,8 @@ void weight_grad(const Exec & x, const float * d, const float * cols, int64_t nc
     int64_t want = (2 * (int64_t)(x.sm_count > 0 ? x.sm_count : 80) + tiles - 1) / tiles;
     int64_t S = x.part ? x.p.slices_cap : 1;
     if (S > want) S = want;
-    if (S > nc) S = nc;
+    const int64_t ktiles = nc * ((P + gemm_cuda::kBK - 1) / gemm_cuda::kBK);   // what the slices share
+    if (S > ktiles) S = ktiles;
     if (S < 1) S = 1;
     GemmDesc g;
     g.M = M;
@@ -247,7 +247,7 @@ void weight_grad(const Exec & x, const float * d, const float * cols, int64_t nc
     g.C = x.part;
     g.c_s = wsize;
     gemm_cuda::gemm(g, x.tf32, x.cc_major, x.stream);
-    gemm_cuda::gemm_reduce_slices(x.part, wsize, S, 1.f, add ? 1.f : 0.f, j.dW, x.sm_count, x.stream);
+    gemm_cuda::gemm_reduce_slices(x.part, wsize, S, 1.f, add ? 1.f : 0.f, nullptr, 1, j.dW, x.sm_count, x.stream);
 }
 
 void run_chunk(const Exec & x, int64_t i0, int64_t nc) {

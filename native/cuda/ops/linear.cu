@@ -3,6 +3,8 @@
 //   backward:  dW [out,in] = dy^T [out,n] . x [n,in]     GEMM (ta), beta = 0 (overwritten)
 //              dx [n,in]  (+)= dy [n,out] . W [out,in]   GEMM, beta = 1 when accumulate_dx (dx optional)
 //              db [out]    = column sums of dy            deterministic reduction (db optional)
+// GEMMs whose output has fewer 64x64 tiles than the GPU has SMs are split over K (deterministic
+// partials in the workspace, summed in order, bias and beta applied in that sum).
 // in == 0 is an empty reduction (y = b or 0), n == 0 gives zero weight gradients: the GEMM's K == 0
 // path writes exactly that, as the CPU's special cases do.
 #include "cuda-args.h"
@@ -37,10 +39,27 @@ void column_sums(const float * dy, int64_t rows, int64_t cols, float * db, cudaS
     column_sums_kernel<<<(unsigned)blocks, dim3(kColsX, kColsY), 0, stream>>>(dy, rows, cols, db);
 }
 
+// d, split-K into the workspace when its output tiles would leave SMs idle
+template <class O> void split(const CudaArgs<O> & a, const gemm_cuda::GemmDesc & d) {
+    gemm_cuda::split_gemm(d, static_cast<float *>(a.workspace()), a.workspace_bytes() / sizeof(float), a.tf32(), a.cx.cc_major,
+                          a.sm_count(), a.stream());
+}
+
 } // namespace
 
-template <> size_t cuda_workspace<op::LINEAR_FORWARD>(const OperandsOf<op::LINEAR_FORWARD> &, int) { return 0; }
-template <> size_t cuda_workspace<op::LINEAR_BACKWARD>(const OperandsOf<op::LINEAR_BACKWARD> &, int) { return 0; }
+// Workspace: the partials of a split-K GEMM (gemm_cuda::split_gemm), for outputs with too few tiles
+// to fill the GPU (the quickstart's batch-64 layers); one buffer, reused by the GEMMs in turn.
+template <> size_t cuda_workspace<op::LINEAR_FORWARD>(const OperandsOf<op::LINEAR_FORWARD> & a, int max_batch) {
+    using O = op::LINEAR_FORWARD;
+    return gemm_cuda::split_workspace(max_batch, a.i(O::out_features));
+}
+
+template <> size_t cuda_workspace<op::LINEAR_BACKWARD>(const OperandsOf<op::LINEAR_BACKWARD> & a, int max_batch) {
+    using O = op::LINEAR_BACKWARD;
+    const size_t dw = gemm_cuda::split_workspace(a.i(O::out_features), a.i(O::in_features));
+    const size_t dx = a.has(O::dx) ? gemm_cuda::split_workspace(max_batch, a.i(O::in_features)) : 0;
+    return dw > dx ? dw : dx;
+}
 
 // x [n, in], W [out, in], b [out] or absent -> y [n, out]
 template <> Status cuda_run<op::LINEAR_FORWARD>(const CudaArgs<op::LINEAR_FORWARD> & a) {
@@ -59,7 +78,7 @@ template <> Status cuda_run<op::LINEAR_FORWARD>(const CudaArgs<op::LINEAR_FORWAR
     d.ldc = out;
     d.bias = a.f32(O::bias);
     d.bias_mode = d.bias ? gemm_cuda::Bias::Col : gemm_cuda::Bias::None;
-    gemm_cuda::gemm(d, a.tf32(), a.cx.cc_major, a.stream());
+    split(a, d);
     return cuda_launched("linear_forward");
 }
 
@@ -80,7 +99,7 @@ template <> Status cuda_run<op::LINEAR_BACKWARD>(const CudaArgs<op::LINEAR_BACKW
         d.ldb = in;
         d.C = dw;
         d.ldc = in;
-        gemm_cuda::gemm(d, a.tf32(), a.cx.cc_major, a.stream());
+        split(a, d);
     }
     if (float * dx = a.f32(O::dx)) {
         gemm_cuda::GemmDesc d;   // dx [n, in] (+)= dy . W: M = n, N = in, K = out
@@ -94,7 +113,7 @@ template <> Status cuda_run<op::LINEAR_BACKWARD>(const CudaArgs<op::LINEAR_BACKW
         d.C = dx;
         d.ldc = in;
         d.beta = a.flag(O::accumulate_dx) ? 1.f : 0.f;
-        gemm_cuda::gemm(d, a.tf32(), a.cx.cc_major, a.stream());
+        split(a, d);
     }
     if (float * db = a.f32(O::dbias)) column_sums(dy, n, out, db, a.stream());
     return cuda_launched("linear_backward");
