@@ -36,6 +36,7 @@ constexpr int64_t kColBudget = (int64_t)1 << 24;
 #endif
 constexpr int64_t kPartBudget = (int64_t)1 << 22;  // floats of weight-gradient partials (16 MiB)
 constexpr int64_t kMaxSlices = 32;
+constexpr int64_t kSumSlices = 64;                  // most blocks per channel of a bias-gradient sum
 constexpr int kThreads = 256;
 
 // Image side [C, H, W] of ONE group; column side [M, Ho, Wo]; top/left padding (the bottom/right
@@ -72,6 +73,7 @@ struct Job {
 // Which products a job makes: all the workspace depends on (known before any pointer is).
 struct Needs {
     bool dout, dW, dimg;
+    int64_t sum_channels;   // channels of the bias gradient (0: none)
 };
 
 struct Plan {
@@ -79,8 +81,11 @@ struct Plan {
     int64_t col_floats = 0;   // columns of one chunk
     int64_t slices_cap = 1;   // most slices of the weight-gradient reduction
     int64_t part_floats = 0;  // their partials (0 when not split)
-    int64_t part_offset() const { return (col_floats + 63) / 64 * 64; }   // 256-byte aligned
-    size_t bytes() const { return part_floats ? (size_t)(part_offset() + part_floats) * 4 : (size_t)col_floats * 4; }
+    int64_t sum_floats = 0;   // the bias gradient's partial sums (kSumSlices per channel)
+    static int64_t up(int64_t f) { return (f + 63) / 64 * 64; }   // 256-byte aligned regions
+    int64_t part_offset() const { return up(col_floats); }
+    int64_t sum_offset() const { return part_offset() + up(part_floats); }
+    size_t bytes() const { return (size_t)(sum_offset() + sum_floats) * sizeof(float); }
 };
 
 Plan make_plan(const Geom & g, int64_t groups, int64_t M, Needs nd, int64_t max_batch) {
@@ -100,6 +105,7 @@ Plan make_plan(const Geom & g, int64_t groups, int64_t M, Needs nd, int64_t max_
         p.slices_cap = s;
         p.part_floats = s > 1 ? s * wsize : 0;
     }
+    p.sum_floats = nd.sum_channels * kSumSlices;
     return p;
 }
 
@@ -132,14 +138,24 @@ Job make_job(const std::vector<int32_t> & v, bool transposed) {
 __device__ __forceinline__ int64_t first_thread() { return (int64_t)blockIdx.x * blockDim.x + threadIdx.x; }
 __device__ __forceinline__ int64_t all_threads() { return (int64_t)gridDim.x * blockDim.x; }
 
+// The geometry in the index type I of a kernel: int32 when every index of the launch fits (the
+// divisions of the index decomposition are several times cheaper), int64 otherwise.
+template <class I> struct GeomOf {
+    I C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo;
+    __device__ explicit GeomOf(const Geom & g)
+        : C((I)g.C), H((I)g.H), W((I)g.W), kh((I)g.kh), kw((I)g.kw), sh((I)g.sh), sw((I)g.sw), ph((I)g.ph), pw((I)g.pw), dh((I)g.dh),
+          dw((I)g.dw), Ho((I)g.Ho), Wo((I)g.Wo) {}
+};
+
 // img [items, C, H, W] -> col [items, Kc, P]   (items = samples x groups of a chunk; zero padding)
-__global__ void im2col_kernel(const Geom g, const float * img, int64_t items, float * col) {
-    const int64_t Kc = g.Kc(), P = g.P(), total = items * Kc * P;
-    for (int64_t e = first_thread(); e < total; e += all_threads()) {
-        const int64_t p = e % P, kc = (e / P) % Kc, it = e / (P * Kc);
-        const int64_t ow = p % g.Wo, oh = p / g.Wo;
-        const int64_t kj = kc % g.kw, ki = (kc / g.kw) % g.kh, c = kc / (g.kh * g.kw);
-        const int64_t ih = oh * g.sh - g.ph + ki * g.dh, iw = ow * g.sw - g.pw + kj * g.dw;
+template <class I> __global__ void im2col_kernel(const Geom geom, const float * img, int64_t items, float * col) {
+    const GeomOf<I> g(geom);
+    const I Kc = g.C * g.kh * g.kw, P = g.Ho * g.Wo, total = (I)(items * Kc * P), stride = (I)all_threads();
+    for (I e = (I)first_thread(); e < total; e += stride) {
+        const I p = e % P, kc = (e / P) % Kc, it = e / (P * Kc);
+        const I ow = p % g.Wo, oh = p / g.Wo;
+        const I kj = kc % g.kw, ki = (kc / g.kw) % g.kh, c = kc / (g.kh * g.kw);
+        const I ih = oh * g.sh - g.ph + ki * g.dh, iw = ow * g.sw - g.pw + kj * g.dw;
         float v = 0.f;
         if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) v = img[((it * g.C + c) * g.H + ih) * g.W + iw];
         col[e] = v;
@@ -148,45 +164,65 @@ __global__ void im2col_kernel(const Geom g, const float * img, int64_t items, fl
 
 // img [items, C, H, W] (+)= col2im(col [items, Kc, P]) + bias[g*C + c]: each pixel gathers the taps
 // (ki, kj) whose output position (oh, ow) maps onto it: ih = oh*sh - ph + ki*dh.
-__global__ void col2im_kernel(const Geom g, int64_t groups, const float * col, int64_t items, float * img, bool acc,
-                              const float * bias) {
-    const int64_t Kc = g.Kc(), P = g.P(), HW = g.HW(), total = items * g.C * HW;
-    for (int64_t e = first_thread(); e < total; e += all_threads()) {
-        const int64_t iw = e % g.W, ih = (e / g.W) % g.H, itc = e / HW;
-        const int64_t c = itc % g.C, it = itc / g.C;
-        const float * src = col + it * Kc * P;
+template <class I>
+__global__ void col2im_kernel(const Geom geom, int64_t groups, const float * col, int64_t items, float * img, bool acc, const float * bias) {
+    const GeomOf<I> g(geom);
+    const I Kc = g.C * g.kh * g.kw, P = g.Ho * g.Wo, HW = g.H * g.W, total = (I)(items * g.C * HW), stride = (I)all_threads();
+    for (I e = (I)first_thread(); e < total; e += stride) {
+        const I iw = e % g.W, ih = (e / g.W) % g.H, itc = e / HW;
+        const I c = itc % g.C, it = itc / g.C;
+        const float * src = col + (int64_t)it * Kc * P;
         float s = 0.f;
-        for (int64_t ki = 0; ki < g.kh; ki++) {
-            const int64_t th = ih + g.ph - ki * g.dh;
+        for (I ki = 0; ki < g.kh; ki++) {
+            const I th = ih + g.ph - ki * g.dh;
             if (th < 0 || th % g.sh) continue;
-            const int64_t oh = th / g.sh;
+            const I oh = th / g.sh;
             if (oh >= g.Ho) continue;
-            for (int64_t kj = 0; kj < g.kw; kj++) {
-                const int64_t tw = iw + g.pw - kj * g.dw;
+            for (I kj = 0; kj < g.kw; kj++) {
+                const I tw = iw + g.pw - kj * g.dw;
                 if (tw < 0 || tw % g.sw) continue;
-                const int64_t ow = tw / g.sw;
+                const I ow = tw / g.sw;
                 if (ow >= g.Wo) continue;
                 s += src[((c * g.kh + ki) * g.kw + kj) * P + oh * g.Wo + ow];
             }
         }
         float o = acc ? img[e] + s : s;
-        if (bias) o += bias[(it % groups) * g.C + c];
+        if (bias) o += bias[(int64_t)(it % (I)groups) * g.C + c];
         img[e] = o;
     }
 }
 
-// out [C] = sum over samples and pixels of x [n, C, P]: one block per channel, a fixed-order tree.
-__global__ void channel_sums_kernel(const float * x, int64_t n, int64_t C, int64_t P, float * out) {
+// part [C, S] = sums of x [n, C, P] per channel (blockIdx.x) over slice blockIdx.y of the n*P
+// (sample, pixel) pairs; a fixed-order tree per block. The pair (i, p) advances incrementally: no
+// division in the loop.
+__global__ void channel_sums_kernel(const float * x, int64_t n, int64_t C, int64_t P, float * part) {
     __shared__ float warp_part[kThreads / 32];
-    const int64_t ch = blockIdx.x, total = n * P;
+    const int64_t ch = blockIdx.x, S = gridDim.y, total = n * P;
+    const int64_t e0 = total * blockIdx.y / S, e1 = total * (blockIdx.y + 1) / S;
+    const int64_t step_i = kThreads / P, step_p = kThreads % P;
+    int64_t e = e0 + threadIdx.x, i = e / P, p = e % P;
     float s = 0.f;
-    for (int64_t e = threadIdx.x; e < total; e += kThreads) s += x[((e / P) * C + ch) * P + e % P];
+    for (; e < e1; e += kThreads) {
+        s += x[(i * C + ch) * P + p];
+        i += step_i;
+        p += step_p;
+        if (p >= P) p -= P, i++;
+    }
     for (int o = 16; o > 0; o >>= 1) s += __shfl_down_sync(0xffffffffu, s, o);
     if (threadIdx.x % 32 == 0) warp_part[threadIdx.x / 32] = s;
     __syncthreads();
     if (threadIdx.x == 0) {
         float t = 0.f;
         for (int k = 0; k < kThreads / 32; k++) t += warp_part[k];
+        part[ch * S + blockIdx.y] = t;
+    }
+}
+
+// out [C] = sum of part [C, S] over S, in order (deterministic)
+__global__ void channel_sums_finish_kernel(const float * part, int64_t C, int64_t S, float * out) {
+    for (int64_t ch = first_thread(); ch < C; ch += all_threads()) {
+        float t = 0.f;
+        for (int64_t k = 0; k < S; k++) t += part[ch * S + k];
         out[ch] = t;
     }
 }
@@ -195,6 +231,28 @@ unsigned grid_for(int64_t count, int sm_count) {
     int64_t b = (count + kThreads - 1) / kThreads;
     const int64_t cap = (int64_t)(sm_count > 0 ? sm_count : 80) * 16;
     return (unsigned)(b < 1 ? 1 : b > cap ? cap : b);
+}
+
+// int32 indices when the largest index of the launch, the image's or the columns', plus one grid
+// stride stays below 2^31 (the padded reads are bounds-checked before they are formed).
+bool fits_int32(const Geom & g, int64_t items, int64_t threads) {
+    const int64_t big = items * (g.Kc() * g.P() > g.C * g.HW() ? g.Kc() * g.P() : g.C * g.HW());
+    const int64_t span = g.H + g.ph + g.dh * g.kh + g.Ho * g.sh + g.W + g.pw + g.dw * g.kw + g.Wo * g.sw;   // ih, iw reach
+    return big + threads + span < ((int64_t)1 << 31) - 1;
+}
+
+void im2col(const Geom & g, const float * img, int64_t items, float * col, int sm_count, cudaStream_t stream) {
+    const unsigned blocks = grid_for(items * g.Kc() * g.P(), sm_count);
+    if (fits_int32(g, items, (int64_t)blocks * kThreads)) im2col_kernel<int32_t><<<blocks, kThreads, 0, stream>>>(g, img, items, col);
+    else im2col_kernel<int64_t><<<blocks, kThreads, 0, stream>>>(g, img, items, col);
+}
+
+void col2im(const Geom & g, int64_t groups, const float * col, int64_t items, float * img, bool acc, const float * bias, int sm_count,
+            cudaStream_t stream) {
+    const unsigned blocks = grid_for(items * g.C * g.HW(), sm_count);
+    if (fits_int32(g, items, (int64_t)blocks * kThreads))
+        col2im_kernel<int32_t><<<blocks, kThreads, 0, stream>>>(g, groups, col, items, img, acc, bias);
+    else col2im_kernel<int64_t><<<blocks, kThreads, 0, stream>>>(g, groups, col, items, img, acc, bias);
 }
 
 // ---- one chunk of samples [i0, i0 + nc) ------------------------------------------------------------
@@ -260,7 +318,7 @@ void run_chunk(const Exec & x, int64_t i0, int64_t nc) {
     const float * d = j.d ? j.d + i0 * d_s : nullptr;
     const float * cols = direct ? img : x.col;
     if ((j.dout || j.dW) && !direct)
-        im2col_kernel<<<grid_for(nc * col_s, x.sm_count), kThreads, 0, x.stream>>>(g, img, nc * G, x.col);
+        im2col(g, img, nc * G, x.col, x.sm_count, x.stream);
     if (j.dout) {
         GemmDesc m;   // dout_i,g [M, P] (+)= W_g [M, Kc] . cols_i,g [Kc, P] + bias_out
         m.M = M;
@@ -314,13 +372,20 @@ void run_chunk(const Exec & x, int64_t i0, int64_t nc) {
         m.ng = G;
         gemm_cuda::gemm(m, x.tf32, x.cc_major, x.stream);
         if (!direct)
-            col2im_kernel<<<grid_for(nc * img_s, x.sm_count), kThreads, 0, x.stream>>>(g, G, x.col, nc * G, dimg, j.dimg_acc,
-                                                                                        j.bias_img);
+            col2im(g, G, x.col, nc * G, dimg, j.dimg_acc, j.bias_img, x.sm_count, x.stream);
     }
 }
 
-void channel_sums(const float * src, int64_t n, int64_t C, int64_t P, float * out, cudaStream_t stream) {
-    if (C > 0) channel_sums_kernel<<<(unsigned)C, kThreads, 0, stream>>>(src, n, C, P, out);
+// out [C] = sums of src [n, C, P] per channel: C x S blocks (S: enough to fill the GPU, at most
+// kSumSlices, at least 1024 pairs each) write partials to `part` [C, S], summed in order.
+void channel_sums(const float * src, int64_t n, int64_t C, int64_t P, float * out, float * part, int sm_count, cudaStream_t stream) {
+    if (C <= 0) return;
+    const int64_t sms = sm_count > 0 ? sm_count : 80, pairs = n * P;
+    int64_t S = (4 * sms + C - 1) / C;
+    if (S > pairs / 1024) S = pairs / 1024;
+    S = S < 1 ? 1 : S > kSumSlices ? kSumSlices : S;
+    channel_sums_kernel<<<dim3((unsigned)C, (unsigned)S), kThreads, 0, stream>>>(src, n, C, P, part);
+    channel_sums_finish_kernel<<<grid_for(C, sm_count), kThreads, 0, stream>>>(part, C, S, out);
 }
 
 // The whole batch: chunks of samples, then the bias sums over the whole batch.
@@ -334,8 +399,9 @@ Status run_job(const Job & j, Needs nd, int64_t n, const CudaContext & cx, const
     const Exec x{j, p, ws, p.part_floats ? ws + p.part_offset() : nullptr, cx.tf32, cx.cc_major, cx.sm_count, cx.stream};
     if (n <= 0 && j.dW) cudaMemsetAsync(j.dW, 0, sizeof(float) * (size_t)(j.groups * j.M * j.g.Kc()), cx.stream);
     for (int64_t i0 = 0; i0 < n; i0 += p.chunk) run_chunk(x, i0, n - i0 < p.chunk ? n - i0 : p.chunk);
-    if (j.db_d) channel_sums(j.d, n < 0 ? 0 : n, j.groups * j.M, j.g.P(), j.db_d, cx.stream);
-    if (j.db_img) channel_sums(j.img, n < 0 ? 0 : n, j.groups * j.g.C, j.g.HW(), j.db_img, cx.stream);
+    float * sums = ws ? ws + p.sum_offset() : nullptr;
+    if (j.db_d) channel_sums(j.d, n < 0 ? 0 : n, j.groups * j.M, j.g.P(), j.db_d, sums, cx.sm_count, cx.stream);
+    if (j.db_img) channel_sums(j.img, n < 0 ? 0 : n, j.groups * j.g.C, j.g.HW(), j.db_img, sums, cx.sm_count, cx.stream);
     return cuda_launched(what);
 }
 
@@ -349,7 +415,7 @@ template <class O> size_t workspace_of(const OperandsOf<O> & a, int max_batch, b
 // ---- Conv2d ----------------------------------------------------------------------------------------
 
 template <> size_t cuda_workspace<op::CONV2D_FORWARD>(const OperandsOf<op::CONV2D_FORWARD> & a, int max_batch) {
-    return workspace_of(a, max_batch, false, Needs{true, false, false});
+    return workspace_of(a, max_batch, false, Needs{true, false, false, 0});
 }
 
 // x [n, cin, h, w], w [cout, cin/groups, kh, kw], b [cout] or absent -> y [n, cout, ho, wo]
@@ -360,12 +426,12 @@ template <> Status cuda_run<op::CONV2D_FORWARD>(const CudaArgs<op::CONV2D_FORWAR
     j.Wm = a.f32(O::weight);
     j.dout = a.f32(O::y);
     j.bias_out = a.f32(O::bias);
-    return run_job(j, Needs{true, false, false}, a.n(), a.cx, "conv2d_forward");
+    return run_job(j, Needs{true, false, false, 0}, a.n(), a.cx, "conv2d_forward");
 }
 
 template <> size_t cuda_workspace<op::CONV2D_BACKWARD>(const OperandsOf<op::CONV2D_BACKWARD> & a, int max_batch) {
     using O = op::CONV2D_BACKWARD;
-    return workspace_of(a, max_batch, false, Needs{false, a.has(O::dweight), a.has(O::dx)});
+    return workspace_of(a, max_batch, false, Needs{false, a.has(O::dweight), a.has(O::dx), a.has(O::dbias) ? a.i(O::cout) : 0});
 }
 
 // dy [n, cout, ho, wo] -> dx [n, cin, h, w] (+)= (optional), dw [cout, cin/groups, kh, kw], db [cout] (optional)
@@ -379,13 +445,13 @@ template <> Status cuda_run<op::CONV2D_BACKWARD>(const CudaArgs<op::CONV2D_BACKW
     j.db_d = a.f32(O::dbias);
     j.dimg = a.f32(O::dx);
     j.dimg_acc = a.flag(O::accumulate_dx);
-    return run_job(j, Needs{false, j.dW != nullptr, j.dimg != nullptr}, a.n(), a.cx, "conv2d_backward");
+    return run_job(j, Needs{false, j.dW != nullptr, j.dimg != nullptr, j.db_d ? a.i(O::cout) : 0}, a.n(), a.cx, "conv2d_backward");
 }
 
 // ---- ConvTranspose2d -------------------------------------------------------------------------------
 
 template <> size_t cuda_workspace<op::CONV_TRANSPOSE2D_FORWARD>(const OperandsOf<op::CONV_TRANSPOSE2D_FORWARD> & a, int max_batch) {
-    return workspace_of(a, max_batch, true, Needs{false, false, true});
+    return workspace_of(a, max_batch, true, Needs{false, false, true, 0});
 }
 
 // x [n, cin, h, w], w [cin, cout/groups, kh, kw], b [cout] or absent -> y [n, cout, ho, wo]
@@ -396,12 +462,12 @@ template <> Status cuda_run<op::CONV_TRANSPOSE2D_FORWARD>(const CudaArgs<op::CON
     j.Wm = a.f32(O::weight);
     j.dimg = a.f32(O::y);
     j.bias_img = a.f32(O::bias);
-    return run_job(j, Needs{false, false, true}, a.n(), a.cx, "conv_transpose2d_forward");
+    return run_job(j, Needs{false, false, true, 0}, a.n(), a.cx, "conv_transpose2d_forward");
 }
 
 template <> size_t cuda_workspace<op::CONV_TRANSPOSE2D_BACKWARD>(const OperandsOf<op::CONV_TRANSPOSE2D_BACKWARD> & a, int max_batch) {
     using O = op::CONV_TRANSPOSE2D_BACKWARD;
-    return workspace_of(a, max_batch, true, Needs{a.has(O::dx), a.has(O::dweight), false});
+    return workspace_of(a, max_batch, true, Needs{a.has(O::dx), a.has(O::dweight), false, a.has(O::dbias) ? a.i(O::cout) : 0});
 }
 
 // dy [n, cout, ho, wo] -> dx [n, cin, h, w] (+)= (optional), dw [cin, cout/groups, kh, kw], db [cout] (optional)
@@ -415,7 +481,8 @@ template <> Status cuda_run<op::CONV_TRANSPOSE2D_BACKWARD>(const CudaArgs<op::CO
     j.dout = a.f32(O::dx);
     j.dout_acc = a.flag(O::accumulate_dx);
     j.db_img = a.f32(O::dbias);
-    return run_job(j, Needs{j.dout != nullptr, j.dW != nullptr, false}, a.n(), a.cx, "conv_transpose2d_backward");
+    return run_job(j, Needs{j.dout != nullptr, j.dW != nullptr, false, j.db_img ? a.i(O::cout) : 0}, a.n(), a.cx,
+                   "conv_transpose2d_backward");
 }
 
 } // namespace nl
