@@ -1,7 +1,9 @@
 import type { ElkNode } from 'elkjs/lib/elk-api';
 import type { GraphChange, GraphEdge, LayerNode } from '../state/graph';
 import { fitReadable } from '../canvas/fit';
+import { ELK_DIRECTION, useLayoutPrefs, type LayoutDirection } from '../state/layoutPrefs';
 import { plainKey, register } from './registry';
+import type { ActionContext } from './types';
 
 type Elk = { layout(g: ElkNode): Promise<ElkNode> };
 let elk: Promise<Elk> | null = null;
@@ -14,13 +16,13 @@ function getElk(): Promise<Elk> {
   return elk;
 }
 
-/** New positions for every node: ELK layered, top to bottom, ports in order. */
-export async function layoutPositions(nodes: LayerNode[], edges: GraphEdge[]): Promise<Map<string, { x: number; y: number }>> {
+/** New positions for every node: ELK layered, top to bottom (or left to right), ports in order. */
+export async function layoutPositions(nodes: LayerNode[], edges: GraphEdge[], direction: LayoutDirection = useLayoutPrefs.getState().direction): Promise<Map<string, { x: number; y: number }>> {
   const graph: ElkNode = {
     id: 'root',
     layoutOptions: {
       'elk.algorithm': 'layered',
-      'elk.direction': 'DOWN',
+      'elk.direction': ELK_DIRECTION[direction],
       'elk.spacing.nodeNode': '48',
       'elk.layered.spacing.nodeNodeBetweenLayers': '44',
       'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
@@ -33,23 +35,44 @@ export async function layoutPositions(nodes: LayerNode[], edges: GraphEdge[]): P
   return new Map((out.children ?? []).map((c) => [c.id, { x: Math.round(c.x ?? 0), y: Math.round(c.y ?? 0) }]));
 }
 
+/** Lays the graph out (one undo step) in the given direction, then fits it at a readable zoom. */
+async function layOut(ctx: ActionContext, direction: LayoutDirection, label: string): Promise<void> {
+  const s = ctx.state();
+  const pos = await layoutPositions(s.nodes, s.edges, direction);
+  const now = ctx.state();
+  const changes: GraphChange[] = [];
+  for (const n of now.nodes) {
+    const p = pos.get(n.id);
+    if (p && (p.x !== n.position.x || p.y !== n.position.y)) changes.push({ kind: 'updateNode', id: n.id, before: { position: { ...n.position } }, after: { position: p } });
+  }
+  now.commit(changes, label);
+  requestAnimationFrame(() => fitReadable(ctx));
+}
+
+const hasNodes = (ctx: ActionContext) => ctx.state().nodes.length > 0;
+
+/** Lays out in the direction last chosen (the user's preference, state/layoutPrefs.ts). */
 export const actionAutoLayout = register({
   name: 'autoLayout',
   label: 'Auto-layout',
   category: 'Canvas',
   keys: ['L'],
   keyTest: (e) => plainKey(e, 'l') && !e.shiftKey,
-  predicate: (ctx) => ctx.state().nodes.length > 0,
-  async perform(ctx) {
-    const s = ctx.state();
-    const pos = await layoutPositions(s.nodes, s.edges);
-    const now = ctx.state();
-    const changes: GraphChange[] = [];
-    for (const n of now.nodes) {
-      const p = pos.get(n.id);
-      if (p && (p.x !== n.position.x || p.y !== n.position.y)) changes.push({ kind: 'updateNode', id: n.id, before: { position: { ...n.position } }, after: { position: p } });
-    }
-    now.commit(changes, 'Auto-layout');
-    requestAnimationFrame(() => fitReadable(ctx));
+  predicate: hasNodes,
+  perform: (ctx) => layOut(ctx, useLayoutPrefs.getState().direction, 'Auto-layout'),
+});
+
+/** Switches the remembered direction to the other one and lays out that way. */
+export const actionFlipLayout = register({
+  name: 'flipLayout',
+  label: 'Switch layout direction (top to bottom / left to right)',
+  category: 'Canvas',
+  keys: ['Shift+L'],
+  keyTest: (e) => plainKey(e, 'l') && e.shiftKey,
+  predicate: hasNodes,
+  perform(ctx) {
+    const next: LayoutDirection = useLayoutPrefs.getState().direction === 'down' ? 'right' : 'down';
+    useLayoutPrefs.getState().setDirection(next);
+    return layOut(ctx, next, next === 'right' ? 'Layout left to right' : 'Layout top to bottom');
   },
 });

@@ -8,7 +8,8 @@ import { create, type StateCreator } from 'zustand';
 import type { AnalysisDto, DevicesDto, EngineApi, EvaluationDto, ExportFormatDto, HostInfoDto, HyperDto, IssueDto, LayerDto, ParamsFormDto, ProjectDto, RunStateDto, TrainingIssueDto } from '../../engine/contract/api';
 import { RUN_DEFAULTS } from '../../engine/contract/settings';
 import type { ConnectionState } from '../api/client';
-import { DEFAULT_PANELS, hasUnsavedWork, type PanelName, type Panels } from './appState';
+import { loadPanels } from './workspacePanes';
+import { hasUnsavedWork, type PanelName, type Panels } from './appState';
 import {
   applyChanges,
   docNode,
@@ -55,6 +56,22 @@ export interface Toast {
   message: string;
   hint?: string;
   code?: string;
+  /** one button on the toast ("Undo"): clicking it runs `perform` and dismisses the toast */
+  action?: ToastAction;
+}
+
+export interface ToastAction {
+  label: string;
+  perform(): void;
+}
+
+/**
+ * How long a toast stays: long enough to read, short enough not to sit on the canvas. An error stays
+ * longer (its hint says what to do); one with a button stays until there is time to reach it.
+ */
+export function toastLifetimeMs(t: Pick<Toast, 'kind' | 'action'>): number {
+  if (t.kind === 'error') return 8000;
+  return t.action ? 6000 : 3500;
 }
 
 export type Dialog =
@@ -504,13 +521,14 @@ const uiSlice: SliceCreator<UiSlice> = (set, get) => ({
   helpOpen: false,
   quickAdd: null,
   recent: [],
-  panels: { ...DEFAULT_PANELS },
+  // as the user left them (localStorage), else DEFAULT_PANELS
+  panels: loadPanels(),
   playgroundDrop: null,
 
   toast(t) {
     const id = toastSeq++;
     set({ toasts: [...get().toasts.slice(-4), { ...t, id }] });
-    setTimeout(() => get().dismissToast(id), t.kind === 'error' ? 9000 : 4000);
+    setTimeout(() => get().dismissToast(id), toastLifetimeMs(t));
   },
   dismissToast(id) {
     set({ toasts: get().toasts.filter((t) => t.id !== id) });
