@@ -8,6 +8,7 @@ import { create, type StateCreator } from 'zustand';
 import type { AnalysisDto, DevicesDto, EngineApi, EvaluationDto, ExportFormatDto, HostInfoDto, HyperDto, IssueDto, LayerDto, ParamsFormDto, ProjectDto, RunStateDto, TrainingIssueDto } from '../../engine/contract/api';
 import { RUN_DEFAULTS } from '../../engine/contract/settings';
 import type { ConnectionState } from '../api/client';
+import { toastLifetimeMs, type ToastAction } from './toasts';
 import { loadPanels } from './workspacePanes';
 import { hasUnsavedWork, type PanelName, type Panels } from './appState';
 import {
@@ -58,20 +59,6 @@ export interface Toast {
   code?: string;
   /** one button on the toast ("Undo"): clicking it runs `perform` and dismisses the toast */
   action?: ToastAction;
-}
-
-export interface ToastAction {
-  label: string;
-  perform(): void;
-}
-
-/**
- * How long a toast stays: long enough to read, short enough not to sit on the canvas. An error stays
- * longer (its hint says what to do); one with a button stays until there is time to reach it.
- */
-export function toastLifetimeMs(t: Pick<Toast, 'kind' | 'action'>): number {
-  if (t.kind === 'error') return 8000;
-  return t.action ? 6000 : 3500;
 }
 
 export type Dialog =
