@@ -26,20 +26,20 @@ export const actionToggleDataset = panelToggle('toggleDataset', 'dataset', 'Show
 /**
  * Fold away or bring back a side pane (the layer palette, the inspector) for a wider canvas. The panes are
  * react-resizable-panels panes (Workspace.tsx); dragging a separator to the edge folds one the same way.
+ * The keys are VS Code's for its two side bars (Ctrl+I is the desktop app's Import Weights).
  */
-function paneToggle(name: string, pane: 'palette' | 'inspector', label: string, key: string): Action {
+function paneToggle(name: string, pane: 'palette' | 'inspector', label: string, alt: boolean): Action {
   return register({
     name,
     label,
     category: 'View',
-    keys: [`Ctrl+${key.toUpperCase()}`],
-    keyTest: (e) => mod(e) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === key,
-    keyInInputs: false,
+    keys: [alt ? 'Ctrl+Alt+B' : 'Ctrl+B'],
+    keyTest: (e) => mod(e) && !e.shiftKey && e.altKey === alt && e.code === 'KeyB',
     perform() {
       togglePane(pane);
     },
   });
 }
 
-export const actionTogglePalette = paneToggle('togglePalette', 'palette', 'Show / hide the layer palette', 'b');
-export const actionToggleInspector = paneToggle('toggleInspector', 'inspector', 'Show / hide the inspector', 'i');
+export const actionTogglePalette = paneToggle('togglePalette', 'palette', 'Show / hide the layer palette', false);
+export const actionToggleInspector = paneToggle('toggleInspector', 'inspector', 'Show / hide the inspector', true);

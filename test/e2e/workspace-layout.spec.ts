@@ -158,9 +158,9 @@ test('pane sizes, folded panes and open dock panels survive a reload; separators
   const grown = { dock: (await box(dock)).height, palette: (await box(page.locator('#pane-palette'))).width };
   expect(grown.palette).toBeGreaterThan(240);
 
-  // the inspector folds away (Ctrl+I) and the Dataset panel opens: both remembered too
+  // the inspector folds away (Ctrl+Alt+B) and the Dataset panel opens: both remembered too
   await page.locator('.react-flow__pane').click();
-  await page.keyboard.press('Control+i');
+  await page.keyboard.press('Control+Alt+b');
   await expect.poll(async () => (await box(page.locator('#pane-inspector'))).width).toBeLessThan(2);
   await page.getByTestId('btn-dataset').click();
   await expect(page.getByTestId('dataset-panel')).not.toHaveClass(/collapsed/);
@@ -176,7 +176,7 @@ test('pane sizes, folded panes and open dock panels survive a reload; separators
   expect(Math.abs((await box(dock)).height - afterDataset)).toBeLessThan(3);
 
   // and comes back with the same key
-  await page.keyboard.press('Control+i');
+  await page.keyboard.press('Control+Alt+b');
   await expect.poll(async () => (await box(page.locator('#pane-inspector'))).width).toBeGreaterThan(200);
 });
 
