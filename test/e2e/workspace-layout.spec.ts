@@ -130,6 +130,12 @@ test('a toast covers no control and no chart at three sizes; the delete-and-reco
     await expect(page.getByTestId('node-conv2')).toHaveCount(0);
     expect(await coveredByToast(page, toast), `at ${size.width}x${size.height}`).toEqual([]);
     expect(inside(await box(toast), await box(page.locator('.canvas'))), 'the toast lies in the canvas pane').toBe(true);
+    // what lies under the toast's text still takes the pointer (a node's handle stays draggable); its buttons do too
+    const through = await toast.locator('.toast-message').evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return !document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)?.closest('.toasts');
+    });
+    expect(through, 'the pointer goes through the toast text to the canvas').toBe(true);
     if (size.width === 1280) await shot(page, 'toast-undo-1280x720');
     await toast.getByTestId('toast-action').click();
     await expect(toast).toHaveCount(0);
