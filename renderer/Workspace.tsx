@@ -50,11 +50,11 @@ function fitDock(dock: PanelImperativeHandle, before: Panels, now: Panels): void
   }
   const opened = (['summary', 'training', 'dataset'] as const).some((k) => now[k] && !before[k]);
   if (!opened) return;
-  if (dock.isCollapsed()) dock.expand();
+  // one resize, also out of the folded state (expand() would go back to the last size, often the minimum)
   const { inPixels, asPercentage } = dock.getSize();
   const column = asPercentage > 0 ? (inPixels * 100) / asPercentage : 0;
   const want = Math.min(dockWanted(now), (column * DOCK_MAX) / 100);
-  if (inPixels < want - 1) dock.resize(`${Math.floor(want)}px`);
+  if (dock.isCollapsed() || inPixels < want - 1) dock.resize(`${Math.floor(want)}px`);
 }
 
 /** Remembers the dock panels' open flags and fits the dock to them when they change. */

@@ -221,3 +221,19 @@ test('LeNet-5 fits at a readable zoom and lays out left to right on request', as
   await page.reload();
   await expect(page.getByTestId('btn-layout-direction')).toHaveAttribute('data-direction', 'right');
 });
+
+test('the dock follows its panels: all folded it shrinks to their headers, a panel opened gets room', async ({ page, server }) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await openApp(page, server);
+  await newFromTemplate(page, 'quickstart');
+  const dock = page.locator('#pane-dock');
+  const column = (await box(page.locator('#workspace-center'))).height;
+  await page.getByTestId('summary-toggle').click();
+  await expect.poll(async () => (await box(dock)).height).toBeLessThan(130); // three 38 px headers
+  await expect(page.getByTestId('training-toggle')).toBeVisible();
+  await page.getByTestId('training-toggle').click();
+  // as much as the Training panel wants (430 px), up to 45% of the column: the canvas keeps the rest
+  await expect.poll(async () => (await box(dock)).height).toBeGreaterThan(column * 0.4);
+  expect((await box(dock)).height).toBeLessThanOrEqual(column * 0.45 + 1);
+  expect((await box(page.locator('.canvas'))).height).toBeGreaterThanOrEqual(900 / 2);
+});
