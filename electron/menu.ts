@@ -103,6 +103,11 @@ export function buildMenuTemplate(input: MenuInput, h: MenuHandlers): MenuItemCo
           action('exportPytorch', 'PyTorch Code (folder)…'),
         ],
       },
+      {
+        id: 'compare',
+        label: 'Compare',
+        submenu: [action('compareSaved', 'With the Saved File'), action('compareProject', 'With a Project File…'), action('compareCheckpoint', 'With a Checkpoint…')],
+      },
       { type: 'separator' },
       { id: 'datasetFolder', label: 'Dataset Folder…', click: () => h.datasetFolder() },
       { type: 'separator' },

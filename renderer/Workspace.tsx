@@ -4,7 +4,8 @@
  * where the work is, so it keeps at least half the centre column; the results (model summary,
  * Training, Dataset: the existing collapsible panels, stacked) share one dock under it that scrolls
  * when they need more room than it has, instead of pushing the canvas to a sliver. The side panes
- * fold away to nothing for a wide canvas. Every separator is a focusable ARIA separator that the
+ * fold away to nothing for a wide canvas. The canvas pane also holds what floats over the drawing: the graph
+ * diff (top right) and the toasts (bottom left). Every separator is a focusable ARIA separator that the
  * arrow keys move (the library's), and a double click puts its pane back to the default size.
  *
  * Sizes and folded states are the library's layouts, kept in localStorage per user (useDefaultLayout),
@@ -14,6 +15,7 @@ import { useEffect, useRef } from 'react';
 import { Group, Panel, Separator, useDefaultLayout, usePanelRef, type PanelImperativeHandle } from 'react-resizable-panels';
 import { Canvas } from './canvas/Canvas';
 import { DatasetPanel } from './panels/DatasetPanel';
+import { DiffPanel } from './panels/DiffPanel';
 import { Inspector } from './panels/Inspector';
 import { Palette } from './panels/Palette';
 import { Summary } from './panels/Summary';
@@ -92,6 +94,7 @@ export function Workspace() {
         <Group id="workspace-center" className="workspace-center" orientation="vertical" defaultLayout={center.defaultLayout} onLayoutChanged={center.onLayoutChanged}>
           <Panel id="pane-canvas" className="pane canvas-pane" minSize={`${100 - DOCK_MAX}%`}>
             <Canvas />
+            <DiffPanel />
             <Toasts />
           </Panel>
           <PaneSeparator id="sep-dock" label="Resize the results dock" />

@@ -155,6 +155,50 @@ export const AnalysisDto = z.object({
 });
 export type AnalysisDto = z.infer<typeof AnalysisDto>;
 
+/** What a graph diff compares the graph with: a project file, a graph (a stored run's snapshot), or a checkpoint file. */
+export const DiffAgainstDto = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('project'), path: z.string().min(1) }),
+  z.object({ kind: z.literal('graph'), graph: GraphDto }),
+  z.object({ kind: z.literal('checkpoint'), path: z.string().min(1) }),
+]);
+export type DiffAgainstDto = z.infer<typeof DiffAgainstDto>;
+
+export const LayerStatusDto = z.enum(['added', 'removed', 'changed', 'renamed', 'same']);
+export type LayerStatusDto = z.infer<typeof LayerStatusDto>;
+
+/**
+ * A graph diff (engine/graph/diff.ts has the rules): "from" is the reference, "to" the current graph. Layers are
+ * matched by name, then by id (renames); params compared after defaults; connections by layer names.
+ */
+export const DiffDto = z.object({
+  /** 'checkpoint': weights only, per layer by state-dict key and shape (no connections, no layers without weights) */
+  kind: z.enum(['graph', 'checkpoint']),
+  layers: z.array(
+    z.object({
+      /** the current name (the reference's for a removed layer) */
+      name: z.string(),
+      /** the canvas node; absent for a removed layer */
+      nodeId: z.string().optional(),
+      /** a renamed layer's name in the reference */
+      baseName: z.string().optional(),
+      /** '' when a checkpoint does not say */
+      type: z.string(),
+      /** a removed layer's place in the reference drawing (its ghost on the canvas); absent when not known */
+      position: z.object({ x: z.number(), y: z.number() }).optional(),
+      status: LayerStatusDto,
+      /** param: a parameter name, 'type', 'inputs', or (checkpoints) a state-dict key; null = absent on that side */
+      changes: z.array(z.object({ param: z.string(), from: z.unknown(), to: z.unknown() })),
+    }),
+  ),
+  edges: z.object({
+    added: z.array(z.object({ source: z.string(), target: z.string(), port: z.string().optional() })),
+    removed: z.array(z.object({ source: z.string(), target: z.string(), port: z.string().optional() })),
+  }),
+  summary: z.object({ added: z.number(), removed: z.number(), changed: z.number(), renamed: z.number(), same: z.number() }),
+  notes: z.array(z.string()),
+});
+export type DiffDto = z.infer<typeof DiffDto>;
+
 export const TemplateDto = z.object({ id: z.string(), name: z.string(), dataset: z.string(), description: z.string() });
 export type TemplateDto = z.infer<typeof TemplateDto>;
 
@@ -450,6 +494,7 @@ export type PathPurposeDto = z.infer<typeof PathPurposeDto>;
  */
 export const MENU_ACTIONS = [
   'new', 'open', 'save', 'saveAs', 'loadCheckpoint', 'importOnnx', 'saveCheckpoint', 'exportPt', 'exportOnnx', 'exportPytorch',
+  'compareSaved', 'compareProject', 'compareCheckpoint',
   'undo', 'redo', 'copy', 'paste', 'delete', 'duplicate', 'selectAll',
   'zoomIn', 'zoomOut', 'fitView', 'autoLayout', 'toggleSummary', 'toggleTraining', 'toggleDataset', 'toggleTheme',
   'trainStart', 'trainPause', 'trainResume', 'trainStop', 'evaluate',
@@ -483,6 +528,8 @@ export const METHODS = {
   getCatalog: { params: z.object({}), result: z.array(LayerDto) },
   /** shapes, parameter counts, problems and the model summary for a graph at a batch size */
   analyze: { params: z.object({ graph: GraphDto, batchSize: z.number().int().positive() }), result: AnalysisDto },
+  /** what changed from a saved project, a graph (a run's snapshot) or a checkpoint to `graph`; reads files, changes nothing */
+  diffGraph: { params: z.object({ graph: GraphDto, against: DiffAgainstDto }), result: DiffDto },
   listTemplates: { params: z.object({}), result: z.array(TemplateDto) },
   getTemplate: { params: z.object({ id: z.string() }), result: ProjectDto },
   /** reads and validates (and migrates) a project file; nothing on disk changes */

@@ -8,6 +8,8 @@
 import { NetloomError } from '../errors.js';
 import { CATALOG, fmtShape, layerSpec, type LayerSpec, type Shape, type ShapeCtx } from './catalog.js';
 import type { EdgeDoc, GraphDoc, NodeDoc } from './document.js';
+import { documentIssues } from './group-issues.js';
+import { flattenGroups, type FlatGraph, type GroupProblem } from './groups.js';
 
 export type IssueCode =
   | 'duplicate-id'
@@ -23,7 +25,8 @@ export type IssueCode =
   | 'several-inputs'
   | 'several-losses'
   | 'unreachable'
-  | 'shape';
+  | 'shape'
+  | GroupProblem['code'];
 
 export interface GraphIssue {
   code: IssueCode;
@@ -44,11 +47,18 @@ export interface AnalyzedNode {
   outShape?: Shape;
 }
 
+/**
+ * A graph analysed on its flat form (groups expanded, engine/graph/groups.ts): `order` and `byId` hold the flat
+ * nodes, under their full module paths and flat ids (copy 0 keeps the drawn id, copy i >= 1 is `<id>@<i>`), which
+ * is what compiling, checkpoints and exports need; `issues` are on the drawn ids (engine/graph/group-issues.ts).
+ */
 export interface Analysis {
   issues: GraphIssue[];
   /** topological order of the nodes that parsed (cycles excluded) */
   order: AnalyzedNode[];
   byId: Map<string, AnalyzedNode>;
+  /** the flat graph analysed, with each group's path, members and problems */
+  flat: FlatGraph;
   inputId?: string;
   lossId?: string;
 }
@@ -70,7 +80,15 @@ function portRank(handle: string | undefined, index: number): number {
   return m ? Number(m[1]) * 1e6 + index : index;
 }
 
+/** Analyses a graph with groups on its flat form and reports the issues on the graph as drawn. */
 export function analyzeGraph(graph: GraphDoc, opts: AnalyzeOptions = {}): Analysis {
+  const flat = flattenGroups(graph);
+  const a = analyzeFlat(flat.graph, opts);
+  return { ...a, flat, issues: documentIssues(graph, flat, a.issues) };
+}
+
+/** The checks and shape inference on a graph without groups. */
+function analyzeFlat(graph: FlatGraph['graph'], opts: AnalyzeOptions): Omit<Analysis, 'flat'> {
   const ctx: ShapeCtx = { fmt: (s) => fmtShape(s, opts.batchSize) };
   const issues: GraphIssue[] = [];
   const byId = new Map<string, AnalyzedNode>();

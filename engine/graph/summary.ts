@@ -22,6 +22,7 @@ import { numel, type ParamTensor, type Shape } from './catalog/types.js';
 import type { ConvGeometry } from './catalog/conv.js';
 import type { PoolGeometry } from './catalog/pool.js';
 import type { Analysis, AnalyzedNode } from './analyze.js';
+import { nestRows } from './summary-groups.js';
 
 /** Rough cost per element of the ops that are not matrix products (see the header). */
 export const FLOPS_PER_ELEMENT: Readonly<Record<string, number>> = {
@@ -61,6 +62,10 @@ export interface SummaryRow {
   /** learnable values (weights and biases; not buffers) */
   params: number;
   flops: number;
+  /** torchinfo's depth: 0 at the top level, +1 inside each group level (summary-groups.ts) */
+  depth?: number;
+  /** set on a group's (or a repeat copy's) own row; nodeId is then "" */
+  groupId?: string;
 }
 
 export interface ModelSummary {
@@ -135,7 +140,7 @@ export function nodeFlops(analysis: Analysis, node: AnalyzedNode, batchSize: num
   }
 }
 
-/** The summary table in topological order, with totals. */
+/** The summary table in topological order, nested by groups (summary-groups.ts), with totals. */
 export function summarize(analysis: Analysis, batchSize: number): ModelSummary {
   const rows: SummaryRow[] = [];
   let totalParams = 0;
@@ -154,7 +159,7 @@ export function summarize(analysis: Analysis, batchSize: number): ModelSummary {
     rows.push({ nodeId: node.doc.id, name: node.doc.name, type: node.spec.type, outShape, params, flops });
   }
   return {
-    rows,
+    rows: nestRows(rows, analysis.flat),
     totalParams,
     // Netloom has no frozen layers yet: every learnable value is trained.
     trainableParams: totalParams,

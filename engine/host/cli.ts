@@ -23,6 +23,7 @@ import { ProgressLine } from './progress.js';
 import { preflight } from './cli-preflight.js';
 import { evaluateProject, trainProject } from './cli-train.js';
 import { addExportCommands, saveFormat } from './cli-export.js';
+import { addSummaryCommand } from './cli-summary.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from './serve.js';
 import { isLoopbackBindAddress } from './loopback.js';
 
@@ -279,6 +280,7 @@ export function buildCli(): Command {
       .showHelpAfterError(helpPointer('eval')),
   ).action(withFlagSources(evaluate));
   addExportCommands(program, helpPointer);
+  addSummaryCommand(program, helpPointer, settingFlag('--batch-size', 'batch_size'));
   program.command('devices').description('list compute devices').showHelpAfterError(helpPointer('devices')).action(devices);
   program
     .command('serve')

@@ -15,8 +15,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { NetloomError } from '../errors.js';
 import { analyzeForTraining, analyzeGraph } from '../graph/analyze.js';
+import { diffCheckpoint, diffGraphs } from '../graph/diff.js';
+import { flattenGroups } from '../graph/groups.js';
 import { compileGraph } from '../compile/compile.js';
-import { isResumable, loadReport, readCheckpoint } from '../train/checkpoints.js';
+import { isResumable, loadReport, readCheckpoint, splitCheckpoint } from '../train/checkpoints.js';
 import { CATALOG } from '../graph/catalog.js';
 import { TrainingSchema, type GraphDoc, type ProjectDoc } from '../graph/document.js';
 import { DEFAULT_OPTIMIZER, OptimizerSchema } from '../contract/optimizers.js';
@@ -32,6 +34,7 @@ import { netloomRoot, netloomVersion } from './install.js';
 import { paramForms } from './settings-forms.js';
 import { listTemplates, readTemplate } from './templates.js';
 import { batchShape, paramCount, summarize } from '../graph/summary.js';
+import { groupInfos } from '../graph/group-info.js';
 import * as projectIo from '../io/project.js';
 import { FILE_KINDS, checkRead, checkWrite, hasKind } from '../io/file-kinds.js';
 import { TrainingRun, type HyperEdit } from '../train/run.js';
@@ -259,15 +262,18 @@ export class EngineService implements EngineApi {
 
   async analyze({ graph, batchSize }: Params<'analyze'>): Promise<Result<'analyze'>> {
     const analysis = analyzeGraph(graph as GraphDoc, { batchSize });
-    const nodes = graph.nodes.map((doc) => {
+    // The flat graph keeps the drawn nodes and edges in place (their copies come after): index k is copy 0 of k.
+    const flat = analysis.flat.graph;
+    const nodes = graph.nodes.map((doc, k) => {
       const n = analysis.byId.get(doc.id);
       // A node that did not parse (unknown type, bad params, duplicate id) has no shape.
-      if (!n || n.doc !== doc) return { id: doc.id, outShape: null, paramCount: 0, resolved: { ...doc.params } };
+      if (!n || n.doc !== flat.nodes[k]) return { id: doc.id, outShape: null, paramCount: 0, resolved: { ...doc.params } };
       const resolved = Object.fromEntries(Object.entries(n.params).filter(([k]) => !k.startsWith('_')));
       return { id: doc.id, outShape: batchShape(n, batchSize), paramCount: paramCount(analysis, n), resolved };
     });
+    // An edge leaving a repeated group leaves from its last copy: the flat edge (same id, or same place) knows.
     const edges = graph.edges.map((e, k) => {
-      const src = analysis.byId.get(e.source);
+      const src = analysis.byId.get(flat.edges[k].source);
       return { id: e.id ?? `edge #${k}`, shape: src ? batchShape(src, batchSize) : null };
     });
     const issues = analysis.issues.map((i) => ({
@@ -278,7 +284,8 @@ export class EngineService implements EngineApi {
       ...(i.edgeId !== undefined ? { edgeId: i.edgeId } : {}),
       ...(i.fix !== undefined ? { fix: i.fix } : {}),
     }));
-    return { batchSize, nodes, edges, issues, summary: summarize(analysis, batchSize) };
+    const groups = groupInfos(graph as GraphDoc, analysis, batchSize);
+    return { batchSize, nodes, edges, ...(groups.length ? { groups } : {}), issues, summary: summarize(analysis, batchSize) };
   }
 
   async listTemplates(_params: Params<'listTemplates'>): Promise<Result<'listTemplates'>> {
@@ -480,7 +487,28 @@ export class EngineService implements EngineApi {
     const program = compileGraph(analysis, { batchSize: 1, optimizer: OptimizerSchema.parse({ type: DEFAULT_OPTIMIZER }), train: false });
     const read = await readCheckpoint(await checkRead('weights', file));
     // the read file's notes (DataParallel's 'module.' prefix dropped) and its checkpoint dict go into the report
-    return { ...loadReport((graph as GraphDoc).nodes, program.params, read.tensors, read), resumable: isResumable(read.metadata) };
+    return { ...loadReport(analysis.flat.graph.nodes, program.params, read.tensors, read), resumable: isResumable(read.metadata) };
+  }
+
+  /**
+   * The graph diff (engine/graph/diff.ts). A project file is read as Open reads it (migrated; nothing written, not
+   * added to the recent list); a checkpoint is compared by state-dict keys and shapes with the graph as compiled.
+   */
+  async diffGraph({ graph, against }: Params<'diffGraph'>): Promise<Result<'diffGraph'>> {
+    const current = graph as GraphDoc;
+    if (against.kind === 'graph') return diffGraphs(current, against.graph as GraphDoc);
+    if (against.kind === 'project') {
+      const { project } = await projectIo.openProjectFile(await checkRead('project', against.path));
+      return diffGraphs(current, project.graph as GraphDoc);
+    }
+    // the checkpoint's keys are the flat graph's full names (`encoder.conv1.weight`)
+    const flat = current.groups && current.groups.length > 0 ? flattenGroups(current).graph : current;
+    const analysis = analyzeForTraining(flat, 'the canvas', { batchSize: 1 });
+    const program = compileGraph(analysis, { batchSize: 1, optimizer: OptimizerSchema.parse({ type: DEFAULT_OPTIMIZER }), train: false });
+    const read = await readCheckpoint(await checkRead('weights', against.path));
+    const report = loadReport(flat.nodes, program.params, read.tensors, read);
+    const diff = diffCheckpoint(report, splitCheckpoint(read.tensors).model, new Map(program.params.map((p) => [p.key, p.shape])));
+    return { ...diff, notes: [...diff.notes, ...report.notes] };
   }
 
   /**

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { NetloomError } from '../errors.js';
 import { CATALOG } from '../graph/catalog.js';
 import type { ProjectDoc } from '../graph/document.js';
+import { flattenGroups } from '../graph/groups.js';
 import * as projectIo from '../io/project.js';
 import { withAbsoluteDataPaths } from '../train/job-dataset.js';
 import type { TemplateDto } from '../contract/api.js';
@@ -39,7 +40,7 @@ export async function listTemplates(dir: string): Promise<TemplateDto[]> {
     const id = file.slice(0, -'.json'.length);
     try {
       const p = projectIo.parseProjectFileText(await fsp.readFile(path.join(dir, file), 'utf8'), path.join(dir, file));
-      const layers = p.graph.nodes.filter((n) => n.type !== 'Input' && !CATALOG.get(n.type)?.isLoss).length;
+      const layers = flattenGroups(p.graph).graph.nodes.filter((n) => n.type !== 'Input' && !CATALOG.get(n.type)?.isLoss).length;
       const description = TEMPLATE_DESCRIPTIONS[id] ?? `${layers} layers, trained on ${typeof p.training.dataset === 'string' ? p.training.dataset : p.training.dataset.type === 'csv' ? 'a CSV file' : 'an image folder'} with ${p.training.optimizer.type}.`;
       out.push({ id, name: p.name, dataset: typeof p.training.dataset === 'string' ? p.training.dataset : p.training.dataset.type, description });
     } catch (e) {

@@ -227,6 +227,7 @@ export function splitCheckpoint(tensors: Record<string, TensorF32>): { model: Re
 
 /** One graph node's part of a load: keys the model wants but the file lacks, keys the file has but the node does not, shape mismatches. */
 export interface NodeLoadReport {
+  /** the flat graph's node (engine/graph/groups.ts): the drawn id, or `<id>@<i>` for copy i of a repeated group */
   nodeId: string;
   name: string;
   type: string;

@@ -522,7 +522,7 @@ export class TrainingRun {
   async loadCheckpointReport(path: string, o: { dryRun?: boolean } = {}): Promise<LoadReport & { loaded: boolean; resumable: boolean }> {
     const file = await readCheckpoint(path);
     const { tensors, metadata } = file;
-    const report = { ...loadReport(this.job.project.graph.nodes, this.session.program.params, tensors, { ...file, notes: this.notesOf(path, file) }), resumable: isResumable(metadata) };
+    const report = { ...loadReport(this.job.analysis.flat.graph.nodes, this.session.program.params, tensors, { ...file, notes: this.notesOf(path, file) }), resumable: isResumable(metadata) };
     if (!report.ok || o.dryRun) return { ...report, loaded: false };
     this.requireNotRunning('load weights');
     await this.serial(async () => this.setWeights(splitCheckpoint(tensors).model));
@@ -552,7 +552,7 @@ export class TrainingRun {
     // NaN weights (or, to resume, optimizer state) are the file's problem, said before the key comparison is
     requireFinite(path, o.resume ? tensors : splitCheckpoint(tensors).model);
     const program = this.session.program;
-    const report = loadReport(this.job.project.graph.nodes, program.params, tensors, file);
+    const report = loadReport(this.job.analysis.flat.graph.nodes, program.params, tensors, file);
     if (!report.ok) throw mismatchError(path, report.problems);
     this.notes = this.notesOf(path, file);
     const split = splitCheckpoint(tensors);

@@ -68,6 +68,7 @@ async function startCurrent(ctx: ActionContext, checkpoint?: { path: string; res
     // an evaluate-only run trains nothing: not kept in the project's runs
     settings: evaluateOnly ? null : settings,
     startedAt: Date.now(),
+    graph: evaluateOnly ? null : req.project.graph,
     hyper: hyperOf(s.project.training),
     tag,
   });

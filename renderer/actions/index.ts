@@ -18,6 +18,7 @@ export { actionToggleSummary, actionToggleTraining, actionToggleDataset } from '
 export { actionToggleTheme } from './actionToggleTheme';
 export { actionTrainStart, actionTrainPause, actionTrainResume, actionTrainStop, actionEvaluate, actionSaveCheckpoint, actionLoadCheckpoint, actionTrainFromCheckpoint } from './actionTrain';
 export { actionImportOnnx, actionExportPt, actionExportOnnx, actionExportPytorch } from './actionExport';
+export { actionCompareSaved, actionCompareProject, actionCompareCheckpoint, actionCompareRun, actionCloseDiff } from './actionCompare';
 export { actionHelp } from './actionHelp';
 export { actionAddLayer } from './actionAddLayer';
 export { actionConnect } from './actionConnect';

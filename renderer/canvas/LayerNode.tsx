@@ -10,6 +10,7 @@ import { actionApplyFix } from '../actions/actionApplyFix';
 import { run } from '../actions/registry';
 import { fmtCount, fmtShape, targetHandles, type LayerNode as LayerNodeType } from '../state/graph';
 import { useStore } from '../state/store';
+import { changeText, useDiff } from '../state/diff';
 import { shortMessage } from './issueText';
 
 const EMPTY: IssueDto[] = [];
@@ -40,6 +41,8 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerNodeType>) {
     const n = s.ckptReport?.nodes.find((r) => r.nodeId === id);
     return n ? n.missing.length + n.unexpected.length + n.mismatched.length : 0;
   });
+  // the graph diff's mark (added / changed / renamed) and what changed, when a comparison is open
+  const diff = useDiff((d) => (d.marks[id] ? d.result?.layers.find((l) => l.nodeId === id && l.status !== 'removed') : undefined));
   // a string key, so the node re-renders only when its own connections change
   const usedKey = useStore((s) =>
     s.edges
@@ -59,11 +62,12 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerNodeType>) {
 
   return (
     <div
-      className={`layer-node ${groupClass(layer?.group)}${problem ? (isIncomplete(issues) ? ' incomplete' : ' has-issue') : ''}${selected ? ' selected' : ''}${ckptIssues ? ' ckpt-issue' : ''}`}
+      className={`layer-node ${groupClass(layer?.group)}${problem ? (isIncomplete(issues) ? ' incomplete' : ' has-issue') : ''}${selected ? ' selected' : ''}${ckptIssues ? ' ckpt-issue' : ''}${diff ? ` diff-${diff.status}` : ''}`}
       data-issue={problem ? (isIncomplete(issues) ? 'incomplete' : 'error') : undefined}
       data-testid={`node-${data.name}`}
       data-node-id={id}
       data-type={data.type}
+      data-diff={diff?.status}
     >
       {handles.map((h, i) => (
         <Handle
@@ -82,6 +86,11 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerNodeType>) {
       {ckptIssues > 0 && (
         <span className="ckpt-badge" data-testid={`ckpt-issue-${data.name}`} title={`${ckptIssues} checkpoint key(s) do not fit this node (see the Training panel)`}>
           {ckptIssues}
+        </span>
+      )}
+      {diff && (
+        <span className={`diff-badge diff-${diff.status}`} data-testid={`diff-badge-${data.name}`} title={[diff.baseName ? `renamed from ${diff.baseName}` : '', ...diff.changes.map(changeText)].filter(Boolean).join('\n') || diff.status}>
+          {diff.status}
         </span>
       )}
       <div className="layer-head">

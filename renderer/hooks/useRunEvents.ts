@@ -5,7 +5,7 @@
  * is known (adoptRun).
  */
 import { useEffect } from 'react';
-import type { EngineEvent } from '../../engine/contract/api';
+import type { EngineEvent, GraphDto } from '../../engine/contract/api';
 import { metrics } from '../charts/useMetricSeries';
 import { makeRunRecord } from '../state/runs';
 import { useStore } from '../state/store';
@@ -41,12 +41,12 @@ export function keepRun(runId: string): Promise<void> {
   const known = kept.get(runId);
   if (known) return known;
   if (!api || !run.settings || run.startedAt === null) return Promise.resolve();
-  const p = recordRun(runId, run.settings, run.startedAt);
+  const p = recordRun(runId, run.settings, run.startedAt, run.graph);
   kept.set(runId, p);
   return p;
 }
 
-async function recordRun(runId: string, settings: EffectiveSettings, startedAt: number): Promise<void> {
+async function recordRun(runId: string, settings: EffectiveSettings, startedAt: number, graph: GraphDto | null): Promise<void> {
   const api = useStore.getState().api!;
   const loss = metrics.batchLoss.snapshot();
   try {
@@ -54,7 +54,7 @@ async function recordRun(runId: string, settings: EffectiveSettings, startedAt: 
     if (rec.epochsDone.length === 0 && loss.length === 0) return; // nothing trained
     const s = useStore.getState();
     const index = (Array.isArray(s.project.extra.runs) ? s.project.extra.runs.length : 0) + 1;
-    s.addRunRecord(makeRunRecord({ runId, index, startedAt, state: rec.state, settings, epochs: rec.epochsDone, loss, changes: rec.changes, bestEpoch: rec.bestEpoch }));
+    s.addRunRecord(makeRunRecord({ runId, index, startedAt, state: rec.state, settings, epochs: rec.epochsDone, loss, changes: rec.changes, bestEpoch: rec.bestEpoch, graph }));
   } catch {
     kept.delete(runId); // the run is gone (closed): nothing to keep
   }

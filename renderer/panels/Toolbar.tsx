@@ -15,12 +15,13 @@ import { actionToggleTheme } from '../actions/actionToggleTheme';
 import { actionUndo } from '../actions/actionUndo';
 import { actionExportOnnx, actionExportPt, actionExportPytorch, actionImportOnnx } from '../actions/actionExport';
 import { actionLoadCheckpoint, actionSaveCheckpoint } from '../actions/actionTrain';
+import { actionCompareCheckpoint, actionCompareProject, actionCompareSaved } from '../actions/actionCompare';
 import { MenuButton, type MenuItemSpec } from './MenuButton';
 import { run } from '../actions/registry';
 import type { Action } from '../actions/types';
 import { useLayoutPrefs } from '../state/layoutPrefs';
 import { selectCanRedo, selectCanUndo, selectDirty, useStore } from '../state/store';
-import { IconDown, IconExport, IconFit, IconHelp, IconImport, IconLayout, IconMoon, IconNew, IconOpen, IconRedo, IconRight, IconSave, IconSaveAs, IconSun, IconUndo } from './icons';
+import { IconCompare, IconDown, IconExport, IconFit, IconHelp, IconImport, IconLayout, IconMoon, IconNew, IconOpen, IconRedo, IconRight, IconSave, IconSaveAs, IconSun, IconUndo } from './icons';
 
 /** The desktop menu's labels (electron/menu.ts), so both hosts name the formats alike. */
 const IMPORT_ITEMS: readonly MenuItemSpec[] = [
@@ -32,6 +33,12 @@ const EXPORT_ITEMS: readonly MenuItemSpec[] = [
   { action: actionExportPt, label: 'PyTorch State Dict (.pt)…', testId: 'menu-export-pt' },
   { action: actionExportOnnx, label: 'ONNX Model…', testId: 'menu-export-onnx' },
   { action: actionExportPytorch, label: 'PyTorch Code (folder)…', testId: 'menu-export-pytorch' },
+];
+/** The desktop menu's File ▸ Compare submenu: the graph diff against a saved version or a checkpoint. */
+const COMPARE_ITEMS: readonly MenuItemSpec[] = [
+  { action: actionCompareSaved, label: 'With the Saved File', testId: 'menu-compare-saved' },
+  { action: actionCompareProject, label: 'With a Project File…', testId: 'menu-compare-project' },
+  { action: actionCompareCheckpoint, label: 'With a Checkpoint…', testId: 'menu-compare-checkpoint' },
 ];
 
 function ToolButton({ action, testId, icon, disabled, text }: { action: Action; testId: string; icon: ReactNode; disabled?: boolean; text?: string }) {
@@ -92,6 +99,7 @@ export function Toolbar() {
       <div className="tool-group">
         <MenuButton label="Import" icon={<IconImport />} testId="btn-import" items={IMPORT_ITEMS} />
         <MenuButton label="Export" icon={<IconExport />} testId="btn-export" items={EXPORT_ITEMS} />
+        <MenuButton label="Compare" icon={<IconCompare />} testId="btn-compare" items={COMPARE_ITEMS} />
       </div>
       <div className="tool-group">
         <ToolButton action={actionUndo} testId="btn-undo" icon={<IconUndo />} disabled={!canUndo} />

@@ -14,7 +14,9 @@ import { TrainingSettings } from './TrainingSettings';
 import { TrainProgress } from './TrainProgress';
 import { lazy, Suspense } from 'react';
 import { useStore } from '../state/store';
-import { OVERLAY_COLOURS, storedBestEpoch, storedRuns } from '../state/runs';
+import { OVERLAY_COLOURS, storedBestEpoch, storedRuns, type StoredRun } from '../state/runs';
+import { runGraph } from '../state/diff';
+import { actionCompareRun } from '../actions/actionCompare';
 import { weightsCount } from '../state/checkpointReport';
 
 // chart.js and react-chartjs-2 are a fifth of the app's code and only this panel draws with them:
@@ -127,6 +129,21 @@ function CheckpointReport() {
   );
 }
 
+/** Which graph a stored run trained: "Compare with current" (the diff), or that it was not recorded (older runs). */
+function RunGraphEntry({ run: r }: { run: StoredRun }) {
+  if (!runGraph(r))
+    return (
+      <span className="muted small run-compare" data-testid="run-graph-missing">
+        graph not recorded
+      </span>
+    );
+  return (
+    <button className="link small run-compare" data-testid="run-compare" title="compare the graph this run trained with the canvas" onClick={(e) => { e.preventDefault(); run(actionCompareRun, r.id); }}>
+      Compare with current
+    </button>
+  );
+}
+
 /** The runs kept in the project, each with a checkbox that overlays its loss curve on the loss chart. */
 function RunsList() {
   const extra = useStore((s) => s.project.extra);
@@ -154,6 +171,7 @@ function RunsList() {
                 </span>
               )}
             </span>
+            <RunGraphEntry run={r} />
           </label>
         );
       })}

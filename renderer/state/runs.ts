@@ -3,7 +3,7 @@
  * stopped run that goes into the project file's top-level `runs` array, and the hyper-parameter
  * change labels shown on the loss chart.
  */
-import type { HyperChangeDto } from '../../engine/contract/api';
+import type { GraphDto, HyperChangeDto } from '../../engine/contract/api';
 import { bestEpochOf } from './evaluation';
 import type { EffectiveSettings } from './training';
 
@@ -35,6 +35,8 @@ export interface StoredRun {
   /** the epoch with the lowest test loss (whose weights the run kept as its best); null when no epoch finished. Absent in runs stored before it was recorded. */
   bestEpoch?: number | null;
   changes: { step: number; epoch: number; batch: number; changes: Record<string, { from: unknown; to: unknown }> }[];
+  /** the graph the run trained (layers, connections, groups, positions). Absent in runs stored before it was recorded. */
+  graph?: GraphDto;
 }
 
 /** At most `max` points, evenly spaced by index, always keeping the first and the last. */
@@ -60,6 +62,8 @@ export function makeRunRecord(o: {
   changes: HyperChangeDto[];
   /** the engine's best epoch (RunSummaryDto.bestEpoch); without it, worked out from `epochs` by the engine's rule */
   bestEpoch?: number | null;
+  /** the graph the run trained; null when not known */
+  graph?: GraphDto | null;
 }): StoredRun {
   const s = o.settings;
   const last = o.epochs.at(-1);
@@ -75,7 +79,13 @@ export function makeRunRecord(o: {
     final: { testAccuracy: last?.testAccuracy ?? null, testLoss: last?.testLoss ?? null },
     bestEpoch: o.bestEpoch !== undefined ? o.bestEpoch : bestEpochOf(o.epochs),
     changes: o.changes.map((c) => ({ step: c.step, epoch: c.epoch, batch: c.batch, changes: c.changes })),
+    ...(o.graph ? { graph: graphSnapshot(o.graph) } : {}),
   };
+}
+
+/** A run's graph as stored: a copy, positions kept (the diff does not compare them, but a removed layer's ghost is drawn there). */
+export function graphSnapshot(g: GraphDto): GraphDto {
+  return structuredClone({ nodes: g.nodes, edges: g.edges, ...(g.groups && g.groups.length > 0 ? { groups: g.groups } : {}) });
 }
 
 /** The project's stored runs (the file's `runs`, entries that do not look like runs skipped). */

@@ -5,7 +5,7 @@
  */
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from '@xyflow/react';
 import { create, type StateCreator } from 'zustand';
-import type { AnalysisDto, DevicesDto, EngineApi, EvaluationDto, ExportFormatDto, HostInfoDto, HyperDto, IssueDto, LayerDto, ParamsFormDto, ProjectDto, RunStateDto, TrainingIssueDto } from '../../engine/contract/api';
+import type { AnalysisDto, DevicesDto, EngineApi, EvaluationDto, ExportFormatDto, GraphDto, HostInfoDto, HyperDto, IssueDto, LayerDto, ParamsFormDto, ProjectDto, RunStateDto, TrainingIssueDto } from '../../engine/contract/api';
 import { RUN_DEFAULTS } from '../../engine/contract/settings';
 import type { ConnectionState } from '../api/client';
 import { toastLifetimeMs, type ToastAction } from './toasts';
@@ -164,6 +164,8 @@ export interface RunView {
   /** the settings the run was started with and when (for the project's runs record) */
   settings: EffectiveSettings | null;
   startedAt: number | null;
+  /** the graph the run trained (kept with its record: a stored run's "Compare with current") */
+  graph: GraphDto | null;
   /** the optimizer settings in force now (start settings, then each resume's edits) */
   hyper: HyperDto | null;
   /** startRun's tag: dataset.download events carrying it belong to this app's run */
@@ -175,7 +177,7 @@ export interface RunView {
 }
 
 export const emptyRun = (): RunView => ({
-  runId: null, starting: false, state: null, epochs: 0, error: null, evaluation: null, cell: null, graphKey: null, settings: null, startedAt: null, hyper: null,
+  runId: null, starting: false, state: null, epochs: 0, error: null, evaluation: null, cell: null, graphKey: null, settings: null, startedAt: null, graph: null, hyper: null,
   tag: null, preparingRunId: null, download: null,
 });
 export const emptyTrainSettings = (): TrainSettings => ({ limitTrain: null });

@@ -29,6 +29,7 @@ import { baseMomentum } from '../../engine/train/lr-tables.js';
 import { lrSchedule, validateScheduler } from '../../engine/train/schedules.js';
 import { TrainingRun } from '../../engine/train/run.js';
 import { PYTHON, itWithPython } from '../python-reference.js';
+import { groupedProject } from './grouped-project.js';
 
 const ROOT = process.cwd();
 const TEMPLATES = join(ROOT, 'assets', 'templates');
@@ -127,49 +128,63 @@ function testSamples(run: TrainingRun, n: number): Float32Array[] {
 
 const TEMPLATE_NAMES = ['quickstart', 'fashion-cnn', 'lenet5', 'resnet8', 'autoencoder', 'iris-mlp'];
 
+/**
+ * A project (briefly trained by Netloom) exported: its model.py with Netloom's .pt loaded by
+ * load_state_dict(strict=True) has Netloom's keys, and its eval outputs on 100 test samples are Netloom's within 1e-5.
+ */
+async function expectModelPyMatches(name: string, project: ProjectDoc, file: string): Promise<void> {
+  // one short epoch, so the weights (and BatchNorm's running statistics) are not the initial ones
+  const run = await TrainingRun.create(project, file, { epochs: 1, limitTrain: 256, limitTest: 100, threads: 2 });
+  try {
+    run.start();
+    await run.finished();
+    expect(run.state).toBe('finished');
+    const input = exportInput(run, project);
+    const dir = join(tmp, name);
+    writeFolder(dir, exportPytorchCode(input));
+    const weights = join(dir, WEIGHTS_FILE);
+    await run.saveCheckpoint(weights);
+
+    const samples = testSamples(run, 100);
+    expect(samples.length).toBe(100);
+    const ours = samples.map((x) => Float32Array.from(forwardOne(run.job, x)));
+    const xfile = join(dir, 'x.f32');
+    writeFileSync(xfile, Buffer.concat(samples.map((x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength))));
+    const outFile = join(dir, 'y.f32');
+    const r = python(['-c', HARNESS, dir, modelClassName(project.name), weights, xfile, String(samples.length), outFile, JSON.stringify(run.job.dataset.sampleShape)]);
+    if (r.code !== 0) throw new Error(`PyTorch could not run the exported model.py:\n${r.err}`);
+    const info = JSON.parse(r.out) as { state_dict: string[]; optimizer_order: string[]; named_parameters: string[] };
+
+    // the state dict holds Netloom's keys; its order is Netloom's, or model.py says Netloom's parameter order
+    expect([...info.state_dict].sort()).toEqual(input.state.map((e) => e.key).sort());
+    const learnable = input.state.filter((e) => e.kind === 'param').map((e) => e.key);
+    expect(info.optimizer_order).toEqual(learnable);
+    if (info.named_parameters.join() === learnable.join()) expect(info.state_dict).toEqual(input.state.map((e) => e.key));
+
+    const theirs = new Float32Array(new Uint8Array(readFileSync(outFile)).buffer);
+    const width = ours[0].length;
+    expect(theirs.length).toBe(samples.length * width);
+    let worst = 0;
+    ours.forEach((row, i) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - theirs[i * width + j])))));
+    expect(worst, `${name}: largest |Netloom - PyTorch| over ${theirs.length} outputs`).toBeLessThanOrEqual(1e-5);
+  } finally {
+    await run.close();
+  }
+}
+
 describe('model.py loads Netloom\'s weights and computes Netloom\'s outputs', () => {
   for (const name of TEMPLATE_NAMES) {
     itTorch(`${name}: load_state_dict(strict=True), eval outputs on 100 test samples within 1e-5`, async () => {
       const { project, file } = readTemplate(name);
-      // one short epoch, so the weights (and BatchNorm's running statistics) are not the initial ones
-      const run = await TrainingRun.create(project, file, { epochs: 1, limitTrain: 256, limitTest: 100, threads: 2 });
-      try {
-        run.start();
-        await run.finished();
-        expect(run.state).toBe('finished');
-        const input = exportInput(run, project);
-        const dir = join(tmp, name);
-        writeFolder(dir, exportPytorchCode(input));
-        const weights = join(dir, WEIGHTS_FILE);
-        await run.saveCheckpoint(weights);
-
-        const samples = testSamples(run, 100);
-        expect(samples.length).toBe(100);
-        const ours = samples.map((x) => Float32Array.from(forwardOne(run.job, x)));
-        const xfile = join(dir, 'x.f32');
-        writeFileSync(xfile, Buffer.concat(samples.map((x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength))));
-        const outFile = join(dir, 'y.f32');
-        const r = python(['-c', HARNESS, dir, modelClassName(project.name), weights, xfile, String(samples.length), outFile, JSON.stringify(run.job.dataset.sampleShape)]);
-        if (r.code !== 0) throw new Error(`PyTorch could not run the exported model.py:\n${r.err}`);
-        const info = JSON.parse(r.out) as { state_dict: string[]; optimizer_order: string[]; named_parameters: string[] };
-
-        // the state dict holds Netloom's keys; its order is Netloom's, or model.py says Netloom's parameter order
-        expect([...info.state_dict].sort()).toEqual(input.state.map((e) => e.key).sort());
-        const learnable = input.state.filter((e) => e.kind === 'param').map((e) => e.key);
-        expect(info.optimizer_order).toEqual(learnable);
-        if (info.named_parameters.join() === learnable.join()) expect(info.state_dict).toEqual(input.state.map((e) => e.key));
-
-        const theirs = new Float32Array(new Uint8Array(readFileSync(outFile)).buffer);
-        const width = ours[0].length;
-        expect(theirs.length).toBe(samples.length * width);
-        let worst = 0;
-        ours.forEach((row, i) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - theirs[i * width + j])))));
-        expect(worst, `${name}: largest |Netloom - PyTorch| over ${theirs.length} outputs`).toBeLessThanOrEqual(1e-5);
-      } finally {
-        await run.close();
-      }
+      await expectModelPyMatches(name, project, file);
     }, 240_000);
   }
+
+  // groups are submodules: model.py must hold stage.<i>.block.fc for the .pt's keys to load strictly
+  itTorch('a project with nested groups and a repeat x3: the same keys (stage.2.block.fc.weight) and outputs', async () => {
+    const project = groupedProject();
+    await expectModelPyMatches('grouped', project, join(tmp, 'grouped.netloom'));
+  }, 240_000);
 });
 
 /** Imports the exported train.py and writes its load_data() splits: features float32, labels int64, for comparing. */

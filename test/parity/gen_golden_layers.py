@@ -102,6 +102,23 @@ def pair(v):
     return tuple(v) if isinstance(v, (list, tuple)) else (v, v)
 
 
+def full_names(graph):
+    """The graph with every node under its full module path (engine/graph/groups.ts's rules for groups
+    without repeats, and repeat 1: `layer1.0.conv1`). A repeat of more copies is refused: the parity
+    templates don't use one, and its chaining lives in groups.ts (checked by the unit tests there)."""
+    groups = {g['id']: g for g in graph.get('groups') or []}
+
+    def prefix(gid):
+        g = groups[gid]
+        if g.get('repeat', 1) > 1:
+            raise ValueError(f"group {g['name']}: repeat {g['repeat']} is not supported here")
+        own = g['name'] + ('.0' if 'repeat' in g else '')
+        return (prefix(g['parent']) + '.' if g.get('parent') else '') + own
+
+    nodes = [dict(n, name=prefix(n['group']) + '.' + n['name']) if n.get('group') else n for n in graph['nodes']]
+    return {'nodes': nodes, 'edges': graph['edges']}
+
+
 def topo(graph):
     """Nodes in Netloom's order (analyze.ts: Kahn over edges, inputs ordered by port)."""
     nodes = {n['id']: n for n in graph['nodes']}
@@ -202,6 +219,7 @@ class GraphModule(nn.Module):
 
     def __init__(self, graph, seed=0):
         super().__init__()
+        graph = full_names(graph)
         self.order, self.inputs = topo(graph)
         self.mods = {}
         shapes = {}

@@ -116,7 +116,12 @@ describe('model summary: convolutions, pooling, normalisation', () => {
     const add = s.rows.find((r) => r.type === 'Add')!;
     expect(add.flops).toBe(16 * 28 * 28 * 2);
     expect(s.totalParams).toBeGreaterThan(0);
-    expect(s.totalFlops).toBe(s.rows.reduce((a, r) => a + r.flops, 0));
+    // the layer rows add up to the totals; a group's row (layer1, layer1.0) sums its own layers again
+    const layers = s.rows.filter((r) => r.groupId === undefined);
+    expect(s.totalFlops).toBe(layers.reduce((a, r) => a + r.flops, 0));
+    expect(s.totalParams).toBe(layers.reduce((a, r) => a + r.params, 0));
+    const layer2 = s.rows.find((r) => r.name === 'layer2')!;
+    expect(layer2.params).toBe(layers.filter((r) => r.name.startsWith('layer2.')).reduce((a, r) => a + r.params, 0));
   });
 });
 
