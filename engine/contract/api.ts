@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import { BuiltinDatasetSchema } from './datasets.js';
 import { OptimizerFlagSchema } from './optimizers.js';
-import { setting } from './settings.js';
+import { deviceSetting, setting } from './settings.js';
 
 export const API_VERSION = 1;
 
@@ -225,6 +225,10 @@ export const RunOverridesDto = z
     limitTrain: setting('limit'),
     limitTest: setting('limit'),
     seed: setting('seed'),
+    /** where to train (the CLI's --device): auto, cpu, cuda, cuda:N; default the project's training.device */
+    device: deviceSetting(),
+    /** false: exact float32 on a GPU (the CLI's --no-tf32); default the project's training.allow_tf32 */
+    tf32: z.boolean(),
     /** least milliseconds between run.progress events (default 100) */
     eventIntervalMs: setting('eventIntervalMs'),
   })
@@ -416,13 +420,53 @@ export const DatasetInfoDto = z.object({
 });
 export type DatasetInfoDto = z.infer<typeof DatasetInfoDto>;
 
+/** One CUDA GPU as the probe saw it: cuda:<index>, its name, memory (free when probed) and compute capability ("9.0"). */
+export const CudaDeviceDto = z.object({
+  index: z.number().int().min(0),
+  name: z.string(),
+  totalBytes: z.number(),
+  freeBytes: z.number(),
+  computeCapability: z.string(),
+  smCount: z.number(),
+});
+export type CudaDeviceDto = z.infer<typeof CudaDeviceDto>;
+
 /** The machine as the engine sees it (the native binding's deviceInfo), for the device choice. */
 export const DevicesDto = z.object({
   cpu: z.object({ model: z.string(), simd: z.string(), threads: z.number() }),
-  /** whether training on a CUDA GPU is possible in this build on this machine, and if not, why */
-  cuda: z.object({ available: z.boolean(), reason: z.string().nullable() }),
+  /** whether training on a CUDA GPU is possible on this machine: its GPUs, or (available false) why there is none */
+  cuda: z.object({ available: z.boolean(), reason: z.string().nullable(), devices: z.array(CudaDeviceDto).default([]) }),
 });
 export type DevicesDto = z.infer<typeof DevicesDto>;
+
+/**
+ * Will the model fit? The device a project's training.device resolves to on this machine and, on a
+ * GPU, what a run at `batch` takes in its memory (engine/runtime/gpu-fit.ts) and the largest batch that fits.
+ */
+export const DeviceFitDto = z.object({
+  /** 'cpu' or 'cuda:N' */
+  device: z.string(),
+  /** the GPU's name, or the CPU's model */
+  name: z.string(),
+  /** why auto chose the CPU (the probe's reason), or why no estimate could be made (the graph's first problem) */
+  note: z.string().nullable(),
+  fit: z
+    .object({
+      batch: z.number(),
+      fits: z.boolean(),
+      totalBytes: z.number(),
+      freeBytes: z.number(),
+      arenaBytes: z.number(),
+      datasetBytes: z.number(),
+      workspaceBytes: z.number(),
+      contextBytes: z.number(),
+      maxBatch: z.number(),
+      /** "1.2 GiB of 79.1 GiB free at batch 64: fits (the largest batch that fits is 91,000)" */
+      text: z.string(),
+    })
+    .nullable(),
+});
+export type DeviceFitDto = z.infer<typeof DeviceFitDto>;
 
 /** The start of a CSV file, judged as a dataset (engine/data/csv-preview.ts). */
 export const CsvPreviewDto = z.object({
@@ -565,7 +609,8 @@ export const METHODS = {
       path: z.string().min(1).optional(),
     }),
     /** notes: what loading `checkpoint` said (DataParallel's 'module.' prefix dropped, other CSV statistics); empty without one */
-    result: z.object({ runId: z.string(), notes: z.array(z.string()) }),
+    /** device: where it trains, as the run's first line says it ("cuda:0 (NVIDIA H100 80GB HBM3, TF32 on)", "CPU: no NVIDIA driver found") */
+    result: z.object({ runId: z.string(), notes: z.array(z.string()), device: z.string().optional() }),
   },
   /** stops after the current batch, remembering where; resolves once paused */
   pauseRun: { params: RunId, result: RunSummaryDto },
@@ -677,8 +722,10 @@ export const METHODS = {
     result: CsvPreviewDto,
   },
 
-  /** the CPU (model, SIMD, threads) and whether CUDA is available */
+  /** the CPU (model, SIMD, threads) and the CUDA GPUs found, or why there are none */
   devices: { params: z.object({}), result: DevicesDto },
+  /** where a project's run would train and, on a GPU, whether it fits at batchSize (default the project's) */
+  deviceFit: { params: z.object({ project: ProjectDto, batchSize: setting('batch_size').optional() }), result: DeviceFitDto },
   /** the optimizers and LR schedulers a project may use, as forms (from the engine's own schemas) */
   trainingSchema: {
     params: z.object({}),

@@ -89,8 +89,36 @@ export const SETTINGS = {
 
 export type SettingName = keyof typeof SETTINGS;
 
-/** Where a run may train: auto = CUDA when a CUDA build and a GPU are present, else the CPU. */
-export const DEVICES = ['auto', 'cpu', 'cuda'] as const;
+/**
+ * Where a run trains (training.device, --device): 'auto' = the first CUDA GPU when the probe finds
+ * one, else the CPU; 'cpu'; 'cuda' = cuda:0; 'cuda:N' = the N-th GPU as `netloom devices` numbers them.
+ * A string with a pattern rather than an enum, so that every GPU index is a value and the projects
+ * written before GPUs ('auto' | 'cpu' | 'cuda') read as they did.
+ */
+export const DEVICE_PATTERN = /^(auto|cpu|cuda(:(0|[1-9][0-9]{0,3}))?)$/;
+export type DeviceSetting = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
+export const DEVICE_HINT = 'Use auto (a GPU when one is found, else the CPU), cpu, cuda (the first GPU) or cuda:N (`netloom devices` lists them).';
+
+/** What a device setting asks for: the CPU, a CUDA device by index, or auto. */
+export type DeviceChoice = { kind: 'auto' } | { kind: 'cpu' } | { kind: 'cuda'; index: number };
+
+/** Why `value` is not a device setting, or undefined when it is. */
+export function deviceProblem(value: unknown): string | undefined {
+  return typeof value === 'string' && DEVICE_PATTERN.test(value) ? undefined : `Device (device) must be auto, cpu, cuda or cuda:N (got ${shown(value)})`;
+}
+
+/** A device setting as a choice ('cuda' is cuda:0); undefined when it is not one (deviceProblem says why). */
+export function parseDevice(value: string): DeviceChoice | undefined {
+  if (!DEVICE_PATTERN.test(value)) return undefined;
+  if (value === 'auto' || value === 'cpu') return { kind: value };
+  return { kind: 'cuda', index: value === 'cuda' ? 0 : Number(value.slice(5)) };
+}
+
+/** The zod schema of a device setting: the pattern, and one message naming the setting and the value. */
+export function deviceSetting() {
+  const error = (iss: { input?: unknown }) => deviceProblem(iss.input);
+  return z.string({ error }).regex(DEVICE_PATTERN, { error });
+}
 
 /**
  * The run's settings when a project leaves them out: the PyTorch quickstart's DataLoader(batch_size=64)
@@ -107,7 +135,9 @@ export const RUN_DEFAULTS = {
   clip_grad_norm: null,
   scheduler: null,
   device: 'auto',
-} as const satisfies { device: (typeof DEVICES)[number] } & Record<string, unknown>;
+  // PyTorch's torch.backends.cuda.matmul.allow_tf32 / cudnn.allow_tf32: TF32 tensor cores for matmul and conv
+  allow_tf32: true,
+} as const satisfies { device: DeviceSetting } & Record<string, unknown>;
 
 /** A number as a user would type it: 1e308, 0.001, 100000 (no "e+", no grouping that reads as two numbers). */
 function shown(v: unknown): string {

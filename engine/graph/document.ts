@@ -11,7 +11,7 @@ import { BuiltinDatasetSchema, DEFAULT_DATASET } from '../contract/datasets.js';
 import { DEFAULT_OPTIMIZER, OptimizerSchema } from '../contract/optimizers.js';
 import { NetloomError } from '../errors.js';
 import { SchedulerSchema } from '../contract/schedulers.js';
-import { DEVICES, RUN_DEFAULTS, setting } from '../contract/settings.js';
+import { deviceSetting, RUN_DEFAULTS, setting } from '../contract/settings.js';
 
 export const PROJECT_FORMAT = 'netloom-project';
 export const PROJECT_VERSION = 1;
@@ -122,8 +122,10 @@ export const TrainingSchema = z.object({
   clip_grad_norm: setting('clip_grad_norm').nullable().default(RUN_DEFAULTS.clip_grad_norm),
   /** torch.optim.lr_scheduler, stepped after every epoch or batch (its `interval`); null = constant lr */
   scheduler: SchedulerSchema.nullable().default(RUN_DEFAULTS.scheduler),
-  /** where to train: auto = CUDA when a CUDA build and a GPU are present, else the CPU */
-  device: z.enum(DEVICES).default(RUN_DEFAULTS.device),
+  /** where to train: auto (the first CUDA GPU when one is found, else the CPU), cpu, cuda, cuda:N */
+  device: deviceSetting().default(RUN_DEFAULTS.device),
+  /** TF32 tensor cores for matmul/conv on a GPU (PyTorch's allow_tf32); false = exact float32 */
+  allow_tf32: z.boolean().default(RUN_DEFAULTS.allow_tf32),
 });
 
 export const ProjectSchema = z.object({

@@ -7,17 +7,13 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { NetloomError, isNetloomError } from '../errors.js';
 import type { ProjectDoc } from '../graph/document.js';
-import { loadBinding } from '../runtime/binding.js';
+import { runDeviceLines } from './cli-devices.js';
 import type { Job, JobOptions } from '../train/job.js';
 import type { RegressionMetrics } from '../train/metrics.js';
 import { TrainingRun, type RunEpoch } from '../train/run.js';
 import { ProgressLine } from './progress.js';
 import { savedLine } from './cli-export.js';
 
-function deviceLine(threads: number): string {
-  const d = loadBinding().deviceInfo();
-  return `Using cpu device (${d.cpuModel}, ${d.simd}, ${threads} thread${threads === 1 ? '' : 's'})`;
-}
 
 /** A number in 4 significant digits (MAE, RMSE are in the target's units, which may be large or small). */
 const sig = (v: number) => (Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : String(v));
@@ -47,7 +43,7 @@ function nonFiniteHint(f: { lr?: number; save?: string }, saved: string | undefi
 /** The header every command prints once its run is prepared: device, dataset, CSV columns, notes. */
 function printHeader(run: TrainingRun, samples: string): void {
   const job = run.job;
-  console.log(deviceLine(run.session.threads));
+  for (const line of runDeviceLines(job, run.session.threads)) console.log(line);
   console.log(`${job.dataset.title}: ${samples} from ${job.dataset.source}`);
   const columns = datasetLine(job);
   if (columns) console.log(columns);

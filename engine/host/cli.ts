@@ -13,12 +13,12 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { NetloomError, isNetloomError } from '../errors.js';
-import { loadBinding } from '../runtime/binding.js';
 import { readProject, type JobOptions } from '../train/job.js';
 import { BUILTIN_DATASET_NAMES, type BuiltinDatasetName } from '../contract/datasets.js';
 import { OPTIMIZER_FLAGS } from '../contract/optimizers.js';
 import { CsvDatasetSchema, ImageFolderDatasetSchema } from '../graph/document.js';
-import { settingHint, settingProblem, type SettingName } from '../contract/settings.js';
+import { DEVICE_HINT, deviceProblem, settingHint, settingProblem, type SettingName } from '../contract/settings.js';
+import { printDevices } from './cli-devices.js';
 import { ProgressLine } from './progress.js';
 import { preflight } from './cli-preflight.js';
 import { evaluateProject, trainProject } from './cli-train.js';
@@ -49,6 +49,13 @@ function settingFlag(flag: string, name: SettingName) {
   };
 }
 
+/** --device auto | cpu | cuda | cuda:N, refused as the flag is read (whether that GPU exists is the run's check). */
+function deviceFlag(v: string): string {
+  const problem = deviceProblem(v);
+  if (problem) throw new NetloomError('NL_INVALID_ARGUMENT', `--device: ${problem}`, DEVICE_HINT);
+  return v;
+}
+
 function choice<T extends string>(values: readonly T[]) {
   return (v: string) => {
     if (!values.includes(v as T)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}.`);
@@ -61,6 +68,9 @@ interface CommonFlags {
   dataset?: BuiltinDatasetName;
   data?: string;
   threads?: number;
+  device?: string;
+  /** false with --no-tf32 (commander's default is true) */
+  tf32?: boolean;
   limitTest?: number;
   download?: boolean;
   imageFolder?: string;
@@ -138,6 +148,9 @@ function jobOptions(f: CommonFlags & { epochs?: number; lr?: number; optimizer?:
     dataRoot: f.data,
     seed: f.seed,
     threads: f.threads,
+    device: f.device,
+    // only --no-tf32 overrides the project (commander's default true would always override it)
+    tf32: f.tf32 === false ? false : undefined,
     weights: f.weights,
     limitTrain: f.limitTrain,
     limitTest: f.limitTest,
@@ -178,13 +191,6 @@ async function evaluate(projectPath: string, f: CommonFlags & { weights: string 
 }
 
 
-function devices(): void {
-  const d = loadBinding().deviceInfo();
-  console.log(`cpu: ${d.cpuModel}`);
-  console.log(`  simd: ${d.simd}`);
-  console.log(`  threads: ${d.hardwareThreads}`);
-  console.log('cuda: not built yet');
-}
 
 /** `netloom serve`: runs the web host until Ctrl-C (or SIGTERM), then closes it cleanly. */
 function port(v: string): number {
@@ -256,6 +262,8 @@ export function buildCli(): Command {
       .option('--no-standardize', "with --csv: feed the features as they are (default: standardise each with the training rows' mean and standard deviation)")
       .option('--validation-fraction <x>', 'with --csv or --image-folder: share of the samples held out as the test split (default 0.2 for CSV, 0.1 for images)', fraction)
       .option('--threads <n>', 'CPU threads (default: all)', settingFlag('--threads', 'threads'))
+      .option('--device <device>', "where to train: auto (the first GPU when one is found, else the CPU) | cpu | cuda | cuda:N (default: the project's training.device)", deviceFlag)
+      .option('--no-tf32', "on a GPU: exact float32 matmul and conv instead of TF32 tensor cores (PyTorch's allow_tf32 = False)")
       .option('--limit-test <n>', 'use only the first N test samples', settingFlag('--limit-test', 'limit'));
   common(
     program
@@ -281,7 +289,7 @@ export function buildCli(): Command {
   ).action(withFlagSources(evaluate));
   addExportCommands(program, helpPointer);
   addSummaryCommand(program, helpPointer, settingFlag('--batch-size', 'batch_size'));
-  program.command('devices').description('list compute devices').showHelpAfterError(helpPointer('devices')).action(devices);
+  program.command('devices').description('list compute devices: the CPU, and each GPU with its memory and compute capability, or why there is none').showHelpAfterError(helpPointer('devices')).action(printDevices);
   program
     .command('serve')
     .description('run the Netloom app in a browser: prints a local address (with its access token) to open')

@@ -26,6 +26,9 @@ import { batchCount } from '../data/loader.js';
 import { previewCsv } from '../data/csv-preview.js';
 import type { LoadOptions } from '../data/datasets.js';
 import { loadBinding } from '../runtime/binding.js';
+import { deviceLabel, deviceProblemFor, machineDevices } from '../runtime/devices.js';
+import { deviceFitOf } from './device-fit.js';
+import { parseDevice } from '../contract/settings.js';
 import { validateScheduler } from '../train/schedules.js';
 import { SchedulerSchema } from '../contract/schedulers.js';
 import { downloadReporter } from './download-events.js';
@@ -406,7 +409,7 @@ export class EngineService implements EngineApi {
     else if (run.state === 'paused') await run.resume(); // resumed from a checkpoint's position
     else run.start();
     // what the load of the checkpoint said (DataParallel's prefix dropped, other CSV statistics): the user sees it
-    return { runId, notes: [...run.lastLoadNotes] };
+    return { runId, notes: [...run.lastLoadNotes], device: deviceLabel(run.job.device, machineDevices().cpu, run.session.threads) };
   }
 
   async pauseRun({ runId }: Params<'pauseRun'>): Promise<Result<'pauseRun'>> {
@@ -555,11 +558,12 @@ export class EngineService implements EngineApi {
   // ---- training settings -----------------------------------------------------------------------
 
   async devices(_params: Params<'devices'>): Promise<Result<'devices'>> {
-    const d = loadBinding().deviceInfo();
-    return {
-      cpu: { model: d.cpuModel, simd: d.simd, threads: d.hardwareThreads },
-      cuda: { available: false, reason: 'not in this build: Netloom was built without CUDA support' },
-    };
+    return machineDevices();
+  }
+
+  async deviceFit({ project, batchSize }: Params<'deviceFit'>): Promise<Result<'deviceFit'>> {
+    const doc = projectIo.loadProjectJson(project, `project "${project.name}"`);
+    return deviceFitOf(doc, batchSize ?? doc.training.batch_size, machineDevices());
   }
 
   async trainingSchema(_params: Params<'trainingSchema'>): Promise<Result<'trainingSchema'>> {
@@ -574,8 +578,9 @@ export class EngineService implements EngineApi {
     const t = parsed.data;
     const issues: TrainingIssueDto[] = [];
     const warnings: string[] = [];
-    if (t.device === 'cuda')
-      issues.push({ path: ['device'], message: 'this build of Netloom has no CUDA support', hint: 'Choose auto or cpu.' });
+    // only a GPU request needs the probe (auto and cpu always resolve)
+    const device = parseDevice(t.device)?.kind === 'cuda' ? deviceProblemFor(t.device, machineDevices()) : undefined;
+    if (device) issues.push({ path: ['device'], message: device.message, hint: device.hint });
     // a training-sample limit above the dataset's size trains on the whole split
     const known = builtinTrainSamples(t.dataset);
     const samples = trainSamples !== undefined && known !== undefined ? Math.min(trainSamples, known) : (trainSamples ?? known);

@@ -92,14 +92,47 @@ export interface NativeSession {
   /** seed of the counter-based RNG (dropout masks) */
   seed: number;
   readonly threads: number;
+  /** the backend the session runs on: "CPU", or the CUDA backend's name for its GPU */
+  readonly device: string;
+}
+
+/** One CUDA GPU as the native probe saw it (native/core/cuda-loader.h CudaDeviceInfo). */
+export interface NativeCudaDevice {
+  /** cuda:<index> */
+  index: number;
+  /** "NVIDIA H100 80GB HBM3" */
+  name: string;
+  totalBytes: number;
+  /** free when probed (once per process) */
+  freeBytes: number;
+  /** "9.0" */
+  computeCapability: string;
+  smCount: number;
+}
+
+/** What the CUDA probe found: devices, or (available false) why there is none. */
+export interface NativeCudaInfo {
+  available: boolean;
+  /** why no GPU can be used ("no NVIDIA driver found (...)"); null when one can */
+  reason: string | null;
+  /** the CUDA library the loader opened or tried */
+  library: string;
+  devices: NativeCudaDevice[];
+}
+
+/** Where a native session runs: the CPU (no `cuda`), or CUDA device `cuda` with or without TF32. */
+export interface NativeDeviceOptions {
+  cuda?: number;
+  /** TF32 tensor cores for matmul/conv (PyTorch's allow_tf32); default true */
+  tf32?: boolean;
 }
 
 export interface NativeBinding {
-  Session: new (program: Int32Array, threads: number) => NativeSession;
+  Session: new (program: Int32Array, threads: number, device?: NativeDeviceOptions) => NativeSession;
   opNames(): string[];
   /** each op's operand, int and float attribute counts, as the core's op table holds them */
   opTable(): { name: string; buffers: number; ints: number; floats: number }[];
-  deviceInfo(): { cpuModel: string; simd: string; hardwareThreads: number; programVersion: number };
+  deviceInfo(): { cpuModel: string; simd: string; hardwareThreads: number; programVersion: number; cuda: NativeCudaInfo };
   /** interactive hosts: training threads started from now on run at background priority (see threadpool.h) */
   setBackgroundPriority(on: boolean): void;
   /** sessions created and neither closed nor garbage-collected yet */

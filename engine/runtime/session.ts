@@ -6,7 +6,7 @@ import { NetloomError, type ErrorCode } from '../errors.js';
 import type { CompiledProgram } from '../compile/ir.js';
 import { encodeProgram } from '../compile/program.js';
 import { formatBytes } from '../bytes.js';
-import { loadBinding, type NativeEpochOptions, type NativeEpochResult, type NativeProgress, type NativeSession } from './binding.js';
+import { loadBinding, type NativeDeviceOptions, type NativeEpochOptions, type NativeEpochResult, type NativeProgress, type NativeSession } from './binding.js';
 import { settingHint, settingProblem } from '../contract/settings.js';
 
 const HINTS: Partial<Record<string, string>> = {
@@ -19,19 +19,26 @@ const HINTS: Partial<Record<string, string>> = {
 };
 
 /** Runs fn, converting a native error into a NetloomError (stack of the JS caller kept). */
-export function native<T>(fn: () => T): T {
+export function native<T>(fn: () => T, hints: Partial<Record<string, string>> = {}): T {
   try {
     return fn();
   } catch (e) {
-    throw fromNative(e);
+    throw fromNative(e, hints);
   }
 }
 
-export function fromNative(e: unknown): unknown {
+/** A native error as a NetloomError with its hint (`hints` first: a session's own, e.g. a GPU's out-of-memory hint). */
+export function fromNative(e: unknown, hints: Partial<Record<string, string>> = {}): unknown {
   const code = (e as { code?: unknown })?.code;
   if (typeof code === 'string' && code.startsWith('NL_') && !(e instanceof NetloomError))
-    return new NetloomError(code as ErrorCode, (e as Error).message, HINTS[code], { cause: e });
+    return new NetloomError(code as ErrorCode, (e as Error).message, hints[code] ?? HINTS[code], { cause: e });
   return e;
+}
+
+/** Where a Session runs: the CPU (no `device`), or a GPU; `oomHint` replaces the generic out-of-memory hint (a GPU's names the largest batch that fits). */
+export interface SessionDevice {
+  device?: NativeDeviceOptions;
+  oomHint?: string;
 }
 
 export type Split = 'train' | 'test';
@@ -40,20 +47,32 @@ const SPLIT: Record<Split, 0 | 1> = { train: 0, test: 1 };
 export class Session {
   readonly native: NativeSession;
 
-  /** `threads`: 0 for all of the machine's hardware threads. */
-  constructor(readonly program: CompiledProgram, threads: number) {
+  private readonly hints: Partial<Record<string, string>>;
+
+  /** `threads`: 0 for all of the machine's hardware threads (the CPU's; a GPU session ignores it). */
+  constructor(readonly program: CompiledProgram, threads: number, on: SessionDevice = {}) {
+    this.hints = on.oomHint ? { NL_OOM: on.oomHint } : {};
     const binding = loadBinding();
     const { Session: S } = binding;
     // Refused here too (the CLI and the API check it where it is entered), before the native pool
     // starts threads until the system refuses one (a billion were tried): the one declared range.
     const problem = threads === 0 ? undefined : settingProblem('threads', threads);
     if (problem) throw new NetloomError('NL_INVALID_ARGUMENT', problem, settingHint('threads'));
-    this.native = native(() => new S(encodeProgram(program), threads));
-    for (const c of program.constants) native(() => this.native.setBuffer(c.buffer, c.data));
+    try {
+      this.native = new S(encodeProgram(program), threads, on.device);
+    } catch (e) {
+      throw fromNative(e, this.hints);
+    }
+    for (const c of program.constants) native(() => this.native.setBuffer(c.buffer, c.data), this.hints);
   }
 
   get threads(): number {
     return this.native.threads;
+  }
+
+  /** The backend it runs on: "CPU", or the CUDA backend's name for its GPU. */
+  get device(): string {
+    return this.native.device;
   }
 
   /**
@@ -89,7 +108,7 @@ export class Session {
    */
   setDataset(split: Split, images: Uint8Array, labels: Uint8Array, count: number): void {
     const sample = this.program.inputShape.reduce((a, b) => a * b, 1);
-    native(() => this.native.setDataset(SPLIT[split], images, labels, count, sample));
+    native(() => this.native.setDataset(SPLIT[split], images, labels, count, sample), this.hints);
   }
 
   /**
@@ -101,10 +120,10 @@ export class Session {
     const sample = this.program.inputShape.reduce((a, b) => a * b, 1);
     const targets = this.program.io.targets;
     const width = targets >= 0 ? this.program.buffers[targets].elems : 0;
-    if (y instanceof Uint8Array) native(() => this.native.setDatasetF32(SPLIT[split], features, y, null, count, sample, 0));
+    if (y instanceof Uint8Array) native(() => this.native.setDatasetF32(SPLIT[split], features, y, null, count, sample, 0), this.hints);
     // A program that reads no targets (a point loss with a target edge) gets none: the native side
     // would only refuse a width it does not compare with.
-    else native(() => this.native.setDatasetF32(SPLIT[split], features, null, width > 0 ? y : null, count, sample, width));
+    else native(() => this.native.setDatasetF32(SPLIT[split], features, null, width > 0 ? y : null, count, sample, width), this.hints);
   }
 
   async runEpoch(
@@ -115,7 +134,7 @@ export class Session {
     try {
       return await this.native.runEpoch(SPLIT[split], o, onProgress);
     } catch (e) {
-      throw fromNative(e);
+      throw fromNative(e, this.hints);
     }
   }
 

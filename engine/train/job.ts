@@ -31,6 +31,10 @@ import { datasetBytes, limitDataset, type DatasetCache } from './dataset-cache.j
 import type { DescribedDataset } from './dataset-load.js';
 import { datasetTargets, loadCsvDataset, loadImageFolderDataset, resolveBeside, uploadDataset, type JobDataset } from './job-dataset.js';
 import { baseMomentum } from './lr-tables.js';
+import { machineDevices, nativeDeviceOptions, resolveDevice, type MachineDevices, type ResolvedDevice } from '../runtime/devices.js';
+import { deviceDatasetBytes, fitText, gpuFit, type GpuFit } from '../runtime/gpu-fit.js';
+import type { CompiledProgram } from '../compile/ir.js';
+import { formatBytes } from '../bytes.js';
 
 export interface JobOptions {
   /** overrides of the project's training section (CLI flags) */
@@ -43,6 +47,12 @@ export interface JobOptions {
   dataRoot?: string;
   seed?: number;
   threads?: number;
+  /** where to train (--device): auto, cpu, cuda, cuda:N; default the project's training.device */
+  device?: string;
+  /** TF32 tensor cores on a GPU (--no-tf32 sets false); default the project's training.allow_tf32 */
+  tf32?: boolean;
+  /** the machine's devices as probed (default: the native probe's); tests describe a machine with a GPU here */
+  machine?: MachineDevices;
   /** start from these weights instead of a fresh initialisation */
   weights?: string;
   /** use only the first N samples of each split (quick runs, tests) */
@@ -60,6 +70,10 @@ export interface JobOptions {
 
 export interface Job {
   project: ProjectDoc;
+  /** where it trains, and why there (auto's fallback reason) */
+  device: ResolvedDevice;
+  /** on a GPU: what the run takes in its memory, and the largest batch that fits */
+  gpuFit?: GpuFit;
   /** the analysed graph the program was compiled from (recompiling with other hyper-parameters reuses it) */
   analysis: Analysis;
   /** the optimizer in effect (project + overrides) */
@@ -104,6 +118,28 @@ function checkOption(name: SettingName, value: number | undefined): void {
   if (problem) throw new NetloomError('NL_INVALID_ARGUMENT', problem, settingHint(name));
 }
 
+/** The samples of `ds` a run uploads to its device (`count` of both splits together). */
+function deviceDataset(ds: JobDataset, program: CompiledProgram, count: number) {
+  const sampleSize = ds.sampleShape.reduce((a, b) => a * b, 1);
+  const targets = program.io.targets >= 0 ? program.buffers[program.io.targets].elems : 0;
+  const labels = ds.kind === 'image' || ds.train.y instanceof Uint8Array;
+  return { count, sampleSize, float: ds.kind === 'tabular', labels, targetWidth: labels ? 0 : targets };
+}
+
+/** The out-of-memory hint of a run on a GPU: the largest batch that fits its free memory. */
+function gpuOomHint(d: ResolvedDevice, fit: GpuFit): string {
+  return fit.maxBatch > 0
+    ? `Lower the batch size: at most ${fit.maxBatch} fits ${d.id}'s ${formatBytes(fit.freeBytes)} free memory (by Netloom's estimate); or close other programs using the GPU, or train on the CPU (--device cpu).`
+    : `The model does not fit ${d.id}'s ${formatBytes(fit.freeBytes)} free memory even at batch 1: close other programs using the GPU, or train on the CPU (--device cpu).`;
+}
+
+/** Refuses a run whose estimate does not fit the GPU's free memory (NL_OOM with the largest batch that does); the estimate otherwise. */
+function checkGpuFit(program: CompiledProgram, d: ResolvedDevice, ds: JobDataset, count: number): GpuFit {
+  const fit = gpuFit(program, { batch: program.maxBatch, datasetBytes: deviceDatasetBytes(deviceDataset(ds, program, count)), freeBytes: d.gpu!.freeBytes });
+  if (!fit.fits) throw new NetloomError('NL_OOM', `the run does not fit on ${d.id} (${d.gpu!.name}): ${fitText(fit)}`, gpuOomHint(d, fit));
+  return fit;
+}
+
 /** Builds everything a run needs: validated graph, dataset, compiled program, initial weights. */
 export async function prepareJob(project: ProjectDoc, source: string, o: JobOptions = {}): Promise<Job> {
   // The API checked these on arrival and the CLI as it parsed its flags; a caller in process (tests, scripts) is checked here.
@@ -121,9 +157,8 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
     dropLast: t.drop_last,
     seed: o.seed ?? t.seed,
   });
-  if (t.device === 'cuda')
-    throw new NetloomError('NL_INVALID_ARGUMENT', 'training.device is "cuda" but this build of Netloom has no CUDA support',
-      'Set the device to "auto" or "cpu" (auto picks CUDA by itself once a CUDA build finds a GPU); `netloom devices` lists what this machine has.');
+  // Before any data is read: a GPU this machine lacks is refused with the probe's reason.
+  const device = resolveDevice(o.device ?? t.device, o.machine ?? machineDevices(), o.tf32 ?? t.allow_tf32);
   const analysis = analyzeForTraining(project.graph, source, { batchSize: loader.batchSize });
   const wanted = o.dataset ?? t.dataset;
   const input = analysis.byId.get(analysis.inputId!)!;
@@ -174,8 +209,9 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
     // Before the session allocates anything: an impossible size is an error now, not the OOM killer later.
     // The session reads the dataset in place (no copy of its own); a limited run's samples are
     // already copied (limitDataset), so they count as loaded.
-    checkMemory(program, { loadedBytes: datasetBytes(dataset), copyBytes: 0 }, { threads: o.threads });
-    session = new Session(program, o.threads ?? 0);
+    const fit = device.gpu ? checkGpuFit(program, device, dataset, trainCount + testCount) : undefined;
+    if (!device.gpu) checkMemory(program, { loadedBytes: datasetBytes(dataset), copyBytes: 0 }, { threads: o.threads });
+    session = new Session(program, o.threads ?? 0, { device: nativeDeviceOptions(device), oomHint: fit && gpuOomHint(device, fit) });
     session.native.seed = loader.seed;
     // what loading the weights noticed (DataParallel's prefix, other standardisation statistics) is printed with the notes
     const loadNotes: string[] = [];
@@ -197,7 +233,7 @@ export async function prepareJob(project: ProjectDoc, source: string, o: JobOpti
     }
     uploadDataset(session, dataset, trainCount, testCount);
     return {
-      project, analysis, optimizer, clipGradNorm: t.clip_grad_norm, scheduler, threads: o.threads ?? 0,
+      project, device, gpuFit: fit, analysis, optimizer, clipGradNorm: t.clip_grad_norm, scheduler, threads: o.threads ?? 0,
       dataset, session, loader, epochs, trainCount, testCount, schedule, warnings, releaseDataset: release,
     };
   } catch (e) {

@@ -4,6 +4,7 @@
  * moves across to a new session: the weights, the optimizer state (by torch's state names,
  * program.states), the step counter and the RNG seed.
  */
+import { nativeDeviceOptions } from '../runtime/devices.js';
 import { NetloomError } from '../errors.js';
 import { compileGraph } from '../compile/compile.js';
 import { OptimizerSchema, hasOptimizerParam, type OptimizerDoc } from '../contract/optimizers.js';
@@ -37,7 +38,7 @@ export function editedOptimizer(optimizer: OptimizerDoc, hyper: HyperEdit): { ne
 export function switchOptimizer(job: Job, next: OptimizerDoc): void {
   const old = job.session;
   const program = compileGraph(job.analysis, { batchSize: job.loader.batchSize, optimizer: next, clipGradNorm: job.clipGradNorm, targets: datasetTargets(job.dataset) });
-  const fresh = new Session(program, job.threads);
+  const fresh = new Session(program, job.threads, { device: nativeDeviceOptions(job.device) });   // on the run's device
   fresh.native.seed = old.native.seed;
   fresh.native.steps = old.native.steps;
   const values = old.getParams();

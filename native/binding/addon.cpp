@@ -11,6 +11,7 @@
 #include <new>
 #include <vector>
 #include "netloom.h"
+#include "cuda-loader.h"
 
 namespace {
 
@@ -119,17 +120,44 @@ public:
                             InstanceMethod<&SessionWrap::close>("close"),
                             InstanceAccessor<&SessionWrap::get_steps, &SessionWrap::set_steps>("steps"),
                             InstanceAccessor<&SessionWrap::get_seed, &SessionWrap::set_seed>("seed"),
-                            InstanceAccessor<&SessionWrap::get_threads>("threads")});
+                            InstanceAccessor<&SessionWrap::get_threads>("threads"),
+                            InstanceAccessor<&SessionWrap::get_device>("device")});
     }
 
+    // new Session(program, threads, { cuda?: index, tf32?: boolean }): on the CPU with `threads`
+    // workers, or on CUDA device `cuda` (TF32 tensor cores unless tf32 is false). A GPU that is gone
+    // or full comes back from cuda_backend_create as a Status, thrown as an NL_ error.
     SessionWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<SessionWrap>(info) {
         Napi::Env env = info.Env();
+        const char * usage = "new Session(program: Int32Array, threads: number, device?: { cuda?: number, tf32?: boolean })";
         if (info.Length() < 2 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-            !info[1].IsNumber())
-            throw_arg(env, "new Session(program: Int32Array, threads: number)");
+            !info[1].IsNumber() || (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsObject()))
+            throw_arg(env, usage);
         auto words = info[0].As<Napi::Int32Array>();
         int threads = info[1].As<Napi::Number>().Int32Value();
-        nl::Status st = nl::Session::create(words.Data(), words.ElementLength(), threads, session_);   // never throws
+        int cuda = -1;
+        bool tf32 = true;
+        if (info.Length() > 2 && info[2].IsObject()) {
+            Napi::Object o = info[2].As<Napi::Object>();
+            Napi::Value c = o.Get("cuda"), t = o.Get("tf32");
+            if (!c.IsUndefined()) {
+                const double v = c.IsNumber() ? c.As<Napi::Number>().DoubleValue() : -1;
+                if (!(v >= 0) || v != std::floor(v) || v > 1024) throw_arg(env, "new Session: device.cuda must be a device index (0, 1, ...)");
+                cuda = (int)v;
+            }
+            if (!t.IsUndefined()) {
+                if (!t.IsBoolean()) throw_arg(env, "new Session: device.tf32 must be a boolean");
+                tf32 = t.As<Napi::Boolean>().Value();
+            }
+        }
+        nl::Status st;   // neither call throws
+        if (cuda < 0) {
+            st = nl::Session::create(words.Data(), words.ElementLength(), threads, session_);
+        } else {
+            std::unique_ptr<nl::Backend> backend;
+            st = nl::cuda_backend_create(cuda, tf32, backend);
+            if (st.ok()) st = nl::Session::create(words.Data(), words.ElementLength(), std::move(backend), session_);
+        }
         if (!st.ok()) throw_status(env, st);
         // Datasets are read in place from the typed arrays JS passes (held in data_refs_): runs that
         // share a dataset in JS share its memory here too, and a session holds no copy of its own.
@@ -388,6 +416,8 @@ private:
         session_->set_steps(v.ToNumber().Int64Value());
     }
     Napi::Value get_threads(const Napi::CallbackInfo & info) { return Napi::Number::New(info.Env(), open_session(info.Env()).threads()); }
+    // the backend it runs on: "CPU", or the CUDA backend's name for its device
+    Napi::Value get_device(const Napi::CallbackInfo & info) { return Napi::String::New(info.Env(), open_session(info.Env()).backend_name()); }
     Napi::Value get_seed(const Napi::CallbackInfo & info) { return Napi::Number::New(info.Env(), (double)open_session(info.Env()).seed()); }
     void set_seed(const Napi::CallbackInfo & info, const Napi::Value & v) {
         check_idle(info.Env());
@@ -539,6 +569,31 @@ Napi::Value op_table(const Napi::CallbackInfo & info) {
     return a;
 }
 
+// What the CUDA probe found (probed once per process; it never throws, a missing or broken driver or
+// library is a reason): { available, reason (null when available), library, devices: [...] }.
+Napi::Object cuda_info(Napi::Env env) {
+    const nl::CudaProbe & p = nl::cuda_probe();
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Array devices = Napi::Array::New(env, p.devices.size());
+    for (size_t k = 0; k < p.devices.size(); k++) {
+        const nl::CudaDeviceInfo & d = p.devices[k];
+        Napi::Object g = Napi::Object::New(env);
+        g.Set("index", d.index);
+        g.Set("name", d.name);
+        g.Set("totalBytes", (double)d.total_bytes);
+        g.Set("freeBytes", (double)d.free_bytes);
+        g.Set("computeCapability", std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor));
+        g.Set("smCount", d.sm_count);
+        devices.Set((uint32_t)k, g);
+    }
+    const bool available = !p.devices.empty();
+    o.Set("available", available);
+    o.Set("reason", available ? env.Null() : Napi::String::New(env, p.reason.empty() ? "no CUDA device found" : p.reason));
+    o.Set("library", p.library);
+    o.Set("devices", devices);
+    return o;
+}
+
 Napi::Value device_info(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
@@ -546,6 +601,7 @@ Napi::Value device_info(const Napi::CallbackInfo & info) {
     o.Set("simd", nl::simd_name(nl::simd_detect()));
     o.Set("hardwareThreads", nl::hardware_threads());
     o.Set("programVersion", nl::PROGRAM_VERSION);
+    o.Set("cuda", js_guard(env, "probing for a CUDA GPU", [&] { return cuda_info(env); }));
     return o;
 }
 

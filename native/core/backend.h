@@ -18,25 +18,19 @@
 //                                             nothing written)
 //   - synchronisation:   synchronize()        returns when all queued work is done
 //
-// The CPU backend (cpu-backend.h) is the first implementation and the only one today. A CUDA
-// backend slots in as the second, with no change to Session or to the op checks:
-//   1. native/cuda/backend.cu: class CudaBackend : public Backend. alloc_buffers() makes one
-//      cudaMalloc arena (NL_STATUS_OUT_OF_MEMORY naming it when it fails), set_buffer()/get_buffer()
-//      are cudaMemcpy at the buffer's offset, set_dataset() uploads the split once, gather_batch()
-//      is a gather kernel on the device, synchronize() is cudaStreamSynchronize.
-//   2. native/cuda/ops/<family>.cu: one run function per opcode (template <class O> run over
-//      OperandsOf<O>, as ops/<family>.cpp does for the CPU), collected into its own kernel table
-//      by the ops.def X-macro, which makes a missing kernel a link error rather than a crash.
-//      Until every op has a CUDA kernel, supports_op() says which it lacks, so the engine can
-//      refuse (or fall back) before training starts.
-//   3. A factory beside cpu_backend_create(), chosen when the session is created; the library is
-//      loaded at run time only where a driver is (see DESIGN.md).
+// Two implementations, with no difference to Session or to the op checks:
+//   - the CPU backend (cpu-backend.h): host memory, the thread pool, the CPU kernel table;
+//   - the CUDA backend (native/cuda/cuda-backend-impl.h, in libnetloom_cuda.so, which the core
+//     loads at run time only where a driver is: cuda-loader.h): one cudaMalloc arena, datasets
+//     uploaded once, a gather kernel, the CUDA kernel table generated from ops.def (a missing
+//     kernel is a link error of the library), and the device-resident epoch loop below.
 // Every method returns a Status and never throws across this interface (an implementation runs
 // its work under guarded(), memory.h), so the session's error paths do not depend on the device.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 #include "program.h"
 
@@ -64,6 +58,46 @@ struct DatasetView {
     const uint8_t * labels = nullptr;
     const float * targets = nullptr;
     int64_t count = 0, sample_size = 0, target_size = 0;
+};
+
+// The device-resident epoch loop (optional: Backend::device_loop()). A backend whose kernels run
+// asynchronously (CUDA) runs whole batches on the device without reading the loss back after each:
+// the Session hands it the epoch once (epoch_begin), enqueues chunks of batches (epoch_run) and reads
+// each chunk's outcome back at its progress-event throttle (epoch_read). Per batch the backend does
+// what Session::run_epoch does on the host, in the same order: gather, forward, the loss check,
+// backward, the gradient check, the step section's clipping, the optimizer steps' checks, the
+// optimizer steps, and counts the step. The first non-finite loss, gradient or step halts the epoch
+// on the device: nothing persistent is written after it, and the step counter stops there.
+struct DeviceEpoch {
+    Split split = SPLIT_TRAIN;
+    const int32_t * order = nullptr;    // count sample indices, in visiting order
+    int64_t count = 0;
+    int batch = 0;                      // rows per batch (the last may be smaller)
+    int64_t batches = 0;
+    bool train = true;                  // forward + backward + step in training mode, else forward in eval mode
+    const float * lr = nullptr;         // [batches] learning rate per batch, or null (the program's)
+    const float * momentum = nullptr;   // [batches] momentum / beta1 per batch, or null
+    int64_t steps = 0;                  // optimizer steps taken before this epoch
+    uint64_t seed = 0;                  // the run's seed (dropout)
+    size_t first_optimizer_step = 0;    // prog.step[first_optimizer_step..] are the optimizer steps
+};
+
+// What stopped a device-resident epoch (DeviceChunk::halt).
+enum DeviceHalt : int {
+    HALT_NONE = 0,
+    HALT_LOSS_NAN,        // the batch's loss was NaN
+    HALT_LOSS_INF,        // ... infinite
+    HALT_GRADIENTS_NAN,   // a learnable gradient was NaN
+    HALT_GRADIENTS_INF,   // ... infinite (none NaN)
+    HALT_STEP,            // an optimizer step would have written a non-finite value (step_bits)
+};
+
+// The outcome of the batches enqueued so far (epoch_read).
+struct DeviceChunk {
+    int64_t halt_batch = -1;   // the batch that halted the epoch (nothing of it applied), or -1
+    int halt = HALT_NONE;      // DeviceHalt
+    unsigned step_bits = 0;    // StepNonFinite bits (kernels.h) when halt is HALT_STEP
+    int64_t steps = 0;         // optimizer steps taken, this epoch's applied ones included
 };
 
 class Backend {
@@ -122,6 +156,25 @@ public:
 
     // Returns when all work queued on the device is done (the CPU runs synchronously).
     virtual Status synchronize() = 0;
+
+    // The device-resident epoch loop (DeviceEpoch above); a backend without one (the CPU, whose
+    // host loop costs nothing to read from) keeps these defaults and the Session never calls them.
+    virtual bool device_loop() const { return false; }
+    // Uploads the epoch's order and per-batch tables and resets the loop's accumulators and halt.
+    virtual Status epoch_begin(const DeviceEpoch & e) { return no_device_loop(); }
+    // Enqueues batches [b0, b1) of the epoch begun (b0 follows the previous chunk's b1, or is the
+    // epoch's first); returns without waiting for them.
+    virtual Status epoch_run(int64_t b0, int64_t b1) { return no_device_loop(); }
+    // Waits for the enqueued batches and reads back batches [b0, b1)'s losses and correct counts
+    // (the values of a halted batch and of those after it are unspecified) and the halt.
+    virtual Status epoch_read(int64_t b0, int64_t b1, float * losses, int32_t * correct, DeviceChunk & out) {
+        return no_device_loop();
+    }
+
+private:
+    Status no_device_loop() const {
+        return Status::error(NL_STATUS_INTERNAL, std::string("the ") + name() + " backend has no device-resident epoch loop");
+    }
 };
 
 // The CPU backend: `threads` workers in one pool (0 = all hardware threads; fewer start if the

@@ -384,6 +384,9 @@ Status Session::run_epoch_unguarded(Split split, const EpochOptions & o, Progres
         for (int64_t k = 0; k < o.count; k++) iota[k] = (int32_t)k;
         order = iota.get();
     }
+    // A device-resident loop reads nothing back per batch; predictions and outputs are per batch.
+    if (backend_->device_loop() && !o.predictions && !o.probabilities && !o.outputs)
+        return run_epoch_device(split, o, order, batches, progress, ctx, r);
     // The logits of a batch, read back for predictions and probabilities (sized once per epoch).
     std::vector<float> logits;
     if (o.predictions || o.probabilities) logits.resize((size_t)prog_.max_batch * (size_t)classes);
@@ -440,6 +443,103 @@ Status Session::run_epoch_unguarded(Split split, const EpochOptions & o, Progres
         }
     }
     Status st = backend_->synchronize();
+    if (!st.ok()) return st;
+    r.next_batch = bi;
+    r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
+    return {};
+}
+
+// The message run_epoch_unguarded gives for the same halt, word for word (the engine and the app
+// show it; the tests compare the two paths).
+Status Session::device_halt_status(const DeviceChunk & c, int64_t batches, bool train) {
+    const std::string at = "at batch " + std::to_string(c.halt_batch + 1) + " of " + std::to_string(batches);
+    const std::string stopped = "; training stopped before applying that batch";
+    switch (c.halt) {
+        case HALT_LOSS_NAN:
+        case HALT_LOSS_INF:
+            return Status::error(NL_STATUS_NON_FINITE, std::string("the loss became ") + (c.halt == HALT_LOSS_NAN ? "NaN" : "infinite") + " " +
+                                                           at + (train ? stopped : ""));
+        case HALT_GRADIENTS_NAN:
+        case HALT_GRADIENTS_INF:
+            return Status::error(NL_STATUS_NON_FINITE, std::string("the gradients became ") + (c.halt == HALT_GRADIENTS_NAN ? "NaN" : "infinite") +
+                                                           " " + at + stopped);
+        case HALT_STEP: {
+            const bool weights = (c.step_bits & NF_WEIGHTS) != 0;
+            const bool nan = (c.step_bits & (weights ? NF_WEIGHTS_NAN : NF_STATE_NAN)) != 0;
+            return Status::error(NL_STATUS_NON_FINITE, std::string(weights ? "the weights" : "the optimizer state") + " would become " +
+                                                           (nan ? "NaN" : "infinite") + " " + at + stopped);
+        }
+        default:
+            return Status::error(NL_STATUS_INTERNAL, "the device loop halted at batch " + std::to_string(c.halt_batch + 1) +
+                                                         " for an unknown reason (" + std::to_string(c.halt) + ")");
+    }
+}
+
+// Chunks of batches on the device, each read back once: the first chunk is short so that the first
+// progress event comes early and times a batch; later ones last about one event interval. Stop
+// requests are honoured between chunks. Results, steps(), batch losses and messages are those the
+// host loop gives (a halted batch and the ones after it count for nothing).
+Status Session::run_epoch_device(Split split, const EpochOptions & o, const int32_t * order, int64_t batches, ProgressFn progress, void * ctx,
+                                 EpochResult & r) {
+    using clock = std::chrono::steady_clock;
+    DeviceEpoch e;
+    e.split = split;
+    e.order = order;
+    e.count = o.count;
+    e.batch = o.batch;
+    e.batches = batches;
+    e.train = o.train;
+    e.lr = o.lr;
+    e.momentum = o.momentum;
+    e.steps = steps_;
+    e.seed = seed_;
+    e.first_optimizer_step = first_optimizer_step_;
+    Status st = backend_->epoch_begin(e);
+    if (!st.ok()) return st;
+    const auto t0 = clock::now();
+    auto last_event = t0;
+    std::vector<float> losses;
+    std::vector<int32_t> correct;
+    int64_t chunk = 4, bi = o.start_batch;
+    while (bi < batches) {
+        if (stop_.load(std::memory_order_relaxed)) {
+            stop_.store(false);   // consumed
+            r.stopped = true;
+            break;
+        }
+        const int64_t end = std::min(batches, bi + chunk);
+        const auto c0 = clock::now();
+        DeviceChunk dc;
+        losses.resize((size_t)(end - bi));
+        correct.resize((size_t)(end - bi));
+        if (!(st = backend_->epoch_run(bi, end)).ok() || !(st = backend_->epoch_read(bi, end, losses.data(), correct.data(), dc)).ok())
+            return st;
+        steps_ = dc.steps;
+        const int64_t done = dc.halt_batch >= 0 ? std::min(dc.halt_batch, end) : end;
+        for (int64_t k = bi; k < done; k++) {
+            const float loss = losses[(size_t)(k - bi)];
+            if (o.batch_losses) o.batch_losses[k] = loss;
+            r.loss_sum += loss;
+            r.correct += correct[(size_t)(k - bi)];
+            r.batches++;
+            r.samples += std::min<int64_t>(o.batch, o.count - k * o.batch);
+        }
+        const auto now = clock::now();
+        const bool halted = dc.halt_batch >= 0;
+        if (progress && done > bi && (std::chrono::duration<double>(now - last_event).count() >= o.event_interval_s || (!halted && end == batches))) {
+            last_event = now;
+            const double el = std::chrono::duration<double>(now - t0).count();
+            ProgressEvent ev{done, batches, std::min<int64_t>(done * o.batch, o.count), losses[(size_t)(done - 1 - bi)],
+                             r.loss_sum / (double)r.batches, el > 0 ? r.samples / el : 0, el};
+            progress(ctx, ev);
+        }
+        if (halted) return device_halt_status(dc, batches, o.train);
+        // The next chunk: as many batches as this chunk's pace fits into one event interval.
+        const double per_batch = std::chrono::duration<double>(now - c0).count() / (double)(end - bi);
+        chunk = std::max<int64_t>(1, std::min<int64_t>(1024, (int64_t)(o.event_interval_s / std::max(per_batch, 1e-7))));
+        bi = end;
+    }
+    st = backend_->synchronize();
     if (!st.ok()) return st;
     r.next_batch = bi;
     r.seconds = std::chrono::duration<double>(clock::now() - t0).count();

@@ -149,6 +149,11 @@ private:
     // The public calls run these under guarded() (memory.h): no exception crosses the API.
     static Status create_unguarded(const int32_t * words, size_t n, std::unique_ptr<Backend> backend, std::unique_ptr<Session> & out);
     Status run_epoch_unguarded(Split split, const EpochOptions & opts, ProgressFn progress, void * ctx, EpochResult & result);
+    // The same epoch through the backend's device-resident loop (Backend::device_loop()), in chunks
+    // between progress events; `order` and `batches` as run_epoch_unguarded validated them.
+    Status run_epoch_device(Split split, const EpochOptions & o, const int32_t * order, int64_t batches, ProgressFn progress, void * ctx,
+                            EpochResult & r);
+    static Status device_halt_status(const DeviceChunk & c, int64_t batches, bool train);
     Status run_step_unguarded(int n, bool train, bool update, float lr);
     StepState step_state(int n, int64_t step) const;
     Status exec_all(const std::vector<Instr> & section, int n);   // at steps_

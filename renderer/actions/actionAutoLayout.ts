@@ -1,5 +1,6 @@
 import type { ElkNode } from 'elkjs/lib/elk-api';
-import type { GraphChange, GraphEdge, LayerNode } from '../state/graph';
+import type { DocGroup, GraphChange, GraphEdge, LayerNode } from '../state/graph';
+import { absolutePositions, elkGraphParts } from '../canvas/groupLayout';
 import { fitReadable } from '../canvas/fit';
 import { ELK_DIRECTION, useLayoutPrefs, type LayoutDirection } from '../state/layoutPrefs';
 import { plainKey, register } from './registry';
@@ -16,8 +17,16 @@ function getElk(): Promise<Elk> {
   return elk;
 }
 
-/** New positions for every node: ELK layered, top to bottom (or left to right), ports in order. */
-export async function layoutPositions(nodes: LayerNode[], edges: GraphEdge[], direction: LayoutDirection = useLayoutPrefs.getState().direction): Promise<Map<string, { x: number; y: number }>> {
+/**
+ * New positions for every node: ELK layered, top to bottom (or left to right: the user's preference,
+ * state/layoutPrefs.ts), ports in order; a group's layers kept together (canvas/groupLayout.ts).
+ */
+export async function layoutPositions(
+  nodes: LayerNode[],
+  edges: GraphEdge[],
+  groups: readonly DocGroup[] = [],
+  direction: LayoutDirection = useLayoutPrefs.getState().direction,
+): Promise<Map<string, { x: number; y: number }>> {
   const graph: ElkNode = {
     id: 'root',
     layoutOptions: {
@@ -27,23 +36,27 @@ export async function layoutPositions(nodes: LayerNode[], edges: GraphEdge[], di
       'elk.layered.spacing.nodeNodeBetweenLayers': '44',
       'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
       'elk.layered.crossingMinimization.semiInteractive': 'true',
+      'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
     },
-    children: nodes.map((n) => ({ id: n.id, width: n.measured?.width ?? 220, height: n.measured?.height ?? 84, x: n.position.x, y: n.position.y })),
-    edges: edges.map((e) => ({ id: e.id, sources: [e.source], targets: [e.target] })),
+    ...elkGraphParts(nodes, edges, groups),
   };
-  const out = await (await getElk()).layout(graph);
-  return new Map((out.children ?? []).map((c) => [c.id, { x: Math.round(c.x ?? 0), y: Math.round(c.y ?? 0) }]));
+  return absolutePositions(await (await getElk()).layout(graph));
 }
 
 /** Lays the graph out (one undo step) in the given direction, then fits it at a readable zoom. */
 async function layOut(ctx: ActionContext, direction: LayoutDirection, label: string): Promise<void> {
   const s = ctx.state();
-  const pos = await layoutPositions(s.nodes, s.edges, direction);
+  const pos = await layoutPositions(s.nodes, s.edges, s.groups, direction);
   const now = ctx.state();
   const changes: GraphChange[] = [];
   for (const n of now.nodes) {
     const p = pos.get(n.id);
     if (p && (p.x !== n.position.x || p.y !== n.position.y)) changes.push({ kind: 'updateNode', id: n.id, before: { position: { ...n.position } }, after: { position: p } });
+  }
+  // a collapsed group moves as its node (its layers follow it when it is expanded)
+  for (const g of now.groups) {
+    const p = pos.get(`group:${g.id}`);
+    if (p && (p.x !== g.position?.x || p.y !== g.position?.y)) changes.push({ kind: 'updateGroup', id: g.id, before: { position: g.position }, after: { position: p } });
   }
   now.commit(changes, label);
   requestAnimationFrame(() => fitReadable(ctx));

@@ -10,7 +10,7 @@ export const actionCopy = register({
   predicate: (ctx) => ctx.state().nodes.some((n) => n.selected),
   perform(ctx) {
     const s = ctx.state();
-    const k = copySelection(s.nodes, s.edges);
+    const k = copySelection(s.nodes, s.edges, s.groups);
     s.toast({ kind: 'info', message: `Copied ${k} layer${k === 1 ? '' : 's'}` });
   },
 });

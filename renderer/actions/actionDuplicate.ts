@@ -1,5 +1,5 @@
 import { docEdge, docNode } from '../state/graph';
-import { pasteChanges } from './clipboard';
+import { pasteChanges, wholeGroups } from './clipboard';
 import { mod, register } from './registry';
 
 /** Copies and pastes the selection in one step, without touching the clipboard. */
@@ -14,7 +14,7 @@ export const actionDuplicate = register({
     const s = ctx.state();
     const picked = s.nodes.filter((n) => n.selected);
     const ids = new Set(picked.map((n) => n.id));
-    const data = { nodes: picked.map(docNode), edges: s.edges.filter((e) => ids.has(e.source) && ids.has(e.target)).map(docEdge) };
-    s.commit(pasteChanges(data, s.nodes, 40), 'Duplicate', { selectAdded: true });
+    const data = { nodes: picked.map(docNode), edges: s.edges.filter((e) => ids.has(e.source) && ids.has(e.target)).map(docEdge), groups: wholeGroups(s.nodes, s.groups, ids) };
+    s.commit(pasteChanges(data, s.nodes, 40, s.groups), 'Duplicate', { selectAdded: true });
   },
 });

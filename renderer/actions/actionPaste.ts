@@ -10,6 +10,6 @@ export const actionPaste = register({
   predicate: () => hasClipboard(),
   perform(ctx) {
     const s = ctx.state();
-    s.commit(pasteChanges(null, s.nodes), 'Paste', { selectAdded: true });
+    s.commit(pasteChanges(null, s.nodes, undefined, s.groups), 'Paste', { selectAdded: true });
   },
 });

@@ -18,7 +18,7 @@ export const actionRenameNode = register<{ id: string; name: string }>({
     const s = ctx.state();
     const node = s.nodes.find((n) => n.id === id);
     if (!node || node.data.name === name) return;
-    const problem = nameProblem(name, id, s.nodes.map((n) => ({ id: n.id, name: n.data.name })));
+    const problem = nameProblem(name, id, s.nodes.filter((n) => n.data.group === node.data.group).map((n) => ({ id: n.id, name: n.data.name })));
     if (problem) throw new Error(problem);
     s.commit([{ kind: 'updateNode', id, before: { name: node.data.name }, after: { name } }], 'Rename', { mergeKey: `name:${id}` });
   },

@@ -73,7 +73,7 @@ async function startCurrent(ctx: ActionContext, checkpoint?: { path: string; res
     tag,
   });
   try {
-    const { runId, notes } = await ctx.api.startRun({ ...req, tag, ...(s.project.path ? { path: s.project.path } : {}), ...(checkpoint ? { checkpoint, ...(evaluateOnly ? { evaluateOnly } : {}) } : {}) });
+    const { runId, notes, device } = await ctx.api.startRun({ ...req, tag, ...(s.project.path ? { path: s.project.path } : {}), ...(checkpoint ? { checkpoint, ...(evaluateOnly ? { evaluateOnly } : {}) } : {}) });
     if (ctx.state().run.tag !== tag) {
       // the project was replaced while the run prepared (its runs went with it): this run belongs to nobody
       ctx.api.stopRun({ runId }).catch(() => {}).finally(() => ctx.api.closeRun({ runId }).catch(() => {}));
@@ -81,6 +81,7 @@ async function startCurrent(ctx: ActionContext, checkpoint?: { path: string; res
     }
     metrics.reset();
     adoptRun(runId);
+    ctx.state().setRun({ device: device ?? null });
     // what the engine said about the checkpoint it loaded (a 'module.' prefix dropped, other CSV statistics)
     if (checkpoint && notes.length > 0) ctx.state().toast({ kind: 'info', message: `Loaded ${baseName(checkpoint.path)}`, hint: notes.join(' ') });
     // an evaluate-only run is created stopped (its run.state event may have come first)

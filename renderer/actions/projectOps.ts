@@ -8,6 +8,7 @@ import { metrics } from '../charts/useMetricSeries';
 import { clearHeldRunEvents } from '../hooks/useRunEvents';
 import { selectDirty, selectTraining, useStore, type RunView } from '../state/store';
 import { layoutPositions } from './actionAutoLayout';
+import { framesCrowd } from '../canvas/groupView';
 import { fitReadable } from '../canvas/fit';
 import type { ActionContext } from './types';
 
@@ -77,10 +78,10 @@ export async function showProject(ctx: ActionContext, project: ProjectDto, path:
   // sizes (fitting unmeasured nodes zooms to 1.1 around the top-left corner of the graph)
   await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
   if (mine !== loads) return;
-  if (opts.layout || !hadPositions) {
+  if (opts.layout || !hadPositions || framesCrowd(ctx.state().nodes, ctx.state().groups)) {
     // lay out without an undo step
     const now = ctx.state();
-    const pos = await layoutPositions(now.nodes, now.edges);
+    const pos = await layoutPositions(now.nodes, now.edges, now.groups);
     if (mine !== loads) return;
     // only the positions, onto the nodes as they are now: a click or an edit made while the
     // layout ran (selection, parameters) must survive it

@@ -13,14 +13,19 @@ import {
   type Connection,
   type Edge,
   type FinalConnectionState,
+  type NodeChange,
   type OnConnectEnd,
   type ReactFlowInstance,
 } from '@xyflow/react';
-import { useCallback, useRef, type DragEvent } from 'react';
+import { useCallback, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import { actionAddLayer } from '../actions/actionAddLayer';
 import { actionConnect } from '../actions/actionConnect';
 import { run, setFlow } from '../actions/registry';
 import { useStore } from '../state/store';
+import { GroupNameDialog } from '../dialogs/GroupNameDialog';
+import { groupOfViewId, groupView, type CanvasNode, type Size } from './groupView';
+import { routeGroupChanges } from './groupChanges';
+import '../styles/groups.css';
 import { useLabelledEdges } from './useLabelledEdges';
 import { EmptyState } from './EmptyState';
 import { connectionProblem } from './isValidConnection';
@@ -43,7 +48,9 @@ function isValidConnection(c: Connection | Edge): boolean {
   return connectionProblem(useStore.getState(), c) === null;
 }
 
-function minimapColor(n: LayerNode): string {
+function minimapColor(n: CanvasNode): string {
+  if (n.type === 'groupFrame') return 'transparent';
+  if (n.type === 'groupCollapsed') return 'var(--accent)';
   const s = useStore.getState();
   const issues = s.analysis?.issuesByNode[n.id];
   if (issues && !isIncomplete(issues)) return 'var(--danger)';
@@ -58,13 +65,26 @@ function CanvasMinimap() {
 }
 
 export function Canvas() {
-  const nodes = useStore((s) => s.nodes);
+  const layers = useStore((s) => s.nodes);
+  const groups = useStore((s) => s.groups);
   // edges named by their layers for screen readers (React Flow's default names them by id)
-  const edges = useLabelledEdges(useStore((s) => s.edges));
+  const labelled = useLabelledEdges(useStore((s) => s.edges));
+  // measured sizes of collapsed groups' nodes (view state: they are not in the document)
+  const [sizes, setSizes] = useState<Record<string, Size>>({});
+  const { nodes, edges } = useMemo(() => groupView(layers, labelled, groups, sizes), [layers, labelled, groups, sizes]);
   const theme = useStore((s) => s.theme);
-  const onNodesChange = useStore((s) => s.onNodesChange);
+  const onNodesChange = useCallback((changes: NodeChange<CanvasNode>[]) => {
+    const layerChanges = changes.filter((c) => !('id' in c) || groupOfViewId(c.id) === null) as NodeChange<LayerNode>[];
+    useStore.getState().onNodesChange(layerChanges);
+    routeGroupChanges(changes, setSizes);
+  }, []);
+  // a click on a layer of the selected group selects that layer alone (React Flow sends no change: it was selected)
+  const onNodeClick = useCallback((e: ReactMouseEvent, n: CanvasNode) => {
+    const s = useStore.getState();
+    if (s.selectedGroup && groupOfViewId(n.id) === null && !(e.shiftKey || e.metaKey || e.ctrlKey)) s.select([n.id]);
+  }, []);
   const onEdgesChange = useStore((s) => s.onEdgesChange);
-  const flowRef = useRef<ReactFlowInstance<LayerNode, GraphEdge> | null>(null);
+  const flowRef = useRef<ReactFlowInstance<CanvasNode, GraphEdge> | null>(null);
 
   const onDragOver = useCallback((e: DragEvent) => {
     if (e.dataTransfer.types.includes(LAYER_MIME)) {
@@ -118,7 +138,7 @@ export function Canvas() {
       onDrop={onDrop}
       data-testid="canvas"
     >
-      <ReactFlow<LayerNode, GraphEdge>
+      <ReactFlow<CanvasNode, GraphEdge>
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
@@ -129,11 +149,13 @@ export function Canvas() {
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
+        onNodeClick={onNodeClick}
         onNodeDragStart={(_e, _n, dragged) => useStore.getState().beginDrag(dragged.map((n) => n.id))}
         onNodeDragStop={() => useStore.getState().endDrag()}
         onInit={(inst) => {
           flowRef.current = inst;
-          setFlow(inst);
+          // actions see the layers only; frames and collapsed groups are drawn from them
+          setFlow(inst as unknown as ReactFlowInstance<LayerNode, GraphEdge>);
         }}
         colorMode={theme}
         deleteKeyCode={null}
@@ -154,6 +176,7 @@ export function Canvas() {
       </ReactFlow>
       {nodes.length === 0 && <EmptyState />}
       <QuickAdd />
+      <GroupNameDialog />
     </div>
   );
 }

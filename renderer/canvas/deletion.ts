@@ -3,7 +3,8 @@
  * deleted nodes with exactly one edge in from a kept node and one edge out to a kept node is
  * bridged by an edge from that input to that output, so the chain survives the cut.
  */
-import { docEdge, docNode, freshId, type DocEdge, type GraphChange, type GraphEdge, type LayerNode } from '../state/graph';
+import { docEdge, docNode, freshId, type DocEdge, type DocGroup, type GraphChange, type GraphEdge, type LayerNode } from '../state/graph';
+import { emptiedGroups } from '../state/groups';
 import type { State } from '../state/store';
 import { connectionProblem } from './isValidConnection';
 
@@ -20,12 +21,15 @@ export interface DeletionPlan {
  * one edge coming in from a kept node and one going out to a kept node is bridged by an edge
  * from that input to that output (same target port), if the canvas would accept it.
  */
-export function planDeletion(s: Pick<State, 'nodes' | 'edges' | 'catalogByType'>, reconnect: boolean, makeId: () => string = () => freshId('e')): DeletionPlan {
+export function planDeletion(s: Pick<State, 'nodes' | 'edges' | 'catalogByType'> & { groups?: readonly DocGroup[] }, reconnect: boolean, makeId: () => string = () => freshId('e')): DeletionPlan {
   const ids = new Set(s.nodes.filter((n) => n.selected).map((n) => n.id));
   const removed = s.edges.filter((e) => e.selected || ids.has(e.source) || ids.has(e.target));
   const changes: GraphChange[] = removed.map((e) => ({ kind: 'removeEdge', edge: docEdge(e) }));
   const nodes = s.nodes.filter((n) => ids.has(n.id));
   for (const n of nodes) changes.push({ kind: 'removeNode', node: docNode(n) });
+  // a group left with no layer goes with them (deleting a selected group deletes it and its layers;
+  // Ungroup is the way to keep the layers), innermost first so undo brings parents back before children
+  for (const g of emptiedGroups(s.nodes, s.groups ?? [], ids)) changes.push({ kind: 'removeGroup', group: g });
   const bridges: DeletionPlan['bridges'] = [];
   if (reconnect) {
     const kept = { ...s, nodes: s.nodes.filter((n) => !ids.has(n.id)), edges: s.edges.filter((e) => !removed.includes(e)) };

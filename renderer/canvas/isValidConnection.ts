@@ -10,6 +10,8 @@ import type { State } from '../state/store';
 export function connectionProblem(s: Pick<State, 'nodes' | 'edges' | 'catalogByType'>, c: Connection | Edge): string | null {
   const source = s.nodes.find((n) => n.id === c.source);
   const target = s.nodes.find((n) => n.id === c.target);
+  // a collapsed group's node (canvas/groupView.ts) stands for layers inside it: say which to reach
+  if (/^group:/.test(c.source) || /^group:/.test(c.target)) return 'That is a collapsed group: expand it (▸) and connect to a layer inside it';
   if (!source || !target) return 'That layer no longer exists';
   if (c.source === c.target) return 'That would make a cycle: a layer cannot feed itself';
   const srcLayer = s.catalogByType[source.data.type];

@@ -7,7 +7,7 @@
 import { useEffect } from 'react';
 import { EngineCallError } from '../../engine/contract/api';
 import { toGraphDto } from '../state/graph';
-import { useStore, type State } from '../state/store';
+import { graphKey, useStore, type State } from '../state/store';
 
 const DEBOUNCE_MS = 100;
 
@@ -18,6 +18,7 @@ export function useAnalysis() {
     let lastKey = '';
     let lastData: unknown[] = [];
     let lastEdges: unknown = null;
+    let lastGroups: unknown = null;
     let lastBatch = 0;
     let lastCatalog: unknown = null;
     let lastConn = '';
@@ -27,16 +28,18 @@ export function useAnalysis() {
       // cheap check first: the node data objects, the edge list and the batch size
       const data = s.nodes.map((n) => n.data);
       const same =
-        data.length === lastData.length && data.every((d, i) => d === lastData[i]) && s.edges === lastEdges && s.batchSize === lastBatch && s.catalog === lastCatalog && s.connection.status === lastConn;
+        data.length === lastData.length && data.every((d, i) => d === lastData[i]) && s.edges === lastEdges && s.groups === lastGroups && s.batchSize === lastBatch && s.catalog === lastCatalog && s.connection.status === lastConn;
       if (same) return;
       lastData = data;
       lastEdges = s.edges;
+      lastGroups = s.groups;
       lastBatch = s.batchSize;
       lastCatalog = s.catalog;
       lastConn = s.connection.status;
       if (!ready) return;
-      const graph = toGraphDto(s.nodes, s.edges);
-      const key = JSON.stringify([graph.nodes.map((n) => [n.id, n.type, n.name, n.params]), graph.edges, s.batchSize]);
+      const graph = toGraphDto(s.nodes, s.edges, s.groups);
+      // graphKey leaves out what does not change the module (positions, a group's collapsed state)
+      const key = JSON.stringify([graphKey(s), s.batchSize]);
       // the same graph again (a project reopened) is analysed again when loading it cleared the analysis
       if (key === lastKey && s.analysis !== null) return;
       lastKey = key;

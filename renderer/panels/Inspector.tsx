@@ -12,6 +12,8 @@ import { fixLabel, groupClass } from '../canvas/LayerNode';
 import { fmtCount, fmtShape } from '../state/graph';
 import { selectSelectedCount, selectSingleSelectedId, useStore } from '../state/store';
 import { ParamField } from './ParamField';
+import { GroupInspector, GroupButton, FullPath } from './GroupInspector';
+import { fullName } from '../state/groups';
 import { fieldSpecs } from './paramSchema';
 
 const EMPTY: IssueDto[] = [];
@@ -19,9 +21,10 @@ const EMPTY: IssueDto[] = [];
 export function Inspector() {
   const id = useStore(selectSingleSelectedId);
   const count = useStore(selectSelectedCount);
+  const group = useStore((s) => s.selectedGroup);
   return (
     <aside className="inspector panel" data-testid="inspector">
-      {id ? <NodeInspector key={id} id={id} /> : count > 1 ? <MultiSelection count={count} /> : <ProjectInspector />}
+      {group ? <GroupInspector key={group} id={group} /> : id ? <NodeInspector key={id} id={id} /> : count > 1 ? <MultiSelection count={count} /> : <ProjectInspector />}
     </aside>
   );
 }
@@ -34,11 +37,14 @@ function MultiSelection({ count }: { count: number }) {
         Move them together, copy (<kbd>Ctrl</kbd>+<kbd>C</kbd>), duplicate (<kbd>Ctrl</kbd>+<kbd>D</kbd>) or delete (<kbd>Del</kbd>). Select one
         layer to edit its parameters.
       </p>
+      <GroupButton />
     </div>
   );
 }
 
-function NameField({ id, name, hasParams }: { id: string; name: string; hasParams: boolean }) {
+function NameField({ id, name, hasParams, group }: { id: string; name: string; hasParams: boolean; group?: string }) {
+  // in a group the name is relative: the keys start with the group's path (copy 0's for a repeat)
+  const keyPrefix = useStore((s) => (group ? fullName(s.groups, group, '') : ''));
   const [text, setText] = useState(name);
   const [error, setError] = useState<string | null>(null);
   const uid = useId();
@@ -66,7 +72,8 @@ function NameField({ id, name, hasParams }: { id: string; name: string; hasParam
           const t = e.target.value;
           setText(t);
           const s = useStore.getState();
-          const problem = nameProblem(t, id, s.nodes.map((n) => ({ id: n.id, name: n.data.name })));
+          // names are unique within their group (the group's path sets them apart from the rest)
+          const problem = nameProblem(t, id, s.nodes.filter((n) => n.data.group === group).map((n) => ({ id: n.id, name: n.data.name })));
           setError(problem);
           if (!problem) run(actionRenameNode, { id, name: t });
         }}
@@ -80,7 +87,7 @@ function NameField({ id, name, hasParams }: { id: string; name: string; hasParam
       <div className="param-doc" id={`${uid}-doc`}>
         {hasParams ? (
           <>
-            state-dict keys: <code>{text || '…'}.weight</code>, …
+            state-dict keys: <code>{keyPrefix}{text || '…'}.weight</code>, …
           </>
         ) : (
           'the module name: it prefixes this layer\'s state-dict keys (name.weight, name.bias)'
@@ -148,7 +155,8 @@ function NodeInspector({ id }: { id: string }) {
         </div>
       )}
       <div className="form">
-        <NameField id={id} name={data.name} hasParams={(info?.paramCount ?? 0) > 0} />
+        <NameField id={id} name={data.name} hasParams={(info?.paramCount ?? 0) > 0} group={data.group} />
+        {data.group && <FullPath group={data.group} name={data.name} />}
         {fields.length === 0 && <p className="muted small">{data.type} has no parameters.</p>}
         {fields.map((f) => (
           <ParamField

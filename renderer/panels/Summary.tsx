@@ -1,12 +1,16 @@
 /**
  * The model summary, like torchinfo: one row per layer (output shape with the batch, parameter
  * count, FLOPs of a forward pass over the batch), then totals and memory at the chosen batch size.
+ * With groups, rows nest like torchinfo's depth levels (panels/summaryDepth.ts): a group's row, then its
+ * layers indented one level; a depth selector and each group row's toggle hide what is deeper.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { actionToggleSummary } from '../actions/actionPanels';
 import { run } from '../actions/registry';
 import { fmtBytes, fmtCount, fmtFlops } from '../state/graph';
 import { useStore } from '../state/store';
+import { DEPTH_CHOICES, rowKey, visibleRows, type DepthChoice } from './summaryDepth';
+import { SummaryDeviceFit } from './SummaryDeviceFit';
 
 function BatchSizeInput() {
   const batchSize = useStore((s) => s.batchSize);
@@ -38,7 +42,18 @@ export function Summary() {
   const batch = useStore((s) => s.analysis?.batchSize);
   const issueCount = useStore((s) => (s.nodes.length ? (s.analysis?.issues.length ?? 0) : 0));
   const open = useStore((s) => s.panels.summary);
-  const select = (nodeId: string) => useStore.getState().select([nodeId]);
+  const [depth, setDepth] = useState<DepthChoice>('all');
+  const [folded, setFolded] = useState<ReadonlySet<string>>(() => new Set());
+  const nested = !!summary?.rows.some((r) => r.groupId !== undefined);
+  const rows = useMemo(() => (summary ? visibleRows(summary.rows, depth, folded) : []), [summary, depth, folded]);
+  // a repeat's copy i >= 1 is `<id>@<i>`: its row selects the layer drawn on the canvas
+  const select = (nodeId: string) => useStore.getState().select([nodeId.replace(/@[1-9][0-9]*$/, '')]);
+  const toggle = (key: string) =>
+    setFolded((f) => {
+      const next = new Set(f);
+      if (!next.delete(key)) next.add(key);
+      return next;
+    });
   return (
     <section className={`summary panel${open ? '' : ' collapsed'}`} data-testid="summary">
       <header className="summary-head">
@@ -59,8 +74,21 @@ export function Summary() {
             {issueCount > 0 && <span className="badge danger">{issueCount} problem{issueCount > 1 ? 's' : ''}</span>}
           </div>
         )}
+        {nested && (
+          <label className="summary-depth" title="like torchinfo's depth: how many levels of submodules to show">
+            depth
+            <select data-testid="summary-depth" value={depth} onChange={(e) => setDepth(e.target.value as DepthChoice)}>
+              {DEPTH_CHOICES.map((d) => (
+                <option key={d} value={d}>
+                  {d}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <BatchSizeInput />
       </header>
+      <SummaryDeviceFit />
       {open && (
         <div className="summary-body">
           {!summary ? (
@@ -79,9 +107,31 @@ export function Summary() {
                   </tr>
                 </thead>
                 <tbody>
-                  {summary.rows.map((r) => (
-                    <tr key={r.nodeId} onClick={() => select(r.nodeId)} data-testid={`summary-row-${r.name}`}>
-                      <td className="mono">{r.name}</td>
+                  {rows.map(({ row: r, hasChildren }) => (
+                    <tr
+                      key={rowKey(r)}
+                      className={r.groupId !== undefined ? 'group-row' : undefined}
+                      onClick={() => (r.groupId !== undefined ? useStore.getState().selectGroup(r.groupId) : select(r.nodeId))}
+                      data-testid={`summary-row-${r.name}`}
+                      data-depth={r.depth ?? 0}
+                    >
+                      <td className="mono" style={r.depth ? { paddingLeft: `${8 + r.depth * 14}px` } : undefined}>
+                        {hasChildren && (
+                          <button
+                            className="row-toggle"
+                            data-testid={`summary-toggle-${r.name}`}
+                            aria-expanded={!folded.has(rowKey(r))}
+                            aria-label={`${folded.has(rowKey(r)) ? 'Show' : 'Hide'} the rows inside ${r.name}`}
+                            onClick={(e) => {
+                              e.stopPropagation();
+                              toggle(rowKey(r));
+                            }}
+                          >
+                            {folded.has(rowKey(r)) ? '▸' : '▾'}
+                          </button>
+                        )}
+                        {r.name}
+                      </td>
                       <td>{r.type}</td>
                       <td className="mono">{r.outShape ? `[${r.outShape.join(', ')}]` : '?'}</td>
                       <td className="num mono">{r.params ? fmtCount(r.params) : '—'}</td>

@@ -5,6 +5,7 @@
 import type { ReactNode } from 'react';
 import { actionAutoLayout, actionFlipLayout } from '../actions/actionAutoLayout';
 import { actionFitView } from '../actions/actionFitView';
+import { actionGroup } from '../actions/actionGroup';
 import { actionHelp } from '../actions/actionHelp';
 import { actionNew } from '../actions/actionNew';
 import { actionOpen } from '../actions/actionOpen';
@@ -70,6 +71,17 @@ function LayoutDirectionButton({ disabled }: { disabled: boolean }) {
   );
 }
 
+/** A dashed frame around two boxes: Group. */
+function IconGroup() {
+  return (
+    <svg width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden="true">
+      <rect x="2.5" y="2.5" width="19" height="19" rx="3" strokeDasharray="3 2.5" />
+      <rect x="7" y="7" width="10" height="4" rx="1" />
+      <rect x="7" y="13.5" width="10" height="4" rx="1" />
+    </svg>
+  );
+}
+
 export function Toolbar() {
   const name = useStore((s) => s.project.name);
   const path = useStore((s) => s.project.path);
@@ -79,6 +91,7 @@ export function Toolbar() {
   const theme = useStore((s) => s.theme);
   const empty = useStore((s) => s.nodes.length === 0);
   const connected = useStore((s) => s.connection.status === 'open');
+  const anySelected = useStore((s) => s.nodes.some((n) => n.selected));
   return (
     <header className="toolbar" data-testid="toolbar">
       <div className="brand">
@@ -109,6 +122,7 @@ export function Toolbar() {
         <ToolButton action={actionAutoLayout} testId="btn-layout" icon={<IconLayout />} text="Layout" disabled={empty} />
         <LayoutDirectionButton disabled={empty} />
         <ToolButton action={actionFitView} testId="btn-fit" icon={<IconFit />} />
+        <ToolButton action={actionGroup} testId="btn-group" icon={<IconGroup />} text="Group" disabled={!anySelected} />
       </div>
       <div className="doc-title" title={path ?? 'not saved yet'} data-testid="project-title">
         <span className="doc-name">{name}</span>

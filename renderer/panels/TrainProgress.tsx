@@ -21,6 +21,7 @@ export function TrainProgress() {
   const totalEpochs = p ? Math.max(p.epoch, runEpochs ?? effectiveSettings(training, useStore.getState().trainSettings).epochs) : 0;
   const frac = p && p.batches ? p.batch / p.batches : 0;
   const label = starting ? 'preparing…' : (state ?? 'idle');
+  const device = useStore((s) => (s.run.starting ? null : s.run.device));
   if (download) return <DownloadProgress d={download} />;
   return (
     <div className="train-progress" data-testid="train-progress" data-state={state ?? 'idle'}>
@@ -48,6 +49,11 @@ export function TrainProgress() {
             </span>
             <BestEpoch />
           </>
+        )}
+        {device && (
+          <span className="muted run-device" data-testid="train-device-label" title={device}>
+            on {device.replace(/ \(.*$/, '')}
+          </span>
         )}
       </div>
     </div>

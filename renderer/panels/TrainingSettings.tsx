@@ -38,6 +38,7 @@ import { TRAINING_FIELDS, childTypes, defaultInterval, formSpecs } from '../stat
 import { DatasetField } from './DatasetField';
 import { formatValue, type FieldSpec } from './paramSchema';
 import { Field, SettingField } from './SettingField';
+import { DeviceField } from './TrainingSettingsDevice';
 import '../styles/training-settings.css';
 
 const setTraining = (path: TrainingPath, value: unknown, label: string) =>
@@ -94,24 +95,6 @@ function LossField({ disabled }: { disabled: boolean }) {
             {c.type}
           </option>
         ))}
-      </select>
-    </Field>
-  );
-}
-
-function DeviceField({ disabled, error }: { disabled: boolean; error?: string }) {
-  const devices = useStore((s) => s.devices);
-  const device = useStore((s) => String(valueAt(s.project.training, ['device'])));
-  const cpu = devices ? `CPU (${devices.cpu.model}, ${devices.cpu.simd}, ${devices.cpu.threads} thread${devices.cpu.threads === 1 ? '' : 's'})` : 'CPU';
-  const cuda = devices?.cuda.available ? 'CUDA' : 'CUDA — not in this build';
-  return (
-    <Field label="device" title={devices?.cuda.reason ?? undefined} error={error} errorTestId="train-device-error">
-      <select data-testid="train-device" disabled={disabled} value={device} onChange={(e) => setTraining(['device'], e.target.value, 'Set device')}>
-        <option value="auto">auto ({devices?.cuda.available ? 'CUDA' : 'CPU'})</option>
-        <option value="cpu">{cpu}</option>
-        <option value="cuda" disabled={!devices?.cuda.available}>
-          {cuda}
-        </option>
       </select>
     </Field>
   );

@@ -4,7 +4,7 @@
  * Conversions to and from the project JSON (api.ts GraphDto) live here too.
  */
 import type { Edge, Node } from '@xyflow/react';
-import type { EdgeDto, GraphDto, LayerDto, NodeDto } from '../../engine/contract/api';
+import type { EdgeDto, GraphDto, GroupDto, LayerDto, NodeDto } from '../../engine/contract/api';
 
 /** What a layer node carries: the project file's node fields except id and position. */
 export type LayerData = {
@@ -12,6 +12,8 @@ export type LayerData = {
   name: string;
   /** parameters as the user set them (plus required values); the analysis supplies resolved ones */
   params: Record<string, unknown>;
+  /** the innermost group (submodule) holding the layer; `name` is then relative to it (state/groups.ts) */
+  group?: string;
 };
 export type LayerNode = Node<LayerData, 'layer'>;
 export type GraphEdge = Edge<Record<string, never>, 'shape'>;
@@ -33,7 +35,12 @@ export interface DocEdge {
 }
 
 /** `type` changes only between compatible layers (a loss for another loss: same ports in use). */
-export type NodePatch = Partial<Pick<DocNode, 'type' | 'name' | 'params' | 'position'>>;
+export type NodePatch = Partial<Pick<DocNode, 'type' | 'name' | 'params' | 'position' | 'group'>>;
+
+/** A group as the canvas holds it: the project file's GroupDto with `collapsed` always set. */
+export type DocGroup = Omit<GroupDto, 'collapsed'> & { collapsed: boolean };
+/** A key present with `undefined` clears it (moving a group to the top level clears `parent`). */
+export type GroupPatch = Partial<Pick<DocGroup, 'name' | 'parent' | 'collapsed' | 'repeat' | 'position'>>;
 
 /** One edit. Each record holds enough to undo itself (before and after). */
 export type GraphChange =
@@ -42,6 +49,9 @@ export type GraphChange =
   | { kind: 'updateNode'; id: string; before: NodePatch; after: NodePatch }
   | { kind: 'addEdge'; edge: DocEdge }
   | { kind: 'removeEdge'; edge: DocEdge }
+  | { kind: 'addGroup'; group: DocGroup }
+  | { kind: 'removeGroup'; group: DocGroup }
+  | { kind: 'updateGroup'; id: string; before: GroupPatch; after: GroupPatch }
   /** the project's training section (not part of the graph, but undoable with it) */
   | { kind: 'setTraining'; before: Record<string, unknown> | undefined; after: Record<string, unknown> | undefined };
 
@@ -58,6 +68,12 @@ export function invertChanges(changes: readonly GraphChange[]): GraphChange[] {
         return { kind: 'removeEdge', edge: c.edge };
       case 'removeEdge':
         return { kind: 'addEdge', edge: c.edge };
+      case 'addGroup':
+        return { kind: 'removeGroup', group: c.group };
+      case 'removeGroup':
+        return { kind: 'addGroup', group: c.group };
+      case 'updateGroup':
+        return { kind: 'updateGroup', id: c.id, before: c.after, after: c.before };
       case 'setTraining':
         return { kind: 'setTraining', before: c.after, after: c.before };
     }
@@ -72,13 +88,14 @@ export function trainingAfter(current: Record<string, unknown> | undefined, chan
 }
 
 export function toFlowNode(n: DocNode, selected = false): LayerNode {
-  return { id: n.id, type: 'layer', position: { ...n.position }, data: { type: n.type, name: n.name, params: n.params }, selected };
+  const data: LayerData = { type: n.type, name: n.name, params: n.params, ...(n.group ? { group: n.group } : {}) };
+  return { id: n.id, type: 'layer', position: { ...n.position }, data, selected };
 }
 export function toFlowEdge(e: DocEdge, selected = false): GraphEdge {
   return { id: e.id, source: e.source, target: e.target, targetHandle: e.targetHandle, type: 'shape', selected };
 }
 export function docNode(n: LayerNode): DocNode {
-  return { id: n.id, type: n.data.type, name: n.data.name, params: n.data.params, position: { x: n.position.x, y: n.position.y } };
+  return { id: n.id, type: n.data.type, name: n.data.name, params: n.data.params, position: { x: n.position.x, y: n.position.y }, ...(n.data.group ? { group: n.data.group } : {}) };
 }
 export function docEdge(e: GraphEdge): DocEdge {
   return { id: e.id, source: e.source, target: e.target, targetHandle: e.targetHandle ?? 'input' };
@@ -123,10 +140,30 @@ export function applyChanges(
         es = es.filter((e) => e.id !== c.edge.id);
         break;
       case 'setTraining':
-        break; // the store applies it to the project (trainingAfter)
+      case 'addGroup':
+      case 'removeGroup':
+      case 'updateGroup':
+        break; // the store applies these to the project (trainingAfter) and to its groups (applyGroupChanges)
     }
   }
   return { nodes: ns, edges: es };
+}
+
+/** The groups after changes; a patch key holding `undefined` removes that field. */
+export function applyGroupChanges(groups: DocGroup[], changes: readonly GraphChange[]): DocGroup[] {
+  let gs = groups;
+  for (const c of changes) {
+    if (c.kind === 'addGroup') gs = [...gs.filter((g) => g.id !== c.group.id), { ...c.group }];
+    else if (c.kind === 'removeGroup') gs = gs.filter((g) => g.id !== c.group.id);
+    else if (c.kind === 'updateGroup')
+      gs = gs.map((g) => {
+        if (g.id !== c.id) return g;
+        const next: DocGroup = { ...g, ...c.after };
+        for (const k of Object.keys(c.after) as (keyof GroupPatch)[]) if (c.after[k] === undefined) delete next[k];
+        return next;
+      });
+  }
+  return gs;
 }
 
 // ---- ids and names -------------------------------------------------------------------------------
@@ -191,10 +228,18 @@ export function targetHandles(layer: LayerDto | undefined, used: readonly string
 
 // ---- project JSON <-> canvas -----------------------------------------------------------------------
 
-/** The graph in project-file form: positions kept, "input" handles omitted, params as edited. */
-export function toGraphDto(nodes: readonly LayerNode[], edges: readonly GraphEdge[]): GraphDto {
+/** The graph in project-file form: positions kept, "input" handles omitted, params as edited, groups when there are any. */
+export function toGraphDto(nodes: readonly LayerNode[], edges: readonly GraphEdge[], groups: readonly DocGroup[] = []): GraphDto {
   return {
-    nodes: nodes.map((n): NodeDto => ({ id: n.id, type: n.data.type, name: n.data.name, params: n.data.params, position: { x: Math.round(n.position.x), y: Math.round(n.position.y) } })),
+    ...(groups.length ? { groups: groups.map(groupDto) } : {}),
+    nodes: nodes.map((n): NodeDto => ({
+      id: n.id,
+      type: n.data.type,
+      name: n.data.name,
+      params: n.data.params,
+      position: { x: Math.round(n.position.x), y: Math.round(n.position.y) },
+      ...(n.data.group ? { group: n.data.group } : {}),
+    })),
     edges: edges.map((e): EdgeDto => (e.targetHandle && e.targetHandle !== 'input' ? { id: e.id, source: e.source, target: e.target, targetHandle: e.targetHandle } : { id: e.id, source: e.source, target: e.target })),
   };
 }
@@ -205,7 +250,7 @@ export function toGraphDto(nodes: readonly LayerNode[], edges: readonly GraphEdg
  */
 export function fromGraphDto(graph: GraphDto, catalog: Record<string, LayerDto>): { nodes: DocNode[]; edges: DocEdge[]; hadPositions: boolean } {
   const hadPositions = graph.nodes.length > 0 && graph.nodes.every((n) => n.position);
-  const nodes = graph.nodes.map((n, i): DocNode => ({ id: n.id, type: n.type, name: n.name, params: n.params ?? {}, position: n.position ?? { x: 0, y: i * 110 } }));
+  const nodes = graph.nodes.map((n, i): DocNode => ({ id: n.id, type: n.type, name: n.name, params: n.params ?? {}, position: n.position ?? { x: 0, y: i * 110 }, ...(n.group ? { group: n.group } : {}) }));
   const typeOf = new Map(nodes.map((n) => [n.id, n.type]));
   const nextIn = new Map<string, number>();
   const usedIds = new Set<string>();
@@ -227,6 +272,30 @@ export function fromGraphDto(graph: GraphDto, catalog: Record<string, LayerDto>)
     return { id, source: e.source, target: e.target, targetHandle: handle };
   });
   return { nodes, edges, hadPositions };
+}
+
+/** A group in project-file form: positions rounded, defaults left out. */
+export function groupDto(g: DocGroup): GroupDto {
+  return {
+    id: g.id,
+    name: g.name,
+    ...(g.parent ? { parent: g.parent } : {}),
+    ...(g.collapsed ? { collapsed: true } : {}),
+    ...(g.repeat !== undefined ? { repeat: g.repeat } : {}),
+    ...(g.position ? { position: { x: Math.round(g.position.x), y: Math.round(g.position.y) } } : {}),
+  };
+}
+
+/** The project file's groups as the canvas holds them. */
+export function fromGroupDtos(groups: readonly GroupDto[] | undefined): DocGroup[] {
+  return (groups ?? []).map((g) => ({
+    id: g.id,
+    name: g.name,
+    collapsed: g.collapsed ?? false,
+    ...(g.parent ? { parent: g.parent } : {}),
+    ...(g.repeat !== undefined ? { repeat: g.repeat } : {}),
+    ...(g.position ? { position: { ...g.position } } : {}),
+  }));
 }
 
 /** Whether adding source -> target would close a cycle (target already reaches source). */

@@ -13,17 +13,22 @@ import { loadPanels } from './workspacePanes';
 import { hasUnsavedWork, type PanelName, type Panels } from './appState';
 import {
   applyChanges,
+  applyGroupChanges,
   docNode,
   fromGraphDto,
+  fromGroupDtos,
+  groupDto,
   toFlowEdge,
   toFlowNode,
   toGraphDto,
   trainingAfter,
+  type DocGroup,
   type GraphChange,
   type GraphEdge,
   type LayerNode,
   type Position,
 } from './graph';
+import { memberIds } from './groups';
 import { emptyHistory, record, redo, undo, type History } from './history';
 import type { StoredRun } from './runs';
 import type { EffectiveSettings } from './training';
@@ -49,6 +54,8 @@ export interface AnalysisView {
   graphIssues: IssueDto[];
   issues: IssueDto[];
   summary: AnalysisDto['summary'];
+  /** each group as its collapsed node shows it (path, shapes in and out, parameters of all copies), by group id */
+  groups: Record<string, NonNullable<AnalysisDto['groups']>[number]>;
 }
 
 export interface Toast {
@@ -73,7 +80,9 @@ export type Dialog =
   /** File ▸ Import ▸ ONNX Model: the model's file, opened as a new project with its weights pending */
   | { kind: 'import-onnx' }
   /** choose a dataset of one's own for training (Training panel) */
-  | { kind: 'dataset'; mode: 'torchvision' | 'image-folder' | 'csv' };
+  | { kind: 'dataset'; mode: 'torchvision' | 'image-folder' | 'csv' }
+  /** Group (Ctrl+G): the new submodule's name, checked as it is typed; `selected` are the layers to group */
+  | { kind: 'group-name'; selected: string[]; suggested: string };
 
 /**
  * A question with a confirm button, optionally a third "discard" answer (Save / Discard / Cancel).
@@ -174,11 +183,13 @@ export interface RunView {
   preparingRunId: string | null;
   /** the dataset file being downloaded while the run prepares */
   download: DownloadView | null;
+  /** where the run trains, as the engine said when it started ("cuda:0 (NVIDIA H100 ...)", "CPU (...): no NVIDIA driver found") */
+  device: string | null;
 }
 
 export const emptyRun = (): RunView => ({
   runId: null, starting: false, state: null, epochs: 0, error: null, evaluation: null, cell: null, graphKey: null, settings: null, startedAt: null, graph: null, hyper: null,
-  tag: null, preparingRunId: null, download: null,
+  tag: null, preparingRunId: null, download: null, device: null,
 });
 export const emptyTrainSettings = (): TrainSettings => ({ limitTrain: null });
 
@@ -228,6 +239,10 @@ export interface EngineSlice {
 export interface GraphSlice {
   nodes: LayerNode[];
   edges: GraphEdge[];
+  /** submodules (state/groups.ts); their frames and collapsed nodes are drawn from these (canvas/groupView.ts) */
+  groups: DocGroup[];
+  /** the group whose header (or collapsed node) was clicked: its layers are selected and the inspector shows it */
+  selectedGroup: string | null;
   history: History;
   /** bumps on every change to the document; dirty = revision !== savedRevision */
   revision: number;
@@ -243,6 +258,10 @@ export interface GraphSlice {
   beginDrag(ids: string[]): void;
   endDrag(): void;
   select(nodeIds: string[], edgeIds?: string[]): void;
+  /** selects a group's layers (nested ones too) and shows the group in the inspector; null clears it */
+  selectGroup(id: string | null, additive?: boolean): void;
+  /** moves a collapsed group's node while it is dragged (recorded as one step by endDrag) */
+  moveGroup(id: string, position: Position): void;
 }
 
 /** The project file: loaded, saved, and what it keeps besides the graph. */
@@ -316,6 +335,18 @@ function withTraining(project: ProjectMeta, changes: readonly GraphChange[]): { 
   return { project: { ...project, training: trainingAfter(project.training, changes) } };
 }
 
+/** The flow arrays, groups and project after changes (one place, so commit, undo and redo agree). */
+function afterChanges(s: State, changes: readonly GraphChange[], selectAdded: boolean | undefined) {
+  const { nodes, edges } = applyChanges(s.nodes, s.edges, changes, { selectAdded });
+  const touchesGroups = changes.some((c) => c.kind === 'addGroup' || c.kind === 'removeGroup' || c.kind === 'updateGroup');
+  const groups = touchesGroups ? applyGroupChanges(s.groups, changes) : s.groups;
+  const selectedGroup = s.selectedGroup && groups.some((g) => g.id === s.selectedGroup) ? s.selectedGroup : null;
+  return { nodes, edges, groups, selectedGroup, ...withTraining(s.project, changes) };
+}
+
+/** A drag-start key for a collapsed group's node, apart from the layers' ids. */
+const groupDragKey = (id: string) => `group:${id}`;
+
 const emptyProject = (): ProjectMeta => ({ name: 'Untitled', path: null, version: 1, extra: {} });
 
 const engineSlice: SliceCreator<EngineSlice> = (set) => ({
@@ -354,6 +385,7 @@ const engineSlice: SliceCreator<EngineSlice> = (set) => ({
         graphIssues,
         issues: a.issues,
         summary: a.summary,
+        groups: Object.fromEntries((a.groups ?? []).map((g) => [g.id, g])),
       },
       analysisError: null,
     });
@@ -367,6 +399,8 @@ const engineSlice: SliceCreator<EngineSlice> = (set) => ({
 const graphSlice: SliceCreator<GraphSlice> = (set, get) => ({
   nodes: [],
   edges: [],
+  groups: [],
+  selectedGroup: null,
   history: emptyHistory(),
   revision: 0,
   savedRevision: 0,
@@ -375,13 +409,10 @@ const graphSlice: SliceCreator<GraphSlice> = (set, get) => ({
   commit(changes, label, opts = {}) {
     if (changes.length === 0) return;
     const s = get();
-    const { nodes, edges } = applyChanges(s.nodes, s.edges, changes, { selectAdded: opts.selectAdded });
     set({
-      nodes,
-      edges,
+      ...afterChanges(s, changes, opts.selectAdded),
       history: record(s.history, { label, changes, mergeKey: opts.mergeKey, at: Date.now() }),
       revision: s.revision + 1,
-      ...withTraining(s.project, changes),
     });
   },
 
@@ -389,16 +420,14 @@ const graphSlice: SliceCreator<GraphSlice> = (set, get) => ({
     const s = get();
     const r = undo(s.history);
     if (!r) return;
-    const { nodes, edges } = applyChanges(s.nodes, s.edges, r.changes, { selectAdded: true });
-    set({ nodes, edges, history: r.history, revision: s.revision + 1, ...withTraining(s.project, r.changes) });
+    set({ ...afterChanges(s, r.changes, true), history: r.history, revision: s.revision + 1 });
   },
 
   redo() {
     const s = get();
     const r = redo(s.history);
     if (!r) return;
-    const { nodes, edges } = applyChanges(s.nodes, s.edges, r.changes, { selectAdded: true });
-    set({ nodes, edges, history: r.history, revision: s.revision + 1, ...withTraining(s.project, r.changes) });
+    set({ ...afterChanges(s, r.changes, true), history: r.history, revision: s.revision + 1 });
   },
 
   onNodesChange(changes) {
@@ -411,10 +440,12 @@ const graphSlice: SliceCreator<GraphSlice> = (set, get) => ({
     const nudges = s.dragStart ? [] : moves.filter((c) => !c.dragging);
     const before = new Map(s.nodes.map((n) => [n.id, n.position]));
     const nodes = applyNodeChanges(kept, s.nodes) as LayerNode[];
+    // a click elsewhere (React Flow's own selection) ends a group selection
+    const group = kept.some((c) => c.type === 'select') ? { selectedGroup: null } : {};
     if (nudges.length) {
       const changes: GraphChange[] = nudges.map((c) => ({ kind: 'updateNode', id: c.id, before: { position: { ...before.get(c.id)! } }, after: { position: { ...c.position! } } }));
-      set({ nodes, history: record(s.history, { label: 'Move', changes, mergeKey: `nudge:${nudges.map((c) => c.id).join(',')}`, at: Date.now() }), revision: s.revision + 1 });
-    } else set({ nodes });
+      set({ nodes, ...group, history: record(s.history, { label: 'Move', changes, mergeKey: `nudge:${nudges.map((c) => c.id).join(',')}`, at: Date.now() }), revision: s.revision + 1 });
+    } else set({ nodes, ...group });
   },
 
   onEdgesChange(changes) {
@@ -426,6 +457,7 @@ const graphSlice: SliceCreator<GraphSlice> = (set, get) => ({
     const s = get();
     const start: Record<string, Position> = {};
     for (const n of s.nodes) if (ids.includes(n.id)) start[n.id] = { ...n.position };
+    for (const g of s.groups) if (ids.includes(groupDragKey(g.id)) && g.position) start[groupDragKey(g.id)] = { ...g.position };
     set({ dragStart: start });
   },
 
@@ -439,6 +471,11 @@ const graphSlice: SliceCreator<GraphSlice> = (set, get) => ({
       if (from && (from.x !== n.position.x || from.y !== n.position.y))
         changes.push({ kind: 'updateNode', id: n.id, before: { position: from }, after: { position: { ...n.position } } });
     }
+    for (const g of s.groups) {
+      const from = start[groupDragKey(g.id)];
+      if (from && g.position && (from.x !== g.position.x || from.y !== g.position.y))
+        changes.push({ kind: 'updateGroup', id: g.id, before: { position: from }, after: { position: { ...g.position } } });
+    }
     set(changes.length ? { dragStart: null, history: record(s.history, { label: 'Move', changes, at: Date.now() }), revision: s.revision + 1 } : { dragStart: null });
   },
 
@@ -447,7 +484,26 @@ const graphSlice: SliceCreator<GraphSlice> = (set, get) => ({
     set({
       nodes: s.nodes.map((n) => (!!n.selected === nodeIds.includes(n.id) ? n : { ...n, selected: nodeIds.includes(n.id) })),
       edges: s.edges.map((e) => (!!e.selected === edgeIds.includes(e.id) ? e : { ...e, selected: edgeIds.includes(e.id) })),
+      selectedGroup: null,
     });
+  },
+
+  selectGroup(id, additive = false) {
+    const s = get();
+    if (id === null) return set({ selectedGroup: null });
+    const members = new Set(memberIds(s.nodes, s.groups, id));
+    set({
+      nodes: s.nodes.map((n) => {
+        const sel = members.has(n.id) || (additive && !!n.selected);
+        return !!n.selected === sel ? n : { ...n, selected: sel };
+      }),
+      edges: additive ? s.edges : s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
+      selectedGroup: additive ? null : id,
+    });
+  },
+
+  moveGroup(id, position) {
+    set({ groups: get().groups.map((g) => (g.id === id ? { ...g, position: { ...position } } : g)) });
   },
 });
 
@@ -463,6 +519,8 @@ const projectSlice: SliceCreator<ProjectSlice> = (set, get) => ({
     set({
       nodes: nodes.map((n) => toFlowNode(n)),
       edges: edges.map((e) => toFlowEdge(e)),
+      groups: fromGroupDtos(project.graph.groups),
+      selectedGroup: null,
       project: { name, path, version, training, extra },
       history: emptyHistory(),
       revision,
@@ -485,7 +543,7 @@ const projectSlice: SliceCreator<ProjectSlice> = (set, get) => ({
   toProject() {
     const s = get();
     const p = s.project;
-    const out: ProjectDto = { ...p.extra, format: 'netloom-project', version: p.version, name: p.name, graph: toGraphDto(s.nodes, s.edges) };
+    const out: ProjectDto = { ...p.extra, format: 'netloom-project', version: p.version, name: p.name, graph: toGraphDto(s.nodes, s.edges, s.groups) };
     if (p.training !== undefined) out.training = p.training;
     return out;
   },
@@ -616,7 +674,10 @@ export const selectSelectedCount = (s: State) => s.nodes.reduce((k, n) => k + (n
 /** A key that changes only when the analysed content changes (not on drags or selection). */
 export function graphKey(s: State): string {
   const g = toGraphDto(s.nodes, s.edges);
-  return JSON.stringify([g.nodes.map((n) => [n.id, n.type, n.name, n.params]), g.edges]);
+  const key: unknown[] = [g.nodes.map((n) => [n.id, n.type, n.name, n.params, ...(n.group ? [n.group] : [])]), g.edges];
+  // groups change the module (names, copies), not where a collapsed one is drawn
+  if (s.groups.length) key.push(s.groups.map((x) => { const { collapsed: _c, position: _p, ...rest } = groupDto(x); return rest; }));
+  return JSON.stringify(key);
 }
 
 export { docNode };

@@ -1,0 +1,143 @@
+// The cases the CUDA parity program (test/native-cuda/parity.cpp) runs: one row per op pair and shape,
+// {op, shape, forward tolerance, backward tolerance, note}. The op is the layer: "linear" means
+// linear_forward and linear_backward (ops.def), and so on. The tolerance bounds every output element:
+//   |cuda - cpu| <= tol * max(1, max |cpu|)   (relative to the output's scale, as PyTorch's TF32 tests)
+// Shape grammar: space-separated key=value words and flags.
+//   n (batch), and for linear: in, out; for conv2d / conv_transpose2d: cin h w cout, k=KHxKW,
+//   s=SHxSW, pad=PH0,PH1,PW0,PW1 (top, bottom, left, right), d=DHxDW, groups, opad=OHxOW (transposed
+//   only: output_padding; conv_transpose2d pads symmetrically, ph0 == ph1 and pw0 == pw1);
+//   flags: bias (the layer has one: db is checked), dx (dx is wanted), acc (accumulate_dx: dx starts
+//   non-zero), mode=tf32|fp32 (the backend's TF32 setting; on sm_75 tf32 runs the fp32 path).
+//   The other ops' words are explained at the top of their block.
+// Each engineer's rows stay in their own marked block (they merge without conflicts).
+#pragma once
+
+struct OpCase {
+    const char * op;
+    const char * shape;
+    double forward_tol;
+    double backward_tol;
+    const char * note;
+};
+
+static const OpCase kOpCases[] = {
+    // ---- cuda-ops: every op but linear/conv (native/cuda/ops/{activation,loss,pool,norm,dropout,structure,optim}.cu) ----
+    // Shape words are ops.def attribute names (key=value) plus flags: acc (accumulate flags set, dx starts non-zero),
+    // weight (class weights), train/eval, halted (DeviceStep.halted = 1), check (cuda_check_step). A list (1,3) means
+    // one case per value. For the optimizers forward_tol bounds the parameter and every state after one step.
+    // A tolerance of -1: that direction does not exist. 0: must be equal to the bit.
+    {"relu", "n=3 features=257", 0, 0, "exact: the CPU's float operations one for one (the CPU emulation matches to the bit)"},
+    {"relu", "n=3 features=257 acc", 0, 0, "exact: the CPU's float operations one for one (the CPU emulation matches to the bit)"},
+    {"relu", "n=1 features=1", 0, 0, "smallest; exact: the CPU's float operations one for one (the CPU emulation matches to the bit)"},
+    {"activation", "n=3 features=257 kind=LeakyReLU alpha=0.01 acc", 1e-06, 1e-06, "x in [-6, 6]; CUDA's expf/erff/tanhf are within 2 ulp of glibc's, the rest is the CPU's arithmetic"},
+    {"activation", "n=1 features=33 kind=LeakyReLU alpha=0.01", 1e-06, 1e-06, "33: one past a warp"},
+    {"activation", "n=3 features=257 kind=ELU alpha=1.3 acc", 1e-06, 1e-06, "x in [-6, 6]; CUDA's expf/erff/tanhf are within 2 ulp of glibc's, the rest is the CPU's arithmetic"},
+    {"activation", "n=1 features=33 kind=ELU alpha=1.3", 1e-06, 1e-06, "33: one past a warp"},
+    {"activation", "n=3 features=257 kind=GELU alpha=0 acc", 1e-06, 1e-06, "x in [-6, 6]; CUDA's expf/erff/tanhf are within 2 ulp of glibc's, the rest is the CPU's arithmetic"},
+    {"activation", "n=1 features=33 kind=GELU alpha=0", 1e-06, 1e-06, "33: one past a warp"},
+    {"activation", "n=3 features=257 kind=GELU_TANH alpha=0 acc", 1e-06, 1e-06, "x in [-6, 6]; CUDA's expf/erff/tanhf are within 2 ulp of glibc's, the rest is the CPU's arithmetic"},
+    {"activation", "n=1 features=33 kind=GELU_TANH alpha=0", 1e-06, 1e-06, "33: one past a warp"},
+    {"activation", "n=3 features=257 kind=SiLU alpha=0 acc", 1e-06, 1e-06, "x in [-6, 6]; CUDA's expf/erff/tanhf are within 2 ulp of glibc's, the rest is the CPU's arithmetic"},
+    {"activation", "n=1 features=33 kind=SiLU alpha=0", 1e-06, 1e-06, "33: one past a warp"},
+    {"activation", "n=3 features=257 kind=Sigmoid alpha=0 acc", 1e-06, 1e-06, "x in [-6, 6]; CUDA's expf/erff/tanhf are within 2 ulp of glibc's, the rest is the CPU's arithmetic"},
+    {"activation", "n=1 features=33 kind=Sigmoid alpha=0", 1e-06, 1e-06, "33: one past a warp"},
+    {"activation", "n=3 features=257 kind=Tanh alpha=0 acc", 1e-06, 1e-06, "x in [-6, 6]; CUDA's expf/erff/tanhf are within 2 ulp of glibc's, the rest is the CPU's arithmetic"},
+    {"activation", "n=1 features=33 kind=Tanh alpha=0", 1e-06, 1e-06, "33: one past a warp"},
+    {"softmax", "n=3 outer=2 dim=7 inner=1 log=0", 1e-06, 1e-06, "inner = 1: one warp per row, else one thread per column; double sum in another order than the CPU's"},
+    {"softmax", "n=3 outer=2 dim=7 inner=1 log=1 acc", 1e-06, 1e-06, "inner = 1: one warp per row, else one thread per column; double sum in another order than the CPU's"},
+    {"softmax", "n=64 outer=1 dim=10 inner=1 log=0", 1e-06, 1e-06, "inner = 1: one warp per row, else one thread per column; double sum in another order than the CPU's"},
+    {"softmax", "n=2 outer=1 dim=1000 inner=1 log=1", 1e-06, 1e-06, "inner = 1: one warp per row, else one thread per column; double sum in another order than the CPU's"},
+    {"softmax", "n=3 outer=2 dim=45 inner=5 log=0 acc", 1e-06, 1e-06, "inner = 1: one warp per row, else one thread per column; double sum in another order than the CPU's"},
+    {"softmax", "n=3 outer=3 dim=7 inner=33 log=1", 1e-06, 1e-06, "inner = 1: one warp per row, else one thread per column; double sum in another order than the CPU's"},
+    {"softmax", "n=1 outer=1 dim=1 inner=1 log=0", 1e-06, 1e-06, "inner = 1: one warp per row, else one thread per column; double sum in another order than the CPU's"},
+    {"softmax_cross_entropy", "n=37 classes=11 reduction=mean acc", 1e-06, 1e-06, "loss, probs and dlogits; `correct` must be equal exactly; rows with label == ignore_index every 7th row; a tie in a row (first index wins)"},
+    {"softmax_cross_entropy", "n=37 classes=11 reduction=sum acc", 1e-06, 1e-06, "loss, probs and dlogits; `correct` must be equal exactly; rows with label == ignore_index every 7th row; a tie in a row (first index wins)"},
+    {"softmax_cross_entropy", "n=37 classes=11 weight ignore_index=2 reduction=mean acc", 1e-06, 1e-06, "loss, probs and dlogits; `correct` must be equal exactly; rows with label == ignore_index every 7th row; a tie in a row (first index wins)"},
+    {"softmax_cross_entropy", "n=37 classes=11 weight ignore_index=2 reduction=sum label_smoothing=0.1 acc", 1e-06, 1e-06, "loss, probs and dlogits; `correct` must be equal exactly; rows with label == ignore_index every 7th row; a tie in a row (first index wins)"},
+    {"softmax_cross_entropy", "n=37 classes=11 ignore_index=2 reduction=mean label_smoothing=0.1 acc", 1e-06, 1e-06, "loss, probs and dlogits; `correct` must be equal exactly; rows with label == ignore_index every 7th row; a tie in a row (first index wins)"},
+    {"softmax_cross_entropy", "n=37 classes=40 reduction=mean acc", 1e-06, 1e-06, "loss, probs and dlogits; `correct` must be equal exactly; rows with label == ignore_index every 7th row; a tie in a row (first index wins)"},
+    {"softmax_cross_entropy", "n=37 classes=40 reduction=sum acc", 1e-06, 1e-06, "loss, probs and dlogits; `correct` must be equal exactly; rows with label == ignore_index every 7th row; a tie in a row (first index wins)"},
+    {"softmax_cross_entropy", "n=37 classes=40 weight ignore_index=2 reduction=mean acc", 1e-06, 1e-06, "loss, probs and dlogits; `correct` must be equal exactly; rows with label == ignore_index every 7th row; a tie in a row (first index wins)"},
+    {"softmax_cross_entropy", "n=37 classes=40 weight ignore_index=2 reduction=sum label_smoothing=0.1 acc", 1e-06, 1e-06, "loss, probs and dlogits; `correct` must be equal exactly; rows with label == ignore_index every 7th row; a tie in a row (first index wins)"},
+    {"softmax_cross_entropy", "n=37 classes=40 ignore_index=2 reduction=mean label_smoothing=0.1 acc", 1e-06, 1e-06, "loss, probs and dlogits; `correct` must be equal exactly; rows with label == ignore_index every 7th row; a tie in a row (first index wins)"},
+    {"softmax_cross_entropy", "n=64 classes=10 reduction=mean", 1e-06, 1e-06, "the quickstart head; `correct` exact"},
+    {"softmax_cross_entropy", "n=1 classes=1 reduction=mean", 1e-06, 1e-06, "smallest (loss 0)"},
+    {"softmax_cross_entropy", "n=4 classes=5 all_ignored reduction=mean", 1e-06, 1e-06, "every row ignored: loss NaN (0/0) on both, gradient 0"},
+    {"nll_loss", "n=37 classes=11 reduction=mean", 1e-06, 1e-06, "on log_softmax outputs; `correct` exact"},
+    {"nll_loss", "n=37 classes=11 weight ignore_index=2 reduction=sum", 1e-06, 1e-06, "on log_softmax outputs; `correct` exact"},
+    {"nll_loss", "n=37 classes=11 weight ignore_index=2 reduction=mean acc", 1e-06, 1e-06, "on log_softmax outputs; `correct` exact"},
+    {"point_loss", "n=5 features=67 kind=MSELoss reduction=mean dpred dtarget acc_pred", 1e-06, 1e-06, "double sum over 335 values in another order (forward); backward in double, rounded once"},
+    {"point_loss", "n=5 features=67 kind=MSELoss reduction=sum dpred dtarget acc_pred", 1e-06, 1e-06, "double sum over 335 values in another order (forward); backward in double, rounded once"},
+    {"point_loss", "n=5 features=67 kind=L1Loss reduction=mean dpred dtarget acc_pred", 1e-06, 1e-06, "double sum over 335 values in another order (forward); backward in double, rounded once"},
+    {"point_loss", "n=5 features=67 kind=L1Loss reduction=sum dpred dtarget acc_pred", 1e-06, 1e-06, "double sum over 335 values in another order (forward); backward in double, rounded once"},
+    {"point_loss", "n=5 features=67 kind=SmoothL1Loss beta=0.7 reduction=mean dpred dtarget acc_pred", 1e-06, 1e-06, "double sum over 335 values in another order (forward); backward in double, rounded once"},
+    {"point_loss", "n=5 features=67 kind=SmoothL1Loss beta=0.7 reduction=sum dpred dtarget acc_pred", 1e-06, 1e-06, "double sum over 335 values in another order (forward); backward in double, rounded once"},
+    {"point_loss", "n=5 features=67 kind=SmoothL1Loss beta=0 reduction=mean dpred dtarget acc_pred", 1e-06, 1e-06, "double sum over 335 values in another order (forward); backward in double, rounded once"},
+    {"point_loss", "n=5 features=67 kind=SmoothL1Loss beta=0 reduction=sum dpred dtarget acc_pred", 1e-06, 1e-06, "double sum over 335 values in another order (forward); backward in double, rounded once"},
+    {"point_loss", "n=5 features=67 kind=BCEWithLogitsLoss reduction=mean dpred dtarget acc_pred", 1e-06, 1e-06, "double sum over 335 values in another order (forward); backward in double, rounded once"},
+    {"point_loss", "n=5 features=67 kind=BCEWithLogitsLoss reduction=sum dpred dtarget acc_pred", 1e-06, 1e-06, "double sum over 335 values in another order (forward); backward in double, rounded once"},
+    {"point_loss", "n=64 features=4097 kind=MSELoss reduction=mean dpred", 1e-06, 1e-06, "262k values: several partial blocks"},
+    {"one_hot", "n=9 classes=5", 0, 0, "exact"},
+    {"max_pool2d", "n=2 c=3 h=9 w=8 k=3x2 s=2x1 pad=1x1 d=2x1 acc", 0, 0, "exact: indices equal, backward gathers in the CPU's order (overlapping windows included)"},
+    {"max_pool2d", "n=2 c=2 h=8 w=8 k=2x2 s=2x2 pad=0x0 d=1x1 acc", 0, 0, "exact: indices equal, backward gathers in the CPU's order (overlapping windows included)"},
+    {"max_pool2d", "n=2 c=1 h=7 w=5 k=3x3 s=1x2 pad=1x1 d=1x1 acc", 0, 0, "exact: indices equal, backward gathers in the CPU's order (overlapping windows included)"},
+    {"max_pool2d", "n=2 c=2 h=5 w=5 k=3x3 s=2x2 pad=0x0 d=1x1 ceil_mode acc", 0, 0, "exact: indices equal, backward gathers in the CPU's order (overlapping windows included)"},
+    {"max_pool2d", "n=256 c=32 h=28 w=28 k=2x2 s=2x2 pad=0x0 d=1x1 acc", 0, 0, "exact: indices equal, backward gathers in the CPU's order (overlapping windows included)"},
+    {"avg_pool2d", "n=2 c=3 h=9 w=8 k=3x3 s=2x2 pad=1x1 ceil_mode count_include_pad=1 divisor_override=0 acc", 0, 0, "exact: window sums and divisors as the CPU, backward gathers in its order"},
+    {"avg_pool2d", "n=2 c=3 h=9 w=8 k=3x3 s=2x2 pad=1x1 ceil_mode count_include_pad=0 divisor_override=0 acc", 0, 0, "exact: window sums and divisors as the CPU, backward gathers in its order"},
+    {"avg_pool2d", "n=2 c=3 h=9 w=8 k=3x3 s=2x2 pad=1x1 ceil_mode count_include_pad=1 divisor_override=5 acc", 0, 0, "exact: window sums and divisors as the CPU, backward gathers in its order"},
+    {"avg_pool2d", "n=2 c=1 h=7 w=5 k=3x3 s=1x2 pad=1x1 count_include_pad=1 divisor_override=0 acc", 0, 0, "exact: window sums and divisors as the CPU, backward gathers in its order"},
+    {"avg_pool2d", "n=2 c=1 h=7 w=5 k=3x3 s=1x2 pad=1x1 count_include_pad=0 divisor_override=0 acc", 0, 0, "exact: window sums and divisors as the CPU, backward gathers in its order"},
+    {"avg_pool2d", "n=2 c=1 h=7 w=5 k=3x3 s=1x2 pad=1x1 count_include_pad=1 divisor_override=5 acc", 0, 0, "exact: window sums and divisors as the CPU, backward gathers in its order"},
+    {"avg_pool2d", "n=2 c=2 h=8 w=8 k=2x2 s=2x2 pad=0x0 count_include_pad=1 divisor_override=0 acc", 0, 0, "exact: window sums and divisors as the CPU, backward gathers in its order"},
+    {"avg_pool2d", "n=2 c=2 h=8 w=8 k=2x2 s=2x2 pad=0x0 count_include_pad=0 divisor_override=0 acc", 0, 0, "exact: window sums and divisors as the CPU, backward gathers in its order"},
+    {"avg_pool2d", "n=2 c=2 h=8 w=8 k=2x2 s=2x2 pad=0x0 count_include_pad=1 divisor_override=5 acc", 0, 0, "exact: window sums and divisors as the CPU, backward gathers in its order"},
+    {"adaptive_avg_pool2d", "n=2 c=3 h=9 w=7 ho=4 wo=3 acc", 0, 0, "exact; overlapping and upsampling windows"},
+    {"adaptive_avg_pool2d", "n=2 c=2 h=5 w=3 ho=11 wo=7 acc", 0, 0, "exact; overlapping and upsampling windows"},
+    {"adaptive_avg_pool2d", "n=2 c=1 h=6 w=6 ho=1 wo=1 acc", 0, 0, "exact; overlapping and upsampling windows"},
+    {"batch_norm", "n=5 channels=3 inner=1 affine momentum=0.1 running train acc", 1e-05, 1e-05, "batch statistics in double, another order: the float mean/var may differ by an ulp; running stats and num_batches_tracked (exact) checked; momentum -1 = cumulative average"},
+    {"batch_norm", "n=5 channels=3 inner=1 momentum=-1 running train acc", 1e-05, 1e-05, "batch statistics in double, another order: the float mean/var may differ by an ulp; running stats and num_batches_tracked (exact) checked; momentum -1 = cumulative average"},
+    {"batch_norm", "n=5 channels=3 inner=1 affine train acc", 1e-05, 1e-05, "batch statistics in double, another order: the float mean/var may differ by an ulp; running stats and num_batches_tracked (exact) checked; momentum -1 = cumulative average"},
+    {"batch_norm", "n=5 channels=3 inner=13 affine momentum=0.1 running train acc", 1e-05, 1e-05, "batch statistics in double, another order: the float mean/var may differ by an ulp; running stats and num_batches_tracked (exact) checked; momentum -1 = cumulative average"},
+    {"batch_norm", "n=5 channels=3 inner=13 momentum=-1 running train acc", 1e-05, 1e-05, "batch statistics in double, another order: the float mean/var may differ by an ulp; running stats and num_batches_tracked (exact) checked; momentum -1 = cumulative average"},
+    {"batch_norm", "n=5 channels=3 inner=13 affine train acc", 1e-05, 1e-05, "batch statistics in double, another order: the float mean/var may differ by an ulp; running stats and num_batches_tracked (exact) checked; momentum -1 = cumulative average"},
+    {"batch_norm", "n=5 channels=3 inner=784 affine momentum=0.1 running train acc", 1e-05, 1e-05, "batch statistics in double, another order: the float mean/var may differ by an ulp; running stats and num_batches_tracked (exact) checked; momentum -1 = cumulative average"},
+    {"batch_norm", "n=5 channels=3 inner=784 momentum=-1 running train acc", 1e-05, 1e-05, "batch statistics in double, another order: the float mean/var may differ by an ulp; running stats and num_batches_tracked (exact) checked; momentum -1 = cumulative average"},
+    {"batch_norm", "n=5 channels=3 inner=784 affine train acc", 1e-05, 1e-05, "batch statistics in double, another order: the float mean/var may differ by an ulp; running stats and num_batches_tracked (exact) checked; momentum -1 = cumulative average"},
+    {"batch_norm", "n=5 channels=3 inner=13 affine momentum=0.1 running train halted", 1e-05, 1e-05, "dstep->halted: running stats and num_batches_tracked unchanged"},
+    {"batch_norm", "n=5 channels=3 inner=13 affine running eval", 0, -1, "eval with running statistics: elementwise, exact (no backward)"},
+    {"batch_norm", "n=256 channels=32 inner=784 affine momentum=0.1 running train", 1e-05, 1e-05, "fashion-cnn scale: 200704 values per channel"},
+    {"layer_norm", "n=3 rows=1 cols=7", 1e-05, 1e-05, "row statistics and dgamma/dbeta in double in another order (the CPU sums dgamma in float)"},
+    {"layer_norm", "n=3 rows=31 cols=100 affine", 1e-05, 1e-05, "row statistics and dgamma/dbeta in double in another order (the CPU sums dgamma in float)"},
+    {"layer_norm", "n=2 rows=5 cols=1000 affine acc", 1e-05, 1e-05, "row statistics and dgamma/dbeta in double in another order (the CPU sums dgamma in float)"},
+    {"layer_norm", "n=1 rows=1 cols=1", 1e-05, 1e-05, "row statistics and dgamma/dbeta in double in another order (the CPU sums dgamma in float)"},
+    {"dropout", "n=3 features=301 p=0 salt=5 seed=99 step=12 train acc", 0, 0, "exact: the same counter-based hash, the same mask"},
+    {"dropout", "n=3 features=301 p=0.3 salt=5 seed=99 step=12 train acc", 0, 0, "exact: the same counter-based hash, the same mask"},
+    {"dropout", "n=3 features=301 p=1 salt=5 seed=99 step=12 train acc", 0, 0, "exact: the same counter-based hash, the same mask"},
+    {"dropout", "n=3 features=301 p=0.3 eval", 0, 0, "eval: y = x"},
+    {"add", "n=3 features=301", 0, -1, "exact"},
+    {"copy", "n=3 features=301 acc", 0, -1, "exact"},
+    {"concat", "n=3 outer=3 x_inner=7 y_inner=19 offset=5 acc", 0, 0, "exact"},
+    {"sgd_step", "count=1037 momentum=0.9 weight_decay=1e-4 step=1,3 lr_override=-1,0.05", 0, -1, "exact: the CPU's loop body; step 1 initialises the buffer"},
+    {"sgd_step", "count=1037 momentum=0.9 nesterov step=1,3 lr_override=-1,0.05", 0, -1, "exact: the CPU's loop body; step 1 initialises the buffer"},
+    {"sgd_step", "count=1037 momentum=0.9 dampening=0.1 maximize step=1,3 lr_override=-1,0.05", 0, -1, "exact: the CPU's loop body; step 1 initialises the buffer"},
+    {"sgd_step", "count=1037 momentum=0 step=1,3 lr_override=-1,0.05", 0, -1, "exact: the CPU's loop body; step 1 initialises the buffer"},
+    {"adam_step", "count=1037 weight_decay=0.01 step=1,3,1000 lr_override=-1,0.05 beta1_override=0.8", 1e-06, -1, "bias corrections use CUDA's double pow (may differ from glibc's in the last double bit); otherwise the CPU's arithmetic"},
+    {"adam_step", "count=1037 amsgrad step=1,3,1000 lr_override=-1,0.05 beta1_override=0.8", 1e-06, -1, "bias corrections use CUDA's double pow (may differ from glibc's in the last double bit); otherwise the CPU's arithmetic"},
+    {"adam_step", "count=1037 decoupled weight_decay=0.01 step=1,3,1000 lr_override=-1,0.05 beta1_override=0.8", 1e-06, -1, "bias corrections use CUDA's double pow (may differ from glibc's in the last double bit); otherwise the CPU's arithmetic"},
+    {"adam_step", "count=1037 amsgrad decoupled maximize step=1,3,1000 lr_override=-1,0.05 beta1_override=0.8", 1e-06, -1, "bias corrections use CUDA's double pow (may differ from glibc's in the last double bit); otherwise the CPU's arithmetic"},
+    {"rmsprop_step", "count=1037 step=1 lr_override=-1,0.05", 0, -1, "exact"},
+    {"rmsprop_step", "count=1037 centered step=1 lr_override=-1,0.05", 0, -1, "exact"},
+    {"rmsprop_step", "count=1037 momentum=0.5 step=1 lr_override=-1,0.05", 0, -1, "exact"},
+    {"rmsprop_step", "count=1037 centered momentum=0.5 maximize weight_decay=0.001 step=1 lr_override=-1,0.05", 0, -1, "exact"},
+    {"adagrad_step", "count=1037 lr_decay=0.01 step=1,7", 0, -1, "exact"},
+    {"adagrad_step", "count=1037 lr_decay=0.01 weight_decay=0.1 maximize step=1,7", 0, -1, "exact"},
+    {"sgd_step", "count=1037 check grad_inf_at=-1,17,1030", 0, -1, "check mode: the StepNonFinite bits equal the CPU's *_step_check; nothing written"},
+    {"adam_step", "count=1037 check grad_inf_at=-1,17,1030", 0, -1, "check mode: the StepNonFinite bits equal the CPU's *_step_check; nothing written"},
+    {"rmsprop_step", "count=1037 check grad_inf_at=-1,17,1030", 0, -1, "check mode: the StepNonFinite bits equal the CPU's *_step_check; nothing written"},
+    {"adagrad_step", "count=1037 check grad_inf_at=-1,17,1030", 0, -1, "check mode: the StepNonFinite bits equal the CPU's *_step_check; nothing written"},
+    {"grad_norm_sq", "count=5003 first=0,1", 1e-06, -1, "double sum in partial blocks; norm_sq starts at 2.5 when first=0"},
+    {"grad_norm_sq", "count=3000000 first=1", 1e-06, -1, "1024 partial blocks"},
+    {"clip_grad", "count=5003 max_norm=3", 1e-06, -1, "coef from norm_sq on the device"},
+    // ---- end cuda-ops ----
+};
