@@ -1,6 +1,6 @@
 /**
- * The app shell: toolbar, palette | canvas | inspector, model summary and training under the canvas, and the
- * overlays (dialogs, quick-add, toasts, the connection banner). It wires the engine session,
+ * The app shell: toolbar, the workspace's resizable panes (Workspace.tsx: palette | canvas over the results dock |
+ * inspector), and the overlays (dialogs, quick-add, toasts, the connection banner). It wires the engine session,
  * live analysis, autosave, the host (desktop window or browser tab: its menus, dialogs, commands and
  * close request), files dropped on the window, and the keyboard (all shortcuts are registered actions).
  */
@@ -9,7 +9,6 @@ import { useEffect } from 'react';
 import './actions';
 import { handleKeyDown } from './actions/registry';
 import type { EngineClient } from './api/client';
-import { Canvas } from './canvas/Canvas';
 import { CheckpointDialog } from './dialogs/CheckpointDialog';
 import { CheckpointLoadDialog } from './dialogs/CheckpointLoadDialog';
 import { ConfirmDialog } from './dialogs/ConfirmDialog';
@@ -25,16 +24,10 @@ import { useGlobalDrop } from './hooks/useGlobalDrop';
 import { useEngineSession } from './hooks/useEngineSession';
 import { useRunEvents } from './hooks/useRunEvents';
 import { ConnectionBanner } from './panels/ConnectionBanner';
-import { DatasetPanel } from './panels/DatasetPanel';
-import { DiffPanel } from './panels/DiffPanel';
-import { Inspector } from './panels/Inspector';
-import { Palette } from './panels/Palette';
-import { Summary } from './panels/Summary';
-import { Toasts } from './panels/Toasts';
 import { Toolbar } from './panels/Toolbar';
-import { TrainingPanel } from './panels/TrainingPanel';
 import { windowTitle } from './state/appState';
 import { selectDirty, useStore } from './state/store';
+import { Workspace } from './Workspace';
 
 export function App({ client }: { client: EngineClient }) {
   useEngineSession(client);
@@ -64,17 +57,7 @@ export function App({ client }: { client: EngineClient }) {
       <div className="app" data-host={hostKind}>
         <Toolbar />
         <ConnectionBanner onRetry={client.connection.retry} />
-        <div className="workspace">
-          <Palette />
-          <main className="center">
-            <Canvas />
-            <DiffPanel />
-            <Summary />
-            <TrainingPanel />
-            <DatasetPanel />
-          </main>
-          <Inspector />
-        </div>
+        <Workspace />
         <NewDialog />
         <FileDialog />
         <ConfirmDialog />
@@ -83,7 +66,6 @@ export function App({ client }: { client: EngineClient }) {
         <CheckpointLoadDialog />
         <ImportOnnxDialog />
         <HelpOverlay />
-        <Toasts />
       </div>
     </ReactFlowProvider>
   );

@@ -8,7 +8,8 @@
  * (never refused) when its shapes do not fit.
  */
 import { planDeletion } from '../canvas/deletion';
-import { register } from './registry';
+import { actionUndo } from './actionUndo';
+import { register, run } from './registry';
 import type { ActionContext } from './types';
 
 function performDelete(ctx: ActionContext, reconnect: boolean): void {
@@ -18,7 +19,8 @@ function performDelete(ctx: ActionContext, reconnect: boolean): void {
   if (plan.bridges.length) {
     const what = plan.deleted.length <= 3 ? plan.deleted.join(', ') : `${plan.deleted.length} layers`;
     const joined = plan.bridges.map((b) => `${b.from} → ${b.to}`).join(', ');
-    s.toast({ kind: 'info', message: `Deleted ${what}; reconnected ${joined} (Ctrl+Z to undo, Shift+Delete deletes without reconnecting)` });
+    // short, with the way back on the toast itself (Ctrl+Z does the same)
+    s.toast({ kind: 'info', message: `Deleted ${what}; reconnected ${joined}`, hint: 'Shift+Delete deletes without reconnecting.', action: { label: 'Undo', perform: () => run(actionUndo, undefined) } });
   }
 }
 

@@ -1,5 +1,7 @@
+import { fitReadable } from '../canvas/fit';
 import { plainKey, register } from './registry';
 
+/** Fits the graph to the canvas, but never below a zoom at which the layers can be read (canvas/fit.ts). */
 export const actionFitView = register({
   name: 'fitView',
   label: 'Zoom to fit',
@@ -7,6 +9,6 @@ export const actionFitView = register({
   keys: ['F'],
   keyTest: (e) => plainKey(e, 'f') && !e.shiftKey,
   perform(ctx) {
-    void ctx.flow?.fitView({ padding: 0.15, duration: 250, maxZoom: 1.2 });
+    fitReadable(ctx, { duration: 250 });
   },
 });

@@ -1,21 +1,44 @@
 import type { ActionContext } from '../actions/types';
 
 /**
- * Zoom to fit, unless that makes the layers unreadably small (a long ResNet): then fit the
- * first few layers from the top, and let the user scroll down.
+ * The smallest zoom a fit goes to: a layer's title (13 px, .layer-type) still renders at 9 px or more.
+ * Below it a long chain would fit the pane as a column of unreadable 27 px boxes (LeNet-5 at 1280x720);
+ * at it the user sees the start of the graph, readable, and pans or scrolls for the rest.
  */
-export function fitReadable(ctx: ActionContext) {
+export const MIN_READABLE_ZOOM = 0.7;
+const MAX_FIT_ZOOM = 1.1;
+/** space kept between the graph and the pane's edges, in screen pixels */
+const PAD = 24;
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Where to put the view: the zoom that fits the graph in the pane, clamped to [MIN_READABLE_ZOOM,
+ * MAX_FIT_ZOOM]; along each axis the graph is centred when it fits, else its start (top or left:
+ * where a chain begins, whichever way it was laid out) sits at the pane's edge.
+ */
+export function readableViewport(bounds: Box, pane: { width: number; height: number }): { x: number; y: number; zoom: number } {
+  const fit = Math.min((pane.width - 2 * PAD) / Math.max(bounds.width, 1), (pane.height - 2 * PAD) / Math.max(bounds.height, 1));
+  const zoom = Math.min(MAX_FIT_ZOOM, Math.max(MIN_READABLE_ZOOM, fit));
+  const place = (start: number, size: number, room: number) => (size * zoom <= room - 2 * PAD ? (room - size * zoom) / 2 - start * zoom : PAD - start * zoom);
+  return { x: place(bounds.x, bounds.width, pane.width), y: place(bounds.y, bounds.height, pane.height), zoom };
+}
+
+/** Zoom to fit, never below a readable zoom (readableViewport). */
+export function fitReadable(ctx: ActionContext, opts: { duration?: number } = {}): void {
   const flow = ctx.flow;
   if (!flow) return;
   const nodes = ctx.state().nodes;
   if (nodes.length === 0) return;
-  const bounds = flow.getNodesBounds(nodes);
   const pane = document.querySelector('.canvas')?.getBoundingClientRect();
-  const zoom = pane ? Math.min(pane.width / (bounds.width * 1.3), pane.height / (bounds.height * 1.3)) : 1;
-  if (zoom >= 0.55) {
-    void flow.fitView({ padding: 0.15, maxZoom: 1.1 });
+  if (!pane || pane.width === 0 || pane.height === 0) {
+    void flow.fitView({ padding: 0.15, maxZoom: MAX_FIT_ZOOM, minZoom: MIN_READABLE_ZOOM });
     return;
   }
-  const top = [...nodes].sort((a, b) => a.position.y - b.position.y).slice(0, 6);
-  void flow.fitView({ nodes: top.map((n) => ({ id: n.id })), padding: 0.2, maxZoom: 0.9, minZoom: 0.55 });
+  void flow.setViewport(readableViewport(flow.getNodesBounds(nodes), pane), opts.duration ? { duration: opts.duration } : undefined);
 }

@@ -11,6 +11,8 @@ const GESTURES: [string, string][] = [
   ['Shift+drag on the canvas', 'Box select'],
   ['Arrow keys', 'Nudge the selected layers'],
   ['Scroll / pinch', 'Zoom; drag the canvas to pan'],
+  ['Drag a pane separator', 'Resize the palette, inspector or results dock; drag to the edge to fold it; double-click for its default size'],
+  ['Tab to a separator, arrow keys', 'Resize that pane from the keyboard (Home / End: smallest / largest)'],
   ['Click a group’s header', 'Select the group (a PyTorch submodule): its layers, its name and Repeat in the inspector; drag one of its layers to move it, Delete removes it with its layers, Ctrl+Shift+G ungroups it'],
   ['▾ / ▸ on a group', 'Collapse it to one node (shapes in and out, parameters) / expand it'],
 ];

@@ -3,7 +3,7 @@
  * Export as menus (the desktop menu's File ▸ Import / Export submenus, which a browser tab has no other place for).
  */
 import type { ReactNode } from 'react';
-import { actionAutoLayout } from '../actions/actionAutoLayout';
+import { actionAutoLayout, actionFlipLayout } from '../actions/actionAutoLayout';
 import { actionFitView } from '../actions/actionFitView';
 import { actionGroup } from '../actions/actionGroup';
 import { actionHelp } from '../actions/actionHelp';
@@ -20,8 +20,9 @@ import { actionCompareCheckpoint, actionCompareProject, actionCompareSaved } fro
 import { MenuButton, type MenuItemSpec } from './MenuButton';
 import { run } from '../actions/registry';
 import type { Action } from '../actions/types';
+import { useLayoutPrefs } from '../state/layoutPrefs';
 import { selectCanRedo, selectCanUndo, selectDirty, useStore } from '../state/store';
-import { IconCompare, IconExport, IconFit, IconHelp, IconImport, IconLayout, IconMoon, IconNew, IconOpen, IconRedo, IconSave, IconSaveAs, IconSun, IconUndo } from './icons';
+import { IconCompare, IconDown, IconExport, IconFit, IconHelp, IconImport, IconLayout, IconMoon, IconNew, IconOpen, IconRedo, IconRight, IconSave, IconSaveAs, IconSun, IconUndo } from './icons';
 
 /** The desktop menu's labels (electron/menu.ts), so both hosts name the formats alike. */
 const IMPORT_ITEMS: readonly MenuItemSpec[] = [
@@ -47,6 +48,25 @@ function ToolButton({ action, testId, icon, disabled, text }: { action: Action; 
     <button className="tool" data-testid={testId} title={tip} aria-label={action.label} disabled={disabled} onClick={() => run(action, undefined)}>
       {icon}
       {text && <span>{text}</span>}
+    </button>
+  );
+}
+
+/** Shows which way Layout runs (↓ or →); a click switches it and lays the graph out that way. */
+function LayoutDirectionButton({ disabled }: { disabled: boolean }) {
+  const direction = useLayoutPrefs((s) => s.direction);
+  const other = direction === 'down' ? 'left to right' : 'top to bottom';
+  return (
+    <button
+      className="tool"
+      data-testid="btn-layout-direction"
+      data-direction={direction}
+      title={`Layout runs ${direction === 'down' ? 'top to bottom' : 'left to right'}; click to lay out ${other}  (Shift+L)`}
+      aria-label={`Layout ${other}`}
+      disabled={disabled}
+      onClick={() => run(actionFlipLayout, undefined)}
+    >
+      {direction === 'down' ? <IconDown /> : <IconRight />}
     </button>
   );
 }
@@ -100,6 +120,7 @@ export function Toolbar() {
       </div>
       <div className="tool-group">
         <ToolButton action={actionAutoLayout} testId="btn-layout" icon={<IconLayout />} text="Layout" disabled={empty} />
+        <LayoutDirectionButton disabled={empty} />
         <ToolButton action={actionFitView} testId="btn-fit" icon={<IconFit />} />
         <ToolButton action={actionGroup} testId="btn-group" icon={<IconGroup />} text="Group" disabled={!anySelected} />
       </div>

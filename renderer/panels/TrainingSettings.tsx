@@ -17,18 +17,12 @@ import { useEffect, useState } from 'react';
 import type { ParamsFormDto } from '../../engine/contract/api';
 import { actionSetLoss } from '../actions/actionSetLoss';
 import { actionSetTraining } from '../actions/actionSetTraining';
-import { actionUseDataset } from '../actions/actionUseDataset';
 import { run } from '../actions/registry';
-import { DatasetDialog, type DatasetDialogMode } from '../dialogs/DatasetDialog';
+import { DatasetDialog } from '../dialogs/DatasetDialog';
 import { useTrainingMeta } from '../hooks/useTrainingMeta';
 import { useStore } from '../state/store';
-import { BUILTIN_DATASETS, BUILTIN_DATASET_NAMES, isBuiltinDataset } from '../../engine/contract/datasets';
 import { OPTIMIZERS, OPTIMIZER_TYPES, isOptimizerType, optimizerTypeOf, type OptimizerFlag } from '../../engine/contract/optimizers';
 import {
-  datasetKind,
-  datasetLabel,
-  datasetShape,
-  datasetTitle,
   isHyperField,
   issuesByPath,
   lossChoices,
@@ -41,6 +35,7 @@ import {
   type TrainingPath,
 } from '../state/training';
 import { TRAINING_FIELDS, childTypes, defaultInterval, formSpecs } from '../state/trainingForm';
+import { DatasetField } from './DatasetField';
 import { formatValue, type FieldSpec } from './paramSchema';
 import { Field, SettingField } from './SettingField';
 import { DeviceField } from './TrainingSettingsDevice';
@@ -80,55 +75,6 @@ function LimitField({ disabled }: { disabled: boolean }) {
             if (v !== undefined) useStore.getState().setTrainSettings({ limitTrain: v });
           }}
         />
-      </span>
-    </Field>
-  );
-}
-
-const CHOOSERS: { mode: DatasetDialogMode; label: string }[] = [
-  { mode: 'torchvision', label: 'torchvision folder…' },
-  { mode: 'image-folder', label: 'image folder…' },
-  { mode: 'csv', label: 'CSV file…' },
-];
-
-function DatasetField({ disabled }: { disabled: boolean }) {
-  const dataset = useStore((s) => valueAt(s.project.training, ['dataset']));
-  const custom = !isBuiltinDataset(dataset);
-  const open = (mode: DatasetDialogMode) => useStore.getState().setDialog({ kind: 'dataset', mode });
-  return (
-    <Field label="dataset">
-      <span className="setting-input">
-        <select
-          className="fixed"
-          data-testid="train-dataset"
-          disabled={disabled}
-          value={custom ? 'custom' : String(dataset)}
-          title={custom ? datasetLabel(dataset) : undefined}
-          onChange={(e) => {
-            const v = e.target.value;
-            if (v.startsWith('@')) open(v.slice(1) as DatasetDialogMode);
-            else if (isBuiltinDataset(v)) run(actionUseDataset, { dataset: v, title: BUILTIN_DATASETS[v].title, sampleShape: datasetShape(v) });
-          }}
-        >
-          {BUILTIN_DATASET_NAMES.map((d) => (
-            <option key={d} value={d}>
-              {d}
-            </option>
-          ))}
-          {custom && <option value="custom">{datasetLabel(dataset)}</option>}
-          <optgroup label="your data">
-            {CHOOSERS.map((c) => (
-              <option key={c.mode} value={`@${c.mode}`}>
-                {c.label}
-              </option>
-            ))}
-          </optgroup>
-        </select>
-        {custom && (
-          <button type="button" className="tool small" data-testid="train-dataset-edit" disabled={disabled} title={`change ${datasetTitle(dataset)}`} onClick={() => open(datasetKind(dataset) as DatasetDialogMode)}>
-            edit
-          </button>
-        )}
       </span>
     </Field>
   );

@@ -20,4 +20,6 @@ export const IconHelp = () => <Icon><circle cx="12" cy="12" r="9" /><path d="M9.
 export const IconSaveAs = () => <Icon><path d="M5 3h11l5 5v5" /><path d="M3 5v14a2 2 0 0 0 2 2h7M7 3v5h8V3" /><path d="m18 15 3 3-4 4h-3v-3z" /></Icon>;
 export const IconImport = () => <Icon><path d="M12 3v12M7 10l5 5 5-5" /><path d="M4 17v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-2" /></Icon>;
 export const IconExport = () => <Icon><path d="M12 15V3M7 8l5-5 5 5" /><path d="M4 17v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-2" /></Icon>;
+export const IconDown = () => <Icon><rect x="8" y="3" width="8" height="5" rx="1" /><rect x="8" y="16" width="8" height="5" rx="1" /><path d="M12 8v8" /></Icon>;
+export const IconRight = () => <Icon><rect x="3" y="8" width="5" height="8" rx="1" /><rect x="16" y="8" width="5" height="8" rx="1" /><path d="M8 12h8" /></Icon>;
 export const IconCompare = () => <Icon><rect x="3" y="4" width="7" height="16" rx="1.5" /><rect x="14" y="4" width="7" height="16" rx="1.5" /><path d="M4.8 12h3.4M15.8 12h3.4M17.5 10.3v3.4" /></Icon>;

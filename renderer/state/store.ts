@@ -8,7 +8,9 @@ import { create, type StateCreator } from 'zustand';
 import type { AnalysisDto, DevicesDto, EngineApi, EvaluationDto, ExportFormatDto, GraphDto, HostInfoDto, HyperDto, IssueDto, LayerDto, ParamsFormDto, ProjectDto, RunStateDto, TrainingIssueDto } from '../../engine/contract/api';
 import { RUN_DEFAULTS } from '../../engine/contract/settings';
 import type { ConnectionState } from '../api/client';
-import { DEFAULT_PANELS, hasUnsavedWork, type PanelName, type Panels } from './appState';
+import { toastLifetimeMs, type ToastAction } from './toasts';
+import { loadPanels } from './workspacePanes';
+import { hasUnsavedWork, type PanelName, type Panels } from './appState';
 import {
   applyChanges,
   applyGroupChanges,
@@ -62,6 +64,8 @@ export interface Toast {
   message: string;
   hint?: string;
   code?: string;
+  /** one button on the toast ("Undo"): clicking it runs `perform` and dismisses the toast */
+  action?: ToastAction;
 }
 
 export type Dialog =
@@ -564,13 +568,14 @@ const uiSlice: SliceCreator<UiSlice> = (set, get) => ({
   helpOpen: false,
   quickAdd: null,
   recent: [],
-  panels: { ...DEFAULT_PANELS },
+  // as the user left them (localStorage), else DEFAULT_PANELS
+  panels: loadPanels(),
   playgroundDrop: null,
 
   toast(t) {
     const id = toastSeq++;
     set({ toasts: [...get().toasts.slice(-4), { ...t, id }] });
-    setTimeout(() => get().dismissToast(id), t.kind === 'error' ? 9000 : 4000);
+    setTimeout(() => get().dismissToast(id), toastLifetimeMs(t));
   },
   dismissToast(id) {
     set({ toasts: get().toasts.filter((t) => t.id !== id) });

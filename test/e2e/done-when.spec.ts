@@ -23,8 +23,11 @@ const BATCHES = 60_000;
 /** The quickstart MLP on MNIST, all 60,000 training images, one epoch, batch size 1 (a run long enough to watch). */
 async function quickstartOnMnist(page: Page): Promise<void> {
   await newFromTemplate(page, 'quickstart', { discardAfter: true }); // discarding the current graph if asked
-  await page.getByTestId('summary-toggle').click(); // room for the charts
-  await page.getByTestId('training-toggle').click();
+  // the panels are as they were left (remembered across a reload): the summary folded for room, Training open
+  const summary = page.getByTestId('summary-toggle');
+  if ((await summary.getAttribute('aria-expanded')) === 'true') await summary.click();
+  const training = page.getByTestId('training-toggle');
+  if ((await training.getAttribute('aria-expanded')) !== 'true') await training.click();
   await expect(page.getByTestId('training-panel')).toBeVisible();
   await setTrainingFields(page, { dataset: 'mnist', limitTrain: String(BATCHES), epochs: '1', batchSize: '1' });
 }
