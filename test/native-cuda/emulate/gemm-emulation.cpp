@@ -230,12 +230,18 @@ void run_row(const OpCase & row) {
 } // namespace
 
 // Rows with a batch of 256 take minutes under emulation (one host thread per CUDA thread): they run
-// only with NETLOOM_EMULATE_ALL=1.
+// only with NETLOOM_EMULATE_ALL=1, or when NETLOOM_EMULATE_ONLY picks them.
 int main() {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);   // FAIL lines as they happen, also into a log file
     const bool all = std::getenv("NETLOOM_EMULATE_ALL") != nullptr;
+    const char * only = std::getenv("NETLOOM_EMULATE_ONLY");   // runs the rows whose "op [shape]" contains it
     int skipped = 0;
     for (const OpCase & row : kOpCases) {
-        if (!all && get(parse_shape(row.shape), "n") >= 256) {
+        if (only && (std::string(row.op) + " [" + row.shape + "]").find(only) == std::string::npos) {
+            skipped++;
+            continue;
+        }
+        if (!all && !only && get(parse_shape(row.shape), "n") >= 256) {
             skipped++;
             continue;
         }
