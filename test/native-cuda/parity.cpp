@@ -1,5 +1,7 @@
-// CPU-vs-CUDA parity (issue 16): every op forward and backward on both backends over odd shapes,
-// compared with a per-op tolerance (the table in cases()); then the quickstart MLP and a
+// CPU-vs-CUDA parity (issue 16): every row of test/native-cuda/op-cases.h (the kernel engineers'
+// table: op, shape, forward and backward tolerance) on both backends through the Backend interface
+// (parity-rows.cpp), one line per case; then this file's own cases, with a per-op tolerance (the
+// table in cases()); then the quickstart MLP and a
 // fashion-cnn-shaped CNN trained on both from the same weights, data and order, their loss curves
 // and step counts compared; then the CUDA steps timed at batch 64 and 256.
 //
@@ -22,6 +24,7 @@
 #include <string>
 #include <vector>
 #include "cuda-loader.h"
+#include "parity-rows.h"
 #include "netloom.h"
 #include "program-builder.h"
 #include "test-util.h"
@@ -367,6 +370,11 @@ int main(int argc, char ** argv) {
         nl::Status a = nl::cuda_backend_create(0, true, tf32), b = nl::cuda_backend_create(0, false, fp32);
         check(a.ok() && b.ok(), "the CUDA backends start: %s%s", a.message.c_str(), b.message.c_str());
         if (!a.ok() || !b.ok()) return nltest::finish();
+    }
+    {
+        std::unique_ptr<nl::Backend> cpu;
+        nl::cpu_backend_create(1, cpu);
+        parity::run_table(*cpu, tf32.get(), fp32.get());
     }
     run_op_cases(tf32.get(), fp32.get());
     tf32.reset();
