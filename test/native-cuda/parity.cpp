@@ -7,7 +7,8 @@
 //
 // Exit 0 when every check passes, 1 when one fails, 77 (ctest's SKIP_RETURN_CODE) when
 // cuda_probe() finds no usable GPU. `parity --cpu` runs every case on the CPU alone (no GPU needed):
-// it checks that the case table decodes and runs, so a broken case is found before a GPU is.
+// it checks that the case table decodes and runs, so a broken case is found before a GPU is;
+// `parity --cpu-vs-cpu` runs the op table's comparison with a second CPU backend in CUDA's place.
 //
 // Tolerances are on the error relative to the buffer's scale, max|cpu - cuda| / (max|cpu| + 1e-6):
 //   - GEMM-shaped ops (linear, conv, conv-transpose) with TF32 tensor cores: 2e-2 (TF32 keeps 10
@@ -357,6 +358,15 @@ void run_training_parity(bool have_cuda);
 
 int main(int argc, char ** argv) {
     const bool cpu_only = argc > 1 && std::string(argv[1]) == "--cpu";
+    if (argc > 1 && std::string(argv[1]) == "--cpu-vs-cpu") {
+        // The table's comparison itself, without a GPU: a 2-thread CPU backend in CUDA's place must
+        // match the 1-thread reference within every row's tolerance (exactly where it is 0).
+        std::unique_ptr<nl::Backend> one, two;
+        nl::cpu_backend_create(1, one);
+        nl::cpu_backend_create(2, two);
+        parity::run_table(*one, two.get(), two.get());
+        return nltest::finish();
+    }
     const nl::CudaProbe & probe = nl::cuda_probe();
     if (!cpu_only && probe.devices.empty()) {
         std::printf("SKIP  no usable GPU: %s\n", probe.reason.c_str());
