@@ -18,6 +18,7 @@ namespace opcase {
 
 struct Shape {
     std::map<std::string, std::vector<std::string>> kv;   // a flag maps to an empty list
+    std::vector<std::string> words;                      // as written (expand() puts the case's value in)
 
     bool has(const std::string & key) const { return kv.count(key) != 0; }
     // The idx-th number of `key`'s value; `dflt` when the key or that position is absent.
@@ -30,7 +31,7 @@ struct Shape {
         auto it = kv.find(key);
         return it == kv.end() || it->second.empty() ? dflt : it->second[0];
     }
-    // The shape back as words (after expand(): one value per list), for the report lines.
+    // The shape as written (after expand(): the case's one value of each list), for the report lines.
     std::string text() const;
 };
 
@@ -60,6 +61,7 @@ inline Shape parse_shape(const std::string & shape) {
     std::istringstream words(shape);
     std::string wd;
     while (words >> wd) {
+        s.words.push_back(wd);
         const size_t eq = wd.find('=');
         if (eq == std::string::npos) {
             s.kv[wd] = {};
@@ -75,10 +77,7 @@ inline Shape parse_shape(const std::string & shape) {
 
 inline std::string Shape::text() const {
     std::string out;
-    for (const auto & [key, vals] : kv) {
-        out += (out.empty() ? "" : " ") + key;
-        for (size_t k = 0; k < vals.size(); k++) out += (k ? "," : "=") + vals[k];
-    }
+    for (const std::string & wd : words) out += (out.empty() ? "" : " ") + wd;
     return out;
 }
 
@@ -103,6 +102,8 @@ inline std::vector<Shape> expand(const OpCase & row) {
             for (const std::string & v : vals) {
                 Shape t = s;
                 t.kv[key] = {v};
+                for (std::string & wd : t.words)
+                    if (wd.rfind(key + "=", 0) == 0) wd = key + "=" + v;
                 next.push_back(t);
             }
         out = next;
