@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include "test-util.h"
 
 namespace parity {
@@ -393,9 +394,9 @@ double buffer_error(const std::vector<float> & want, const std::vector<float> & 
 
 bool within(double err, double tol) { return !std::isnan(err) && (tol == 0 ? err == 0 : err <= tol); }
 
-// Compares one case's CPU and CUDA buffers: one line, and whether it passed.
-bool compare(const RowCase & c, const std::vector<std::vector<float>> & want, const std::vector<std::vector<float>> & got, unsigned want_bits,
-             unsigned got_bits) {
+// Compares one case's CPU and CUDA buffers: whether it passed, and its report line in `text`.
+bool evaluate(const RowCase & c, const std::vector<std::vector<float>> & want, const std::vector<std::vector<float>> & got, unsigned want_bits,
+              unsigned got_bits, std::string & text) {
     double fwd = 0, bwd = 0, inputs = 0;
     for (size_t id = 0; id < want.size(); id++) {
         const bool exact = c.is_int[id] || c.role[id] == Role::Input;
@@ -407,7 +408,7 @@ bool compare(const RowCase & c, const std::vector<std::vector<float>> & want, co
     const bool ok = within(fwd, c.fwd_tol) && (c.bwd_tol < 0 || within(bwd, c.bwd_tol)) && inputs == 0 && want_bits == got_bits;
     char line[512];
     std::snprintf(line, sizeof line, "%s%s: forward max error %.2e (tol %.0e)", c.label.c_str(), c.tf32 ? "" : " (fp32)", fwd, c.fwd_tol);
-    std::string text = line;
+    text = line;
     if (c.bwd_tol >= 0) {
         std::snprintf(line, sizeof line, ", backward %.2e (tol %.0e)", bwd, c.bwd_tol);
         text += line;
@@ -417,6 +418,13 @@ bool compare(const RowCase & c, const std::vector<std::vector<float>> & want, co
         std::snprintf(line, sizeof line, ", step-check bits cpu %u cuda %u", want_bits, got_bits);
         text += line;
     }
+    return ok;
+}
+
+bool compare(const RowCase & c, const std::vector<std::vector<float>> & want, const std::vector<std::vector<float>> & got, unsigned want_bits,
+             unsigned got_bits) {
+    std::string text;
+    const bool ok = evaluate(c, want, got, want_bits, got_bits, text);
     nltest::check(ok, text);
     return ok;
 }
@@ -470,6 +478,42 @@ int run_table(nl::Backend & cpu, nl::Backend * cuda_tf32, nl::Backend * cuda_fp3
                 cuda_tf32 ? "" : " (CPU only: every case decoded, validated and ran on the CPU)");
     if (!cuda_tf32) nltest::check(failed == 0 && cases > 0, "every row of op-cases.h builds a valid program that runs on the CPU");
     return failed;
+}
+
+bool comparison_catches_errors() {
+    // A softmax case (tolerance 1e-6) and a max_pool2d case (exact, int indices): the comparison must
+    // pass the CPU's own buffers and fail them with one value 1e-5 off or one index off by one.
+    const OpCase rows[] = {{"softmax", "n=2 outer=1 dim=5 inner=1 log=0", 1e-6, 1e-6, ""},
+                           {"max_pool2d", "n=1 c=1 h=4 w=4 k=2x2 s=2x2 pad=0x0 d=1x1", 0, 0, ""}};
+    std::unique_ptr<nl::Backend> cpu;
+    nl::cpu_backend_create(1, cpu);
+    bool caught = true;
+    for (const OpCase & row : rows) {
+        std::vector<RowCase> built;
+        std::string why, text;
+        if (!build_row(row, built, why)) return false;
+        const RowCase & c = built[0];
+        auto words = c.b.words({-1, -1, -1, -1, -1, -1, 0, -1});
+        nl::Program p;
+        std::vector<std::vector<float>> want;
+        unsigned bits = 0;
+        if (!nl::program_decode(words.data(), words.size(), p).ok() || !run_case(*cpu, p, c, want, bits).ok()) return false;
+        caught = caught && evaluate(c, want, want, bits, bits, text);
+        for (size_t id = 0; id < want.size(); id++) {
+            if (c.role[id] != Role::Forward) continue;
+            std::vector<std::vector<float>> got = want;
+            if (c.is_int[id]) {
+                int32_t k;
+                std::memcpy(&k, &got[id][0], 4);
+                k++;
+                std::memcpy(&got[id][0], &k, 4);
+            } else {
+                got[id][0] += 1e-5f;
+            }
+            caught = caught && !evaluate(c, want, got, bits, bits, text);
+        }
+    }
+    return caught;
 }
 
 } // namespace parity

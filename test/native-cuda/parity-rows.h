@@ -36,4 +36,8 @@ bool build_row(const OpCase & row, std::vector<RowCase> & out, std::string & why
 // through nltest::check. Returns the number of failed cases.
 int run_table(nl::Backend & cpu, nl::Backend * cuda_tf32, nl::Backend * cuda_fp32);
 
+// The comparison's own check (no GPU): it passes the CPU's buffers against themselves and fails them
+// with one float 1e-5 off (softmax, tolerance 1e-6) or one int index off by one (max_pool2d, exact).
+bool comparison_catches_errors();
+
 } // namespace parity

@@ -365,6 +365,7 @@ int main(int argc, char ** argv) {
         nl::cpu_backend_create(1, one);
         nl::cpu_backend_create(2, two);
         parity::run_table(*one, two.get(), two.get());
+        check(parity::comparison_catches_errors(), "the comparison fails a value 1e-5 off (tolerance 1e-6) and an index off by one");
         return nltest::finish();
     }
     const nl::CudaProbe & probe = nl::cuda_probe();
