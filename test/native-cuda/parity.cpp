@@ -1,11 +1,14 @@
-// CPU-vs-CUDA parity (issue 16): every op forward and backward on both backends over odd shapes,
-// compared with a per-op tolerance (the table in cases()); then the quickstart MLP and a
+// CPU-vs-CUDA parity (issue 16): every row of test/native-cuda/op-cases.h (the kernel engineers'
+// table: op, shape, forward and backward tolerance) on both backends through the Backend interface
+// (parity-rows.cpp), one line per case; then this file's own cases, with a per-op tolerance (the
+// table in cases()); then the quickstart MLP and a
 // fashion-cnn-shaped CNN trained on both from the same weights, data and order, their loss curves
 // and step counts compared; then the CUDA steps timed at batch 64 and 256.
 //
 // Exit 0 when every check passes, 1 when one fails, 77 (ctest's SKIP_RETURN_CODE) when
 // cuda_probe() finds no usable GPU. `parity --cpu` runs every case on the CPU alone (no GPU needed):
-// it checks that the case table decodes and runs, so a broken case is found before a GPU is.
+// it checks that the case table decodes and runs, so a broken case is found before a GPU is;
+// `parity --cpu-vs-cpu` runs the op table's comparison with a second CPU backend in CUDA's place.
 //
 // Tolerances are on the error relative to the buffer's scale, max|cpu - cuda| / (max|cpu| + 1e-6):
 //   - GEMM-shaped ops (linear, conv, conv-transpose) with TF32 tensor cores: 2e-2 (TF32 keeps 10
@@ -22,6 +25,7 @@
 #include <string>
 #include <vector>
 #include "cuda-loader.h"
+#include "parity-rows.h"
 #include "netloom.h"
 #include "program-builder.h"
 #include "test-util.h"
@@ -354,6 +358,16 @@ void run_training_parity(bool have_cuda);
 
 int main(int argc, char ** argv) {
     const bool cpu_only = argc > 1 && std::string(argv[1]) == "--cpu";
+    if (argc > 1 && std::string(argv[1]) == "--cpu-vs-cpu") {
+        // The table's comparison itself, without a GPU: a 2-thread CPU backend in CUDA's place must
+        // match the 1-thread reference within every row's tolerance (exactly where it is 0).
+        std::unique_ptr<nl::Backend> one, two;
+        nl::cpu_backend_create(1, one);
+        nl::cpu_backend_create(2, two);
+        parity::run_table(*one, two.get(), two.get());
+        check(parity::comparison_catches_errors(), "the comparison fails a value 1e-5 off (tolerance 1e-6) and an index off by one");
+        return nltest::finish();
+    }
     const nl::CudaProbe & probe = nl::cuda_probe();
     if (!cpu_only && probe.devices.empty()) {
         std::printf("SKIP  no usable GPU: %s\n", probe.reason.c_str());
@@ -367,6 +381,11 @@ int main(int argc, char ** argv) {
         nl::Status a = nl::cuda_backend_create(0, true, tf32), b = nl::cuda_backend_create(0, false, fp32);
         check(a.ok() && b.ok(), "the CUDA backends start: %s%s", a.message.c_str(), b.message.c_str());
         if (!a.ok() || !b.ok()) return nltest::finish();
+    }
+    {
+        std::unique_ptr<nl::Backend> cpu;
+        nl::cpu_backend_create(0, cpu);   // every core: the reference side of the batch-256 rows
+        parity::run_table(*cpu, tf32.get(), fp32.get());
     }
     run_op_cases(tf32.get(), fp32.get());
     tf32.reset();

@@ -18,7 +18,7 @@
 #include <vector>
 #include "cuda-args.h"
 #include "kernels.h"
-#include "../op-cases.h"
+#include "../op-case-parse.h"
 
 namespace nl {
 Status cuda_launched(const char *) { return {}; }
@@ -178,40 +178,11 @@ void conv_case(const std::string & name, const ConvCase & c, bool transposed, bo
 
 // ---- the rows of test/native-cuda/op-cases.h ----------------------------------------------------
 
-// "k=3x2" -> {3, 2}; "pad=2,1,0,3" -> {2, 1, 0, 3}; a flag -> {1}
-std::map<std::string, std::vector<int>> parse_shape(const std::string & shape) {
-    std::map<std::string, std::vector<int>> kv;
-    std::istringstream words(shape);
-    std::string wd;
-    while (words >> wd) {
-        const size_t eq = wd.find('=');
-        if (eq == std::string::npos) {
-            kv[wd] = {1};
-            continue;
-        }
-        std::vector<int> v;
-        std::string num;
-        for (char ch : wd.substr(eq + 1) + ",") {
-            if (ch == 'x' || ch == ',') {
-                v.push_back(num == "tf32" ? 1 : num == "fp32" ? 0 : std::atoi(num.c_str()));
-                num.clear();
-            } else {
-                num += ch;
-            }
-        }
-        kv[wd.substr(0, eq)] = v;
-    }
-    return kv;
-}
-
-int get(const std::map<std::string, std::vector<int>> & kv, const char * key, size_t i = 0, int dflt = 0) {
-    auto it = kv.find(key);
-    return it == kv.end() || it->second.size() <= i ? dflt : it->second[i];
-}
+int get(const opcase::Shape & kv, const char * key, size_t i = 0, int dflt = 0) { return kv.i(key, i, dflt); }
 
 void run_row(const OpCase & row) {
-    const auto kv = parse_shape(row.shape);
-    const bool bias = kv.count("bias"), dx = kv.count("dx"), acc = kv.count("acc"), tf32 = get(kv, "mode") == 1;
+    const opcase::Shape kv = opcase::parse_shape(row.shape);
+    const bool bias = kv.has("bias"), dx = kv.has("dx"), acc = kv.has("acc"), tf32 = kv.str("mode") == "tf32";
     // The emulation computes exact fp32 in both modes (no TF32 rounding on a CPU): the fp32 row's
     // tolerance applies to the tf32 rows too (5e-4 for the batch-256 reductions, 1e-4 otherwise).
     const double fp32_tol = get(kv, "n") >= 256 ? 5e-4 : 1e-4;
@@ -236,17 +207,21 @@ int main() {
     const bool all = std::getenv("NETLOOM_EMULATE_ALL") != nullptr;
     const char * only = std::getenv("NETLOOM_EMULATE_ONLY");   // runs the rows whose "op [shape]" contains it
     int skipped = 0;
+    int rows = 0;
     for (const OpCase & row : kOpCases) {
+        // The table's other block (cuda-ops) is ops-emulation's (test/native-cuda/emulate-ops/).
+        if (!opcase::is_gemm_op(row.op)) continue;
+        rows++;
         if (only && (std::string(row.op) + " [" + row.shape + "]").find(only) == std::string::npos) {
             skipped++;
             continue;
         }
-        if (!all && !only && get(parse_shape(row.shape), "n") >= 256) {
+        if (!all && !only && opcase::parse_shape(row.shape).i("n") >= 256) {
             skipped++;
             continue;
         }
         run_row(row);
     }
-    std::printf("%d checks, %d failures, %d rows skipped (batch 256: NETLOOM_EMULATE_ALL=1 runs them)\n", checks, failures, skipped);
-    return failures ? 1 : 0;
+    std::printf("%d GEMM rows: %d checks, %d failures, %d rows skipped (batch 256: NETLOOM_EMULATE_ALL=1 runs them)\n", rows, checks, failures, skipped);
+    return failures || rows == 0 || checks == 0 ? 1 : 0;
 }
