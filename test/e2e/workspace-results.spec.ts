@@ -67,6 +67,8 @@ test('a graph error disables Start with the first problem as its tooltip; the la
   await openApp(page, server);
   await trainQuickstart(page);
   const points = await plotted(page);
+  // the finished line fills in its counts just after the state flips: read it once they are there
+  await expect(page.getByTestId('train-progress')).toContainText(/epoch \d+\/\d+.*loss/);
   const progress = await page.getByTestId('train-progress').textContent();
 
   // fc2 ("linear_relu_stack.2") takes 512 features; 7 makes it red
