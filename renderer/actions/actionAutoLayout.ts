@@ -27,18 +27,18 @@ export async function layoutPositions(
   groups: readonly DocGroup[] = [],
   direction: LayoutDirection = useLayoutPrefs.getState().direction,
 ): Promise<Map<string, { x: number; y: number }>> {
+  const spacing = { 'elk.spacing.nodeNode': '48', 'elk.layered.spacing.nodeNodeBetweenLayers': String(LAYER_GAP[direction]) };
   const graph: ElkNode = {
     id: 'root',
     layoutOptions: {
       'elk.algorithm': 'layered',
       'elk.direction': ELK_DIRECTION[direction],
-      'elk.spacing.nodeNode': '48',
-      'elk.layered.spacing.nodeNodeBetweenLayers': String(LAYER_GAP[direction]),
+      ...spacing,
       'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
       'elk.layered.crossingMinimization.semiInteractive': 'true',
       'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
     },
-    ...elkGraphParts(nodes, edges, groups),
+    ...elkGraphParts(nodes, edges, groups, spacing),
   };
   return absolutePositions(await (await getElk()).layout(graph));
 }

@@ -130,6 +130,14 @@ test('ResNet-8 left to right with its groups: frames hold their layers, a collap
   // each stage's frame still lies around its own layers, and the stages run left to right
   const frames = await Promise.all(['layer1', 'layer2', 'layer3'].map(async (n) => (await page.getByTestId(`group-frame-${n}`).boundingBox())!));
   for (let i = 0; i < 2; i++) expect(frames[i].x + frames[i].width).toBeLessThanOrEqual(frames[i + 1].x + 1);
+  // the readable fit shows the chain's start; pan along it (drag on the empty canvas above) to show the first stages
+  const canvas = (await page.locator('.canvas').boundingBox())!;
+  const dx = canvas.x + 40 - frames[0].x + 260;
+  await page.mouse.move(canvas.x + canvas.width - 60, canvas.y + 30);
+  await page.mouse.down();
+  await page.mouse.move(canvas.x + canvas.width - 60 + dx, canvas.y + 30, { steps: 8 });
+  await page.mouse.up();
+  await expect.poll(async () => (await page.getByTestId('group-frame-layer1').boundingBox())!.x).toBeLessThan(canvas.x + 400);
   await shot(page, 'resnet8-left-to-right');
   await page.getByTestId('group-collapse-layer2').click();
   await expect(page.getByTestId('group-node-layer2')).toBeVisible();

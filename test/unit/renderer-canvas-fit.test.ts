@@ -9,6 +9,9 @@ import { readableViewport, sameViewport } from '../../renderer/canvas/fit.js';
 import { MINIMAP_BOX, chooseCorner, cornerRect, minimapBox, type Rect } from '../../renderer/canvas/minimapCorner.js';
 import { portSides, spreadAlong } from '../../renderer/canvas/ports.js';
 import { LAYER_GAP } from '../../renderer/state/layoutPrefs.js';
+import type { ElkNode } from 'elkjs/lib/elk-api';
+import { absolutePositions, elkGraphParts } from '../../renderer/canvas/groupLayout.js';
+import { toFlowEdge, toFlowNode, type DocGroup } from '../../renderer/state/graph.js';
 
 describe('minimap size', () => {
   it('is React Flow’s 200×150 on a big pane, smaller on a small one, and none on a tiny one', () => {
@@ -57,6 +60,25 @@ describe('ports', () => {
     // "64×16×10×10" in 10 px mono is about 80 px; the label must not reach the layers at both ends
     expect(LAYER_GAP.right).toBeGreaterThanOrEqual(100);
     expect(LAYER_GAP.down).toBeLessThan(LAYER_GAP.right);
+  });
+  it('auto-layout keeps that gap inside a group too, in both directions', async () => {
+    // the graph actionAutoLayout hands ELK, its spacing given to the group's box as to the root
+    const elkMod = (await import('elkjs/lib/elk.bundled.js')) as unknown as { default: new () => { layout(g: ElkNode): Promise<ElkNode> } };
+    const elk = new elkMod.default();
+    const layoutPositions = async (ns: typeof nodes, es: typeof edges, gs: DocGroup[], d: 'down' | 'right') => {
+      const spacing = { 'elk.spacing.nodeNode': '48', 'elk.layered.spacing.nodeNodeBetweenLayers': String(LAYER_GAP[d]) };
+      const options = { 'elk.algorithm': 'layered', 'elk.direction': d === 'right' ? 'RIGHT' : 'DOWN', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN', ...spacing };
+      return absolutePositions(await elk.layout({ id: 'root', layoutOptions: options, ...elkGraphParts(ns, es, gs, spacing) }));
+    };
+    // input -> a -> b -> head with a and b in a group: ELK reads spacing per compound node
+    const groups: DocGroup[] = [{ id: 'g1', name: 'block', collapsed: false }];
+    const spec: [string, string | undefined][] = [['input', undefined], ['a', 'g1'], ['b', 'g1'], ['head', undefined]];
+    const nodes = spec.map(([id, group], i) => toFlowNode({ id, name: id, type: 'Linear', params: {}, position: { x: 0, y: i * 10 }, ...(group ? { group } : {}) }));
+    const edges = [['input', 'a'], ['a', 'b'], ['b', 'head']].map(([s, t]) => toFlowEdge({ id: `${s}-${t}`, source: s, target: t, targetHandle: 'input' }));
+    const right = await layoutPositions(nodes, edges, groups, 'right');
+    expect(right.get('b')!.x - (right.get('a')!.x + 220)).toBeGreaterThanOrEqual(LAYER_GAP.right);
+    const down = await layoutPositions(nodes, edges, groups, 'down');
+    expect(down.get('b')!.y - (down.get('a')!.y + 84)).toBeGreaterThanOrEqual(LAYER_GAP.down);
   });
 });
 
