@@ -187,7 +187,7 @@ export function Canvas() {
         <RefitOnResize />
         {/* React Flow's own fit button would fit a long chain at an unreadable zoom: ours fits readably (fit.ts) */}
         <Controls showInteractive={false} showFitView={false}>
-          <ControlButton className="react-flow__controls-fitview" onClick={() => run(actionFitView, undefined)} title="Zoom to fit (F)" aria-label="Zoom to fit" data-testid="controls-fit">
+          <ControlButton className="react-flow__controls-fitview" onClick={() => run(actionFitView, undefined)} title="Zoom to fit (F)" aria-label="Fit view" data-testid="controls-fit">
             <IconFit />
           </ControlButton>
         </Controls>
