@@ -6,7 +6,7 @@
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import { expect, screenshot, test } from './fixture';
 import { newFromTemplate, openApp } from './helpers';
 
@@ -101,6 +101,19 @@ async function layOut(page: Page, direction: 'right' | 'down'): Promise<void> {
   await page.waitForTimeout(300); // the layout's fit
 }
 
+/** Drags the canvas (on its empty top strip) until the element's left edge is `left` px into the pane. */
+async function panTo(page: Page, el: Locator, left: number): Promise<void> {
+  const canvas = (await page.locator('.canvas').boundingBox())!;
+  const dx = canvas.x + left - (await el.boundingBox())!.x;
+  const y = canvas.y + 20;
+  const x = dx < 0 ? canvas.x + canvas.width - 60 : canvas.x + 60;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(x + dx, y, { steps: 10 });
+  await page.mouse.up();
+  await expect.poll(async () => Math.abs((await el.boundingBox())!.x - canvas.x - left)).toBeLessThan(20);
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   copyFileSync(await screenshot(page, name), join(SHOTS, `${name}.png`));
 }
@@ -130,18 +143,14 @@ test('ResNet-8 left to right with its groups: frames hold their layers, a collap
   // each stage's frame still lies around its own layers, and the stages run left to right
   const frames = await Promise.all(['layer1', 'layer2', 'layer3'].map(async (n) => (await page.getByTestId(`group-frame-${n}`).boundingBox())!));
   for (let i = 0; i < 2; i++) expect(frames[i].x + frames[i].width).toBeLessThanOrEqual(frames[i + 1].x + 1);
-  // the readable fit shows the chain's start; pan along it (drag on the empty canvas above) to show the first stages
-  const canvas = (await page.locator('.canvas').boundingBox())!;
-  const dx = canvas.x + 40 - frames[0].x + 260;
-  await page.mouse.move(canvas.x + canvas.width - 60, canvas.y + 30);
-  await page.mouse.down();
-  await page.mouse.move(canvas.x + canvas.width - 60 + dx, canvas.y + 30, { steps: 8 });
-  await page.mouse.up();
-  await expect.poll(async () => (await page.getByTestId('group-frame-layer1').boundingBox())!.x).toBeLessThan(canvas.x + 400);
+  // the readable fit shows the chain's start; pan along it to show the first stages
+  await panTo(page, page.getByTestId('group-frame-layer1'), 40);
   await shot(page, 'resnet8-left-to-right');
   await page.getByTestId('group-collapse-layer2').click();
   await expect(page.getByTestId('group-node-layer2')).toBeVisible();
   await expectPorts(page, 'right');
+  await panTo(page, page.getByTestId('group-node-layer2'), 300);
+  await shot(page, 'resnet8-left-to-right-collapsed');
   await layOut(page, 'down');
   await expectPorts(page, 'down');
   expect(await expectSpreadInputs(page, 'down')).toBeGreaterThan(0);
