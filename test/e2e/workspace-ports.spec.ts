@@ -146,6 +146,11 @@ test('ResNet-8 left to right with its groups: frames hold their layers, a collap
   // the readable fit shows the chain's start; pan along it to show the first stages
   await panTo(page, page.getByTestId('group-frame-layer1'), 40);
   await shot(page, 'resnet8-left-to-right');
+  // a residual Add up close: its two inputs on its left side, named (in0, in1), clear of the edges' labels
+  const add = page.locator('.react-flow__node:has([data-type="Add"])').first();
+  await panTo(page, add, 300);
+  const a = (await add.boundingBox())!;
+  await page.screenshot({ path: join(SHOTS, 'resnet8-left-to-right-add.png'), clip: { x: a.x - 220, y: a.y - 80, width: a.width + 300, height: a.height + 160 } });
   await page.getByTestId('group-collapse-layer2').click();
   await expect(page.getByTestId('group-node-layer2')).toBeVisible();
   await expectPorts(page, 'right');
