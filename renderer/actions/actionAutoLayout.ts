@@ -2,7 +2,7 @@ import type { ElkNode } from 'elkjs/lib/elk-api';
 import type { DocGroup, GraphChange, GraphEdge, LayerNode } from '../state/graph';
 import { absolutePositions, elkGraphParts } from '../canvas/groupLayout';
 import { fitReadable } from '../canvas/fit';
-import { ELK_DIRECTION, useLayoutPrefs, type LayoutDirection } from '../state/layoutPrefs';
+import { ELK_DIRECTION, LAYER_GAP, useLayoutPrefs, type LayoutDirection } from '../state/layoutPrefs';
 import { plainKey, register } from './registry';
 import type { ActionContext } from './types';
 
@@ -27,18 +27,18 @@ export async function layoutPositions(
   groups: readonly DocGroup[] = [],
   direction: LayoutDirection = useLayoutPrefs.getState().direction,
 ): Promise<Map<string, { x: number; y: number }>> {
+  const spacing = { 'elk.spacing.nodeNode': '48', 'elk.layered.spacing.nodeNodeBetweenLayers': String(LAYER_GAP[direction]) };
   const graph: ElkNode = {
     id: 'root',
     layoutOptions: {
       'elk.algorithm': 'layered',
       'elk.direction': ELK_DIRECTION[direction],
-      'elk.spacing.nodeNode': '48',
-      'elk.layered.spacing.nodeNodeBetweenLayers': '44',
+      ...spacing,
       'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
       'elk.layered.crossingMinimization.semiInteractive': 'true',
       'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
     },
-    ...elkGraphParts(nodes, edges, groups),
+    ...elkGraphParts(nodes, edges, groups, spacing),
   };
   return absolutePositions(await (await getElk()).layout(graph));
 }

@@ -7,6 +7,7 @@
 import {
   Background,
   BackgroundVariant,
+  ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
@@ -33,6 +34,9 @@ import { edgeTypes, nodeTypes } from './nodeTypes';
 import { setPane, trackPointer } from './pointer';
 import { QuickAdd } from './QuickAdd';
 import { useMinimapCorner } from './useMinimapCorner';
+import { useRefitOnResize } from './useRefitOnResize';
+import { actionFitView } from '../actions/actionFitView';
+import { IconFit } from '../panels/icons';
 import type { GraphEdge, LayerNode } from '../state/graph';
 import { groupClass, isIncomplete } from './LayerNode';
 
@@ -59,9 +63,17 @@ function minimapColor(n: CanvasNode): string {
 
 /** The minimap, in a corner where it covers no problem callout (hidden while none is free). */
 function CanvasMinimap() {
-  const corner = useMinimapCorner();
-  if (!corner) return null;
-  return <MiniMap position={corner} pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} maskColor="var(--minimap-mask)" />;
+  const place = useMinimapCorner();
+  if (!place) return null;
+  // the box's size less our 1 px border each side (minimapCorner.ts measures the outside)
+  const style = { width: place.box.width - 2, height: place.box.height - 2 };
+  return <MiniMap position={place.corner} style={style} pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} maskColor="var(--minimap-mask)" />;
+}
+
+/** Refits when the pane is resized and the view is still the last fit's (useRefitOnResize.ts). */
+function RefitOnResize() {
+  useRefitOnResize();
+  return null;
 }
 
 export function Canvas() {
@@ -172,7 +184,13 @@ export function Canvas() {
       >
         <Background variant={BackgroundVariant.Dots} gap={16} size={1.2} />
         {nodes.length > 0 && <CanvasMinimap />}
-        <Controls showInteractive={false} fitViewOptions={FIT_OPTIONS} />
+        <RefitOnResize />
+        {/* React Flow's own fit button would fit a long chain at an unreadable zoom: ours fits readably (fit.ts) */}
+        <Controls showInteractive={false} showFitView={false}>
+          <ControlButton className="react-flow__controls-fitview" onClick={() => run(actionFitView, undefined)} title="Zoom to fit (F)" aria-label="Fit view" data-testid="controls-fit">
+            <IconFit />
+          </ControlButton>
+        </Controls>
       </ReactFlow>
       {nodes.length === 0 && <EmptyState />}
       <QuickAdd />

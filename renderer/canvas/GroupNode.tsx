@@ -3,7 +3,7 @@
  * parameter count (AnalysisDto.groups), "×N" for a repeat. The group's external edges are rerouted to
  * its one input and one output handle (canvas/groupView.ts); expand restores the layers.
  */
-import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { Handle, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { actionToggleGroup } from '../actions/actionGroupProps';
 import { run } from '../actions/registry';
@@ -11,18 +11,20 @@ import { fmtCount, fmtShape } from '../state/graph';
 import { groupPath, memberIds } from '../state/groups';
 import { useStore } from '../state/store';
 import type { GroupCollapsedNode } from './groupView';
+import { usePortSides } from './ports';
 
-function GroupNodeView({ data, selected }: NodeProps<GroupCollapsedNode>) {
+function GroupNodeView({ id, data, selected }: NodeProps<GroupCollapsedNode>) {
   const group = useStore((s) => s.groups.find((g) => g.id === data.groupId));
   const path = useStore((s) => groupPath(s.groups, data.groupId));
   const info = useStore((s) => s.analysis?.groups[data.groupId]);
   const count = useStore((s) => memberIds(s.nodes, s.groups, data.groupId).length);
   // a problem on any hidden layer shows on the group, or it would vanish from view
   const problems = useStore((s) => memberIds(s.nodes, s.groups, data.groupId).reduce((k, id) => k + (s.analysis?.issuesByNode[id]?.length ?? 0), 0));
+  const { sides } = usePortSides(id);
   if (!group) return null;
   return (
     <div className={`group-node${selected ? ' selected' : ''}${problems ? ' has-issue' : ''}`} data-testid={`group-node-${group.name}`} data-group-id={group.id}>
-      <Handle id="input" type="target" position={Position.Top} className="port port-in" />
+      <Handle id="input" type="target" position={sides.input} className="port port-in" />
       <div className="layer-head">
         <span className="layer-type">{group.repeat !== undefined ? `Sequential ×${group.repeat}` : 'Module'}</span>
         <span className="layer-params" data-testid={`group-node-params-${group.name}`} title="parameters (all copies)">
@@ -54,7 +56,7 @@ function GroupNodeView({ data, selected }: NodeProps<GroupCollapsedNode>) {
         </span>
       </div>
       {problems > 0 && <div className="layer-issue">{problems} problem{problems === 1 ? '' : 's'} inside: expand to see</div>}
-      <Handle id="out" type="source" position={Position.Bottom} className="port port-out" />
+      <Handle id="out" type="source" position={sides.output} className="port port-out" />
     </div>
   );
 }

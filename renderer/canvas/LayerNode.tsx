@@ -3,8 +3,8 @@
  * from the analysis, one input handle per port and one output handle. A node with a problem is
  * drawn red with the message, and a one-click fix where the engine offers one.
  */
-import { Handle, Position, useUpdateNodeInternals, type NodeProps } from '@xyflow/react';
-import { memo, useEffect } from 'react';
+import { Handle, type NodeProps } from '@xyflow/react';
+import { memo } from 'react';
 import type { IssueDto } from '../../engine/contract/api';
 import { actionApplyFix } from '../actions/actionApplyFix';
 import { run } from '../actions/registry';
@@ -12,6 +12,7 @@ import { fmtCount, fmtShape, targetHandles, type LayerNode as LayerNodeType } fr
 import { useStore } from '../state/store';
 import { changeText, useDiff } from '../state/diff';
 import { shortMessage } from './issueText';
+import { spreadAlong, usePortSides } from './ports';
 
 const EMPTY: IssueDto[] = [];
 
@@ -52,8 +53,7 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerNodeType>) {
       .join(','),
   );
   const handles = targetHandles(layer, usedKey ? usedKey.split(',') : []);
-  const updateInternals = useUpdateNodeInternals();
-  useEffect(() => updateInternals(id), [handles.length, id, updateInternals]);
+  const { direction, sides } = usePortSides(id, handles.length);
 
   const isLoss = layer?.isLoss ?? false;
   const problem = issues[0];
@@ -74,9 +74,9 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerNodeType>) {
           key={h}
           id={h}
           type="target"
-          position={Position.Top}
+          position={sides.input}
           className="port port-in"
-          style={{ left: `${((i + 1) / (handles.length + 1)) * 100}%` }}
+          style={spreadAlong(direction, i, handles.length)}
           data-testid={`handle-${data.name}-${h}`}
           title={h}
         >
@@ -126,7 +126,7 @@ function LayerNodeView({ id, data, selected }: NodeProps<LayerNodeType>) {
           {fixLabel(problem.fix)}
         </button>
       )}
-      {!isLoss && <Handle id="out" type="source" position={Position.Bottom} className="port port-out" data-testid={`handle-${data.name}-out`} />}
+      {!isLoss && <Handle id="out" type="source" position={sides.output} className="port port-out" data-testid={`handle-${data.name}-out`} />}
     </div>
   );
 }

@@ -29,6 +29,23 @@ export function readableViewport(bounds: Box, pane: { width: number; height: num
   return { x: place(bounds.x, bounds.width, pane.width), y: place(bounds.y, bounds.height, pane.height), zoom };
 }
 
+export interface Viewport {
+  x: number;
+  y: number;
+  zoom: number;
+}
+
+/**
+ * The view the last fit set. While the view is still there the user has not panned or zoomed since,
+ * so a resized pane may refit (refitIfUntouched); once they move it, it is theirs and stays.
+ */
+let lastFit: Viewport | null = null;
+
+/** The same view, give or take rounding (React Flow stores the transform it was given, not a copy). */
+export function sameViewport(a: Viewport, b: Viewport): boolean {
+  return Math.abs(a.x - b.x) < 0.5 && Math.abs(a.y - b.y) < 0.5 && Math.abs(a.zoom - b.zoom) < 1e-3;
+}
+
 /** Zoom to fit, never below a readable zoom (readableViewport). */
 export function fitReadable(ctx: ActionContext, opts: { duration?: number } = {}): void {
   const flow = ctx.flow;
@@ -37,8 +54,21 @@ export function fitReadable(ctx: ActionContext, opts: { duration?: number } = {}
   if (nodes.length === 0) return;
   const pane = document.querySelector('.canvas')?.getBoundingClientRect();
   if (!pane || pane.width === 0 || pane.height === 0) {
+    lastFit = null;
     void flow.fitView({ padding: 0.15, maxZoom: MAX_FIT_ZOOM, minZoom: MIN_READABLE_ZOOM });
     return;
   }
-  void flow.setViewport(readableViewport(flow.getNodesBounds(nodes), pane), opts.duration ? { duration: opts.duration } : undefined);
+  lastFit = readableViewport(flow.getNodesBounds(nodes), pane);
+  void flow.setViewport(lastFit, opts.duration ? { duration: opts.duration } : undefined);
+}
+
+/**
+ * After the pane was resized (splitters, window, the dock opening): fit again, readably, if the view is
+ * still the last fit's; a view the user panned or zoomed is left alone. Returns whether it refitted.
+ */
+export function refitIfUntouched(ctx: ActionContext): boolean {
+  const flow = ctx.flow;
+  if (!flow || !lastFit || !sameViewport(flow.getViewport(), lastFit)) return false;
+  fitReadable(ctx);
+  return true;
 }

@@ -10,12 +10,21 @@ import { COLLAPSED_SIZE, FRAME_HEADER, FRAME_PAD, collapsedId, hiddenBy, reroute
 
 const LAYER = { width: 220, height: 84 };
 
-/** ELK's children and edges for the canvas as drawn (collapsed groups as single nodes). */
-export function elkGraphParts(nodes: readonly LayerNode[], edges: GraphEdge[], groups: readonly DocGroup[]): { children: ElkNode[]; edges: { id: string; sources: string[]; targets: string[] }[] } {
+/**
+ * ELK's children and edges for the canvas as drawn (collapsed groups as single nodes). `spacing`: ELK
+ * spacing options for every group's box too; ELK reads them from each compound node, not from the root,
+ * so without them a group's layers were packed 20 px apart, too close for the edge labels between them.
+ */
+export function elkGraphParts(
+  nodes: readonly LayerNode[],
+  edges: GraphEdge[],
+  groups: readonly DocGroup[],
+  spacing: Readonly<Record<string, string>> = {},
+): { children: ElkNode[]; edges: { id: string; sources: string[]; targets: string[] }[] } {
   const hidden = hiddenBy(nodes, groups);
   const box = (g: DocGroup): ElkNode => ({
     id: `box:${g.id}`,
-    layoutOptions: { 'elk.padding': `[top=${FRAME_PAD + FRAME_HEADER + 8},left=${FRAME_PAD + 4},bottom=${FRAME_PAD + 4},right=${FRAME_PAD + 4}]` },
+    layoutOptions: { ...spacing, 'elk.padding': `[top=${FRAME_PAD + FRAME_HEADER + 8},left=${FRAME_PAD + 4},bottom=${FRAME_PAD + 4},right=${FRAME_PAD + 4}]` },
     children: [],
   });
   const boxes = new Map(groups.filter((g) => !g.collapsed).map((g) => [g.id, box(g)]));

@@ -40,3 +40,11 @@ export const useLayoutPrefs = create<LayoutPrefs>((set) => ({
 
 /** ELK's name for a direction (elk.direction). */
 export const ELK_DIRECTION: Readonly<Record<LayoutDirection, 'DOWN' | 'RIGHT'>> = { down: 'DOWN', right: 'RIGHT' };
+
+/**
+ * The gap between consecutive layers (elk.layered.spacing.nodeNodeBetweenLayers), in canvas pixels.
+ * An edge's shape label sits in that gap: top to bottom it is one 18 px line across a vertical edge;
+ * left to right the whole label ("1×16×10×10", about 90 px) lies along a horizontal edge, so the gap
+ * must be wider or the label covers the layers at both ends.
+ */
+export const LAYER_GAP: Readonly<Record<LayoutDirection, number>> = { down: 44, right: 120 };
