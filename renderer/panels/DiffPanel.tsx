@@ -9,14 +9,13 @@
  * operating system's).
  */
 import { ViewportPortal } from '@xyflow/react';
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import '../styles/diff.css';
 import { actionCloseDiff, compareWith, fileSource } from '../actions/actionCompare';
-import { dialogStart } from '../actions/hostDialogs';
 import { actionContext, run } from '../actions/registry';
-import { PathForm, pathFormError, type PathFormError } from '../dialogs/PathForm';
+import { PathForm } from '../dialogs/PathForm';
+import { usePathSubmit } from '../dialogs/usePathSubmit';
 import { changeText, clearDiff, listedLayers, setDiffResult, summaryText, useDiff, type DiffLayer } from '../state/diff';
-import { resolveUserPath } from '../state/paths';
 import { graphKey, useStore, type State } from '../state/store';
 
 const FOLLOW_MS = 250;
@@ -154,36 +153,24 @@ function Ghosts() {
 
 /** A browser tab's compare dialog: a project file or a checkpoint on the engine's machine. */
 function CompareDialog({ kind }: { kind: 'project' | 'checkpoint' }) {
-  const [start] = useState(() => dialogStart());
-  const [path, setPath] = useState('');
-  const [error, setError] = useState<PathFormError | null>(null);
-  const [busy, setBusy] = useState(false);
   const close = () => useDiff.setState({ picking: null });
-  const submit = async () => {
-    const ctx = actionContext();
-    if (!ctx || !path.trim() || busy) return;
-    setBusy(true);
-    const source = fileSource(kind, resolveUserPath(path, start, useStore.getState().host?.home));
-    try {
-      // a file that is not one (or does not fit) is said here, so the user can pick another
+  const { path, changePath, error, busy, submit } = usePathSubmit(
+    () => '',
+    async (ctx, file) => {
+      const source = fileSource(kind, file);
+      // a file that is not one (or does not fit) is said in the dialog, so the user can pick another
       const result = await ctx.api.diffGraph({ graph: ctx.state().toProject().graph, against: source.against });
       setDiffResult(source, result);
       close();
-    } catch (e) {
-      setError(pathFormError(e));
-      setBusy(false);
-    }
-  };
+    },
+  );
   return (
     <PathForm
       title={kind === 'project' ? 'Compare with a project file' : 'Compare with a checkpoint'}
       testId="dialog-compare"
       label={kind === 'project' ? 'Project file (.netloom, .json)' : 'Checkpoint (safetensors, .pt/.pth, .onnx): compared by state-dict keys and shapes'}
       path={path}
-      onPathChange={(p) => {
-        setPath(p);
-        setError(null);
-      }}
+      onPathChange={changePath}
       onSubmit={() => void submit()}
       onClose={close}
       busy={busy}

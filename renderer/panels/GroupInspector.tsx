@@ -3,7 +3,6 @@
  * undo step), its Repeat count (an nn.Sequential of N copies: layer1.0., layer1.1., ...), collapse, its
  * shapes and parameters, Ungroup; a grouped layer's full key; the Group button for a multi-selection.
  */
-import { useEffect, useState } from 'react';
 import { actionGroup } from '../actions/actionGroup';
 import { actionRenameGroup, actionSetGroupRepeat, actionToggleGroup } from '../actions/actionGroupProps';
 import { actionUngroup } from '../actions/actionUngroup';
@@ -11,6 +10,7 @@ import { run } from '../actions/registry';
 import { fmtCount, fmtShape } from '../state/graph';
 import { copyPrefixes, fullName, groupNameProblem, groupPath, memberIds, parseRepeat } from '../state/groups';
 import { useStore } from '../state/store';
+import { useDraftText } from '../hooks/useDraftText';
 
 /** A grouped layer's state-dict prefix, read-only (copy 0's for a repeat). */
 export function FullPath({ group, name }: { group: string; name: string }) {
@@ -36,12 +36,14 @@ export function GroupButton() {
 }
 
 function GroupNameField({ id, name, parent }: { id: string; name: string; parent?: string }) {
-  const [text, setText] = useState(name);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    setText(name);
-    setError(null);
-  }, [name]);
+  const { text, error, change, revert } = useDraftText(
+    name,
+    (t) => {
+      const s = useStore.getState();
+      return groupNameProblem(t, parent, s.nodes, s.groups, id);
+    },
+    (t) => run(actionRenameGroup, { id, name: t }),
+  );
   return (
     <div className={`param-field${error ? ' has-error' : ''}`}>
       <div className="param-label">
@@ -57,20 +59,8 @@ function GroupNameField({ id, name, parent }: { id: string; name: string; parent
         className={error ? 'invalid' : ''}
         aria-invalid={!!error}
         value={text}
-        onChange={(e) => {
-          const t = e.target.value;
-          setText(t);
-          const s = useStore.getState();
-          const problem = groupNameProblem(t, parent, s.nodes, s.groups, id);
-          setError(problem);
-          if (!problem) run(actionRenameGroup, { id, name: t });
-        }}
-        onBlur={() => {
-          if (error) {
-            setText(name);
-            setError(null);
-          }
-        }}
+        onChange={(e) => change(e.target.value)}
+        onBlur={revert}
       />
       <div className="param-doc">the submodule's attribute name: every key under it starts with it</div>
       {error && (
@@ -83,13 +73,19 @@ function GroupNameField({ id, name, parent }: { id: string; name: string; parent
 }
 
 function RepeatField({ id, repeat }: { id: string; repeat: number | undefined }) {
-  const [text, setText] = useState(repeat === undefined ? '' : String(repeat));
-  const [error, setError] = useState<string | null>(null);
+  // no revert on blur: an out-of-range count stays in view, with its error, until it is fixed
+  const { text, error, change } = useDraftText(
+    repeat === undefined ? '' : String(repeat),
+    (t) => {
+      const r = parseRepeat(t);
+      return r.ok ? null : r.message;
+    },
+    (t) => {
+      const r = parseRepeat(t);
+      if (r.ok) run(actionSetGroupRepeat, { id, repeat: r.value });
+    },
+  );
   const prefixes = useStore((s) => copyPrefixes(s.groups, id).join(', '));
-  useEffect(() => {
-    setText(repeat === undefined ? '' : String(repeat));
-    setError(null);
-  }, [repeat]);
   return (
     <div className={`param-field${error ? ' has-error' : ''}`}>
       <div className="param-label">
@@ -106,12 +102,7 @@ function RepeatField({ id, repeat }: { id: string; repeat: number | undefined })
         className={error ? 'invalid' : ''}
         aria-invalid={!!error}
         value={text}
-        onChange={(e) => {
-          setText(e.target.value);
-          const r = parseRepeat(e.target.value);
-          setError(r.ok ? null : r.message);
-          if (r.ok) run(actionSetGroupRepeat, { id, repeat: r.value });
-        }}
+        onChange={(e) => change(e.target.value)}
       />
       <div className="param-doc" data-testid="group-copies">
         {prefixes ? `an nn.Sequential of copies, each with its own weights: ${prefixes}` : 'empty: a plain submodule; N (1–64): N chained copies, like a ResNet stage'}

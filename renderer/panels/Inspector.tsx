@@ -3,7 +3,7 @@
  * the layer's paramsSchema, PyTorch names verbatim, each with its one-line doc; the node's
  * problems with their fixes. With nothing selected: the project and the graph's problems.
  */
-import { useEffect, useId, useMemo, useState } from 'react';
+import { useId, useMemo } from 'react';
 import type { IssueDto } from '../../engine/contract/api';
 import { actionApplyFix } from '../actions/actionApplyFix';
 import { actionRenameNode, nameProblem } from '../actions/actionRenameNode';
@@ -15,6 +15,7 @@ import { ParamField } from './ParamField';
 import { GroupInspector, GroupButton, FullPath } from './GroupInspector';
 import { fullName } from '../state/groups';
 import { fieldSpecs } from './paramSchema';
+import { useDraftText } from '../hooks/useDraftText';
 
 const EMPTY: IssueDto[] = [];
 
@@ -45,13 +46,13 @@ function MultiSelection({ count }: { count: number }) {
 function NameField({ id, name, hasParams, group }: { id: string; name: string; hasParams: boolean; group?: string }) {
   // in a group the name is relative: the keys start with the group's path (copy 0's for a repeat)
   const keyPrefix = useStore((s) => (group ? fullName(s.groups, group, '') : ''));
-  const [text, setText] = useState(name);
-  const [error, setError] = useState<string | null>(null);
+  // names are unique within their group (the group's path sets them apart from the rest)
+  const { text, error, change, revert } = useDraftText(
+    name,
+    (t) => nameProblem(t, id, useStore.getState().nodes.filter((n) => n.data.group === group).map((n) => ({ id: n.id, name: n.data.name }))),
+    (t) => run(actionRenameNode, { id, name: t }),
+  );
   const uid = useId();
-  useEffect(() => {
-    setText(name);
-    setError(null);
-  }, [name]);
   return (
     <div className={`param-field${error ? ' has-error' : ''}`}>
       <div className="param-label">
@@ -68,21 +69,8 @@ function NameField({ id, name, hasParams, group }: { id: string; name: string; h
         className={error ? 'invalid' : ''}
         aria-invalid={!!error}
         value={text}
-        onChange={(e) => {
-          const t = e.target.value;
-          setText(t);
-          const s = useStore.getState();
-          // names are unique within their group (the group's path sets them apart from the rest)
-          const problem = nameProblem(t, id, s.nodes.filter((n) => n.data.group === group).map((n) => ({ id: n.id, name: n.data.name })));
-          setError(problem);
-          if (!problem) run(actionRenameNode, { id, name: t });
-        }}
-        onBlur={() => {
-          if (error) {
-            setText(name);
-            setError(null);
-          }
-        }}
+        onChange={(e) => change(e.target.value)}
+        onBlur={revert}
       />
       <div className="param-doc" id={`${uid}-doc`}>
         {hasParams ? (

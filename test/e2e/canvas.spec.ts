@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import WebSocket from 'ws';
 import { expect, screenshot, test } from './fixture';
-import { openApp } from './helpers';
+import { openApp, selectNode, setParam } from './helpers';
 
 // ---- helpers -------------------------------------------------------------------------------------
 
@@ -50,26 +50,6 @@ async function connect(page: Page, src: string, dst: string, port = 'input'): Pr
   const label = page.getByTestId(`edge-label-${src}-${dst}`);
   await expect(label).toBeVisible();
   return label;
-}
-
-/**
- * Selects a node by clicking its name line. Retried: right after a template loads, its automatic
- * layout may move the node between Playwright's stability check and the click.
- */
-async function selectNode(page: Page, node: string): Promise<void> {
-  await expect(async () => {
-    await page.getByTestId(`node-${node}`).locator('.layer-name').click();
-    await expect(page.getByTestId('node-name')).toHaveValue(node, { timeout: 1000 });
-  }).toPass();
-}
-
-/** Selects a node, then types a value into the inspector's param field. */
-async function setParam(page: Page, node: string, param: string, value: string): Promise<void> {
-  await selectNode(page, node);
-  const field = page.getByTestId(`param-${param}`);
-  await field.fill(value);
-  await expect(field).toHaveValue(value);
-  await expect(page.getByTestId(`param-${param}-error`)).toHaveCount(0);
 }
 
 /** File dialog: type a path and confirm; for Save as / a good Open, waits for the dialog to close. */

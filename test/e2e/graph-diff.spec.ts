@@ -7,25 +7,10 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import { expect, test } from './fixture';
-import { expectTrainState, newFromTemplate, openApp, setTrainingFields, submitPathDialog } from './helpers';
+import { expectTrainState, newFromTemplate, openApp, selectNode, setParam, setTrainingFields, submitPathDialog } from './helpers';
 
 const SHOTS = join(process.cwd(), 'test-results', 'issue13');
 mkdirSync(SHOTS, { recursive: true });
-
-/** Selects a node by its name line (retried: a template's layout may still move it). */
-async function selectNode(page: Page, name: string): Promise<void> {
-  await expect(async () => {
-    await page.getByTestId(`node-${name}`).locator('.layer-name').click();
-    await expect(page.getByTestId('node-name')).toHaveValue(name, { timeout: 1000 });
-  }).toPass();
-}
-
-async function setParam(page: Page, node: string, param: string, value: string): Promise<void> {
-  await selectNode(page, node);
-  const field = page.getByTestId(`param-${param}`);
-  await field.fill(value);
-  await expect(field).toHaveValue(value);
-}
 
 async function compareMenu(page: Page, item: 'saved' | 'project' | 'checkpoint'): Promise<void> {
   await page.getByTestId('btn-compare').click();

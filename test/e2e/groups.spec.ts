@@ -296,3 +296,40 @@ test('the ResNet-8 template: its stages drawn as groups (downsample nested), one
   await expect(page.getByTestId('group-frame-downsample')).toHaveCount(1); // layer2's is hidden with it
   await shotAt(page, page.getByTestId('group-node-layer2'), 'resnet8-groups-collapsed');
 });
+
+test("the group inspector's fields: a bad name is said and reverts on leaving the field, a good one renames; a bad Repeat stays in view with its error", async ({ page, server }) => {
+  await openApp(page, server);
+  await newFromTemplate(page, 'quickstart');
+  await page.getByTestId('node-linear_relu_stack.0').click();
+  for (const i of [1, 2, 3, 4]) await page.getByTestId(`node-linear_relu_stack.${i}`).click({ modifiers: ['Shift'] });
+  await page.getByTestId('btn-group').click();
+  await page.getByTestId('group-name-ok').click();
+  await page.getByTestId('group-header-linear_relu_stack').click();
+  const inspector = page.getByTestId('group-inspector');
+  const name = inspector.getByTestId('group-name');
+  await name.fill('bad.name');
+  await expect(inspector.getByTestId('group-name-field-error')).toContainText('no dots');
+  await expect(name).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByTestId('group-frame-linear_relu_stack')).toBeVisible();
+  await inspector.screenshot({ path: join(SHOTS, 'group-inspector-bad-name.png') });
+  await name.blur();
+  await expect(name).toHaveValue('linear_relu_stack');
+  await expect(inspector.getByTestId('group-name-field-error')).toHaveCount(0);
+  await name.fill('stack');
+  await expect(page.getByTestId('group-frame-stack')).toBeVisible();
+  await expect(name).toHaveAttribute('aria-invalid', 'false');
+
+  const repeat = inspector.getByTestId('group-repeat');
+  await repeat.fill('99');
+  await expect(inspector.getByRole('alert')).toContainText('Repeat must be a whole number from 1 to 64');
+  await repeat.blur();
+  await expect(repeat).toHaveValue('99');
+  await expect(inspector.getByRole('alert')).toBeVisible();
+  await repeat.fill('2');
+  await expect(page.getByTestId('group-repeat-stack')).toHaveText('×2');
+  await expect(inspector.getByRole('alert')).toHaveCount(0);
+  // an undo (the app's, from outside the field) is a new committed value: the field follows it
+  await repeat.blur();
+  await page.keyboard.press('Control+z');
+  await expect(repeat).toHaveValue('');
+});

@@ -87,6 +87,26 @@ export async function pollGrowingLoss(page: Page, interval: number): Promise<num
   return readings;
 }
 
+/**
+ * Selects a node by clicking its name line. Retried: right after a template loads, its automatic
+ * layout may move the node between Playwright's stability check and the click.
+ */
+export async function selectNode(page: Page, node: string): Promise<void> {
+  await expect(async () => {
+    await page.getByTestId(`node-${node}`).locator('.layer-name').click();
+    await expect(page.getByTestId('node-name')).toHaveValue(node, { timeout: 1000 });
+  }).toPass();
+}
+
+/** Selects a node, then types a value into the inspector's param field, which must take it without an error. */
+export async function setParam(page: Page, node: string, param: string, value: string): Promise<void> {
+  await selectNode(page, node);
+  const field = page.getByTestId(`param-${param}`);
+  await field.fill(value);
+  await expect(field).toHaveValue(value);
+  await expect(page.getByTestId(`param-${param}-error`)).toHaveCount(0);
+}
+
 /** A dialog with a path field: types the path, confirms, waits for it to close. */
 export async function submitPathDialog(dialog: Locator, path: string, hiddenTimeout?: number): Promise<void> {
   await dialog.getByTestId('dialog-path').fill(path);

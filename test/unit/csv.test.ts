@@ -7,6 +7,7 @@ import { naturalCompare, sortLabels } from '../../engine/data/csv-table.js';
 import { loadCsv, type CsvOptions } from '../../engine/data/csv.js';
 import { splitTrainVal } from '../../engine/data/split.js';
 import { NetloomError } from '../../engine/errors.js';
+import { netloomRejection } from '../support/rejection.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'netloom-csv-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -20,14 +21,8 @@ function csvFile(content: string | Uint8Array, name = `data${++fileNo}.csv`): st
 
 const base: CsvOptions = { features: 'all-but-label', label: 'y', task: 'classification', standardize: false };
 
-async function failure(file: string, opts: Partial<CsvOptions> = {}): Promise<NetloomError> {
-  try {
-    await loadCsv(file, { ...base, ...opts });
-  } catch (e) {
-    expect(e).toBeInstanceOf(NetloomError);
-    return e as NetloomError;
-  }
-  throw new Error('expected loadCsv to fail');
+function failure(file: string, opts: Partial<CsvOptions> = {}): Promise<NetloomError> {
+  return netloomRejection(loadCsv(file, { ...base, ...opts }));
 }
 
 describe('parseCsv (RFC 4180)', () => {

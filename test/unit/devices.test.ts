@@ -6,24 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEVICE_PATTERN, deviceProblem, parseDevice } from '../../engine/contract/settings.js';
-import { NetloomError } from '../../engine/errors.js';
 import { TrainingSchema } from '../../engine/graph/document.js';
 import { deviceLine, resolveDevice, type MachineDevices } from '../../engine/runtime/devices.js';
+import { thrownNetloomError } from '../support/rejection.js';
 
 const CPU = { model: 'AMD EPYC', simd: 'avx512', threads: 2 };
 const NO_GPU: MachineDevices = { cpu: CPU, cuda: { available: false, reason: 'no NVIDIA driver found (libcuda.so.1 is not installed)', devices: [] } };
 const gpu = (index: number) => ({ index, name: 'NVIDIA H100 80GB HBM3', totalBytes: 85_520_809_984, freeBytes: 84_929_216_512, computeCapability: '9.0', smCount: 132 });
 const TWO_GPUS: MachineDevices = { cpu: CPU, cuda: { available: true, reason: null, devices: [gpu(0), gpu(1)] } };
-
-function refusal(f: () => unknown): NetloomError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NetloomError);
-    return e as NetloomError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('the device setting', () => {
   it('takes auto, cpu, cuda and cuda:N, and nothing else', () => {
@@ -57,12 +47,12 @@ describe('resolveDevice', () => {
 
   it('without a GPU: cuda and cuda:1 are refused with the reason and the fix', () => {
     for (const setting of ['cuda', 'cuda:1']) {
-      const e = refusal(() => resolveDevice(setting, NO_GPU));
+      const e = thrownNetloomError(() => resolveDevice(setting, NO_GPU));
       expect(e.code).toBe('NL_INVALID_ARGUMENT');
       expect(e.message).toBe(`the device is "${setting}" but this machine has no usable GPU: no NVIDIA driver found (libcuda.so.1 is not installed)`);
       expect(e.hint).toMatch(/Set the device to auto .* or cpu/);
     }
-    expect(refusal(() => resolveDevice('gpu', NO_GPU)).hint).toMatch(/auto.*cpu.*cuda:N/);
+    expect(thrownNetloomError(() => resolveDevice('gpu', NO_GPU)).hint).toMatch(/auto.*cpu.*cuda:N/);
   });
 
   it('with GPUs: auto and cuda are the first, cuda:N the N-th, an index past them is refused naming those there are', () => {
@@ -70,7 +60,7 @@ describe('resolveDevice', () => {
     expect(resolveDevice('cuda', TWO_GPUS, false)).toMatchObject({ id: 'cuda:0', tf32: false });
     expect(resolveDevice('cuda:1', TWO_GPUS)).toMatchObject({ id: 'cuda:1', gpu: { index: 1 } });
     expect(resolveDevice('cpu', TWO_GPUS)).toEqual({ id: 'cpu', tf32: true });
-    expect(refusal(() => resolveDevice('cuda:2', TWO_GPUS)).message).toBe('the device is "cuda:2" but this machine has 2 GPUs (cuda:0, cuda:1)');
+    expect(thrownNetloomError(() => resolveDevice('cuda:2', TWO_GPUS)).message).toBe('the device is "cuda:2" but this machine has 2 GPUs (cuda:0, cuda:1)');
     expect(deviceLine(resolveDevice('auto', TWO_GPUS), CPU, 2)).toBe('Using cuda:0 (NVIDIA H100 80GB HBM3, 79.1 GiB free, TF32 on)');
     expect(deviceLine(resolveDevice('cuda:1', TWO_GPUS, false), CPU, 2)).toBe('Using cuda:1 (NVIDIA H100 80GB HBM3, 79.1 GiB free, exact float32)');
   });

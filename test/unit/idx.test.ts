@@ -5,23 +5,13 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeIdx, parseIdx, readIdxFile } from '../../engine/data/idx.js';
-import { NetloomError } from '../../engine/errors.js';
+import { netloomRejection } from '../support/rejection.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'netloom-idx-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // A 2x3 unsigned-byte IDX file written out by hand from the format description.
 const HAND = Uint8Array.from([0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3, 10, 11, 12, 20, 21, 22]);
-
-async function error(p: Promise<unknown> | (() => unknown)): Promise<NetloomError> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    expect(e).toBeInstanceOf(NetloomError);
-    return e as NetloomError;
-  }
-  throw new Error('expected a NetloomError');
-}
 
 describe('encodeIdx / parseIdx', () => {
   it('encodes exactly the hand-written bytes and parses them back', () => {
@@ -40,31 +30,31 @@ describe('encodeIdx / parseIdx', () => {
   it('names a non-byte element type', async () => {
     const f32 = HAND.slice();
     f32[2] = 0x0d;
-    const e = await error(() => parseIdx(f32, 'weights.idx'));
+    const e = await netloomRejection(() => parseIdx(f32, 'weights.idx'));
     expect(e.code).toBe('NL_BAD_DATASET');
     expect(e.message).toBe('weights.idx: IDX element type 0x0d (float (32-bit)) at offset 2 is not supported; only 0x08 (unsigned byte) is');
     expect(e.hint).toMatch(/uint8/);
   });
 
   it('rejects bad magic, bad ndims, short headers', async () => {
-    expect((await error(() => parseIdx(Uint8Array.from([0x50, 0x4b, 3, 4, 0]), 'a.zip'))).message).toMatch(/a\.zip: not an IDX file: the first two bytes are 0x50 0x4b/);
-    expect((await error(() => parseIdx(Uint8Array.from([0, 0, 8, 0]), 'z'))).message).toMatch(/0 dimensions \(offset 3\); expected 1 to 4/);
-    expect((await error(() => parseIdx(Uint8Array.from([0, 0, 8, 5]), 'z'))).message).toMatch(/5 dimensions/);
-    expect((await error(() => parseIdx(Uint8Array.from([0, 0, 8, 3, 0, 0, 0, 1]), 'z'))).message).toMatch(/too short for the 16-byte header/);
-    expect((await error(() => parseIdx(new Uint8Array(2), 'z'))).message).toMatch(/2 bytes, too short/);
+    expect((await netloomRejection(() => parseIdx(Uint8Array.from([0x50, 0x4b, 3, 4, 0]), 'a.zip'))).message).toMatch(/a\.zip: not an IDX file: the first two bytes are 0x50 0x4b/);
+    expect((await netloomRejection(() => parseIdx(Uint8Array.from([0, 0, 8, 0]), 'z'))).message).toMatch(/0 dimensions \(offset 3\); expected 1 to 4/);
+    expect((await netloomRejection(() => parseIdx(Uint8Array.from([0, 0, 8, 5]), 'z'))).message).toMatch(/5 dimensions/);
+    expect((await netloomRejection(() => parseIdx(Uint8Array.from([0, 0, 8, 3, 0, 0, 0, 1]), 'z'))).message).toMatch(/too short for the 16-byte header/);
+    expect((await netloomRejection(() => parseIdx(new Uint8Array(2), 'z'))).message).toMatch(/2 bytes, too short/);
   });
 
   it('reports truncation and trailing bytes with expected vs actual sizes', async () => {
-    const cut = await error(() => parseIdx(HAND.subarray(0, HAND.length - 2), 'train-images-idx3-ubyte'));
+    const cut = await netloomRejection(() => parseIdx(HAND.subarray(0, HAND.length - 2), 'train-images-idx3-ubyte'));
     expect(cut.message).toBe(
       'train-images-idx3-ubyte: truncated: dimensions [2, 3] need 6 bytes of data after the 12-byte header, found 4',
     );
-    const long = await error(() => parseIdx(Uint8Array.from([...HAND, 1]), 'f'));
+    const long = await netloomRejection(() => parseIdx(Uint8Array.from([...HAND, 1]), 'f'));
     expect(long.message).toMatch(/1 unexpected bytes after the data: .* need 6 bytes, the file holds 7/);
   });
 
   it('refuses to encode mismatched data', async () => {
-    expect((await error(() => encodeIdx([2, 2], new Uint8Array(3)))).code).toBe('NL_INVALID_ARGUMENT');
+    expect((await netloomRejection(() => encodeIdx([2, 2], new Uint8Array(3)))).code).toBe('NL_INVALID_ARGUMENT');
   });
 });
 
@@ -90,7 +80,7 @@ describe('readIdxFile', () => {
     const gz = gzipSync(HAND);
     const truncated = path.join(dir, 'cut.gz');
     writeFileSync(truncated, gz.subarray(0, gz.length - 6));
-    const e1 = await error(readIdxFile(truncated));
+    const e1 = await netloomRejection(readIdxFile(truncated));
     expect(e1.code).toBe('NL_BAD_DATASET');
     expect(e1.message).toMatch(/cut\.gz: corrupt gzip data/);
     expect(e1.hint).toMatch(/download it again/);
@@ -98,11 +88,11 @@ describe('readIdxFile', () => {
     const g = Uint8Array.from(gz);
     g.fill(0xff, 10, 16);
     writeFileSync(garbled, g);
-    expect((await error(readIdxFile(garbled))).message).toMatch(/garbled\.gz: corrupt gzip data/);
+    expect((await netloomRejection(readIdxFile(garbled))).message).toMatch(/garbled\.gz: corrupt gzip data/);
   });
 
   it('reports a missing file as NL_DATASET_MISSING', async () => {
-    const e = await error(readIdxFile(path.join(dir, 'nope')));
+    const e = await netloomRejection(readIdxFile(path.join(dir, 'nope')));
     expect(e.code).toBe('NL_DATASET_MISSING');
     expect(e.message).toContain(path.join(dir, 'nope'));
   });

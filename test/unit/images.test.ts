@@ -6,6 +6,7 @@ import pngjs from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeImage, imageDimensions, loadImageFolder, luma, resizeBilinear, type ImageFolderOptions } from '../../engine/data/images.js';
 import { NetloomError } from '../../engine/errors.js';
+import { netloomRejection } from '../support/rejection.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'netloom-images-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -73,14 +74,8 @@ const twoClasses = () =>
 
 const grey5: ImageFolderOptions = { mode: 'grey', size: [5, 5] };
 
-async function failure(root: string, opts: ImageFolderOptions): Promise<NetloomError> {
-  try {
-    await loadImageFolder(root, opts);
-  } catch (e) {
-    expect(e).toBeInstanceOf(NetloomError);
-    return e as NetloomError;
-  }
-  throw new Error('expected loadImageFolder to fail');
+function failure(root: string, opts: ImageFolderOptions): Promise<NetloomError> {
+  return netloomRejection(loadImageFolder(root, opts));
 }
 
 describe('luma (PIL convert("L"))', () => {

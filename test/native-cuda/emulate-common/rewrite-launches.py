@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rewrites CUDA launches `kernel<<<grid, block, smem, stream>>>(args);` into
 `nl_emu::launch(grid, block, smem, stream, [&] { kernel(args); });` so that a .cu file compiles with
-g++ against the emulation shim (cuda_runtime.h here). Usage: rewrite-launches.py in.cu out.cpp"""
+g++ against the emulation shim (cuda_runtime.h beside it). Usage: rewrite-launches.py in.cu out.cpp"""
 import sys
 
 

@@ -1,12 +1,15 @@
-// A host emulation of the CUDA the non-GEMM op kernels (native/cuda/ops/{activation,loss,pool,norm,
-// dropout,structure,optim}.cu) use, so their kernels and host code run on a CPU and can be compared
-// with the CPU kernels where there is no GPU (ops-emulation.cpp; run.sh builds it). After the GEMM
-// engineer's test/native-cuda/emulate/cuda_runtime.h, extended with what these kernels need: warp
-// shuffles of any 4- or 8-byte type (xor and down) with a barrier per WARP (a warp's row loop may run
-// a different number of times than its neighbours'), the _rn intrinsics (plain IEEE operations here:
-// g++ for x86-64 without -mfma contracts nothing), __float_as_uint and atomicOr.
-// Each block runs as blockDim real threads (real barriers); blocks run one after another, so a
-// __shared__ variable can be a function-local static. __CUDA_ARCH__ is undefined.
+// A host emulation of the CUDA that native/cuda's kernels use, so that their kernels AND their host code
+// run on a CPU (no GPU here, nor in CI) and are compared with the CPU kernels. One shim for both
+// emulation checks: test/native-cuda/emulate/ (gemm.cuh, linear.cu, conv.cu) and emulate-ops/
+// (activation, loss, pool, norm, dropout, structure, optim .cu); each run.sh builds through run-lib.sh
+// here. Kernel launches (<<<...>>>) are rewritten to nl_emu::launch calls by rewrite-launches.py.
+// Each block runs as blockDim real threads (a real barrier for __syncthreads); blocks run one after
+// another, so a __shared__ variable can be a function-local static. Warp shuffles (xor and down, any 4-
+// or 8-byte type) exchange through a barrier per WARP, not per block: a warp's row loop may run a
+// different number of times than its neighbours'. The _rn intrinsics are plain IEEE operations here
+// (g++ for x86-64 without -mfma contracts nothing). __CUDA_ARCH__ is undefined: the TF32 GEMM kernel
+// runs its pre-sm_80 fp32 branch, which uses the same fragment index arithmetic as the mma path (so the
+// tiling, masking, batching and epilogue are all exercised; the PTX mma and cvt themselves are not).
 #pragma once
 #include <atomic>
 #include <cmath>
@@ -24,11 +27,15 @@
 #define __host__
 #define __forceinline__ inline
 #define __launch_bounds__(...)
+#define __align__(n) __attribute__((aligned(n)))
 #define __shared__ static
 
 struct dim3 {
     unsigned x, y, z;
     dim3(unsigned a = 1, unsigned b = 1, unsigned c = 1) : x(a), y(b), z(c) {}
+};
+struct float4 {
+    float x, y, z, w;
 };
 typedef struct CUstream_st * cudaStream_t;
 enum cudaError_t { cudaSuccess = 0 };
@@ -140,5 +147,10 @@ inline unsigned atomicOr(unsigned * p, unsigned v) {
     const unsigned old = *p;
     *p = old | v;
     return old;
+}
+
+inline cudaError_t cudaMemsetAsync(void * p, int v, size_t n, cudaStream_t = nullptr) {
+    std::memset(p, v, n);
+    return cudaSuccess;
 }
 using std::isfinite;
