@@ -28,6 +28,21 @@ export const MODULES = {
     mutate: ['engine/data/images.ts'],
     tests: ['test/unit/images.test.ts', 'test/unit/playground-input.test.ts', 'test/unit/user-files.test.ts', 'test/integration/image-bomb.test.ts'],
   },
+  // the restricted unpickler and the zip reader: a bug there runs a stranger's code or reads past a buffer
+  torch: {
+    mutate: ['engine/io/pickle-read.ts', 'engine/io/torch-zip.ts', 'engine/io/torch-pickle.ts', 'engine/io/torch-legacy.ts'],
+    tests: ['test/unit/torch-pickle.test.ts', 'test/unit/torch-legacy.test.ts', 'test/unit/torch-file.test.ts'],
+  },
+  // a group's path is every state-dict key under it: a bug renames weights, and checkpoints stop loading
+  groups: {
+    mutate: ['engine/graph/groups.ts'],
+    tests: ['test/unit/groups.test.ts', 'test/unit/groups-analysis.test.ts', 'test/integration/groups.test.ts'],
+  },
+  // what serve sends: a bug there corrupts the app's code on its way to the browser
+  serve: {
+    mutate: ['engine/host/compression.ts'],
+    tests: ['test/integration/serve-compression.test.ts'],
+  },
   checkpoints: {
     mutate: ['engine/train/checkpoints.ts', 'engine/io/checkpoint.ts', 'engine/io/checkpoint-formats.ts'],
     tests: ['test/addon/checkpoints.test.ts', 'test/unit/checkpoint-format.test.ts', 'test/unit/checkpoint-sniff.test.ts', 'test/integration/resume-metadata.test.ts'],
