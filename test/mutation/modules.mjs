@@ -41,7 +41,7 @@ export const MODULES = {
   // what serve sends: a bug there corrupts the app's code on its way to the browser
   serve: {
     mutate: ['engine/host/compression.ts'],
-    tests: ['test/integration/serve-compression.test.ts'],
+    tests: ['test/unit/compression.test.ts', 'test/integration/serve-compression.test.ts'],
   },
   checkpoints: {
     mutate: ['engine/train/checkpoints.ts', 'engine/io/checkpoint.ts', 'engine/io/checkpoint-formats.ts'],
