@@ -35,8 +35,6 @@ export function chooseEncoding(acceptEncoding: string | string[] | undefined): E
   const q = new Map<string, number>();
   for (const part of header.split(',')) {
     const [name, ...params] = part.split(';').map((s) => s.trim().toLowerCase());
-    // Stryker disable next-line ConditionalExpression: an empty name would be kept under '', which no lookup below reads
-    if (!name) continue;
     const qParam = params.find((p) => p.startsWith('q='));
     const value = qParam === undefined ? 1 : Number(qParam.slice(2));
     q.set(name, Number.isFinite(value) ? value : 0);
