@@ -38,7 +38,8 @@ function useDiffFollow(): void {
         lastKey = graphKey(s);
         return;
       }
-      if (s.nodes === prev.nodes && s.edges === prev.edges) return;
+      // groups too: a group's name or repeat changes the keys under it without touching a layer
+      if (s.nodes === prev.nodes && s.edges === prev.edges && s.groups === prev.groups) return;
       const key = graphKey(s);
       if (key === lastKey) return; // a drag or a selection
       lastKey = key;

@@ -147,3 +147,24 @@ test("a run's Compare with current shows what changed since it trained; a checkp
   await newFromTemplate(page, 'lenet5', { discardFirst: true, discardAfter: true });
   await expect(panel).toHaveCount(0);
 });
+
+test('the diff follows a change to a group alone: renaming a group renames every layer under it', async ({ page, server }) => {
+  await openApp(page, server);
+  await newFromTemplate(page, 'quickstart');
+  await layoutSettled(page);
+  await saveAs(page, join(server.workDir, 'grouped.netloom.json'));
+  // grouped under the name its layers already share: every state-dict key stays as saved
+  await page.getByTestId('node-linear_relu_stack.0').click();
+  for (const i of [1, 2, 3, 4]) await page.getByTestId(`node-linear_relu_stack.${i}`).click({ modifiers: ['Shift'] });
+  await page.getByTestId('btn-group').click();
+  await page.getByTestId('group-name-ok').click();
+  await expect(page.getByTestId('group-frame-linear_relu_stack')).toBeVisible();
+  await compareMenu(page, 'saved');
+  await expect(page.getByTestId('diff-summary')).toContainText('no differences');
+  // a rename of the group touches no layer, only the group: the keys under it are new all the same
+  await page.getByTestId('group-header-linear_relu_stack').click();
+  await page.getByTestId('group-inspector').getByTestId('group-name').fill('stack');
+  await expect(page.getByTestId('group-frame-stack')).toBeVisible();
+  await expect(entry(page, 'stack.0')).toHaveAttribute('data-status', 'renamed');
+  await expect(page.getByTestId('diff-summary')).not.toContainText('no differences');
+});
